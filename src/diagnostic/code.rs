@@ -1,0 +1,59 @@
+//! Stable diagnostic codes: `E01xx` input, `E02xx` config structure, `E03xx` expressions,
+//! `E04xx` initializers, `E05xx` shapes, `E06xx` output. `specs/diagnostics.md` lists them all.
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $title:literal;)*) => {
+        /// A diagnostic's stable code. Codes are never reused for another meaning.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Code { $($variant),* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The code as printed, e.g. `E0401`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code),* }
+            }
+
+            /// A one-line description of what the code means.
+            pub fn title(self) -> &'static str {
+                match self { $(Code::$variant => $title),* }
+            }
+
+            pub fn parse(text: &str) -> Option<Code> {
+                Code::ALL.iter().copied().find(|code| code.as_str().eq_ignore_ascii_case(text))
+            }
+        }
+    };
+}
+
+codes! {
+    Io = "E0101", "a file could not be read or written";
+    Encoding = "E0102", "the config file is not UTF-8 text";
+    YamlSyntax = "E0103", "the config file is not valid YAML";
+    YamlLimit = "E0104", "the YAML nests too deeply or expands too many aliases";
+    UnknownKey = "E0201", "a key that the config language does not have";
+    WrongType = "E0202", "a value of the wrong type (a string where a number goes, ...)";
+    MissingKey = "E0203", "a required key is missing";
+    UnknownLayer = "E0204", "a layer type initc does not know";
+    UnknownArgument = "E0205", "a layer argument the layer type does not take";
+    BadLayerForm = "E0206", "a layer entry that is neither a type name nor a one-key map";
+    DuplicateName = "E0207", "two layers, tensors or initializers with the same name";
+    InvalidValue = "E0208", "a value outside what the argument accepts (a zero size, an unknown padding, ...)";
+    NoSuchWeight = "E0209", "an initializer given to a layer that has no such weight";
+    ExprSyntax = "E0301", "an expression or initializer call that does not parse";
+    UnknownName = "E0302", "an expression names a variable or function that does not exist";
+    NonFinite = "E0303", "an expression evaluates to NaN or infinity";
+    WrongArity = "E0304", "a function in an expression called with the wrong number of arguments";
+    UnknownInitializer = "E0401", "an initializer name that is neither built in nor defined under `initializers:`";
+    InitializerCycle = "E0402", "custom initializers that refer to each other in a cycle";
+    BadInitArgument = "E0403", "an initializer argument that does not exist, is repeated, or is given too often";
+    InvalidInitArgument = "E0404", "an initializer argument value that makes no sense (stddev <= 0, minval >= maxval, ...)";
+    WrongRank = "E0405", "an initializer applied to a tensor of a rank it does not support";
+    NoInputShape = "E0501", "no input shape: neither `input:` nor `--input` gives one";
+    InputMismatch = "E0502", "a layer's stated input size differs from the inferred one";
+    WrongInputRank = "E0503", "a layer receives an input of a rank it cannot take";
+    EmptyOutput = "E0504", "a layer reduces a dimension to zero (kernel or pool larger than its input)";
+    SizeOverflow = "E0505", "a shape or byte size too large to represent";
+    BadCliValue = "E0601", "a command-line value that does not parse";
+}

@@ -1,0 +1,135 @@
+//! The one diagnostic type every stage reports with, and its renderers.
+//!
+//! Helpers build span-less diagnostics; the caller that knows where the problem is attaches
+//! the span with [`Diagnostic::at`] (the typst way). Rendering happens once, at the boundary.
+
+mod code;
+mod render;
+
+pub use code::Code;
+pub use render::render_human;
+
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// A span with a short message shown under it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub primary: Option<Label>,
+    pub secondary: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            primary: None,
+            secondary: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+    }
+
+    /// Points the diagnostic at `span`, unless it already points somewhere more precise.
+    pub fn at(mut self, span: Span) -> Self {
+        if self.primary.is_none() {
+            self.primary = Some(Label { span, message: String::new() });
+        }
+        self
+    }
+
+    /// Points the diagnostic at `span` with a label under it.
+    pub fn at_labelled(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.primary = Some(Label { span, message: label.into() });
+        self
+    }
+
+    /// Adds a secondary label ("first defined here").
+    pub fn with_note_at(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.secondary.push(Label { span, message: message.into() });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Diagnostics a stage collected while it kept going.
+pub type Diagnostics = Vec<Diagnostic>;
+
+/// The closest of `candidates` to `word`, if close enough to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let word_lower = word.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(&word_lower, &candidate.to_ascii_lowercase()), candidate))
+        .filter(|&(distance, candidate)| distance <= (candidate.len().max(word.len()) / 3).max(1))
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_you_mean_finds_near_misses_only() {
+        let names = ["glorot_uniform", "glorot_normal", "he_uniform", "zeros"];
+        assert_eq!(did_you_mean("glorot_unifrom", names), Some("glorot_uniform"));
+        assert_eq!(did_you_mean("zero", names), Some("zeros"));
+        assert_eq!(did_you_mean("banana", names), None);
+    }
+}

@@ -1,0 +1,70 @@
+//! Renders diagnostics as rustc-style text: header, location, source line, caret underline, help.
+
+use super::{Diagnostic, Label};
+use crate::source::SourceFile;
+use std::fmt::Write;
+
+/// Renders one diagnostic against the file it points into.
+pub fn render_human(diagnostic: &Diagnostic, file: Option<&SourceFile>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}[{}]: {}",
+        diagnostic.severity.as_str(),
+        diagnostic.code.as_str(),
+        diagnostic.message
+    );
+    match (file, &diagnostic.primary) {
+        (Some(file), Some(primary)) => {
+            let width = gutter_width(file, diagnostic);
+            let at = file.line_col(primary.span.start);
+            let _ = writeln!(out, "{:width$}--> {}:{}:{}", "", file.name(), at.line, at.column);
+            let _ = writeln!(out, "{:width$} |", "");
+            render_label(&mut out, file, primary, '^', width);
+            for label in &diagnostic.secondary {
+                render_label(&mut out, file, label, '-', width);
+            }
+            if let Some(help) = &diagnostic.help {
+                let _ = writeln!(out, "{:width$} = help: {help}", "");
+            }
+        }
+        (Some(file), None) => {
+            let _ = writeln!(out, " --> {}", file.name());
+            if let Some(help) = &diagnostic.help {
+                let _ = writeln!(out, "  = help: {help}");
+            }
+        }
+        (None, _) => {
+            if let Some(help) = &diagnostic.help {
+                let _ = writeln!(out, "  = help: {help}");
+            }
+        }
+    }
+    out
+}
+
+fn gutter_width(file: &SourceFile, diagnostic: &Diagnostic) -> usize {
+    let last_line = diagnostic
+        .primary
+        .iter()
+        .chain(&diagnostic.secondary)
+        .map(|label| file.line_col(label.span.start).line)
+        .max()
+        .unwrap_or(1);
+    last_line.to_string().len() + 1
+}
+
+/// One source line with the label's span underlined (clipped to the line it starts on).
+fn render_label(out: &mut String, file: &SourceFile, label: &Label, mark: char, width: usize) {
+    let start = file.line_col(label.span.start);
+    let end = file.line_col(label.span.end);
+    let text = file.line_text(start.line);
+    let line_chars = text.chars().count();
+    let underline_end = if end.line == start.line { end.column } else { line_chars + 1 };
+    let underline = underline_end.saturating_sub(start.column).max(1);
+    let _ = writeln!(out, "{:>w$} | {}", start.line, text.replace('\t', " "), w = width - 1);
+    let pad = " ".repeat(start.column - 1);
+    let marks = mark.to_string().repeat(underline);
+    let message = if label.message.is_empty() { String::new() } else { format!(" {}", label.message) };
+    let _ = writeln!(out, "{:width$} | {pad}{marks}{message}", "");
+}

@@ -1,0 +1,38 @@
+//! The expression language inside config strings, parsed with nom: initializer calls
+//! (`variance_scaling(scale=2, mode=fan_in)`) and arithmetic (`sqrt(1 / fan_in)`), with spans.
+//!
+//! STUB: the real parser is being written; signatures are final.
+
+pub mod ast;
+
+use crate::diagnostic::Code;
+use ast::{Call, Expr};
+use std::ops::Range;
+
+/// A parse or evaluation error; `span` is relative to the start of the parsed string.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DslError {
+    pub code: Code,
+    pub message: String,
+    pub span: Range<usize>,
+    pub help: Option<String>,
+}
+
+/// Parses an initializer reference: a bare name (`he_uniform`, `HeUniform`, `my_init`) or a
+/// call with positional and keyword arguments (`random_normal(0.0, stddev=0.05)`).
+pub fn parse_call(text: &str) -> Result<Call, DslError> {
+    let _ = text;
+    unimplemented!()
+}
+
+/// Parses an arithmetic expression (`4 * d_model`, `0.02 / sqrt(2 * n_layer)`).
+pub fn parse_expr(text: &str) -> Result<Expr, DslError> {
+    let _ = text;
+    unimplemented!()
+}
+
+/// Evaluates an expression; `lookup` gives the value of a variable, or `None` if it is unknown.
+pub fn eval(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<f64, DslError> {
+    let _ = (expr, lookup);
+    unimplemented!()
+}

@@ -1,0 +1,2 @@
+//! Builds the plan. placeholder
+pub fn build_plan() {}
