@@ -1,7 +1,5 @@
 //! Source text, byte spans into it, and the line index that turns a span into line and column.
 
-use std::ops::Range;
-
 /// A half-open byte range `start..end` into one [`SourceFile`]'s text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
@@ -17,13 +15,6 @@ impl Span {
     /// A span covering `len` bytes from `start`.
     pub const fn at(start: usize, len: usize) -> Self {
         Span { start, end: start + len }
-    }
-
-    /// The part of this span at `range`, relative to its start (for positions inside a string value).
-    pub fn sub(self, range: Range<usize>) -> Span {
-        let start = (self.start + range.start).min(self.end);
-        let end = (self.start + range.end).clamp(start, self.end);
-        Span { start, end }
     }
 
     pub fn len(self) -> usize {

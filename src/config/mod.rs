@@ -1,1 +1,154 @@
-//! placeholder
+//! The config front end: YAML text → a spanned tree of [`Node`]s → [`ModelConfig`], whose fields
+//! are the config's top-level keys. The only module that touches the YAML crate.
+
+mod node;
+
+pub use node::{Node, Value};
+
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::source::{SourceFile, Span};
+
+/// The top-level keys of a config file, one field each (see `specs/config.md`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelConfig {
+    pub name: Option<Node>,
+    pub seed: Option<Node>,
+    pub input: Option<Node>,
+    /// `initializers:` entries, name → definition, in source order.
+    pub initializers: Vec<(Node, Node)>,
+    pub layers: Vec<Node>,
+    /// Where `layers:` is, or the document start if it is missing.
+    pub layers_span: Span,
+}
+
+pub const TOP_LEVEL_KEYS: [&str; 5] = ["name", "seed", "input", "initializers", "layers"];
+
+/// Parses a config file. Returns the config when the YAML was readable at all, plus every
+/// problem found in its top-level structure.
+pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
+    let root = match parse_yaml(file) {
+        Ok(root) => root,
+        Err(diagnostic) => return (None, vec![diagnostic]),
+    };
+    let mut diagnostics = Vec::new();
+    let Some(entries) = root.as_map() else {
+        let found = if root.is_null() { "an empty document" } else { root.kind_name() };
+        diagnostics.push(
+            Diagnostic::error(Code::WrongType, format!("expected a mapping at the top level, found {found}"))
+                .at(root.span)
+                .with_help("a config is a mapping with at least `layers:` (see specs/config.md)"),
+        );
+        return (None, diagnostics);
+    };
+    let mut config = ModelConfig { layers_span: root.span, ..ModelConfig::default() };
+    let mut layers_seen = false;
+    for (key, value) in entries {
+        let Some(name) = key.as_str() else {
+            diagnostics.push(
+                Diagnostic::error(Code::WrongType, format!("expected a key name, found {}", key.kind_name())).at(key.span),
+            );
+            continue;
+        };
+        match name {
+            "name" => config.name = Some(value.clone()),
+            "seed" => config.seed = Some(value.clone()),
+            "input" => config.input = Some(value.clone()),
+            "initializers" => match &value.value {
+                Value::Map(entries) => config.initializers = entries.clone(),
+                Value::Null => {}
+                _ => diagnostics.push(expected("a mapping of initializer names to definitions", value)),
+            },
+            "layers" => {
+                layers_seen = true;
+                config.layers_span = key.span;
+                match &value.value {
+                    Value::Seq(items) => config.layers = items.clone(),
+                    Value::Null => {}
+                    _ => diagnostics.push(expected("a list of layers", value)),
+                }
+            }
+            _ => {
+                let mut diagnostic = Diagnostic::error(Code::UnknownKey, format!("unknown top-level key `{name}`"))
+                    .at_labelled(key.span, "not a config key");
+                diagnostic = match did_you_mean(name, TOP_LEVEL_KEYS) {
+                    Some(similar) => diagnostic.with_help(format!("did you mean `{similar}`?")),
+                    None => diagnostic.with_help(format!("the top-level keys are {}", list(&TOP_LEVEL_KEYS))),
+                };
+                diagnostics.push(diagnostic);
+            }
+        }
+    }
+    if !layers_seen {
+        diagnostics.push(
+            Diagnostic::error(Code::MissingKey, "the config has no `layers:` list")
+                .at(root.span)
+                .with_help("add `layers:` with at least one layer, e.g. `layers: [{dense: {units: 10}}]`"),
+        );
+    }
+    (Some(config), diagnostics)
+}
+
+/// Reads the YAML document into a [`Node`] tree, with the parser's resource budget in force
+/// (alias bombs and deep nesting end in a diagnostic, not in memory exhaustion).
+fn parse_yaml(file: &SourceFile) -> Result<Node, Diagnostic> {
+    serde_saphyr::from_str::<Node>(file.text()).map_err(|error| {
+        let error = error.without_snippet();
+        let code = match error {
+            serde_saphyr::Error::Budget { .. } => Code::YamlLimit,
+            _ => Code::YamlSyntax,
+        };
+        let message = yaml_message(&error.to_string());
+        let diagnostic = Diagnostic::error(code, message).with_help("fix the YAML syntax at this position");
+        match error.location() {
+            Some(location) if location.line() > 0 => {
+                let start = file.offset_of(location.line() as usize, location.column() as usize);
+                diagnostic.at(Span::at(start, 1.min(file.text().len() - start)))
+            }
+            _ => diagnostic,
+        }
+    })
+}
+
+/// The YAML parser's message without its location prefix and tuning advice.
+fn yaml_message(rendered: &str) -> String {
+    let first_line = rendered.lines().next().unwrap_or("invalid YAML");
+    let without_prefix = first_line.strip_prefix("error: ").unwrap_or(first_line);
+    let without_location = match without_prefix.split_once(": ") {
+        Some((location, rest)) if location.starts_with("line ") => rest,
+        _ => without_prefix,
+    };
+    let message = without_location.split(", set DuplicateKeyPolicy").next().unwrap_or(without_location);
+    format!("invalid YAML: {message}")
+}
+
+fn expected(what: &str, node: &Node) -> Diagnostic {
+    Diagnostic::error(Code::WrongType, format!("expected {what}, found {}", node.kind_name())).at(node.span)
+}
+
+/// `a`, `b` and `c`: a list of names for messages.
+pub fn list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Where the text of string `node` starts in the file, if it stands there verbatim (plain or
+/// quoted without escapes), so positions inside the string map to file positions.
+pub fn string_start(file: &SourceFile, node: &Node) -> Option<usize> {
+    let text = node.as_str()?;
+    let slice = file.slice(node.span);
+    let inner = slice.find(text)?;
+    Some(node.span.start + inner)
+}
+
+/// The file span of `range` (byte offsets inside string `node`'s text), or the whole node when
+/// the text does not stand verbatim in the file.
+pub fn span_in_string(file: &SourceFile, node: &Node, range: std::ops::Range<usize>) -> Span {
+    match string_start(file, node) {
+        Some(start) => Span::new(start + range.start, start + range.end.max(range.start + 1)),
+        None => node.span,
+    }
+}

@@ -1,1 +1,133 @@
-//! placeholder
+//! The layer catalogue: one file per layer type, each parsing its arguments and computing its
+//! output shape and weights from an input shape, with Keras 3 semantics and defaults.
+
+mod activation;
+mod conv1d;
+pub use conv1d::shape_text;
+mod dense;
+mod dropout;
+mod flatten;
+mod max_pooling1d;
+mod spatial;
+
+use crate::diagnostic::Diagnostic;
+use crate::resolve::Args;
+use std::fmt::Debug;
+
+/// A weight a layer creates once it knows its input shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Weight {
+    /// Keras's variable name: `kernel`, `bias`, …
+    pub name: &'static str,
+    pub shape: Vec<usize>,
+    /// The layer argument that sets its initializer (`kernel_initializer`).
+    pub initializer_argument: &'static str,
+    /// Keras's default for that argument.
+    pub default_initializer: &'static str,
+}
+
+/// What a layer produces for a given input shape (shapes exclude the batch dimension).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Built {
+    pub output_shape: Vec<usize>,
+    pub weights: Vec<Weight>,
+}
+
+/// A layer with its arguments parsed, waiting for its input shape (deferred initialisation).
+pub trait Layer: Debug + Send + Sync {
+    /// Output shape and weights for `input` (no batch dimension). Errors carry a span when the
+    /// layer knows which argument is at fault; the caller points the rest at the layer.
+    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic>;
+}
+
+/// A layer type: its names and how to read its arguments.
+pub struct LayerType {
+    /// The snake_case name used in configs and for auto-naming (`max_pooling1d`).
+    pub name: &'static str,
+    /// The Keras class name (`MaxPooling1D`).
+    pub class_name: &'static str,
+    /// Every argument the type takes besides the common ones (`name`, `trainable`, …).
+    pub arguments: &'static [&'static str],
+    /// Reads the arguments; `None` when they had errors (reported into `args`).
+    pub parse: fn(&mut Args) -> Option<Box<dyn Layer>>,
+}
+
+impl std::fmt::Debug for LayerType {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.class_name)
+    }
+}
+
+/// Arguments every layer takes (Keras's base `Layer`).
+pub const COMMON_ARGUMENTS: [&str; 4] = ["name", "trainable", "input_shape", "input_dim"];
+
+pub static LAYER_TYPES: &[LayerType] = &[
+    activation::TYPE,
+    conv1d::TYPE,
+    dense::TYPE,
+    dropout::TYPE,
+    flatten::TYPE,
+    max_pooling1d::TYPE,
+];
+
+/// Looks a layer type up by its snake_case or Keras class name.
+pub fn find(name: &str) -> Option<&'static LayerType> {
+    LAYER_TYPES.iter().find(|t| t.name == name || t.class_name == name)
+}
+
+/// Keras 3's activation names (`keras.activations`), for checking `activation:`.
+pub const ACTIVATIONS: [&str; 31] = [
+    "celu",
+    "elu",
+    "exponential",
+    "gelu",
+    "glu",
+    "hard_shrink",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "hard_tanh",
+    "leaky_relu",
+    "linear",
+    "log_sigmoid",
+    "log_softmax",
+    "mish",
+    "relu",
+    "relu6",
+    "selu",
+    "sigmoid",
+    "silu",
+    "soft_shrink",
+    "softmax",
+    "softplus",
+    "softsign",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "sparsemax",
+    "squareplus",
+    "swish",
+    "tanh",
+    "tanh_shrink",
+];
+
+/// Reads an optional `activation:` (null means linear), checking the name.
+pub fn activation_argument(args: &mut Args, required: bool) -> Option<String> {
+    use crate::diagnostic::{Code, did_you_mean};
+    let activation = if required {
+        args.require("activation", "relu")?;
+        args.string("activation")
+    } else {
+        args.string("activation")
+    }?;
+    if ACTIVATIONS.contains(&activation.value.as_str()) {
+        return Some(activation.value);
+    }
+    let mut diagnostic =
+        Diagnostic::error(Code::InvalidValue, format!("unknown activation `{}`", activation.value)).at(activation.span);
+    diagnostic = match did_you_mean(&activation.value, ACTIVATIONS) {
+        Some(similar) => diagnostic.with_help(format!("did you mean `{similar}`?")),
+        None => diagnostic.with_help("Keras activations include `relu`, `tanh`, `sigmoid`, `softmax`, `gelu`, `linear`"),
+    };
+    args.diagnostics.push(diagnostic);
+    None
+}

@@ -1,0 +1,21 @@
+//! `activation`: applies an activation function; no weights, same shape (Keras 3 `Activation`).
+
+use super::{Built, Layer, LayerType, activation_argument};
+use crate::diagnostic::Diagnostic;
+use crate::resolve::Args;
+
+pub const TYPE: LayerType = LayerType { name: "activation", class_name: "Activation", arguments: &["activation"], parse };
+
+#[derive(Debug)]
+struct Activation;
+
+fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
+    activation_argument(args, true)?;
+    Some(Box::new(Activation))
+}
+
+impl Layer for Activation {
+    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+        Ok(Built { output_shape: input.to_vec(), weights: Vec::new() })
+    }
+}

@@ -1,0 +1,53 @@
+//! `dense`: a fully connected layer on the last axis (Keras 3 `Dense`).
+
+use super::{Built, Layer, LayerType, Weight, activation_argument};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::resolve::{Args, Spanned};
+
+pub const TYPE: LayerType = LayerType {
+    name: "dense",
+    class_name: "Dense",
+    arguments: &["units", "activation", "use_bias", "kernel_initializer", "bias_initializer"],
+    parse,
+};
+
+#[derive(Debug)]
+struct Dense {
+    units: Spanned<usize>,
+    use_bias: bool,
+}
+
+fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
+    let units = args.required_count("units");
+    let use_bias = args.bool_or("use_bias", true);
+    activation_argument(args, false);
+    Some(Box::new(Dense { units: units?, use_bias }))
+}
+
+impl Layer for Dense {
+    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+        let Some((&input_dim, outer)) = input.split_last() else {
+            return Err(Diagnostic::error(
+                Code::WrongInputRank,
+                "`dense` needs an input with at least one dimension, found a scalar",
+            ));
+        };
+        let units = self.units.value;
+        let mut weights = vec![Weight {
+            name: "kernel",
+            shape: vec![input_dim, units],
+            initializer_argument: "kernel_initializer",
+            default_initializer: "glorot_uniform",
+        }];
+        if self.use_bias {
+            weights.push(Weight {
+                name: "bias",
+                shape: vec![units],
+                initializer_argument: "bias_initializer",
+                default_initializer: "zeros",
+            });
+        }
+        let output_shape = outer.iter().copied().chain([units]).collect();
+        Ok(Built { output_shape, weights })
+    }
+}

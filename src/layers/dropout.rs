@@ -1,0 +1,24 @@
+//! `dropout`: zeroes a fraction of inputs in training; no weights, same shape (Keras 3 `Dropout`).
+
+use super::{Built, Layer, LayerType};
+use crate::diagnostic::Diagnostic;
+use crate::resolve::Args;
+
+pub const TYPE: LayerType = LayerType { name: "dropout", class_name: "Dropout", arguments: &["rate", "noise_shape", "seed"], parse };
+
+#[derive(Debug)]
+struct Dropout;
+
+fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
+    let rate = args.fraction("rate", 0.0, 1.0);
+    // `noise_shape` and `seed` only matter in training.
+    args.take("noise_shape");
+    args.optional_count("seed", 0);
+    rate.map(|_| Box::new(Dropout) as Box<dyn Layer>)
+}
+
+impl Layer for Dropout {
+    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+        Ok(Built { output_shape: input.to_vec(), weights: Vec::new() })
+    }
+}

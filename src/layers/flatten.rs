@@ -1,0 +1,24 @@
+//! `flatten`: collapses every non-batch axis into one (Keras 3 `Flatten`).
+
+use super::{Built, Layer, LayerType};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::resolve::Args;
+
+pub const TYPE: LayerType = LayerType { name: "flatten", class_name: "Flatten", arguments: &["data_format"], parse };
+
+#[derive(Debug)]
+struct Flatten;
+
+fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
+    args.word_or("data_format", &["channels_last", "channels_first"], "channels_last");
+    Some(Box::new(Flatten))
+}
+
+impl Layer for Flatten {
+    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+        let size = input.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
+            Diagnostic::error(Code::SizeOverflow, "the flattened size does not fit in 64 bits")
+        })?;
+        Ok(Built { output_shape: vec![size], weights: Vec::new() })
+    }
+}

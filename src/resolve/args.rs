@@ -1,0 +1,300 @@
+//! Typed, spanned access to one layer's arguments; reports every missing, mistyped, out-of-range
+//! and unknown argument and keeps going.
+
+use crate::config::{Node, Value, list, span_in_string};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::dsl;
+use crate::source::{SourceFile, Span};
+
+/// Keras arguments that do not change the initial weights (regularizers, constraints, dtype
+/// policy, serialisation bookkeeping). Accepted so a `get_config()` copy works, then ignored.
+pub const INERT_ARGUMENTS: [&str; 13] = [
+    "dtype",
+    "kernel_regularizer",
+    "bias_regularizer",
+    "activity_regularizer",
+    "kernel_constraint",
+    "bias_constraint",
+    "lora_rank",
+    "lora_alpha",
+    "quantization_config",
+    "autocast",
+    "batch_size",
+    "batch_input_shape",
+    "build_config",
+];
+
+/// A value with the span of the YAML node it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+/// Resolves the numeric value of a variable in an expression (`fan_in`, a var, …).
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<f64>;
+
+/// Evaluates a numeric config value: a YAML number or a string holding an expression.
+pub fn eval_number(file: &SourceFile, node: &Node, lookup: Lookup) -> Result<f64, Diagnostic> {
+    match &node.value {
+        Value::Int(value) => Ok(*value as f64),
+        Value::Float(value) if value.is_finite() => Ok(*value),
+        Value::Float(_) => Err(Diagnostic::error(Code::NonFinite, "expected a finite number").at(node.span)),
+        Value::Str(text) => {
+            let at = |range| span_in_string(file, node, range);
+            let expr = dsl::parse_expr(text).map_err(|error| dsl_diagnostic(error, &at))?;
+            dsl::eval(&expr, lookup).map_err(|error| dsl_diagnostic(error, &at))
+        }
+        _ => Err(Diagnostic::error(Code::WrongType, format!("expected a number, found {}", node.kind_name())).at(node.span)),
+    }
+}
+
+/// Turns a span-relative expression error into a diagnostic at its place in the file.
+pub fn dsl_diagnostic(error: dsl::DslError, at: &dyn Fn(std::ops::Range<usize>) -> Span) -> Diagnostic {
+    let diagnostic = Diagnostic::error(error.code, error.message).at(at(error.span));
+    match error.help {
+        Some(help) => diagnostic.with_help(help),
+        None => diagnostic,
+    }
+}
+
+/// Evaluates a value that must be a whole number of at least `min`.
+pub fn eval_count(file: &SourceFile, node: &Node, lookup: Lookup, min: i64, what: &str) -> Result<usize, Diagnostic> {
+    let value = eval_number(file, node, lookup)?;
+    if value.fract() != 0.0 {
+        return Err(Diagnostic::error(Code::WrongType, format!("{what} must be a whole number, found {value}")).at(node.span));
+    }
+    if value < min as f64 {
+        let bound = if min == 1 { "positive".to_string() } else { format!("at least {min}") };
+        return Err(
+            Diagnostic::error(Code::InvalidValue, format!("{what} must be {bound}, found {value}")).at(node.span)
+        );
+    }
+    if value > (1u64 << 53) as f64 {
+        return Err(Diagnostic::error(Code::SizeOverflow, format!("{what} is too large: {value}")).at(node.span));
+    }
+    Ok(value as usize)
+}
+
+/// One layer's argument map, consumed argument by argument.
+pub struct Args<'a> {
+    file: &'a SourceFile,
+    lookup: Lookup<'a>,
+    layer_type: &'static str,
+    entries: Vec<(&'a Node, &'a Node, bool)>,
+    /// The layer entry, for "missing argument" diagnostics.
+    pub layer_span: Span,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Args<'a> {
+    pub fn new(
+        file: &'a SourceFile,
+        lookup: Lookup<'a>,
+        layer_type: &'static str,
+        entries: &'a [(Node, Node)],
+        layer_span: Span,
+    ) -> Self {
+        Args {
+            file,
+            lookup,
+            layer_type,
+            entries: entries.iter().map(|(key, value)| (key, value, false)).collect(),
+            layer_span,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub fn file(&self) -> &'a SourceFile {
+        self.file
+    }
+
+    /// The value of argument `name`, marked as used. A YAML `null` counts as absent.
+    pub fn take(&mut self, name: &str) -> Option<&'a Node> {
+        let entry = self.entries.iter_mut().find(|(key, _, _)| key.as_str() == Some(name))?;
+        entry.2 = true;
+        Some(entry.1).filter(|value| !value.is_null())
+    }
+
+    fn report<T>(&mut self, result: Result<T, Diagnostic>) -> Option<T> {
+        result.map_err(|diagnostic| self.diagnostics.push(diagnostic)).ok()
+    }
+
+    /// A required argument; reports it missing.
+    pub fn require(&mut self, name: &str, example: &str) -> Option<&'a Node> {
+        let node = self.take(name);
+        if node.is_none() {
+            let layer_type = self.layer_type;
+            self.diagnostics.push(
+                Diagnostic::error(Code::MissingKey, format!("`{layer_type}` needs the argument `{name}`"))
+                    .at(self.layer_span)
+                    .with_help(format!("add it, e.g. `{layer_type}: {{{name}: {example}}}`")),
+            );
+        }
+        node
+    }
+
+    /// A required whole number ≥ 1 (`units`, `filters`).
+    pub fn required_count(&mut self, name: &str) -> Option<Spanned<usize>> {
+        let node = self.require(name, "16")?;
+        let value = eval_count(self.file, node, self.lookup, 1, &format!("`{name}`"));
+        self.report(value).map(|value| Spanned { value, span: node.span })
+    }
+
+    /// An optional whole number ≥ `min`.
+    pub fn optional_count(&mut self, name: &str, min: i64) -> Option<Spanned<usize>> {
+        let node = self.take(name)?;
+        let value = eval_count(self.file, node, self.lookup, min, &format!("`{name}`"));
+        self.report(value).map(|value| Spanned { value, span: node.span })
+    }
+
+    /// A number in `[low, high]`.
+    pub fn fraction(&mut self, name: &str, low: f64, high: f64) -> Option<f64> {
+        let node = self.require(name, "0.5")?;
+        let value = eval_number(self.file, node, self.lookup);
+        let value = self.report(value)?;
+        if !(low..=high).contains(&value) {
+            self.diagnostics.push(
+                Diagnostic::error(Code::InvalidValue, format!("`{name}` must be between {low} and {high}, found {value}"))
+                    .at(node.span),
+            );
+            return None;
+        }
+        Some(value)
+    }
+
+    pub fn bool_or(&mut self, name: &str, default: bool) -> bool {
+        match self.take(name) {
+            None => default,
+            Some(Node { value: Value::Bool(value), .. }) => *value,
+            Some(node) => {
+                let diagnostic = Diagnostic::error(
+                    Code::WrongType,
+                    format!("`{name}` must be true or false, found {}", node.kind_name()),
+                )
+                .at(node.span);
+                self.diagnostics.push(diagnostic);
+                default
+            }
+        }
+    }
+
+    /// One of a fixed set of words (`padding: valid | same`), case-insensitive as in Keras.
+    pub fn word_or(&mut self, name: &str, choices: &[&'static str], default: &'static str) -> Spanned<&'static str> {
+        let Some(node) = self.take(name) else {
+            return Spanned { value: default, span: self.layer_span };
+        };
+        let word = node.as_str().map(str::to_ascii_lowercase);
+        if let Some(choice) = choices.iter().find(|choice| Some(**choice) == word.as_deref()) {
+            return Spanned { value: choice, span: node.span };
+        }
+        let found = match node.as_str() {
+            Some(text) => format!("`{text}`"),
+            None => node.kind_name().to_string(),
+        };
+        let mut diagnostic =
+            Diagnostic::error(Code::InvalidValue, format!("`{name}` must be one of {}, found {found}", list(choices)))
+                .at(node.span);
+        if let Some(similar) = node.as_str().and_then(|text| did_you_mean(text, choices.iter().copied())) {
+            diagnostic = diagnostic.with_help(format!("did you mean `{similar}`?"));
+        }
+        self.diagnostics.push(diagnostic);
+        Spanned { value: default, span: node.span }
+    }
+
+    /// A size per spatial dimension: one number for all, or a list of `rank` numbers
+    /// (`kernel_size: 3` or `[3]`). `None` when absent or invalid.
+    pub fn tuple(&mut self, name: &str, rank: usize) -> Option<Spanned<Vec<usize>>> {
+        let node = self.take(name)?;
+        let what = format!("`{name}`");
+        let values = match &node.value {
+            Value::Seq(items) if items.len() == rank => {
+                let values: Result<Vec<usize>, Diagnostic> =
+                    items.iter().map(|item| eval_count(self.file, item, self.lookup, 1, &what)).collect();
+                values
+            }
+            Value::Seq(items) => Err(Diagnostic::error(
+                Code::InvalidValue,
+                format!("{what} needs {rank} number(s) here, found a list of {}", items.len()),
+            )
+            .at(node.span)),
+            _ => eval_count(self.file, node, self.lookup, 1, &what).map(|value| vec![value; rank]),
+        };
+        self.report(values).map(|value| Spanned { value, span: node.span })
+    }
+
+    /// A required per-dimension size.
+    pub fn required_tuple(&mut self, name: &str, rank: usize) -> Option<Spanned<Vec<usize>>> {
+        if self.entries.iter().any(|(key, value, _)| key.as_str() == Some(name) && !value.is_null()) {
+            self.tuple(name, rank)
+        } else {
+            self.require(name, "3");
+            None
+        }
+    }
+
+    /// A string argument (`name`, `activation`).
+    pub fn string(&mut self, name: &str) -> Option<Spanned<String>> {
+        let node = self.take(name)?;
+        match node.as_str() {
+            Some(text) => Some(Spanned { value: text.to_string(), span: node.span }),
+            None => {
+                let diagnostic =
+                    Diagnostic::error(Code::WrongType, format!("`{name}` must be a string, found {}", node.kind_name()))
+                        .at(node.span);
+                self.diagnostics.push(diagnostic);
+                None
+            }
+        }
+    }
+
+    /// Marks the Keras arguments that do not affect initial weights as used.
+    pub fn accept_inert(&mut self, names: &[&str]) {
+        for (key, _, used) in &mut self.entries {
+            if key.as_str().is_some_and(|key| names.contains(&key) || INERT_ARGUMENTS.contains(&key)) {
+                *used = true;
+            }
+        }
+    }
+
+    /// Reports every argument no one took: an initializer for a weight the layer lacks gets
+    /// its own code; others get a did-you-mean over `known`.
+    pub fn finish(mut self, known: &[&str]) -> Vec<Diagnostic> {
+        let layer_type = self.layer_type;
+        for (key, _, used) in &self.entries {
+            if *used {
+                continue;
+            }
+            let Some(name) = key.as_str() else {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::WrongType, format!("expected an argument name, found {}", key.kind_name()))
+                        .at(key.span),
+                );
+                continue;
+            };
+            if let Some(weight) = name.strip_suffix("_initializer") {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::NoSuchWeight, format!("`{layer_type}` has no {weight} weight to initialise"))
+                        .at_labelled(key.span, format!("`{name}` does not apply here"))
+                        .with_help(match known.iter().filter(|k| k.ends_with("_initializer")).count() {
+                            0 => format!("`{layer_type}` has no weights; remove `{name}`"),
+                            _ => format!(
+                                "`{layer_type}` takes {}",
+                                list(&known.iter().copied().filter(|k| k.ends_with("_initializer")).collect::<Vec<_>>())
+                            ),
+                        }),
+                );
+                continue;
+            }
+            let mut diagnostic =
+                Diagnostic::error(Code::UnknownArgument, format!("`{layer_type}` has no argument `{name}`"))
+                    .at_labelled(key.span, "unknown argument");
+            diagnostic = match did_you_mean(name, known.iter().copied()) {
+                Some(similar) => diagnostic.with_help(format!("did you mean `{similar}`?")),
+                None => diagnostic.with_help(format!("`{layer_type}` takes {}", list(known))),
+            };
+            self.diagnostics.push(diagnostic);
+        }
+        self.diagnostics
+    }
+}

@@ -1,0 +1,381 @@
+//! Initializer references in every accepted form (name, class name, call string, one-key map,
+//! Keras `{class_name, config}`, custom name) resolved to a built-in family with its arguments.
+//! Numeric arguments stay expressions here: they may use `fan_in`/`fan_out`, known only in `plan`.
+
+use super::args::dsl_diagnostic;
+use crate::config::{Node, Value, list, span_in_string, string_start};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::dsl::{self, ast};
+use crate::source::{SourceFile, Span};
+
+/// A built-in initializer family (Keras 3 `keras.initializers`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Zeros,
+    Ones,
+    Constant,
+    RandomNormal,
+    RandomUniform,
+    TruncatedNormal,
+    VarianceScaling,
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    LecunNormal,
+    LecunUniform,
+    Orthogonal,
+    Identity,
+}
+
+/// The kind and default of one initializer parameter.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ParamKind {
+    Number(f64),
+    Word(&'static str, &'static [&'static str]),
+    /// An optional non-negative integer seed (`None` by default).
+    Seed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Param {
+    pub name: &'static str,
+    pub kind: ParamKind,
+}
+
+const fn number(name: &'static str, default: f64) -> Param {
+    Param { name, kind: ParamKind::Number(default) }
+}
+const SEED: Param = Param { name: "seed", kind: ParamKind::Seed };
+const MODES: &[&str] = &["fan_in", "fan_out", "fan_avg"];
+const DISTRIBUTIONS: &[&str] = &["truncated_normal", "untruncated_normal", "uniform", "normal"];
+
+/// A family's names and parameters, in Keras's positional order.
+pub struct FamilyDef {
+    pub family: Family,
+    pub name: &'static str,
+    /// Keras class names (and registered aliases) that mean this family.
+    pub class_names: &'static [&'static str],
+    pub params: &'static [Param],
+}
+
+pub static FAMILIES: &[FamilyDef] = &[
+    FamilyDef { family: Family::Zeros, name: "zeros", class_names: &["Zeros", "zero"], params: &[] },
+    FamilyDef { family: Family::Ones, name: "ones", class_names: &["Ones", "one"], params: &[] },
+    FamilyDef { family: Family::Constant, name: "constant", class_names: &["Constant"], params: &[number("value", 0.0)] },
+    FamilyDef {
+        family: Family::RandomNormal,
+        name: "random_normal",
+        class_names: &["RandomNormal", "normal"],
+        params: &[number("mean", 0.0), number("stddev", 0.05), SEED],
+    },
+    FamilyDef {
+        family: Family::RandomUniform,
+        name: "random_uniform",
+        class_names: &["RandomUniform", "uniform"],
+        params: &[number("minval", -0.05), number("maxval", 0.05), SEED],
+    },
+    FamilyDef {
+        family: Family::TruncatedNormal,
+        name: "truncated_normal",
+        class_names: &["TruncatedNormal"],
+        params: &[number("mean", 0.0), number("stddev", 0.05), SEED],
+    },
+    FamilyDef {
+        family: Family::VarianceScaling,
+        name: "variance_scaling",
+        class_names: &["VarianceScaling"],
+        params: &[
+            number("scale", 1.0),
+            Param { name: "mode", kind: ParamKind::Word("fan_in", MODES) },
+            Param { name: "distribution", kind: ParamKind::Word("truncated_normal", DISTRIBUTIONS) },
+            SEED,
+        ],
+    },
+    FamilyDef { family: Family::GlorotNormal, name: "glorot_normal", class_names: &["GlorotNormal"], params: &[SEED] },
+    FamilyDef { family: Family::GlorotUniform, name: "glorot_uniform", class_names: &["GlorotUniform"], params: &[SEED] },
+    FamilyDef { family: Family::HeNormal, name: "he_normal", class_names: &["HeNormal"], params: &[SEED] },
+    FamilyDef { family: Family::HeUniform, name: "he_uniform", class_names: &["HeUniform"], params: &[SEED] },
+    FamilyDef { family: Family::LecunNormal, name: "lecun_normal", class_names: &["LecunNormal"], params: &[SEED] },
+    FamilyDef { family: Family::LecunUniform, name: "lecun_uniform", class_names: &["LecunUniform"], params: &[SEED] },
+    FamilyDef {
+        family: Family::Orthogonal,
+        name: "orthogonal",
+        class_names: &["Orthogonal", "OrthogonalInitializer"],
+        params: &[number("gain", 1.0), SEED],
+    },
+    FamilyDef {
+        family: Family::Identity,
+        name: "identity",
+        class_names: &["Identity", "IdentityInitializer"],
+        params: &[number("gain", 1.0)],
+    },
+];
+
+impl Family {
+    pub fn def(self) -> &'static FamilyDef {
+        // Every variant has exactly one row, in declaration order.
+        &FAMILIES[self as usize]
+    }
+}
+
+/// Finds a family by its snake_case name, Keras class name or alias.
+pub fn find_family(name: &str) -> Option<&'static FamilyDef> {
+    FAMILIES.iter().find(|def| def.name == name || def.class_names.contains(&name))
+}
+
+/// An expression argument and how to map its spans back into the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArgExpr {
+    pub expr: ast::Expr,
+    /// File offset of the expression text's start, when it stands verbatim in the file.
+    pub base: Option<usize>,
+    /// The YAML node the expression came from.
+    pub node_span: Span,
+}
+
+impl ArgExpr {
+    /// The file span of a range inside the expression text.
+    pub fn span_of(&self, range: std::ops::Range<usize>) -> Span {
+        match self.base {
+            Some(base) => Span::new(base + range.start, base + range.end.max(range.start + 1)),
+            None => self.node_span,
+        }
+    }
+
+    pub fn span(&self) -> Span {
+        self.span_of(self.expr.span.clone())
+    }
+}
+
+/// A family with its given arguments (parameter name → expression); defaults are filled in later.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InitCall {
+    pub family: Family,
+    pub args: Vec<(&'static str, ArgExpr)>,
+    /// The initializer reference in the file.
+    pub span: Span,
+}
+
+/// Custom initializers by name, with the definitions not yet resolved.
+pub struct CustomInitializers<'a> {
+    pub file: &'a SourceFile,
+    pub definitions: &'a [(Node, Node)],
+}
+
+impl CustomInitializers<'_> {
+    fn find(&self, name: &str) -> Option<(usize, &Node)> {
+        self.definitions.iter().enumerate().find(|(_, (key, _))| key.as_str() == Some(name)).map(|(i, (_, v))| (i, v))
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.definitions.iter().filter_map(|(key, _)| key.as_str())
+    }
+
+    /// Resolves an initializer node (any form) to a family call. `chain` holds the custom
+    /// initializers being expanded, to catch cycles.
+    pub fn resolve(&self, node: &Node) -> Result<InitCall, Diagnostic> {
+        self.resolve_in(node, &mut Vec::new())
+    }
+
+    fn resolve_in(&self, node: &Node, chain: &mut Vec<usize>) -> Result<InitCall, Diagnostic> {
+        match &node.value {
+            Value::Str(text) => self.resolve_string(node, text, chain),
+            Value::Map(entries) if node.get("class_name").is_some() => self.resolve_keras(node, entries),
+            Value::Map(entries) if entries.len() == 1 => {
+                let (key, value) = &entries[0];
+                let Some(name) = key.as_str() else {
+                    return Err(expected_initializer(key));
+                };
+                let def = self.builtin(name, key.span)?;
+                let mut args = Vec::new();
+                match &value.value {
+                    Value::Null => {}
+                    Value::Map(kwargs) => {
+                        for (param_key, param_value) in kwargs {
+                            let param = keyword(def, param_key)?;
+                            push_arg(&mut args, param, node_arg(self.file, param_value)?, param_key.span)?;
+                        }
+                    }
+                    Value::Seq(items) => {
+                        for item in items {
+                            let param = positional(def, args.len(), item.span)?;
+                            args.push((param, node_arg(self.file, item)?));
+                        }
+                    }
+                    _ => args.push((positional(def, 0, value.span)?, node_arg(self.file, value)?)),
+                }
+                Ok(InitCall { family: def.family, args, span: node.span })
+            }
+            _ => Err(expected_initializer(node)),
+        }
+    }
+
+    fn resolve_string(&self, node: &Node, text: &str, chain: &mut Vec<usize>) -> Result<InitCall, Diagnostic> {
+        let base = string_start(self.file, node);
+        let at = |range| span_in_string(self.file, node, range);
+        let call = dsl::parse_call(text).map_err(|error| dsl_diagnostic(error, &at))?;
+        let callee_span = at(call.callee.span.clone());
+        if find_family(&call.callee.name).is_none()
+            && let Some((index, definition)) = self.find(&call.callee.name)
+        {
+            if !call.args.is_empty() || call.span.end > call.callee.span.end {
+                return Err(Diagnostic::error(
+                    Code::BadInitArgument,
+                    format!("custom initializer `{}` takes no arguments", call.callee.name),
+                )
+                .at(at(call.span.clone()))
+                .with_help("set the arguments in its definition under `initializers:`"));
+            }
+            if let Some(position) = chain.iter().position(|&i| i == index) {
+                let names: Vec<&str> = chain[position..]
+                    .iter()
+                    .chain([&index])
+                    .filter_map(|&i| self.definitions[i].0.as_str())
+                    .collect();
+                let first = &self.definitions[chain[position]].0;
+                return Err(Diagnostic::error(
+                    Code::InitializerCycle,
+                    format!("custom initializers refer to each other in a cycle: {}", names.join(" → ")),
+                )
+                .at_labelled(callee_span, "refers back here")
+                .with_note_at(first.span, "the cycle starts here")
+                .with_help("define one of them with a built-in initializer"));
+            }
+            chain.push(index);
+            let resolved = self.resolve_in(definition, chain);
+            chain.pop();
+            return resolved;
+        }
+        let def = self.builtin(&call.callee.name, callee_span)?;
+        let mut args = Vec::new();
+        for arg in call.args {
+            let expr = ArgExpr { expr: arg.value, base, node_span: node.span };
+            match arg.name {
+                Some(name) => {
+                    let param = keyword_named(def, &name.name, at(name.span.clone()))?;
+                    push_arg(&mut args, param, expr, at(name.span))?;
+                }
+                None => {
+                    let param = positional(def, args.len(), expr.span())?;
+                    args.push((param, expr));
+                }
+            }
+        }
+        Ok(InitCall { family: def.family, args, span: node.span })
+    }
+
+    /// Keras's serialized form `{class_name: RandomNormal, config: {mean: 0.0, …}}`.
+    fn resolve_keras(&self, node: &Node, entries: &[(Node, Node)]) -> Result<InitCall, Diagnostic> {
+        let mut def = None;
+        let mut args = Vec::new();
+        for (key, value) in entries {
+            match key.as_str() {
+                Some("class_name") => {
+                    let name = value.as_str().ok_or_else(|| {
+                        Diagnostic::error(Code::WrongType, format!("`class_name` must be a string, found {}", value.kind_name()))
+                            .at(value.span)
+                    })?;
+                    def = Some(self.builtin(name, value.span)?);
+                }
+                Some("module" | "registered_name") => {}
+                Some("config") => {}
+                _ => {
+                    return Err(Diagnostic::error(Code::UnknownKey, "unknown key in a Keras initializer")
+                        .at(key.span)
+                        .with_help("a Keras initializer has `class_name` and `config` (and `module`, `registered_name`)"));
+                }
+            }
+        }
+        let def = def.ok_or_else(|| Diagnostic::error(Code::MissingKey, "this initializer has no `class_name`").at(node.span))?;
+        if let Some(config) = node.get("config").filter(|config| !config.is_null()) {
+            let kwargs = config.as_map().ok_or_else(|| {
+                Diagnostic::error(Code::WrongType, format!("`config` must be a mapping, found {}", config.kind_name()))
+                    .at(config.span)
+            })?;
+            for (param_key, param_value) in kwargs {
+                let param = keyword(def, param_key)?;
+                push_arg(&mut args, param, node_arg(self.file, param_value)?, param_key.span)?;
+            }
+        }
+        Ok(InitCall { family: def.family, args, span: node.span })
+    }
+
+    fn builtin(&self, name: &str, span: Span) -> Result<&'static FamilyDef, Diagnostic> {
+        find_family(name).ok_or_else(|| {
+            let mut diagnostic = Diagnostic::error(Code::UnknownInitializer, format!("unknown initializer `{name}`"))
+                .at_labelled(span, "not a built-in or custom initializer");
+            let candidates = FAMILIES.iter().map(|def| def.name).chain(self.names());
+            diagnostic = match did_you_mean(name, candidates) {
+                Some(similar) => diagnostic.with_help(format!("did you mean `{similar}`?")),
+                None => diagnostic.with_help("see specs/initializers.md for the built-in initializers, or define it under `initializers:`"),
+            };
+            diagnostic
+        })
+    }
+}
+
+fn expected_initializer(node: &Node) -> Diagnostic {
+    Diagnostic::error(Code::WrongType, format!("expected an initializer, found {}", node.kind_name()))
+        .at(node.span)
+        .with_help("write a name (`he_uniform`), a call (`random_normal(stddev=0.02)`), a one-key map (`{constant: {value: 0.1}}`) or Keras's `{class_name, config}`")
+}
+
+fn keyword(def: &FamilyDef, key: &Node) -> Result<&'static str, Diagnostic> {
+    let name = key.as_str().ok_or_else(|| {
+        Diagnostic::error(Code::WrongType, format!("expected an argument name, found {}", key.kind_name())).at(key.span)
+    })?;
+    keyword_named(def, name, key.span)
+}
+
+fn keyword_named(def: &FamilyDef, name: &str, span: Span) -> Result<&'static str, Diagnostic> {
+    if let Some(param) = def.params.iter().find(|param| param.name == name) {
+        return Ok(param.name);
+    }
+    let names: Vec<&str> = def.params.iter().map(|param| param.name).collect();
+    let diagnostic = Diagnostic::error(Code::BadInitArgument, format!("`{}` has no argument `{name}`", def.name))
+        .at_labelled(span, "unknown argument");
+    Err(match did_you_mean(name, names.iter().copied()) {
+        Some(similar) => diagnostic.with_help(format!("did you mean `{similar}`?")),
+        None if names.is_empty() => diagnostic.with_help(format!("`{}` takes no arguments", def.name)),
+        None => diagnostic.with_help(format!("`{}` takes {}", def.name, list(&names))),
+    })
+}
+
+fn positional(def: &FamilyDef, index: usize, span: Span) -> Result<&'static str, Diagnostic> {
+    def.params.get(index).map(|param| param.name).ok_or_else(|| {
+        Diagnostic::error(
+            Code::BadInitArgument,
+            format!("`{}` takes at most {} argument(s), this is number {}", def.name, def.params.len(), index + 1),
+        )
+        .at(span)
+    })
+}
+
+fn push_arg(args: &mut Vec<(&'static str, ArgExpr)>, param: &'static str, expr: ArgExpr, span: Span) -> Result<(), Diagnostic> {
+    if let Some((_, first)) = args.iter().find(|(name, _)| *name == param) {
+        return Err(Diagnostic::error(Code::BadInitArgument, format!("argument `{param}` is given twice"))
+            .at(span)
+            .with_note_at(first.node_span, "first given here"));
+    }
+    args.push((param, expr));
+    Ok(())
+}
+
+/// An argument given as a YAML value: a number, a word or expression string, or null.
+fn node_arg(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic> {
+    let whole = 0..node.span.len().max(1);
+    let literal = |kind| Ok(ArgExpr { expr: ast::Expr { kind, span: whole.clone() }, base: Some(node.span.start), node_span: node.span });
+    match &node.value {
+        Value::Int(value) => literal(ast::ExprKind::Number(*value as f64)),
+        Value::Float(value) => literal(ast::ExprKind::Number(*value)),
+        Value::Null => literal(ast::ExprKind::Var("None".into())),
+        Value::Str(text) => {
+            let base = string_start(file, node);
+            let at = |range| span_in_string(file, node, range);
+            let expr = dsl::parse_expr(text).map_err(|error| dsl_diagnostic(error, &at))?;
+            Ok(ArgExpr { expr, base, node_span: node.span })
+        }
+        _ => Err(Diagnostic::error(Code::WrongType, format!("expected a number or a word, found {}", node.kind_name())).at(node.span)),
+    }
+}
