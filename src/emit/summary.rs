@@ -1,0 +1,203 @@
+//! The Keras 3 `model.summary()` table and its JSON twin.
+//!
+//! The text reproduces Keras 3's rich-rendered table for a `Sequential` model byte for byte:
+//! three columns of inner widths 33, 24 and 15, one space of padding each side of a cell.
+//! Where Keras would wrap a cell too long for its column, we widen that row's cell instead, so
+//! every layer stays on one greppable line (the borders keep the standard widths).
+
+use crate::plan::{LayerRow, Plan};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// Inner widths of the three columns, padding included.
+const COLUMN_WIDTHS: [usize; 3] = [33, 24, 15];
+
+#[derive(Clone, Copy)]
+enum Align {
+    Left,
+    Right,
+}
+
+const COLUMN_ALIGNS: [Align; 3] = [Align::Left, Align::Left, Align::Right];
+
+const HEADINGS: [&str; 3] = ["Layer (type)", "Output Shape", "Param #"];
+
+/// Bytes per parameter: every tensor is `f32`.
+const BYTES_PER_PARAM: f64 = 4.0;
+
+/// Box-drawing characters of one horizontal rule: left end, fill, column junction, right end.
+struct Rule {
+    left: char,
+    fill: char,
+    junction: char,
+    right: char,
+}
+
+const TOP_RULE: Rule = Rule { left: '┏', fill: '━', junction: '┳', right: '┓' };
+const HEADING_RULE: Rule = Rule { left: '┡', fill: '━', junction: '╇', right: '┩' };
+const ROW_RULE: Rule = Rule { left: '├', fill: '─', junction: '┼', right: '┤' };
+const BOTTOM_RULE: Rule = Rule { left: '└', fill: '─', junction: '┴', right: '┘' };
+
+/// The heading row uses heavy verticals, body rows light ones.
+const HEADING_VERTICAL: char = '┃';
+const BODY_VERTICAL: char = '│';
+
+fn push_rule(text: &mut String, rule: &Rule) {
+    text.push(rule.left);
+    for (column, &width) in COLUMN_WIDTHS.iter().enumerate() {
+        if column > 0 {
+            text.push(rule.junction);
+        }
+        text.extend(std::iter::repeat_n(rule.fill, width));
+    }
+    text.push(rule.right);
+    text.push('\n');
+}
+
+/// One cell: a space, the content aligned within `width - 2`, a space; wider if it must be.
+fn push_cell(text: &mut String, content: &str, width: usize, align: Align) {
+    let fill = (width - 2).saturating_sub(content.chars().count());
+    text.push(' ');
+    match align {
+        Align::Left => {
+            text.push_str(content);
+            text.extend(std::iter::repeat_n(' ', fill));
+        }
+        Align::Right => {
+            text.extend(std::iter::repeat_n(' ', fill));
+            text.push_str(content);
+        }
+    }
+    text.push(' ');
+}
+
+fn push_row(text: &mut String, cells: [&str; 3], vertical: char) {
+    text.push(vertical);
+    for ((content, &width), &align) in cells.iter().zip(&COLUMN_WIDTHS).zip(&COLUMN_ALIGNS) {
+        push_cell(text, content, width, align);
+        text.push(vertical);
+    }
+    text.push('\n');
+}
+
+/// `n` with commas between groups of three digits, as Python's `f"{n:,}"`.
+pub(super) fn with_thousands_separators(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+/// The output shape with the batch dimension, as Python prints the tuple: `(None, 126, 16)`,
+/// and `(None,)` for a shape of the batch dimension alone.
+pub(super) fn python_shape(output_shape: &[usize]) -> String {
+    if output_shape.is_empty() {
+        return "(None,)".to_string();
+    }
+    let mut text = "(None".to_string();
+    for dim in output_shape {
+        // Writing to a String cannot fail.
+        let _ = write!(text, ", {dim}");
+    }
+    text.push(')');
+    text
+}
+
+/// Keras 3 `readable_memory_size`, including its quirk: past the last unit the value has been
+/// divided once more but is still labelled `PB`.
+pub(super) fn readable_memory_size(bytes: f64) -> String {
+    const UNITS: [&str; 6] = ["B", "KB", "MB", "GB", "TB", "PB"];
+    const SCALE: f64 = 1024.0;
+    let mut size = bytes;
+    for unit in UNITS {
+        if size / SCALE < 1.0 {
+            return format!("{size:.2} {unit}");
+        }
+        size /= SCALE;
+    }
+    format!("{size:.2} PB")
+}
+
+/// `40,152 (156.84 KB)`: a parameter count and the memory it takes as `f32`.
+fn count_with_size(params: u64) -> String {
+    let bytes = params as f64 * BYTES_PER_PARAM;
+    format!("{} ({})", with_thousands_separators(params), readable_memory_size(bytes))
+}
+
+fn layer_cell(layer: &LayerRow) -> String {
+    format!("{} ({})", layer.name, layer.class_name)
+}
+
+pub(super) fn text(plan: &Plan) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "Model: \"{}\"", plan.model_name);
+    push_rule(&mut text, &TOP_RULE);
+    push_row(&mut text, HEADINGS, HEADING_VERTICAL);
+    push_rule(&mut text, &HEADING_RULE);
+    for (index, layer) in plan.layers.iter().enumerate() {
+        if index > 0 {
+            push_rule(&mut text, &ROW_RULE);
+        }
+        let cells = [layer_cell(layer), python_shape(&layer.output_shape), with_thousands_separators(layer.params)];
+        push_row(&mut text, [&cells[0], &cells[1], &cells[2]], BODY_VERTICAL);
+    }
+    push_rule(&mut text, &BOTTOM_RULE);
+
+    let total = plan.total_params();
+    let trainable = plan.trainable_params();
+    let non_trainable = total.saturating_sub(trainable);
+    let _ = writeln!(text, " Total params: {}", count_with_size(total));
+    let _ = writeln!(text, " Trainable params: {}", count_with_size(trainable));
+    let _ = writeln!(text, " Non-trainable params: {}", count_with_size(non_trainable));
+    text
+}
+
+/// One layer in the JSON summary; field order is the key order.
+#[derive(Serialize)]
+struct LayerJson<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    class_name: &'a str,
+    /// `null` for the batch dimension, then the layer's dimensions.
+    output_shape: Vec<Option<usize>>,
+    params: u64,
+}
+
+/// The JSON summary; field order is the key order.
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    name: &'a str,
+    layers: Vec<LayerJson<'a>>,
+    total_params: u64,
+    trainable_params: u64,
+    non_trainable_params: u64,
+}
+
+pub(super) fn json(plan: &Plan) -> String {
+    let layers = plan
+        .layers
+        .iter()
+        .map(|layer| LayerJson {
+            name: &layer.name,
+            class_name: layer.class_name,
+            output_shape: std::iter::once(None).chain(layer.output_shape.iter().copied().map(Some)).collect(),
+            params: layer.params,
+        })
+        .collect();
+    let total = plan.total_params();
+    let trainable = plan.trainable_params();
+    let summary = SummaryJson {
+        name: &plan.model_name,
+        layers,
+        total_params: total,
+        trainable_params: trainable,
+        non_trainable_params: total.saturating_sub(trainable),
+    };
+    // Strings, integers and nulls always serialize, so the empty fallback is never taken.
+    serde_json::to_string_pretty(&summary).map(|json| json + "\n").unwrap_or_default()
+}
