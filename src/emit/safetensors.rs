@@ -91,6 +91,10 @@ fn invalid_input(message: String) -> io::Error {
 
 /// The tensor's size in bytes, or an error naming it if the size does not fit in `usize`.
 fn byte_size(spec: &TensorSpec) -> io::Result<usize> {
+    // Any zero dimension makes the tensor empty, however large the others are.
+    if spec.shape.contains(&0) {
+        return Ok(0);
+    }
     spec.shape
         .iter()
         .try_fold(spec.dtype.size_bytes(), |bytes, &dim| {
@@ -399,6 +403,14 @@ mod tests {
         assert!(error.to_string().contains("huge.kernel"), "{error}");
         assert!(bytes.is_empty(), "nothing written before the error");
         assert_eq!(header_json(&plan), "");
+    }
+
+    #[test]
+    fn a_zero_dimension_empties_even_a_huge_shape() {
+        let mut plan = small_plan();
+        plan.tensors = vec![tensor("odd.kernel", &[usize::MAX, 0], "zeros", true)];
+        let header = header(&plan).expect("empty tensors have no size to overflow");
+        assert!(header.contains(r#""data_offsets":[0,0]"#), "{header}");
     }
 
     #[test]
