@@ -1,0 +1,457 @@
+//! The safetensors writer: a deterministic header (fixed key order) followed by little-endian data.
+//!
+//! The header is written by hand rather than with the `safetensors` crate, whose serializer
+//! orders `__metadata__` from a `HashMap` and so is not byte-reproducible.
+
+use crate::plan::{Plan, TensorSpec};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+/// The RNG named in the metadata; `init` draws every random tensor from it.
+const RNG_NAME: &str = "philox4x32-10";
+
+/// The header key safetensors reserves for the string-to-string metadata.
+const METADATA_KEY: &str = "__metadata__";
+
+/// Prefix of the per-tensor metadata keys recording the initializer as the user wrote it.
+const INITIALIZER_KEY_PREFIX: &str = "initc.initializer.";
+
+/// `8 + header length` is padded to a multiple of this, so the data starts aligned.
+const HEADER_ALIGNMENT: usize = 8;
+
+/// Values converted to bytes per `write_all` call (64 KiB of `f32`).
+const VALUES_PER_WRITE: usize = 16 * 1024;
+
+/// The `__metadata__` entries in their fixed order: `format`, `initc.version`, `initc.seed`,
+/// `initc.rng`, `initc.model`, then `initc.initializer.<tensor>` for each tensor in plan order.
+pub(super) fn metadata_entries(plan: &Plan) -> Vec<(String, String)> {
+    let fixed = [
+        // transformers refuses safetensors files without `format`.
+        ("format", "pt".to_string()),
+        ("initc.version", env!("CARGO_PKG_VERSION").to_string()),
+        ("initc.seed", plan.seed.to_string()),
+        ("initc.rng", RNG_NAME.to_string()),
+        ("initc.model", plan.model_name.clone()),
+    ];
+    let fixed = fixed
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value));
+    let per_tensor = plan.tensors.iter().map(|spec| {
+        (
+            format!("{INITIALIZER_KEY_PREFIX}{}", spec.name),
+            spec.initializer_label.clone(),
+        )
+    });
+    fixed.chain(per_tensor).collect()
+}
+
+/// One tensor's header entry; field order is the key order in the JSON.
+#[derive(Serialize)]
+struct TensorEntry<'a> {
+    dtype: &'static str,
+    shape: &'a [usize],
+    data_offsets: [usize; 2],
+}
+
+/// The whole header, serialized as one JSON object in insertion order.
+struct Header<'a> {
+    metadata: Vec<(String, String)>,
+    tensors: Vec<(&'a str, TensorEntry<'a>)>,
+}
+
+/// A list of pairs serialized as a JSON object, keeping the list's order.
+struct OrderedObject<'a>(&'a [(String, String)]);
+
+impl Serialize for OrderedObject<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Header<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1 + self.tensors.len()))?;
+        map.serialize_entry(METADATA_KEY, &OrderedObject(&self.metadata))?;
+        for (name, entry) in &self.tensors {
+            map.serialize_entry(name, entry)?;
+        }
+        map.end()
+    }
+}
+
+fn invalid_input(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+/// The tensor's size in bytes, or an error naming it if the size does not fit in `usize`.
+fn byte_size(spec: &TensorSpec) -> io::Result<usize> {
+    // Any zero dimension makes the tensor empty, however large the others are.
+    if spec.shape.contains(&0) {
+        return Ok(0);
+    }
+    spec.shape
+        .iter()
+        .try_fold(spec.dtype.size_bytes(), |bytes, &dim| {
+            bytes.checked_mul(dim)
+        })
+        .ok_or_else(|| {
+            invalid_input(format!(
+                "tensor `{}` with shape {:?} is too large: its byte size overflows",
+                spec.name, spec.shape
+            ))
+        })
+}
+
+/// Checks the names can be header keys: unique, and not the reserved metadata key.
+fn check_names(plan: &Plan) -> io::Result<()> {
+    let mut seen = HashSet::with_capacity(plan.tensors.len());
+    for spec in &plan.tensors {
+        if spec.name == METADATA_KEY {
+            return Err(invalid_input(format!(
+                "tensor name `{METADATA_KEY}` is reserved by safetensors"
+            )));
+        }
+        if !seen.insert(spec.name.as_str()) {
+            return Err(invalid_input(format!(
+                "tensor name `{}` appears twice",
+                spec.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The header JSON without padding, with contiguous data offsets from 0 in plan order.
+/// The single source of both [`super::header_json`] and the header [`write`] writes.
+pub(super) fn header(plan: &Plan) -> io::Result<String> {
+    check_names(plan)?;
+    let mut tensors = Vec::with_capacity(plan.tensors.len());
+    let mut offset: usize = 0;
+    for spec in &plan.tensors {
+        let end = offset.checked_add(byte_size(spec)?).ok_or_else(|| {
+            invalid_input(format!("the data size overflows at tensor `{}`", spec.name))
+        })?;
+        let entry = TensorEntry {
+            dtype: spec.dtype.safetensors_name(),
+            shape: &spec.shape,
+            data_offsets: [offset, end],
+        };
+        tensors.push((spec.name.as_str(), entry));
+        offset = end;
+    }
+    let header = Header {
+        metadata: metadata_entries(plan),
+        tensors,
+    };
+    serde_json::to_string(&header).map_err(io::Error::other)
+}
+
+/// Writes the length prefix, the padded header and every tensor's data.
+pub(super) fn write<W: Write>(plan: &Plan, out: &mut W) -> io::Result<()> {
+    let mut header = header(plan)?;
+    // 8 is itself a multiple of the alignment, so padding the header alone aligns `8 + N`.
+    let padded_len = header
+        .len()
+        .checked_next_multiple_of(HEADER_ALIGNMENT)
+        .ok_or_else(|| invalid_input("the safetensors header is too large".to_string()))?;
+    header.extend(std::iter::repeat_n(' ', padded_len - header.len()));
+    let header_len = u64::try_from(header.len())
+        .map_err(|_| invalid_input("the safetensors header is too large".to_string()))?;
+    out.write_all(&header_len.to_le_bytes())?;
+    out.write_all(header.as_bytes())?;
+
+    let mut bytes = Vec::with_capacity(VALUES_PER_WRITE * size_of::<f32>());
+    for spec in &plan.tensors {
+        let values = crate::init::generate(spec, plan.seed);
+        // The header promised this many bytes; a short or long tensor would corrupt the file.
+        let expected = byte_size(spec)? / spec.dtype.size_bytes();
+        if values.len() != expected {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "tensor `{}`: generated {} values, expected {expected}",
+                    spec.name,
+                    values.len()
+                ),
+            ));
+        }
+        for chunk in values.chunks(VALUES_PER_WRITE) {
+            bytes.clear();
+            bytes.extend(chunk.iter().flat_map(|value| value.to_le_bytes()));
+            out.write_all(&bytes)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::test_plans::{small_plan, tensor};
+    use crate::emit::{header_json, write_safetensors};
+    use safetensors::{Dtype, SafeTensors};
+
+    fn written(plan: &Plan) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let result = write_safetensors(plan, &mut bytes);
+        assert!(result.is_ok(), "write failed: {result:?}");
+        bytes
+    }
+
+    fn header_len(bytes: &[u8]) -> usize {
+        let mut prefix = [0u8; 8];
+        prefix.copy_from_slice(&bytes[..8]);
+        u64::from_le_bytes(prefix) as usize
+    }
+
+    #[test]
+    fn round_trips_through_the_safetensors_crate() {
+        let plan = small_plan();
+        let bytes = written(&plan);
+        let file = SafeTensors::deserialize(&bytes).expect("the crate reads our file");
+        assert_eq!(file.len(), plan.tensors.len());
+        for spec in &plan.tensors {
+            let view = file.tensor(&spec.name).expect("tensor present");
+            assert_eq!(view.dtype(), Dtype::F32);
+            assert_eq!(view.shape(), spec.shape.as_slice());
+            let expected: Vec<u8> = crate::init::generate(spec, plan.seed)
+                .iter()
+                .flat_map(|value| value.to_le_bytes())
+                .collect();
+            assert_eq!(view.data(), expected.as_slice(), "data of {}", spec.name);
+        }
+    }
+
+    #[test]
+    fn scalar_and_empty_tensors_have_the_right_sizes() {
+        let bytes = written(&small_plan());
+        let file = SafeTensors::deserialize(&bytes).expect("readable");
+        let scalar = file.tensor("scale.gamma").expect("scalar present");
+        assert_eq!(scalar.shape(), &[] as &[usize]);
+        assert_eq!(scalar.data().len(), 4);
+        let empty = file.tensor("empty.kernel").expect("empty present");
+        assert_eq!(empty.shape(), &[0, 4]);
+        assert!(empty.data().is_empty());
+    }
+
+    #[test]
+    fn data_follows_plan_order_contiguously() {
+        let plan = small_plan();
+        let bytes = written(&plan);
+        let (_, metadata) = SafeTensors::read_metadata(&bytes).expect("readable");
+        let mut offset = 0;
+        for spec in &plan.tensors {
+            let info = metadata.info(&spec.name).expect("tensor present");
+            assert_eq!(
+                info.data_offsets.0, offset,
+                "{} starts where the previous ended",
+                spec.name
+            );
+            offset = info.data_offsets.1;
+        }
+        assert_eq!(offset, metadata.data_len());
+        assert_eq!(bytes.len(), 8 + header_len(&bytes) + offset);
+        let header_text = header_json(&plan);
+        let positions: Vec<usize> = plan
+            .tensors
+            .iter()
+            .map(|spec| {
+                header_text
+                    .find(&format!("\"{}\":", spec.name))
+                    .expect("name in header")
+            })
+            .collect();
+        assert!(
+            positions.windows(2).all(|pair| pair[0] < pair[1]),
+            "header keys in plan order"
+        );
+    }
+
+    #[test]
+    fn metadata_has_the_documented_keys_and_values() {
+        let plan = small_plan();
+        let bytes = written(&plan);
+        let (_, metadata) = SafeTensors::read_metadata(&bytes).expect("readable");
+        let metadata = metadata.metadata().clone().expect("metadata present");
+        assert_eq!(metadata.get("format").map(String::as_str), Some("pt"));
+        assert_eq!(
+            metadata.get("initc.version").map(String::as_str),
+            Some(env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(metadata.get("initc.seed").map(String::as_str), Some("7"));
+        assert_eq!(
+            metadata.get("initc.rng").map(String::as_str),
+            Some("philox4x32-10")
+        );
+        assert_eq!(
+            metadata.get("initc.model").map(String::as_str),
+            Some("small")
+        );
+        for spec in &plan.tensors {
+            let key = format!("initc.initializer.{}", spec.name);
+            assert_eq!(metadata.get(&key), Some(&spec.initializer_label), "{key}");
+        }
+        assert_eq!(metadata.len(), 5 + plan.tensors.len());
+    }
+
+    #[test]
+    fn metadata_keys_come_in_the_fixed_order() {
+        let header_text = header_json(&small_plan());
+        let expected_start = concat!(
+            r#"{"__metadata__":{"format":"pt","initc.version":""#,
+            env!("CARGO_PKG_VERSION"),
+            r#"","initc.seed":"7","initc.rng":"philox4x32-10","initc.model":"small","#,
+            r#""initc.initializer.dense.kernel":"he_uniform","#,
+        );
+        assert!(header_text.starts_with(expected_start), "{header_text}");
+    }
+
+    #[test]
+    fn header_is_padded_to_eight_bytes_with_spaces() {
+        for name_len in 1..=9 {
+            let mut plan = small_plan();
+            plan.model_name = "m".repeat(name_len);
+            let bytes = written(&plan);
+            let length = header_len(&bytes);
+            assert_eq!((8 + length) % 8, 0);
+            let unpadded = header_json(&plan);
+            let header = &bytes[8..8 + length];
+            assert!(header.starts_with(unpadded.as_bytes()));
+            assert!(header[unpadded.len()..].iter().all(|&byte| byte == b' '));
+            assert!(length - unpadded.len() < 8);
+        }
+    }
+
+    #[test]
+    fn header_json_is_exactly_what_is_written() {
+        let plan = small_plan();
+        let bytes = written(&plan);
+        let header = std::str::from_utf8(&bytes[8..8 + header_len(&bytes)]).expect("utf-8 header");
+        assert_eq!(header.trim_end_matches(' '), header_json(&plan));
+        // With no whitespace inside any string, none may appear in the JSON structure either.
+        let mut compact_plan = plan.clone();
+        for spec in &mut compact_plan.tensors {
+            spec.initializer_label
+                .retain(|character| !character.is_whitespace());
+        }
+        assert!(
+            !header_json(&compact_plan).contains(char::is_whitespace),
+            "no whitespace but the padding"
+        );
+    }
+
+    #[test]
+    fn output_is_identical_across_runs() {
+        let plan = small_plan();
+        assert_eq!(written(&plan), written(&plan));
+        assert_eq!(header_json(&plan), header_json(&plan));
+    }
+
+    #[test]
+    fn names_with_quotes_and_unicode_are_escaped() {
+        let mut plan = small_plan();
+        plan.model_name = "quote\" back\\slash\ttab".to_string();
+        plan.tensors.push(tensor(
+            "odd\"name\\é✓\n.kernel",
+            &[2],
+            "label with \"quotes\"",
+            true,
+        ));
+        let bytes = written(&plan);
+        let parsed: serde_json::Value =
+            serde_json::from_str(&header_json(&plan)).expect("valid JSON");
+        assert_eq!(
+            parsed["__metadata__"]["initc.model"],
+            "quote\" back\\slash\ttab"
+        );
+        assert_eq!(
+            parsed["__metadata__"]["initc.initializer.odd\"name\\é✓\n.kernel"],
+            "label with \"quotes\""
+        );
+        let file = SafeTensors::deserialize(&bytes).expect("readable");
+        assert_eq!(
+            file.tensor("odd\"name\\é✓\n.kernel")
+                .expect("present")
+                .shape(),
+            &[2]
+        );
+    }
+
+    #[test]
+    fn an_empty_plan_writes_a_valid_file() {
+        let mut plan = small_plan();
+        plan.tensors.clear();
+        let bytes = written(&plan);
+        let file = SafeTensors::deserialize(&bytes).expect("readable");
+        assert!(file.is_empty());
+    }
+
+    #[test]
+    fn overflowing_sizes_are_an_invalid_input_error() {
+        let mut plan = small_plan();
+        plan.tensors
+            .push(tensor("huge.kernel", &[usize::MAX, 2], "zeros", true));
+        let mut bytes = Vec::new();
+        let error = write_safetensors(&plan, &mut bytes).expect_err("overflow is an error");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+        assert!(error.to_string().contains("huge.kernel"), "{error}");
+        assert!(bytes.is_empty(), "nothing written before the error");
+        assert_eq!(header_json(&plan), "");
+    }
+
+    #[test]
+    fn a_zero_dimension_empties_even_a_huge_shape() {
+        let mut plan = small_plan();
+        plan.tensors = vec![tensor("odd.kernel", &[usize::MAX, 0], "zeros", true)];
+        let header = header(&plan).expect("empty tensors have no size to overflow");
+        assert!(header.contains(r#""data_offsets":[0,0]"#), "{header}");
+    }
+
+    #[test]
+    fn offsets_summing_past_usize_are_an_invalid_input_error() {
+        let mut plan = small_plan();
+        let half = usize::MAX / 8;
+        plan.tensors.push(tensor("big_a", &[half], "zeros", true));
+        plan.tensors.push(tensor("big_b", &[half], "zeros", true));
+        let error = write_safetensors(&plan, &mut Vec::new()).expect_err("overflow is an error");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+        assert!(error.to_string().contains("big_b"), "{error}");
+    }
+
+    #[test]
+    fn duplicate_and_reserved_names_are_rejected() {
+        let mut plan = small_plan();
+        plan.tensors.push(tensor("dense.bias", &[2], "zeros", true));
+        let error = write_safetensors(&plan, &mut Vec::new()).expect_err("duplicate");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+
+        let mut plan = small_plan();
+        plan.tensors
+            .push(tensor("__metadata__", &[2], "zeros", true));
+        let error = write_safetensors(&plan, &mut Vec::new()).expect_err("reserved");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn large_tensors_are_written_in_chunks_without_loss() {
+        let mut plan = small_plan();
+        plan.tensors = vec![tensor(
+            "big.kernel",
+            &[VALUES_PER_WRITE + 3, 2],
+            "zeros",
+            true,
+        )];
+        let bytes = written(&plan);
+        let file = SafeTensors::deserialize(&bytes).expect("readable");
+        assert_eq!(
+            file.tensor("big.kernel").expect("present").data().len(),
+            (VALUES_PER_WRITE + 3) * 2 * 4
+        );
+    }
+}

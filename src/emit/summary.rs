@@ -1,0 +1,405 @@
+//! The Keras 3 `model.summary()` table and its JSON twin.
+//!
+//! The text reproduces Keras 3's rich-rendered table for a `Sequential` model byte for byte:
+//! three columns of inner widths 33, 24 and 15, one space of padding each side of a cell.
+//! Where Keras would wrap a cell too long for its column, we widen that row's cell instead, so
+//! every layer stays on one greppable line (the borders keep the standard widths).
+
+use crate::plan::{LayerRow, Plan};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// Inner widths of the three columns, padding included.
+const COLUMN_WIDTHS: [usize; 3] = [33, 24, 15];
+
+#[derive(Clone, Copy)]
+enum Align {
+    Left,
+    Right,
+}
+
+const COLUMN_ALIGNS: [Align; 3] = [Align::Left, Align::Left, Align::Right];
+
+const HEADINGS: [&str; 3] = ["Layer (type)", "Output Shape", "Param #"];
+
+/// Bytes per parameter: every tensor is `f32`.
+const BYTES_PER_PARAM: f64 = 4.0;
+
+/// Box-drawing characters of one horizontal rule: left end, fill, column junction, right end.
+struct Rule {
+    left: char,
+    fill: char,
+    junction: char,
+    right: char,
+}
+
+const TOP_RULE: Rule = Rule {
+    left: '┏',
+    fill: '━',
+    junction: '┳',
+    right: '┓',
+};
+const HEADING_RULE: Rule = Rule {
+    left: '┡',
+    fill: '━',
+    junction: '╇',
+    right: '┩',
+};
+const ROW_RULE: Rule = Rule {
+    left: '├',
+    fill: '─',
+    junction: '┼',
+    right: '┤',
+};
+const BOTTOM_RULE: Rule = Rule {
+    left: '└',
+    fill: '─',
+    junction: '┴',
+    right: '┘',
+};
+
+/// The heading row uses heavy verticals, body rows light ones.
+const HEADING_VERTICAL: char = '┃';
+const BODY_VERTICAL: char = '│';
+
+fn push_rule(text: &mut String, rule: &Rule) {
+    text.push(rule.left);
+    for (column, &width) in COLUMN_WIDTHS.iter().enumerate() {
+        if column > 0 {
+            text.push(rule.junction);
+        }
+        text.extend(std::iter::repeat_n(rule.fill, width));
+    }
+    text.push(rule.right);
+    text.push('\n');
+}
+
+/// One cell: a space, the content aligned within `width - 2`, a space; wider if it must be.
+fn push_cell(text: &mut String, content: &str, width: usize, align: Align) {
+    let fill = (width - 2).saturating_sub(content.chars().count());
+    text.push(' ');
+    match align {
+        Align::Left => {
+            text.push_str(content);
+            text.extend(std::iter::repeat_n(' ', fill));
+        }
+        Align::Right => {
+            text.extend(std::iter::repeat_n(' ', fill));
+            text.push_str(content);
+        }
+    }
+    text.push(' ');
+}
+
+fn push_row(text: &mut String, cells: [&str; 3], vertical: char) {
+    text.push(vertical);
+    for ((content, &width), &align) in cells.iter().zip(&COLUMN_WIDTHS).zip(&COLUMN_ALIGNS) {
+        push_cell(text, content, width, align);
+        text.push(vertical);
+    }
+    text.push('\n');
+}
+
+/// `n` with commas between groups of three digits, as Python's `f"{n:,}"`.
+pub(super) fn with_thousands_separators(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+/// The output shape with the batch dimension, as Python prints the tuple: `(None, 126, 16)`,
+/// and `(None,)` for a shape of the batch dimension alone.
+pub(super) fn python_shape(output_shape: &[usize]) -> String {
+    if output_shape.is_empty() {
+        return "(None,)".to_string();
+    }
+    let mut text = "(None".to_string();
+    for dim in output_shape {
+        // Writing to a String cannot fail.
+        let _ = write!(text, ", {dim}");
+    }
+    text.push(')');
+    text
+}
+
+/// Keras 3 `readable_memory_size`, including its quirk: past the last unit the value has been
+/// divided once more but is still labelled `PB`.
+pub(super) fn readable_memory_size(bytes: f64) -> String {
+    const UNITS: [&str; 6] = ["B", "KB", "MB", "GB", "TB", "PB"];
+    const SCALE: f64 = 1024.0;
+    let mut size = bytes;
+    for unit in UNITS {
+        if size / SCALE < 1.0 {
+            return format!("{size:.2} {unit}");
+        }
+        size /= SCALE;
+    }
+    format!("{size:.2} PB")
+}
+
+/// `40,152 (156.84 KB)`: a parameter count and the memory it takes as `f32`.
+fn count_with_size(params: u64) -> String {
+    let bytes = params as f64 * BYTES_PER_PARAM;
+    format!(
+        "{} ({})",
+        with_thousands_separators(params),
+        readable_memory_size(bytes)
+    )
+}
+
+fn layer_cell(layer: &LayerRow) -> String {
+    format!("{} ({})", layer.name, layer.class_name)
+}
+
+pub(super) fn text(plan: &Plan) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "Model: \"{}\"", plan.model_name);
+    push_rule(&mut text, &TOP_RULE);
+    push_row(&mut text, HEADINGS, HEADING_VERTICAL);
+    push_rule(&mut text, &HEADING_RULE);
+    for (index, layer) in plan.layers.iter().enumerate() {
+        if index > 0 {
+            push_rule(&mut text, &ROW_RULE);
+        }
+        let cells = [
+            layer_cell(layer),
+            python_shape(&layer.output_shape),
+            with_thousands_separators(layer.params),
+        ];
+        push_row(&mut text, [&cells[0], &cells[1], &cells[2]], BODY_VERTICAL);
+    }
+    push_rule(&mut text, &BOTTOM_RULE);
+
+    let total = plan.total_params();
+    let trainable = plan.trainable_params();
+    let non_trainable = total.saturating_sub(trainable);
+    let _ = writeln!(text, " Total params: {}", count_with_size(total));
+    let _ = writeln!(text, " Trainable params: {}", count_with_size(trainable));
+    let _ = writeln!(
+        text,
+        " Non-trainable params: {}",
+        count_with_size(non_trainable)
+    );
+    text
+}
+
+/// One layer in the JSON summary; field order is the key order.
+#[derive(Serialize)]
+struct LayerJson<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    class_name: &'a str,
+    /// `null` for the batch dimension, then the layer's dimensions.
+    output_shape: Vec<Option<usize>>,
+    params: u64,
+}
+
+/// The JSON summary; field order is the key order.
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    name: &'a str,
+    layers: Vec<LayerJson<'a>>,
+    total_params: u64,
+    trainable_params: u64,
+    non_trainable_params: u64,
+}
+
+pub(super) fn json(plan: &Plan) -> String {
+    let layers = plan
+        .layers
+        .iter()
+        .map(|layer| LayerJson {
+            name: &layer.name,
+            class_name: layer.class_name,
+            output_shape: std::iter::once(None)
+                .chain(layer.output_shape.iter().copied().map(Some))
+                .collect(),
+            params: layer.params,
+        })
+        .collect();
+    let total = plan.total_params();
+    let trainable = plan.trainable_params();
+    let summary = SummaryJson {
+        name: &plan.model_name,
+        layers,
+        total_params: total,
+        trainable_params: trainable,
+        non_trainable_params: total.saturating_sub(trainable),
+    };
+    // Strings, integers and nulls always serialize, so the empty fallback is never taken.
+    serde_json::to_string_pretty(&summary)
+        .map(|json| json + "\n")
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::test_plans::{layer, seed_model_plan, small_plan};
+    use crate::emit::{summary_json, summary_text};
+
+    /// Keras 3's `model.summary()` for the seed model; the lines after it are weight statistics.
+    const KERAS_REFERENCE: &str =
+        include_str!("../../../shared/reference/keras3-seed-model-summary.txt");
+    /// The summary ends with this line (line 21 of the reference); weight statistics follow.
+    const LAST_SUMMARY_LINE_START: &str = " Non-trainable params:";
+
+    fn reference_summary() -> String {
+        let mut summary = String::new();
+        for line in KERAS_REFERENCE.split_inclusive('\n') {
+            summary.push_str(line);
+            if line.starts_with(LAST_SUMMARY_LINE_START) {
+                return summary;
+            }
+        }
+        panic!("the reference has no `{LAST_SUMMARY_LINE_START}` line");
+    }
+
+    #[test]
+    fn matches_keras_summary_byte_for_byte() {
+        assert_eq!(summary_text(&seed_model_plan()), reference_summary());
+    }
+
+    #[test]
+    fn thousands_separators_group_by_three() {
+        assert_eq!(with_thousands_separators(0), "0");
+        assert_eq!(with_thousands_separators(999), "999");
+        assert_eq!(with_thousands_separators(1000), "1,000");
+        assert_eq!(with_thousands_separators(40152), "40,152");
+        assert_eq!(with_thousands_separators(1234567), "1,234,567");
+        assert_eq!(
+            with_thousands_separators(u64::MAX),
+            "18,446,744,073,709,551,615"
+        );
+    }
+
+    #[test]
+    fn shapes_print_as_python_tuples() {
+        assert_eq!(python_shape(&[]), "(None,)");
+        assert_eq!(python_shape(&[496]), "(None, 496)");
+        assert_eq!(python_shape(&[126, 16]), "(None, 126, 16)");
+    }
+
+    #[test]
+    fn memory_sizes_follow_keras_readable_memory_size() {
+        assert_eq!(readable_memory_size(0.0), "0.00 B");
+        assert_eq!(readable_memory_size(1023.0), "1023.00 B");
+        assert_eq!(readable_memory_size(1024.0), "1.00 KB");
+        assert_eq!(readable_memory_size(160608.0), "156.84 KB");
+        // Python's `{:.2f}` rounds the exact binary value half to even: 1.125 → 1.12.
+        assert_eq!(readable_memory_size(1152.0), "1.12 KB");
+        assert_eq!(readable_memory_size(3.0 * 1024.0 * 1024.0), "3.00 MB");
+        assert_eq!(readable_memory_size(1024f64.powi(5)), "1.00 PB");
+        // Keras divides once more after PB but keeps the label.
+        assert_eq!(readable_memory_size(1024f64.powi(6)), "1.00 PB");
+    }
+
+    #[test]
+    fn non_trainable_params_are_counted_apart() {
+        let text = summary_text(&small_plan());
+        assert!(text.ends_with(
+            " Total params: 11 (44.00 B)\n Trainable params: 9 (36.00 B)\n Non-trainable params: 2 (8.00 B)\n"
+        ), "{text}");
+    }
+
+    #[test]
+    fn long_cells_widen_their_row_instead_of_truncating() {
+        let mut plan = seed_model_plan();
+        let long_name = "a_really_long_layer_name_that_overflows";
+        plan.layers = vec![layer(
+            long_name,
+            "Dense",
+            &[123_456_789, 987_654_321, 5],
+            12_345_678_901_234,
+        )];
+        let text = summary_text(&plan);
+        let row = text
+            .lines()
+            .find(|line| line.contains(long_name))
+            .expect("row present");
+        assert_eq!(
+            row,
+            format!(
+                "│ {long_name} (Dense) │ (None, 123456789, 987654321, 5) │ 12,345,678,901,234 │"
+            )
+        );
+    }
+
+    #[test]
+    fn rows_are_separated_but_not_after_the_last() {
+        let text = summary_text(&seed_model_plan());
+        let separators = text.lines().filter(|line| line.starts_with('├')).count();
+        assert_eq!(separators, seed_model_plan().layers.len() - 1);
+        let mut empty = seed_model_plan();
+        empty.layers.clear();
+        let text = summary_text(&empty);
+        assert!(!text.contains('├') && !text.contains('│'), "{text}");
+    }
+
+    #[test]
+    fn every_table_line_has_the_standard_width() {
+        let text = summary_text(&seed_model_plan());
+        let table_lines: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .take_while(|line| !line.starts_with(' '))
+            .collect();
+        assert_eq!(table_lines.len(), 3 + 7 + 6 + 1);
+        for line in table_lines {
+            assert_eq!(line.chars().count(), 33 + 24 + 15 + 4, "{line}");
+        }
+    }
+
+    #[test]
+    fn json_summary_has_the_documented_shape_and_key_order() {
+        let expected = r#"{
+  "name": "small",
+  "layers": [
+    {
+      "name": "dense",
+      "type": "Dense",
+      "output_shape": [
+        null,
+        2
+      ],
+      "params": 8
+    },
+    {
+      "name": "norm",
+      "type": "BatchNormalization",
+      "output_shape": [
+        null,
+        2
+      ],
+      "params": 2
+    }
+  ],
+  "total_params": 11,
+  "trainable_params": 9,
+  "non_trainable_params": 2
+}
+"#;
+        assert_eq!(summary_json(&small_plan()), expected);
+    }
+
+    #[test]
+    fn json_summary_totals_match_the_seed_model() {
+        let parsed: serde_json::Value =
+            serde_json::from_str(&summary_json(&seed_model_plan())).expect("valid JSON");
+        assert_eq!(parsed["name"], "sequential");
+        assert_eq!(parsed["total_params"], 40152);
+        assert_eq!(parsed["trainable_params"], 40152);
+        assert_eq!(parsed["non_trainable_params"], 0);
+        assert_eq!(
+            parsed["layers"][2]["output_shape"],
+            serde_json::json!([null, 496])
+        );
+        assert_eq!(parsed["layers"][0]["type"], "Conv1D");
+    }
+}
