@@ -15,3 +15,27 @@ pub mod layers;
 pub mod plan;
 pub mod resolve;
 pub mod source;
+
+use diagnostic::Diagnostics;
+use plan::Plan;
+use resolve::Overrides;
+use source::SourceFile;
+
+/// Runs the front end and middle of the pipeline: config → resolve → infer → plan.
+/// Each stage reports everything it finds; a later stage runs only on a clean result.
+pub fn compile_plan(file: &SourceFile, overrides: &Overrides) -> (Option<Plan>, Diagnostics) {
+    let (config, mut diagnostics) = config::parse(file);
+    let Some(config) = config else { return (None, diagnostics) };
+    let (model, found) = resolve::resolve(file, &config, overrides);
+    diagnostics.extend(found);
+    let Some(model) = model else { return (None, diagnostics) };
+    if diagnostics.iter().any(diagnostic::Diagnostic::is_error) {
+        return (None, diagnostics);
+    }
+    let (built, found) = infer::infer(&model);
+    diagnostics.extend(found);
+    let Some(built) = built else { return (None, diagnostics) };
+    let (plan, found) = plan::build_plan(&model, &built);
+    diagnostics.extend(found);
+    (plan, diagnostics)
+}

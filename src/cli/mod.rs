@@ -1,2 +1,161 @@
-//! placeholder
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! The command line: argument parsing, reading and writing files, printing. The only module
+//! that does I/O. Exit codes: 0 success, 1 the input has errors, 2 usage or I/O errors.
+
+mod compile;
+mod summary;
+
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, render_human};
+use crate::resolve::Overrides;
+use crate::source::SourceFile;
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "initc",
+    version,
+    about = "Compile a model config (YAML) into initialised weights (safetensors)",
+    after_help = "`initc model.yaml -o weights.safetensors` is short for `initc compile model.yaml -o weights.safetensors`."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Compile a config into a safetensors file.
+    Compile(compile::CompileArgs),
+    /// Print the Keras-style summary of a config (nothing is generated).
+    Summary(summary::SummaryArgs),
+}
+
+/// Options every command that reads a config takes.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// The model config (YAML).
+    pub config: PathBuf,
+    /// Seed for every random initializer (overrides `seed:` in the config).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Per-example input shape, e.g. `128,64` (overrides `input:` in the config).
+    #[arg(long, value_name = "D1,D2,…")]
+    pub input: Option<String>,
+}
+
+const SUBCOMMANDS: [&str; 3] = ["compile", "summary", "help"];
+
+pub fn main() -> ExitCode {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `initc model.yaml -o out` is `initc compile model.yaml -o out`.
+    if let Some(first) = args.get(1).and_then(|arg| arg.to_str())
+        && !first.starts_with('-')
+        && !SUBCOMMANDS.contains(&first)
+    {
+        args.insert(1, "compile".into());
+    }
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match cli.command {
+        Command::Compile(args) => compile::run(&args),
+        Command::Summary(args) => summary::run(&args),
+    }
+}
+
+/// How a command ended: success, errors in the input, or a usage/I/O failure.
+pub enum Outcome {
+    Success,
+    InputErrors,
+    Failure,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> ExitCode {
+        match outcome {
+            Outcome::Success => ExitCode::SUCCESS,
+            Outcome::InputErrors => ExitCode::from(1),
+            Outcome::Failure => ExitCode::from(2),
+        }
+    }
+}
+
+/// Reads a config file; I/O and encoding problems come back as diagnostics.
+pub fn read_source(path: &Path) -> Result<SourceFile, (Diagnostic, Outcome)> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|error| {
+        let diagnostic = Diagnostic::error(Code::Io, format!("cannot read `{name}`: {}", io_reason(&error)))
+            .with_help("check the path and that the file is readable");
+        (diagnostic, Outcome::Failure)
+    })?;
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let diagnostic = Diagnostic::error(
+            Code::Encoding,
+            format!("`{name}` is not UTF-8 text (invalid byte at offset {})", error.utf8_error().valid_up_to()),
+        )
+        .with_help("save the config as UTF-8");
+        (diagnostic, Outcome::InputErrors)
+    })?;
+    Ok(SourceFile::new(name, text))
+}
+
+/// The OS error text without Rust's "(os error N)" suffix.
+pub fn io_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// Prints diagnostics to stderr; true when any is an error.
+pub fn print_diagnostics(diagnostics: &Diagnostics, file: Option<&SourceFile>) -> bool {
+    for diagnostic in diagnostics {
+        eprint!("{}", render_human(diagnostic, file));
+    }
+    diagnostics.iter().any(Diagnostic::is_error)
+}
+
+impl ModelArgs {
+    /// The overrides this command line gives, or a diagnostic for a malformed `--input`.
+    pub fn overrides(&self) -> Result<Overrides, Diagnostic> {
+        let input = self.input.as_deref().map(parse_shape).transpose()?;
+        Ok(Overrides { seed: self.seed, input })
+    }
+}
+
+fn parse_shape(text: &str) -> Result<Vec<usize>, Diagnostic> {
+    text.split(',')
+        .map(|part| match part.trim().parse::<usize>() {
+            Ok(size) if size > 0 => Ok(size),
+            _ => Err(Diagnostic::error(
+                Code::BadCliValue,
+                format!("`--input {text}`: `{}` is not a positive size", part.trim()),
+            )
+            .with_help("give the per-example shape as comma-separated sizes, e.g. `--input 128,64`")),
+        })
+        .collect()
+}
+
+/// Reads the config and runs the pipeline up to the plan, printing diagnostics.
+pub fn load_plan(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile), Outcome> {
+    let overrides = args.overrides().map_err(|diagnostic| {
+        print_diagnostics(&vec![diagnostic], None);
+        Outcome::Failure
+    })?;
+    let file = read_source(&args.config).map_err(|(diagnostic, outcome)| {
+        print_diagnostics(&vec![diagnostic], None);
+        outcome
+    })?;
+    let (plan, diagnostics) = crate::compile_plan(&file, &overrides);
+    let failed = print_diagnostics(&diagnostics, Some(&file));
+    match plan {
+        Some(plan) if !failed => Ok((plan, file)),
+        _ => Err(Outcome::InputErrors),
+    }
+}

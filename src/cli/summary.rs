@@ -1,0 +1,34 @@
+//! `initc summary`: prints the Keras-style table (or JSON) without generating any weights.
+
+use super::{ModelArgs, Outcome, load_plan};
+use crate::emit;
+use clap::{Args, ValueEnum};
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SummaryFormat {
+    Text,
+    Json,
+}
+
+pub fn run(args: &SummaryArgs) -> ExitCode {
+    match load_plan(&args.model) {
+        Ok((plan, _)) => {
+            match args.format {
+                SummaryFormat::Text => print!("{}", emit::summary_text(&plan)),
+                SummaryFormat::Json => print!("{}", emit::summary_json(&plan)),
+            }
+            Outcome::Success.into()
+        }
+        Err(outcome) => outcome.into(),
+    }
+}
