@@ -1,13 +1,19 @@
 //! The expression language inside config strings, parsed with nom: initializer calls
 //! (`variance_scaling(scale=2, mode=fan_in)`) and arithmetic (`sqrt(1 / fan_in)`), with spans.
-//!
-//! STUB: the real parser is being written; signatures are final.
+//! `specs/grammar.md` is the normative grammar.
 
 pub mod ast;
+mod eval;
+mod parse;
+#[cfg(test)]
+mod tests;
 
 use crate::diagnostic::Code;
 use ast::{Call, Expr};
 use std::ops::Range;
+
+pub use eval::{BUILTIN_CONSTANTS, FUNCTIONS};
+pub use parse::MAX_NESTING;
 
 /// A parse or evaluation error; `span` is relative to the start of the parsed string.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,18 +27,16 @@ pub struct DslError {
 /// Parses an initializer reference: a bare name (`he_uniform`, `HeUniform`, `my_init`) or a
 /// call with positional and keyword arguments (`random_normal(0.0, stddev=0.05)`).
 pub fn parse_call(text: &str) -> Result<Call, DslError> {
-    let _ = text;
-    unimplemented!()
+    parse::parse_call(text)
 }
 
 /// Parses an arithmetic expression (`4 * d_model`, `0.02 / sqrt(2 * n_layer)`).
 pub fn parse_expr(text: &str) -> Result<Expr, DslError> {
-    let _ = text;
-    unimplemented!()
+    parse::parse_expr(text)
 }
 
 /// Evaluates an expression; `lookup` gives the value of a variable, or `None` if it is unknown.
+/// `pi` and `e` are built in, used when `lookup` does not know them.
 pub fn eval(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<f64, DslError> {
-    let _ = (expr, lookup);
-    unimplemented!()
+    eval::eval(expr, lookup)
 }
