@@ -34,8 +34,11 @@ pub fn compile_plan(file: &SourceFile, overrides: &Overrides) -> (Option<Plan>, 
     }
     let (built, found) = infer::infer(&model);
     diagnostics.extend(found);
-    let Some(built) = built else { return (None, diagnostics) };
+    // The layers built before a shape error still get their initializers checked.
     let (plan, found) = plan::build_plan(&model, &built);
     diagnostics.extend(found);
-    (plan, diagnostics)
+    match plan {
+        Some(plan) if !diagnostics.iter().any(diagnostic::Diagnostic::is_error) => (Some(plan), diagnostics),
+        _ => (None, diagnostics),
+    }
 }

@@ -62,7 +62,7 @@ fn render_label(out: &mut String, file: &SourceFile, label: &Label, mark: char, 
     let line_chars = text.chars().count();
     let underline_end = if end.line == start.line { end.column } else { line_chars + 1 };
     let underline = underline_end.saturating_sub(start.column).max(1);
-    let _ = writeln!(out, "{:>w$} | {}", start.line, text.replace('\t', " "), w = width - 1);
+    let _ = writeln!(out, "{:>width$} | {}", start.line, text.replace('\t', " "));
     let pad = " ".repeat(start.column - 1);
     let marks = mark.to_string().repeat(underline);
     let message = if label.message.is_empty() { String::new() } else { format!(" {}", label.message) };

@@ -7,14 +7,15 @@ use crate::layers::shape_text;
 use crate::resolve::{ExpectedInput, ResolvedModel};
 
 /// Builds every layer in order. Stops at the first layer that cannot be built, because every
-/// later shape depends on it; the model is returned only when all layers were built.
-pub fn infer(model: &ResolvedModel) -> (Option<Vec<Built>>, Diagnostics) {
+/// later shape depends on it, and returns the layers built before it so their weights can
+/// still be checked.
+pub fn infer(model: &ResolvedModel) -> (Vec<Built>, Diagnostics) {
     let Some(input) = &model.input else {
         let at = model.layers.first().map(|layer| layer.span).unwrap_or_default();
         let diagnostic = Diagnostic::error(Code::NoInputShape, "no input shape: initc cannot infer the weights' sizes")
             .at_labelled(at, "the first layer needs to know its input")
             .with_help("add `input: [d1, d2, …]` (per example, no batch axis) to the config, or pass `--input d1,d2,…`");
-        return (None, vec![diagnostic]);
+        return (Vec::new(), vec![diagnostic]);
     };
     let mut shape = input.value.clone();
     let mut built_layers = Vec::with_capacity(model.layers.len());
@@ -33,7 +34,7 @@ pub fn infer(model: &ResolvedModel) -> (Option<Vec<Built>>, Diagnostics) {
                 )
                 .at_labelled(expected.span, "stated here")
                 .with_help("remove the stated size, or fix it or the layers before it");
-                return (None, vec![diagnostic]);
+                return (built_layers, vec![diagnostic]);
             }
         }
         match layer.layer.build(&shape) {
@@ -47,9 +48,9 @@ pub fn infer(model: &ResolvedModel) -> (Option<Vec<Built>>, Diagnostics) {
                     None => diagnostic.at_labelled(layer.span, context),
                     Some(_) => diagnostic.with_note_at(layer.span, context),
                 };
-                return (None, vec![diagnostic]);
+                return (built_layers, vec![diagnostic]);
             }
         }
     }
-    (Some(built_layers), Vec::new())
+    (built_layers, Vec::new())
 }
