@@ -185,6 +185,45 @@ mod tests {
     // All four normal draws lie within ±2, so the truncated normal keeps them unchanged.
     const PINNED_TRUNCATED: [u32; 4] = PINNED_NORMAL;
 
+    /// Pins the redraw path: with seed 42 and `dense.kernel`, element 34 is the first normal draw
+    /// beyond ±2 (z ≈ −2.6042); attempt 1 (block `1 << 48 | 17`, sin) gives z ≈ 0.0085474
+    /// (cross-checked in Python). Every other element equals the untruncated draw.
+    #[test]
+    fn pinned_truncated_redraw() {
+        let normal = generate(
+            &spec(
+                "dense.kernel",
+                &[40],
+                Initializer::RandomNormal {
+                    mean: 0.0,
+                    stddev: 1.0,
+                    seed: None,
+                },
+            ),
+            42,
+        );
+        let truncated = generate(
+            &spec(
+                "dense.kernel",
+                &[40],
+                Initializer::TruncatedNormal {
+                    mean: 0.0,
+                    stddev: 1.0,
+                    seed: None,
+                },
+            ),
+            42,
+        );
+        for (index, (&n, &t)) in normal.iter().zip(&truncated).enumerate() {
+            if index == 34 {
+                assert!(n < -2.0, "{n}");
+                assert_eq!(t.to_bits(), 1007422076, "{t}");
+            } else {
+                assert_eq!(n.to_bits(), t.to_bits(), "element {index}");
+            }
+        }
+    }
+
     #[test]
     fn pinned_stream_derivation() {
         // SHA-256("initc.philox4x32.v1\0" ‖ 42u64 LE ‖ "dense.kernel"), first 16 bytes as LE u32s.
