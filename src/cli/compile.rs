@@ -36,7 +36,10 @@ pub fn run(args: &CompileArgs) -> ExitCode {
 /// Writes through `write` into a temporary file in the target's directory, checks it is a
 /// valid safetensors file, and renames it over `path`. On any error the temporary file is
 /// removed and `path` is untouched.
-fn write_atomically(path: &Path, write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>) -> Result<(), Diagnostic> {
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+) -> Result<(), Diagnostic> {
     let shown = path.display().to_string();
     let failure = |what: &str, error: std::io::Error| {
         Diagnostic::error(Code::Io, format!("cannot {what} `{shown}`: {}", io_reason(&error)))
@@ -72,6 +75,9 @@ fn validate(file: &File) -> std::io::Result<()> {
     // SAFETY: the file is our private temporary file; nothing else writes it while it is mapped.
     let map = unsafe { memmap2::Mmap::map(file)? };
     safetensors::SafeTensors::read_metadata(&map).map(|_| ()).map_err(|error| {
-        std::io::Error::new(std::io::ErrorKind::InvalidData, format!("the written file is not valid safetensors: {error}"))
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the written file is not valid safetensors: {error}"),
+        )
     })
 }

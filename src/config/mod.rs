@@ -45,7 +45,8 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
     for (key, value) in entries {
         let Some(name) = key.as_str() else {
             diagnostics.push(
-                Diagnostic::error(Code::WrongType, format!("expected a key name, found {}", key.kind_name())).at(key.span),
+                Diagnostic::error(Code::WrongType, format!("expected a key name, found {}", key.kind_name()))
+                    .at(key.span),
             );
             continue;
         };

@@ -95,7 +95,6 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
-
 impl Node {
     /// A short name of the value's kind, for "expected X, found Y" messages.
     pub fn kind_name(&self) -> &'static str {

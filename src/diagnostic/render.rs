@@ -7,13 +7,7 @@ use std::fmt::Write;
 /// Renders one diagnostic against the file it points into.
 pub fn render_human(diagnostic: &Diagnostic, file: Option<&SourceFile>) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}[{}]: {}",
-        diagnostic.severity.as_str(),
-        diagnostic.code.as_str(),
-        diagnostic.message
-    );
+    let _ = writeln!(out, "{}[{}]: {}", diagnostic.severity.as_str(), diagnostic.code.as_str(), diagnostic.message);
     match (file, &diagnostic.primary) {
         (Some(file), Some(primary)) => {
             let width = gutter_width(file, diagnostic);

@@ -69,13 +69,11 @@ fn number_lexeme(input: &str) -> Lexed<'_> {
 }
 
 fn ident_lexeme(input: &str) -> Lexed<'_> {
-    recognize((satisfy(|c| c.is_ascii_alphabetic() || c == '_'), take_while(is_ident_continue)))
-        .parse(input)
+    recognize((satisfy(|c| c.is_ascii_alphabetic() || c == '_'), take_while(is_ident_continue))).parse(input)
 }
 
 fn punctuation_lexeme(input: &str) -> Lexed<'_> {
-    alt((tag("**"), tag("*"), tag("/"), tag("+"), tag("-"), tag("("), tag(")"), tag(","), tag("=")))
-        .parse(input)
+    alt((tag("**"), tag("*"), tag("/"), tag("+"), tag("-"), tag("("), tag(")"), tag(","), tag("="))).parse(input)
 }
 
 /// Reads the token that starts at byte `pos` of `text`, after any whitespace.
@@ -113,7 +111,8 @@ fn lex(text: &str, pos: usize) -> Result<Token, DslError> {
     }
     if first == '"' || first == '\'' {
         let body = &after_space[1..];
-        let closed: IResult<&str, &str> = (take_till(|c| c == first), char(first)).parse(body).map(|(after, (content, _))| (after, content));
+        let closed: IResult<&str, &str> =
+            (take_till(|c| c == first), char(first)).parse(body).map(|(after, (content, _))| (after, content));
         return match closed {
             Ok((_, content)) => token(TokenKind::Str(content.to_string()), content.len() + 2),
             Err(_) => Err(with_help(
@@ -136,10 +135,7 @@ fn lex(text: &str, pos: usize) -> Result<Token, DslError> {
         };
         return token(kind, lexeme.len());
     }
-    Err(syntax_error(
-        format!("unexpected character `{}`", first.escape_debug()),
-        start..start + first.len_utf8(),
-    ))
+    Err(syntax_error(format!("unexpected character `{}`", first.escape_debug()), start..start + first.len_utf8()))
 }
 
 /// An expression with the number of levels it nests (0 for a leaf).
@@ -198,9 +194,7 @@ impl<'a> Parser<'a> {
         let token = self.peek()?;
         match token.kind {
             TokenKind::End => Ok(()),
-            TokenKind::RParen => {
-                Err(with_help(syntax_error("unexpected `)`", token.span), "there is no matching `(`"))
-            }
+            TokenKind::RParen => Err(with_help(syntax_error("unexpected `)`", token.span), "there is no matching `(`")),
             _ => Err(syntax_error(format!("expected {what}, found {}", self.describe(&token)), token.span)),
         }
     }

@@ -35,15 +35,11 @@ pub(super) fn metadata_entries(plan: &Plan) -> Vec<(String, String)> {
         ("initc.rng", RNG_NAME.to_string()),
         ("initc.model", plan.model_name.clone()),
     ];
-    let fixed = fixed
-        .into_iter()
-        .map(|(key, value)| (key.to_string(), value));
-    let per_tensor = plan.tensors.iter().map(|spec| {
-        (
-            format!("{INITIALIZER_KEY_PREFIX}{}", spec.name),
-            spec.initializer_label.clone(),
-        )
-    });
+    let fixed = fixed.into_iter().map(|(key, value)| (key.to_string(), value));
+    let per_tensor = plan
+        .tensors
+        .iter()
+        .map(|spec| (format!("{INITIALIZER_KEY_PREFIX}{}", spec.name), spec.initializer_label.clone()));
     fixed.chain(per_tensor).collect()
 }
 
@@ -95,17 +91,12 @@ fn byte_size(spec: &TensorSpec) -> io::Result<usize> {
     if spec.shape.contains(&0) {
         return Ok(0);
     }
-    spec.shape
-        .iter()
-        .try_fold(spec.dtype.size_bytes(), |bytes, &dim| {
-            bytes.checked_mul(dim)
-        })
-        .ok_or_else(|| {
-            invalid_input(format!(
-                "tensor `{}` with shape {:?} is too large: its byte size overflows",
-                spec.name, spec.shape
-            ))
-        })
+    spec.shape.iter().try_fold(spec.dtype.size_bytes(), |bytes, &dim| bytes.checked_mul(dim)).ok_or_else(|| {
+        invalid_input(format!(
+            "tensor `{}` with shape {:?} is too large: its byte size overflows",
+            spec.name, spec.shape
+        ))
+    })
 }
 
 /// Checks the names can be header keys: unique, and not the reserved metadata key.
@@ -113,15 +104,10 @@ fn check_names(plan: &Plan) -> io::Result<()> {
     let mut seen = HashSet::with_capacity(plan.tensors.len());
     for spec in &plan.tensors {
         if spec.name == METADATA_KEY {
-            return Err(invalid_input(format!(
-                "tensor name `{METADATA_KEY}` is reserved by safetensors"
-            )));
+            return Err(invalid_input(format!("tensor name `{METADATA_KEY}` is reserved by safetensors")));
         }
         if !seen.insert(spec.name.as_str()) {
-            return Err(invalid_input(format!(
-                "tensor name `{}` appears twice",
-                spec.name
-            )));
+            return Err(invalid_input(format!("tensor name `{}` appears twice", spec.name)));
         }
     }
     Ok(())
@@ -134,21 +120,15 @@ pub(super) fn header(plan: &Plan) -> io::Result<String> {
     let mut tensors = Vec::with_capacity(plan.tensors.len());
     let mut offset: usize = 0;
     for spec in &plan.tensors {
-        let end = offset.checked_add(byte_size(spec)?).ok_or_else(|| {
-            invalid_input(format!("the data size overflows at tensor `{}`", spec.name))
-        })?;
-        let entry = TensorEntry {
-            dtype: spec.dtype.safetensors_name(),
-            shape: &spec.shape,
-            data_offsets: [offset, end],
-        };
+        let end = offset
+            .checked_add(byte_size(spec)?)
+            .ok_or_else(|| invalid_input(format!("the data size overflows at tensor `{}`", spec.name)))?;
+        let entry =
+            TensorEntry { dtype: spec.dtype.safetensors_name(), shape: &spec.shape, data_offsets: [offset, end] };
         tensors.push((spec.name.as_str(), entry));
         offset = end;
     }
-    let header = Header {
-        metadata: metadata_entries(plan),
-        tensors,
-    };
+    let header = Header { metadata: metadata_entries(plan), tensors };
     serde_json::to_string(&header).map_err(io::Error::other)
 }
 
@@ -161,8 +141,8 @@ pub(super) fn write<W: Write>(plan: &Plan, out: &mut W) -> io::Result<()> {
         .checked_next_multiple_of(HEADER_ALIGNMENT)
         .ok_or_else(|| invalid_input("the safetensors header is too large".to_string()))?;
     header.extend(std::iter::repeat_n(' ', padded_len - header.len()));
-    let header_len = u64::try_from(header.len())
-        .map_err(|_| invalid_input("the safetensors header is too large".to_string()))?;
+    let header_len =
+        u64::try_from(header.len()).map_err(|_| invalid_input("the safetensors header is too large".to_string()))?;
     out.write_all(&header_len.to_le_bytes())?;
     out.write_all(header.as_bytes())?;
 
@@ -174,11 +154,7 @@ pub(super) fn write<W: Write>(plan: &Plan, out: &mut W) -> io::Result<()> {
         if values.len() != expected {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!(
-                    "tensor `{}`: generated {} values, expected {expected}",
-                    spec.name,
-                    values.len()
-                ),
+                format!("tensor `{}`: generated {} values, expected {expected}", spec.name, values.len()),
             ));
         }
         for chunk in values.chunks(VALUES_PER_WRITE) {
@@ -220,10 +196,8 @@ mod tests {
             let view = file.tensor(&spec.name).expect("tensor present");
             assert_eq!(view.dtype(), Dtype::F32);
             assert_eq!(view.shape(), spec.shape.as_slice());
-            let expected: Vec<u8> = crate::init::generate(spec, plan.seed)
-                .iter()
-                .flat_map(|value| value.to_le_bytes())
-                .collect();
+            let expected: Vec<u8> =
+                crate::init::generate(spec, plan.seed).iter().flat_map(|value| value.to_le_bytes()).collect();
             assert_eq!(view.data(), expected.as_slice(), "data of {}", spec.name);
         }
     }
@@ -248,11 +222,7 @@ mod tests {
         let mut offset = 0;
         for spec in &plan.tensors {
             let info = metadata.info(&spec.name).expect("tensor present");
-            assert_eq!(
-                info.data_offsets.0, offset,
-                "{} starts where the previous ended",
-                spec.name
-            );
+            assert_eq!(info.data_offsets.0, offset, "{} starts where the previous ended", spec.name);
             offset = info.data_offsets.1;
         }
         assert_eq!(offset, metadata.data_len());
@@ -261,16 +231,9 @@ mod tests {
         let positions: Vec<usize> = plan
             .tensors
             .iter()
-            .map(|spec| {
-                header_text
-                    .find(&format!("\"{}\":", spec.name))
-                    .expect("name in header")
-            })
+            .map(|spec| header_text.find(&format!("\"{}\":", spec.name)).expect("name in header"))
             .collect();
-        assert!(
-            positions.windows(2).all(|pair| pair[0] < pair[1]),
-            "header keys in plan order"
-        );
+        assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "header keys in plan order");
     }
 
     #[test]
@@ -280,19 +243,10 @@ mod tests {
         let (_, metadata) = SafeTensors::read_metadata(&bytes).expect("readable");
         let metadata = metadata.metadata().clone().expect("metadata present");
         assert_eq!(metadata.get("format").map(String::as_str), Some("pt"));
-        assert_eq!(
-            metadata.get("initc.version").map(String::as_str),
-            Some(env!("CARGO_PKG_VERSION"))
-        );
+        assert_eq!(metadata.get("initc.version").map(String::as_str), Some(env!("CARGO_PKG_VERSION")));
         assert_eq!(metadata.get("initc.seed").map(String::as_str), Some("7"));
-        assert_eq!(
-            metadata.get("initc.rng").map(String::as_str),
-            Some("philox4x32-10")
-        );
-        assert_eq!(
-            metadata.get("initc.model").map(String::as_str),
-            Some("small")
-        );
+        assert_eq!(metadata.get("initc.rng").map(String::as_str), Some("philox4x32-10"));
+        assert_eq!(metadata.get("initc.model").map(String::as_str), Some("small"));
         for spec in &plan.tensors {
             let key = format!("initc.initializer.{}", spec.name);
             assert_eq!(metadata.get(&key), Some(&spec.initializer_label), "{key}");
@@ -337,13 +291,9 @@ mod tests {
         // With no whitespace inside any string, none may appear in the JSON structure either.
         let mut compact_plan = plan.clone();
         for spec in &mut compact_plan.tensors {
-            spec.initializer_label
-                .retain(|character| !character.is_whitespace());
+            spec.initializer_label.retain(|character| !character.is_whitespace());
         }
-        assert!(
-            !header_json(&compact_plan).contains(char::is_whitespace),
-            "no whitespace but the padding"
-        );
+        assert!(!header_json(&compact_plan).contains(char::is_whitespace), "no whitespace but the padding");
     }
 
     #[test]
@@ -357,30 +307,13 @@ mod tests {
     fn names_with_quotes_and_unicode_are_escaped() {
         let mut plan = small_plan();
         plan.model_name = "quote\" back\\slash\ttab".to_string();
-        plan.tensors.push(tensor(
-            "odd\"name\\é✓\n.kernel",
-            &[2],
-            "label with \"quotes\"",
-            true,
-        ));
+        plan.tensors.push(tensor("odd\"name\\é✓\n.kernel", &[2], "label with \"quotes\"", true));
         let bytes = written(&plan);
-        let parsed: serde_json::Value =
-            serde_json::from_str(&header_json(&plan)).expect("valid JSON");
-        assert_eq!(
-            parsed["__metadata__"]["initc.model"],
-            "quote\" back\\slash\ttab"
-        );
-        assert_eq!(
-            parsed["__metadata__"]["initc.initializer.odd\"name\\é✓\n.kernel"],
-            "label with \"quotes\""
-        );
+        let parsed: serde_json::Value = serde_json::from_str(&header_json(&plan)).expect("valid JSON");
+        assert_eq!(parsed["__metadata__"]["initc.model"], "quote\" back\\slash\ttab");
+        assert_eq!(parsed["__metadata__"]["initc.initializer.odd\"name\\é✓\n.kernel"], "label with \"quotes\"");
         let file = SafeTensors::deserialize(&bytes).expect("readable");
-        assert_eq!(
-            file.tensor("odd\"name\\é✓\n.kernel")
-                .expect("present")
-                .shape(),
-            &[2]
-        );
+        assert_eq!(file.tensor("odd\"name\\é✓\n.kernel").expect("present").shape(), &[2]);
     }
 
     #[test]
@@ -395,8 +328,7 @@ mod tests {
     #[test]
     fn overflowing_sizes_are_an_invalid_input_error() {
         let mut plan = small_plan();
-        plan.tensors
-            .push(tensor("huge.kernel", &[usize::MAX, 2], "zeros", true));
+        plan.tensors.push(tensor("huge.kernel", &[usize::MAX, 2], "zeros", true));
         let mut bytes = Vec::new();
         let error = write_safetensors(&plan, &mut bytes).expect_err("overflow is an error");
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
@@ -432,8 +364,7 @@ mod tests {
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
 
         let mut plan = small_plan();
-        plan.tensors
-            .push(tensor("__metadata__", &[2], "zeros", true));
+        plan.tensors.push(tensor("__metadata__", &[2], "zeros", true));
         let error = write_safetensors(&plan, &mut Vec::new()).expect_err("reserved");
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
     }
@@ -441,17 +372,9 @@ mod tests {
     #[test]
     fn large_tensors_are_written_in_chunks_without_loss() {
         let mut plan = small_plan();
-        plan.tensors = vec![tensor(
-            "big.kernel",
-            &[VALUES_PER_WRITE + 3, 2],
-            "zeros",
-            true,
-        )];
+        plan.tensors = vec![tensor("big.kernel", &[VALUES_PER_WRITE + 3, 2], "zeros", true)];
         let bytes = written(&plan);
         let file = SafeTensors::deserialize(&bytes).expect("readable");
-        assert_eq!(
-            file.tensor("big.kernel").expect("present").data().len(),
-            (VALUES_PER_WRITE + 3) * 2 * 4
-        );
+        assert_eq!(file.tensor("big.kernel").expect("present").data().len(), (VALUES_PER_WRITE + 3) * 2 * 4);
     }
 }

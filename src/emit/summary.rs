@@ -33,30 +33,10 @@ struct Rule {
     right: char,
 }
 
-const TOP_RULE: Rule = Rule {
-    left: '┏',
-    fill: '━',
-    junction: '┳',
-    right: '┓',
-};
-const HEADING_RULE: Rule = Rule {
-    left: '┡',
-    fill: '━',
-    junction: '╇',
-    right: '┩',
-};
-const ROW_RULE: Rule = Rule {
-    left: '├',
-    fill: '─',
-    junction: '┼',
-    right: '┤',
-};
-const BOTTOM_RULE: Rule = Rule {
-    left: '└',
-    fill: '─',
-    junction: '┴',
-    right: '┘',
-};
+const TOP_RULE: Rule = Rule { left: '┏', fill: '━', junction: '┳', right: '┓' };
+const HEADING_RULE: Rule = Rule { left: '┡', fill: '━', junction: '╇', right: '┩' };
+const ROW_RULE: Rule = Rule { left: '├', fill: '─', junction: '┼', right: '┤' };
+const BOTTOM_RULE: Rule = Rule { left: '└', fill: '─', junction: '┴', right: '┘' };
 
 /// The heading row uses heavy verticals, body rows light ones.
 const HEADING_VERTICAL: char = '┃';
@@ -146,11 +126,7 @@ pub(super) fn readable_memory_size(bytes: f64) -> String {
 /// `40,152 (156.84 KB)`: a parameter count and the memory it takes as `f32`.
 fn count_with_size(params: u64) -> String {
     let bytes = params as f64 * BYTES_PER_PARAM;
-    format!(
-        "{} ({})",
-        with_thousands_separators(params),
-        readable_memory_size(bytes)
-    )
+    format!("{} ({})", with_thousands_separators(params), readable_memory_size(bytes))
 }
 
 fn layer_cell(layer: &LayerRow) -> String {
@@ -167,11 +143,7 @@ pub(super) fn text(plan: &Plan) -> String {
         if index > 0 {
             push_rule(&mut text, &ROW_RULE);
         }
-        let cells = [
-            layer_cell(layer),
-            python_shape(&layer.output_shape),
-            with_thousands_separators(layer.params),
-        ];
+        let cells = [layer_cell(layer), python_shape(&layer.output_shape), with_thousands_separators(layer.params)];
         push_row(&mut text, [&cells[0], &cells[1], &cells[2]], BODY_VERTICAL);
     }
     push_rule(&mut text, &BOTTOM_RULE);
@@ -181,11 +153,7 @@ pub(super) fn text(plan: &Plan) -> String {
     let non_trainable = total.saturating_sub(trainable);
     let _ = writeln!(text, " Total params: {}", count_with_size(total));
     let _ = writeln!(text, " Trainable params: {}", count_with_size(trainable));
-    let _ = writeln!(
-        text,
-        " Non-trainable params: {}",
-        count_with_size(non_trainable)
-    );
+    let _ = writeln!(text, " Non-trainable params: {}", count_with_size(non_trainable));
     text
 }
 
@@ -217,9 +185,7 @@ pub(super) fn json(plan: &Plan) -> String {
         .map(|layer| LayerJson {
             name: &layer.name,
             class_name: layer.class_name,
-            output_shape: std::iter::once(None)
-                .chain(layer.output_shape.iter().copied().map(Some))
-                .collect(),
+            output_shape: std::iter::once(None).chain(layer.output_shape.iter().copied().map(Some)).collect(),
             params: layer.params,
         })
         .collect();
@@ -233,9 +199,7 @@ pub(super) fn json(plan: &Plan) -> String {
         non_trainable_params: total.saturating_sub(trainable),
     };
     // Strings, integers and nulls always serialize, so the empty fallback is never taken.
-    serde_json::to_string_pretty(&summary)
-        .map(|json| json + "\n")
-        .unwrap_or_default()
+    serde_json::to_string_pretty(&summary).map(|json| json + "\n").unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -245,8 +209,7 @@ mod tests {
     use crate::emit::{summary_json, summary_text};
 
     /// Keras 3's `model.summary()` for the seed model; the lines after it are weight statistics.
-    const KERAS_REFERENCE: &str =
-        include_str!("../../../shared/reference/keras3-seed-model-summary.txt");
+    const KERAS_REFERENCE: &str = include_str!("../../../shared/reference/keras3-seed-model-summary.txt");
     /// The summary ends with this line (line 21 of the reference); weight statistics follow.
     const LAST_SUMMARY_LINE_START: &str = " Non-trainable params:";
 
@@ -273,10 +236,7 @@ mod tests {
         assert_eq!(with_thousands_separators(1000), "1,000");
         assert_eq!(with_thousands_separators(40152), "40,152");
         assert_eq!(with_thousands_separators(1234567), "1,234,567");
-        assert_eq!(
-            with_thousands_separators(u64::MAX),
-            "18,446,744,073,709,551,615"
-        );
+        assert_eq!(with_thousands_separators(u64::MAX), "18,446,744,073,709,551,615");
     }
 
     #[test]
@@ -303,32 +263,22 @@ mod tests {
     #[test]
     fn non_trainable_params_are_counted_apart() {
         let text = summary_text(&small_plan());
-        assert!(text.ends_with(
-            " Total params: 11 (44.00 B)\n Trainable params: 9 (36.00 B)\n Non-trainable params: 2 (8.00 B)\n"
-        ), "{text}");
+        assert!(
+            text.ends_with(
+                " Total params: 11 (44.00 B)\n Trainable params: 9 (36.00 B)\n Non-trainable params: 2 (8.00 B)\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
     fn long_cells_widen_their_row_instead_of_truncating() {
         let mut plan = seed_model_plan();
         let long_name = "a_really_long_layer_name_that_overflows";
-        plan.layers = vec![layer(
-            long_name,
-            "Dense",
-            &[123_456_789, 987_654_321, 5],
-            12_345_678_901_234,
-        )];
+        plan.layers = vec![layer(long_name, "Dense", &[123_456_789, 987_654_321, 5], 12_345_678_901_234)];
         let text = summary_text(&plan);
-        let row = text
-            .lines()
-            .find(|line| line.contains(long_name))
-            .expect("row present");
-        assert_eq!(
-            row,
-            format!(
-                "│ {long_name} (Dense) │ (None, 123456789, 987654321, 5) │ 12,345,678,901,234 │"
-            )
-        );
+        let row = text.lines().find(|line| line.contains(long_name)).expect("row present");
+        assert_eq!(row, format!("│ {long_name} (Dense) │ (None, 123456789, 987654321, 5) │ 12,345,678,901,234 │"));
     }
 
     #[test]
@@ -345,11 +295,7 @@ mod tests {
     #[test]
     fn every_table_line_has_the_standard_width() {
         let text = summary_text(&seed_model_plan());
-        let table_lines: Vec<&str> = text
-            .lines()
-            .skip(1)
-            .take_while(|line| !line.starts_with(' '))
-            .collect();
+        let table_lines: Vec<&str> = text.lines().skip(1).take_while(|line| !line.starts_with(' ')).collect();
         assert_eq!(table_lines.len(), 3 + 7 + 6 + 1);
         for line in table_lines {
             assert_eq!(line.chars().count(), 33 + 24 + 15 + 4, "{line}");
@@ -390,16 +336,12 @@ mod tests {
 
     #[test]
     fn json_summary_totals_match_the_seed_model() {
-        let parsed: serde_json::Value =
-            serde_json::from_str(&summary_json(&seed_model_plan())).expect("valid JSON");
+        let parsed: serde_json::Value = serde_json::from_str(&summary_json(&seed_model_plan())).expect("valid JSON");
         assert_eq!(parsed["name"], "sequential");
         assert_eq!(parsed["total_params"], 40152);
         assert_eq!(parsed["trainable_params"], 40152);
         assert_eq!(parsed["non_trainable_params"], 0);
-        assert_eq!(
-            parsed["layers"][2]["output_shape"],
-            serde_json::json!([null, 496])
-        );
+        assert_eq!(parsed["layers"][2]["output_shape"], serde_json::json!([null, 496]));
         assert_eq!(parsed["layers"][0]["type"], "Conv1D");
     }
 }

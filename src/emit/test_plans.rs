@@ -3,12 +3,7 @@
 use crate::plan::{DType, Fans, Initializer, LayerRow, Plan, TensorSpec};
 use crate::source::Span;
 
-pub(crate) fn tensor(
-    name: &str,
-    shape: &[usize],
-    initializer_label: &str,
-    trainable: bool,
-) -> TensorSpec {
+pub(crate) fn tensor(name: &str, shape: &[usize], initializer_label: &str, trainable: bool) -> TensorSpec {
     TensorSpec {
         name: name.to_string(),
         shape: shape.to_vec(),
@@ -21,18 +16,8 @@ pub(crate) fn tensor(
     }
 }
 
-pub(crate) fn layer(
-    name: &str,
-    class_name: &'static str,
-    output_shape: &[usize],
-    params: u64,
-) -> LayerRow {
-    LayerRow {
-        name: name.to_string(),
-        class_name,
-        output_shape: output_shape.to_vec(),
-        params,
-    }
+pub(crate) fn layer(name: &str, class_name: &'static str, output_shape: &[usize], params: u64) -> LayerRow {
+    LayerRow { name: name.to_string(), class_name, output_shape: output_shape.to_vec(), params }
 }
 
 /// The model behind `/work/shared/reference/keras3-seed-model-summary.txt`.
@@ -58,12 +43,7 @@ pub(crate) fn seed_model_plan() -> Plan {
         tensor("dense_3.kernel", &[8, 64], "glorot_uniform", true),
         tensor("dense_3.bias", &[64], "zeros", true),
     ];
-    Plan {
-        model_name: "sequential".to_string(),
-        seed: 42,
-        layers,
-        tensors,
-    }
+    Plan { model_name: "sequential".to_string(), seed: 42, layers, tensors }
 }
 
 /// A small plan with a scalar, an empty tensor and a non-trainable one.
@@ -72,22 +52,9 @@ pub(crate) fn small_plan() -> Plan {
         tensor("dense.kernel", &[3, 2], "he_uniform", true),
         tensor("dense.bias", &[2], "zeros", true),
         tensor("scale.gamma", &[], "constant(value=0.5)", true),
-        tensor(
-            "empty.kernel",
-            &[0, 4],
-            "random_normal(mean=0, stddev=0.05)",
-            true,
-        ),
+        tensor("empty.kernel", &[0, 4], "random_normal(mean=0, stddev=0.05)", true),
         tensor("norm.moving_mean", &[2], "zeros", false),
     ];
-    let layers = vec![
-        layer("dense", "Dense", &[2], 8),
-        layer("norm", "BatchNormalization", &[2], 2),
-    ];
-    Plan {
-        model_name: "small".to_string(),
-        seed: 7,
-        layers,
-        tensors,
-    }
+    let layers = vec![layer("dense", "Dense", &[2], 8), layer("norm", "BatchNormalization", &[2], 2)];
+    Plan { model_name: "small".to_string(), seed: 7, layers, tensors }
 }

@@ -14,7 +14,9 @@ pub fn infer(model: &ResolvedModel) -> (Vec<Built>, Diagnostics) {
         let at = model.layers.first().map(|layer| layer.span).unwrap_or_default();
         let diagnostic = Diagnostic::error(Code::NoInputShape, "no input shape: initc cannot infer the weights' sizes")
             .at_labelled(at, "the first layer needs to know its input")
-            .with_help("add `input: [d1, d2, …]` (per example, no batch axis) to the config, or pass `--input d1,d2,…`");
+            .with_help(
+                "add `input: [d1, d2, …]` (per example, no batch axis) to the config, or pass `--input d1,d2,…`",
+            );
         return (Vec::new(), vec![diagnostic]);
     };
     let mut shape = input.value.clone();

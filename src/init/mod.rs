@@ -40,13 +40,9 @@ pub fn generate(spec: &TensorSpec, seed: u64) -> Vec<f32> {
         Initializer::TruncatedNormal { mean, stddev, .. } => {
             truncated_normal::sampler(mean, stddev).fill(&stream, &mut values)
         }
-        Initializer::VarianceScaling {
-            scale,
-            mode,
-            distribution,
-            ..
-        } => variance_scaling::sampler(scale, mode, distribution, spec.fans)
-            .fill(&stream, &mut values),
+        Initializer::VarianceScaling { scale, mode, distribution, .. } => {
+            variance_scaling::sampler(scale, mode, distribution, spec.fans).fill(&stream, &mut values)
+        }
         Initializer::Orthogonal { gain, .. } => {
             let (rows, cols) = matrix_view(&spec.shape);
             orthogonal::fill(rows, cols, gain, &stream, &mut values);
@@ -100,21 +96,9 @@ mod tests {
             Initializer::Zeros,
             Initializer::Ones,
             Initializer::Constant { value: 0.25 },
-            Initializer::RandomNormal {
-                mean: 0.0,
-                stddev: 0.05,
-                seed,
-            },
-            Initializer::RandomUniform {
-                minval: -0.05,
-                maxval: 0.05,
-                seed,
-            },
-            Initializer::TruncatedNormal {
-                mean: 0.0,
-                stddev: 0.05,
-                seed,
-            },
+            Initializer::RandomNormal { mean: 0.0, stddev: 0.05, seed },
+            Initializer::RandomUniform { minval: -0.05, maxval: 0.05, seed },
+            Initializer::TruncatedNormal { mean: 0.0, stddev: 0.05, seed },
             Initializer::VarianceScaling {
                 scale: 1.0,
                 mode: FanMode::FanAvg,
@@ -147,30 +131,9 @@ mod tests {
     #[test]
     fn pinned_first_values() {
         let cases: [(Initializer, [u32; 4]); 3] = [
-            (
-                Initializer::RandomNormal {
-                    mean: 0.0,
-                    stddev: 1.0,
-                    seed: None,
-                },
-                PINNED_NORMAL,
-            ),
-            (
-                Initializer::RandomUniform {
-                    minval: 0.0,
-                    maxval: 1.0,
-                    seed: None,
-                },
-                PINNED_UNIFORM,
-            ),
-            (
-                Initializer::TruncatedNormal {
-                    mean: 0.0,
-                    stddev: 1.0,
-                    seed: None,
-                },
-                PINNED_TRUNCATED,
-            ),
+            (Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None }, PINNED_NORMAL),
+            (Initializer::RandomUniform { minval: 0.0, maxval: 1.0, seed: None }, PINNED_UNIFORM),
+            (Initializer::TruncatedNormal { mean: 0.0, stddev: 1.0, seed: None }, PINNED_TRUNCATED),
         ];
         for (initializer, expected) in cases {
             let values = generate(&spec("dense.kernel", &[2, 2], initializer.clone()), 42);
@@ -191,27 +154,11 @@ mod tests {
     #[test]
     fn pinned_truncated_redraw() {
         let normal = generate(
-            &spec(
-                "dense.kernel",
-                &[40],
-                Initializer::RandomNormal {
-                    mean: 0.0,
-                    stddev: 1.0,
-                    seed: None,
-                },
-            ),
+            &spec("dense.kernel", &[40], Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None }),
             42,
         );
         let truncated = generate(
-            &spec(
-                "dense.kernel",
-                &[40],
-                Initializer::TruncatedNormal {
-                    mean: 0.0,
-                    stddev: 1.0,
-                    seed: None,
-                },
-            ),
+            &spec("dense.kernel", &[40], Initializer::TruncatedNormal { mean: 0.0, stddev: 1.0, seed: None }),
             42,
         );
         for (index, (&n, &t)) in normal.iter().zip(&truncated).enumerate() {
@@ -231,45 +178,25 @@ mod tests {
         assert_eq!(stream, PINNED_STREAM);
     }
 
-    const PINNED_STREAM: Stream =
-        Stream::from_parts([540864594, 1610580612], [52683369, 2421641050]);
+    const PINNED_STREAM: Stream = Stream::from_parts([540864594, 1610580612], [52683369, 2421641050]);
 
     #[test]
     fn names_seeds_and_explicit_seeds_select_streams() {
-        for initializer in every_family(None)
-            .into_iter()
-            .filter(Initializer::is_random)
-        {
+        for initializer in every_family(None).into_iter().filter(Initializer::is_random) {
             let shape = [6, 4];
             let base = generate(&spec("a.kernel", &shape, initializer.clone()), 1);
-            assert_ne!(
-                base,
-                generate(&spec("b.kernel", &shape, initializer.clone()), 1),
-                "{initializer:?}"
-            );
-            assert_ne!(
-                base,
-                generate(&spec("a.kernel", &shape, initializer.clone()), 2),
-                "{initializer:?}"
-            );
-            assert_eq!(
-                bits(&base),
-                bits(&generate(&spec("a.kernel", &shape, initializer.clone()), 1))
-            );
+            assert_ne!(base, generate(&spec("b.kernel", &shape, initializer.clone()), 1), "{initializer:?}");
+            assert_ne!(base, generate(&spec("a.kernel", &shape, initializer.clone()), 2), "{initializer:?}");
+            assert_eq!(bits(&base), bits(&generate(&spec("a.kernel", &shape, initializer.clone()), 1)));
         }
         let seeded_and_unseeded = every_family(Some(1234)).into_iter().zip(every_family(None));
-        for (initializer, unseeded_initializer) in
-            seeded_and_unseeded.filter(|(i, _)| i.is_random())
-        {
+        for (initializer, unseeded_initializer) in seeded_and_unseeded.filter(|(i, _)| i.is_random()) {
             let shape = [6, 4];
             let first = generate(&spec("a.kernel", &shape, initializer.clone()), 1);
             let second = generate(&spec("b.kernel", &shape, initializer.clone()), 2);
             assert_eq!(bits(&first), bits(&second), "{initializer:?}");
             let unseeded = generate(&spec("a.kernel", &shape, unseeded_initializer), 1234);
-            assert_ne!(
-                first, unseeded,
-                "explicit seed must not equal the global stream: {initializer:?}"
-            );
+            assert_ne!(first, unseeded, "explicit seed must not equal the global stream: {initializer:?}");
         }
     }
 
@@ -278,10 +205,7 @@ mod tests {
         // Big enough for several parallel chunks and an odd length for a half pair at the end.
         let shape = [1001, 131];
         let run = |threads: usize| -> Vec<Vec<u32>> {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("thread pool");
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
             pool.install(|| {
                 every_family(None)
                     .into_iter()
@@ -297,21 +221,9 @@ mod tests {
     fn element_values_do_not_depend_on_tensor_length() {
         // Element i is a function of (stream, i): a longer tensor extends a shorter one.
         for initializer in [
-            Initializer::RandomNormal {
-                mean: 0.0,
-                stddev: 1.0,
-                seed: Some(8),
-            },
-            Initializer::RandomUniform {
-                minval: -1.0,
-                maxval: 1.0,
-                seed: Some(8),
-            },
-            Initializer::TruncatedNormal {
-                mean: 0.0,
-                stddev: 1.0,
-                seed: Some(8),
-            },
+            Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: Some(8) },
+            Initializer::RandomUniform { minval: -1.0, maxval: 1.0, seed: Some(8) },
+            Initializer::TruncatedNormal { mean: 0.0, stddev: 1.0, seed: Some(8) },
         ] {
             let short = generate(&spec("x", &[33_333], initializer.clone()), 0);
             let long = generate(&spec("x", &[70_001], initializer.clone()), 0);
@@ -325,32 +237,15 @@ mod tests {
         for shape in shapes {
             for initializer in every_family(None) {
                 let values = generate(&spec("edge.w", shape, initializer.clone()), 0);
-                assert_eq!(
-                    values.len(),
-                    shape.iter().product::<usize>(),
-                    "{shape:?} {initializer:?}"
-                );
-                assert!(
-                    values.iter().all(|v| v.is_finite()),
-                    "{shape:?} {initializer:?}"
-                );
+                assert_eq!(values.len(), shape.iter().product::<usize>(), "{shape:?} {initializer:?}");
+                assert!(values.iter().all(|v| v.is_finite()), "{shape:?} {initializer:?}");
             }
         }
     }
 
     #[test]
     fn one_element_orthogonal_is_plus_or_minus_gain_and_identity_is_gain() {
-        let orthogonal = generate(
-            &spec(
-                "o",
-                &[1, 1],
-                Initializer::Orthogonal {
-                    gain: 3.0,
-                    seed: None,
-                },
-            ),
-            0,
-        );
+        let orthogonal = generate(&spec("o", &[1, 1], Initializer::Orthogonal { gain: 3.0, seed: None }), 0);
         // Keras: q·sign(r) with q·r = a, i.e. sign(a)·gain.
         assert_eq!(orthogonal.len(), 1);
         assert_eq!(orthogonal[0].abs(), 3.0);
@@ -367,10 +262,7 @@ mod tests {
             seed: None,
         };
         let mut overridden = spec("w", &[100, 10], initializer);
-        overridden.fans = Fans {
-            fan_in: 3.0,
-            fan_out: 3.0,
-        };
+        overridden.fans = Fans { fan_in: 3.0, fan_out: 3.0 };
         let values = generate(&overridden, 0);
         // limit = sqrt(3/3) = 1, far beyond sqrt(3/100) ≈ 0.17.
         assert!(values.iter().any(|v| v.abs() > 0.5));

@@ -23,11 +23,7 @@ pub fn fill(rows: usize, cols: usize, gain: f64, stream: &Stream, out: &mut [f32
     }
     // `a` is exactly what random_normal(0, 1) of shape (tall, short) gives on this stream.
     let mut normals = vec![0.0f32; tall * short];
-    Sampler::Normal {
-        mean: 0.0,
-        stddev: 1.0,
-    }
-    .fill(stream, &mut normals);
+    Sampler::Normal { mean: 0.0, stddev: 1.0 }.fill(stream, &mut normals);
     let mut column_major = vec![0.0f64; tall * short];
     for (index, &value) in normals.iter().enumerate() {
         let (row, col) = (index / short, index % short);
@@ -37,11 +33,7 @@ pub fn fill(rows: usize, cols: usize, gain: f64, stream: &Stream, out: &mut [f32
     for row in 0..rows {
         for col in 0..cols {
             // Tall: out = Q (tall = rows). Wide: out = Qᵀ (tall = cols), so out[r][c] = Q[c][r].
-            let q_index = if rows >= cols {
-                col * tall + row
-            } else {
-                row * tall + col
-            };
+            let q_index = if rows >= cols { col * tall + row } else { row * tall + col };
             out[row * cols + col] = (gain * q[q_index]) as f32;
         }
     }
@@ -107,20 +99,12 @@ struct Reflector {
 impl Reflector {
     fn new(direction: Vec<f64>) -> Reflector {
         let squared_norm: f64 = direction.iter().map(|x| x * x).sum();
-        Reflector {
-            direction,
-            tau: 2.0 / squared_norm,
-        }
+        Reflector { direction, tau: 2.0 / squared_norm }
     }
 
     /// `tail` is rows `k..` of one column.
     fn apply(&self, tail: &mut [f64]) {
-        let dot: f64 = self
-            .direction
-            .iter()
-            .zip(tail.iter())
-            .map(|(v, x)| v * x)
-            .sum();
+        let dot: f64 = self.direction.iter().zip(tail.iter()).map(|(v, x)| v * x).sum();
         let factor = self.tau * dot;
         for (x, v) in tail.iter_mut().zip(&self.direction) {
             *x -= factor * v;
@@ -132,13 +116,9 @@ impl Reflector {
 fn apply_to_columns(reflector: &Reflector, k: usize, columns: &mut [f64], tall: usize) {
     let work = columns.len() / tall * (tall - k);
     if work < PARALLEL_WORK_THRESHOLD {
-        columns
-            .chunks_mut(tall)
-            .for_each(|column| reflector.apply(&mut column[k..]));
+        columns.chunks_mut(tall).for_each(|column| reflector.apply(&mut column[k..]));
     } else {
-        columns
-            .par_chunks_mut(tall)
-            .for_each(|column| reflector.apply(&mut column[k..]));
+        columns.par_chunks_mut(tall).for_each(|column| reflector.apply(&mut column[k..]));
     }
 }
 
@@ -154,13 +134,7 @@ mod tests {
         for i in 0..size {
             for j in 0..size {
                 product[i * size + j] = (0..other)
-                    .map(|t| {
-                        if rows >= cols {
-                            value(t, i) * value(t, j)
-                        } else {
-                            value(i, t) * value(j, t)
-                        }
-                    })
+                    .map(|t| if rows >= cols { value(t, i) * value(t, j) } else { value(i, t) * value(j, t) })
                     .sum();
             }
         }
@@ -170,13 +144,7 @@ mod tests {
     #[test]
     fn is_orthogonal_times_gain() {
         // (shape as rows × cols, gain): square, tall, wide, and conv kernels flattened.
-        let cases = [
-            ((8, 8), 1.0),
-            ((20, 5), 1.0),
-            ((5, 20), 2.0),
-            ((3 * 4, 5), 0.5),
-            ((3 * 3 * 4, 6), 1.0),
-        ];
+        let cases = [((8, 8), 1.0), ((20, 5), 1.0), ((5, 20), 2.0), ((3 * 4, 5), 0.5), ((3 * 3 * 4, 6), 1.0)];
         for ((rows, cols), gain) in cases {
             let mut out = vec![0.0f32; rows * cols];
             fill(rows, cols, gain, &Stream::derive(5, "orthogonal"), &mut out);
@@ -186,10 +154,7 @@ mod tests {
                 for j in 0..size {
                     let expected = if i == j { gain * gain } else { 0.0 };
                     let error = (product[i * size + j] - expected).abs();
-                    assert!(
-                        error < 1e-5,
-                        "{rows}x{cols} gain {gain}: ({i},{j}) off by {error}"
-                    );
+                    assert!(error < 1e-5, "{rows}x{cols} gain {gain}: ({i},{j}) off by {error}");
                 }
             }
         }
@@ -201,17 +166,11 @@ mod tests {
         let (tall, short) = (7, 4);
         let stream = Stream::derive(9, "orthogonal.sign");
         let mut normals = vec![0.0f32; tall * short];
-        Sampler::Normal {
-            mean: 0.0,
-            stddev: 1.0,
-        }
-        .fill(&stream, &mut normals);
+        Sampler::Normal { mean: 0.0, stddev: 1.0 }.fill(&stream, &mut normals);
         let mut q = vec![0.0f32; tall * short];
         fill(tall, short, 1.0, &stream, &mut q);
         for k in 0..short {
-            let r_kk: f64 = (0..tall)
-                .map(|t| f64::from(q[t * short + k]) * f64::from(normals[t * short + k]))
-                .sum();
+            let r_kk: f64 = (0..tall).map(|t| f64::from(q[t * short + k]) * f64::from(normals[t * short + k])).sum();
             assert!(r_kk > 0.0, "R[{k}][{k}] = {r_kk}");
         }
     }
@@ -228,10 +187,7 @@ mod tests {
     fn large_matrices_match_bitwise_across_thread_counts() {
         let (rows, cols) = (300, 260);
         let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("pool");
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
             pool.install(|| {
                 let mut out = vec![0.0f32; rows * cols];
                 fill(rows, cols, 1.0, &Stream::derive(1, "big"), &mut out);

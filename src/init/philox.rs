@@ -21,12 +21,7 @@ fn mul_hi_lo(a: u32, b: u32) -> (u32, u32) {
 fn round(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     let (hi0, lo0) = mul_hi_lo(MULTIPLIER_0, counter[0]);
     let (hi1, lo1) = mul_hi_lo(MULTIPLIER_1, counter[2]);
-    [
-        hi1 ^ counter[1] ^ key[0],
-        lo1,
-        hi0 ^ counter[3] ^ key[1],
-        lo0,
-    ]
+    [hi1 ^ counter[1] ^ key[0], lo1, hi0 ^ counter[3] ^ key[1], lo0]
 }
 
 /// One Philox4x32-10 block: ten rounds, the key bumped between consecutive rounds.
@@ -35,10 +30,7 @@ pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     let mut round_key = key;
     for round_index in 0..ROUNDS {
         if round_index > 0 {
-            round_key = [
-                round_key[0].wrapping_add(KEY_BUMP_0),
-                round_key[1].wrapping_add(KEY_BUMP_1),
-            ];
+            round_key = [round_key[0].wrapping_add(KEY_BUMP_0), round_key[1].wrapping_add(KEY_BUMP_1)];
         }
         state = round(state, round_key);
     }
@@ -51,11 +43,7 @@ mod tests {
 
     /// Random123 `tests/kat_vectors`, the three `philox4x32 10` lines: counter, key, expected.
     const KNOWN_ANSWERS: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
-        (
-            [0, 0, 0, 0],
-            [0, 0],
-            [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
-        ),
+        ([0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
         (
             [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
             [0xffffffff, 0xffffffff],
@@ -71,11 +59,7 @@ mod tests {
     #[test]
     fn matches_random123_known_answers() {
         for (counter, key, expected) in KNOWN_ANSWERS {
-            assert_eq!(
-                philox4x32_10(counter, key),
-                expected,
-                "counter {counter:08x?} key {key:08x?}"
-            );
+            assert_eq!(philox4x32_10(counter, key), expected, "counter {counter:08x?} key {key:08x?}");
         }
     }
 }

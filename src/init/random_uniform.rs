@@ -4,10 +4,7 @@
 use super::sampler::Sampler;
 
 pub fn sampler(minval: f64, maxval: f64) -> Sampler {
-    Sampler::Uniform {
-        low: minval,
-        high: maxval,
-    }
+    Sampler::Uniform { low: minval, high: maxval }
 }
 
 #[cfg(test)]
@@ -20,10 +17,7 @@ mod tests {
         for (minval, maxval) in [(-0.05, 0.05), (0.0, 1.0), (1.0, 1.0000001), (-3.0, -2.0)] {
             let values = samples(sampler(minval, maxval), 5);
             let (low, high) = (minval as f32, maxval as f32);
-            assert!(
-                values.iter().all(|&v| v >= low && v < high),
-                "[{minval}, {maxval})"
-            );
+            assert!(values.iter().all(|&v| v >= low && v < high), "[{minval}, {maxval})");
         }
     }
 

@@ -40,11 +40,9 @@ impl Sampler {
         if out.len() <= CHUNK_ELEMENTS {
             self.fill_chunk(stream, 0, out);
         } else {
-            out.par_chunks_mut(CHUNK_ELEMENTS)
-                .enumerate()
-                .for_each(|(chunk_index, chunk)| {
-                    self.fill_chunk(stream, (chunk_index * CHUNK_ELEMENTS) as u64, chunk);
-                });
+            out.par_chunks_mut(CHUNK_ELEMENTS).enumerate().for_each(|(chunk_index, chunk)| {
+                self.fill_chunk(stream, (chunk_index * CHUNK_ELEMENTS) as u64, chunk);
+            });
         }
     }
 
@@ -63,11 +61,8 @@ impl Sampler {
             }
             Sampler::Normal { mean, stddev } => {
                 for (offset, pair) in chunk.chunks_mut(2).enumerate() {
-                    let (even, odd) =
-                        standard_normal_pair(stream.block(first_block + offset as u64));
-                    write_pair(pair, (mean + stddev * even) as f32, || {
-                        (mean + stddev * odd) as f32
-                    });
+                    let (even, odd) = standard_normal_pair(stream.block(first_block + offset as u64));
+                    write_pair(pair, (mean + stddev * even) as f32, || (mean + stddev * odd) as f32);
                 }
             }
             Sampler::TruncatedNormal { mean, stddev } => {
@@ -76,11 +71,7 @@ impl Sampler {
                     // Attempt 0 serves both elements of the pair; only rejected ones go on alone.
                     let (even, odd) = standard_normal_pair(stream.block(block_index));
                     let accept = |z: f64, parity: u64| {
-                        if z.abs() < TRUNCATION_BOUND {
-                            z
-                        } else {
-                            redraw_truncated(stream, block_index, parity)
-                        }
+                        if z.abs() < TRUNCATION_BOUND { z } else { redraw_truncated(stream, block_index, parity) }
                     };
                     write_pair(pair, (mean + stddev * accept(even, 0)) as f32, || {
                         (mean + stddev * accept(odd, 1)) as f32
@@ -105,8 +96,7 @@ fn write_pair(pair: &mut [f32], even: f32, odd: impl FnOnce() -> f32) {
 /// Attempts 1, 2, … for one element of the pair at `block_index`; `parity` picks cos (0) or sin (1).
 fn redraw_truncated(stream: &Stream, block_index: u64, parity: u64) -> f64 {
     for attempt in 1..TRUNCATION_ATTEMPTS {
-        let (even, odd) =
-            standard_normal_pair(stream.block((attempt << ATTEMPT_SHIFT) | block_index));
+        let (even, odd) = standard_normal_pair(stream.block((attempt << ATTEMPT_SHIFT) | block_index));
         let z = if parity == 0 { even } else { odd };
         if z.abs() < TRUNCATION_BOUND {
             return z;
@@ -127,12 +117,7 @@ struct UniformBounds {
 
 impl UniformBounds {
     fn new(low: f64, high: f64) -> UniformBounds {
-        UniformBounds {
-            low,
-            width: high - low,
-            low_f32: low as f32,
-            below_high_f32: (high as f32).next_down(),
-        }
+        UniformBounds { low, width: high - low, low_f32: low as f32, below_high_f32: (high as f32).next_down() }
     }
 
     fn map(&self, unit: f64) -> f32 {

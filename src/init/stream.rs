@@ -34,10 +34,7 @@ impl Stream {
         hasher.update(name.as_bytes());
         let digest = hasher.finalize();
         let bytes: &[u8] = digest.as_ref();
-        Stream {
-            key: [le_word(bytes, 0), le_word(bytes, 4)],
-            counter_high: [le_word(bytes, 8), le_word(bytes, 12)],
-        }
+        Stream { key: [le_word(bytes, 0), le_word(bytes, 4)], counter_high: [le_word(bytes, 8), le_word(bytes, 12)] }
     }
 
     /// A stream from its parts, for pinning derivation results in tests.
@@ -48,12 +45,7 @@ impl Stream {
 
     /// The four words of block `index`.
     pub fn block(&self, index: u64) -> [u32; 4] {
-        let counter = [
-            index as u32,
-            (index >> 32) as u32,
-            self.counter_high[0],
-            self.counter_high[1],
-        ];
+        let counter = [index as u32, (index >> 32) as u32, self.counter_high[0], self.counter_high[1]];
         philox4x32_10(counter, self.key)
     }
 }

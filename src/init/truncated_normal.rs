@@ -31,18 +31,9 @@ mod tests {
     #[test]
     fn ks_test_rejects_an_untruncated_normal_as_truncated() {
         // The power check: the test must be able to tell the two apart.
-        let values = samples(
-            Sampler::Normal {
-                mean: 0.0,
-                stddev: 1.0,
-            },
-            13,
-        );
+        let values = samples(Sampler::Normal { mean: 0.0, stddev: 1.0 }, 13);
         let statistic = ks_statistic(&values, truncated_normal_cdf);
-        assert!(
-            statistic > super::super::ks::critical_value(values.len()),
-            "D = {statistic}"
-        );
+        assert!(statistic > super::super::ks::critical_value(values.len()), "D = {statistic}");
         // And the normal fits its own CDF, so the rejection is about the truncation.
         assert_fits(&values, normal_cdf);
     }

@@ -4,7 +4,8 @@ use super::{Built, Layer, LayerType, activation_argument};
 use crate::diagnostic::Diagnostic;
 use crate::resolve::Args;
 
-pub const TYPE: LayerType = LayerType { name: "activation", class_name: "Activation", arguments: &["activation"], parse };
+pub const TYPE: LayerType =
+    LayerType { name: "activation", class_name: "Activation", arguments: &["activation"], parse };
 
 #[derive(Debug)]
 struct Activation;

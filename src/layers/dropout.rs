@@ -4,7 +4,8 @@ use super::{Built, Layer, LayerType};
 use crate::diagnostic::Diagnostic;
 use crate::resolve::Args;
 
-pub const TYPE: LayerType = LayerType { name: "dropout", class_name: "Dropout", arguments: &["rate", "noise_shape", "seed"], parse };
+pub const TYPE: LayerType =
+    LayerType { name: "dropout", class_name: "Dropout", arguments: &["rate", "noise_shape", "seed"], parse };
 
 #[derive(Debug)]
 struct Dropout;

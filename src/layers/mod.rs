@@ -61,14 +61,8 @@ impl std::fmt::Debug for LayerType {
 /// Arguments every layer takes (Keras's base `Layer`).
 pub const COMMON_ARGUMENTS: [&str; 4] = ["name", "trainable", "input_shape", "input_dim"];
 
-pub static LAYER_TYPES: &[LayerType] = &[
-    activation::TYPE,
-    conv1d::TYPE,
-    dense::TYPE,
-    dropout::TYPE,
-    flatten::TYPE,
-    max_pooling1d::TYPE,
-];
+pub static LAYER_TYPES: &[LayerType] =
+    &[activation::TYPE, conv1d::TYPE, dense::TYPE, dropout::TYPE, flatten::TYPE, max_pooling1d::TYPE];
 
 /// Looks a layer type up by its snake_case or Keras class name.
 pub fn find(name: &str) -> Option<&'static LayerType> {
@@ -126,7 +120,9 @@ pub fn activation_argument(args: &mut Args, required: bool) -> Option<String> {
         Diagnostic::error(Code::InvalidValue, format!("unknown activation `{}`", activation.value)).at(activation.span);
     diagnostic = match did_you_mean(&activation.value, ACTIVATIONS) {
         Some(similar) => diagnostic.with_help(format!("did you mean `{similar}`?")),
-        None => diagnostic.with_help("Keras activations include `relu`, `tanh`, `sigmoid`, `softmax`, `gelu`, `linear`"),
+        None => {
+            diagnostic.with_help("Keras activations include `relu`, `tanh`, `sigmoid`, `softmax`, `gelu`, `linear`")
+        }
     };
     args.diagnostics.push(diagnostic);
     None

@@ -41,11 +41,7 @@ impl Window {
                 (length - effective) / stride + 1
             } else {
                 // same / causal: ceil(L / s) = floor((L - 1) / s) + 1.
-                if length == 0 {
-                    0
-                } else {
-                    (length - 1) / stride + 1
-                }
+                if length == 0 { 0 } else { (length - 1) / stride + 1 }
             };
             if length_out == 0 {
                 return Err(Diagnostic::error(

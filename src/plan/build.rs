@@ -65,7 +65,8 @@ fn tensor_spec(layer: &ResolvedLayer, weight: &Weight, name: String) -> Result<T
     let call = match given {
         Some((_, call)) => call,
         None => {
-            let family = crate::resolve::find_family(weight.default_initializer).map_or(Family::Zeros, |def| def.family);
+            let family =
+                crate::resolve::find_family(weight.default_initializer).map_or(Family::Zeros, |def| def.family);
             default = InitCall { family, args: Vec::new(), span: layer.span };
             &default
         }
@@ -127,7 +128,11 @@ pub fn evaluate(call: &InitCall, fans: Fans, shape: &[usize]) -> Result<(Initial
         _ => None,
     });
     let span_of = |name: &str| {
-        values.iter().find(|(n, _, _)| *n == name).and_then(|(_, _, given)| given.map(ArgExpr::span)).unwrap_or(call.span)
+        values
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .and_then(|(_, _, given)| given.map(ArgExpr::span))
+            .unwrap_or(call.span)
     };
     let positive = |name: &str| -> Result<f64, Diagnostic> {
         let value = number_of(name).unwrap_or(0.0);
@@ -138,14 +143,17 @@ pub fn evaluate(call: &InitCall, fans: Fans, shape: &[usize]) -> Result<(Initial
                 .at(span_of(name)))
         }
     };
-    let variance_scaling = |scale, mode, distribution| Initializer::VarianceScaling { scale, mode, distribution, seed: seed_of };
+    let variance_scaling =
+        |scale, mode, distribution| Initializer::VarianceScaling { scale, mode, distribution, seed: seed_of };
     let initializer = match call.family {
         Family::Zeros => Initializer::Zeros,
         Family::Ones => Initializer::Ones,
         Family::Constant => Initializer::Constant { value: number_of("value").unwrap_or(0.0) },
-        Family::RandomNormal => {
-            Initializer::RandomNormal { mean: number_of("mean").unwrap_or(0.0), stddev: positive("stddev")?, seed: seed_of }
-        }
+        Family::RandomNormal => Initializer::RandomNormal {
+            mean: number_of("mean").unwrap_or(0.0),
+            stddev: positive("stddev")?,
+            seed: seed_of,
+        },
         Family::TruncatedNormal => Initializer::TruncatedNormal {
             mean: number_of("mean").unwrap_or(0.0),
             stddev: positive("stddev")?,
@@ -166,7 +174,8 @@ pub fn evaluate(call: &InitCall, fans: Fans, shape: &[usize]) -> Result<(Initial
         }
         Family::VarianceScaling => {
             let mode = word_of("mode").and_then(FanMode::parse).unwrap_or(FanMode::FanIn);
-            let distribution = word_of("distribution").and_then(Distribution::parse).unwrap_or(Distribution::TruncatedNormal);
+            let distribution =
+                word_of("distribution").and_then(Distribution::parse).unwrap_or(Distribution::TruncatedNormal);
             variance_scaling(positive("scale")?, mode, distribution)
         }
         Family::GlorotNormal => variance_scaling(1.0, FanMode::FanAvg, Distribution::TruncatedNormal),
@@ -219,7 +228,9 @@ fn number(expr: &ArgExpr, param: &str, fans: Fans) -> Result<f64, Diagnostic> {
     if let ExprKind::Var(word) | ExprKind::Str(word) = &expr.expr.kind
         && !matches!(word.as_str(), "fan_in" | "fan_out" | "pi" | "e")
     {
-        return Err(Diagnostic::error(Code::WrongType, format!("`{param}` needs a number, found `{word}`")).at(expr.span()));
+        return Err(
+            Diagnostic::error(Code::WrongType, format!("`{param}` needs a number, found `{word}`")).at(expr.span())
+        );
     }
     let lookup = |name: &str| match name {
         "fan_in" => Some(fans.fan_in),
@@ -230,9 +241,9 @@ fn number(expr: &ArgExpr, param: &str, fans: Fans) -> Result<f64, Diagnostic> {
         let diagnostic = Diagnostic::error(error.code, error.message).at(expr.span_of(error.span));
         match error.help {
             Some(help) => diagnostic.with_help(help),
-            None if error.code == Code::UnknownName => {
-                diagnostic.with_help("initializer arguments may use numbers, `fan_in`, `fan_out`, `pi`, `e` and functions like `sqrt`")
-            }
+            None if error.code == Code::UnknownName => diagnostic.with_help(
+                "initializer arguments may use numbers, `fan_in`, `fan_out`, `pi`, `e` and functions like `sqrt`",
+            ),
             None => diagnostic,
         }
     })
@@ -247,9 +258,11 @@ fn word(expr: &ArgExpr, param: &str, choices: &'static [&'static str]) -> Result
         return Ok(choice);
     }
     let shown = if found.is_empty() { "an expression".to_string() } else { format!("`{found}`") };
-    let diagnostic =
-        Diagnostic::error(Code::InvalidInitArgument, format!("`{param}` must be one of {}, found {shown}", list(choices)))
-            .at(expr.span());
+    let diagnostic = Diagnostic::error(
+        Code::InvalidInitArgument,
+        format!("`{param}` must be one of {}, found {shown}", list(choices)),
+    )
+    .at(expr.span());
     Err(match did_you_mean(found, choices.iter().copied()) {
         Some(similar) if !found.is_empty() => diagnostic.with_help(format!("did you mean `{similar}`?")),
         _ => diagnostic,

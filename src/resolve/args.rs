@@ -45,7 +45,10 @@ pub fn eval_number(file: &SourceFile, node: &Node, lookup: Lookup) -> Result<f64
             let expr = dsl::parse_expr(text).map_err(|error| dsl_diagnostic(error, &at))?;
             dsl::eval(&expr, lookup).map_err(|error| dsl_diagnostic(error, &at))
         }
-        _ => Err(Diagnostic::error(Code::WrongType, format!("expected a number, found {}", node.kind_name())).at(node.span)),
+        _ => {
+            Err(Diagnostic::error(Code::WrongType, format!("expected a number, found {}", node.kind_name()))
+                .at(node.span))
+        }
     }
 }
 
@@ -62,7 +65,9 @@ pub fn dsl_diagnostic(error: dsl::DslError, at: &dyn Fn(std::ops::Range<usize>) 
 pub fn eval_count(file: &SourceFile, node: &Node, lookup: Lookup, min: i64, what: &str) -> Result<usize, Diagnostic> {
     let value = eval_number(file, node, lookup)?;
     if value.fract() != 0.0 {
-        return Err(Diagnostic::error(Code::WrongType, format!("{what} must be a whole number, found {value}")).at(node.span));
+        return Err(
+            Diagnostic::error(Code::WrongType, format!("{what} must be a whole number, found {value}")).at(node.span)
+        );
     }
     if value < min as f64 {
         let bound = if min == 1 { "positive".to_string() } else { format!("at least {min}") };
@@ -155,8 +160,11 @@ impl<'a> Args<'a> {
         let value = self.report(value)?;
         if !(low..=high).contains(&value) {
             self.diagnostics.push(
-                Diagnostic::error(Code::InvalidValue, format!("`{name}` must be between {low} and {high}, found {value}"))
-                    .at(node.span),
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("`{name}` must be between {low} and {high}, found {value}"),
+                )
+                .at(node.span),
             );
             return None;
         }
@@ -239,9 +247,11 @@ impl<'a> Args<'a> {
         match node.as_str() {
             Some(text) => Some(Spanned { value: text.to_string(), span: node.span }),
             None => {
-                let diagnostic =
-                    Diagnostic::error(Code::WrongType, format!("`{name}` must be a string, found {}", node.kind_name()))
-                        .at(node.span);
+                let diagnostic = Diagnostic::error(
+                    Code::WrongType,
+                    format!("`{name}` must be a string, found {}", node.kind_name()),
+                )
+                .at(node.span);
                 self.diagnostics.push(diagnostic);
                 None
             }
@@ -274,15 +284,22 @@ impl<'a> Args<'a> {
             };
             if let Some(weight) = name.strip_suffix("_initializer") {
                 self.diagnostics.push(
-                    Diagnostic::error(Code::NoSuchWeight, format!("`{layer_type}` has no {weight} weight to initialise"))
-                        .at_labelled(key.span, format!("`{name}` does not apply here"))
-                        .with_help(match known.iter().filter(|k| k.ends_with("_initializer")).count() {
+                    Diagnostic::error(
+                        Code::NoSuchWeight,
+                        format!("`{layer_type}` has no {weight} weight to initialise"),
+                    )
+                    .at_labelled(key.span, format!("`{name}` does not apply here"))
+                    .with_help(
+                        match known.iter().filter(|k| k.ends_with("_initializer")).count() {
                             0 => format!("`{layer_type}` has no weights; remove `{name}`"),
                             _ => format!(
                                 "`{layer_type}` takes {}",
-                                list(&known.iter().copied().filter(|k| k.ends_with("_initializer")).collect::<Vec<_>>())
+                                list(
+                                    &known.iter().copied().filter(|k| k.ends_with("_initializer")).collect::<Vec<_>>()
+                                )
                             ),
-                        }),
+                        },
+                    ),
                 );
                 continue;
             }

@@ -62,7 +62,12 @@ pub struct FamilyDef {
 pub static FAMILIES: &[FamilyDef] = &[
     FamilyDef { family: Family::Zeros, name: "zeros", class_names: &["Zeros", "zero"], params: &[] },
     FamilyDef { family: Family::Ones, name: "ones", class_names: &["Ones", "one"], params: &[] },
-    FamilyDef { family: Family::Constant, name: "constant", class_names: &["Constant"], params: &[number("value", 0.0)] },
+    FamilyDef {
+        family: Family::Constant,
+        name: "constant",
+        class_names: &["Constant"],
+        params: &[number("value", 0.0)],
+    },
     FamilyDef {
         family: Family::RandomNormal,
         name: "random_normal",
@@ -93,7 +98,12 @@ pub static FAMILIES: &[FamilyDef] = &[
         ],
     },
     FamilyDef { family: Family::GlorotNormal, name: "glorot_normal", class_names: &["GlorotNormal"], params: &[SEED] },
-    FamilyDef { family: Family::GlorotUniform, name: "glorot_uniform", class_names: &["GlorotUniform"], params: &[SEED] },
+    FamilyDef {
+        family: Family::GlorotUniform,
+        name: "glorot_uniform",
+        class_names: &["GlorotUniform"],
+        params: &[SEED],
+    },
     FamilyDef { family: Family::HeNormal, name: "he_normal", class_names: &["HeNormal"], params: &[SEED] },
     FamilyDef { family: Family::HeUniform, name: "he_uniform", class_names: &["HeUniform"], params: &[SEED] },
     FamilyDef { family: Family::LecunNormal, name: "lecun_normal", class_names: &["LecunNormal"], params: &[SEED] },
@@ -228,11 +238,8 @@ impl CustomInitializers<'_> {
                 .with_help("set the arguments in its definition under `initializers:`"));
             }
             if let Some(position) = chain.iter().position(|&i| i == index) {
-                let names: Vec<&str> = chain[position..]
-                    .iter()
-                    .chain([&index])
-                    .filter_map(|&i| self.definitions[i].0.as_str())
-                    .collect();
+                let names: Vec<&str> =
+                    chain[position..].iter().chain([&index]).filter_map(|&i| self.definitions[i].0.as_str()).collect();
                 let first = &self.definitions[chain[position]].0;
                 return Err(Diagnostic::error(
                     Code::InitializerCycle,
@@ -273,8 +280,11 @@ impl CustomInitializers<'_> {
             match key.as_str() {
                 Some("class_name") => {
                     let name = value.as_str().ok_or_else(|| {
-                        Diagnostic::error(Code::WrongType, format!("`class_name` must be a string, found {}", value.kind_name()))
-                            .at(value.span)
+                        Diagnostic::error(
+                            Code::WrongType,
+                            format!("`class_name` must be a string, found {}", value.kind_name()),
+                        )
+                        .at(value.span)
                     })?;
                     def = Some(self.builtin(name, value.span)?);
                 }
@@ -283,11 +293,14 @@ impl CustomInitializers<'_> {
                 _ => {
                     return Err(Diagnostic::error(Code::UnknownKey, "unknown key in a Keras initializer")
                         .at(key.span)
-                        .with_help("a Keras initializer has `class_name` and `config` (and `module`, `registered_name`)"));
+                        .with_help(
+                            "a Keras initializer has `class_name` and `config` (and `module`, `registered_name`)",
+                        ));
                 }
             }
         }
-        let def = def.ok_or_else(|| Diagnostic::error(Code::MissingKey, "this initializer has no `class_name`").at(node.span))?;
+        let def = def
+            .ok_or_else(|| Diagnostic::error(Code::MissingKey, "this initializer has no `class_name`").at(node.span))?;
         if let Some(config) = node.get("config").filter(|config| !config.is_null()) {
             let kwargs = config.as_map().ok_or_else(|| {
                 Diagnostic::error(Code::WrongType, format!("`config` must be a mapping, found {}", config.kind_name()))
@@ -308,7 +321,9 @@ impl CustomInitializers<'_> {
             let candidates = FAMILIES.iter().map(|def| def.name).chain(self.names());
             diagnostic = match did_you_mean(name, candidates) {
                 Some(similar) => diagnostic.with_help(format!("did you mean `{similar}`?")),
-                None => diagnostic.with_help("see specs/initializers.md for the built-in initializers, or define it under `initializers:`"),
+                None => diagnostic.with_help(
+                    "see specs/initializers.md for the built-in initializers, or define it under `initializers:`",
+                ),
             };
             diagnostic
         })
@@ -352,7 +367,12 @@ fn positional(def: &FamilyDef, index: usize, span: Span) -> Result<&'static str,
     })
 }
 
-fn push_arg(args: &mut Vec<(&'static str, ArgExpr)>, param: &'static str, expr: ArgExpr, span: Span) -> Result<(), Diagnostic> {
+fn push_arg(
+    args: &mut Vec<(&'static str, ArgExpr)>,
+    param: &'static str,
+    expr: ArgExpr,
+    span: Span,
+) -> Result<(), Diagnostic> {
     if let Some((_, first)) = args.iter().find(|(name, _)| *name == param) {
         return Err(Diagnostic::error(Code::BadInitArgument, format!("argument `{param}` is given twice"))
             .at(span)
@@ -365,7 +385,9 @@ fn push_arg(args: &mut Vec<(&'static str, ArgExpr)>, param: &'static str, expr: 
 /// An argument given as a YAML value: a number, a word or expression string, or null.
 fn node_arg(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic> {
     let whole = 0..node.span.len().max(1);
-    let literal = |kind| Ok(ArgExpr { expr: ast::Expr { kind, span: whole.clone() }, base: Some(node.span.start), node_span: node.span });
+    let literal = |kind| {
+        Ok(ArgExpr { expr: ast::Expr { kind, span: whole.clone() }, base: Some(node.span.start), node_span: node.span })
+    };
     match &node.value {
         Value::Int(value) => literal(ast::ExprKind::Number(*value as f64)),
         Value::Float(value) => literal(ast::ExprKind::Number(*value)),
@@ -376,6 +398,9 @@ fn node_arg(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic> {
             let expr = dsl::parse_expr(text).map_err(|error| dsl_diagnostic(error, &at))?;
             Ok(ArgExpr { expr, base, node_span: node.span })
         }
-        _ => Err(Diagnostic::error(Code::WrongType, format!("expected a number or a word, found {}", node.kind_name())).at(node.span)),
+        _ => {
+            Err(Diagnostic::error(Code::WrongType, format!("expected a number or a word, found {}", node.kind_name()))
+                .at(node.span))
+        }
     }
 }

@@ -67,8 +67,11 @@ pub fn resolve(file: &SourceFile, config: &ModelConfig, overrides: &Overrides) -
             Some(text) if !text.is_empty() => text.to_string(),
             _ => {
                 diagnostics.push(
-                    Diagnostic::error(Code::WrongType, format!("`name` must be a non-empty string, found {}", node.kind_name()))
-                        .at(node.span),
+                    Diagnostic::error(
+                        Code::WrongType,
+                        format!("`name` must be a non-empty string, found {}", node.kind_name()),
+                    )
+                    .at(node.span),
                 );
                 String::new()
             }
@@ -129,9 +132,11 @@ fn report<T>(diagnostics: &mut Diagnostics, result: Result<T, Diagnostic>) -> Op
 fn seed_value(node: &Node) -> Result<u64, Diagnostic> {
     match node.value {
         Value::Int(value) => u64::try_from(value).map_err(|_| {
-            Diagnostic::error(Code::InvalidValue, format!("`seed` must be an integer from 0 to 2^64-1, found {value}")).at(node.span)
+            Diagnostic::error(Code::InvalidValue, format!("`seed` must be an integer from 0 to 2^64-1, found {value}"))
+                .at(node.span)
         }),
-        _ => Err(Diagnostic::error(Code::WrongType, format!("`seed` must be an integer, found {}", node.kind_name())).at(node.span)),
+        _ => Err(Diagnostic::error(Code::WrongType, format!("`seed` must be an integer, found {}", node.kind_name()))
+            .at(node.span)),
     }
 }
 
@@ -139,11 +144,16 @@ fn seed_value(node: &Node) -> Result<u64, Diagnostic> {
 fn shape_value(file: &SourceFile, node: &Node, what: &str) -> Result<Spanned<Vec<usize>>, Diagnostic> {
     let what = format!("a dimension of `{what}`");
     let dims = match &node.value {
-        Value::Seq(items) => items.iter().map(|item| eval_count(file, item, &no_variables, 1, &what)).collect::<Result<_, _>>()?,
+        Value::Seq(items) => {
+            items.iter().map(|item| eval_count(file, item, &no_variables, 1, &what)).collect::<Result<_, _>>()?
+        }
         Value::Int(_) | Value::Str(_) => vec![eval_count(file, node, &no_variables, 1, &what)?],
         _ => {
-            return Err(Diagnostic::error(Code::WrongType, format!("expected a shape like [128, 64], found {}", node.kind_name()))
-                .at(node.span));
+            return Err(Diagnostic::error(
+                Code::WrongType,
+                format!("expected a shape like [128, 64], found {}", node.kind_name()),
+            )
+            .at(node.span));
         }
     };
     Ok(Spanned { value: dims, span: node.span })
@@ -154,7 +164,10 @@ fn check_custom_initializers(customs: &CustomInitializers, diagnostics: &mut Dia
     let mut seen: HashMap<&str, Span> = HashMap::new();
     for (key, definition) in customs.definitions {
         let Some(name) = key.as_str() else {
-            diagnostics.push(Diagnostic::error(Code::WrongType, format!("expected an initializer name, found {}", key.kind_name())).at(key.span));
+            diagnostics.push(
+                Diagnostic::error(Code::WrongType, format!("expected an initializer name, found {}", key.kind_name()))
+                    .at(key.span),
+            );
             continue;
         };
         if find_family(name).is_some() {
@@ -166,12 +179,16 @@ fn check_custom_initializers(customs: &CustomInitializers, diagnostics: &mut Dia
         }
         if let Some(first) = seen.insert(name, key.span) {
             diagnostics.push(
-                Diagnostic::error(Code::DuplicateName, format!("initializer `{name}` is defined twice")).at(key.span).with_note_at(first, "first defined here"),
+                Diagnostic::error(Code::DuplicateName, format!("initializer `{name}` is defined twice"))
+                    .at(key.span)
+                    .with_note_at(first, "first defined here"),
             );
         }
         if let Err(diagnostic) = customs.resolve(definition) {
             // A cycle is reported once, at the definition that closes it first.
-            if diagnostic.code != Code::InitializerCycle || !diagnostics.iter().any(|d| d.code == Code::InitializerCycle) {
+            if diagnostic.code != Code::InitializerCycle
+                || !diagnostics.iter().any(|d| d.code == Code::InitializerCycle)
+            {
                 diagnostics.push(diagnostic);
             }
         }
@@ -187,7 +204,18 @@ fn layer_parts(entry: &Node) -> Result<(&str, Span, &[(Node, Node)]), Diagnostic
             let class = entry.get("class_name").and_then(Node::as_str).ok_or_else(|| bad_layer(entry))?;
             let class_span = entry.get("class_name").map_or(entry.span, |node| node.span);
             for (key, _) in entries {
-                if !matches!(key.as_str(), Some("class_name" | "config" | "module" | "registered_name" | "build_config" | "name" | "inbound_nodes")) {
+                if !matches!(
+                    key.as_str(),
+                    Some(
+                        "class_name"
+                            | "config"
+                            | "module"
+                            | "registered_name"
+                            | "build_config"
+                            | "name"
+                            | "inbound_nodes"
+                    )
+                ) {
                     return Err(Diagnostic::error(Code::UnknownKey, "unknown key in a Keras layer")
                         .at(key.span)
                         .with_help("a Keras layer has `class_name` and `config` (and `module`, `registered_name`, `build_config`)"));
@@ -197,7 +225,11 @@ fn layer_parts(entry: &Node) -> Result<(&str, Span, &[(Node, Node)]), Diagnostic
                 None => Ok((class, class_span, EMPTY)),
                 Some(config) if config.is_null() => Ok((class, class_span, EMPTY)),
                 Some(config) => config.as_map().map(|args| (class, class_span, args)).ok_or_else(|| {
-                    Diagnostic::error(Code::WrongType, format!("`config` must be a mapping, found {}", config.kind_name())).at(config.span)
+                    Diagnostic::error(
+                        Code::WrongType,
+                        format!("`config` must be a mapping, found {}", config.kind_name()),
+                    )
+                    .at(config.span)
                 }),
             }
         }
@@ -207,9 +239,12 @@ fn layer_parts(entry: &Node) -> Result<(&str, Span, &[(Node, Node)]), Diagnostic
             match &value.value {
                 Value::Null => Ok((name, key.span, EMPTY)),
                 Value::Map(args) => Ok((name, key.span, args)),
-                _ => Err(Diagnostic::error(Code::WrongType, format!("the arguments of `{name}` must be a mapping, found {}", value.kind_name()))
-                    .at(value.span)
-                    .with_help(format!("write `- {name}: {{argument: value}}`"))),
+                _ => Err(Diagnostic::error(
+                    Code::WrongType,
+                    format!("the arguments of `{name}` must be a mapping, found {}", value.kind_name()),
+                )
+                .at(value.span)
+                .with_help(format!("write `- {name}: {{argument: value}}`"))),
             }
         }
         _ => Err(bad_layer(entry)),
@@ -236,7 +271,8 @@ fn resolve_layer(
     let (type_name, type_span, entries) = report(diagnostics, layer_parts(entry))?;
     let Some(layer_type) = layers::find(type_name) else {
         let names = layers::LAYER_TYPES.iter().map(|t| t.name);
-        let diagnostic = Diagnostic::error(Code::UnknownLayer, format!("unknown layer type `{type_name}`")).at_labelled(type_span, "not a layer type");
+        let diagnostic = Diagnostic::error(Code::UnknownLayer, format!("unknown layer type `{type_name}`"))
+            .at_labelled(type_span, "not a layer type");
         diagnostics.push(match did_you_mean(type_name, names.clone()) {
             Some(similar) => diagnostic.with_help(format!("did you mean `{similar}`?")),
             None => diagnostic.with_help(format!("the layer types are {}", list(&names.collect::<Vec<_>>()))),
@@ -281,7 +317,9 @@ fn expected_input(args: &mut Args) -> Option<Spanned<ExpectedInput>> {
         let shape = shape_value(file, node, "input_shape").map_err(|d| args.diagnostics.push(d)).ok()?;
         Some(Spanned { value: ExpectedInput::Shape(shape.value), span: shape.span })
     });
-    let dim = args.optional_count("input_dim", 1).map(|dim| Spanned { value: ExpectedInput::LastDim(dim.value), span: dim.span });
+    let dim = args
+        .optional_count("input_dim", 1)
+        .map(|dim| Spanned { value: ExpectedInput::LastDim(dim.value), span: dim.span });
     shape.or(dim)
 }
 
