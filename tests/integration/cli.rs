@@ -1,0 +1,117 @@
+//! The command line as users type it: forms, exit codes, and what a failed run leaves behind.
+
+use crate::support::{initc, repo, text};
+use std::fs;
+
+#[test]
+fn bare_form_and_compile_subcommand_write_the_same_file() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let examples = repo().join("examples");
+    let bare = dir.path().join("bare.safetensors");
+    let sub = dir.path().join("sub.safetensors");
+    let first = initc(&examples, &["seed_model.yaml", "-o", bare.to_str().unwrap_or_default()]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let second = initc(&examples, &["compile", "seed_model.yaml", "--output", sub.to_str().unwrap_or_default()]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert_eq!(fs::read(&bare).ok(), fs::read(&sub).ok());
+    assert!(first.stdout.is_empty() && first.stderr.is_empty(), "a successful compile prints nothing");
+}
+
+#[test]
+fn a_failed_run_leaves_an_existing_file_as_it_was() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = dir.path().join("bad.yaml");
+    fs::write(&config, "input: [4]\nlayers:\n  - dense: {units: 0}\n").expect("write config");
+    let out = dir.path().join("weights.safetensors");
+    fs::write(&out, b"previous contents").expect("write old output");
+    let output = initc(dir.path(), &["bad.yaml", "-o", "weights.safetensors"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(fs::read(&out).ok().as_deref(), Some(&b"previous contents"[..]));
+    let names: Vec<_> = fs::read_dir(dir.path()).expect("list").filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert_eq!(names.len(), 2, "no temporary file may remain: {names:?}");
+}
+
+#[test]
+fn a_successful_run_replaces_an_existing_file() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let out = dir.path().join("weights.safetensors");
+    fs::write(&out, b"previous contents").expect("write old output");
+    let examples = repo().join("examples");
+    let output = initc(&examples, &["seed_model.yaml", "-o", out.to_str().unwrap_or_default()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let bytes = fs::read(&out).expect("output");
+    assert!(safetensors::SafeTensors::deserialize(&bytes).is_ok());
+}
+
+#[test]
+fn exit_codes_and_messages_for_usage_and_io_errors() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let examples = repo().join("examples");
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["missing.yaml", "-o", "x.safetensors"], 2, "error[E0101]: cannot read `missing.yaml`"),
+        (&["seed_model.yaml"], 2, "--output <FILE>"),
+        (&["compile", "seed_model.yaml", "-o", "/nonexistent-dir/x.safetensors"], 2, "error[E0101]: cannot write"),
+        (&["compile", "seed_model.yaml", "-o", "."], 2, "is a directory"),
+        (&["summary", "d2l_mlp.yaml", "--input", "20,x"], 2, "`x` is not a positive size"),
+        (&["summary", "d2l_mlp.yaml", "--input", "0"], 2, "`0` is not a positive size"),
+        (&["summary", "d2l_mlp.yaml", "--seed", "-1"], 2, "--seed"),
+        (&["summary", "d2l_mlp.yaml", "--format", "xml"], 2, "invalid value 'xml'"),
+        (&["frobnicate"], 2, "error[E0101]: cannot read `frobnicate`"),
+        (&["--version"], 0, "initc 0.1.0"),
+        (&["summary", "d2l_mlp.yaml"], 1, "error[E0501]: no input shape"),
+        (&["summary", "d2l_mlp.yaml", "--input", "20"], 0, "Total params: 7,946"),
+    ];
+    for (args, code, needle) in cases {
+        let output = initc(&examples, args);
+        let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+        assert_eq!(output.status.code(), Some(*code), "initc {args:?}:\n{all}");
+        assert!(all.contains(needle), "initc {args:?} should say {needle:?}:\n{all}");
+        assert!(!all.contains("panicked"), "initc {args:?} panicked:\n{all}");
+    }
+    assert_eq!(fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(1), 0);
+}
+
+#[test]
+fn binary_junk_and_wrong_encodings_are_diagnosed_without_panic() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let inputs: &[(&str, &[u8], &str)] = &[
+        ("latin1.yaml", b"name: caf\xe9\nlayers: []\n", "error[E0102]"),
+        ("junk.yaml", &[0x00, 0xff, 0x13, 0x37, 0x80, 0x00], "error[E0102]"),
+        ("empty.yaml", b"", "error[E0202]: expected a mapping at the top level, found an empty document"),
+        ("nul.yaml", b"layers: [\x00]\n", "error[E0103]"),
+        ("bom.yaml", b"\xef\xbb\xbfinput: [3]\nlayers: [flatten]\n", ""),
+    ];
+    for (name, bytes, needle) in inputs {
+        fs::write(dir.path().join(name), bytes).expect("write");
+        let output = initc(dir.path(), &["summary", name]);
+        let stderr = text(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        if needle.is_empty() {
+            assert_eq!(output.status.code(), Some(0), "{name}: {stderr}");
+        } else {
+            assert_eq!(output.status.code(), Some(1), "{name}: {stderr}");
+            assert!(stderr.contains(needle), "{name} should say {needle:?}:\n{stderr}");
+        }
+    }
+}
+
+#[test]
+fn yaml_bombs_and_deep_nesting_end_in_a_diagnostic() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    bomb.push_str("layers: [flatten]\n");
+    let deep = format!("layers: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    let deep_block = (0..2_000).map(|i| format!("{}- \n", "  ".repeat(i))).collect::<String>();
+    for (name, content) in [("bomb.yaml", bomb), ("deep.yaml", deep), ("deep_block.yaml", deep_block)] {
+        fs::write(dir.path().join(name), content).expect("write");
+        let output = initc(dir.path(), &["summary", name]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{name}: {stderr}");
+        assert!(stderr.contains("error[E01"), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    }
+}

@@ -1,0 +1,6 @@
+//! The one integration test binary: runs the real `initc` on real files.
+
+mod cli;
+mod determinism;
+mod golden;
+mod support;
