@@ -266,7 +266,7 @@ fn evaluates_expressions() {
         // libm's exp, one ulp above the correctly rounded 2.718281828459045; the same everywhere.
         ("exp(1)", 2.7182818284590455),
         ("log(1)", 0.0),
-        ("log(10)", 2.302585092994046),
+        ("log(10)", std::f64::consts::LN_10),
         ("abs(-3)", 3.0),
         ("abs(x)", 2.0),
         ("floor(-1.5)", -2.0),
@@ -275,8 +275,8 @@ fn evaluates_expressions() {
         ("max(3)", 3.0),
         ("max(1, x, -5,)", 2.0),
         ("pow(2, 10)", 1024.0),
-        ("2 ** 0.5", 1.4142135623730951),
-        ("sqrt(2)", 1.4142135623730951),
+        ("2 ** 0.5", std::f64::consts::SQRT_2),
+        ("sqrt(2)", std::f64::consts::SQRT_2),
         ("1e-400", 0.0),
         ("big", 1e308),
     ];
@@ -284,6 +284,16 @@ fn evaluates_expressions() {
         check_eval(input, expected);
     }
 }
+
+/// Which API, input, expected code, message, span and help.
+type ErrorCase<'a> = (
+    Api,
+    &'a str,
+    Code,
+    &'a str,
+    std::ops::Range<usize>,
+    Option<&'a str>,
+);
 
 #[test]
 fn reports_errors() {
@@ -293,7 +303,7 @@ fn reports_errors() {
     let nesting_help = Some("split the expression into simpler parts");
     let unclosed = Some("add a `)` to close it");
     let unmatched = Some("there is no matching `(`");
-    let cases: &[(Api, &str, Code, &str, std::ops::Range<usize>, Option<&str>)] = &[
+    let cases: &[ErrorCase] = &[
         // Expressions that do not parse.
         (
             Expr,
