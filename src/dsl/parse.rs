@@ -1,5 +1,6 @@
-//! Parser for the expression language: a nom lexer that reads one token at a time, and a
-//! recursive-descent parser over those tokens with a nesting limit. `specs/grammar.md` is normative.
+//! Parser for the expression language: a nom lexer that reads one token at a time, and an
+//! operator-precedence parser over those tokens that keeps its own stack, so no input can
+//! overflow the machine stack. `specs/grammar.md` is normative.
 
 use super::DslError;
 use super::ast::{Arg, BinOp, Call, Expr, ExprKind, Ident};
