@@ -1,14 +1,15 @@
-//! Parser for the expression language: a nom lexer that reads one token at a time, and a
-//! recursive-descent parser over those tokens with a nesting limit. `specs/grammar.md` is normative.
+//! Parser for the expression language: a nom lexer that reads one token at a time, and an
+//! operator-precedence parser over those tokens that keeps its own stack, so no input can
+//! overflow the machine stack. `specs/grammar.md` is normative.
 
 use super::DslError;
 use super::ast::{Arg, BinOp, Call, Expr, ExprKind, Ident};
 use crate::diagnostic::Code;
+use nom::Parser as _;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_till, take_while};
 use nom::character::complete::{char, digit0, digit1, multispace0, one_of, satisfy};
-use nom::combinator::{opt, recognize};
-use nom::{IResult, Parser as _};
+use nom::combinator::opt;
 use std::ops::Range;
 
 /// How many levels of parentheses, calls, signs and operators an expression may nest.
@@ -38,7 +39,12 @@ struct Token {
 }
 
 fn syntax_error(message: impl Into<String>, span: Range<usize>) -> DslError {
-    DslError { code: Code::ExprSyntax, message: message.into(), span, help: None }
+    DslError {
+        code: Code::ExprSyntax,
+        message: message.into(),
+        span,
+        help: None,
+    }
 }
 
 fn with_help(mut error: DslError, help: impl Into<String>) -> DslError {
@@ -48,32 +54,64 @@ fn with_help(mut error: DslError, help: impl Into<String>) -> DslError {
 
 fn nesting_error(span: Range<usize>) -> DslError {
     with_help(
-        syntax_error(format!("expression nests deeper than {MAX_NESTING} levels"), span),
+        syntax_error(
+            format!("expression nests deeper than {MAX_NESTING} levels"),
+            span,
+        ),
         "split the expression into simpler parts",
     )
 }
 
-type Lexed<'a> = IResult<&'a str, &'a str>;
+/// The prefix of `input` that `parser` matches. Measured by lengths: nom's `recognize` finds the
+/// prefix by pointer offset, which goes wrong when a parser returns an empty rest that does not
+/// point into `input` (seen with `digit0` on `0.5`).
+fn matched<'a, P>(input: &'a str, mut parser: P) -> Option<&'a str>
+where
+    P: nom::Parser<&'a str, Error = nom::error::Error<&'a str>>,
+{
+    let (rest, _) = parser.parse(input).ok()?;
+    input.get(..input.len().checked_sub(rest.len())?)
+}
 
 fn is_ident_continue(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
 /// `1`, `0.5`, `.5`, `2.`, `1e-3`: digits with an optional fraction and exponent, never a sign.
-fn number_lexeme(input: &str) -> Lexed<'_> {
-    recognize((
-        alt((recognize((digit1, opt((char('.'), digit0)))), recognize((char('.'), digit1)))),
-        opt((one_of("eE"), opt(one_of("+-")), digit1)),
-    ))
-    .parse(input)
+fn number_lexeme(input: &str) -> Option<&str> {
+    let mantissa = alt((
+        (digit1, opt((char('.'), digit0))).map(|_| ()),
+        (char('.'), digit1).map(|_| ()),
+    ));
+    matched(
+        input,
+        (mantissa, opt((one_of("eE"), opt(one_of("+-")), digit1))),
+    )
 }
 
-fn ident_lexeme(input: &str) -> Lexed<'_> {
-    recognize((satisfy(|c| c.is_ascii_alphabetic() || c == '_'), take_while(is_ident_continue))).parse(input)
+fn ident_lexeme(input: &str) -> Option<&str> {
+    matched(
+        input,
+        (
+            satisfy(|c| c.is_ascii_alphabetic() || c == '_'),
+            take_while(is_ident_continue),
+        ),
+    )
 }
 
-fn punctuation_lexeme(input: &str) -> Lexed<'_> {
-    alt((tag("**"), tag("*"), tag("/"), tag("+"), tag("-"), tag("("), tag(")"), tag(","), tag("="))).parse(input)
+fn punctuation_lexeme(input: &str) -> Option<&str> {
+    let punctuation = alt((
+        tag("**"),
+        tag("*"),
+        tag("/"),
+        tag("+"),
+        tag("-"),
+        tag("("),
+        tag(")"),
+        tag(","),
+        tag("="),
+    ));
+    matched(input, punctuation)
 }
 
 /// Reads the token that starts at byte `pos` of `text`, after any whitespace.
@@ -84,44 +122,62 @@ fn lex(text: &str, pos: usize) -> Result<Token, DslError> {
         Err(_) => rest,
     };
     let start = text.len() - after_space.len();
-    let token = |kind: TokenKind, len: usize| Ok(Token { kind, span: start..start + len });
+    let token = |kind: TokenKind, len: usize| {
+        Ok(Token {
+            kind,
+            span: start..start + len,
+        })
+    };
 
     let Some(first) = after_space.chars().next() else {
         return token(TokenKind::End, 0);
     };
-    if let Ok((after, lexeme)) = number_lexeme(after_space) {
+    if let Some(lexeme) = number_lexeme(after_space) {
+        let after = &after_space[lexeme.len()..];
         // `2x`, `1e`, `1.2.3`: report the whole run rather than a confusing follow-up error.
-        let tail_len = after.find(|c: char| !(is_ident_continue(c) || c == '.')).unwrap_or(after.len());
+        let tail_len = after
+            .find(|c: char| !(is_ident_continue(c) || c == '.'))
+            .unwrap_or(after.len());
         if tail_len > 0 {
             let run = &after_space[..lexeme.len() + tail_len];
-            return Err(syntax_error(format!("malformed number `{run}`"), start..start + run.len()));
+            return Err(syntax_error(
+                format!("malformed number `{run}`"),
+                start..start + run.len(),
+            ));
         }
         let span = start..start + lexeme.len();
         return match lexeme.parse::<f64>() {
             Ok(value) if value.is_finite() => token(TokenKind::Number(value), lexeme.len()),
             Ok(_) => Err(syntax_error(
-                format!("number `{lexeme}` is too large for a 64-bit float (the largest is about 1.8e308)"),
+                format!(
+                    "number `{lexeme}` is too large for a 64-bit float (the largest is about 1.8e308)"
+                ),
                 span,
             )),
             Err(_) => Err(syntax_error(format!("malformed number `{lexeme}`"), span)),
         };
     }
-    if let Ok((_, lexeme)) = ident_lexeme(after_space) {
+    if let Some(lexeme) = ident_lexeme(after_space) {
         return token(TokenKind::Ident, lexeme.len());
     }
     if first == '"' || first == '\'' {
         let body = &after_space[1..];
-        let closed: IResult<&str, &str> =
-            (take_till(|c| c == first), char(first)).parse(body).map(|(after, (content, _))| (after, content));
-        return match closed {
-            Ok((_, content)) => token(TokenKind::Str(content.to_string()), content.len() + 2),
-            Err(_) => Err(with_help(
-                syntax_error(format!("unclosed string: no closing `{first}`"), start..start + 1),
+        let quoted = matched(body, (take_till(|c| c == first), char(first)));
+        return match quoted {
+            Some(quoted) => {
+                let content = &quoted[..quoted.len() - first.len_utf8()];
+                token(TokenKind::Str(content.to_string()), quoted.len() + 1)
+            }
+            None => Err(with_help(
+                syntax_error(
+                    format!("unclosed string: no closing `{first}`"),
+                    start..start + 1,
+                ),
                 format!("end the string with `{first}`"),
             )),
         };
     }
-    if let Ok((_, lexeme)) = punctuation_lexeme(after_space) {
+    if let Some(lexeme) = punctuation_lexeme(after_space) {
         let kind = match lexeme {
             "**" => TokenKind::StarStar,
             "*" => TokenKind::Star,
@@ -135,7 +191,10 @@ fn lex(text: &str, pos: usize) -> Result<Token, DslError> {
         };
         return token(kind, lexeme.len());
     }
-    Err(syntax_error(format!("unexpected character `{}`", first.escape_debug()), start..start + first.len_utf8()))
+    Err(syntax_error(
+        format!("unexpected character `{}`", first.escape_debug()),
+        start..start + first.len_utf8(),
+    ))
 }
 
 /// An expression with the number of levels it nests (0 for a leaf).
@@ -146,7 +205,10 @@ struct Nested {
 
 impl Nested {
     fn leaf(kind: ExprKind, span: Range<usize>) -> Nested {
-        Nested { expr: Expr { kind, span }, levels: 0 }
+        Nested {
+            expr: Expr { kind, span },
+            levels: 0,
+        }
     }
 }
 
@@ -177,185 +239,163 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Refuses to go one level deeper than allowed, before recursing, so the stack stays small.
-    fn enter(&self, depth: usize, token: &Token) -> Result<(), DslError> {
-        if depth > MAX_NESTING { Err(nesting_error(token.span.clone())) } else { Ok(()) }
-    }
-
-    fn node(&self, kind: ExprKind, span: Range<usize>, levels: usize, at: &Token) -> Result<Nested, DslError> {
-        if levels > MAX_NESTING {
-            return Err(nesting_error(at.span.clone()));
-        }
-        Ok(Nested { expr: Expr { kind, span }, levels })
-    }
-
     /// The end of input, or an error at whatever is left over.
     fn expect_end(&self, what: &str) -> Result<(), DslError> {
         let token = self.peek()?;
         match token.kind {
             TokenKind::End => Ok(()),
-            TokenKind::RParen => Err(with_help(syntax_error("unexpected `)`", token.span), "there is no matching `(`")),
-            _ => Err(syntax_error(format!("expected {what}, found {}", self.describe(&token)), token.span)),
+            TokenKind::RParen => Err(with_help(
+                syntax_error("unexpected `)`", token.span),
+                "there is no matching `(`",
+            )),
+            _ => Err(syntax_error(
+                format!("expected {what}, found {}", self.describe(&token)),
+                token.span,
+            )),
         }
     }
 
-    /// sum := term (("+" | "-") term)*
-    fn sum(&mut self, depth: usize, after: &str) -> Result<Nested, DslError> {
-        let mut left = self.term(depth, after)?;
+    /// Parses an expression with an explicit stack rather than recursion, so no input can
+    /// overflow the machine stack. `depth` is how many levels already enclose it; `after` names
+    /// what precedes it, for "expected an expression after …". Stops, without consuming it, at
+    /// the first token that cannot continue the expression outside all parentheses.
+    fn expression(&mut self, depth: usize, mut after: &'static str) -> Result<Nested, DslError> {
+        let mut operands: Vec<Nested> = Vec::new();
+        let mut frames: Vec<Frame> = Vec::new();
         loop {
-            let token = self.peek()?;
-            let op = match token.kind {
-                TokenKind::Plus => BinOp::Add,
-                TokenKind::Minus => BinOp::Sub,
-                _ => return Ok(left),
-            };
-            self.bump(&token);
-            let right = self.term(depth, operator_text(&token))?;
-            left = self.binary(op, left, right, &token)?;
-        }
-    }
-
-    /// term := unary (("*" | "/") unary)*
-    fn term(&mut self, depth: usize, after: &str) -> Result<Nested, DslError> {
-        let mut left = self.unary(depth, after)?;
-        loop {
-            let token = self.peek()?;
-            let op = match token.kind {
-                TokenKind::Star => BinOp::Mul,
-                TokenKind::Slash => BinOp::Div,
-                _ => return Ok(left),
-            };
-            self.bump(&token);
-            let right = self.unary(depth, operator_text(&token))?;
-            left = self.binary(op, left, right, &token)?;
-        }
-    }
-
-    fn binary(&self, op: BinOp, left: Nested, right: Nested, at: &Token) -> Result<Nested, DslError> {
-        let span = left.expr.span.start..right.expr.span.end;
-        let levels = left.levels.max(right.levels) + 1;
-        self.node(ExprKind::Binary(op, Box::new(left.expr), Box::new(right.expr)), span, levels, at)
-    }
-
-    /// unary := ("-" | "+") unary | power
-    fn unary(&mut self, depth: usize, after: &str) -> Result<Nested, DslError> {
-        let token = self.peek()?;
-        if !matches!(token.kind, TokenKind::Minus | TokenKind::Plus) {
-            return self.power(depth, after);
-        }
-        self.bump(&token);
-        self.enter(depth + 1, &token)?;
-        let operand = self.unary(depth + 1, operator_text(&token))?;
-        let span = token.span.start..operand.expr.span.end;
-        if token.kind == TokenKind::Plus {
-            // `+x` is `x`; it still counts as a level so the recursion guard and the count agree.
-            let kind = operand.expr.kind;
-            return self.node(kind, span, operand.levels + 1, &token);
-        }
-        self.node(ExprKind::Neg(Box::new(operand.expr)), span, operand.levels + 1, &token)
-    }
-
-    /// power := primary ["**" unary]  — right-associative, and tighter than a sign on its left.
-    fn power(&mut self, depth: usize, after: &str) -> Result<Nested, DslError> {
-        let base = self.primary(depth, after)?;
-        let token = self.peek()?;
-        if token.kind != TokenKind::StarStar {
-            return Ok(base);
-        }
-        self.bump(&token);
-        self.enter(depth + 1, &token)?;
-        let exponent = self.unary(depth + 1, "`**`")?;
-        self.binary(BinOp::Pow, base, exponent, &token)
-    }
-
-    /// primary := number | string | ident ["(" arguments ")"] | "(" sum ")"
-    fn primary(&mut self, depth: usize, after: &str) -> Result<Nested, DslError> {
-        let token = self.peek()?;
-        match token.kind {
-            TokenKind::Number(value) => {
-                self.bump(&token);
-                Ok(Nested::leaf(ExprKind::Number(value), token.span))
-            }
-            TokenKind::Str(ref content) => {
-                self.bump(&token);
-                Ok(Nested::leaf(ExprKind::Str(content.clone()), token.span))
-            }
-            TokenKind::Ident => {
-                self.bump(&token);
-                let name = self.text.get(token.span.clone()).unwrap_or("").to_string();
-                let open = self.peek()?;
-                if open.kind != TokenKind::LParen {
-                    return Ok(Nested::leaf(ExprKind::Var(name), token.span));
-                }
-                self.bump(&open);
-                self.enter(depth + 1, &open)?;
-                let (args, end) = self.function_arguments(depth + 1, &open, &name)?;
-                let levels = args.iter().map(|arg| arg.levels).max().unwrap_or(0) + 1;
-                let callee = Ident { name, span: token.span.clone() };
-                let args = args.into_iter().map(|arg| arg.expr).collect();
-                self.node(ExprKind::Call(callee, args), token.span.start..end, levels, &open)
-            }
-            TokenKind::LParen => {
-                self.bump(&token);
-                self.enter(depth + 1, &token)?;
-                let inner = self.sum(depth + 1, "`(`")?;
-                let close = self.peek()?;
-                match close.kind {
-                    TokenKind::RParen => self.bump(&close),
-                    TokenKind::End => return Err(unclosed_paren(token.span)),
-                    _ => {
-                        let found = self.describe(&close);
-                        return Err(syntax_error(format!("expected `)` or an operator, found {found}"), close.span));
-                    }
-                }
-                let span = token.span.start..close.span.end;
-                self.node(inner.expr.kind, span, inner.levels + 1, &token)
-            }
-            _ => {
-                let after = if after.is_empty() { String::new() } else { format!(" after {after}") };
-                let found = self.describe(&token);
-                Err(syntax_error(format!("expected an expression{after}, found {found}"), token.span))
-            }
-        }
-    }
-
-    /// The arguments of a function call inside an expression, after its `(`; returns them and
-    /// the end of the closing `)`.
-    fn function_arguments(
-        &mut self,
-        depth: usize,
-        open: &Token,
-        function: &str,
-    ) -> Result<(Vec<Nested>, usize), DslError> {
-        let mut args = Vec::new();
-        let mut after = "`(`";
-        loop {
-            let token = self.peek()?;
-            if token.kind == TokenKind::RParen {
-                self.bump(&token);
-                return Ok((args, token.span.end));
-            }
-            args.push(self.sum(depth, after)?);
+            // Expecting an operand: signs and `(` open frames; a leaf or a finished call is an operand.
             let token = self.peek()?;
             match token.kind {
-                TokenKind::Comma => {
+                TokenKind::Plus | TokenKind::Minus => {
                     self.bump(&token);
-                    after = "`,`";
+                    after = operator_text(&token);
+                    push_frame(&mut frames, depth, Frame::Sign(token))?;
+                    continue;
                 }
-                TokenKind::RParen => {
+                TokenKind::LParen => {
                     self.bump(&token);
-                    return Ok((args, token.span.end));
+                    after = "`(`";
+                    push_frame(&mut frames, depth, Frame::Paren(token))?;
+                    continue;
                 }
-                TokenKind::End => return Err(unclosed_paren(open.span.clone())),
-                TokenKind::Equals => {
-                    return Err(with_help(
-                        syntax_error(format!("`{function}` takes no keyword arguments"), token.span),
-                        "keyword arguments (`name=value`) only go in initializer calls",
-                    ));
+                TokenKind::Number(value) => {
+                    self.bump(&token);
+                    operands.push(Nested::leaf(ExprKind::Number(value), token.span));
+                }
+                TokenKind::Str(ref content) => {
+                    self.bump(&token);
+                    operands.push(Nested::leaf(ExprKind::Str(content.clone()), token.span));
+                }
+                TokenKind::Ident => {
+                    self.bump(&token);
+                    let name = self.text.get(token.span.clone()).unwrap_or("").to_string();
+                    let open = self.peek()?;
+                    if open.kind != TokenKind::LParen {
+                        operands.push(Nested::leaf(ExprKind::Var(name), token.span));
+                    } else {
+                        self.bump(&open);
+                        after = "`(`";
+                        let callee = Ident {
+                            name,
+                            span: token.span,
+                        };
+                        push_frame(
+                            &mut frames,
+                            depth,
+                            Frame::Call {
+                                callee,
+                                open,
+                                args: Vec::new(),
+                            },
+                        )?;
+                        continue;
+                    }
+                }
+                // Right after `(` or `,` of a call: `f()` or a trailing comma `f(1,)`.
+                TokenKind::RParen if matches!(frames.last(), Some(Frame::Call { .. })) => {
+                    self.bump(&token);
+                    let call = finish_call(frames.pop(), None, token.span.end)?;
+                    operands.push(call);
                 }
                 _ => {
+                    let after = if after.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" after {after}")
+                    };
                     let found = self.describe(&token);
-                    return Err(syntax_error(format!("expected `,` or `)`, found {found}"), token.span));
+                    return Err(syntax_error(
+                        format!("expected an expression{after}, found {found}"),
+                        token.span,
+                    ));
+                }
+            }
+
+            // Expecting an operator, `,` or `)`; loops while `)` closes groups and calls.
+            loop {
+                let token = self.peek()?;
+                if let Some((op, precedence)) = binary_operator(&token.kind) {
+                    reduce_while(&mut frames, &mut operands, |top| {
+                        top > precedence || (top == precedence && op != BinOp::Pow)
+                    })?;
+                    self.bump(&token);
+                    after = operator_text(&token);
+                    push_frame(&mut frames, depth, Frame::Binary(op, token))?;
+                    break;
+                }
+                reduce_while(&mut frames, &mut operands, |_| true)?;
+                let innermost = frames.last();
+                match (&token.kind, innermost) {
+                    (TokenKind::RParen, Some(Frame::Paren(_))) => {
+                        self.bump(&token);
+                        let Some(Frame::Paren(open)) = frames.pop() else {
+                            return Err(internal_error());
+                        };
+                        let inner = operands.pop().ok_or_else(internal_error)?;
+                        let span = open.span.start..token.span.end;
+                        operands.push(node(inner.expr.kind, span, inner.levels + 1, &open)?);
+                    }
+                    (TokenKind::RParen, Some(Frame::Call { .. })) => {
+                        self.bump(&token);
+                        let call = finish_call(frames.pop(), operands.pop(), token.span.end)?;
+                        operands.push(call);
+                    }
+                    (TokenKind::Comma, Some(Frame::Call { .. })) => {
+                        self.bump(&token);
+                        let argument = operands.pop().ok_or_else(internal_error)?;
+                        if let Some(Frame::Call { args, .. }) = frames.last_mut() {
+                            args.push(argument);
+                        }
+                        after = "`,`";
+                        break;
+                    }
+                    (TokenKind::End, Some(Frame::Paren(open) | Frame::Call { open, .. })) => {
+                        return Err(unclosed_paren(open.span.clone()));
+                    }
+                    (TokenKind::Equals, Some(Frame::Call { callee, .. })) => {
+                        return Err(with_help(
+                            syntax_error(
+                                format!("`{}` takes no keyword arguments", callee.name),
+                                token.span,
+                            ),
+                            "keyword arguments (`name=value`) only go in initializer calls",
+                        ));
+                    }
+                    (_, Some(Frame::Paren(_))) => {
+                        let found = self.describe(&token);
+                        return Err(syntax_error(
+                            format!("expected `)` or an operator, found {found}"),
+                            token.span,
+                        ));
+                    }
+                    (_, Some(Frame::Call { .. })) => {
+                        let found = self.describe(&token);
+                        return Err(syntax_error(
+                            format!("expected `,` or `)`, found {found}"),
+                            token.span,
+                        ));
+                    }
+                    (_, _) => return operands.pop().ok_or_else(internal_error),
                 }
             }
         }
@@ -366,19 +406,38 @@ impl<'a> Parser<'a> {
         let name_token = self.peek()?;
         if name_token.kind != TokenKind::Ident {
             let found = self.describe(&name_token);
-            return Err(syntax_error(format!("expected an initializer name, found {found}"), name_token.span));
+            return Err(syntax_error(
+                format!("expected an initializer name, found {found}"),
+                name_token.span,
+            ));
         }
         self.bump(&name_token);
-        let name = self.text.get(name_token.span.clone()).unwrap_or("").to_string();
-        let callee = Ident { name, span: name_token.span.clone() };
+        let name = self
+            .text
+            .get(name_token.span.clone())
+            .unwrap_or("")
+            .to_string();
+        let callee = Ident {
+            name,
+            span: name_token.span.clone(),
+        };
 
         let open = self.peek()?;
         match open.kind {
-            TokenKind::End => return Ok(Call { callee, args: Vec::new(), span: name_token.span }),
+            TokenKind::End => {
+                return Ok(Call {
+                    callee,
+                    args: Vec::new(),
+                    span: name_token.span,
+                });
+            }
             TokenKind::LParen => self.bump(&open),
             _ => {
                 let found = self.describe(&open);
-                let message = format!("expected `(` or end of input after `{}`, found {found}", callee.name);
+                let message = format!(
+                    "expected `(` or end of input after `{}`, found {found}",
+                    callee.name
+                );
                 return Err(syntax_error(message, open.span));
             }
         }
@@ -405,27 +464,40 @@ impl<'a> Parser<'a> {
                 TokenKind::End => return Err(unclosed_paren(open.span)),
                 _ => {
                     let found = self.describe(&token);
-                    return Err(syntax_error(format!("expected `,` or `)`, found {found}"), token.span));
+                    return Err(syntax_error(
+                        format!("expected `,` or `)`, found {found}"),
+                        token.span,
+                    ));
                 }
             }
         };
         self.expect_end("end of input after the initializer call")?;
-        Ok(Call { callee, args, span: name_token.span.start..end })
+        Ok(Call {
+            callee,
+            args,
+            span: name_token.span.start..end,
+        })
     }
 
     /// arg := [ident "="] sum
-    fn argument(&mut self, after_keyword: bool, after: &str) -> Result<Arg, DslError> {
+    fn argument(&mut self, after_keyword: bool, after: &'static str) -> Result<Arg, DslError> {
         let token = self.peek()?;
         if token.kind == TokenKind::Ident {
             let equals = lex(self.text, token.span.end)?;
             if equals.kind == TokenKind::Equals {
                 self.bump(&equals);
                 let name = self.text.get(token.span.clone()).unwrap_or("").to_string();
-                let value = self.sum(1, "`=`")?.expr;
-                return Ok(Arg { name: Some(Ident { name, span: token.span }), value });
+                let value = self.expression(1, "`=`")?.expr;
+                return Ok(Arg {
+                    name: Some(Ident {
+                        name,
+                        span: token.span,
+                    }),
+                    value,
+                });
             }
         }
-        let value = self.sum(1, after)?.expr;
+        let value = self.expression(1, after)?.expr;
         if after_keyword {
             return Err(with_help(
                 syntax_error("positional argument after a keyword argument", value.span),
@@ -451,6 +523,132 @@ fn operator_text(token: &Token) -> &'static str {
     }
 }
 
+/// A construct waiting for its operand(s); each one is a nesting level.
+enum Frame {
+    /// A unary `+` or `-`.
+    Sign(Token),
+    /// A binary operator whose left operand is on the operand stack.
+    Binary(BinOp, Token),
+    /// A grouping `(`.
+    Paren(Token),
+    /// A function call whose earlier arguments are done.
+    Call {
+        callee: Ident,
+        open: Token,
+        args: Vec<Nested>,
+    },
+}
+
+/// Binding strength of a sign: tighter than `*`, looser than `**` (so `-2**2` is `-(2**2)`).
+const SIGN_PRECEDENCE: u8 = 3;
+
+fn binary_operator(kind: &TokenKind) -> Option<(BinOp, u8)> {
+    match kind {
+        TokenKind::Plus => Some((BinOp::Add, 1)),
+        TokenKind::Minus => Some((BinOp::Sub, 1)),
+        TokenKind::Star => Some((BinOp::Mul, 2)),
+        TokenKind::Slash => Some((BinOp::Div, 2)),
+        TokenKind::StarStar => Some((BinOp::Pow, 4)),
+        _ => None,
+    }
+}
+
+/// Pushes a frame unless the operand it waits for would nest deeper than allowed.
+fn push_frame(frames: &mut Vec<Frame>, depth: usize, frame: Frame) -> Result<(), DslError> {
+    if depth + frames.len() + 1 > MAX_NESTING {
+        let token = match &frame {
+            Frame::Sign(token) | Frame::Binary(_, token) | Frame::Paren(token) => token,
+            Frame::Call { open, .. } => open,
+        };
+        return Err(nesting_error(token.span.clone()));
+    }
+    frames.push(frame);
+    Ok(())
+}
+
+/// Builds a node, refusing one that nests deeper than allowed; `at` is the token blamed.
+fn node(kind: ExprKind, span: Range<usize>, levels: usize, at: &Token) -> Result<Nested, DslError> {
+    if levels > MAX_NESTING {
+        return Err(nesting_error(at.span.clone()));
+    }
+    Ok(Nested {
+        expr: Expr { kind, span },
+        levels,
+    })
+}
+
+/// Applies pending signs and binary operators, innermost first, while `binds(precedence)` holds
+/// for the innermost one; stops at a `(` or a call.
+fn reduce_while(
+    frames: &mut Vec<Frame>,
+    operands: &mut Vec<Nested>,
+    binds: impl Fn(u8) -> bool,
+) -> Result<(), DslError> {
+    loop {
+        let precedence = match frames.last() {
+            Some(Frame::Sign(_)) => SIGN_PRECEDENCE,
+            Some(Frame::Binary(_, token)) => {
+                binary_operator(&token.kind).map_or(0, |(_, precedence)| precedence)
+            }
+            _ => return Ok(()),
+        };
+        if !binds(precedence) {
+            return Ok(());
+        }
+        let operand = operands.pop().ok_or_else(internal_error)?;
+        let reduced = match frames.pop() {
+            Some(Frame::Sign(token)) => {
+                let span = token.span.start..operand.expr.span.end;
+                let levels = operand.levels + 1;
+                if token.kind == TokenKind::Plus {
+                    // `+x` is `x`; it still counts as a level, as its frame did.
+                    node(operand.expr.kind, span, levels, &token)?
+                } else {
+                    node(ExprKind::Neg(Box::new(operand.expr)), span, levels, &token)?
+                }
+            }
+            Some(Frame::Binary(op, token)) => {
+                let left = operands.pop().ok_or_else(internal_error)?;
+                let span = left.expr.span.start..operand.expr.span.end;
+                let levels = left.levels.max(operand.levels) + 1;
+                node(
+                    ExprKind::Binary(op, Box::new(left.expr), Box::new(operand.expr)),
+                    span,
+                    levels,
+                    &token,
+                )?
+            }
+            _ => return Err(internal_error()),
+        };
+        operands.push(reduced);
+    }
+}
+
+/// Closes a call frame with its last argument (none after `(` or a trailing `,`).
+fn finish_call(frame: Option<Frame>, last: Option<Nested>, end: usize) -> Result<Nested, DslError> {
+    let Some(Frame::Call {
+        callee,
+        open,
+        mut args,
+    }) = frame
+    else {
+        return Err(internal_error());
+    };
+    args.extend(last);
+    let levels = args.iter().map(|arg| arg.levels).max().unwrap_or(0) + 1;
+    let span = callee.span.start..end;
+    let args = args.into_iter().map(|arg| arg.expr).collect();
+    node(ExprKind::Call(callee, args), span, levels, &open)
+}
+
+/// A broken invariant of the parser itself; reported rather than panicking.
+fn internal_error() -> DslError {
+    syntax_error(
+        "internal error: the expression parser lost track of its operands",
+        0..0,
+    )
+}
+
 fn unclosed_paren(open: Range<usize>) -> DslError {
     with_help(syntax_error("unclosed `(`", open), "add a `)` to close it")
 }
@@ -461,7 +659,7 @@ pub fn parse_call(text: &str) -> Result<Call, DslError> {
 
 pub fn parse_expr(text: &str) -> Result<Expr, DslError> {
     let mut parser = Parser::new(text);
-    let expr = parser.sum(0, "")?.expr;
+    let expr = parser.expression(0, "")?.expr;
     parser.expect_end("an operator or end of input")?;
     Ok(expr)
 }
