@@ -28,6 +28,7 @@ pub fn compile_plan(file: &SourceFile, overrides: &Overrides) -> (Option<Plan>, 
     let Some(config) = config else { return (None, diagnostics) };
     let (model, found) = resolve::resolve(file, &config, overrides);
     diagnostics.extend(found);
+    sort_and_dedupe(&mut diagnostics);
     let Some(model) = model else { return (None, diagnostics) };
     if diagnostics.iter().any(diagnostic::Diagnostic::is_error) {
         return (None, diagnostics);
@@ -37,8 +38,22 @@ pub fn compile_plan(file: &SourceFile, overrides: &Overrides) -> (Option<Plan>, 
     // The layers built before a shape error still get their initializers checked.
     let (plan, found) = plan::build_plan(&model, &built);
     diagnostics.extend(found);
+    sort_and_dedupe(&mut diagnostics);
     match plan {
         Some(plan) if !diagnostics.iter().any(diagnostic::Diagnostic::is_error) => (Some(plan), diagnostics),
         _ => (None, diagnostics),
     }
+}
+
+/// Orders diagnostics by where they point (file order reads best) and drops repeats: a broken
+/// custom initializer is found once in its definition and again at every use.
+fn sort_and_dedupe(diagnostics: &mut Diagnostics) {
+    diagnostics.sort_by_key(|d| d.primary.as_ref().map_or(0, |label| label.span.start));
+    let mut seen = Vec::new();
+    diagnostics.retain(|d| {
+        let key = (d.code, d.message.clone(), d.primary.as_ref().map(|label| label.span));
+        let fresh = !seen.contains(&key);
+        seen.push(key);
+        fresh
+    });
 }

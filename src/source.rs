@@ -109,10 +109,12 @@ mod tests {
         let file = SourceFile::new("m.yaml", "a: 1\nbé: 2\n");
         assert_eq!(file.line_col(0), LineCol { line: 1, column: 1 });
         assert_eq!(file.line_col(5), LineCol { line: 2, column: 1 });
-        // 'é' is two bytes but one column.
-        assert_eq!(file.line_col(8), LineCol { line: 2, column: 4 });
+        // 'é' is two bytes but one column: the ':' after it is byte 8, column 3.
+        assert_eq!(file.line_col(8), LineCol { line: 2, column: 3 });
         assert_eq!(file.line_text(2), "bé: 2");
-        assert_eq!(file.offset_of(2, 4), 8);
+        assert_eq!(file.offset_of(2, 3), 8);
+        // An offset inside 'é' counts as the character it is in.
+        assert_eq!(file.line_col(7), LineCol { line: 2, column: 2 });
         assert_eq!(file.line_text(9), "");
     }
 }

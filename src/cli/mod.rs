@@ -85,13 +85,14 @@ impl From<Outcome> for ExitCode {
     }
 }
 
-/// Reads a config file; I/O and encoding problems come back as diagnostics.
-pub fn read_source(path: &Path) -> Result<SourceFile, (Diagnostic, Outcome)> {
+/// Reads a config file; I/O and encoding problems are printed as diagnostics.
+pub fn read_source(path: &Path) -> Result<SourceFile, Outcome> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|error| {
         let diagnostic = Diagnostic::error(Code::Io, format!("cannot read `{name}`: {}", io_reason(&error)))
             .with_help("check the path and that the file is readable");
-        (diagnostic, Outcome::Failure)
+        print_diagnostics(&vec![diagnostic], None);
+        Outcome::Failure
     })?;
     let text = String::from_utf8(bytes).map_err(|error| {
         let diagnostic = Diagnostic::error(
@@ -99,7 +100,8 @@ pub fn read_source(path: &Path) -> Result<SourceFile, (Diagnostic, Outcome)> {
             format!("`{name}` is not UTF-8 text (invalid byte at offset {})", error.utf8_error().valid_up_to()),
         )
         .with_help("save the config as UTF-8");
-        (diagnostic, Outcome::InputErrors)
+        print_diagnostics(&vec![diagnostic], None);
+        Outcome::InputErrors
     })?;
     Ok(SourceFile::new(name, text))
 }
@@ -148,10 +150,7 @@ pub fn load_plan(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile), Ou
         print_diagnostics(&vec![diagnostic], None);
         Outcome::Failure
     })?;
-    let file = read_source(&args.config).map_err(|(diagnostic, outcome)| {
-        print_diagnostics(&vec![diagnostic], None);
-        outcome
-    })?;
+    let file = read_source(&args.config)?;
     let (plan, diagnostics) = crate::compile_plan(&file, &overrides);
     let failed = print_diagnostics(&diagnostics, Some(&file));
     match plan {

@@ -63,8 +63,17 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
                 layers_seen = true;
                 config.layers_span = key.span;
                 match &value.value {
+                    Value::Seq(items) if items.is_empty() => diagnostics.push(
+                        Diagnostic::error(Code::MissingKey, "`layers:` is empty")
+                            .at(key.span)
+                            .with_help("add at least one layer, e.g. `- dense: {units: 10}`"),
+                    ),
                     Value::Seq(items) => config.layers = items.clone(),
-                    Value::Null => {}
+                    Value::Null => diagnostics.push(
+                        Diagnostic::error(Code::MissingKey, "`layers:` is empty")
+                            .at(key.span)
+                            .with_help("add at least one layer, e.g. `- dense: {units: 10}`"),
+                    ),
                     _ => diagnostics.push(expected("a list of layers", value)),
                 }
             }
@@ -119,6 +128,13 @@ fn yaml_message(rendered: &str) -> String {
         _ => without_prefix,
     };
     let message = without_location.split(", set DuplicateKeyPolicy").next().unwrap_or(without_location);
+    let message = match message.rfind(" at line ") {
+        Some(at) => &message[..at],
+        None => message,
+    };
+    if message.starts_with("multiple YAML documents") {
+        return "a config is one YAML document, this file has several".to_string();
+    }
     format!("invalid YAML: {message}")
 }
 
@@ -133,6 +149,15 @@ pub fn list(names: &[&str]) -> String {
         None => String::new(),
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// `a`, `b` or `c`: a list of alternatives for messages.
+pub fn list_or(names: &[&str]) -> String {
+    let and = list(names);
+    match and.rfind(" and ") {
+        Some(at) => format!("{} or {}", &and[..at], &and[at + 5..]),
+        None => and,
     }
 }
 

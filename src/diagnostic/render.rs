@@ -14,9 +14,10 @@ pub fn render_human(diagnostic: &Diagnostic, file: Option<&SourceFile>) -> Strin
             let at = file.line_col(primary.span.start);
             let _ = writeln!(out, "{:width$}--> {}:{}:{}", "", file.name(), at.line, at.column);
             let _ = writeln!(out, "{:width$} |", "");
-            render_label(&mut out, file, primary, '^', width);
+            let mut shown_line = None;
+            render_label(&mut out, file, primary, '^', width, &mut shown_line);
             for label in &diagnostic.secondary {
-                render_label(&mut out, file, label, '-', width);
+                render_label(&mut out, file, label, '-', width, &mut shown_line);
             }
             if let Some(help) = &diagnostic.help {
                 let _ = writeln!(out, "{:width$} = help: {help}", "");
@@ -48,15 +49,26 @@ fn gutter_width(file: &SourceFile, diagnostic: &Diagnostic) -> usize {
     last_line.to_string().len() + 1
 }
 
-/// One source line with the label's span underlined (clipped to the line it starts on).
-fn render_label(out: &mut String, file: &SourceFile, label: &Label, mark: char, width: usize) {
+/// One source line with the label's span underlined (clipped to the line it starts on). A label
+/// on the line just shown only adds its underline.
+fn render_label(
+    out: &mut String,
+    file: &SourceFile,
+    label: &Label,
+    mark: char,
+    width: usize,
+    shown_line: &mut Option<usize>,
+) {
     let start = file.line_col(label.span.start);
     let end = file.line_col(label.span.end);
     let text = file.line_text(start.line);
     let line_chars = text.chars().count();
     let underline_end = if end.line == start.line { end.column } else { line_chars + 1 };
     let underline = underline_end.saturating_sub(start.column).max(1);
-    let _ = writeln!(out, "{:>width$} | {}", start.line, text.replace('\t', " "));
+    if *shown_line != Some(start.line) {
+        let _ = writeln!(out, "{:>width$} | {}", start.line, text.replace('\t', " "));
+        *shown_line = Some(start.line);
+    }
     let pad = " ".repeat(start.column - 1);
     let marks = mark.to_string().repeat(underline);
     let message = if label.message.is_empty() { String::new() } else { format!(" {}", label.message) };

@@ -10,17 +10,10 @@ use std::ops::Range;
 pub const BUILTIN_CONSTANTS: &[&str] = &["pi", "e"];
 
 /// The functions an expression may call.
-pub const FUNCTIONS: &[&str] = &[
-    "sqrt", "exp", "log", "abs", "floor", "ceil", "min", "max", "pow",
-];
+pub const FUNCTIONS: &[&str] = &["sqrt", "exp", "log", "abs", "floor", "ceil", "min", "max", "pow"];
 
 fn error(code: Code, message: impl Into<String>, span: Range<usize>) -> DslError {
-    DslError {
-        code,
-        message: message.into(),
-        span,
-        help: None,
-    }
+    DslError { code, message: message.into(), span, help: None }
 }
 
 fn builtin_constant(name: &str) -> Option<f64> {
@@ -43,11 +36,7 @@ fn finite(value: f64, span: &Range<usize>) -> Result<f64, DslError> {
     } else {
         "negative infinity"
     };
-    Err(error(
-        Code::NonFinite,
-        format!("this expression evaluates to {outcome}"),
-        span.clone(),
-    ))
+    Err(error(Code::NonFinite, format!("this expression evaluates to {outcome}"), span.clone()))
 }
 
 /// A step of the evaluation, which walks the tree with its own stack rather than recursing.
@@ -66,20 +55,12 @@ pub fn eval(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<f64, Ds
             Step::Visit(expr) => match &expr.kind {
                 ExprKind::Number(value) => values.push(finite(*value, &expr.span)?),
                 ExprKind::Str(_) => {
-                    return Err(error(
-                        Code::ExprSyntax,
-                        "expected a number, found a string",
-                        expr.span.clone(),
-                    ));
+                    return Err(error(Code::ExprSyntax, "expected a number, found a string", expr.span.clone()));
                 }
                 ExprKind::Var(name) => match lookup(name).or_else(|| builtin_constant(name)) {
                     Some(value) => values.push(finite(value, &expr.span)?),
                     None => {
-                        return Err(error(
-                            Code::UnknownName,
-                            format!("unknown name `{name}`"),
-                            expr.span.clone(),
-                        ));
+                        return Err(error(Code::UnknownName, format!("unknown name `{name}`"), expr.span.clone()));
                     }
                 },
                 ExprKind::Neg(operand) => steps.extend([Step::Apply(expr), Step::Visit(operand)]),
@@ -117,21 +98,14 @@ fn apply(expr: &Expr, values: &mut Vec<f64>) -> Result<f64, DslError> {
                 BinOp::Sub => left - right,
                 BinOp::Mul => left * right,
                 BinOp::Div if right == 0.0 => {
-                    return Err(error(
-                        Code::NonFinite,
-                        "division by zero",
-                        expr.span.clone(),
-                    ));
+                    return Err(error(Code::NonFinite, "division by zero", expr.span.clone()));
                 }
                 BinOp::Div => left / right,
                 BinOp::Pow => libm::pow(left, right),
             })
         }
         ExprKind::Call(function, args) => {
-            let first_arg = values
-                .len()
-                .checked_sub(args.len())
-                .ok_or_else(internal_error)?;
+            let first_arg = values.len().checked_sub(args.len()).ok_or_else(internal_error)?;
             let arguments = values.split_off(first_arg);
             call(&function.name, &arguments, &expr.span)
         }
@@ -141,11 +115,7 @@ fn apply(expr: &Expr, values: &mut Vec<f64>) -> Result<f64, DslError> {
 
 /// A broken invariant of the evaluator itself; reported rather than panicking.
 fn internal_error() -> DslError {
-    error(
-        Code::ExprSyntax,
-        "internal error: the evaluator lost track of its values",
-        0..0,
-    )
+    error(Code::ExprSyntax, "internal error: the evaluator lost track of its values", 0..0)
 }
 
 fn arity_error(function: &str, expected: &str, found: usize, span: &Range<usize>) -> DslError {
@@ -166,20 +136,12 @@ fn check_call(function: &Ident, count: usize, span: &Range<usize>) -> Result<(),
                 Some(suggestion) => format!("did you mean `{suggestion}`?"),
                 None => format!("the functions are {}", FUNCTIONS.join(", ")),
             };
-            let mut unknown = error(
-                Code::UnknownName,
-                format!("unknown function `{name}`"),
-                function.span.clone(),
-            );
+            let mut unknown = error(Code::UnknownName, format!("unknown function `{name}`"), function.span.clone());
             unknown.help = Some(help);
             return Err(unknown);
         }
     };
-    if accepts {
-        Ok(())
-    } else {
-        Err(arity_error(name, expected, count, span))
-    }
+    if accepts { Ok(()) } else { Err(arity_error(name, expected, count, span)) }
 }
 
 /// Applies a function that `check_call` accepted to its evaluated arguments.

@@ -39,12 +39,7 @@ struct Token {
 }
 
 fn syntax_error(message: impl Into<String>, span: Range<usize>) -> DslError {
-    DslError {
-        code: Code::ExprSyntax,
-        message: message.into(),
-        span,
-        help: None,
-    }
+    DslError { code: Code::ExprSyntax, message: message.into(), span, help: None }
 }
 
 fn with_help(mut error: DslError, help: impl Into<String>) -> DslError {
@@ -54,10 +49,7 @@ fn with_help(mut error: DslError, help: impl Into<String>) -> DslError {
 
 fn nesting_error(span: Range<usize>) -> DslError {
     with_help(
-        syntax_error(
-            format!("expression nests deeper than {MAX_NESTING} levels"),
-            span,
-        ),
+        syntax_error(format!("expression nests deeper than {MAX_NESTING} levels"), span),
         "split the expression into simpler parts",
     )
 }
@@ -79,38 +71,16 @@ fn is_ident_continue(c: char) -> bool {
 
 /// `1`, `0.5`, `.5`, `2.`, `1e-3`: digits with an optional fraction and exponent, never a sign.
 fn number_lexeme(input: &str) -> Option<&str> {
-    let mantissa = alt((
-        (digit1, opt((char('.'), digit0))).map(|_| ()),
-        (char('.'), digit1).map(|_| ()),
-    ));
-    matched(
-        input,
-        (mantissa, opt((one_of("eE"), opt(one_of("+-")), digit1))),
-    )
+    let mantissa = alt(((digit1, opt((char('.'), digit0))).map(|_| ()), (char('.'), digit1).map(|_| ())));
+    matched(input, (mantissa, opt((one_of("eE"), opt(one_of("+-")), digit1))))
 }
 
 fn ident_lexeme(input: &str) -> Option<&str> {
-    matched(
-        input,
-        (
-            satisfy(|c| c.is_ascii_alphabetic() || c == '_'),
-            take_while(is_ident_continue),
-        ),
-    )
+    matched(input, (satisfy(|c| c.is_ascii_alphabetic() || c == '_'), take_while(is_ident_continue)))
 }
 
 fn punctuation_lexeme(input: &str) -> Option<&str> {
-    let punctuation = alt((
-        tag("**"),
-        tag("*"),
-        tag("/"),
-        tag("+"),
-        tag("-"),
-        tag("("),
-        tag(")"),
-        tag(","),
-        tag("="),
-    ));
+    let punctuation = alt((tag("**"), tag("*"), tag("/"), tag("+"), tag("-"), tag("("), tag(")"), tag(","), tag("=")));
     matched(input, punctuation)
 }
 
@@ -122,12 +92,7 @@ fn lex(text: &str, pos: usize) -> Result<Token, DslError> {
         Err(_) => rest,
     };
     let start = text.len() - after_space.len();
-    let token = |kind: TokenKind, len: usize| {
-        Ok(Token {
-            kind,
-            span: start..start + len,
-        })
-    };
+    let token = |kind: TokenKind, len: usize| Ok(Token { kind, span: start..start + len });
 
     let Some(first) = after_space.chars().next() else {
         return token(TokenKind::End, 0);
@@ -135,23 +100,16 @@ fn lex(text: &str, pos: usize) -> Result<Token, DslError> {
     if let Some(lexeme) = number_lexeme(after_space) {
         let after = &after_space[lexeme.len()..];
         // `2x`, `1e`, `1.2.3`: report the whole run rather than a confusing follow-up error.
-        let tail_len = after
-            .find(|c: char| !(is_ident_continue(c) || c == '.'))
-            .unwrap_or(after.len());
+        let tail_len = after.find(|c: char| !(is_ident_continue(c) || c == '.')).unwrap_or(after.len());
         if tail_len > 0 {
             let run = &after_space[..lexeme.len() + tail_len];
-            return Err(syntax_error(
-                format!("malformed number `{run}`"),
-                start..start + run.len(),
-            ));
+            return Err(syntax_error(format!("malformed number `{run}`"), start..start + run.len()));
         }
         let span = start..start + lexeme.len();
         return match lexeme.parse::<f64>() {
             Ok(value) if value.is_finite() => token(TokenKind::Number(value), lexeme.len()),
             Ok(_) => Err(syntax_error(
-                format!(
-                    "number `{lexeme}` is too large for a 64-bit float (the largest is about 1.8e308)"
-                ),
+                format!("number `{lexeme}` is too large for a 64-bit float (the largest is about 1.8e308)"),
                 span,
             )),
             Err(_) => Err(syntax_error(format!("malformed number `{lexeme}`"), span)),
@@ -169,10 +127,7 @@ fn lex(text: &str, pos: usize) -> Result<Token, DslError> {
                 token(TokenKind::Str(content.to_string()), quoted.len() + 1)
             }
             None => Err(with_help(
-                syntax_error(
-                    format!("unclosed string: no closing `{first}`"),
-                    start..start + 1,
-                ),
+                syntax_error(format!("unclosed string: no closing `{first}`"), start..start + 1),
                 format!("end the string with `{first}`"),
             )),
         };
@@ -191,10 +146,7 @@ fn lex(text: &str, pos: usize) -> Result<Token, DslError> {
         };
         return token(kind, lexeme.len());
     }
-    Err(syntax_error(
-        format!("unexpected character `{}`", first.escape_debug()),
-        start..start + first.len_utf8(),
-    ))
+    Err(syntax_error(format!("unexpected character `{}`", first.escape_debug()), start..start + first.len_utf8()))
 }
 
 /// An expression with the number of levels it nests (0 for a leaf).
@@ -205,10 +157,7 @@ struct Nested {
 
 impl Nested {
     fn leaf(kind: ExprKind, span: Range<usize>) -> Nested {
-        Nested {
-            expr: Expr { kind, span },
-            levels: 0,
-        }
+        Nested { expr: Expr { kind, span }, levels: 0 }
     }
 }
 
@@ -244,14 +193,8 @@ impl<'a> Parser<'a> {
         let token = self.peek()?;
         match token.kind {
             TokenKind::End => Ok(()),
-            TokenKind::RParen => Err(with_help(
-                syntax_error("unexpected `)`", token.span),
-                "there is no matching `(`",
-            )),
-            _ => Err(syntax_error(
-                format!("expected {what}, found {}", self.describe(&token)),
-                token.span,
-            )),
+            TokenKind::RParen => Err(with_help(syntax_error("unexpected `)`", token.span), "there is no matching `(`")),
+            _ => Err(syntax_error(format!("expected {what}, found {}", self.describe(&token)), token.span)),
         }
     }
 
@@ -295,19 +238,8 @@ impl<'a> Parser<'a> {
                     } else {
                         self.bump(&open);
                         after = "`(`";
-                        let callee = Ident {
-                            name,
-                            span: token.span,
-                        };
-                        push_frame(
-                            &mut frames,
-                            depth,
-                            Frame::Call {
-                                callee,
-                                open,
-                                args: Vec::new(),
-                            },
-                        )?;
+                        let callee = Ident { name, span: token.span };
+                        push_frame(&mut frames, depth, Frame::Call { callee, open, args: Vec::new() })?;
                         continue;
                     }
                 }
@@ -318,16 +250,9 @@ impl<'a> Parser<'a> {
                     operands.push(call);
                 }
                 _ => {
-                    let after = if after.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" after {after}")
-                    };
+                    let after = if after.is_empty() { String::new() } else { format!(" after {after}") };
                     let found = self.describe(&token);
-                    return Err(syntax_error(
-                        format!("expected an expression{after}, found {found}"),
-                        token.span,
-                    ));
+                    return Err(syntax_error(format!("expected an expression{after}, found {found}"), token.span));
                 }
             }
 
@@ -374,26 +299,17 @@ impl<'a> Parser<'a> {
                     }
                     (TokenKind::Equals, Some(Frame::Call { callee, .. })) => {
                         return Err(with_help(
-                            syntax_error(
-                                format!("`{}` takes no keyword arguments", callee.name),
-                                token.span,
-                            ),
+                            syntax_error(format!("`{}` takes no keyword arguments", callee.name), token.span),
                             "keyword arguments (`name=value`) only go in initializer calls",
                         ));
                     }
                     (_, Some(Frame::Paren(_))) => {
                         let found = self.describe(&token);
-                        return Err(syntax_error(
-                            format!("expected `)` or an operator, found {found}"),
-                            token.span,
-                        ));
+                        return Err(syntax_error(format!("expected `)` or an operator, found {found}"), token.span));
                     }
                     (_, Some(Frame::Call { .. })) => {
                         let found = self.describe(&token);
-                        return Err(syntax_error(
-                            format!("expected `,` or `)`, found {found}"),
-                            token.span,
-                        ));
+                        return Err(syntax_error(format!("expected `,` or `)`, found {found}"), token.span));
                     }
                     (_, _) => return operands.pop().ok_or_else(internal_error),
                 }
@@ -406,38 +322,21 @@ impl<'a> Parser<'a> {
         let name_token = self.peek()?;
         if name_token.kind != TokenKind::Ident {
             let found = self.describe(&name_token);
-            return Err(syntax_error(
-                format!("expected an initializer name, found {found}"),
-                name_token.span,
-            ));
+            return Err(syntax_error(format!("expected an initializer name, found {found}"), name_token.span));
         }
         self.bump(&name_token);
-        let name = self
-            .text
-            .get(name_token.span.clone())
-            .unwrap_or("")
-            .to_string();
-        let callee = Ident {
-            name,
-            span: name_token.span.clone(),
-        };
+        let name = self.text.get(name_token.span.clone()).unwrap_or("").to_string();
+        let callee = Ident { name, span: name_token.span.clone() };
 
         let open = self.peek()?;
         match open.kind {
             TokenKind::End => {
-                return Ok(Call {
-                    callee,
-                    args: Vec::new(),
-                    span: name_token.span,
-                });
+                return Ok(Call { callee, args: Vec::new(), span: name_token.span });
             }
             TokenKind::LParen => self.bump(&open),
             _ => {
                 let found = self.describe(&open);
-                let message = format!(
-                    "expected `(` or end of input after `{}`, found {found}",
-                    callee.name
-                );
+                let message = format!("expected `(` or end of input after `{}`, found {found}", callee.name);
                 return Err(syntax_error(message, open.span));
             }
         }
@@ -464,19 +363,12 @@ impl<'a> Parser<'a> {
                 TokenKind::End => return Err(unclosed_paren(open.span)),
                 _ => {
                     let found = self.describe(&token);
-                    return Err(syntax_error(
-                        format!("expected `,` or `)`, found {found}"),
-                        token.span,
-                    ));
+                    return Err(syntax_error(format!("expected `,` or `)`, found {found}"), token.span));
                 }
             }
         };
         self.expect_end("end of input after the initializer call")?;
-        Ok(Call {
-            callee,
-            args,
-            span: name_token.span.start..end,
-        })
+        Ok(Call { callee, args, span: name_token.span.start..end })
     }
 
     /// arg := [ident "="] sum
@@ -488,13 +380,7 @@ impl<'a> Parser<'a> {
                 self.bump(&equals);
                 let name = self.text.get(token.span.clone()).unwrap_or("").to_string();
                 let value = self.expression(1, "`=`")?.expr;
-                return Ok(Arg {
-                    name: Some(Ident {
-                        name,
-                        span: token.span,
-                    }),
-                    value,
-                });
+                return Ok(Arg { name: Some(Ident { name, span: token.span }), value });
             }
         }
         let value = self.expression(1, after)?.expr;
@@ -532,11 +418,7 @@ enum Frame {
     /// A grouping `(`.
     Paren(Token),
     /// A function call whose earlier arguments are done.
-    Call {
-        callee: Ident,
-        open: Token,
-        args: Vec<Nested>,
-    },
+    Call { callee: Ident, open: Token, args: Vec<Nested> },
 }
 
 /// Binding strength of a sign: tighter than `*`, looser than `**` (so `-2**2` is `-(2**2)`).
@@ -571,10 +453,7 @@ fn node(kind: ExprKind, span: Range<usize>, levels: usize, at: &Token) -> Result
     if levels > MAX_NESTING {
         return Err(nesting_error(at.span.clone()));
     }
-    Ok(Nested {
-        expr: Expr { kind, span },
-        levels,
-    })
+    Ok(Nested { expr: Expr { kind, span }, levels })
 }
 
 /// Applies pending signs and binary operators, innermost first, while `binds(precedence)` holds
@@ -587,9 +466,7 @@ fn reduce_while(
     loop {
         let precedence = match frames.last() {
             Some(Frame::Sign(_)) => SIGN_PRECEDENCE,
-            Some(Frame::Binary(_, token)) => {
-                binary_operator(&token.kind).map_or(0, |(_, precedence)| precedence)
-            }
+            Some(Frame::Binary(_, token)) => binary_operator(&token.kind).map_or(0, |(_, precedence)| precedence),
             _ => return Ok(()),
         };
         if !binds(precedence) {
@@ -611,12 +488,7 @@ fn reduce_while(
                 let left = operands.pop().ok_or_else(internal_error)?;
                 let span = left.expr.span.start..operand.expr.span.end;
                 let levels = left.levels.max(operand.levels) + 1;
-                node(
-                    ExprKind::Binary(op, Box::new(left.expr), Box::new(operand.expr)),
-                    span,
-                    levels,
-                    &token,
-                )?
+                node(ExprKind::Binary(op, Box::new(left.expr), Box::new(operand.expr)), span, levels, &token)?
             }
             _ => return Err(internal_error()),
         };
@@ -626,12 +498,7 @@ fn reduce_while(
 
 /// Closes a call frame with its last argument (none after `(` or a trailing `,`).
 fn finish_call(frame: Option<Frame>, last: Option<Nested>, end: usize) -> Result<Nested, DslError> {
-    let Some(Frame::Call {
-        callee,
-        open,
-        mut args,
-    }) = frame
-    else {
+    let Some(Frame::Call { callee, open, mut args }) = frame else {
         return Err(internal_error());
     };
     args.extend(last);
@@ -643,10 +510,7 @@ fn finish_call(frame: Option<Frame>, last: Option<Nested>, end: usize) -> Result
 
 /// A broken invariant of the parser itself; reported rather than panicking.
 fn internal_error() -> DslError {
-    syntax_error(
-        "internal error: the expression parser lost track of its operands",
-        0..0,
-    )
+    syntax_error("internal error: the expression parser lost track of its operands", 0..0)
 }
 
 fn unclosed_paren(open: Range<usize>) -> DslError {

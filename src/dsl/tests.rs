@@ -7,11 +7,7 @@ use crate::diagnostic::Code;
 
 /// `(op left right)`, `(neg x)`, `(f args…)`; with `spans`, every node gets `@start..end`.
 fn sexpr(expr: &Expr, spans: bool) -> String {
-    let at = if spans {
-        format!("@{}..{}", expr.span.start, expr.span.end)
-    } else {
-        String::new()
-    };
+    let at = if spans { format!("@{}..{}", expr.span.start, expr.span.end) } else { String::new() };
     match &expr.kind {
         ExprKind::Number(value) => format!("{value}{at}"),
         ExprKind::Str(content) => format!("{content:?}{at}"),
@@ -25,17 +21,10 @@ fn sexpr(expr: &Expr, spans: bool) -> String {
                 BinOp::Div => "/",
                 BinOp::Pow => "**",
             };
-            format!(
-                "({symbol}{at} {} {})",
-                sexpr(left, spans),
-                sexpr(right, spans)
-            )
+            format!("({symbol}{at} {} {})", sexpr(left, spans), sexpr(right, spans))
         }
         ExprKind::Call(function, args) => {
-            let args: String = args
-                .iter()
-                .map(|arg| format!(" {}", sexpr(arg, spans)))
-                .collect();
+            let args: String = args.iter().map(|arg| format!(" {}", sexpr(arg, spans))).collect();
             format!("({}{at}{args})", function.name)
         }
     }
@@ -43,11 +32,7 @@ fn sexpr(expr: &Expr, spans: bool) -> String {
 
 /// A bare name prints as `name`; a call with parentheses as `(name arg key=value…)`.
 fn call_sexpr(call: &Call, spans: bool) -> String {
-    let at = if spans {
-        format!("@{}..{}", call.span.start, call.span.end)
-    } else {
-        String::new()
-    };
+    let at = if spans { format!("@{}..{}", call.span.start, call.span.end) } else { String::new() };
     if call.span == call.callee.span {
         return format!("{}{at}", call.callee.name);
     }
@@ -56,13 +41,7 @@ fn call_sexpr(call: &Call, spans: bool) -> String {
         .iter()
         .map(|arg| match &arg.name {
             Some(name) if spans => {
-                format!(
-                    " {}@{}..{}={}",
-                    name.name,
-                    name.span.start,
-                    name.span.end,
-                    sexpr(&arg.value, spans)
-                )
+                format!(" {}@{}..{}={}", name.name, name.span.start, name.span.end, sexpr(&arg.value, spans))
             }
             Some(name) => format!(" {}={}", name.name, sexpr(&arg.value, spans)),
             None => format!(" {}", sexpr(&arg.value, spans)),
@@ -100,18 +79,13 @@ fn test_lookup(name: &str) -> Option<f64> {
 }
 
 fn evaluate(input: &str) -> Result<f64, DslError> {
-    let expr =
-        parse_expr(input).unwrap_or_else(|error| panic!("parse_expr({input:?}) failed: {error:?}"));
+    let expr = parse_expr(input).unwrap_or_else(|error| panic!("parse_expr({input:?}) failed: {error:?}"));
     eval(&expr, &test_lookup)
 }
 
 fn check_eval(input: &str, expected: f64) {
     match evaluate(input) {
-        Ok(value) => assert_eq!(
-            value.to_bits(),
-            expected.to_bits(),
-            "eval({input:?}) = {value}, want {expected}"
-        ),
+        Ok(value) => assert_eq!(value.to_bits(), expected.to_bits(), "eval({input:?}) = {value}, want {expected}"),
         Err(error) => panic!("eval({input:?}) failed: {error:?}"),
     }
 }
@@ -124,25 +98,13 @@ enum Api {
     Eval,
 }
 
-fn check_error(
-    api: Api,
-    input: &str,
-    code: Code,
-    message: &str,
-    span: std::ops::Range<usize>,
-    help: Option<&str>,
-) {
+fn check_error(api: Api, input: &str, code: Code, message: &str, span: std::ops::Range<usize>, help: Option<&str>) {
     let result = match api {
         Api::Expr => parse_expr(input).map(|expr| sexpr(&expr, false)),
         Api::Call => parse_call(input).map(|call| call_sexpr(&call, false)),
         Api::Eval => evaluate(input).map(|value| value.to_string()),
     };
-    let expected = DslError {
-        code,
-        message: message.to_string(),
-        span,
-        help: help.map(str::to_string),
-    };
+    let expected = DslError { code, message: message.to_string(), span, help: help.map(str::to_string) };
     assert_eq!(result, Err(expected), "{api:?} {input:?}");
 }
 
@@ -225,10 +187,7 @@ fn parses_initializer_calls() {
         ),
         ("constant(0.4)", "(constant 0.4)"),
         ("orthogonal(gain=1.0)", "(orthogonal gain=1)"),
-        (
-            "random_normal(0.0, stddev=0.05)",
-            "(random_normal 0 stddev=0.05)",
-        ),
+        ("random_normal(0.0, stddev=0.05)", "(random_normal 0 stddev=0.05)"),
         ("f(1, 2,)", "(f 1 2)"),
         ("f( a = 1 )", "(f a=1)"),
         ("f(mode='fan_in')", "(f mode=\"fan_in\")"),
@@ -286,14 +245,7 @@ fn evaluates_expressions() {
 }
 
 /// Which API, input, expected code, message, span and help.
-type ErrorCase<'a> = (
-    Api,
-    &'a str,
-    Code,
-    &'a str,
-    std::ops::Range<usize>,
-    Option<&'a str>,
-);
+type ErrorCase<'a> = (Api, &'a str, Code, &'a str, std::ops::Range<usize>, Option<&'a str>);
 
 #[test]
 fn reports_errors() {
@@ -305,171 +257,31 @@ fn reports_errors() {
     let unmatched = Some("there is no matching `(`");
     let cases: &[ErrorCase] = &[
         // Expressions that do not parse.
-        (
-            Expr,
-            "",
-            ExprSyntax,
-            "expected an expression, found end of input",
-            0..0,
-            None,
-        ),
-        (
-            Expr,
-            "   ",
-            ExprSyntax,
-            "expected an expression, found end of input",
-            3..3,
-            None,
-        ),
-        (
-            Expr,
-            "1 +",
-            ExprSyntax,
-            "expected an expression after `+`, found end of input",
-            3..3,
-            None,
-        ),
-        (
-            Expr,
-            "2 * )",
-            ExprSyntax,
-            "expected an expression after `*`, found `)`",
-            4..5,
-            None,
-        ),
-        (
-            Expr,
-            "1 * * 2",
-            ExprSyntax,
-            "expected an expression after `*`, found `*`",
-            4..5,
-            None,
-        ),
-        (
-            Expr,
-            "4 / ,",
-            ExprSyntax,
-            "expected an expression after `/`, found `,`",
-            4..5,
-            None,
-        ),
-        (
-            Expr,
-            "1 - =",
-            ExprSyntax,
-            "expected an expression after `-`, found `=`",
-            4..5,
-            None,
-        ),
-        (
-            Expr,
-            "2 ** ",
-            ExprSyntax,
-            "expected an expression after `**`, found end of input",
-            5..5,
-            None,
-        ),
-        (
-            Expr,
-            "- ",
-            ExprSyntax,
-            "expected an expression after `-`, found end of input",
-            2..2,
-            None,
-        ),
-        (
-            Expr,
-            "+",
-            ExprSyntax,
-            "expected an expression after `+`, found end of input",
-            1..1,
-            None,
-        ),
-        (
-            Expr,
-            "**2",
-            ExprSyntax,
-            "expected an expression, found `**`",
-            0..2,
-            None,
-        ),
-        (
-            Expr,
-            "()",
-            ExprSyntax,
-            "expected an expression after `(`, found `)`",
-            1..2,
-            None,
-        ),
+        (Expr, "", ExprSyntax, "expected an expression, found end of input", 0..0, None),
+        (Expr, "   ", ExprSyntax, "expected an expression, found end of input", 3..3, None),
+        (Expr, "1 +", ExprSyntax, "expected an expression after `+`, found end of input", 3..3, None),
+        (Expr, "2 * )", ExprSyntax, "expected an expression after `*`, found `)`", 4..5, None),
+        (Expr, "1 * * 2", ExprSyntax, "expected an expression after `*`, found `*`", 4..5, None),
+        (Expr, "4 / ,", ExprSyntax, "expected an expression after `/`, found `,`", 4..5, None),
+        (Expr, "1 - =", ExprSyntax, "expected an expression after `-`, found `=`", 4..5, None),
+        (Expr, "2 ** ", ExprSyntax, "expected an expression after `**`, found end of input", 5..5, None),
+        (Expr, "- ", ExprSyntax, "expected an expression after `-`, found end of input", 2..2, None),
+        (Expr, "+", ExprSyntax, "expected an expression after `+`, found end of input", 1..1, None),
+        (Expr, "**2", ExprSyntax, "expected an expression, found `**`", 0..2, None),
+        (Expr, "()", ExprSyntax, "expected an expression after `(`, found `)`", 1..2, None),
         (Expr, "(1", ExprSyntax, "unclosed `(`", 0..1, unclosed),
         (Expr, "((1)", ExprSyntax, "unclosed `(`", 0..1, unclosed),
         (Expr, "1)", ExprSyntax, "unexpected `)`", 1..2, unmatched),
-        (
-            Expr,
-            ")",
-            ExprSyntax,
-            "expected an expression, found `)`",
-            0..1,
-            None,
-        ),
-        (
-            Expr,
-            "(1 2)",
-            ExprSyntax,
-            "expected `)` or an operator, found `2`",
-            3..4,
-            None,
-        ),
-        (
-            Expr,
-            "1 2",
-            ExprSyntax,
-            "expected an operator or end of input, found `2`",
-            2..3,
-            None,
-        ),
-        (
-            Expr,
-            "1 = 2",
-            ExprSyntax,
-            "expected an operator or end of input, found `=`",
-            2..3,
-            None,
-        ),
-        (
-            Expr,
-            "x y",
-            ExprSyntax,
-            "expected an operator or end of input, found `y`",
-            2..3,
-            None,
-        ),
-        (
-            Expr,
-            "(1) (2)",
-            ExprSyntax,
-            "expected an operator or end of input, found `(`",
-            4..5,
-            None,
-        ),
+        (Expr, ")", ExprSyntax, "expected an expression, found `)`", 0..1, None),
+        (Expr, "(1 2)", ExprSyntax, "expected `)` or an operator, found `2`", 3..4, None),
+        (Expr, "1 2", ExprSyntax, "expected an operator or end of input, found `2`", 2..3, None),
+        (Expr, "1 = 2", ExprSyntax, "expected an operator or end of input, found `=`", 2..3, None),
+        (Expr, "x y", ExprSyntax, "expected an operator or end of input, found `y`", 2..3, None),
+        (Expr, "(1) (2)", ExprSyntax, "expected an operator or end of input, found `(`", 4..5, None),
         (Expr, "2x", ExprSyntax, "malformed number `2x`", 0..2, None),
-        (
-            Expr,
-            "1 + 1e",
-            ExprSyntax,
-            "malformed number `1e`",
-            4..6,
-            None,
-        ),
+        (Expr, "1 + 1e", ExprSyntax, "malformed number `1e`", 4..6, None),
         (Expr, "1e+", ExprSyntax, "malformed number `1e`", 0..2, None),
-        (
-            Expr,
-            "1.2.3",
-            ExprSyntax,
-            "malformed number `1.2.3`",
-            0..5,
-            None,
-        ),
+        (Expr, "1.2.3", ExprSyntax, "malformed number `1.2.3`", 0..5, None),
         (
             Expr,
             "1e999",
@@ -478,87 +290,17 @@ fn reports_errors() {
             0..5,
             None,
         ),
-        (
-            Expr,
-            "'abc",
-            ExprSyntax,
-            "unclosed string: no closing `'`",
-            0..1,
-            Some("end the string with `'`"),
-        ),
-        (
-            Expr,
-            "1 + \"",
-            ExprSyntax,
-            "unclosed string: no closing `\"`",
-            4..5,
-            Some("end the string with `\"`"),
-        ),
-        (
-            Expr,
-            "'a\"",
-            ExprSyntax,
-            "unclosed string: no closing `'`",
-            0..1,
-            Some("end the string with `'`"),
-        ),
-        (
-            Expr,
-            "é",
-            ExprSyntax,
-            "unexpected character `é`",
-            0..2,
-            None,
-        ),
-        (
-            Expr,
-            "1 ^ 2",
-            ExprSyntax,
-            "unexpected character `^`",
-            2..3,
-            None,
-        ),
-        (
-            Expr,
-            ".",
-            ExprSyntax,
-            "unexpected character `.`",
-            0..1,
-            None,
-        ),
-        (
-            Expr,
-            "\u{0}",
-            ExprSyntax,
-            "unexpected character `\\0`",
-            0..1,
-            None,
-        ),
-        (
-            Expr,
-            "1\u{a0}",
-            ExprSyntax,
-            "unexpected character `\\u{a0}`",
-            1..3,
-            None,
-        ),
+        (Expr, "'abc", ExprSyntax, "unclosed string: no closing `'`", 0..1, Some("end the string with `'`")),
+        (Expr, "1 + \"", ExprSyntax, "unclosed string: no closing `\"`", 4..5, Some("end the string with `\"`")),
+        (Expr, "'a\"", ExprSyntax, "unclosed string: no closing `'`", 0..1, Some("end the string with `'`")),
+        (Expr, "é", ExprSyntax, "unexpected character `é`", 0..2, None),
+        (Expr, "1 ^ 2", ExprSyntax, "unexpected character `^`", 2..3, None),
+        (Expr, ".", ExprSyntax, "unexpected character `.`", 0..1, None),
+        (Expr, "\u{0}", ExprSyntax, "unexpected character `\\0`", 0..1, None),
+        (Expr, "1\u{a0}", ExprSyntax, "unexpected character `\\u{a0}`", 1..3, None),
         (Expr, "sqrt(1", ExprSyntax, "unclosed `(`", 4..5, unclosed),
-        (
-            Expr,
-            "sqrt(",
-            ExprSyntax,
-            "expected an expression after `(`, found end of input",
-            5..5,
-            None,
-        ),
-        (
-            Expr,
-            "sqrt(1 2)",
-            ExprSyntax,
-            "expected `,` or `)`, found `2`",
-            7..8,
-            None,
-        ),
+        (Expr, "sqrt(", ExprSyntax, "expected an expression after `(`, found end of input", 5..5, None),
+        (Expr, "sqrt(1 2)", ExprSyntax, "expected `,` or `)`, found `2`", 7..8, None),
         (
             Expr,
             "sqrt(x=1)",
@@ -567,129 +309,24 @@ fn reports_errors() {
             6..7,
             Some("keyword arguments (`name=value`) only go in initializer calls"),
         ),
-        (
-            Expr,
-            "f(,)",
-            ExprSyntax,
-            "expected an expression after `(`, found `,`",
-            2..3,
-            None,
-        ),
-        (
-            Expr,
-            "f(1,,)",
-            ExprSyntax,
-            "expected an expression after `,`, found `,`",
-            4..5,
-            None,
-        ),
+        (Expr, "f(,)", ExprSyntax, "expected an expression after `(`, found `,`", 2..3, None),
+        (Expr, "f(1,,)", ExprSyntax, "expected an expression after `,`, found `,`", 4..5, None),
         // Initializer calls that do not parse.
-        (
-            Call,
-            "",
-            ExprSyntax,
-            "expected an initializer name, found end of input",
-            0..0,
-            None,
-        ),
-        (
-            Call,
-            "1",
-            ExprSyntax,
-            "expected an initializer name, found `1`",
-            0..1,
-            None,
-        ),
-        (
-            Call,
-            "'he'",
-            ExprSyntax,
-            "expected an initializer name, found `'he'`",
-            0..4,
-            None,
-        ),
-        (
-            Call,
-            "he uniform",
-            ExprSyntax,
-            "expected `(` or end of input after `he`, found `uniform`",
-            3..10,
-            None,
-        ),
-        (
-            Call,
-            "f + 1",
-            ExprSyntax,
-            "expected `(` or end of input after `f`, found `+`",
-            2..3,
-            None,
-        ),
+        (Call, "", ExprSyntax, "expected an initializer name, found end of input", 0..0, None),
+        (Call, "1", ExprSyntax, "expected an initializer name, found `1`", 0..1, None),
+        (Call, "'he'", ExprSyntax, "expected an initializer name, found `'he'`", 0..4, None),
+        (Call, "he uniform", ExprSyntax, "expected `(` or end of input after `he`, found `uniform`", 3..10, None),
+        (Call, "f + 1", ExprSyntax, "expected `(` or end of input after `f`, found `+`", 2..3, None),
         (Call, "f(1", ExprSyntax, "unclosed `(`", 1..2, unclosed),
-        (
-            Call,
-            "f(",
-            ExprSyntax,
-            "expected an expression after `(`, found end of input",
-            2..2,
-            None,
-        ),
+        (Call, "f(", ExprSyntax, "expected an expression after `(`, found end of input", 2..2, None),
         (Call, "f(1))", ExprSyntax, "unexpected `)`", 4..5, unmatched),
-        (
-            Call,
-            "f(1) x",
-            ExprSyntax,
-            "expected end of input after the initializer call, found `x`",
-            5..6,
-            None,
-        ),
-        (
-            Call,
-            "f(a=)",
-            ExprSyntax,
-            "expected an expression after `=`, found `)`",
-            4..5,
-            None,
-        ),
-        (
-            Call,
-            "f(=1)",
-            ExprSyntax,
-            "expected an expression after `(`, found `=`",
-            2..3,
-            None,
-        ),
-        (
-            Call,
-            "f(1 2)",
-            ExprSyntax,
-            "expected `,` or `)`, found `2`",
-            4..5,
-            None,
-        ),
-        (
-            Call,
-            "f(a=b=1)",
-            ExprSyntax,
-            "expected `,` or `)`, found `=`",
-            5..6,
-            None,
-        ),
-        (
-            Call,
-            "f(x == 1)",
-            ExprSyntax,
-            "expected an expression after `=`, found `=`",
-            5..6,
-            None,
-        ),
-        (
-            Call,
-            "f(1,,)",
-            ExprSyntax,
-            "expected an expression after `,`, found `,`",
-            4..5,
-            None,
-        ),
+        (Call, "f(1) x", ExprSyntax, "expected end of input after the initializer call, found `x`", 5..6, None),
+        (Call, "f(a=)", ExprSyntax, "expected an expression after `=`, found `)`", 4..5, None),
+        (Call, "f(=1)", ExprSyntax, "expected an expression after `(`, found `=`", 2..3, None),
+        (Call, "f(1 2)", ExprSyntax, "expected `,` or `)`, found `2`", 4..5, None),
+        (Call, "f(a=b=1)", ExprSyntax, "expected `,` or `)`, found `=`", 5..6, None),
+        (Call, "f(x == 1)", ExprSyntax, "expected an expression after `=`, found `=`", 5..6, None),
+        (Call, "f(1,,)", ExprSyntax, "expected an expression after `,`, found `,`", 4..5, None),
         (
             Call,
             "f(scale=2, 1)",
@@ -698,32 +335,11 @@ fn reports_errors() {
             11..12,
             Some("put positional arguments before keyword arguments, or name this one"),
         ),
-        (
-            Call,
-            "f(é)",
-            ExprSyntax,
-            "unexpected character `é`",
-            2..4,
-            None,
-        ),
+        (Call, "f(é)", ExprSyntax, "unexpected character `é`", 2..4, None),
         // Evaluation.
         (Eval, "y", UnknownName, "unknown name `y`", 0..1, None),
-        (
-            Eval,
-            "1 + mode",
-            UnknownName,
-            "unknown name `mode`",
-            4..8,
-            None,
-        ),
-        (
-            Eval,
-            "sqr(2)",
-            UnknownName,
-            "unknown function `sqr`",
-            0..3,
-            Some("did you mean `sqrt`?"),
-        ),
+        (Eval, "1 + mode", UnknownName, "unknown name `mode`", 4..8, None),
+        (Eval, "sqr(2)", UnknownName, "unknown function `sqr`", 0..3, Some("did you mean `sqrt`?")),
         (
             Eval,
             "banana(2)",
@@ -732,194 +348,33 @@ fn reports_errors() {
             0..6,
             Some("the functions are sqrt, exp, log, abs, floor, ceil, min, max, pow"),
         ),
-        (
-            Eval,
-            "'fan_in' + 1",
-            ExprSyntax,
-            "expected a number, found a string",
-            0..8,
-            None,
-        ),
-        (
-            Eval,
-            "sqrt(1, 2)",
-            WrongArity,
-            "`sqrt` takes 1 argument, found 2 arguments",
-            0..10,
-            None,
-        ),
-        (
-            Eval,
-            "exp()",
-            WrongArity,
-            "`exp` takes 1 argument, found 0 arguments",
-            0..5,
-            None,
-        ),
-        (
-            Eval,
-            "pow(2)",
-            WrongArity,
-            "`pow` takes 2 arguments, found 1 argument",
-            0..6,
-            None,
-        ),
-        (
-            Eval,
-            "min()",
-            WrongArity,
-            "`min` takes at least 1 argument, found 0 arguments",
-            0..5,
-            None,
-        ),
-        (
-            Eval,
-            "sqrt(-1)",
-            NonFinite,
-            "square root of a negative number (-1)",
-            0..8,
-            None,
-        ),
+        (Eval, "'fan_in' + 1", ExprSyntax, "expected a number, found a string", 0..8, None),
+        (Eval, "sqrt(1, 2)", WrongArity, "`sqrt` takes 1 argument, found 2 arguments", 0..10, None),
+        (Eval, "exp()", WrongArity, "`exp` takes 1 argument, found 0 arguments", 0..5, None),
+        (Eval, "pow(2)", WrongArity, "`pow` takes 2 arguments, found 1 argument", 0..6, None),
+        (Eval, "min()", WrongArity, "`min` takes at least 1 argument, found 0 arguments", 0..5, None),
+        (Eval, "sqrt(-1)", NonFinite, "square root of a negative number (-1)", 0..8, None),
         (Eval, "1/0", NonFinite, "division by zero", 0..3, None),
-        (
-            Eval,
-            "2 * (1 + 1/(x - 2))",
-            NonFinite,
-            "division by zero",
-            9..18,
-            None,
-        ),
+        (Eval, "2 * (1 + 1/(x - 2))", NonFinite, "division by zero", 9..18, None),
         (Eval, "0/0", NonFinite, "division by zero", 0..3, None),
         (Eval, "log(0)", NonFinite, "logarithm of zero", 0..6, None),
-        (
-            Eval,
-            "log(-2)",
-            NonFinite,
-            "logarithm of a negative number (-2)",
-            0..7,
-            None,
-        ),
-        (
-            Eval,
-            "1e308 * 10",
-            NonFinite,
-            "this expression evaluates to infinity",
-            0..10,
-            None,
-        ),
-        (
-            Eval,
-            "1 + -big * 10",
-            NonFinite,
-            "this expression evaluates to negative infinity",
-            4..13,
-            None,
-        ),
-        (
-            Eval,
-            "0 ** -1",
-            NonFinite,
-            "this expression evaluates to infinity",
-            0..7,
-            None,
-        ),
-        (
-            Eval,
-            "pow(0, -1)",
-            NonFinite,
-            "this expression evaluates to infinity",
-            0..10,
-            None,
-        ),
-        (
-            Eval,
-            "(-8) ** (1/3)",
-            NonFinite,
-            "this expression evaluates to NaN",
-            0..13,
-            None,
-        ),
-        (
-            Eval,
-            "exp(1000)",
-            NonFinite,
-            "this expression evaluates to infinity",
-            0..9,
-            None,
-        ),
-        (
-            Eval,
-            "max(1, bad)",
-            NonFinite,
-            "this expression evaluates to NaN",
-            7..10,
-            None,
-        ),
+        (Eval, "log(-2)", NonFinite, "logarithm of a negative number (-2)", 0..7, None),
+        (Eval, "1e308 * 10", NonFinite, "this expression evaluates to infinity", 0..10, None),
+        (Eval, "1 + -big * 10", NonFinite, "this expression evaluates to negative infinity", 4..13, None),
+        (Eval, "0 ** -1", NonFinite, "this expression evaluates to infinity", 0..7, None),
+        (Eval, "pow(0, -1)", NonFinite, "this expression evaluates to infinity", 0..10, None),
+        (Eval, "(-8) ** (1/3)", NonFinite, "this expression evaluates to NaN", 0..13, None),
+        (Eval, "exp(1000)", NonFinite, "this expression evaluates to infinity", 0..9, None),
+        (Eval, "max(1, bad)", NonFinite, "this expression evaluates to NaN", 7..10, None),
         // Nesting: the error points at the token that opens level 257.
-        (
-            Expr,
-            &format!("{}1", "(".repeat(257)),
-            ExprSyntax,
-            nesting,
-            256..257,
-            nesting_help,
-        ),
-        (
-            Expr,
-            &format!("{}1{}", "(".repeat(257), ")".repeat(257)),
-            ExprSyntax,
-            nesting,
-            256..257,
-            nesting_help,
-        ),
-        (
-            Expr,
-            &format!("{}1", "-".repeat(257)),
-            ExprSyntax,
-            nesting,
-            256..257,
-            nesting_help,
-        ),
-        (
-            Expr,
-            &format!("{}2", "2**".repeat(257)),
-            ExprSyntax,
-            nesting,
-            769..771,
-            nesting_help,
-        ),
-        (
-            Expr,
-            &format!("{}1", "1+".repeat(257)),
-            ExprSyntax,
-            nesting,
-            513..514,
-            nesting_help,
-        ),
-        (
-            Expr,
-            &format!("{}1", "f(".repeat(257)),
-            ExprSyntax,
-            nesting,
-            513..514,
-            nesting_help,
-        ),
-        (
-            Expr,
-            &format!("{}1{} ** 2", "(".repeat(256), ")".repeat(256)),
-            ExprSyntax,
-            nesting,
-            514..516,
-            nesting_help,
-        ),
-        (
-            Call,
-            &format!("f({}1", "(".repeat(256)),
-            ExprSyntax,
-            nesting,
-            257..258,
-            nesting_help,
-        ),
+        (Expr, &format!("{}1", "(".repeat(257)), ExprSyntax, nesting, 256..257, nesting_help),
+        (Expr, &format!("{}1{}", "(".repeat(257), ")".repeat(257)), ExprSyntax, nesting, 256..257, nesting_help),
+        (Expr, &format!("{}1", "-".repeat(257)), ExprSyntax, nesting, 256..257, nesting_help),
+        (Expr, &format!("{}2", "2**".repeat(257)), ExprSyntax, nesting, 769..771, nesting_help),
+        (Expr, &format!("{}1", "1+".repeat(257)), ExprSyntax, nesting, 513..514, nesting_help),
+        (Expr, &format!("{}1", "f(".repeat(257)), ExprSyntax, nesting, 513..514, nesting_help),
+        (Expr, &format!("{}1{} ** 2", "(".repeat(256), ")".repeat(256)), ExprSyntax, nesting, 514..516, nesting_help),
+        (Call, &format!("f({}1", "(".repeat(256)), ExprSyntax, nesting, 257..258, nesting_help),
     ];
     for (api, input, code, message, span, help) in cases {
         check_error(*api, input, *code, message, span.clone(), *help);
@@ -939,9 +394,7 @@ fn deep_nesting_is_refused_on_a_small_stack() {
         ];
         for input in &deep_inputs {
             let expr_error = parse_expr(input).map(|_| ()).map_err(|error| error.message);
-            let call_error = parse_call(&format!("f({input})"))
-                .map(|_| ())
-                .map_err(|error| error.message);
+            let call_error = parse_call(&format!("f({input})")).map(|_| ()).map_err(|error| error.message);
             let nesting = Err("expression nests deeper than 256 levels".to_string());
             assert_eq!(expr_error, nesting, "parse_expr of {}", &input[..20]);
             assert_eq!(call_error, nesting, "parse_call of {}", &input[..20]);
@@ -951,25 +404,15 @@ fn deep_nesting_is_refused_on_a_small_stack() {
             format!("{}1{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING)),
             format!("{}1", "-".repeat(MAX_NESTING)),
             format!("{}1", "1**".repeat(MAX_NESTING)),
-            format!(
-                "{}1{}",
-                "sqrt(".repeat(MAX_NESTING),
-                ")".repeat(MAX_NESTING)
-            ),
+            format!("{}1{}", "sqrt(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING)),
         ];
         for input in &deepest {
             let value = parse_expr(input).map(|expr| eval(&expr, &|_| None));
             assert_eq!(value, Ok(Ok(1.0)), "{}", &input[..20]);
         }
     };
-    let outcome = std::thread::Builder::new()
-        .stack_size(256 * 1024)
-        .spawn(run)
-        .map(|thread| thread.join());
-    assert!(
-        matches!(outcome, Ok(Ok(()))),
-        "the parser overflowed or failed on a 256 KiB stack"
-    );
+    let outcome = std::thread::Builder::new().stack_size(256 * 1024).spawn(run).map(|thread| thread.join());
+    assert!(matches!(outcome, Ok(Ok(()))), "the parser overflowed or failed on a 256 KiB stack");
 }
 
 /// A few hundred pseudo-random strings, weighted towards the grammar's characters, never panic.
@@ -978,21 +421,13 @@ fn random_input_never_panics() {
     const ALPHABET: &[u8] = b"0123456789.eE+-*/()=,'\" \t\nabxfsqrt_\xc3\xa9\xff";
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) as usize
     };
     for _ in 0..500 {
         let len = next() % 24;
         let bytes: Vec<u8> = (0..len)
-            .map(|_| {
-                if next() % 8 == 0 {
-                    (next() % 256) as u8
-                } else {
-                    ALPHABET[next() % ALPHABET.len()]
-                }
-            })
+            .map(|_| if next() % 8 == 0 { (next() % 256) as u8 } else { ALPHABET[next() % ALPHABET.len()] })
             .collect();
         let text = String::from_utf8_lossy(&bytes);
         let _ = parse_call(&text);

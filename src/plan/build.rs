@@ -3,7 +3,7 @@
 //! checks them for sense.
 
 use super::{Distribution, FanMode, Fans, Initializer, LayerRow, Plan, TensorSpec};
-use crate::config::list;
+use crate::config::list_or;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::dsl::{self, ast::ExprKind};
 use crate::layers::{Built, Weight};
@@ -260,7 +260,7 @@ fn word(expr: &ArgExpr, param: &str, choices: &'static [&'static str]) -> Result
     let shown = if found.is_empty() { "an expression".to_string() } else { format!("`{found}`") };
     let diagnostic = Diagnostic::error(
         Code::InvalidInitArgument,
-        format!("`{param}` must be one of {}, found {shown}", list(choices)),
+        format!("`{param}` must be one of {}, found {shown}", list_or(choices)),
     )
     .at(expr.span());
     Err(match did_you_mean(found, choices.iter().copied()) {

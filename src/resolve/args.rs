@@ -1,7 +1,7 @@
 //! Typed, spanned access to one layer's arguments; reports every missing, mistyped, out-of-range
 //! and unknown argument and keeps going.
 
-use crate::config::{Node, Value, list, span_in_string};
+use crate::config::{Node, Value, list, list_or, span_in_string};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::dsl;
 use crate::source::{SourceFile, Span};
@@ -200,9 +200,11 @@ impl<'a> Args<'a> {
             Some(text) => format!("`{text}`"),
             None => node.kind_name().to_string(),
         };
-        let mut diagnostic =
-            Diagnostic::error(Code::InvalidValue, format!("`{name}` must be one of {}, found {found}", list(choices)))
-                .at(node.span);
+        let mut diagnostic = Diagnostic::error(
+            Code::InvalidValue,
+            format!("`{name}` must be one of {}, found {found}", list_or(choices)),
+        )
+        .at(node.span);
         if let Some(similar) = node.as_str().and_then(|text| did_you_mean(text, choices.iter().copied())) {
             diagnostic = diagnostic.with_help(format!("did you mean `{similar}`?"));
         }

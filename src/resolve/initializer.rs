@@ -174,7 +174,7 @@ pub struct CustomInitializers<'a> {
 }
 
 impl CustomInitializers<'_> {
-    fn find(&self, name: &str) -> Option<(usize, &Node)> {
+    pub fn find(&self, name: &str) -> Option<(usize, &Node)> {
         self.definitions.iter().enumerate().find(|(_, (key, _))| key.as_str() == Some(name)).map(|(i, (_, v))| (i, v))
     }
 
@@ -186,6 +186,11 @@ impl CustomInitializers<'_> {
     /// initializers being expanded, to catch cycles.
     pub fn resolve(&self, node: &Node) -> Result<InitCall, Diagnostic> {
         self.resolve_in(node, &mut Vec::new())
+    }
+
+    /// Resolves the definition of custom initializer `index` on its own.
+    pub fn resolve_definition(&self, index: usize) -> Result<InitCall, Diagnostic> {
+        self.resolve_in(&self.definitions[index].1, &mut vec![index])
     }
 
     fn resolve_in(&self, node: &Node, chain: &mut Vec<usize>) -> Result<InitCall, Diagnostic> {
@@ -238,16 +243,7 @@ impl CustomInitializers<'_> {
                 .with_help("set the arguments in its definition under `initializers:`"));
             }
             if let Some(position) = chain.iter().position(|&i| i == index) {
-                let names: Vec<&str> =
-                    chain[position..].iter().chain([&index]).filter_map(|&i| self.definitions[i].0.as_str()).collect();
-                let first = &self.definitions[chain[position]].0;
-                return Err(Diagnostic::error(
-                    Code::InitializerCycle,
-                    format!("custom initializers refer to each other in a cycle: {}", names.join(" → ")),
-                )
-                .at_labelled(callee_span, "refers back here")
-                .with_note_at(first.span, "the cycle starts here")
-                .with_help("define one of them with a built-in initializer"));
+                return Err(self.cycle(&chain[position..]));
             }
             chain.push(index);
             let resolved = self.resolve_in(definition, chain);
@@ -314,6 +310,25 @@ impl CustomInitializers<'_> {
         Ok(InitCall { family: def.family, args, span: node.span })
     }
 
+    /// The cycle through `members`, told the same way whichever member it was found from:
+    /// starting at the one defined first, pointing at its definition.
+    fn cycle(&self, members: &[usize]) -> Diagnostic {
+        let start = members.iter().enumerate().min_by_key(|(_, index)| **index).map_or(0, |(at, _)| at);
+        let ordered: Vec<usize> = members[start..].iter().chain(&members[..start]).copied().collect();
+        let key = |index: usize| &self.definitions[index].0;
+        let names: Vec<&str> = ordered.iter().chain(ordered.first()).filter_map(|&i| key(i).as_str()).collect();
+        let mut diagnostic = Diagnostic::error(
+            Code::InitializerCycle,
+            format!("custom initializers refer to each other in a cycle: {}", names.join(" → ")),
+        )
+        .at_labelled(key(ordered[0]).span, "defined in terms of itself")
+        .with_help("define one of them with a built-in initializer");
+        for &member in &ordered[1..] {
+            diagnostic = diagnostic.with_note_at(key(member).span, "part of the cycle");
+        }
+        diagnostic
+    }
+
     fn builtin(&self, name: &str, span: Span) -> Result<&'static FamilyDef, Diagnostic> {
         find_family(name).ok_or_else(|| {
             let mut diagnostic = Diagnostic::error(Code::UnknownInitializer, format!("unknown initializer `{name}`"))
@@ -361,7 +376,11 @@ fn positional(def: &FamilyDef, index: usize, span: Span) -> Result<&'static str,
     def.params.get(index).map(|param| param.name).ok_or_else(|| {
         Diagnostic::error(
             Code::BadInitArgument,
-            format!("`{}` takes at most {} argument(s), this is number {}", def.name, def.params.len(), index + 1),
+            match def.params.len() {
+                0 => format!("too many arguments: `{}` takes none", def.name),
+                1 => format!("too many arguments: `{}` takes one (`{}`)", def.name, def.params[0].name),
+                n => format!("too many arguments: `{}` takes at most {n}", def.name),
+            },
         )
         .at(span)
     })
@@ -376,7 +395,7 @@ fn push_arg(
     if let Some((_, first)) = args.iter().find(|(name, _)| *name == param) {
         return Err(Diagnostic::error(Code::BadInitArgument, format!("argument `{param}` is given twice"))
             .at(span)
-            .with_note_at(first.node_span, "first given here"));
+            .with_note_at(first.span(), "first given here"));
     }
     args.push((param, expr));
     Ok(())

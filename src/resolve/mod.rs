@@ -107,13 +107,6 @@ pub fn resolve(file: &SourceFile, config: &ModelConfig, overrides: &Overrides) -
         names.insert(layer.name.clone(), layer.span);
         layers.push(layer);
     }
-    if config.layers.is_empty() && diagnostics.iter().all(|d| d.code != Code::MissingKey) {
-        diagnostics.push(
-            Diagnostic::error(Code::MissingKey, "`layers:` is empty")
-                .at(config.layers_span)
-                .with_help("add at least one layer, e.g. `- dense: {units: 10}`"),
-        );
-    }
     // Keras 2 style: the first layer's `input_shape` gives the model input.
     let input = input.or_else(|| match layers.first()?.expected_input.as_ref()? {
         Spanned { value: ExpectedInput::Shape(shape), span } => Some(Spanned { value: shape.clone(), span: *span }),
@@ -159,10 +152,10 @@ fn shape_value(file: &SourceFile, node: &Node, what: &str) -> Result<Spanned<Vec
     Ok(Spanned { value: dims, span: node.span })
 }
 
-/// Every custom initializer must resolve on its own, even if unused (cycles, typos).
+/// Every custom initializer must resolve on its own, even if unused (cycles, typos). Duplicate
+/// names never get here: the YAML parser rejects duplicate keys.
 fn check_custom_initializers(customs: &CustomInitializers, diagnostics: &mut Diagnostics) {
-    let mut seen: HashMap<&str, Span> = HashMap::new();
-    for (key, definition) in customs.definitions {
+    for (index, (key, _)) in customs.definitions.iter().enumerate() {
         let Some(name) = key.as_str() else {
             diagnostics.push(
                 Diagnostic::error(Code::WrongType, format!("expected an initializer name, found {}", key.kind_name()))
@@ -177,29 +170,24 @@ fn check_custom_initializers(customs: &CustomInitializers, diagnostics: &mut Dia
                     .with_help("give the custom initializer another name"),
             );
         }
-        if let Some(first) = seen.insert(name, key.span) {
-            diagnostics.push(
-                Diagnostic::error(Code::DuplicateName, format!("initializer `{name}` is defined twice"))
-                    .at(key.span)
-                    .with_note_at(first, "first defined here"),
-            );
-        }
-        if let Err(diagnostic) = customs.resolve(definition) {
-            // A cycle is reported once, at the definition that closes it first.
-            if diagnostic.code != Code::InitializerCycle
-                || !diagnostics.iter().any(|d| d.code == Code::InitializerCycle)
-            {
-                diagnostics.push(diagnostic);
-            }
+        if let Err(diagnostic) = customs.resolve_definition(index) {
+            diagnostics.push(diagnostic);
         }
     }
 }
 
+/// A layer entry split into its parts, whichever form it was written in.
+struct LayerEntry<'a> {
+    type_name: &'a str,
+    type_span: Span,
+    arguments: &'a [(Node, Node)],
+}
+
 /// Splits a layer entry into its type name, the span of that name, and its argument map.
-fn layer_parts(entry: &Node) -> Result<(&str, Span, &[(Node, Node)]), Diagnostic> {
+fn layer_parts(entry: &Node) -> Result<LayerEntry<'_>, Diagnostic> {
     const EMPTY: &[(Node, Node)] = &[];
     match &entry.value {
-        Value::Str(name) => Ok((name, entry.span, EMPTY)),
+        Value::Str(name) => Ok(LayerEntry { type_name: name, type_span: entry.span, arguments: EMPTY }),
         Value::Map(entries) if entry.get("class_name").is_some() => {
             let class = entry.get("class_name").and_then(Node::as_str).ok_or_else(|| bad_layer(entry))?;
             let class_span = entry.get("class_name").map_or(entry.span, |node| node.span);
@@ -222,23 +210,28 @@ fn layer_parts(entry: &Node) -> Result<(&str, Span, &[(Node, Node)]), Diagnostic
                 }
             }
             match entry.get("config") {
-                None => Ok((class, class_span, EMPTY)),
-                Some(config) if config.is_null() => Ok((class, class_span, EMPTY)),
-                Some(config) => config.as_map().map(|args| (class, class_span, args)).ok_or_else(|| {
-                    Diagnostic::error(
-                        Code::WrongType,
-                        format!("`config` must be a mapping, found {}", config.kind_name()),
-                    )
-                    .at(config.span)
-                }),
+                None => Ok(LayerEntry { type_name: class, type_span: class_span, arguments: EMPTY }),
+                Some(config) if config.is_null() => {
+                    Ok(LayerEntry { type_name: class, type_span: class_span, arguments: EMPTY })
+                }
+                Some(config) => config
+                    .as_map()
+                    .map(|arguments| LayerEntry { type_name: class, type_span: class_span, arguments })
+                    .ok_or_else(|| {
+                        Diagnostic::error(
+                            Code::WrongType,
+                            format!("`config` must be a mapping, found {}", config.kind_name()),
+                        )
+                        .at(config.span)
+                    }),
             }
         }
         Value::Map(entries) if entries.len() == 1 => {
             let (key, value) = &entries[0];
             let name = key.as_str().ok_or_else(|| bad_layer(entry))?;
             match &value.value {
-                Value::Null => Ok((name, key.span, EMPTY)),
-                Value::Map(args) => Ok((name, key.span, args)),
+                Value::Null => Ok(LayerEntry { type_name: name, type_span: key.span, arguments: EMPTY }),
+                Value::Map(arguments) => Ok(LayerEntry { type_name: name, type_span: key.span, arguments }),
                 _ => Err(Diagnostic::error(
                     Code::WrongType,
                     format!("the arguments of `{name}` must be a mapping, found {}", value.kind_name()),
@@ -268,7 +261,7 @@ fn resolve_layer(
     counters: &mut HashMap<&'static str, usize>,
     diagnostics: &mut Diagnostics,
 ) -> Option<ResolvedLayer> {
-    let (type_name, type_span, entries) = report(diagnostics, layer_parts(entry))?;
+    let LayerEntry { type_name, type_span, arguments: entries } = report(diagnostics, layer_parts(entry))?;
     let Some(layer_type) = layers::find(type_name) else {
         let names = layers::LAYER_TYPES.iter().map(|t| t.name);
         let diagnostic = Diagnostic::error(Code::UnknownLayer, format!("unknown layer type `{type_name}`"))

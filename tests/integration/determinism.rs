@@ -74,7 +74,7 @@ fn an_explicit_initializer_seed_repeats_values_as_in_keras() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let config = "input: [10]\nlayers:\n  - dense: {units: 4, kernel_initializer: \"random_normal(seed=5)\"}\n  - dense: {units: 4, input_dim: 4}\n  - dense: {units: 4, kernel_initializer: {RandomNormal: {seed: 5}}}\n";
     let (hashes, _) = compile(dir.path(), config, &[], &[]);
-    assert_eq!(hashes.get("dense_1.kernel").is_some(), true);
+    assert!(hashes.contains_key("dense_1.kernel"));
     // dense.kernel is (10, 4) and dense_2.kernel is (4, 4): the same stream, so the shorter is a prefix.
     let (_, bytes) = compile(dir.path(), config, &["--seed", "99"], &[]);
     let tensors = safetensors::SafeTensors::deserialize(&bytes).expect("valid");

@@ -2,9 +2,7 @@
 //! summary (text and JSON), header and per-tensor SHA-256 beside it; every config under
 //! `tests/golden/err` fails with exactly the rendered diagnostics beside it.
 
-use crate::support::{
-    assert_no_failures, check_golden, config_args, header_and_hashes, initc, repo, text, yaml_files,
-};
+use crate::support::{assert_no_failures, check_golden, config_args, header_and_hashes, initc, repo, text, yaml_files};
 use std::path::Path;
 
 #[test]
