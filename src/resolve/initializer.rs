@@ -423,3 +423,33 @@ fn node_arg(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_family_has_its_row_in_declaration_order() {
+        for (index, def) in FAMILIES.iter().enumerate() {
+            assert_eq!(def.family as usize, index, "{} is out of order", def.name);
+            assert_eq!(def.family.def().name, def.name);
+        }
+    }
+
+    #[test]
+    fn names_class_names_and_aliases_find_their_family() {
+        let cases = [
+            ("glorot_uniform", Family::GlorotUniform),
+            ("GlorotUniform", Family::GlorotUniform),
+            ("normal", Family::RandomNormal),
+            ("uniform", Family::RandomUniform),
+            ("OrthogonalInitializer", Family::Orthogonal),
+            ("IdentityInitializer", Family::Identity),
+            ("zero", Family::Zeros),
+        ];
+        for (name, family) in cases {
+            assert_eq!(find_family(name).map(|def| def.family), Some(family), "{name}");
+        }
+        assert!(find_family("Glorot_Uniform").is_none());
+    }
+}

@@ -88,3 +88,18 @@ fn err_configs_fail_with_their_golden_diagnostics() {
     }
     assert_no_failures(failures);
 }
+
+/// The summary of the seeds' model equals what Keras 3 printed for it, byte for byte.
+#[test]
+fn summary_matches_the_keras_3_reference() {
+    let reference_path = repo().join("../shared/reference/keras3-seed-model-summary.txt");
+    let reference = std::fs::read_to_string(&reference_path)
+        .unwrap_or_else(|error| panic!("{} is needed beside the repo: {error}", reference_path.display()));
+    // The file continues with weight statistics after the summary's last line.
+    let summary_end =
+        reference.find(" Non-trainable params:").and_then(|at| reference[at..].find('\n').map(|n| at + n + 1));
+    let expected = &reference[..summary_end.expect("the reference has a Non-trainable params line")];
+    let output = initc(&repo().join("tests/golden/ok"), &["summary", "keras_seed_model.yaml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), expected);
+}
