@@ -1,6 +1,7 @@
 //! The config front end: YAML text → a spanned tree of [`Node`]s → [`ModelConfig`], whose fields
 //! are the config's top-level keys. The only module that touches the YAML crate.
 
+mod keras_json;
 mod node;
 
 pub use node::{Node, Value};
@@ -14,6 +15,8 @@ pub struct ModelConfig {
     pub name: Option<Node>,
     pub seed: Option<Node>,
     pub input: Option<Node>,
+    /// `vars:` entries, name → value, in source order.
+    pub vars: Vec<(Node, Node)>,
     /// `initializers:` entries, name → definition, in source order.
     pub initializers: Vec<(Node, Node)>,
     pub layers: Vec<Node>,
@@ -21,7 +24,7 @@ pub struct ModelConfig {
     pub layers_span: Span,
 }
 
-pub const TOP_LEVEL_KEYS: [&str; 5] = ["name", "seed", "input", "initializers", "layers"];
+pub const TOP_LEVEL_KEYS: [&str; 6] = ["name", "seed", "input", "vars", "initializers", "layers"];
 
 /// Parses a config file. Returns the config when the YAML was readable at all, plus every
 /// problem found in its top-level structure.
@@ -30,6 +33,10 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
         Ok(root) => root,
         Err(diagnostic) => return (None, vec![diagnostic]),
     };
+    // What Keras's `model.to_json()` writes (JSON is YAML) has `class_name` at the top.
+    if root.get("class_name").is_some() {
+        return keras_json::convert(&root);
+    }
     let mut diagnostics = Vec::new();
     let Some(entries) = root.as_map() else {
         let found = if root.is_null() { "an empty document" } else { root.kind_name() };
@@ -54,6 +61,11 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
             "name" => config.name = Some(value.clone()),
             "seed" => config.seed = Some(value.clone()),
             "input" => config.input = Some(value.clone()),
+            "vars" => match &value.value {
+                Value::Map(entries) => config.vars = entries.clone(),
+                Value::Null => {}
+                _ => diagnostics.push(expected("a mapping of variable names to numbers", value)),
+            },
             "initializers" => match &value.value {
                 Value::Map(entries) => config.initializers = entries.clone(),
                 Value::Null => {}

@@ -12,6 +12,7 @@ pub(crate) fn tensor(name: &str, shape: &[usize], initializer_label: &str, train
         initializer_label: initializer_label.to_string(),
         fans: Fans::of_shape(shape),
         trainable,
+        fill: None,
         origin: Span::default(),
     }
 }

@@ -52,6 +52,11 @@ pub fn generate(spec: &TensorSpec, seed: u64) -> Vec<f32> {
             identity::fill(rows, cols, gain, &mut values);
         }
     }
+    if let Some(fill) = &spec.fill
+        && let Some(slice) = values.get_mut(fill.range.clone())
+    {
+        constant::fill(fill.value, slice);
+    }
     values
 }
 
@@ -87,6 +92,7 @@ mod tests {
             initializer_label: String::new(),
             fans: Fans::of_shape(shape),
             trainable: true,
+            fill: None,
             origin: Span::new(0, 0),
         }
     }

@@ -87,19 +87,14 @@ impl Layer for Conv1D {
             return Err(Diagnostic::error(Code::WrongInputRank, "conv1d has one spatial axis"));
         };
         let filters = self.filters.value;
-        let mut weights = vec![Weight {
-            name: "kernel",
-            shape: vec![self.window.size.value[0], channels / self.groups.value, filters],
-            initializer_argument: "kernel_initializer",
-            default_initializer: "glorot_uniform",
-        }];
+        let mut weights = vec![Weight::new(
+            "kernel",
+            vec![self.window.size.value[0], channels / self.groups.value, filters],
+            "kernel_initializer",
+            "glorot_uniform",
+        )];
         if self.use_bias {
-            weights.push(Weight {
-                name: "bias",
-                shape: vec![filters],
-                initializer_argument: "bias_initializer",
-                default_initializer: "zeros",
-            });
+            weights.push(Weight::new("bias", vec![filters], "bias_initializer", "zeros"));
         }
         Ok(Built { output_shape: vec![length, filters], weights })
     }

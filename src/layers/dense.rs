@@ -33,19 +33,9 @@ impl Layer for Dense {
             ));
         };
         let units = self.units.value;
-        let mut weights = vec![Weight {
-            name: "kernel",
-            shape: vec![input_dim, units],
-            initializer_argument: "kernel_initializer",
-            default_initializer: "glorot_uniform",
-        }];
+        let mut weights = vec![Weight::new("kernel", vec![input_dim, units], "kernel_initializer", "glorot_uniform")];
         if self.use_bias {
-            weights.push(Weight {
-                name: "bias",
-                shape: vec![units],
-                initializer_argument: "bias_initializer",
-                default_initializer: "zeros",
-            });
+            weights.push(Weight::new("bias", vec![units], "bias_initializer", "zeros"));
         }
         let output_shape = outer.iter().copied().chain([units]).collect();
         Ok(Built { output_shape, weights })

@@ -24,6 +24,24 @@ pub struct Weight {
     pub initializer_argument: &'static str,
     /// Keras's default for that argument.
     pub default_initializer: &'static str,
+    /// False for statistics a layer keeps but does not train (batch norm's moving mean).
+    pub trainable: bool,
+    /// Elements set to a constant after the initializer ran.
+    pub fill: Option<crate::plan::ConstantFill>,
+}
+
+impl Weight {
+    /// A trainable weight initialised by `argument`, `default` unless the config says otherwise.
+    pub fn new(name: &'static str, shape: Vec<usize>, argument: &'static str, default: &'static str) -> Weight {
+        Weight {
+            name,
+            shape,
+            initializer_argument: argument,
+            default_initializer: default,
+            trainable: true,
+            fill: None,
+        }
+    }
 }
 
 /// What a layer produces for a given input shape (shapes exclude the batch dimension).

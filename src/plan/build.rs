@@ -72,9 +72,12 @@ fn tensor_spec(layer: &ResolvedLayer, weight: &Weight, name: String) -> Result<T
         }
     };
     let fans = Fans::of_shape(&weight.shape);
-    let (initializer, label) = evaluate(call, fans, &weight.shape).map_err(|diagnostic| {
+    let (initializer, mut label) = evaluate(call, fans, &weight.shape).map_err(|diagnostic| {
         diagnostic.with_note_at(layer.span, format!("initialising `{name}` of shape {:?}", weight.shape))
     })?;
+    if let Some(fill) = &weight.fill {
+        label = format!("{label}; {}[{}..{}]", fill.value, fill.range.start, fill.range.end);
+    }
     Ok(TensorSpec {
         name,
         shape: weight.shape.clone(),
@@ -82,7 +85,8 @@ fn tensor_spec(layer: &ResolvedLayer, weight: &Weight, name: String) -> Result<T
         initializer,
         initializer_label: label,
         fans,
-        trainable: layer.trainable,
+        trainable: layer.trainable && weight.trainable,
+        fill: weight.fill.clone(),
         origin: call.span,
     })
 }

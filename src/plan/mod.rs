@@ -150,6 +150,14 @@ impl Initializer {
     }
 }
 
+/// A range of a tensor's elements set to a constant after its initializer ran (Keras LSTM's
+/// `unit_forget_bias` sets the forget gate's slice of the bias to ones).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstantFill {
+    pub range: std::ops::Range<usize>,
+    pub value: f64,
+}
+
 /// One tensor of the output file, with everything needed to generate its values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TensorSpec {
@@ -162,6 +170,8 @@ pub struct TensorSpec {
     pub initializer_label: String,
     pub fans: Fans,
     pub trainable: bool,
+    /// Elements overwritten with a constant after initialisation.
+    pub fill: Option<ConstantFill>,
     /// Where the tensor comes from: the initializer value if one was given, else the layer.
     pub origin: Span,
 }

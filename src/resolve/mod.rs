@@ -275,7 +275,7 @@ fn resolve_layer(
     let mut args = Args::new(file, &no_variables, layer_type.name, entries, type_span);
     let explicit_name = args.string("name");
     let trainable = args.bool_or("trainable", true);
-    let expected_input = expected_input(&mut args);
+    let expected_input = expected_input(&mut args, layer_type);
     let mut initializers = Vec::new();
     for &argument in layer_type.arguments.iter().filter(|a| a.ends_with("_initializer")) {
         if let Some(node) = args.take(argument)
@@ -304,12 +304,16 @@ fn resolve_layer(
     Some(ResolvedLayer { name, layer_type, layer: layer?, span: type_span, expected_input, trainable, initializers })
 }
 
-fn expected_input(args: &mut Args) -> Option<Spanned<ExpectedInput>> {
+fn expected_input(args: &mut Args, layer_type: &LayerType) -> Option<Spanned<ExpectedInput>> {
     let file = args.file();
     let shape = args.take("input_shape").and_then(|node| {
         let shape = shape_value(file, node, "input_shape").map_err(|d| args.diagnostics.push(d)).ok()?;
         Some(Spanned { value: ExpectedInput::Shape(shape.value), span: shape.span })
     });
+    // `embedding` has an `input_dim` of its own (the vocabulary size).
+    if layer_type.arguments.contains(&"input_dim") {
+        return shape;
+    }
     let dim = args
         .optional_count("input_dim", 1)
         .map(|dim| Spanned { value: ExpectedInput::LastDim(dim.value), span: dim.span });
