@@ -33,10 +33,10 @@ pub fn compile_plan(file: &SourceFile, overrides: &Overrides) -> (Option<Plan>, 
     if diagnostics.iter().any(diagnostic::Diagnostic::is_error) {
         return (None, diagnostics);
     }
-    let (built, found) = infer::infer(&model);
+    let (rows, found) = infer::infer(&model);
     diagnostics.extend(found);
     // The layers built before a shape error still get their initializers checked.
-    let (plan, found) = plan::build_plan(&model, &built);
+    let (plan, found) = plan::build_plan(&model, &rows);
     diagnostics.extend(found);
     sort_and_dedupe(&mut diagnostics);
     match plan {

@@ -42,6 +42,9 @@ pub struct ModelArgs {
     /// Per-example input shape, e.g. `128,64` (overrides `input:` in the config).
     #[arg(long, value_name = "D1,D2,…")]
     pub input: Option<String>,
+    /// Override a var from the config's `vars:` (repeatable), e.g. `--set n_layer=24`.
+    #[arg(long, value_name = "NAME=EXPR")]
+    pub set: Vec<String>,
 }
 
 const SUBCOMMANDS: [&str; 3] = ["compile", "summary", "help"];
@@ -127,7 +130,18 @@ impl ModelArgs {
     /// The overrides this command line gives, or a diagnostic for a malformed `--input`.
     pub fn overrides(&self) -> Result<Overrides, Diagnostic> {
         let input = self.input.as_deref().map(parse_shape).transpose()?;
-        Ok(Overrides { seed: self.seed, input })
+        let sets = self.set.iter().map(|assignment| parse_set(assignment)).collect::<Result<_, _>>()?;
+        Ok(Overrides { seed: self.seed, input, sets })
+    }
+}
+
+fn parse_set(assignment: &str) -> Result<(String, String), Diagnostic> {
+    match assignment.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() && !value.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(Diagnostic::error(Code::BadCliValue, format!("`--set {assignment}` is not of the form NAME=EXPR"))
+            .with_help("e.g. `--set n_layer=24` or `--set d_ff=\"4 * d_model\"`")),
     }
 }
 

@@ -38,6 +38,8 @@ codes! {
     UnknownLayer = "E0204", "a layer type initc does not know";
     UnknownArgument = "E0205", "a layer argument the layer type does not take";
     BadLayerForm = "E0206", "a layer entry that is neither a type name nor a one-key map";
+    Placeholder = "E0210", "`{i}` in a name outside a repeated block, or an unknown `{…}` placeholder";
+    UnknownShare = "E0211", "`share:` names no earlier layer or param";
     DuplicateName = "E0207", "two layers, tensors or initializers with the same name";
     InvalidValue = "E0208", "a value outside what the argument accepts (a zero size, an unknown padding, ...)";
     NoSuchWeight = "E0209", "an initializer given to a layer that has no such weight";
@@ -45,15 +47,19 @@ codes! {
     UnknownName = "E0302", "an expression names a variable or function that does not exist";
     NonFinite = "E0303", "an expression evaluates to NaN or infinity";
     WrongArity = "E0304", "a function in an expression called with the wrong number of arguments";
+    VarCycle = "E0305", "vars that refer to each other in a cycle";
     UnknownInitializer = "E0401", "an initializer name that is neither built in nor defined under `initializers:`";
     InitializerCycle = "E0402", "custom initializers that refer to each other in a cycle";
     BadInitArgument = "E0403", "an initializer argument that does not exist, is repeated, or is given too often";
     InvalidInitArgument = "E0404", "an initializer argument value that makes no sense (stddev <= 0, minval >= maxval, ...)";
     WrongRank = "E0405", "an initializer applied to a tensor of a rank it does not support";
+    FromFile = "E0406", "`from_file`: the file, tensor, shape or dtype does not fit the tensor being initialised";
     NoInputShape = "E0501", "no input shape: neither `input:` nor `--input` gives one";
     InputMismatch = "E0502", "a layer's stated input size differs from the inferred one";
     WrongInputRank = "E0503", "a layer receives an input of a rank it cannot take";
     EmptyOutput = "E0504", "a layer reduces a dimension to zero (kernel or pool larger than its input)";
     SizeOverflow = "E0505", "a shape or byte size too large to represent";
+    ResidualMismatch = "E0506", "a residual block whose output shape differs from its input shape";
+    ShareMismatch = "E0507", "a layer shares weights with one whose weights have other names or shapes";
     BadCliValue = "E0601", "a command-line value that does not parse";
 }

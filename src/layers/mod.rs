@@ -77,7 +77,7 @@ impl std::fmt::Debug for LayerType {
 }
 
 /// Arguments every layer takes (Keras's base `Layer`).
-pub const COMMON_ARGUMENTS: [&str; 4] = ["name", "trainable", "input_shape", "input_dim"];
+pub const COMMON_ARGUMENTS: [&str; 5] = ["name", "trainable", "input_shape", "input_dim", "share"];
 
 pub static LAYER_TYPES: &[LayerType] =
     &[activation::TYPE, conv1d::TYPE, dense::TYPE, dropout::TYPE, flatten::TYPE, max_pooling1d::TYPE];

@@ -6,43 +6,52 @@ use super::{Distribution, FanMode, Fans, Initializer, LayerRow, Plan, TensorSpec
 use crate::config::list_or;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::dsl::{self, ast::ExprKind};
-use crate::layers::{Built, Weight};
-use crate::resolve::{ArgExpr, Family, InitCall, ParamKind, ResolvedLayer, ResolvedModel};
+use crate::infer::{Row, Source};
+use crate::layers::Weight;
+use crate::resolve::{ArgExpr, Family, InitCall, Lookup, ParamKind, ResolvedModel, Spanned};
 use crate::source::Span;
 use std::collections::HashMap;
 
-/// The plan for a model whose layers all built. Reports every bad initializer, not just the first.
-pub fn build_plan(model: &ResolvedModel, built: &[Built]) -> (Option<Plan>, Diagnostics) {
+/// The plan for the built rows. Reports every bad initializer and share, not just the first.
+pub fn build_plan(model: &ResolvedModel, rows: &[Row]) -> (Option<Plan>, Diagnostics) {
     let mut diagnostics = Vec::new();
-    let mut layers = Vec::with_capacity(built.len());
-    let mut tensors = Vec::new();
-    let mut names: HashMap<String, Span> = HashMap::new();
-    for (layer, built) in model.layers.iter().zip(built) {
-        let mut params: u64 = 0;
-        for weight in &built.weights {
-            let name = format!("{}.{}", layer.name, weight.name);
-            if let Some(first) = names.insert(name.clone(), layer.span) {
+    let mut layers = Vec::with_capacity(rows.len());
+    let mut tensors: Vec<TensorSpec> = Vec::new();
+    let mut tensor_index: HashMap<String, usize> = HashMap::new();
+    for (row_index, row) in rows.iter().enumerate() {
+        let params =
+            row.weights.iter().map(|w| w.shape.iter().product::<usize>() as u64).fold(0u64, u64::saturating_add);
+        layers.push(LayerRow {
+            name: row.name.clone(),
+            class_name: row.class_name,
+            output_shape: row.output_shape.clone(),
+            params,
+        });
+        if let Some(share) = row_share(row) {
+            if let Err(diagnostic) = check_share(row, share, &rows[..row_index], &tensors, &tensor_index) {
+                diagnostics.push(diagnostic);
+            }
+            continue;
+        }
+        for weight in &row.weights {
+            let name = row.tensor_name(weight);
+            if let Some(&first) = tensor_index.get(&name) {
                 diagnostics.push(
                     Diagnostic::error(Code::DuplicateName, format!("two tensors are named `{name}`"))
-                        .at(layer.span)
-                        .with_note_at(first, "first made here")
-                        .with_help("rename one of the layers"),
+                        .at(row_span(row))
+                        .with_note_at(tensors[first].origin, "first made here")
+                        .with_help("rename one of them"),
                 );
+                continue;
             }
-            match tensor_spec(layer, weight, name) {
+            match tensor_spec(row, weight, name.clone()) {
                 Ok(spec) => {
-                    params = params.saturating_add(spec.element_count() as u64);
+                    tensor_index.insert(name, tensors.len());
                     tensors.push(spec);
                 }
                 Err(diagnostic) => diagnostics.push(diagnostic),
             }
         }
-        layers.push(LayerRow {
-            name: layer.name.clone(),
-            class_name: layer.layer_type.class_name,
-            output_shape: built.output_shape.clone(),
-            params,
-        });
     }
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, diagnostics);
@@ -51,29 +60,117 @@ pub fn build_plan(model: &ResolvedModel, built: &[Built]) -> (Option<Plan>, Diag
     (Some(plan), diagnostics)
 }
 
-fn tensor_spec(layer: &ResolvedLayer, weight: &Weight, name: String) -> Result<TensorSpec, Diagnostic> {
+fn row_span(row: &Row) -> Span {
+    match row.source {
+        Source::Layer(layer) => layer.span,
+        Source::Param(param) => param.span,
+    }
+}
+
+fn row_share<'a>(row: &Row<'a>) -> Option<&'a Spanned<String>> {
+    match row.source {
+        Source::Layer(layer) => layer.share.as_ref(),
+        Source::Param(param) => param.share.as_ref(),
+    }
+}
+
+/// A sharing layer must name an earlier layer whose weights have the same names and shapes; a
+/// sharing param must name an earlier tensor of the same shape. No tensor is made for it.
+fn check_share(
+    row: &Row,
+    share: &Spanned<String>,
+    earlier: &[Row],
+    tensors: &[TensorSpec],
+    tensor_index: &HashMap<String, usize>,
+) -> Result<(), Diagnostic> {
+    let target = &share.value;
+    let unknown = |what: &str| {
+        Diagnostic::error(Code::UnknownShare, format!("`share: {target}` names no earlier {what}"))
+            .at(share.span)
+            .with_help(format!("give the full name of an earlier {what}, as `initc summary` shows it"))
+    };
+    match row.source {
+        Source::Param(_) => {
+            let &index = tensor_index.get(target).ok_or_else(|| unknown("tensor"))?;
+            let expected = &row.weights[0].shape;
+            if &tensors[index].shape != expected {
+                return Err(Diagnostic::error(
+                    Code::ShareMismatch,
+                    format!(
+                        "`{}` has shape {expected:?} but shares `{target}` of shape {:?}",
+                        row.name, tensors[index].shape
+                    ),
+                )
+                .at(share.span)
+                .with_note_at(tensors[index].origin, "shared tensor made here"));
+            }
+            Ok(())
+        }
+        Source::Layer(_) => {
+            let other = earlier.iter().find(|r| &r.name == target && matches!(r.source, Source::Layer(_)));
+            let other = other.ok_or_else(|| unknown("layer"))?;
+            let describe = |weights: &[Weight]| {
+                weights.iter().map(|w| format!("{} {:?}", w.name, w.shape)).collect::<Vec<_>>().join(", ")
+            };
+            let same = row.weights.len() == other.weights.len()
+                && row.weights.iter().zip(&other.weights).all(|(a, b)| a.name == b.name && a.shape == b.shape);
+            if !same {
+                return Err(Diagnostic::error(
+                    Code::ShareMismatch,
+                    format!(
+                        "`{}` cannot share `{target}`'s weights: it needs [{}], `{target}` has [{}]",
+                        row.name,
+                        describe(&row.weights),
+                        describe(&other.weights)
+                    ),
+                )
+                .at(share.span)
+                .with_note_at(row_span(other), "shared layer defined here"));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn tensor_spec(row: &Row, weight: &Weight, name: String) -> Result<TensorSpec, Diagnostic> {
+    let span = row_span(row);
     let elements = weight.shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
     if elements.and_then(|n| n.checked_mul(4)).is_none_or(|bytes| bytes > isize::MAX as usize) {
         return Err(Diagnostic::error(
             Code::SizeOverflow,
             format!("tensor `{name}` of shape {:?} is too large to represent", weight.shape),
         )
-        .at(layer.span));
+        .at(span));
     }
-    let given = layer.initializers.iter().find(|(argument, _)| *argument == weight.initializer_argument);
+    let mut fans = Fans::of_shape(&weight.shape);
+    let (given, variables, trainable) = match row.source {
+        Source::Layer(layer) => {
+            let given = layer.initializers.iter().find(|(argument, _)| *argument == weight.initializer_argument);
+            (given.map(|(_, call)| call), &layer.variables, layer.trainable && weight.trainable)
+        }
+        Source::Param(param) => {
+            fans.fan_in = param.fan_in.unwrap_or(fans.fan_in);
+            fans.fan_out = param.fan_out.unwrap_or(fans.fan_out);
+            (param.initializer.as_ref(), &param.variables, param.trainable)
+        }
+    };
     let default;
     let call = match given {
-        Some((_, call)) => call,
+        Some(call) => call,
         None => {
             let family =
                 crate::resolve::find_family(weight.default_initializer).map_or(Family::Zeros, |def| def.family);
-            default = InitCall { family, args: Vec::new(), span: layer.span };
+            default = InitCall { family, args: Vec::new(), span };
             &default
         }
     };
-    let fans = Fans::of_shape(&weight.shape);
-    let (initializer, mut label) = evaluate(call, fans, &weight.shape).map_err(|diagnostic| {
-        diagnostic.with_note_at(layer.span, format!("initialising `{name}` of shape {:?}", weight.shape))
+    let lookup = |name: &str| match name {
+        "fan_in" => Some(fans.fan_in),
+        "fan_out" => Some(fans.fan_out),
+        _ => variables.get(name),
+    };
+    let (initializer, mut label) = evaluate(call, &lookup, &weight.shape).map_err(|diagnostic| {
+        diagnostic.with_note_at(span, format!("initialising `{name}` of shape {:?}", weight.shape))
     })?;
     if let Some(fill) = &weight.fill {
         label = format!("{label}; {}[{}..{}]", fill.value, fill.range.start, fill.range.end);
@@ -85,7 +182,7 @@ fn tensor_spec(layer: &ResolvedLayer, weight: &Weight, name: String) -> Result<T
         initializer,
         initializer_label: label,
         fans,
-        trainable: layer.trainable && weight.trainable,
+        trainable,
         fill: weight.fill.clone(),
         origin: call.span,
     })
@@ -100,7 +197,7 @@ enum ArgValue {
 }
 
 /// Evaluates an initializer call for a tensor with these fans and shape.
-pub fn evaluate(call: &InitCall, fans: Fans, shape: &[usize]) -> Result<(Initializer, String), Diagnostic> {
+pub fn evaluate(call: &InitCall, lookup: Lookup, shape: &[usize]) -> Result<(Initializer, String), Diagnostic> {
     let def = call.family.def();
     let mut values = Vec::with_capacity(def.params.len());
     for param in def.params {
@@ -109,9 +206,9 @@ pub fn evaluate(call: &InitCall, fans: Fans, shape: &[usize]) -> Result<(Initial
             (ParamKind::Number(default), None) => ArgValue::Number(default),
             (ParamKind::Word(default, _), None) => ArgValue::Word(default),
             (ParamKind::Seed, None) => ArgValue::Seed(None),
-            (ParamKind::Number(_), Some(expr)) => ArgValue::Number(number(expr, param.name, fans)?),
+            (ParamKind::Number(_), Some(expr)) => ArgValue::Number(number(expr, param.name, lookup)?),
             (ParamKind::Word(_, choices), Some(expr)) => ArgValue::Word(word(expr, param.name, choices)?),
-            (ParamKind::Seed, Some(expr)) => ArgValue::Seed(seed(expr, fans)?),
+            (ParamKind::Seed, Some(expr)) => ArgValue::Seed(seed(expr, lookup)?),
         };
         values.push((param.name, value, given));
     }
@@ -228,20 +325,16 @@ fn label(name: &str, values: &[(&str, ArgValue, Option<&ArgExpr>)]) -> String {
     if parts.is_empty() { name.to_string() } else { format!("{name}({})", parts.join(", ")) }
 }
 
-fn number(expr: &ArgExpr, param: &str, fans: Fans) -> Result<f64, Diagnostic> {
+fn number(expr: &ArgExpr, param: &str, lookup: Lookup) -> Result<f64, Diagnostic> {
     if let ExprKind::Var(word) | ExprKind::Str(word) = &expr.expr.kind
-        && !matches!(word.as_str(), "fan_in" | "fan_out" | "pi" | "e")
+        && lookup(word).is_none()
+        && !dsl::BUILTIN_CONSTANTS.contains(&word.as_str())
     {
         return Err(
             Diagnostic::error(Code::WrongType, format!("`{param}` needs a number, found `{word}`")).at(expr.span())
         );
     }
-    let lookup = |name: &str| match name {
-        "fan_in" => Some(fans.fan_in),
-        "fan_out" => Some(fans.fan_out),
-        _ => None,
-    };
-    dsl::eval(&expr.expr, &lookup).map_err(|error| {
+    dsl::eval(&expr.expr, lookup).map_err(|error| {
         let diagnostic = Diagnostic::error(error.code, error.message).at(expr.span_of(error.span));
         match error.help {
             Some(help) => diagnostic.with_help(help),
@@ -273,13 +366,13 @@ fn word(expr: &ArgExpr, param: &str, choices: &'static [&'static str]) -> Result
     })
 }
 
-fn seed(expr: &ArgExpr, fans: Fans) -> Result<Option<u64>, Diagnostic> {
+fn seed(expr: &ArgExpr, lookup: Lookup) -> Result<Option<u64>, Diagnostic> {
     if let ExprKind::Var(word) = &expr.expr.kind
         && matches!(word.as_str(), "None" | "null" | "none")
     {
         return Ok(None);
     }
-    let value = number(expr, "seed", fans)?;
+    let value = number(expr, "seed", lookup)?;
     if value.fract() != 0.0 || !(0.0..=u64::MAX as f64).contains(&value) {
         return Err(Diagnostic::error(
             Code::InvalidInitArgument,

@@ -188,8 +188,8 @@ pub struct LayerRow {
     pub name: String,
     /// Keras class name, e.g. `Conv1D`.
     pub class_name: &'static str,
-    /// Output shape without the batch dimension.
-    pub output_shape: Vec<usize>,
+    /// Output shape without the batch dimension; `None` when no input reaches the layer.
+    pub output_shape: Option<Vec<usize>>,
     pub params: u64,
 }
 

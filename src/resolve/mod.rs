@@ -1,24 +1,30 @@
-//! Name resolution: layer entries to layer types with parsed arguments, layer names (Keras
-//! auto-naming), initializer references to built-in families, the model's seed and input shape.
+//! Name resolution: vars, layer entries to layer types with parsed arguments, params and
+//! blocks (with `repeat` copies), layer names (Keras auto-naming), initializer references to
+//! built-in families, the model's seed and input shape.
 
 mod args;
 mod initializer;
+mod vars;
 
 pub use args::{Args, INERT_ARGUMENTS, Lookup, Spanned, eval_count, eval_number};
 pub use initializer::{ArgExpr, FAMILIES, Family, FamilyDef, InitCall, Param, ParamKind, find_family};
+pub use vars::{RESERVED, Variables};
 
-use crate::config::{ModelConfig, Node, Value, list};
+use crate::config::{ModelConfig, Node, Value, list, span_in_string};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::layers::{self, COMMON_ARGUMENTS, Layer, LayerType};
 use crate::source::{SourceFile, Span};
 use initializer::CustomInitializers;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What the command line adds to or overrides in the config.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
     pub seed: Option<u64>,
     pub input: Option<Vec<usize>>,
+    /// `--set NAME=EXPR`, in order.
+    pub sets: Vec<(String, String)>,
 }
 
 /// The input shape a layer states it expects (`input_dim`, `input_shape`).
@@ -32,15 +38,56 @@ pub enum ExpectedInput {
 
 #[derive(Debug)]
 pub struct ResolvedLayer {
+    /// The name within its block (`dense_1`, `c_attn`).
     pub name: String,
     pub layer_type: &'static LayerType,
     pub layer: Box<dyn Layer>,
-    /// The whole layer entry.
+    /// The layer's type name in the file.
     pub span: Span,
     pub expected_input: Option<Spanned<ExpectedInput>>,
     pub trainable: bool,
     /// Initializers the config gives, by layer argument (`kernel_initializer`).
     pub initializers: Vec<(&'static str, InitCall)>,
+    /// `share: other`: the full name of the layer whose weights this one reuses.
+    pub share: Option<Spanned<String>>,
+    /// The vars in scope (with `i` inside a repeated block), for initializer arguments.
+    pub variables: Arc<Variables>,
+}
+
+/// `param`: one raw tensor with an explicit shape, for what no layer type describes.
+#[derive(Debug)]
+pub struct ResolvedParam {
+    /// The tensor's name within its block (`wpe.weight`).
+    pub name: String,
+    pub span: Span,
+    pub shape: Vec<usize>,
+    /// `None` for a param that shares another's tensor.
+    pub initializer: Option<InitCall>,
+    /// Overrides of what the shape implies.
+    pub fan_in: Option<f64>,
+    pub fan_out: Option<f64>,
+    pub trainable: bool,
+    pub share: Option<Spanned<String>>,
+    pub variables: Arc<Variables>,
+}
+
+/// `block`: a named group whose tensor names are prefixed with its name.
+#[derive(Debug)]
+pub struct ResolvedBlock {
+    /// The prefix, `{i}` already replaced (`h.3`).
+    pub name: String,
+    pub span: Span,
+    /// Residual style: the block's output shape must equal its input shape, and is passed on.
+    pub residual: bool,
+    pub items: Vec<Item>,
+}
+
+/// One entry of a `layers:` list.
+#[derive(Debug)]
+pub enum Item {
+    Layer(ResolvedLayer),
+    Param(ResolvedParam),
+    Block(ResolvedBlock),
 }
 
 #[derive(Debug)]
@@ -49,18 +96,27 @@ pub struct ResolvedModel {
     pub seed: u64,
     /// The per-example input shape, from `--input`, `input:` or the first layer's `input_shape`.
     pub input: Option<Spanned<Vec<usize>>>,
-    pub layers: Vec<ResolvedLayer>,
+    pub items: Vec<Item>,
 }
 
-/// No variables exist in expressions outside initializer arguments yet.
-fn no_variables(_: &str) -> Option<f64> {
-    None
+/// Everything resolving a `layers:` list needs besides the list.
+struct Context<'a> {
+    file: &'a SourceFile,
+    customs: CustomInitializers<'a>,
+}
+
+/// The scope a list of items is resolved in.
+struct Scope {
+    variables: Arc<Variables>,
+    /// The copy index of the innermost repeated block, for `{i}`.
+    index: Option<usize>,
 }
 
 /// Resolves a parsed config. Every problem is reported; the model is returned only when there
 /// were none, so later stages never see a half-resolved layer.
 pub fn resolve(file: &SourceFile, config: &ModelConfig, overrides: &Overrides) -> (Option<ResolvedModel>, Diagnostics) {
-    let mut diagnostics = Vec::new();
+    let (variables, mut diagnostics) = vars::evaluate(file, &config.vars, &overrides.sets);
+    let variables = Arc::new(variables);
     let name = match &config.name {
         None => "sequential".to_string(),
         Some(node) => match node.as_str() {
@@ -81,41 +137,284 @@ pub fn resolve(file: &SourceFile, config: &ModelConfig, overrides: &Overrides) -
         None => 0,
         Some(node) => report(&mut diagnostics, seed_value(node)).unwrap_or(0),
     });
+    let lookup = |name: &str| variables.get(name);
     let input = match (&overrides.input, &config.input) {
         (Some(shape), _) => Some(Spanned { value: shape.clone(), span: Span::default() }),
-        (None, Some(node)) => report(&mut diagnostics, shape_value(file, node, "input")),
+        (None, Some(node)) => report(&mut diagnostics, shape_value(file, node, &lookup, "input")),
         (None, None) => None,
     };
-    let customs = CustomInitializers { file, definitions: &config.initializers };
-    check_custom_initializers(&customs, &mut diagnostics);
-
-    let mut layers: Vec<ResolvedLayer> = Vec::new();
-    let mut counters: HashMap<&'static str, usize> = HashMap::new();
-    let mut names: HashMap<String, Span> = HashMap::new();
-    for entry in &config.layers {
-        let Some(layer) = resolve_layer(file, entry, &customs, &mut counters, &mut diagnostics) else {
-            continue;
-        };
-        if let Some(first) = names.get(&layer.name) {
-            diagnostics.push(
-                Diagnostic::error(Code::DuplicateName, format!("two layers are named `{}`", layer.name))
-                    .at(layer.span)
-                    .with_note_at(*first, "first used here")
-                    .with_help("give one of them another `name:`"),
-            );
-        }
-        names.insert(layer.name.clone(), layer.span);
-        layers.push(layer);
-    }
+    let context = Context { file, customs: CustomInitializers { file, definitions: &config.initializers } };
+    check_custom_initializers(&context.customs, &mut diagnostics);
+    let scope = Scope { variables: variables.clone(), index: None };
+    let items = resolve_items(&context, &config.layers, &scope, &mut diagnostics);
     // Keras 2 style: the first layer's `input_shape` gives the model input.
-    let input = input.or_else(|| match layers.first()?.expected_input.as_ref()? {
-        Spanned { value: ExpectedInput::Shape(shape), span } => Some(Spanned { value: shape.clone(), span: *span }),
-        Spanned { value: ExpectedInput::LastDim(dim), span } => Some(Spanned { value: vec![*dim], span: *span }),
+    let input = input.or_else(|| match items.first()? {
+        Item::Layer(layer) => match layer.expected_input.as_ref()? {
+            Spanned { value: ExpectedInput::Shape(shape), span } => Some(Spanned { value: shape.clone(), span: *span }),
+            Spanned { value: ExpectedInput::LastDim(dim), span } => Some(Spanned { value: vec![*dim], span: *span }),
+        },
+        _ => None,
     });
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, diagnostics);
     }
-    (Some(ResolvedModel { name, seed, input, layers }), diagnostics)
+    (Some(ResolvedModel { name, seed, input, items }), diagnostics)
+}
+
+/// Resolves a list of layer, param and block entries in one naming scope.
+fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics: &mut Diagnostics) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut counters: HashMap<&'static str, usize> = HashMap::new();
+    let mut names: HashMap<String, Span> = HashMap::new();
+    for entry in entries {
+        let resolved = match keyword_entry(entry) {
+            Some(("param", body)) => {
+                resolve_param(context, entry, body, scope, diagnostics).map(|p| vec![Item::Param(p)])
+            }
+            Some(("block", body)) => resolve_block(context, entry, body, scope, &mut counters, diagnostics)
+                .map(|blocks| blocks.into_iter().map(Item::Block).collect()),
+            _ => resolve_layer(context, entry, scope, &mut counters, diagnostics).map(|l| vec![Item::Layer(l)]),
+        };
+        for item in resolved.into_iter().flatten() {
+            let (name, span) = match &item {
+                Item::Layer(layer) => (&layer.name, layer.span),
+                Item::Param(param) => (&param.name, param.span),
+                Item::Block(block) => (&block.name, block.span),
+            };
+            if let Some(first) = names.get(name) {
+                diagnostics.push(
+                    Diagnostic::error(Code::DuplicateName, format!("two entries are named `{name}`"))
+                        .at(span)
+                        .with_note_at(*first, "first used here")
+                        .with_help("give one of them another `name:`"),
+                );
+            }
+            names.insert(name.clone(), span);
+            items.push(item);
+        }
+    }
+    items
+}
+
+/// `param: {…}` or `block: {…}`: the keyword and its argument map.
+fn keyword_entry(entry: &Node) -> Option<(&str, &Node)> {
+    match entry.as_map()? {
+        [(key, body)] => match key.as_str()? {
+            keyword @ ("param" | "block") => Some((keyword, body)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn keyword_arguments<'a>(
+    keyword: &str,
+    entry: &Node,
+    body: &'a Node,
+    diagnostics: &mut Diagnostics,
+) -> Option<&'a [(Node, Node)]> {
+    match body.as_map() {
+        Some(entries) => Some(entries),
+        None => {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::WrongType,
+                    format!("the arguments of `{keyword}` must be a mapping, found {}", body.kind_name()),
+                )
+                .at(if body.is_null() { entry.span } else { body.span }),
+            );
+            None
+        }
+    }
+}
+
+const PARAM_ARGUMENTS: [&str; 7] = ["name", "shape", "initializer", "fan_in", "fan_out", "trainable", "share"];
+const BLOCK_ARGUMENTS: [&str; 4] = ["name", "repeat", "residual", "layers"];
+
+fn resolve_param(
+    context: &Context,
+    entry: &Node,
+    body: &Node,
+    scope: &Scope,
+    diagnostics: &mut Diagnostics,
+) -> Option<ResolvedParam> {
+    let entries = keyword_arguments("param", entry, body, diagnostics)?;
+    let span = entry.as_map().and_then(|m| m.first()).map_or(entry.span, |(key, _)| key.span);
+    let lookup = |name: &str| scope.variables.get(name);
+    let mut args = Args::new(context.file, &lookup, "param", entries, span);
+    let name = args
+        .require("name", "wpe.weight")
+        .and_then(|node| placeholder_name(context.file, node, scope, &mut args.diagnostics));
+    let shape = args.require("shape", "[1024, 768]").and_then(|node| {
+        let shape = shape_value(context.file, node, &lookup, "shape");
+        shape.map_err(|diagnostic| args.diagnostics.push(diagnostic)).ok()
+    });
+    let trainable = args.bool_or("trainable", true);
+    let share = args.take("share").and_then(|node| share_target(context.file, node, scope, &mut args.diagnostics));
+    let initializer = match args.take("initializer") {
+        Some(node) if share.is_some() => {
+            args.diagnostics.push(
+                Diagnostic::error(Code::InvalidValue, "a param that shares another's tensor takes no initializer")
+                    .at(node.span)
+                    .with_help("remove `initializer:` or `share:`"),
+            );
+            None
+        }
+        Some(node) => context.customs.resolve(node).map_err(|d| args.diagnostics.push(d)).ok(),
+        // Keras's `add_weight` default.
+        None if share.is_none() => Some(InitCall { family: Family::GlorotUniform, args: Vec::new(), span }),
+        None => None,
+    };
+    let fan_in = args
+        .take("fan_in")
+        .and_then(|node| eval_number(context.file, node, &lookup).map_err(|d| args.diagnostics.push(d)).ok());
+    let fan_out = args
+        .take("fan_out")
+        .and_then(|node| eval_number(context.file, node, &lookup).map_err(|d| args.diagnostics.push(d)).ok());
+    let found = args.finish(&PARAM_ARGUMENTS);
+    let failed = found.iter().any(Diagnostic::is_error);
+    diagnostics.extend(found);
+    if failed {
+        return None;
+    }
+    Some(ResolvedParam {
+        name: name?,
+        span,
+        shape: shape?.value,
+        initializer,
+        fan_in,
+        fan_out,
+        trainable,
+        share,
+        variables: scope.variables.clone(),
+    })
+}
+
+fn resolve_block(
+    context: &Context,
+    entry: &Node,
+    body: &Node,
+    scope: &Scope,
+    counters: &mut HashMap<&'static str, usize>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Vec<ResolvedBlock>> {
+    let entries = keyword_arguments("block", entry, body, diagnostics)?;
+    let span = entry.as_map().and_then(|m| m.first()).map_or(entry.span, |(key, _)| key.span);
+    let lookup = |name: &str| scope.variables.get(name);
+    let mut args = Args::new(context.file, &lookup, "block", entries, span);
+    let name_node = args.take("name");
+    let repeat = args.take("repeat").and_then(|node| {
+        let count = eval_count(context.file, node, &lookup, 1, "`repeat`");
+        count.map(|count| (count, node)).map_err(|d| args.diagnostics.push(d)).ok()
+    });
+    let residual = args.bool_or("residual", false);
+    let layers = args.require("layers", "[{dense: {units: 8}}]").and_then(|node| match node.as_seq() {
+        Some(items) if !items.is_empty() => Some(items),
+        _ => {
+            args.diagnostics.push(
+                Diagnostic::error(
+                    Code::WrongType,
+                    format!("`layers` of a block must be a non-empty list, found {}", node.kind_name()),
+                )
+                .at(node.span),
+            );
+            None
+        }
+    });
+    let found = args.finish(&BLOCK_ARGUMENTS);
+    let failed = found.iter().any(Diagnostic::is_error);
+    diagnostics.extend(found);
+    if failed {
+        return None;
+    }
+    let layers = layers?;
+    let copies = match repeat {
+        None => vec![(None, scope.variables.clone())],
+        Some((count, node)) => {
+            let repeats_name = name_node.and_then(Node::as_str).is_some_and(|name| name.contains("{i}"));
+            if count > 1 && !repeats_name {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::Placeholder,
+                        "a repeated block's name needs `{i}`, or its copies would share tensor names",
+                    )
+                    .at(name_node.map_or(node.span, |n| n.span))
+                    .with_help("name it like `name: \"h.{i}\"`"),
+                );
+                return None;
+            }
+            (0..count).map(|i| (Some(i), scope.variables.with("i", i as f64))).collect()
+        }
+    };
+    let mut blocks = Vec::with_capacity(copies.len());
+    for (index, variables) in copies {
+        let inner = Scope { variables, index: index.or(scope.index) };
+        let name = match name_node {
+            Some(node) => placeholder_name(context.file, node, &inner, diagnostics)?,
+            None => auto_name("block", counters),
+        };
+        let items = resolve_items(context, layers, &inner, diagnostics);
+        blocks.push(ResolvedBlock { name, span, residual, items });
+    }
+    Some(blocks)
+}
+
+/// A name with `{i}` replaced by the copy index of the innermost repeated block.
+fn placeholder_name(file: &SourceFile, node: &Node, scope: &Scope, diagnostics: &mut Diagnostics) -> Option<String> {
+    let Some(text) = node.as_str().or(match node.value {
+        Value::Int(_) => Some(""),
+        _ => None,
+    }) else {
+        diagnostics.push(
+            Diagnostic::error(Code::WrongType, format!("a name must be a string, found {}", node.kind_name()))
+                .at(node.span),
+        );
+        return None;
+    };
+    let text = if let Value::Int(value) = node.value { value.to_string() } else { text.to_string() };
+    if text.is_empty() {
+        diagnostics.push(Diagnostic::error(Code::InvalidValue, "a name must not be empty").at(node.span));
+        return None;
+    }
+    let mut name = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find('{') {
+        name.push_str(&rest[..open]);
+        let offset = text.len() - rest.len() + open;
+        let close = rest[open..].find('}').map(|c| open + c);
+        let placeholder = close.map(|close| &rest[open + 1..close]);
+        match (placeholder, scope.index) {
+            (Some("i"), Some(index)) => name.push_str(&index.to_string()),
+            (Some("i"), None) => {
+                diagnostics.push(
+                    Diagnostic::error(Code::Placeholder, "`{i}` is only defined inside a block with `repeat:`")
+                        .at(span_in_string(file, node, offset..offset + 3)),
+                );
+                return None;
+            }
+            _ => {
+                let end = close.map_or(text.len(), |close| text.len() - rest.len() + close + 1);
+                diagnostics.push(
+                    Diagnostic::error(Code::Placeholder, "names may hold only the placeholder `{i}`")
+                        .at(span_in_string(file, node, offset..end)),
+                );
+                return None;
+            }
+        }
+        rest = &rest[close.map_or(rest.len(), |close| close + 1)..];
+    }
+    name.push_str(rest);
+    Some(name)
+}
+
+/// `share: name`: the full name of an earlier layer or param (checked in `plan`).
+fn share_target(
+    file: &SourceFile,
+    node: &Node,
+    scope: &Scope,
+    diagnostics: &mut Diagnostics,
+) -> Option<Spanned<String>> {
+    placeholder_name(file, node, scope, diagnostics).map(|value| Spanned { value, span: node.span })
 }
 
 fn report<T>(diagnostics: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<T> {
@@ -134,13 +433,13 @@ fn seed_value(node: &Node) -> Result<u64, Diagnostic> {
 }
 
 /// A per-example shape: a list of positive sizes (a bare number means one axis).
-fn shape_value(file: &SourceFile, node: &Node, what: &str) -> Result<Spanned<Vec<usize>>, Diagnostic> {
+fn shape_value(file: &SourceFile, node: &Node, lookup: Lookup, what: &str) -> Result<Spanned<Vec<usize>>, Diagnostic> {
     let what = format!("a dimension of `{what}`");
     let dims = match &node.value {
         Value::Seq(items) => {
-            items.iter().map(|item| eval_count(file, item, &no_variables, 1, &what)).collect::<Result<_, _>>()?
+            items.iter().map(|item| eval_count(file, item, lookup, 1, &what)).collect::<Result<_, _>>()?
         }
-        Value::Int(_) | Value::Str(_) => vec![eval_count(file, node, &no_variables, 1, &what)?],
+        Value::Int(_) | Value::Str(_) => vec![eval_count(file, node, lookup, 1, &what)?],
         _ => {
             return Err(Diagnostic::error(
                 Code::WrongType,
@@ -255,12 +554,14 @@ fn bad_layer(entry: &Node) -> Diagnostic {
 }
 
 fn resolve_layer(
-    file: &SourceFile,
+    context: &Context,
     entry: &Node,
-    customs: &CustomInitializers,
+    scope: &Scope,
     counters: &mut HashMap<&'static str, usize>,
     diagnostics: &mut Diagnostics,
 ) -> Option<ResolvedLayer> {
+    let file = context.file;
+    let customs = &context.customs;
     let LayerEntry { type_name, type_span, arguments: entries } = report(diagnostics, layer_parts(entry))?;
     let Some(layer_type) = layers::find(type_name) else {
         let names = layers::LAYER_TYPES.iter().map(|t| t.name);
@@ -272,10 +573,12 @@ fn resolve_layer(
         });
         return None;
     };
-    let mut args = Args::new(file, &no_variables, layer_type.name, entries, type_span);
-    let explicit_name = args.string("name");
+    let lookup = |name: &str| scope.variables.get(name);
+    let mut args = Args::new(file, &lookup, layer_type.name, entries, type_span);
+    let explicit_name = args.take("name").and_then(|node| placeholder_name(file, node, scope, &mut args.diagnostics));
+    let share = args.take("share").and_then(|node| share_target(file, node, scope, &mut args.diagnostics));
     let trainable = args.bool_or("trainable", true);
-    let expected_input = expected_input(&mut args, layer_type);
+    let expected_input = expected_input(&mut args, &lookup, layer_type);
     let mut initializers = Vec::new();
     for &argument in layer_type.arguments.iter().filter(|a| a.ends_with("_initializer")) {
         if let Some(node) = args.take(argument)
@@ -290,24 +593,41 @@ fn resolve_layer(
     let found = args.finish(&known);
     let failed = found.iter().any(Diagnostic::is_error);
     diagnostics.extend(found);
+    if let (Some(share), Some((argument, call))) = (&share, initializers.first()) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("a layer that shares `{}`'s weights takes no `{argument}`", share.value),
+            )
+            .at(call.span)
+            .with_help("remove the initializer or `share:`"),
+        );
+        return None;
+    }
     let name = match explicit_name {
-        Some(name) if name.value.is_empty() => {
-            diagnostics.push(Diagnostic::error(Code::InvalidValue, "a layer `name` must not be empty").at(name.span));
-            return None;
-        }
-        Some(name) => name.value,
+        Some(name) => name,
         None => auto_name(layer_type.name, counters),
     };
     if failed {
         return None;
     }
-    Some(ResolvedLayer { name, layer_type, layer: layer?, span: type_span, expected_input, trainable, initializers })
+    Some(ResolvedLayer {
+        name,
+        layer_type,
+        layer: layer?,
+        span: type_span,
+        expected_input,
+        trainable,
+        initializers,
+        share,
+        variables: scope.variables.clone(),
+    })
 }
 
-fn expected_input(args: &mut Args, layer_type: &LayerType) -> Option<Spanned<ExpectedInput>> {
+fn expected_input(args: &mut Args, lookup: Lookup, layer_type: &LayerType) -> Option<Spanned<ExpectedInput>> {
     let file = args.file();
     let shape = args.take("input_shape").and_then(|node| {
-        let shape = shape_value(file, node, "input_shape").map_err(|d| args.diagnostics.push(d)).ok()?;
+        let shape = shape_value(file, node, lookup, "input_shape").map_err(|d| args.diagnostics.push(d)).ok()?;
         Some(Spanned { value: ExpectedInput::Shape(shape.value), span: shape.span })
     });
     // `embedding` has an `input_dim` of its own (the vocabulary size).
