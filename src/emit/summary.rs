@@ -95,6 +95,16 @@ pub(super) fn with_thousands_separators(n: u64) -> String {
 
 /// The output shape with the batch dimension, as Python prints the tuple: `(None, 126, 16)`,
 /// and `(None,)` for a shape of the batch dimension alone.
+/// A layer's output shape as Python prints it; a param shows its tensor shape in brackets
+/// instead, as it has no output of its own; `?` when no input reaches the layer.
+fn shape_cell(layer: &LayerRow) -> String {
+    match (&layer.param_shape, &layer.output_shape) {
+        (Some(shape), _) => format!("[{}]", shape.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")),
+        (None, Some(shape)) => python_shape(shape),
+        (None, None) => "?".to_string(),
+    }
+}
+
 pub(super) fn python_shape(output_shape: &[usize]) -> String {
     if output_shape.is_empty() {
         return "(None,)".to_string();
@@ -145,7 +155,7 @@ pub(super) fn text(plan: &Plan) -> String {
         }
         let cells = [
             layer_cell(layer),
-            layer.output_shape.as_deref().map_or_else(|| "?".to_string(), python_shape),
+            shape_cell(layer),
             with_thousands_separators(layer.params),
         ];
         push_row(&mut text, [&cells[0], &cells[1], &cells[2]], BODY_VERTICAL);

@@ -25,6 +25,10 @@ pub fn build_plan(model: &ResolvedModel, rows: &[Row]) -> (Option<Plan>, Diagnos
             name: row.name.clone(),
             class_name: row.class_name,
             output_shape: row.output_shape.clone(),
+            param_shape: match row.source {
+                Source::Param(param) => Some(param.shape.clone()),
+                Source::Layer(_) => None,
+            },
             params,
         });
         if let Some(share) = row_share(row) {

@@ -190,6 +190,8 @@ pub struct LayerRow {
     pub class_name: &'static str,
     /// Output shape without the batch dimension; `None` when no input reaches the layer.
     pub output_shape: Option<Vec<usize>>,
+    /// A param's tensor shape, which its summary row shows in place of an output shape.
+    pub param_shape: Option<Vec<usize>>,
     pub params: u64,
 }
 
