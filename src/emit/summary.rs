@@ -153,11 +153,7 @@ pub(super) fn text(plan: &Plan) -> String {
         if index > 0 {
             push_rule(&mut text, &ROW_RULE);
         }
-        let cells = [
-            layer_cell(layer),
-            shape_cell(layer),
-            with_thousands_separators(layer.params),
-        ];
+        let cells = [layer_cell(layer), shape_cell(layer), with_thousands_separators(layer.params)];
         push_row(&mut text, [&cells[0], &cells[1], &cells[2]], BODY_VERTICAL);
     }
     push_rule(&mut text, &BOTTOM_RULE);

@@ -18,7 +18,13 @@ pub(crate) fn tensor(name: &str, shape: &[usize], initializer_label: &str, train
 }
 
 pub(crate) fn layer(name: &str, class_name: &'static str, output_shape: &[usize], params: u64) -> LayerRow {
-    LayerRow { name: name.to_string(), class_name, output_shape: Some(output_shape.to_vec()), param_shape: None, params }
+    LayerRow {
+        name: name.to_string(),
+        class_name,
+        output_shape: Some(output_shape.to_vec()),
+        param_shape: None,
+        params,
+    }
 }
 
 /// The model behind `/work/shared/reference/keras3-seed-model-summary.txt`.

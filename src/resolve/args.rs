@@ -43,7 +43,17 @@ pub fn eval_number(file: &SourceFile, node: &Node, lookup: Lookup) -> Result<f64
         Value::Str(text) => {
             let at = |range| span_in_string(file, node, range);
             let expr = dsl::parse_expr(text).map_err(|error| dsl_diagnostic(error, &at))?;
-            dsl::eval(&expr, lookup).map_err(|error| dsl_diagnostic(error, &at))
+            dsl::eval(&expr, lookup).map_err(|error| {
+                let unknown = error.code == Code::UnknownName && error.help.is_none();
+                let diagnostic = dsl_diagnostic(error, &at);
+                if unknown {
+                    diagnostic.with_help(
+                        "define it under `vars:`; expressions may also use `pi`, `e` and functions like `sqrt`",
+                    )
+                } else {
+                    diagnostic
+                }
+            })
         }
         _ => {
             Err(Diagnostic::error(Code::WrongType, format!("expected a number, found {}", node.kind_name()))

@@ -310,11 +310,12 @@ fn resolve_block(
     let residual = args.bool_or("residual", false);
     let layers = args.require("layers", "[{dense: {units: 8}}]").and_then(|node| match node.as_seq() {
         Some(items) if !items.is_empty() => Some(items),
-        _ => {
+        found => {
+            let found = if found.is_some() { "an empty list" } else { node.kind_name() };
             args.diagnostics.push(
                 Diagnostic::error(
                     Code::WrongType,
-                    format!("`layers` of a block must be a non-empty list, found {}", node.kind_name()),
+                    format!("`layers` of a block must be a non-empty list, found {found}"),
                 )
                 .at(node.span),
             );
