@@ -1,10 +1,332 @@
-//! Keras 3 `model.to_json()` of a Sequential model → [`ModelConfig`]. BEING WRITTEN.
+//! Keras's `model.to_json()` of a Sequential model → [`ModelConfig`]. The layers pass through
+//! unchanged (the resolver reads `{class_name, config}` entries); what this module does is find
+//! the model's name, its layer list and its input shape, and refuse what it cannot import.
 
-use super::{ModelConfig, Node};
+use super::{ModelConfig, Node, Value, list};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+
+/// Keys of the document itself: what `to_json` writes in Keras 3 (`module`, `registered_name`,
+/// `build_config`, `compile_config`) and in Keras 2 (`keras_version`, `backend`).
+const DOCUMENT_KEYS: [&str; 8] =
+    ["class_name", "config", "module", "registered_name", "build_config", "compile_config", "keras_version", "backend"];
+
+/// Keys of a Sequential model's `config`. `trainable` and `dtype` do not change initial weights.
+const MODEL_CONFIG_KEYS: [&str; 5] = ["name", "layers", "build_input_shape", "trainable", "dtype"];
 
 /// Converts a Keras model JSON document into the config it describes.
 pub fn convert(root: &Node) -> (Option<ModelConfig>, Diagnostics) {
-    let diagnostic = Diagnostic::error(Code::UnknownKey, "Keras JSON import is being written").at(root.span);
-    (None, vec![diagnostic])
+    let mut diagnostics = Vec::new();
+    let Some(entries) = root.as_map() else {
+        return (None, vec![Diagnostic::error(Code::WrongType, "expected a Keras model mapping").at(root.span)]);
+    };
+    for (key, _) in entries {
+        if !key.as_str().is_some_and(|name| DOCUMENT_KEYS.contains(&name)) {
+            diagnostics.push(unknown_key(key, "a Keras model document", &DOCUMENT_KEYS));
+        }
+    }
+    if let Err(diagnostic) = check_sequential(root) {
+        diagnostics.push(diagnostic);
+        return (None, diagnostics);
+    }
+    let model = match root.get("config") {
+        Some(model) if model.as_map().is_some() => model,
+        Some(model) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::WrongType,
+                    format!("the model's `config` must be a mapping, found {}", model.kind_name()),
+                )
+                .at(model.span),
+            );
+            return (None, diagnostics);
+        }
+        None => {
+            diagnostics.push(
+                Diagnostic::error(Code::MissingKey, "this Keras model has no `config`")
+                    .at(root.span)
+                    .with_help("export the model with `model.to_json()`"),
+            );
+            return (None, diagnostics);
+        }
+    };
+
+    let mut config = ModelConfig { layers_span: model.span, ..ModelConfig::default() };
+    let mut layers_seen = false;
+    for (key, value) in model.as_map().unwrap_or_default() {
+        match key.as_str() {
+            Some("name") => config.name = Some(value.clone()),
+            Some("layers") => {
+                layers_seen = true;
+                config.layers_span = key.span;
+                let (input, layers) = split_layers(key, value, &mut diagnostics);
+                config.input = input;
+                config.layers = layers;
+            }
+            Some("build_input_shape" | "trainable" | "dtype") => {}
+            _ => diagnostics.push(unknown_key(key, "a Sequential model's `config`", &MODEL_CONFIG_KEYS)),
+        }
+    }
+    if !layers_seen {
+        diagnostics.push(
+            Diagnostic::error(Code::MissingKey, "this Keras model has no `layers` list")
+                .at(model.span)
+                .with_help("a Sequential model's `config` lists its layers under `layers`"),
+        );
+    }
+    if config.input.is_none() {
+        config.input = fallback_input(root, model, &config.layers, &mut diagnostics);
+    }
+    (Some(config), diagnostics)
+}
+
+/// Only Sequential models are a plain list of layers; anything else is refused by name.
+fn check_sequential(root: &Node) -> Result<(), Diagnostic> {
+    let Some(class_node) = root.get("class_name") else {
+        return Err(Diagnostic::error(Code::MissingKey, "this Keras model has no `class_name`").at(root.span));
+    };
+    match class_node.as_str() {
+        Some("Sequential") => Ok(()),
+        Some(class) => Err(Diagnostic::error(
+            Code::InvalidValue,
+            format!("cannot import a Keras `{class}` model: only Sequential models can be imported"),
+        )
+        .at_labelled(class_node.span, "not a Sequential model")
+        .with_help("rebuild the model with `keras.Sequential`, or write it as an initc config (see specs/config.md)")),
+        None => Err(Diagnostic::error(
+            Code::WrongType,
+            format!("`class_name` must be a string, found {}", class_node.kind_name()),
+        )
+        .at(class_node.span)),
+    }
+}
+
+/// Splits `config.layers` into the input shape its leading `InputLayer` gives and the layers
+/// proper, which stay as they are.
+fn split_layers(key: &Node, value: &Node, diagnostics: &mut Diagnostics) -> (Option<Node>, Vec<Node>) {
+    let items = match &value.value {
+        Value::Seq(items) => items.as_slice(),
+        Value::Null => &[],
+        _ => {
+            diagnostics.push(
+                Diagnostic::error(Code::WrongType, format!("`layers` must be a list, found {}", value.kind_name()))
+                    .at(value.span),
+            );
+            return (None, Vec::new());
+        }
+    };
+    let mut input = None;
+    let mut layers = Vec::new();
+    for item in items {
+        let class = item.get("class_name").and_then(Node::as_str);
+        if class != Some("InputLayer") {
+            layers.push(item.clone());
+            continue;
+        }
+        if !layers.is_empty() || input.is_some() {
+            diagnostics.push(
+                Diagnostic::error(Code::InvalidValue, "an `InputLayer` can only be the first layer")
+                    .at(item.span)
+                    .with_help("a Sequential model has one input, given by its first layer"),
+            );
+            continue;
+        }
+        let config = item.get("config");
+        let shape = config.and_then(|config| config.get("batch_shape").or_else(|| config.get("batch_input_shape")));
+        match shape {
+            Some(shape) => match per_example_shape(shape, "batch_shape") {
+                Ok(shape) => input = Some(shape),
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            },
+            None => diagnostics.push(
+                Diagnostic::error(Code::MissingKey, "this `InputLayer` has no `batch_shape`")
+                    .at(config.map_or(item.span, |config| config.span))
+                    .with_help("export the model with `keras.Input(shape=…)` as its first layer"),
+            ),
+        }
+    }
+    if layers.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(Code::MissingKey, "this Keras model has no layers")
+                .at(key.span)
+                .with_help("a model needs at least one layer besides its `InputLayer`"),
+        );
+    }
+    (input, layers)
+}
+
+/// Without an `InputLayer`: the shape the model was built with (`config.build_input_shape`,
+/// then `build_config.input_shape`), or Keras 2's `batch_input_shape` on the first layer.
+fn fallback_input(root: &Node, model: &Node, layers: &[Node], diagnostics: &mut Diagnostics) -> Option<Node> {
+    let candidates = [
+        (model.get("build_input_shape"), "build_input_shape"),
+        (root.get("build_config").and_then(|build| build.get("input_shape")), "input_shape"),
+        (layers.first().and_then(|layer| layer.get("config")?.get("batch_input_shape")), "batch_input_shape"),
+    ];
+    let (shape, what) = candidates.into_iter().find_map(|(node, what)| Some((node.filter(|n| !n.is_null())?, what)))?;
+    per_example_shape(shape, what).map_err(|diagnostic| diagnostics.push(diagnostic)).ok()
+}
+
+/// A Keras batch shape (`[null, 28, 28, 1]`) without its batch axis, each size keeping its span.
+/// A `null` size stays (the resolver points at it unless `--input` gives the shape).
+fn per_example_shape(shape: &Node, what: &str) -> Result<Node, Diagnostic> {
+    match &shape.value {
+        Value::Seq(items) if items.len() >= 2 => Ok(Node { value: Value::Seq(items[1..].to_vec()), span: shape.span }),
+        Value::Seq(_) => Err(Diagnostic::error(
+            Code::InvalidValue,
+            format!("`{what}` must have a batch axis and at least one more, like [null, 28, 28, 1]"),
+        )
+        .at(shape.span)),
+        _ => Err(Diagnostic::error(
+            Code::WrongType,
+            format!("`{what}` must be a list like [null, 28, 28, 1], found {}", shape.kind_name()),
+        )
+        .at(shape.span)),
+    }
+}
+
+fn unknown_key(key: &Node, place: &str, known: &[&str]) -> Diagnostic {
+    let name = match key.as_str() {
+        Some(name) => format!("`{name}`"),
+        None => key.kind_name().to_string(),
+    };
+    Diagnostic::error(Code::UnknownKey, format!("unknown key {name} in {place}"))
+        .at_labelled(key.span, "not a Keras model key")
+        .with_help(format!("the keys here are {}", list(known)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn parse(text: &str) -> (Option<ModelConfig>, Diagnostics) {
+        let file = SourceFile::new("model.json", text);
+        super::super::parse(&file)
+    }
+
+    fn messages(diagnostics: &Diagnostics) -> Vec<&str> {
+        diagnostics.iter().map(|diagnostic| diagnostic.message.as_str()).collect()
+    }
+
+    fn dims(node: &Node) -> Vec<Value> {
+        node.as_seq().unwrap_or_default().iter().map(|item| item.value.clone()).collect()
+    }
+
+    const MINIMAL: &str = r#"{
+  "module": "keras",
+  "class_name": "Sequential",
+  "config": {
+    "name": "tiny",
+    "trainable": true,
+    "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}},
+    "layers": [
+      {"class_name": "InputLayer", "config": {"batch_shape": [null, 28, 28, 1], "name": "input_layer"}},
+      {"class_name": "Flatten", "config": {"name": "flatten"}},
+      {"class_name": "Dense", "config": {"name": "dense", "units": 10}}
+    ],
+    "build_input_shape": [null, 5]
+  },
+  "registered_name": null,
+  "compile_config": {}
+}"#;
+
+    #[test]
+    fn a_minimal_sequential_model_converts() {
+        let (config, diagnostics) = parse(MINIMAL);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let Some(config) = config else { panic!("no config") };
+        assert_eq!(config.name.and_then(|name| name.as_str().map(str::to_string)), Some("tiny".to_string()));
+        assert_eq!(config.layers.len(), 2);
+        assert_eq!(config.layers[1].get("class_name").and_then(Node::as_str), Some("Dense"));
+    }
+
+    #[test]
+    fn the_input_layer_batch_shape_gives_the_input_without_its_batch_axis() {
+        let (config, _) = parse(MINIMAL);
+        let Some(input) = config.and_then(|config| config.input) else { panic!("no input") };
+        assert_eq!(dims(&input), vec![Value::Int(28), Value::Int(28), Value::Int(1)]);
+        let start = MINIMAL.find("[null, 28").unwrap_or_default();
+        assert_eq!(input.span.start, start);
+        let first_dim = input.as_seq().map(|items| items[0].span.start);
+        assert_eq!(first_dim, MINIMAL.find("28,"));
+    }
+
+    #[test]
+    fn build_input_shape_gives_the_input_without_an_input_layer() {
+        let text = r#"{"class_name": "Sequential", "config": {"name": "m", "layers": [{"class_name": "Dense",
+            "config": {"units": 3}}], "build_input_shape": [null, 7]}}"#;
+        let (config, diagnostics) = parse(text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let Some(input) = config.and_then(|config| config.input) else { panic!("no input") };
+        assert_eq!(dims(&input), vec![Value::Int(7)]);
+    }
+
+    #[test]
+    fn keras_2_batch_input_shape_is_read() {
+        let text = r#"{"class_name": "Sequential", "keras_version": "2.15.0", "backend": "tensorflow",
+            "config": {"name": "m", "layers": [{"class_name": "InputLayer", "config":
+            {"batch_input_shape": [null, 4, 2]}}, {"class_name": "Flatten", "config": {}}]}}"#;
+        let (config, diagnostics) = parse(text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let Some(input) = config.and_then(|config| config.input) else { panic!("no input") };
+        assert_eq!(dims(&input), vec![Value::Int(4), Value::Int(2)]);
+    }
+
+    #[test]
+    fn a_functional_model_is_rejected_at_its_class_name() {
+        let text = r#"{"class_name": "Functional", "config": {"name": "m", "layers": []}}"#;
+        let (config, diagnostics) = parse(text);
+        assert!(config.is_none());
+        assert_eq!(diagnostics.len(), 1);
+        assert!(diagnostics[0].message.contains("`Functional`"), "{}", diagnostics[0].message);
+        assert!(diagnostics[0].message.contains("only Sequential"), "{}", diagnostics[0].message);
+        let span = diagnostics[0].primary.as_ref().map(|label| label.span.start);
+        assert_eq!(span, text.find("\"Functional\""));
+    }
+
+    #[test]
+    fn missing_layers_are_an_error() {
+        let (_, diagnostics) = parse(r#"{"class_name": "Sequential", "config": {"name": "m"}}"#);
+        assert_eq!(messages(&diagnostics), vec!["this Keras model has no `layers` list"]);
+        let (_, diagnostics) = parse(
+            r#"{"class_name": "Sequential", "config": {"name": "m", "layers": [{"class_name": "InputLayer",
+            "config": {"batch_shape": [null, 3]}}]}}"#,
+        );
+        assert_eq!(messages(&diagnostics), vec!["this Keras model has no layers"]);
+        let (_, diagnostics) = parse(r#"{"class_name": "Sequential"}"#);
+        assert_eq!(messages(&diagnostics), vec!["this Keras model has no `config`"]);
+    }
+
+    #[test]
+    fn unknown_model_keys_are_errors_with_a_location() {
+        let text = r#"{"class_name": "Sequential", "extra": 1, "config": {"name": "m", "shuffle": true,
+            "layers": [{"class_name": "Flatten", "config": {}}]}}"#;
+        let (_, diagnostics) = parse(text);
+        assert_eq!(
+            messages(&diagnostics),
+            vec![
+                "unknown key `extra` in a Keras model document",
+                "unknown key `shuffle` in a Sequential model's `config`"
+            ]
+        );
+        let span = diagnostics[1].primary.as_ref().map(|label| label.span.start);
+        assert_eq!(span, text.find("\"shuffle\""));
+    }
+
+    #[test]
+    fn an_input_layer_after_other_layers_is_an_error() {
+        let text = r#"{"class_name": "Sequential", "config": {"layers": [{"class_name": "Flatten", "config": {}},
+            {"class_name": "InputLayer", "config": {"batch_shape": [null, 3]}}]}}"#;
+        let (_, diagnostics) = parse(text);
+        assert_eq!(messages(&diagnostics), vec!["an `InputLayer` can only be the first layer"]);
+    }
+
+    #[test]
+    fn a_batch_shape_without_per_example_axes_is_an_error() {
+        let text = r#"{"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer",
+            "config": {"batch_shape": [null]}}, {"class_name": "Flatten", "config": {}}]}}"#;
+        let (_, diagnostics) = parse(text);
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(diagnostics[0].code, Code::InvalidValue);
+    }
 }

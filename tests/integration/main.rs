@@ -3,4 +3,5 @@
 mod cli;
 mod determinism;
 mod golden;
+mod keras;
 mod support;
