@@ -209,7 +209,19 @@ pub fn evaluate(call: &InitCall, lookup: Lookup, shape: &[usize]) -> Result<(Ini
         let value = match (param.kind, given) {
             (ParamKind::Number(default), None) => ArgValue::Number(default),
             (ParamKind::Word(default, _), None) => ArgValue::Word(default),
-            (ParamKind::Seed, None) => ArgValue::Seed(None),
+            (ParamKind::Seed | ParamKind::NullOnly, None) => ArgValue::Seed(None),
+            (ParamKind::NullOnly, Some(expr)) => {
+                if !matches!(&expr.expr.kind, ExprKind::Var(word) if matches!(word.as_str(), "None" | "null" | "none"))
+                {
+                    return Err(Diagnostic::error(
+                        Code::InvalidInitArgument,
+                        format!("`{}` is supported only as null: initc takes fans from the tensor's shape", param.name),
+                    )
+                    .at(expr.span())
+                    .with_help("remove it; a `param` can set `fan_in`/`fan_out` explicitly"));
+                }
+                ArgValue::Seed(None)
+            }
             (ParamKind::Number(_), Some(expr)) => ArgValue::Number(number(expr, param.name, lookup)?),
             (ParamKind::Word(_, choices), Some(expr)) => ArgValue::Word(word(expr, param.name, choices)?),
             (ParamKind::Seed, Some(expr)) => ArgValue::Seed(seed(expr, lookup)?),
@@ -228,8 +240,8 @@ pub fn evaluate(call: &InitCall, lookup: Lookup, shape: &[usize]) -> Result<(Ini
             _ => None,
         })
     };
-    let seed_of = values.iter().find_map(|(_, v, _)| match v {
-        ArgValue::Seed(seed) => *seed,
+    let seed_of = values.iter().find_map(|(name, v, _)| match v {
+        ArgValue::Seed(seed) if *name == "seed" => *seed,
         _ => None,
     });
     let span_of = |name: &str| {

@@ -8,13 +8,24 @@ use crate::source::{SourceFile, Span};
 
 /// Keras arguments that do not change the initial weights (regularizers, constraints, dtype
 /// policy, serialisation bookkeeping). Accepted so a `get_config()` copy works, then ignored.
-pub const INERT_ARGUMENTS: [&str; 13] = [
+pub const INERT_ARGUMENTS: [&str; 24] = [
     "dtype",
     "kernel_regularizer",
     "bias_regularizer",
     "activity_regularizer",
     "kernel_constraint",
     "bias_constraint",
+    "recurrent_regularizer",
+    "recurrent_constraint",
+    "embeddings_regularizer",
+    "embeddings_constraint",
+    "beta_regularizer",
+    "gamma_regularizer",
+    "beta_constraint",
+    "gamma_constraint",
+    "synchronized",
+    "zero_output_for_mask",
+    "renorm_momentum",
     "lora_rank",
     "lora_alpha",
     "quantization_config",

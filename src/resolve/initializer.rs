@@ -35,6 +35,10 @@ pub enum ParamKind {
     Word(&'static str, &'static [&'static str]),
     /// An optional non-negative integer seed (`None` by default).
     Seed,
+    /// Accepted only as null: Keras 3 writes `input_axes: null, output_axes: null` into
+    /// fan-based initializers; other values would change the fans, which initc takes from the
+    /// shape (or a param's `fan_in`/`fan_out`).
+    NullOnly,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,6 +51,10 @@ const fn number(name: &'static str, default: f64) -> Param {
     Param { name, kind: ParamKind::Number(default) }
 }
 const SEED: Param = Param { name: "seed", kind: ParamKind::Seed };
+const INPUT_AXES: Param = Param { name: "input_axes", kind: ParamKind::NullOnly };
+const OUTPUT_AXES: Param = Param { name: "output_axes", kind: ParamKind::NullOnly };
+/// The arguments of a fan-based initializer after its own.
+const FAN_BASED: [Param; 3] = [SEED, INPUT_AXES, OUTPUT_AXES];
 const MODES: &[&str] = &["fan_in", "fan_out", "fan_avg"];
 const DISTRIBUTIONS: &[&str] = &["truncated_normal", "untruncated_normal", "uniform", "normal"];
 
@@ -95,19 +103,31 @@ pub static FAMILIES: &[FamilyDef] = &[
             Param { name: "mode", kind: ParamKind::Word("fan_in", MODES) },
             Param { name: "distribution", kind: ParamKind::Word("truncated_normal", DISTRIBUTIONS) },
             SEED,
+            INPUT_AXES,
+            OUTPUT_AXES,
         ],
     },
-    FamilyDef { family: Family::GlorotNormal, name: "glorot_normal", class_names: &["GlorotNormal"], params: &[SEED] },
+    FamilyDef {
+        family: Family::GlorotNormal,
+        name: "glorot_normal",
+        class_names: &["GlorotNormal"],
+        params: &FAN_BASED,
+    },
     FamilyDef {
         family: Family::GlorotUniform,
         name: "glorot_uniform",
         class_names: &["GlorotUniform"],
-        params: &[SEED],
+        params: &FAN_BASED,
     },
-    FamilyDef { family: Family::HeNormal, name: "he_normal", class_names: &["HeNormal"], params: &[SEED] },
-    FamilyDef { family: Family::HeUniform, name: "he_uniform", class_names: &["HeUniform"], params: &[SEED] },
-    FamilyDef { family: Family::LecunNormal, name: "lecun_normal", class_names: &["LecunNormal"], params: &[SEED] },
-    FamilyDef { family: Family::LecunUniform, name: "lecun_uniform", class_names: &["LecunUniform"], params: &[SEED] },
+    FamilyDef { family: Family::HeNormal, name: "he_normal", class_names: &["HeNormal"], params: &FAN_BASED },
+    FamilyDef { family: Family::HeUniform, name: "he_uniform", class_names: &["HeUniform"], params: &FAN_BASED },
+    FamilyDef { family: Family::LecunNormal, name: "lecun_normal", class_names: &["LecunNormal"], params: &FAN_BASED },
+    FamilyDef {
+        family: Family::LecunUniform,
+        name: "lecun_uniform",
+        class_names: &["LecunUniform"],
+        params: &FAN_BASED,
+    },
     FamilyDef {
         family: Family::Orthogonal,
         name: "orthogonal",
