@@ -109,6 +109,9 @@ fn check_names(plan: &Plan) -> io::Result<()> {
         if !seen.insert(spec.name.as_str()) {
             return Err(invalid_input(format!("tensor name `{}` appears twice", spec.name)));
         }
+        if matches!(spec.initializer, crate::plan::Initializer::FromFile { .. }) {
+            return Err(invalid_input(format!("tensor `{}`: its `from_file` values were never loaded", spec.name)));
+        }
     }
     Ok(())
 }

@@ -51,6 +51,10 @@ pub fn generate(spec: &TensorSpec, seed: u64) -> Vec<f32> {
             let (rows, cols) = matrix_view(&spec.shape);
             identity::fill(rows, cols, gain, &mut values);
         }
+        Initializer::Copy(ref source) if source.len() == values.len() => values.copy_from_slice(source),
+        // The command line attaches a `from_file` tensor's values (checked against the shape)
+        // before anything is generated, and `emit` refuses a plan where it did not.
+        Initializer::Copy(_) | Initializer::FromFile { .. } => {}
     }
     if let Some(fill) = &spec.fill
         && let Some(slice) = values.get_mut(fill.range.clone())

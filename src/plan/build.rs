@@ -198,6 +198,8 @@ enum ArgValue {
     Number(f64),
     Word(&'static str),
     Seed(Option<u64>),
+    Text(String),
+    Missing,
 }
 
 /// Evaluates an initializer call for a tensor with these fans and shape.
@@ -210,6 +212,18 @@ pub fn evaluate(call: &InitCall, lookup: Lookup, shape: &[usize]) -> Result<(Ini
             (ParamKind::Number(default), None) => ArgValue::Number(default),
             (ParamKind::Word(default, _), None) => ArgValue::Word(default),
             (ParamKind::Seed | ParamKind::NullOnly, None) => ArgValue::Seed(None),
+            (ParamKind::Text, None) => ArgValue::Missing,
+            (ParamKind::Text, Some(expr)) => match &expr.expr.kind {
+                ExprKind::Str(text) => ArgValue::Text(text.clone()),
+                _ => {
+                    return Err(Diagnostic::error(
+                        Code::WrongType,
+                        format!("`{}` must be a quoted string", param.name),
+                    )
+                    .at(expr.span())
+                    .with_help("e.g. `from_file(path=\"base.safetensors\", tensor=\"dense.kernel\")`"));
+                }
+            },
             (ParamKind::NullOnly, Some(expr)) => {
                 if !matches!(&expr.expr.kind, ExprKind::Var(word) if matches!(word.as_str(), "None" | "null" | "none"))
                 {
@@ -313,6 +327,22 @@ pub fn evaluate(call: &InitCall, lookup: Lookup, shape: &[usize]) -> Result<(Ini
             }
             Initializer::Identity { gain: number_of("gain").unwrap_or(1.0) }
         }
+        Family::FromFile => {
+            let text_of = |name: &str| {
+                values.iter().find_map(|(n, v, _)| match v {
+                    ArgValue::Text(text) if *n == name => Some(text.clone()),
+                    _ => None,
+                })
+            };
+            match (text_of("path"), text_of("tensor")) {
+                (Some(path), Some(tensor)) => Initializer::FromFile { path, tensor },
+                _ => {
+                    return Err(Diagnostic::error(Code::BadInitArgument, "`from_file` needs `path` and `tensor`")
+                        .at(call.span)
+                        .with_help("write `from_file(path=\"base.safetensors\", tensor=\"dense.kernel\")`"));
+                }
+            }
+        }
     };
     Ok((initializer, label(def.name, &values)))
 }
@@ -335,7 +365,8 @@ fn label(name: &str, values: &[(&str, ArgValue, Option<&ArgExpr>)]) -> String {
             ArgValue::Number(x) => Some(format!("{param}={x}")),
             ArgValue::Word(w) => Some(format!("{param}={w}")),
             ArgValue::Seed(Some(seed)) => Some(format!("{param}={seed}")),
-            ArgValue::Seed(None) => None,
+            ArgValue::Text(text) => Some(format!("{param}={text:?}")),
+            ArgValue::Seed(None) | ArgValue::Missing => None,
         })
         .collect();
     if parts.is_empty() { name.to_string() } else { format!("{name}({})", parts.join(", ")) }

@@ -2,8 +2,10 @@
 //! origin), plus the per-layer rows of the summary. `init` and `emit` only ever see a plan.
 
 mod build;
+mod external;
 
 pub use build::build_plan;
+pub use external::{ExternalTensor, attach_external};
 
 use crate::source::Span;
 
@@ -118,13 +120,45 @@ impl Distribution {
 pub enum Initializer {
     Zeros,
     Ones,
-    Constant { value: f64 },
-    RandomNormal { mean: f64, stddev: f64, seed: Option<u64> },
-    RandomUniform { minval: f64, maxval: f64, seed: Option<u64> },
-    TruncatedNormal { mean: f64, stddev: f64, seed: Option<u64> },
-    VarianceScaling { scale: f64, mode: FanMode, distribution: Distribution, seed: Option<u64> },
-    Orthogonal { gain: f64, seed: Option<u64> },
-    Identity { gain: f64 },
+    Constant {
+        value: f64,
+    },
+    RandomNormal {
+        mean: f64,
+        stddev: f64,
+        seed: Option<u64>,
+    },
+    RandomUniform {
+        minval: f64,
+        maxval: f64,
+        seed: Option<u64>,
+    },
+    TruncatedNormal {
+        mean: f64,
+        stddev: f64,
+        seed: Option<u64>,
+    },
+    VarianceScaling {
+        scale: f64,
+        mode: FanMode,
+        distribution: Distribution,
+        seed: Option<u64>,
+    },
+    Orthogonal {
+        gain: f64,
+        seed: Option<u64>,
+    },
+    Identity {
+        gain: f64,
+    },
+    /// A tensor of an existing safetensors file (warm start). `path` is as written in the
+    /// config; the command line resolves it, checks the tensor and attaches its values.
+    FromFile {
+        path: String,
+        tensor: String,
+    },
+    /// Values attached to a `FromFile` tensor: copied as they are.
+    Copy(std::sync::Arc<[f32]>),
 }
 
 impl Initializer {
@@ -136,16 +170,24 @@ impl Initializer {
             | Initializer::TruncatedNormal { seed, .. }
             | Initializer::VarianceScaling { seed, .. }
             | Initializer::Orthogonal { seed, .. } => seed,
-            Initializer::Zeros | Initializer::Ones | Initializer::Constant { .. } | Initializer::Identity { .. } => {
-                None
-            }
+            Initializer::Zeros
+            | Initializer::Ones
+            | Initializer::Constant { .. }
+            | Initializer::Identity { .. }
+            | Initializer::FromFile { .. }
+            | Initializer::Copy(_) => None,
         }
     }
 
     pub fn is_random(&self) -> bool {
         !matches!(
             self,
-            Initializer::Zeros | Initializer::Ones | Initializer::Constant { .. } | Initializer::Identity { .. }
+            Initializer::Zeros
+                | Initializer::Ones
+                | Initializer::Constant { .. }
+                | Initializer::Identity { .. }
+                | Initializer::FromFile { .. }
+                | Initializer::Copy(_)
         )
     }
 }

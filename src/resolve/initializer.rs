@@ -26,6 +26,7 @@ pub enum Family {
     LecunUniform,
     Orthogonal,
     Identity,
+    FromFile,
 }
 
 /// The kind and default of one initializer parameter.
@@ -39,6 +40,8 @@ pub enum ParamKind {
     /// fan-based initializers; other values would change the fans, which initc takes from the
     /// shape (or a param's `fan_in`/`fan_out`).
     NullOnly,
+    /// A required string (`from_file`'s path and tensor name), written quoted in a call.
+    Text,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -140,6 +143,12 @@ pub static FAMILIES: &[FamilyDef] = &[
         class_names: &["Identity", "IdentityInitializer"],
         params: &[number("gain", 1.0)],
     },
+    FamilyDef {
+        family: Family::FromFile,
+        name: "from_file",
+        class_names: &[],
+        params: &[Param { name: "path", kind: ParamKind::Text }, Param { name: "tensor", kind: ParamKind::Text }],
+    },
 ];
 
 impl Family {
@@ -229,16 +238,24 @@ impl CustomInitializers<'_> {
                     Value::Map(kwargs) => {
                         for (param_key, param_value) in kwargs {
                             let param = keyword(def, param_key)?;
-                            push_arg(&mut args, param, node_arg(self.file, param_value)?, param_key.span)?;
+                            push_arg(
+                                &mut args,
+                                param,
+                                node_arg(self.file, param_value, is_text(def, param))?,
+                                param_key.span,
+                            )?;
                         }
                     }
                     Value::Seq(items) => {
                         for item in items {
                             let param = positional(def, args.len(), item.span)?;
-                            args.push((param, node_arg(self.file, item)?));
+                            args.push((param, node_arg(self.file, item, is_text(def, param))?));
                         }
                     }
-                    _ => args.push((positional(def, 0, value.span)?, node_arg(self.file, value)?)),
+                    _ => {
+                        let param = positional(def, 0, value.span)?;
+                        args.push((param, node_arg(self.file, value, is_text(def, param))?));
+                    }
                 }
                 Ok(InitCall { family: def.family, args, span: node.span })
             }
@@ -324,7 +341,7 @@ impl CustomInitializers<'_> {
             })?;
             for (param_key, param_value) in kwargs {
                 let param = keyword(def, param_key)?;
-                push_arg(&mut args, param, node_arg(self.file, param_value)?, param_key.span)?;
+                push_arg(&mut args, param, node_arg(self.file, param_value, is_text(def, param))?, param_key.span)?;
             }
         }
         Ok(InitCall { family: def.family, args, span: node.span })
@@ -421,8 +438,13 @@ fn push_arg(
     Ok(())
 }
 
-/// An argument given as a YAML value: a number, a word or expression string, or null.
-fn node_arg(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic> {
+fn is_text(def: &FamilyDef, param: &str) -> bool {
+    def.params.iter().any(|p| p.name == param && p.kind == ParamKind::Text)
+}
+
+/// An argument given as a YAML value: a number, a word or expression string, or null. A string
+/// for a text parameter is taken as it is, not parsed.
+fn node_arg(file: &SourceFile, node: &Node, text: bool) -> Result<ArgExpr, Diagnostic> {
     let whole = 0..node.span.len().max(1);
     let literal = |kind| {
         Ok(ArgExpr { expr: ast::Expr { kind, span: whole.clone() }, base: Some(node.span.start), node_span: node.span })
@@ -431,6 +453,7 @@ fn node_arg(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic> {
         Value::Int(value) => literal(ast::ExprKind::Number(*value as f64)),
         Value::Float(value) => literal(ast::ExprKind::Number(*value)),
         Value::Null => literal(ast::ExprKind::Var("None".into())),
+        Value::Str(text_value) if text => literal(ast::ExprKind::Str(text_value.clone())),
         Value::Str(text) => {
             let base = string_start(file, node);
             let at = |range| span_in_string(file, node, range);
