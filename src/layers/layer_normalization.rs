@@ -60,18 +60,17 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
 /// axis: 1 is the first per-example axis, -1 the last, 0 the batch axis.
 pub fn feature_axis(axis: &Spanned<i64>, input: &[usize]) -> Result<usize, Diagnostic> {
     let rank = input.len() as i64;
-    let index = if axis.value > 0 { axis.value - 1 } else { rank + axis.value };
+    let valid = if rank == 1 { "1 (or -1)".to_string() } else { format!("1 to {rank} (or -{rank} to -1)") };
+    let help = format!("Keras counts the batch axis: the feature axes of input {} are {valid}", shape_text(input));
     if axis.value == 0 || axis.value == -(rank + 1) {
         return Err(Diagnostic::error(
             Code::InvalidValue,
             format!("`axis: {}` is the batch axis, which has no fixed size", axis.value),
         )
         .at(axis.span)
-        .with_help(format!(
-            "Keras counts the batch axis: the feature axes of input {} are 1 to {rank} or -{rank} to -1",
-            shape_text(input)
-        )));
+        .with_help(help));
     }
+    let index = if axis.value > 0 { axis.value - 1 } else { rank + axis.value };
     match usize::try_from(index) {
         Ok(index) if index < input.len() => Ok(index),
         _ => Err(Diagnostic::error(
@@ -79,22 +78,26 @@ pub fn feature_axis(axis: &Spanned<i64>, input: &[usize]) -> Result<usize, Diagn
             format!("`axis: {}` is out of range for input {}", axis.value, shape_text(input)),
         )
         .at(axis.span)
-        .with_help(format!("Keras counts the batch axis: the feature axes are 1 to {rank} or -{rank} to -1"))),
+        .with_help(help)),
     }
 }
 
 impl Layer for LayerNormalization {
     fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
-        let mut indices: Vec<usize> = Vec::with_capacity(self.axes.value.len());
+        let mut indices: Vec<(usize, &Spanned<i64>)> = Vec::with_capacity(self.axes.value.len());
         for axis in &self.axes.value {
             let index = feature_axis(axis, input)?;
-            if indices.contains(&index) {
-                return Err(Diagnostic::error(Code::InvalidValue, format!("`axis` names axis {} twice", axis.value))
-                    .at(axis.span));
+            if let Some((_, first)) = indices.iter().find(|(seen, _)| *seen == index) {
+                return Err(Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("`axis` names the same axis twice: {} and {}", first.value, axis.value),
+                )
+                .at_labelled(axis.span, "second time")
+                .with_note_at(first.span, "first time"));
             }
-            indices.push(index);
+            indices.push((index, axis));
         }
-        let shape: Vec<usize> = indices.iter().map(|&index| input[index]).collect();
+        let shape: Vec<usize> = indices.iter().map(|&(index, _)| input[index]).collect();
         let mut weights = Vec::new();
         if self.gamma {
             weights.push(Weight::new("gamma", shape.clone(), "gamma_initializer", "ones"));

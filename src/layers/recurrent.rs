@@ -139,7 +139,9 @@ fn parse(args: &mut Args, cell: Cell) -> Option<Box<dyn Layer>> {
 /// `return_state: true` makes the layer return its final states as extra outputs, which a
 /// Sequential model cannot pass on; only `false` is accepted.
 fn return_state_argument(args: &mut Args) -> Option<()> {
-    let node = args.take("return_state")?;
+    let Some(node) = args.take("return_state") else {
+        return Some(());
+    };
     match node.value {
         Value::Bool(false) => Some(()),
         Value::Bool(true) => {

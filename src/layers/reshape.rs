@@ -126,7 +126,8 @@ mod tests {
 
     #[test]
     fn infers_one_size_and_checks_element_counts() {
-        let table: &[(&[usize], &[i64], Option<&[usize]>)] = &[
+        type Case<'a> = (&'a [usize], &'a [i64], Option<&'a [usize]>);
+        let table: &[Case] = &[
             (&[4, 6], &[24], Some(&[24])),
             (&[4, 6], &[-1], Some(&[24])),
             (&[4, 6], &[3, -1], Some(&[3, 8])),
