@@ -2,13 +2,19 @@
 //! output shape and weights from an input shape, with Keras 3 semantics and defaults.
 
 mod activation;
-mod conv1d;
-pub use conv1d::shape_text;
+mod batch_normalization;
+mod conv;
 mod dense;
 mod dropout;
+mod embedding;
 mod flatten;
-mod max_pooling1d;
+mod global_pooling;
+mod layer_normalization;
+mod pooling;
+mod recurrent;
+mod reshape;
 mod spatial;
+pub use spatial::shape_text;
 
 use crate::diagnostic::Diagnostic;
 use crate::resolve::Args;
@@ -79,8 +85,35 @@ impl std::fmt::Debug for LayerType {
 /// Arguments every layer takes (Keras's base `Layer`).
 pub const COMMON_ARGUMENTS: [&str; 5] = ["name", "trainable", "input_shape", "input_dim", "share"];
 
-pub static LAYER_TYPES: &[LayerType] =
-    &[activation::TYPE, conv1d::TYPE, dense::TYPE, dropout::TYPE, flatten::TYPE, max_pooling1d::TYPE];
+/// Every layer type, sorted by config name (messages list them in this order).
+pub static LAYER_TYPES: &[LayerType] = &[
+    activation::TYPE,
+    pooling::AVERAGE_POOLING1D,
+    pooling::AVERAGE_POOLING2D,
+    pooling::AVERAGE_POOLING3D,
+    batch_normalization::TYPE,
+    conv::CONV1D,
+    conv::CONV2D,
+    conv::CONV3D,
+    dense::TYPE,
+    dropout::TYPE,
+    embedding::TYPE,
+    flatten::TYPE,
+    global_pooling::GLOBAL_AVERAGE_POOLING1D,
+    global_pooling::GLOBAL_AVERAGE_POOLING2D,
+    global_pooling::GLOBAL_AVERAGE_POOLING3D,
+    global_pooling::GLOBAL_MAX_POOLING1D,
+    global_pooling::GLOBAL_MAX_POOLING2D,
+    global_pooling::GLOBAL_MAX_POOLING3D,
+    recurrent::GRU,
+    layer_normalization::TYPE,
+    recurrent::LSTM,
+    pooling::MAX_POOLING1D,
+    pooling::MAX_POOLING2D,
+    pooling::MAX_POOLING3D,
+    reshape::TYPE,
+    recurrent::SIMPLE_RNN,
+];
 
 /// Looks a layer type up by its snake_case or Keras class name.
 pub fn find(name: &str) -> Option<&'static LayerType> {
@@ -124,13 +157,16 @@ pub const ACTIVATIONS: [&str; 31] = [
 
 /// Reads an optional `activation:` (null means linear), checking the name.
 pub fn activation_argument(args: &mut Args, required: bool) -> Option<String> {
-    use crate::diagnostic::{Code, did_you_mean};
-    let activation = if required {
+    if required {
         args.require("activation", "relu")?;
-        args.string("activation")
-    } else {
-        args.string("activation")
-    }?;
+    }
+    named_activation_argument(args, "activation")
+}
+
+/// Reads an optional activation under another name (`recurrent_activation:`), checking it.
+pub fn named_activation_argument(args: &mut Args, name: &str) -> Option<String> {
+    use crate::diagnostic::{Code, did_you_mean};
+    let activation = args.string(name)?;
     if ACTIVATIONS.contains(&activation.value.as_str()) {
         return Some(activation.value);
     }

@@ -337,4 +337,89 @@ impl<'a> Args<'a> {
         }
         self.diagnostics
     }
+
+    /// A whole number, negative ones too (`axis: -1`, `target_shape: [-1, 8]`).
+    fn integer(&self, node: &Node, what: &str) -> Result<Spanned<i64>, Diagnostic> {
+        let value = eval_number(self.file, node, self.lookup)?;
+        if value.fract() != 0.0 {
+            return Err(Diagnostic::error(Code::WrongType, format!("{what} must be a whole number, found {value}"))
+                .at(node.span));
+        }
+        if value.abs() > (1u64 << 53) as f64 {
+            return Err(Diagnostic::error(Code::SizeOverflow, format!("{what} is too large: {value}")).at(node.span));
+        }
+        Ok(Spanned { value: value as i64, span: node.span })
+    }
+
+    /// A required list of whole numbers of at least `min` (`target_shape: [-1, 64]`), each with
+    /// its span; a bare number means a list of one.
+    pub fn required_integer_list(&mut self, name: &str, min: i64) -> Option<Spanned<Vec<Spanned<i64>>>> {
+        let node = self.require(name, "[-1, 8]")?;
+        self.integer_list(node, name, min)
+    }
+
+    /// One whole number or a list of them (`axis: -1`, `axis: [-2, -1]`); `default` when absent.
+    pub fn integers_or(&mut self, name: &str, default: i64) -> Option<Spanned<Vec<Spanned<i64>>>> {
+        match self.take(name) {
+            None => {
+                let span = self.layer_span;
+                Some(Spanned { value: vec![Spanned { value: default, span }], span })
+            }
+            Some(node) => self.integer_list(node, name, i64::MIN),
+        }
+    }
+
+    fn integer_list(&mut self, node: &'a Node, name: &str, min: i64) -> Option<Spanned<Vec<Spanned<i64>>>> {
+        let what = format!("`{name}`");
+        let items: Vec<&Node> = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        let mut values = Vec::with_capacity(items.len());
+        for item in items {
+            let value = self.integer(item, &what).and_then(|value| {
+                if value.value < min {
+                    Err(Diagnostic::error(
+                        Code::InvalidValue,
+                        format!("{what} values must be at least {min}, found {}", value.value),
+                    )
+                    .at(item.span))
+                } else {
+                    Ok(value)
+                }
+            });
+            values.push(self.report(value)?);
+        }
+        Some(Spanned { value: values, span: node.span })
+    }
+
+    /// An optional whole number (`axis: -1`); `default` when absent, `None` when invalid.
+    pub fn integer_or(&mut self, name: &str, default: i64) -> Option<Spanned<i64>> {
+        match self.take(name) {
+            None => Some(Spanned { value: default, span: self.layer_span }),
+            Some(node) => {
+                let value = self.integer(node, &format!("`{name}`"));
+                self.report(value)
+            }
+        }
+    }
+
+    /// An optional number in `[low, high]` (`momentum`, `epsilon`); `default` when absent,
+    /// `None` when invalid.
+    pub fn number_in_or(&mut self, name: &str, low: f64, high: f64, default: f64) -> Option<f64> {
+        let Some(node) = self.take(name) else {
+            return Some(default);
+        };
+        let value = eval_number(self.file, node, self.lookup);
+        let value = self.report(value)?;
+        if !(low..=high).contains(&value) {
+            let range =
+                if high.is_infinite() { format!("at least {low}") } else { format!("between {low} and {high}") };
+            self.diagnostics.push(
+                Diagnostic::error(Code::InvalidValue, format!("`{name}` must be {range}, found {value}")).at(node.span),
+            );
+            return None;
+        }
+        Some(value)
+    }
 }

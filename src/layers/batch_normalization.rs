@@ -1,0 +1,72 @@
+//! `batch_normalization`: normalises one feature axis with batch statistics (Keras 3
+//! `BatchNormalization` in `keras/src/layers/normalization/batch_normalization.py`). Weights in
+//! Keras's order: `gamma` (with `scale`), `beta` (with `center`), then the non-trainable
+//! `moving_mean` and `moving_variance`, all `(input[axis],)`; output = input.
+
+use super::layer_normalization::{INERT_NORMALIZATION_ARGUMENTS, feature_axis};
+use super::{Built, Layer, LayerType, Weight};
+use crate::diagnostic::Diagnostic;
+use crate::resolve::{Args, Spanned};
+
+pub const TYPE: LayerType = LayerType {
+    name: "batch_normalization",
+    class_name: "BatchNormalization",
+    arguments: &[
+        "axis",
+        "momentum",
+        "epsilon",
+        "center",
+        "scale",
+        "beta_initializer",
+        "gamma_initializer",
+        "moving_mean_initializer",
+        "moving_variance_initializer",
+        "beta_regularizer",
+        "gamma_regularizer",
+        "beta_constraint",
+        "gamma_constraint",
+        "synchronized",
+    ],
+    parse,
+};
+
+#[derive(Debug)]
+struct BatchNormalization {
+    axis: Spanned<i64>,
+    center: bool,
+    scale: bool,
+}
+
+fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
+    let axis = args.integer_or("axis", -1);
+    let momentum = args.number_in_or("momentum", 0.0, 1.0, 0.99);
+    let epsilon = args.number_in_or("epsilon", 0.0, f64::INFINITY, 1e-3);
+    let center = args.bool_or("center", true);
+    let scale = args.bool_or("scale", true);
+    // Cross-device statistics only matter in training.
+    args.bool_or("synchronized", false);
+    args.accept_inert(&INERT_NORMALIZATION_ARGUMENTS);
+    momentum?;
+    epsilon?;
+    Some(Box::new(BatchNormalization { axis: axis?, center, scale }))
+}
+
+impl Layer for BatchNormalization {
+    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+        let features = input[feature_axis(&self.axis, input)?];
+        let mut weights = Vec::with_capacity(4);
+        if self.scale {
+            weights.push(Weight::new("gamma", vec![features], "gamma_initializer", "ones"));
+        }
+        if self.center {
+            weights.push(Weight::new("beta", vec![features], "beta_initializer", "zeros"));
+        }
+        for (name, argument, default) in [
+            ("moving_mean", "moving_mean_initializer", "zeros"),
+            ("moving_variance", "moving_variance_initializer", "ones"),
+        ] {
+            weights.push(Weight { trainable: false, ..Weight::new(name, vec![features], argument, default) });
+        }
+        Ok(Built { output_shape: input.to_vec(), weights })
+    }
+}

@@ -1,0 +1,241 @@
+//! `simple_rnn`, `lstm`, `gru`: recurrent layers over `(timesteps, features)` inputs (Keras 3
+//! `SimpleRNN`, `LSTM`, `GRU` and their cells in `keras/src/layers/rnn/simple_rnn.py`, `lstm.py`,
+//! `gru.py`). Weights `kernel` `(features, g·units)`, `recurrent_kernel` `(units, g·units)` and
+//! `bias` `(g·units,)` with g = 1, 4, 3 gates; GRU's `reset_after` (default true) gives the bias
+//! a second row `(2, 3·units)`. LSTM's `unit_forget_bias` (default true) sets the forget gate's
+//! bias slice `[units, 2·units)` to ones after the bias initializer ran.
+
+use super::spatial::shape_text;
+use super::{Built, Layer, LayerType, Weight, activation_argument, named_activation_argument};
+use crate::config::Value;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::plan::ConstantFill;
+use crate::resolve::Args;
+
+/// Arguments every recurrent layer takes.
+const COMMON: [&str; 17] = [
+    "units",
+    "activation",
+    "use_bias",
+    "kernel_initializer",
+    "recurrent_initializer",
+    "bias_initializer",
+    "recurrent_regularizer",
+    "recurrent_constraint",
+    "dropout",
+    "recurrent_dropout",
+    "seed",
+    "return_sequences",
+    "return_state",
+    "go_backwards",
+    "stateful",
+    "unroll",
+    "zero_output_for_mask",
+];
+
+const fn with<const N: usize, const M: usize>(extra: [&'static str; M]) -> [&'static str; N] {
+    let mut all = [""; N];
+    let mut i = 0;
+    while i < COMMON.len() {
+        all[i] = COMMON[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < M {
+        all[i + j] = extra[j];
+        j += 1;
+    }
+    all
+}
+
+const SIMPLE_RNN_ARGUMENTS: [&str; 17] = with([]);
+const LSTM_ARGUMENTS: [&str; 21] = with(["recurrent_activation", "unit_forget_bias", "use_cudnn", "implementation"]);
+const GRU_ARGUMENTS: [&str; 21] = with(["recurrent_activation", "reset_after", "use_cudnn", "implementation"]);
+
+pub const SIMPLE_RNN: LayerType = LayerType {
+    name: "simple_rnn",
+    class_name: "SimpleRNN",
+    arguments: &SIMPLE_RNN_ARGUMENTS,
+    parse: parse_simple_rnn,
+};
+pub const LSTM: LayerType =
+    LayerType { name: "lstm", class_name: "LSTM", arguments: &LSTM_ARGUMENTS, parse: parse_lstm };
+pub const GRU: LayerType = LayerType { name: "gru", class_name: "GRU", arguments: &GRU_ARGUMENTS, parse: parse_gru };
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Cell {
+    SimpleRnn,
+    Lstm { unit_forget_bias: bool },
+    Gru { reset_after: bool },
+}
+
+impl Cell {
+    fn name(self) -> &'static str {
+        match self {
+            Cell::SimpleRnn => "simple_rnn",
+            Cell::Lstm { .. } => "lstm",
+            Cell::Gru { .. } => "gru",
+        }
+    }
+
+    /// How many gate blocks the kernels stack side by side.
+    fn gates(self) -> usize {
+        match self {
+            Cell::SimpleRnn => 1,
+            Cell::Lstm { .. } => 4,
+            Cell::Gru { .. } => 3,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Recurrent {
+    cell: Cell,
+    units: usize,
+    use_bias: bool,
+    return_sequences: bool,
+}
+
+fn parse_simple_rnn(args: &mut Args) -> Option<Box<dyn Layer>> {
+    parse(args, Cell::SimpleRnn)
+}
+
+fn parse_lstm(args: &mut Args) -> Option<Box<dyn Layer>> {
+    let unit_forget_bias = args.bool_or("unit_forget_bias", true);
+    parse(args, Cell::Lstm { unit_forget_bias })
+}
+
+fn parse_gru(args: &mut Args) -> Option<Box<dyn Layer>> {
+    let reset_after = args.bool_or("reset_after", true);
+    parse(args, Cell::Gru { reset_after })
+}
+
+fn parse(args: &mut Args, cell: Cell) -> Option<Box<dyn Layer>> {
+    let units = args.required_count("units");
+    let use_bias = args.bool_or("use_bias", true);
+    activation_argument(args, false);
+    if cell != Cell::SimpleRnn {
+        named_activation_argument(args, "recurrent_activation");
+        // Which kernel implementation runs does not change the weights.
+        args.take("use_cudnn");
+        args.optional_count("implementation", 1);
+    }
+    let dropout = args.number_in_or("dropout", 0.0, 1.0, 0.0);
+    let recurrent_dropout = args.number_in_or("recurrent_dropout", 0.0, 1.0, 0.0);
+    args.optional_count("seed", 0);
+    let return_sequences = args.bool_or("return_sequences", false);
+    // Direction, statefulness, unrolling and masking change how the layer runs, not its weights.
+    for flag in ["go_backwards", "stateful", "unroll", "zero_output_for_mask"] {
+        args.bool_or(flag, false);
+    }
+    args.accept_inert(&["recurrent_regularizer", "recurrent_constraint"]);
+    let return_state = return_state_argument(args);
+    dropout?;
+    recurrent_dropout?;
+    return_state?;
+    Some(Box::new(Recurrent { cell, units: units?.value, use_bias, return_sequences }))
+}
+
+/// `return_state: true` makes the layer return its final states as extra outputs, which a
+/// Sequential model cannot pass on; only `false` is accepted.
+fn return_state_argument(args: &mut Args) -> Option<()> {
+    let Some(node) = args.take("return_state") else {
+        return Some(());
+    };
+    match node.value {
+        Value::Bool(false) => Some(()),
+        Value::Bool(true) => {
+            args.diagnostics.push(
+                Diagnostic::error(Code::InvalidValue, "`return_state: true` is not supported").at(node.span).with_help(
+                    "the layer would return its states as extra outputs, and a Sequential model passes \
+                         only one output on; remove it (its weights are the same either way)",
+                ),
+            );
+            None
+        }
+        _ => {
+            args.diagnostics.push(
+                Diagnostic::error(
+                    Code::WrongType,
+                    format!("`return_state` must be true or false, found {}", node.kind_name()),
+                )
+                .at(node.span),
+            );
+            None
+        }
+    }
+}
+
+fn overflow(what: &str) -> Diagnostic {
+    Diagnostic::error(Code::SizeOverflow, format!("the {what} size does not fit in 64 bits"))
+}
+
+impl Layer for Recurrent {
+    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+        let name = self.cell.name();
+        let &[timesteps, features] = input else {
+            return Err(Diagnostic::error(
+                Code::WrongInputRank,
+                format!("`{name}` needs a rank-2 input (timesteps, features), found {}", shape_text(input)),
+            )
+            .with_help("put a `reshape` before it, or give `input:` as [timesteps, features]"));
+        };
+        let units = self.units;
+        let gate_units = units.checked_mul(self.cell.gates()).ok_or_else(|| overflow("gate"))?;
+        let mut weights = vec![
+            Weight::new("kernel", vec![features, gate_units], "kernel_initializer", "glorot_uniform"),
+            Weight::new("recurrent_kernel", vec![units, gate_units], "recurrent_initializer", "orthogonal"),
+        ];
+        if self.use_bias {
+            let bias = match self.cell {
+                Cell::Gru { reset_after: true } => {
+                    // Separate input and recurrent biases, stacked.
+                    Weight::new("bias", vec![2, gate_units], "bias_initializer", "zeros")
+                }
+                Cell::Lstm { unit_forget_bias: true } => {
+                    let end = units.checked_mul(2).ok_or_else(|| overflow("bias"))?;
+                    Weight {
+                        fill: Some(ConstantFill { range: units..end, value: 1.0 }),
+                        ..Weight::new("bias", vec![gate_units], "bias_initializer", "zeros")
+                    }
+                }
+                _ => Weight::new("bias", vec![gate_units], "bias_initializer", "zeros"),
+            };
+            weights.push(bias);
+        }
+        let output_shape = if self.return_sequences { vec![timesteps, units] } else { vec![units] };
+        Ok(Built { output_shape, weights })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cell, Recurrent};
+    use crate::layers::Layer;
+
+    fn params(cell: Cell, units: usize, input: &[usize]) -> usize {
+        let layer = Recurrent { cell, units, use_bias: true, return_sequences: false };
+        let built = layer.build(input).unwrap_or_else(|error| panic!("{}", error.message));
+        built.weights.iter().map(|w| w.shape.iter().product::<usize>()).sum()
+    }
+
+    #[test]
+    fn parameter_counts_match_keras() {
+        assert_eq!(params(Cell::SimpleRnn, 64, &[100, 32]), 6_208);
+        assert_eq!(params(Cell::Lstm { unit_forget_bias: true }, 64, &[100, 32]), 24_832);
+        assert_eq!(params(Cell::Gru { reset_after: true }, 64, &[100, 32]), 18_816);
+        assert_eq!(params(Cell::Gru { reset_after: false }, 64, &[100, 32]), 18_624);
+    }
+
+    #[test]
+    fn unit_forget_bias_fills_the_forget_gate_slice_with_ones() {
+        let layer =
+            Recurrent { cell: Cell::Lstm { unit_forget_bias: true }, units: 3, use_bias: true, return_sequences: true };
+        let built = layer.build(&[5, 2]).unwrap_or_else(|error| panic!("{}", error.message));
+        assert_eq!(built.output_shape, vec![5, 3]);
+        let bias = built.weights.iter().find(|w| w.name == "bias").map(|w| (w.shape.clone(), w.fill.clone()));
+        let fill = bias.as_ref().and_then(|(_, fill)| fill.clone()).map(|fill| (fill.range, fill.value));
+        assert_eq!(bias.map(|(shape, _)| shape), Some(vec![12]));
+        assert_eq!(fill, Some((3..6, 1.0)));
+    }
+}
