@@ -2,8 +2,9 @@
 //!
 //! The text reproduces Keras 3's rich-rendered table for a `Sequential` model byte for byte:
 //! three columns of inner widths 33, 24 and 15, one space of padding each side of a cell.
-//! Where Keras would wrap a cell too long for its column, we widen that row's cell instead, so
-//! every layer stays on one greppable line (the borders keep the standard widths).
+//! A cell too long for its column wraps at spaces onto more lines, as Keras's (rich) table does;
+//! a single word longer than the column is folded across lines where Keras would cut it with
+//! `…`, so long block-prefixed names stay readable in full.
 
 use crate::plan::{LayerRow, Plan};
 use serde::Serialize;
@@ -72,12 +73,41 @@ fn push_cell(text: &mut String, content: &str, width: usize, align: Align) {
 }
 
 fn push_row(text: &mut String, cells: [&str; 3], vertical: char) {
-    text.push(vertical);
-    for ((content, &width), &align) in cells.iter().zip(&COLUMN_WIDTHS).zip(&COLUMN_ALIGNS) {
-        push_cell(text, content, width, align);
+    let wrapped: Vec<Vec<String>> =
+        cells.iter().zip(&COLUMN_WIDTHS).map(|(content, &width)| wrap(content, width - 2)).collect();
+    let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+    for line in 0..lines {
         text.push(vertical);
+        for ((cell, &width), &align) in wrapped.iter().zip(&COLUMN_WIDTHS).zip(&COLUMN_ALIGNS) {
+            push_cell(text, cell.get(line).map_or("", String::as_str), width, align);
+            text.push(vertical);
+        }
+        text.push('\n');
     }
-    text.push('\n');
+}
+
+/// Greedy word wrap at spaces into lines of at most `width` characters; a longer word is folded.
+fn wrap(content: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in content.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        let line_len = line.chars().count();
+        if line_len > 0 && line_len + 1 + word.len() <= width {
+            line.push(' ');
+            line.extend(&word);
+            continue;
+        }
+        if line_len > 0 {
+            lines.push(std::mem::take(&mut line));
+        }
+        while word.len() > width {
+            lines.push(word.drain(..width).collect());
+        }
+        line = word.into_iter().collect();
+    }
+    lines.push(line);
+    lines
 }
 
 /// `n` with commas between groups of three digits, as Python's `f"{n:,}"`.
@@ -274,13 +304,28 @@ mod tests {
     }
 
     #[test]
-    fn long_cells_widen_their_row_instead_of_truncating() {
+    fn long_cells_wrap_at_spaces_as_keras_does() {
         let mut plan = seed_model_plan();
-        let long_name = "a_really_long_layer_name_that_overflows";
-        plan.layers = vec![layer(long_name, "Dense", &[123_456_789, 987_654_321, 5], 12_345_678_901_234)];
-        let text = summary_text(&plan);
-        let row = text.lines().find(|line| line.contains(long_name)).expect("row present");
-        assert_eq!(row, format!("│ {long_name} (Dense) │ (None, 123456789, 987654321, 5) │ 12,345,678,901,234 │"));
+        plan.layers = vec![layer("global_average_pooling2d", "GlobalAveragePooling2D", &[4], 0)];
+        // What Keras 3.15 printed for this row.
+        let expected = "│ global_average_pooling2d        │ (None, 4)              │             0 │\n\
+                        │ (GlobalAveragePooling2D)        │                        │               │\n";
+        assert!(summary_text(&plan).contains(expected), "{}", summary_text(&plan));
+    }
+
+    #[test]
+    fn words_longer_than_their_column_are_folded_not_cut() {
+        assert_eq!(
+            wrap("transformer.h.11.attn.c_attn.weight (Param)", 31),
+            ["transformer.h.11.attn.c_attn.we", "ight (Param)"]
+        );
+        assert_eq!(wrap("", 5), [""]);
+        assert_eq!(wrap("ab cd ef", 5), ["ab cd", "ef"]);
+        let mut plan = seed_model_plan();
+        plan.layers = vec![layer("x", "Dense", &[123_456_789, 987_654_321, 5], 12_345_678_901_234)];
+        let expected = "│ x (Dense)                       │ (None, 123456789,      │ 12,345,678,90 │\n\
+                        │                                 │ 987654321, 5)          │         1,234 │\n";
+        assert!(summary_text(&plan).contains(expected), "{}", summary_text(&plan));
     }
 
     #[test]

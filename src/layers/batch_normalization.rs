@@ -5,13 +5,15 @@
 
 use super::layer_normalization::{INERT_NORMALIZATION_ARGUMENTS, feature_axis};
 use super::{Built, Layer, LayerType, Weight};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::{Args, Spanned};
 
 pub const TYPE: LayerType = LayerType {
     name: "batch_normalization",
     class_name: "BatchNormalization",
     arguments: &[
+        "renorm",
+        "renorm_clipping",
         "axis",
         "momentum",
         "epsilon",
@@ -45,6 +47,21 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     let scale = args.bool_or("scale", true);
     // Cross-device statistics only matter in training.
     args.bool_or("synchronized", false);
+    // Batch renormalisation (Keras 3.15+) keeps extra statistics initc does not model; off, its
+    // clipping settings change nothing.
+    args.take("renorm_clipping");
+    if args.bool_or("renorm", false) {
+        let span = args.take("renorm").map_or(args.layer_span, |node| node.span);
+        args.diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                "`renorm: true` is not supported: initc does not model its extra statistics",
+            )
+            .at(span)
+            .with_help("use `renorm: false` (the default)"),
+        );
+        return None;
+    }
     args.accept_inert(&INERT_NORMALIZATION_ARGUMENTS);
     momentum?;
     epsilon?;
