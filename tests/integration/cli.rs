@@ -115,3 +115,45 @@ fn yaml_bombs_and_deep_nesting_end_in_a_diagnostic() {
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
     }
 }
+
+#[test]
+fn from_file_copies_tensors_relative_to_the_config_and_checks_them() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let models = dir.path().join("models");
+    fs::create_dir(&models).expect("models dir");
+    fs::write(models.join("base.yaml"), "input: [6]\nlayers:\n  - dense: {units: 4}\n  - dense: {units: 3}\n")
+        .expect("write base");
+    let base = initc(&models, &["base.yaml", "-o", "base.safetensors"]);
+    assert_eq!(base.status.code(), Some(0), "{}", text(&base.stderr));
+    let warm = "input: [6]\nlayers:\n  - dense: {units: 4, kernel_initializer: \"from_file(path='base.safetensors', tensor='dense.kernel')\"}\n  - dense: {units: 3, kernel_initializer: {from_file: {path: base.safetensors, tensor: dense_1.kernel}}, bias_initializer: ones}\n";
+    fs::write(models.join("warm.yaml"), warm).expect("write warm");
+    // Run from another directory: the path is relative to the config file.
+    let output = initc(dir.path(), &["models/warm.yaml", "-o", "warm.safetensors"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let base_bytes = fs::read(models.join("base.safetensors")).expect("base");
+    let warm_bytes = fs::read(dir.path().join("warm.safetensors")).expect("warm");
+    let base = safetensors::SafeTensors::deserialize(&base_bytes).expect("valid base");
+    let warm = safetensors::SafeTensors::deserialize(&warm_bytes).expect("valid warm");
+    for name in ["dense.kernel", "dense_1.kernel"] {
+        assert_eq!(base.tensor(name).expect(name).data(), warm.tensor(name).expect(name).data(), "{name} copied");
+    }
+    assert!(warm.tensor("dense_1.bias").expect("bias").data().chunks(4).all(|b| b == 1f32.to_le_bytes()));
+
+    let cases = [
+        ("missing.safetensors", "dense.kernel", "cannot read `missing.safetensors`"),
+        ("base.safetensors", "dense.kernal", "has no tensor `dense.kernal` (did you mean `dense.kernel`?)"),
+        ("base.safetensors", "dense_1.kernel", "has shape [4, 3], this tensor needs [6, 4]"),
+        ("warm.yaml", "x", "`warm.yaml` is not a safetensors file"),
+    ];
+    for (path, tensor, needle) in cases {
+        let config = format!(
+            "input: [6]\nlayers:\n  - dense: {{units: 4, kernel_initializer: \"from_file(path='{path}', tensor='{tensor}')\"}}\n"
+        );
+        fs::write(models.join("bad.yaml"), config).expect("write bad");
+        let output = initc(&models, &["bad.yaml", "-o", "bad.safetensors"]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("error[E0406]") && stderr.contains(needle), "should say {needle:?}:\n{stderr}");
+        assert!(!models.join("bad.safetensors").exists());
+    }
+}

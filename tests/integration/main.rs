@@ -2,6 +2,7 @@
 
 mod cli;
 mod determinism;
+mod examples;
 mod golden;
 mod keras;
 mod support;
