@@ -114,14 +114,26 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
 /// (alias bombs and deep nesting end in a diagnostic, not in memory exhaustion).
 fn parse_yaml(file: &SourceFile) -> Result<Node, Diagnostic> {
     serde_saphyr::from_str::<Node>(file.text()).map_err(|error| {
-        let error = error.without_snippet();
-        let code = match error {
-            serde_saphyr::Error::Budget { .. } => Code::YamlLimit,
-            _ => Code::YamlSyntax,
+        let location = error.location();
+        // The cause, without the snippet and alias context the parser wraps it in.
+        let mut error = &error;
+        while let serde_saphyr::Error::AliasError { error: inner, .. }
+        | serde_saphyr::Error::WithSnippet { error: inner, .. } = error
+        {
+            error = inner;
+        }
+        let text = error.to_string();
+        let diagnostic = if matches!(error, serde_saphyr::Error::Budget { .. }) || text.contains("recursion limit") {
+            let detail = text
+                .split("budget breached: ")
+                .nth(1)
+                .map_or("nesting too deep", |d| d.split(" at line ").next().unwrap_or(d));
+            Diagnostic::error(Code::YamlLimit, format!("the YAML is larger or deeper than initc reads ({detail})"))
+                .with_help("aliases that expand exponentially and nesting deeper than 64 levels are refused")
+        } else {
+            Diagnostic::error(Code::YamlSyntax, yaml_message(&text)).with_help("fix the YAML syntax at this position")
         };
-        let message = yaml_message(&error.to_string());
-        let diagnostic = Diagnostic::error(code, message).with_help("fix the YAML syntax at this position");
-        match error.location() {
+        match location.or(error.location()) {
             Some(location) if location.line() > 0 => {
                 let start = file.offset_of(location.line() as usize, location.column() as usize);
                 diagnostic.at(Span::at(start, 1.min(file.text().len() - start)))

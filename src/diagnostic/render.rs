@@ -20,6 +20,7 @@ pub fn render_human(diagnostic: &Diagnostic, file: Option<&SourceFile>) -> Strin
                 render_label(&mut out, file, label, '-', width, &mut shown_line);
             }
             if let Some(help) = &diagnostic.help {
+                let _ = writeln!(out, "{:width$} |", "");
                 let _ = writeln!(out, "{:width$} = help: {help}", "");
             }
         }
@@ -35,6 +36,8 @@ pub fn render_human(diagnostic: &Diagnostic, file: Option<&SourceFile>) -> Strin
             }
         }
     }
+    // A blank line between diagnostics, as rustc prints them.
+    out.push('\n');
     out
 }
 
@@ -46,7 +49,7 @@ fn gutter_width(file: &SourceFile, diagnostic: &Diagnostic) -> usize {
         .map(|label| file.line_col(label.span.start).line)
         .max()
         .unwrap_or(1);
-    last_line.to_string().len() + 1
+    last_line.to_string().len()
 }
 
 /// One source line with the label's span underlined (clipped to the line it starts on). A label

@@ -84,6 +84,14 @@ pub fn dsl_diagnostic(error: dsl::DslError, at: &dyn Fn(std::ops::Range<usize>) 
 
 /// Evaluates a value that must be a whole number of at least `min`.
 pub fn eval_count(file: &SourceFile, node: &Node, lookup: Lookup, min: i64, what: &str) -> Result<usize, Diagnostic> {
+    // A plain YAML integer is taken exactly; expressions are evaluated in f64.
+    if let Value::Int(value) = node.value
+        && value >= i128::from(min)
+    {
+        return usize::try_from(value).ok().filter(|&value| value <= 1 << 53).ok_or_else(|| {
+            Diagnostic::error(Code::SizeOverflow, format!("{what} is too large: {value}")).at(node.span)
+        });
+    }
     let value = eval_number(file, node, lookup)?;
     if value.fract() != 0.0 {
         return Err(

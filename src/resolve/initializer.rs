@@ -367,6 +367,14 @@ impl CustomInitializers<'_> {
     }
 
     fn builtin(&self, name: &str, span: Span) -> Result<&'static FamilyDef, Diagnostic> {
+        if find_family(name).is_none() && self.find(name).is_some() {
+            return Err(Diagnostic::error(
+                Code::BadInitArgument,
+                format!("custom initializer `{name}` takes no arguments, so it cannot be written as a map"),
+            )
+            .at(span)
+            .with_help(format!("refer to it by name alone: `{name}`")));
+        }
         find_family(name).ok_or_else(|| {
             let mut diagnostic = Diagnostic::error(Code::UnknownInitializer, format!("unknown initializer `{name}`"))
                 .at_labelled(span, "not a built-in or custom initializer");

@@ -121,27 +121,25 @@ pub fn resolve(file: &SourceFile, config: &ModelConfig, overrides: &Overrides) -
         None => "sequential".to_string(),
         Some(node) => match node.as_str() {
             Some(text) if !text.is_empty() => text.to_string(),
-            _ => {
+            found => {
+                let found = if found.is_some() { "an empty string" } else { node.kind_name() };
                 diagnostics.push(
-                    Diagnostic::error(
-                        Code::WrongType,
-                        format!("`name` must be a non-empty string, found {}", node.kind_name()),
-                    )
-                    .at(node.span),
+                    Diagnostic::error(Code::WrongType, format!("`name` must be a non-empty string, found {found}"))
+                        .at(node.span),
                 );
                 String::new()
             }
         },
     };
-    let seed = overrides.seed.unwrap_or_else(|| match &config.seed {
-        None => 0,
-        Some(node) => report(&mut diagnostics, seed_value(node)).unwrap_or(0),
-    });
+    // The config's own values are checked even when the command line overrides them.
+    let config_seed = config.seed.as_ref().and_then(|node| report(&mut diagnostics, seed_value(node)));
+    let seed = overrides.seed.or(config_seed).unwrap_or(0);
     let lookup = |name: &str| variables.get(name);
-    let input = match (&overrides.input, &config.input) {
-        (Some(shape), _) => Some(Spanned { value: shape.clone(), span: Span::default() }),
-        (None, Some(node)) => report(&mut diagnostics, shape_value(file, node, &lookup, "input")),
-        (None, None) => None,
+    let config_input =
+        config.input.as_ref().and_then(|node| report(&mut diagnostics, shape_value(file, node, &lookup, "input")));
+    let input = match &overrides.input {
+        Some(shape) => Some(Spanned { value: shape.clone(), span: Span::default() }),
+        None => config_input,
     };
     let context = Context { file, customs: CustomInitializers { file, definitions: &config.initializers } };
     check_custom_initializers(&context.customs, &mut diagnostics);
@@ -589,6 +587,11 @@ fn resolve_layer(
         }
     }
     let layer = (layer_type.parse)(&mut args);
+    // A layer type that rejects its arguments says why; never drop a layer silently.
+    if layer.is_none() && !args.diagnostics.iter().any(Diagnostic::is_error) {
+        let diagnostic = Diagnostic::error(Code::InvalidValue, format!("`{}` rejected its arguments", layer_type.name));
+        args.diagnostics.push(diagnostic.at(type_span));
+    }
     args.accept_inert(&[]);
     let known: Vec<&str> = layer_type.arguments.iter().chain(&COMMON_ARGUMENTS).copied().collect();
     let found = args.finish(&known);
