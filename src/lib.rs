@@ -36,7 +36,7 @@ pub fn compile_plan(file: &SourceFile, overrides: &Overrides) -> (Option<Plan>, 
     let (rows, found) = infer::infer(&model);
     diagnostics.extend(found);
     // The layers built before a shape error still get their initializers checked.
-    let (plan, found) = plan::build_plan(&model, &rows);
+    let (plan, found) = plan::build_plan(&model, &rows, overrides.layout);
     diagnostics.extend(found);
     sort_and_dedupe(&mut diagnostics);
     match plan {

@@ -5,6 +5,7 @@ mod compile;
 mod summary;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, render_human};
+use crate::plan::layout::Layout;
 use crate::plan::{ExternalTensor, attach_external};
 use crate::resolve::Overrides;
 use crate::source::SourceFile;
@@ -48,6 +49,16 @@ pub struct ModelArgs {
     /// Override a var from the config's `vars:` (repeatable), e.g. `--set n_layer=24`.
     #[arg(long, value_name = "NAME=EXPR")]
     pub set: Vec<String>,
+    /// Tensor names and layouts: Keras's (`dense.kernel`, (in, out)) or PyTorch's
+    /// (`dense.weight`, (out, in); RNN gates in torch's order).
+    #[arg(long, value_enum, default_value_t = LayoutArg::Keras)]
+    pub layout: LayoutArg,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum LayoutArg {
+    Keras,
+    Torch,
 }
 
 const SUBCOMMANDS: [&str; 3] = ["compile", "summary", "help"];
@@ -134,7 +145,11 @@ impl ModelArgs {
     pub fn overrides(&self) -> Result<Overrides, Diagnostic> {
         let input = self.input.as_deref().map(parse_shape).transpose()?;
         let sets = self.set.iter().map(|assignment| parse_set(assignment)).collect::<Result<_, _>>()?;
-        Ok(Overrides { seed: self.seed, input, sets })
+        let layout = match self.layout {
+            LayoutArg::Keras => Layout::Keras,
+            LayoutArg::Torch => Layout::Torch,
+        };
+        Ok(Overrides { seed: self.seed, input, sets, layout })
     }
 }
 

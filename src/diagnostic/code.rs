@@ -40,6 +40,7 @@ codes! {
     BadLayerForm = "E0206", "a layer entry that is neither a type name nor a one-key map";
     Placeholder = "E0210", "`{i}` in a name outside a repeated block, or an unknown `{…}` placeholder";
     UnknownShare = "E0211", "`share:` names no earlier layer or param";
+    NoTorchLayout = "E0212", "`--layout torch` on a layer type PyTorch has no equivalent of";
     DuplicateName = "E0207", "two layers, tensors or initializers with the same name";
     InvalidValue = "E0208", "a value outside what the argument accepts (a zero size, an unknown padding, ...)";
     NoSuchWeight = "E0209", "an initializer given to a layer that has no such weight";

@@ -13,6 +13,7 @@ pub(crate) fn tensor(name: &str, shape: &[usize], initializer_label: &str, train
         fans: Fans::of_shape(shape),
         trainable,
         fill: None,
+        layout: None,
         origin: Span::default(),
     }
 }

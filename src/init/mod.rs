@@ -22,6 +22,16 @@ use stream::Stream;
 /// The values of one tensor in row-major order. They depend only on `seed`, the tensor's name
 /// (or the initializer's own seed), its initializer and its shape.
 pub fn generate(spec: &TensorSpec, seed: u64) -> Vec<f32> {
+    // A tensor stored in another layout is generated as the logical tensor it comes from.
+    if let Some(layout) = &spec.layout {
+        let logical = TensorSpec {
+            name: layout.logical_name.clone(),
+            shape: layout.logical_shape.clone(),
+            layout: None,
+            ..spec.clone()
+        };
+        return layout.apply(&generate(&logical, seed));
+    }
     let mut values = vec![0.0f32; spec.element_count()];
     if values.is_empty() {
         return values;
@@ -97,6 +107,7 @@ mod tests {
             fans: Fans::of_shape(shape),
             trainable: true,
             fill: None,
+            layout: None,
             origin: Span::new(0, 0),
         }
     }

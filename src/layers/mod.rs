@@ -14,6 +14,7 @@ mod pooling;
 mod recurrent;
 mod reshape;
 mod spatial;
+pub mod torch;
 pub use spatial::shape_text;
 
 use crate::diagnostic::Diagnostic;

@@ -2,18 +2,20 @@
 //! initializer (given or Keras default), evaluates the arguments with the tensor's fans, and
 //! checks them for sense.
 
+use super::layout::{self, Layout, StoredLayout};
 use super::{Distribution, FanMode, Fans, Initializer, LayerRow, Plan, TensorSpec};
 use crate::config::list_or;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::dsl::{self, ast::ExprKind};
 use crate::infer::{Row, Source};
 use crate::layers::Weight;
+use crate::layers::torch::{TorchSource, torch_tensors};
 use crate::resolve::{ArgExpr, Family, InitCall, Lookup, ParamKind, ResolvedModel, Spanned};
 use crate::source::Span;
 use std::collections::HashMap;
 
 /// The plan for the built rows. Reports every bad initializer and share, not just the first.
-pub fn build_plan(model: &ResolvedModel, rows: &[Row]) -> (Option<Plan>, Diagnostics) {
+pub fn build_plan(model: &ResolvedModel, rows: &[Row], layout: Layout) -> (Option<Plan>, Diagnostics) {
     let mut diagnostics = Vec::new();
     let mut layers = Vec::with_capacity(rows.len());
     let mut tensors: Vec<TensorSpec> = Vec::new();
@@ -37,8 +39,15 @@ pub fn build_plan(model: &ResolvedModel, rows: &[Row]) -> (Option<Plan>, Diagnos
             }
             continue;
         }
-        for weight in &row.weights {
-            let name = row.tensor_name(weight);
+        let specs = match stored_specs(row, layout) {
+            Ok(specs) => specs,
+            Err(found) => {
+                diagnostics.extend(found);
+                continue;
+            }
+        };
+        for spec in specs {
+            let name = spec.name.clone();
             if let Some(&first) = tensor_index.get(&name) {
                 diagnostics.push(
                     Diagnostic::error(Code::DuplicateName, format!("two tensors are named `{name}`"))
@@ -48,13 +57,8 @@ pub fn build_plan(model: &ResolvedModel, rows: &[Row]) -> (Option<Plan>, Diagnos
                 );
                 continue;
             }
-            match tensor_spec(row, weight, name.clone()) {
-                Ok(spec) => {
-                    tensor_index.insert(name, tensors.len());
-                    tensors.push(spec);
-                }
-                Err(diagnostic) => diagnostics.push(diagnostic),
-            }
+            tensor_index.insert(name, tensors.len());
+            tensors.push(spec);
         }
     }
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -62,6 +66,61 @@ pub fn build_plan(model: &ResolvedModel, rows: &[Row]) -> (Option<Plan>, Diagnos
     }
     let plan = Plan { model_name: model.name.clone(), seed: model.seed, layers, tensors };
     (Some(plan), diagnostics)
+}
+
+/// The tensors a row writes: its weights in the Keras layout, or renamed and rearranged in the
+/// torch layout (generated as the Keras weight they come from).
+fn stored_specs(row: &Row, layout: Layout) -> Result<Vec<TensorSpec>, Diagnostics> {
+    let mut logical = Vec::with_capacity(row.weights.len());
+    let mut diagnostics = Vec::new();
+    for weight in &row.weights {
+        match tensor_spec(row, weight, row.tensor_name(weight)) {
+            Ok(spec) => logical.push((weight.name, spec)),
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    if layout == Layout::Keras || matches!(row.source, Source::Param(_)) {
+        return Ok(logical.into_iter().map(|(_, spec)| spec).collect());
+    }
+    let mapping = torch_tensors(row.class_name, &row.weights).map_err(|reason| {
+        vec![
+            Diagnostic::error(
+                Code::NoTorchLayout,
+                format!("layer `{}` cannot be written in the torch layout: {reason}", row.name),
+            )
+            .at(row_span(row))
+            .with_help("compile with `--layout keras` (the default), or change the layer"),
+        ]
+    })?;
+    let find = |name: &str| logical.iter().find(|(weight, _)| *weight == name).map(|(_, spec)| spec);
+    let mut stored = Vec::with_capacity(mapping.len());
+    for tensor in mapping {
+        let name = format!("{}.{}", row.name, tensor.name);
+        match tensor.source {
+            TorchSource::Weight { logical: weight, transform } => {
+                let Some(spec) = find(weight) else { continue };
+                let shape = transform.map_or_else(|| spec.shape.clone(), |t| layout::stored_shape(t, &spec.shape));
+                let stored_layout =
+                    StoredLayout { logical_name: spec.name.clone(), logical_shape: spec.shape.clone(), transform };
+                stored.push(TensorSpec { name, shape, layout: Some(stored_layout), ..spec.clone() });
+            }
+            TorchSource::ZerosLike(weight) => {
+                let Some(spec) = find(weight) else { continue };
+                stored.push(TensorSpec {
+                    name,
+                    initializer: Initializer::Zeros,
+                    initializer_label: "zeros".to_string(),
+                    fill: None,
+                    layout: None,
+                    ..spec.clone()
+                });
+            }
+        }
+    }
+    Ok(stored)
 }
 
 fn row_span(row: &Row) -> Span {
@@ -188,6 +247,7 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String) -> Result<TensorSpec, D
         fans,
         trainable,
         fill: weight.fill.clone(),
+        layout: None,
         origin: call.span,
     })
 }

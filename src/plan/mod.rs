@@ -3,6 +3,7 @@
 
 mod build;
 mod external;
+pub mod layout;
 
 pub use build::build_plan;
 pub use external::{ExternalTensor, attach_external};
@@ -214,6 +215,9 @@ pub struct TensorSpec {
     pub trainable: bool,
     /// Elements overwritten with a constant after initialisation.
     pub fill: Option<ConstantFill>,
+    /// How the stored tensor derives from its logical one (`--layout torch`); `None` when they
+    /// are the same.
+    pub layout: Option<layout::StoredLayout>,
     /// Where the tensor comes from: the initializer value if one was given, else the layer.
     pub origin: Span,
 }

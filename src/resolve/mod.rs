@@ -25,6 +25,8 @@ pub struct Overrides {
     pub input: Option<Vec<usize>>,
     /// `--set NAME=EXPR`, in order.
     pub sets: Vec<(String, String)>,
+    /// The names and layouts tensors are written in (`--layout`).
+    pub layout: crate::plan::layout::Layout,
 }
 
 /// The input shape a layer states it expects (`input_dim`, `input_shape`).
