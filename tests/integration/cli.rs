@@ -157,3 +157,32 @@ fn from_file_copies_tensors_relative_to_the_config_and_checks_them() {
         assert!(!models.join("bad.safetensors").exists());
     }
 }
+
+#[test]
+fn torch_layout_holds_the_keras_weights_rearranged() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = "input: [6, 5]\nlayers:\n  - lstm: {units: 3, return_sequences: true, bias_initializer: random_normal}\n  - dense: {units: 4}\n";
+    fs::write(dir.path().join("m.yaml"), config).expect("write");
+    for layout in ["keras", "torch"] {
+        let output = initc(dir.path(), &["m.yaml", "-o", &format!("{layout}.safetensors"), "--layout", layout]);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    }
+    let keras_bytes = fs::read(dir.path().join("keras.safetensors")).expect("keras");
+    let torch_bytes = fs::read(dir.path().join("torch.safetensors")).expect("torch");
+    let keras = safetensors::SafeTensors::deserialize(&keras_bytes).expect("valid");
+    let torch = safetensors::SafeTensors::deserialize(&torch_bytes).expect("valid");
+    let values = |tensors: &safetensors::SafeTensors, name: &str| -> Vec<f32> {
+        let view = tensors.tensor(name).unwrap_or_else(|_| panic!("{name}"));
+        view.data().chunks(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    };
+    let kernel = values(&keras, "dense.kernel"); // (3, 4)
+    let weight = values(&torch, "dense.weight"); // (4, 3)
+    for row in 0..3 {
+        for col in 0..4 {
+            assert_eq!(kernel[row * 4 + col], weight[col * 3 + row]);
+        }
+    }
+    assert_eq!(values(&keras, "lstm.bias"), values(&torch, "lstm.bias_ih_l0"));
+    assert!(values(&torch, "lstm.bias_hh_l0").iter().all(|&v| v == 0.0));
+    assert_eq!(torch.tensor("lstm.weight_ih_l0").expect("weight_ih").shape(), &[12, 5]);
+}

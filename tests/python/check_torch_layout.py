@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""`--layout torch` computes the same function as the Keras layout.
+
+For an MLP, an LSTM and a GRU + SimpleRNN model, compiles one config twice with initc
+(`--layout keras` and `--layout torch`), loads the first into the Keras model (weights set by
+name) and the second into the equivalent torch module with `load_state_dict(strict=True)`, and
+compares their outputs on random input.
+
+Usage: python3 tests/python/check_torch_layout.py target/release/initc
+Needs torch and keras (any backend; KERAS_BACKEND=torch is used when unset).
+"""
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from safetensors.numpy import load_file as load_numpy  # noqa: E402
+from safetensors.torch import load_file as load_torch  # noqa: E402
+
+STEPS, FEATURES = 7, 5
+
+
+class Mlp(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dense = torch.nn.Linear(FEATURES, 16)
+        self.dense_1 = torch.nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.dense_1(torch.relu(self.dense(x)))
+
+
+class Lstm(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(FEATURES, 8, batch_first=True)
+        self.dense = torch.nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.dense(self.lstm(x)[0][:, -1, :])
+
+
+class GruRnn(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = torch.nn.GRU(FEATURES, 6, batch_first=True)
+        self.simple_rnn = torch.nn.RNN(6, 4, batch_first=True)
+
+    def forward(self, x):
+        return self.simple_rnn(self.gru(x)[0])[0][:, -1, :]
+
+
+MODELS = {
+    "mlp": (
+        f"input: [{FEATURES}]\nlayers:\n  - dense: {{units: 16, activation: relu, bias_initializer: random_normal}}\n"
+        "  - dense: {units: 3, bias_initializer: random_uniform}\n",
+        lambda: keras.Sequential([keras.Input((FEATURES,)), keras.layers.Dense(16, activation="relu", name="dense"),
+                                  keras.layers.Dense(3, name="dense_1")]),
+        Mlp, (4, FEATURES),
+    ),
+    "lstm": (
+        f"input: [{STEPS}, {FEATURES}]\nlayers:\n  - lstm: {{units: 8, bias_initializer: random_normal}}\n"
+        "  - dense: {units: 2}\n",
+        lambda: keras.Sequential([keras.Input((STEPS, FEATURES)), keras.layers.LSTM(8, name="lstm"),
+                                  keras.layers.Dense(2, name="dense")]),
+        Lstm, (4, STEPS, FEATURES),
+    ),
+    "gru_rnn": (
+        f"input: [{STEPS}, {FEATURES}]\nlayers:\n  - gru: {{units: 6, return_sequences: true, bias_initializer: random_normal}}\n"
+        "  - simple_rnn: {units: 4, bias_initializer: random_normal}\n",
+        lambda: keras.Sequential([keras.Input((STEPS, FEATURES)),
+                                  keras.layers.GRU(6, return_sequences=True, name="gru"),
+                                  keras.layers.SimpleRNN(4, name="simple_rnn")]),
+        GruRnn, (4, STEPS, FEATURES),
+    ),
+}
+
+
+def main(initc):
+    failures = []
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as directory:
+        directory = pathlib.Path(directory)
+        for name, (config, keras_model, torch_model, input_shape) in MODELS.items():
+            (directory / f"{name}.yaml").write_text(config)
+            for layout in ("keras", "torch"):
+                subprocess.run([initc, str(directory / f"{name}.yaml"), "-o", str(directory / f"{name}.{layout}.safetensors"),
+                                "--layout", layout, "--seed", "3"], check=True)
+            model = keras_model()
+            weights = load_numpy(directory / f"{name}.keras.safetensors")
+            for layer in model.layers:
+                layer.set_weights([weights[f"{layer.name}.{variable.path.split('/')[-1]}"] for variable in layer.weights])
+            module = torch_model()
+            module.load_state_dict(load_torch(directory / f"{name}.torch.safetensors"), strict=True)
+            x = rng.standard_normal(input_shape).astype(np.float32)
+            expected = np.asarray(keras.ops.convert_to_numpy(model(x)))
+            with torch.no_grad():
+                actual = module(torch.from_numpy(x)).numpy()
+            difference = float(np.max(np.abs(expected - actual)))
+            if not difference < 1e-5:
+                failures.append(f"{name}: outputs differ by {difference}")
+            else:
+                print(f"torch layout {name}: Keras and torch outputs agree (max difference {difference:.2e})")
+    if failures:
+        print("torch layout check failed:\n  " + "\n  ".join(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "target/release/initc"))
