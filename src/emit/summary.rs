@@ -123,8 +123,6 @@ pub(super) fn with_thousands_separators(n: u64) -> String {
     grouped
 }
 
-/// The output shape with the batch dimension, as Python prints the tuple: `(None, 126, 16)`,
-/// and `(None,)` for a shape of the batch dimension alone.
 /// A layer's output shape as Python prints it; a param shows its tensor shape in brackets
 /// instead, as it has no output of its own; `?` when no input reaches the layer.
 fn shape_cell(layer: &LayerRow) -> String {
@@ -135,6 +133,8 @@ fn shape_cell(layer: &LayerRow) -> String {
     }
 }
 
+/// The output shape with the batch dimension, as Python prints the tuple: `(None, 126, 16)`,
+/// and `(None,)` for a shape of the batch dimension alone.
 pub(super) fn python_shape(output_shape: &[usize]) -> String {
     if output_shape.is_empty() {
         return "(None,)".to_string();
@@ -203,8 +203,11 @@ struct LayerJson<'a> {
     name: &'a str,
     #[serde(rename = "type")]
     class_name: &'a str,
-    /// `null` for the batch dimension, then the layer's dimensions.
+    /// `null` for the batch dimension, then the layer's dimensions; `null` for a param.
     output_shape: Option<Vec<Option<usize>>>,
+    /// A param's tensor shape (params only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shape: Option<&'a [usize]>,
     params: u64,
 }
 
@@ -225,10 +228,14 @@ pub(super) fn json(plan: &Plan) -> String {
         .map(|layer| LayerJson {
             name: &layer.name,
             class_name: layer.class_name,
-            output_shape: layer
-                .output_shape
-                .as_ref()
-                .map(|shape| std::iter::once(None).chain(shape.iter().copied().map(Some)).collect()),
+            output_shape: match layer.param_shape {
+                Some(_) => None,
+                None => layer
+                    .output_shape
+                    .as_ref()
+                    .map(|shape| std::iter::once(None).chain(shape.iter().copied().map(Some)).collect()),
+            },
+            shape: layer.param_shape.as_deref(),
             params: layer.params,
         })
         .collect();

@@ -51,6 +51,12 @@ pub fn eval_number(file: &SourceFile, node: &Node, lookup: Lookup) -> Result<f64
         Value::Int(value) => Ok(*value as f64),
         Value::Float(value) if value.is_finite() => Ok(*value),
         Value::Float(_) => Err(Diagnostic::error(Code::NonFinite, "expected a finite number").at(node.span)),
+        // `n`, `y`, `on`, … are YAML 1.1 booleans; in a numeric field they are var names.
+        Value::Bool(_) if !matches!(file.slice(node.span).to_ascii_lowercase().as_str(), "true" | "false") => {
+            let text = file.slice(node.span);
+            let literal = Node { value: Value::Str(text.to_string()), span: node.span };
+            eval_number(file, &literal, lookup)
+        }
         Value::Str(text) => {
             let at = |range| span_in_string(file, node, range);
             let expr = dsl::parse_expr(text).map_err(|error| dsl_diagnostic(error, &at))?;

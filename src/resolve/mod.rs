@@ -137,11 +137,12 @@ pub fn resolve(file: &SourceFile, config: &ModelConfig, overrides: &Overrides) -
     let config_seed = config.seed.as_ref().and_then(|node| report(&mut diagnostics, seed_value(node)));
     let seed = overrides.seed.or(config_seed).unwrap_or(0);
     let lookup = |name: &str| variables.get(name);
-    let config_input =
-        config.input.as_ref().and_then(|node| report(&mut diagnostics, shape_value(file, node, &lookup, "input")));
-    let input = match &overrides.input {
-        Some(shape) => Some(Spanned { value: shape.clone(), span: Span::default() }),
-        None => config_input,
+    // `--input` replaces `input:` unread: it is how a Keras input with a variable-length axis
+    // (`null`) gets a size.
+    let input = match (&overrides.input, &config.input) {
+        (Some(shape), _) => Some(Spanned { value: shape.clone(), span: Span::default() }),
+        (None, Some(node)) => report(&mut diagnostics, shape_value(file, node, &lookup, "input")),
+        (None, None) => None,
     };
     let context = Context { file, customs: CustomInitializers { file, definitions: &config.initializers } };
     check_custom_initializers(&context.customs, &mut diagnostics);

@@ -50,7 +50,12 @@ pub fn evaluate(file: &SourceFile, entries: &[(Node, Node)], sets: &[(String, St
     let mut diagnostics = Vec::new();
     let mut definitions: Vec<Definition> = Vec::new();
     for (key, value) in entries {
-        let Some(name) = key.as_str() else {
+        // `n`, `y`, `on`, … are YAML 1.1 booleans; as var names they mean their text.
+        let name = match &key.value {
+            Value::Bool(_) => Some(file.slice(key.span)),
+            _ => key.as_str(),
+        };
+        let Some(name) = name else {
             diagnostics.push(
                 Diagnostic::error(Code::WrongType, format!("expected a variable name, found {}", key.kind_name()))
                     .at(key.span),
@@ -94,6 +99,13 @@ pub fn evaluate(file: &SourceFile, entries: &[(Node, Node)], sets: &[(String, St
     let mut state = vec![State::Pending; definitions.len()];
     for index in 0..definitions.len() {
         visit(index, &definitions, &mut state, &mut values, &mut Vec::new(), &mut diagnostics);
+    }
+    // A var whose definition failed was reported there; a stand-in value keeps its uses from
+    // being reported again as unknown names. Nothing is generated from a config with errors.
+    for (definition, state) in definitions.iter().zip(&state) {
+        if *state == State::Failed {
+            values.insert(definition.name.clone(), 1.0);
+        }
     }
     (Variables { values }, diagnostics)
 }
