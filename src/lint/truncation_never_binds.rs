@@ -57,7 +57,7 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
             )
             .at_labelled(tensor.origin, format!("`{}`", tensor.initializer_label))
             .with_help(format!(
-                "use a stddev well above the f32 spacing at the mean ({spacing:e}), or `constant(value={low})` if a constant is meant"
+                "use a stddev well above the f32 spacing at the mean ({spacing:.1e}), or `constant(value={low})` if a constant is meant"
             )),
         );
     }
