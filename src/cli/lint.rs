@@ -62,12 +62,17 @@ pub fn run(args: &LintArgs) -> ExitCode {
     match command_line(args) {
         Ok((overrides, max_size)) => {
             for path in &args.configs {
-                checked.push(check_file(path, &overrides, max_size.as_ref(), args.output.as_deref()));
+                checked.push(check_file(path, &overrides, max_size, args.output.as_deref()));
             }
         }
         Err(diagnostic) => {
             usage_error = true;
-            checked.push(Checked { path: String::new(), source: None, diagnostics: vec![diagnostic], unreadable: true });
+            checked.push(Checked {
+                path: String::new(),
+                source: None,
+                diagnostics: vec![diagnostic],
+                unreadable: true,
+            });
         }
     }
     let reports: Vec<FileReport> = checked
@@ -112,14 +117,14 @@ fn command_line(args: &LintArgs) -> Result<(crate::resolve::Overrides, Option<u6
 fn check_file(
     path: &Path,
     overrides: &crate::resolve::Overrides,
-    max_size: Option<&u64>,
+    max_size: Option<u64>,
     output: Option<&Path>,
 ) -> Checked {
     let shown = path.display().to_string();
     let source = match read(path, &shown) {
         Ok(source) => source,
         Err((diagnostic, unreadable)) => {
-            return Checked { path: shown, source: None, diagnostics: vec![diagnostic], unreadable };
+            return Checked { path: shown, source: None, diagnostics: vec![*diagnostic], unreadable };
         }
     };
     let directory = path.parent().unwrap_or(Path::new(""));
@@ -133,26 +138,26 @@ fn check_file(
 }
 
 /// Reads a config. An unreadable file is an I/O failure (exit 2); bad encoding is an input error.
-fn read(path: &Path, shown: &str) -> Result<SourceFile, (Diagnostic, bool)> {
+fn read(path: &Path, shown: &str) -> Result<SourceFile, (Box<Diagnostic>, bool)> {
     let bytes = std::fs::read(path).map_err(|error| {
         let diagnostic = Diagnostic::error(Code::Io, format!("cannot read `{shown}`: {}", io_reason(&error)))
             .with_help("check the path and that the file is readable");
-        (diagnostic, true)
+        (Box::new(diagnostic), true)
     })?;
     let text = String::from_utf8(bytes).map_err(|error| {
         let offset = error.utf8_error().valid_up_to();
         let diagnostic =
             Diagnostic::error(Code::Encoding, format!("`{shown}` is not UTF-8 text (invalid byte at offset {offset})"))
                 .with_help("save the config as UTF-8");
-        (diagnostic, false)
+        (Box::new(diagnostic), false)
     })?;
     Ok(SourceFile::new(shown, text))
 }
 
 /// The output budget: `--max-size`, else the free space of the directory the output would be
 /// written to (`--output`'s, else the config's). No budget when the free space is unknown.
-fn budget(max_size: Option<&u64>, output: Option<&Path>, config_directory: &Path) -> Option<OutputBudget> {
-    if let Some(&bytes) = max_size {
+fn budget(max_size: Option<u64>, output: Option<&Path>, config_directory: &Path) -> Option<OutputBudget> {
+    if let Some(bytes) = max_size {
         return Some(OutputBudget { bytes, source: format!("`--max-size` {}", size_text(bytes)) });
     }
     let directory = match output.map(|output| output.parent().unwrap_or(Path::new(""))) {

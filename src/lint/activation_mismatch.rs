@@ -58,9 +58,9 @@ fn activation_of<'a>(rows: &'a [Row<'a>], index: usize) -> Option<Activation<'a>
 /// He's, Glorot's or LeCun's scheme, if the initializer is one of them.
 fn scheme(initializer: &Initializer) -> Option<&'static str> {
     match *initializer {
-        Initializer::VarianceScaling { scale, mode: FanMode::FanIn, .. } if scale == 2.0 => Some("he"),
-        Initializer::VarianceScaling { scale, mode: FanMode::FanAvg, .. } if scale == 1.0 => Some("glorot"),
-        Initializer::VarianceScaling { scale, mode: FanMode::FanIn, .. } if scale == 1.0 => Some("lecun"),
+        Initializer::VarianceScaling { scale: 2.0, mode: FanMode::FanIn, .. } => Some("he"),
+        Initializer::VarianceScaling { scale: 1.0, mode: FanMode::FanAvg, .. } => Some("glorot"),
+        Initializer::VarianceScaling { scale: 1.0, mode: FanMode::FanIn, .. } => Some("lecun"),
         _ => None,
     }
 }

@@ -48,11 +48,16 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
             found.push(
                 Diagnostic::of(
                     Code::ConstantKernel,
-                    format!("`{name}` is initialised to a constant (`{}`): its {count} {what}", tensor.initializer_label),
+                    format!(
+                        "`{name}` is initialised to a constant (`{}`): its {count} {what}",
+                        tensor.initializer_label
+                    ),
                 )
                 .at_labelled(tensor.origin, "constant initializer")
                 .with_note_at(layer.span, format!("`{}` is a `{}` layer", row.name, layer.layer_type.name))
-                .with_help("use a random initializer such as `glorot_uniform` (the Keras default) so the units can differ"),
+                .with_help(
+                    "use a random initializer such as `glorot_uniform` (the Keras default) so the units can differ",
+                ),
             );
         }
     }

@@ -93,8 +93,10 @@ pub fn check(stages: &Stages, options: &LintOptions) -> Diagnostics {
     let mut diagnostic = Diagnostic::of(Code::OutputTooLarge, message);
     if let Some(largest) = stages.plan.tensors.iter().max_by_key(|tensor| tensor.element_count()) {
         let size = size_text((largest.element_count() as u64).saturating_mul(largest.dtype.size_bytes() as u64));
-        diagnostic = diagnostic
-            .at_labelled(largest.origin, format!("the largest tensor, `{}` {:?}, takes {size}", largest.name, largest.shape));
+        diagnostic = diagnostic.at_labelled(
+            largest.origin,
+            format!("the largest tensor, `{}` {:?}, takes {size}", largest.name, largest.shape),
+        );
     }
     vec![diagnostic.with_help("shrink the model, write where there is more room, or raise `--max-size`")]
 }

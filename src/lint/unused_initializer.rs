@@ -29,7 +29,8 @@ pub fn check(input: &ConfigInput) -> Diagnostics {
         walk(layer, &mut |node| {
             if let Value::Map(entries) = &node.value {
                 for (key, value) in entries {
-                    let is_initializer = key.as_str().is_some_and(|k| k == "initializer" || k.ends_with("_initializer"));
+                    let is_initializer =
+                        key.as_str().is_some_and(|k| k == "initializer" || k.ends_with("_initializer"));
                     if let Some(name) = referenced_name(value).filter(|_| is_initializer) {
                         used.insert(name);
                     }

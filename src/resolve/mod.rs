@@ -588,9 +588,10 @@ fn resolve_layer(
             initializers.push((argument, call));
         }
     }
-    let activation = entries.iter().find(|(key, _)| key.as_str() == Some("activation")).and_then(|(_, value)| {
-        value.as_str().map(|name| Spanned { value: name.to_string(), span: value.span })
-    });
+    let activation = entries
+        .iter()
+        .find(|(key, _)| key.as_str() == Some("activation"))
+        .and_then(|(_, value)| value.as_str().map(|name| Spanned { value: name.to_string(), span: value.span }));
     let layer = (layer_type.parse)(&mut args);
     // A layer type that rejects its arguments says why; never drop a layer silently.
     if layer.is_none() && !args.diagnostics.iter().any(Diagnostic::is_error) {

@@ -32,9 +32,10 @@ fn lint_case(config: &Path, format: Option<&str>) -> std::process::Output {
 fn expected_exit_code(rendered: &str, args: &[String]) -> i32 {
     if rendered.contains("error[E0101]") || rendered.contains("error[E0601]") {
         2
-    } else if rendered.contains("\nerror[") || rendered.starts_with("error[") {
-        1
-    } else if args.iter().any(|a| a == "--deny-warnings") && rendered.contains("warning[") {
+    } else if rendered.contains("\nerror[")
+        || rendered.starts_with("error[")
+        || (args.iter().any(|a| a == "--deny-warnings") && rendered.contains("warning["))
+    {
         1
     } else {
         0
