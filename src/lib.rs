@@ -12,6 +12,7 @@ pub mod emit;
 pub mod infer;
 pub mod init;
 pub mod layers;
+pub mod lint;
 pub mod plan;
 pub mod resolve;
 pub mod source;
@@ -24,14 +25,35 @@ use source::SourceFile;
 /// Runs the front end and middle of the pipeline: config → resolve → infer → plan.
 /// Each stage reports everything it finds; a later stage runs only on a clean result.
 pub fn compile_plan(file: &SourceFile, overrides: &Overrides) -> (Option<Plan>, Diagnostics) {
+    let (plan, diagnostics, _) = compile_plan_inspecting(file, overrides, |_| ());
+    (plan, diagnostics)
+}
+
+/// What the stages built from a config that compiled without errors, for checks that need more
+/// than the plan (`lint`'s rules).
+pub struct Stages<'a> {
+    pub file: &'a SourceFile,
+    pub overrides: &'a Overrides,
+    pub config: &'a config::ModelConfig,
+    pub model: &'a resolve::ResolvedModel,
+    pub rows: &'a [infer::Row<'a>],
+    pub plan: &'a Plan,
+}
+
+/// [`compile_plan`], calling `inspect` with every stage's result when the plan has no errors.
+pub fn compile_plan_inspecting<T>(
+    file: &SourceFile,
+    overrides: &Overrides,
+    inspect: impl FnOnce(&Stages) -> T,
+) -> (Option<Plan>, Diagnostics, Option<T>) {
     let (config, mut diagnostics) = config::parse(file);
-    let Some(config) = config else { return (None, diagnostics) };
+    let Some(config) = config else { return (None, diagnostics, None) };
     let (model, found) = resolve::resolve(file, &config, overrides);
     diagnostics.extend(found);
     sort_and_dedupe(&mut diagnostics);
-    let Some(model) = model else { return (None, diagnostics) };
+    let Some(model) = model else { return (None, diagnostics, None) };
     if diagnostics.iter().any(diagnostic::Diagnostic::is_error) {
-        return (None, diagnostics);
+        return (None, diagnostics, None);
     }
     let (rows, found) = infer::infer(&model);
     diagnostics.extend(found);
@@ -40,14 +62,18 @@ pub fn compile_plan(file: &SourceFile, overrides: &Overrides) -> (Option<Plan>, 
     diagnostics.extend(found);
     sort_and_dedupe(&mut diagnostics);
     match plan {
-        Some(plan) if !diagnostics.iter().any(diagnostic::Diagnostic::is_error) => (Some(plan), diagnostics),
-        _ => (None, diagnostics),
+        Some(plan) if !diagnostics.iter().any(diagnostic::Diagnostic::is_error) => {
+            let stages = Stages { file, overrides, config: &config, model: &model, rows: &rows, plan: &plan };
+            let inspected = inspect(&stages);
+            (Some(plan), diagnostics, Some(inspected))
+        }
+        _ => (None, diagnostics, None),
     }
 }
 
 /// Orders diagnostics by where they point (file order reads best) and drops repeats: a broken
 /// custom initializer is found once in its definition and again at every use.
-fn sort_and_dedupe(diagnostics: &mut Diagnostics) {
+pub(crate) fn sort_and_dedupe(diagnostics: &mut Diagnostics) {
     diagnostics.sort_by_key(|d| d.primary.as_ref().map_or(0, |label| label.span.start));
     let mut seen = Vec::new();
     diagnostics.retain(|d| {

@@ -2,6 +2,8 @@
 //! that does I/O. Exit codes: 0 success, 1 the input has errors, 2 usage or I/O errors.
 
 mod compile;
+mod explain;
+mod lint;
 mod summary;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, render_human};
@@ -33,6 +35,10 @@ enum Command {
     Compile(compile::CompileArgs),
     /// Print the Keras-style summary of a config (nothing is generated).
     Summary(summary::SummaryArgs),
+    /// Report every problem in configs, with warnings and notes on likely mistakes.
+    Lint(lint::LintArgs),
+    /// Explain a diagnostic code, e.g. `initc explain E0401`.
+    Explain(explain::ExplainArgs),
 }
 
 /// Options every command that reads a config takes.
@@ -61,7 +67,7 @@ pub enum LayoutArg {
     Torch,
 }
 
-const SUBCOMMANDS: [&str; 3] = ["compile", "summary", "help"];
+const SUBCOMMANDS: [&str; 5] = ["compile", "summary", "lint", "explain", "help"];
 
 pub fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -82,6 +88,8 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Compile(args) => compile::run(&args),
         Command::Summary(args) => summary::run(&args),
+        Command::Lint(args) => lint::run(&args),
+        Command::Explain(args) => explain::run(&args),
     }
 }
 
@@ -199,17 +207,17 @@ pub fn load_plan(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile), Ou
 
 /// Safetensors files named by `from_file`, memory-mapped once each, paths relative to the
 /// config file's directory.
-struct ExternalFiles<'a> {
+pub(crate) struct ExternalFiles<'a> {
     directory: &'a Path,
     opened: HashMap<PathBuf, Result<memmap2::Mmap, String>>,
 }
 
 impl<'a> ExternalFiles<'a> {
-    fn new(directory: &'a Path) -> Self {
+    pub(crate) fn new(directory: &'a Path) -> Self {
         ExternalFiles { directory, opened: HashMap::new() }
     }
 
-    fn reader(&mut self) -> impl FnMut(&str, &str) -> Result<ExternalTensor, String> + '_ {
+    pub(crate) fn reader(&mut self) -> impl FnMut(&str, &str) -> Result<ExternalTensor, String> + '_ {
         move |path, tensor| self.read(path, tensor)
     }
 

@@ -1,5 +1,8 @@
 //! Stable diagnostic codes: `E01xx` input, `E02xx` config structure, `E03xx` expressions,
-//! `E04xx` initializers, `E05xx` shapes, `E06xx` output. `specs/diagnostics.md` lists them all.
+//! `E04xx` initializers, `E05xx` shapes, `E06xx` output and command line, `x07xx` lint rules over
+//! the plan. The letter is the code's severity: `E` error, `W` warning, `N` note. The digits
+//! alone are unique, so `W0701` and `E0701` never both exist. `specs/diagnostics.md` lists the
+//! codes, `specs/lint.md` the lint rules, and `explain.md` beside this file explains each one.
 
 macro_rules! codes {
     ($($variant:ident = $code:literal, $title:literal;)*) => {
@@ -18,6 +21,15 @@ macro_rules! codes {
             /// A one-line description of what the code means.
             pub fn title(self) -> &'static str {
                 match self { $(Code::$variant => $title),* }
+            }
+
+            /// The severity the code is reported with, given by its letter.
+            pub fn severity(self) -> super::Severity {
+                match self.as_str().as_bytes().first() {
+                    Some(b'W') => super::Severity::Warning,
+                    Some(b'N') => super::Severity::Note,
+                    _ => super::Severity::Error,
+                }
             }
 
             pub fn parse(text: &str) -> Option<Code> {
@@ -63,4 +75,11 @@ codes! {
     ResidualMismatch = "E0506", "a residual block whose output shape differs from its input shape";
     ShareMismatch = "E0507", "a layer shares weights with one whose weights have other names or shapes";
     BadCliValue = "E0601", "a command-line value that does not parse";
+    OutputTooLarge = "E0602", "the output would be larger than `--max-size` or the free space where it is written";
+    UnusedInitializer = "W0701", "a custom initializer that no weight uses";
+    UnusedVar = "W0702", "a var that nothing uses";
+    ConstantKernel = "W0703", "a kernel or embedding initialised to a constant: its units never differ";
+    ActivationMismatch = "N0704", "an initializer tuned for another activation (he_* with tanh, glorot with relu)";
+    TruncationNeverBinds = "W0705", "a truncated normal narrower than f32 resolution: truncation never changes a value";
+    SharedSeed = "W0706", "one explicit `seed` shared by several random tensors: their values repeat";
 }

@@ -4,12 +4,18 @@
 //! the span with [`Diagnostic::at`] (the typst way). Rendering happens once, at the boundary.
 
 mod code;
+mod explain;
 mod render;
+mod render_json;
+mod render_sarif;
 
 pub use code::Code;
+pub use explain::explanation;
 pub use render::render_human;
+pub use render_json::render_json;
+pub use render_sarif::render_sarif;
 
-use crate::source::Span;
+use crate::source::{SourceFile, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -61,6 +67,11 @@ impl Diagnostic {
         Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
     }
 
+    /// A diagnostic with the severity its code's letter gives (`E`, `W`, `N`).
+    pub fn of(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic { severity: code.severity(), ..Diagnostic::error(code, message) }
+    }
+
     /// Points the diagnostic at `span`, unless it already points somewhere more precise.
     pub fn at(mut self, span: Span) -> Self {
         if self.primary.is_none() {
@@ -93,6 +104,35 @@ impl Diagnostic {
 
 /// Diagnostics a stage collected while it kept going.
 pub type Diagnostics = Vec<Diagnostic>;
+
+/// The diagnostics of one input, for the renderers that report several files at once.
+pub struct FileReport<'a> {
+    /// The path as given on the command line; `None` for problems with no file (a bad flag).
+    pub path: Option<&'a str>,
+    /// The file's text, when it could be read, to turn spans into lines and columns.
+    pub source: Option<&'a SourceFile>,
+    pub diagnostics: &'a [Diagnostic],
+}
+
+/// Where a span starts and ends, 1-based; the end column is exclusive (the character after).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+impl Region {
+    /// The region of a diagnostic's primary span in `source`, if it has both.
+    pub fn of(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> Option<Region> {
+        let (source, primary) = (source?, diagnostic.primary.as_ref()?);
+        let start = source.line_col(primary.span.start);
+        let end = source.line_col(primary.span.end.max(primary.span.start));
+        let end_column = if end == start { end.column + 1 } else { end.column };
+        Some(Region { line: start.line, column: start.column, end_line: end.line, end_column })
+    }
+}
 
 /// The closest of `candidates` to `word`, if close enough to be a likely typo.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {

@@ -48,6 +48,8 @@ pub struct ResolvedLayer {
     pub span: Span,
     pub expected_input: Option<Spanned<ExpectedInput>>,
     pub trainable: bool,
+    /// The `activation:` as written (the layer checks it); `None` when not given or null.
+    pub activation: Option<Spanned<String>>,
     /// Initializers the config gives, by layer argument (`kernel_initializer`).
     pub initializers: Vec<(&'static str, InitCall)>,
     /// `share: other`: the full name of the layer whose weights this one reuses.
@@ -589,6 +591,10 @@ fn resolve_layer(
             initializers.push((argument, call));
         }
     }
+    let activation = entries
+        .iter()
+        .find(|(key, _)| key.as_str() == Some("activation"))
+        .and_then(|(_, value)| value.as_str().map(|name| Spanned { value: name.to_string(), span: value.span }));
     let layer = (layer_type.parse)(&mut args);
     // A layer type that rejects its arguments says why; never drop a layer silently.
     if layer.is_none() && !args.diagnostics.iter().any(Diagnostic::is_error) {
@@ -625,6 +631,7 @@ fn resolve_layer(
         span: type_span,
         expected_input,
         trainable,
+        activation,
         initializers,
         share,
         variables: scope.variables.clone(),

@@ -1,0 +1,106 @@
+//! `activation-mismatch` (N0704): an initializer tuned for another kind of activation.
+//!
+//! **What:** a note when a kernel's explicitly given initializer is He's (`he_normal`,
+//! `he_uniform`, or `variance_scaling` with `scale=2, mode=fan_in`) and the layer's activation
+//! saturates (`tanh`, `sigmoid`, `hard_sigmoid`, `hard_tanh`, `softsign`); or when it is
+//! Glorot's or LeCun's (`scale=1`) and the activation is ReLU-like (`relu`, `relu6`,
+//! `leaky_relu`). The activation is the layer's own `activation:`, else that of an
+//! `activation` layer right after it; recurrent layers default to `tanh`. Keras's default
+//! initializers are not flagged: only a choice written in the config is.
+//!
+//! **Why:** He et al. (2015) double the variance because ReLU zeroes half of its inputs; with
+//! a saturating activation the doubled variance pushes units into the flat tails, where
+//! gradients vanish. Glorot and LeCun keep the variance for activations that are linear around
+//! zero; before ReLU the signal's variance halves with every layer.
+//!
+//! **Example:**
+//! ```yaml
+//! layers:
+//!   - dense: {units: 64, activation: relu, kernel_initializer: glorot_normal}
+//! ```
+//! Use `he_normal` before ReLU, `glorot_*` or `lecun_*` before tanh and sigmoid.
+
+use crate::Stages;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::infer::{Row, Source};
+use crate::lint::LintOptions;
+use crate::plan::{FanMode, Initializer};
+use crate::source::Span;
+
+const SATURATING: [&str; 5] = ["tanh", "sigmoid", "hard_sigmoid", "hard_tanh", "softsign"];
+const RELU_LIKE: [&str; 3] = ["relu", "relu6", "leaky_relu"];
+const RECURRENT: [&str; 3] = ["simple_rnn", "lstm", "gru"];
+
+/// The activation a layer's output goes through, and where the config says so.
+struct Activation<'a> {
+    name: &'a str,
+    span: Span,
+    how: &'static str,
+}
+
+fn activation_of<'a>(rows: &'a [Row<'a>], index: usize) -> Option<Activation<'a>> {
+    let Source::Layer(layer) = rows[index].source else { return None };
+    match &layer.activation {
+        Some(own) if own.value != "linear" => {
+            return Some(Activation { name: &own.value, span: own.span, how: "activation set here" });
+        }
+        Some(_) => return None,
+        None => {}
+    }
+    if RECURRENT.contains(&layer.layer_type.name) {
+        return Some(Activation { name: "tanh", span: layer.span, how: "recurrent layers use `tanh` by default" });
+    }
+    let Source::Layer(next) = rows.get(index + 1)?.source else { return None };
+    let next_activation = next.activation.as_ref().filter(|_| next.layer_type.name == "activation")?;
+    Some(Activation { name: &next_activation.value, span: next_activation.span, how: "activation applied here" })
+}
+
+/// He's, Glorot's or LeCun's scheme, if the initializer is one of them.
+fn scheme(initializer: &Initializer) -> Option<&'static str> {
+    match *initializer {
+        Initializer::VarianceScaling { scale: 2.0, mode: FanMode::FanIn, .. } => Some("he"),
+        Initializer::VarianceScaling { scale: 1.0, mode: FanMode::FanAvg, .. } => Some("glorot"),
+        Initializer::VarianceScaling { scale: 1.0, mode: FanMode::FanIn, .. } => Some("lecun"),
+        _ => None,
+    }
+}
+
+pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
+    let mut found = Vec::new();
+    for (index, row) in stages.rows.iter().enumerate() {
+        let Source::Layer(layer) = row.source else { continue };
+        let Some(activation) = activation_of(stages.rows, index) else { continue };
+        for weight in row.weights.iter().filter(|w| w.name == "kernel" || w.name == "recurrent_kernel") {
+            let given = layer.initializers.iter().any(|(argument, _)| *argument == weight.initializer_argument);
+            let name = row.tensor_name(weight);
+            let Some(tensor) = stages.plan.tensors.iter().find(|tensor| tensor.name == name).filter(|_| given) else {
+                continue;
+            };
+            let help = match scheme(&tensor.initializer) {
+                Some("he") if SATURATING.contains(&activation.name) => format!(
+                    "He's scheme doubles the variance for ReLU; before `{}` use `glorot_uniform` or `lecun_normal`",
+                    activation.name
+                ),
+                Some(scheme @ ("glorot" | "lecun")) if RELU_LIKE.contains(&activation.name) => format!(
+                    "{} scheme keeps the variance for activations linear around 0; `{}` halves it, so use `he_normal` or `he_uniform`",
+                    if scheme == "glorot" { "Glorot's" } else { "LeCun's" },
+                    activation.name
+                ),
+                _ => continue,
+            };
+            found.push(
+                Diagnostic::of(
+                    Code::ActivationMismatch,
+                    format!(
+                        "`{name}` uses `{}`, which is not tuned for its `{}` activation",
+                        tensor.initializer_label, activation.name
+                    ),
+                )
+                .at_labelled(tensor.origin, "initializer given here")
+                .with_note_at(activation.span, activation.how)
+                .with_help(help),
+            );
+        }
+    }
+    found
+}

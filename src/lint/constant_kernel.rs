@@ -1,0 +1,65 @@
+//! `constant-kernel` (W0703): a kernel, recurrent kernel or embedding table initialised to a
+//! constant (`zeros`, `ones`, `constant`).
+//!
+//! **What:** warns when a layer's `kernel`, `recurrent_kernel`, `depthwise_kernel`, … or
+//! `embeddings` weight with more than one unit (more than one row for embeddings) starts as a
+//! constant.
+//!
+//! **Why:** every unit of the layer then computes the same function of its input and, unless
+//! the layers around it differ, receives the same gradient: the units stay copies of each
+//! other and the layer works as a single unit. This is the symmetry that random
+//! initialisation exists to break. Biases are fine as constants, and are not flagged.
+//!
+//! **Example:**
+//! ```yaml
+//! layers:
+//!   - dense: {units: 64, kernel_initializer: zeros}
+//! ```
+//! Use a random initializer: the Keras default `glorot_uniform`, or `he_normal` before ReLU.
+
+use crate::Stages;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::infer::Source;
+use crate::lint::LintOptions;
+use crate::plan::Initializer;
+
+pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
+    let mut found = Vec::new();
+    for row in stages.rows {
+        let Source::Layer(layer) = row.source else { continue };
+        for weight in &row.weights {
+            let is_embedding = weight.name == "embeddings";
+            if !is_embedding && !weight.name.ends_with("kernel") {
+                continue;
+            }
+            let name = row.tensor_name(weight);
+            let Some(tensor) = stages.plan.tensors.iter().find(|tensor| tensor.name == name) else { continue };
+            if !matches!(tensor.initializer, Initializer::Zeros | Initializer::Ones | Initializer::Constant { .. }) {
+                continue;
+            }
+            let (count, what) = if is_embedding {
+                (tensor.shape.first().copied().unwrap_or(0), "rows (tokens) start as the same vector")
+            } else {
+                (tensor.shape.last().copied().unwrap_or(0), "units start identical")
+            };
+            if count < 2 {
+                continue;
+            }
+            found.push(
+                Diagnostic::of(
+                    Code::ConstantKernel,
+                    format!(
+                        "`{name}` is initialised to a constant (`{}`): its {count} {what}",
+                        tensor.initializer_label
+                    ),
+                )
+                .at_labelled(tensor.origin, "constant initializer")
+                .with_note_at(layer.span, format!("`{}` is a `{}` layer", row.name, layer.layer_type.name))
+                .with_help(
+                    "use a random initializer such as `glorot_uniform` (the Keras default) so the units can differ",
+                ),
+            );
+        }
+    }
+    found
+}

@@ -1,0 +1,107 @@
+//! `unused-var` (W0702): a var under `vars:` that nothing refers to.
+//!
+//! **What:** warns about a var that no size, shape, initializer argument, `--set` override or
+//! used var mentions. A var used only by unused vars is unused too.
+//!
+//! **Why:** an unused var is a leftover or a misspelling: `--set` on it changes nothing, and a
+//! reader of the config believes it sizes something.
+//!
+//! **Example:**
+//! ```yaml
+//! vars: {d_model: 64, d_ff: 256}   # d_ff is never used
+//! input: [d_model]
+//! layers: [{dense: {units: d_model}}]
+//! ```
+//! Use it (`units: d_ff`) or remove it.
+//!
+//! References are found by name: any identifier in a string of the config outside `vars:`
+//! counts as a use, so a layer `name:` equal to a var's name hides the warning (never the
+//! other way round).
+
+use super::{ConfigInput, walk};
+use crate::config::{Node, Value};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use std::collections::HashSet;
+
+pub fn check(input: &ConfigInput) -> Diagnostics {
+    let config = input.config;
+    let mut used: HashSet<String> = HashSet::new();
+    let roots = [&config.name, &config.seed, &config.input].into_iter().flatten();
+    let initializer_values = config.initializers.iter().map(|(_, value)| value);
+    for root in roots.chain(initializer_values).chain(&config.layers) {
+        walk(root, &mut |node| collect_identifiers(node, &mut used));
+    }
+    for (_, text) in &input.overrides.sets {
+        used.extend(identifiers(text).map(str::to_string));
+    }
+    // A var used by a used var is used: follow definitions until nothing new turns up.
+    let mut pending: Vec<&Node> = Vec::new();
+    loop {
+        pending.clear();
+        pending.extend(
+            config.vars.iter().filter(|(key, _)| key.as_str().is_some_and(|name| used.contains(name))).map(|(_, v)| v),
+        );
+        let before = used.len();
+        for value in &pending {
+            walk(value, &mut |node| collect_identifiers(node, &mut used));
+        }
+        if used.len() == before {
+            break;
+        }
+    }
+    config
+        .vars
+        .iter()
+        .filter_map(|(key, _)| key.as_str().filter(|name| !used.contains(*name)).map(|name| (name, key.span)))
+        .map(|(name, span)| {
+            Diagnostic::of(Code::UnusedVar, format!("var `{name}` is never used"))
+                .at_labelled(span, "defined here")
+                .with_help("use it in a size, shape or initializer argument, or remove it")
+        })
+        .collect()
+}
+
+/// Adds the identifiers in a string value (map keys are not references).
+fn collect_identifiers(node: &Node, used: &mut HashSet<String>) {
+    if let Value::Str(text) = &node.value {
+        used.extend(identifiers(text).map(str::to_string));
+    }
+}
+
+/// The identifiers (`[A-Za-z_][A-Za-z0-9_]*`) in an expression, skipping numbers like `1e5`.
+fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < bytes.len() {
+            let start = at;
+            let byte = bytes[at];
+            let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+            if byte.is_ascii_alphabetic() || byte == b'_' {
+                while at < bytes.len() && word(bytes[at]) {
+                    at += 1;
+                }
+                return Some(&text[start..at]);
+            }
+            if byte.is_ascii_digit() {
+                while at < bytes.len() && (word(bytes[at]) || bytes[at] == b'.') {
+                    at += 1;
+                }
+            } else {
+                at += 1;
+            }
+        }
+        None
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::identifiers;
+
+    #[test]
+    fn identifiers_skip_numbers_and_operators() {
+        let found: Vec<&str> = identifiers("2 * d_model + 1e5 / sqrt(fan_in) - x1").collect();
+        assert_eq!(found, ["d_model", "sqrt", "fan_in", "x1"]);
+    }
+}
