@@ -102,7 +102,13 @@ pub fn run(args: &LintArgs) -> ExitCode {
 
 /// The overrides and the `--max-size` limit, or a diagnostic for a malformed value.
 fn command_line(args: &LintArgs) -> Result<(crate::resolve::Overrides, Option<u64>), Diagnostic> {
-    let model = ModelArgs { config: PathBuf::new(), seed: args.seed, input: args.input.clone(), set: args.set.clone() };
+    let model = ModelArgs {
+        config: PathBuf::new(),
+        seed: args.seed,
+        input: args.input.clone(),
+        set: args.set.clone(),
+        layout: super::LayoutArg::Keras,
+    };
     let overrides = model.overrides()?;
     let max_size = match &args.max_size {
         None => None,
