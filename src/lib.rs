@@ -11,6 +11,7 @@ pub mod dsl;
 pub mod emit;
 pub mod infer;
 pub mod init;
+pub mod inspect;
 pub mod layers;
 pub mod plan;
 pub mod resolve;
