@@ -2,7 +2,10 @@
 //! that does I/O. Exit codes: 0 success, 1 the input has errors, 2 usage or I/O errors.
 
 mod compile;
+mod diff;
+mod inspect;
 mod summary;
+mod verify;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, render_human};
 use crate::plan::{ExternalTensor, attach_external};
@@ -32,6 +35,12 @@ enum Command {
     Compile(compile::CompileArgs),
     /// Print the Keras-style summary of a config (nothing is generated).
     Summary(summary::SummaryArgs),
+    /// Print statistics (and histograms) of every tensor of a safetensors file or checkpoint.
+    Inspect(inspect::InspectArgs),
+    /// Compare two safetensors files tensor by tensor (exit 0 equal, 1 different, 2 error).
+    Diff(diff::DiffArgs),
+    /// Compile a config in memory and compare it with a golden file (exit 0, 1 or 2 as `diff`).
+    Verify(verify::VerifyArgs),
 }
 
 /// Options every command that reads a config takes.
@@ -50,7 +59,7 @@ pub struct ModelArgs {
     pub set: Vec<String>,
 }
 
-const SUBCOMMANDS: [&str; 3] = ["compile", "summary", "help"];
+const SUBCOMMANDS: [&str; 6] = ["compile", "summary", "inspect", "diff", "verify", "help"];
 
 pub fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -71,6 +80,9 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Compile(args) => compile::run(&args),
         Command::Summary(args) => summary::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Verify(args) => verify::run(&args),
     }
 }
 

@@ -373,7 +373,10 @@ mod tests {
         let left = [tensor("a", &[2], &[1.0, 2.0]), tensor("only_left", &[1], &[0.0])];
         let mut right = vec![tensor("a", &[1, 2], &[1.0, 2.0]), tensor("only_right", &[1], &[0.0])];
         let report = diff(&left, &right, Tolerance::default());
-        assert_eq!((report.only_left.clone(), report.only_right.clone()), (vec!["only_left".into()], vec!["only_right".into()]));
+        assert_eq!(
+            (report.only_left.clone(), report.only_right.clone()),
+            (vec!["only_left".into()], vec!["only_right".into()])
+        );
         assert_eq!(report.compared[0].difference, TensorDifference::Shape);
         right[0] = TensorData {
             dtype: Dtype::F64,

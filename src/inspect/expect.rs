@@ -32,7 +32,12 @@ impl Expectation {
     }
 
     fn uniform(low: f64, high: f64) -> Expectation {
-        Expectation { mean: (low + high) / 2.0, std: (high - low) / 12f64.sqrt(), bounds: Some((low, high)), sigma: None }
+        Expectation {
+            mean: (low + high) / 2.0,
+            std: (high - low) / 12f64.sqrt(),
+            bounds: Some((low, high)),
+            sigma: None,
+        }
     }
 
     fn normal(mean: f64, std: f64) -> Expectation {
@@ -57,9 +62,8 @@ impl Expectation {
         let (filled, kept) = (count.min(total) as f64 / total as f64, 1.0 - count.min(total) as f64 / total as f64);
         let mean = kept * self.mean + filled * value;
         let second_moment = kept * (self.std * self.std + self.mean * self.mean) + filled * value * value;
-        let bounds = self.bounds.map(|(low, high)| {
-            if kept == 0.0 { (value, value) } else { (low.min(value), high.max(value)) }
-        });
+        let bounds =
+            self.bounds.map(|(low, high)| if kept == 0.0 { (value, value) } else { (low.min(value), high.max(value)) });
         Expectation {
             mean,
             std: (second_moment - mean * mean).max(0.0).sqrt(),
@@ -182,7 +186,8 @@ pub fn expectation_for_label(label: &str, shape: &[usize]) -> Option<Expectation
         "truncated_normal" => Expectation::truncated(number_or("mean", 0.0)?, number_or("stddev", 0.05)?),
         "variance_scaling" => {
             let mode = label.word("mode").map_or(Some(FanMode::FanIn), FanMode::parse)?;
-            let distribution = label.word("distribution").map_or(Some(Distribution::TruncatedNormal), Distribution::parse)?;
+            let distribution =
+                label.word("distribution").map_or(Some(Distribution::TruncatedNormal), Distribution::parse)?;
             variance_scaling(number_or("scale", 1.0)?, mode, distribution, shape)
         }
         "orthogonal" => {

@@ -31,7 +31,8 @@ pub struct WeightFile<'a> {
 impl<'a> WeightFile<'a> {
     /// Parses and validates a whole safetensors file held in `buffer` (header, offsets, sizes).
     pub fn parse(buffer: &'a [u8]) -> Result<WeightFile<'a>, String> {
-        let file = SafeTensors::deserialize(buffer).map_err(|error| format!("not a valid safetensors file: {error}"))?;
+        let file =
+            SafeTensors::deserialize(buffer).map_err(|error| format!("not a valid safetensors file: {error}"))?;
         let (_, header) =
             SafeTensors::read_metadata(buffer).map_err(|error| format!("not a valid safetensors file: {error}"))?;
         let mut tensors = Vec::with_capacity(file.len());

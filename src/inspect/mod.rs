@@ -21,6 +21,6 @@ pub use diff::{
 pub use element::{decode_block, element_bytes, has_values};
 pub use expect::{Expectation, expectation_for_label};
 pub use file::{ShardIndex, TensorData, WeightFile, parse_shard_index};
-pub use plot::{HistogramPanel, png_figure, svg_figure};
+pub use plot::{HistogramPanel, compact_number, png_figure, svg_figure};
 pub use report::{TensorReport, inspect_json, inspect_text, terminal_histogram};
 pub use stats::{Histogram, TensorStats, histogram, statistics};

@@ -46,6 +46,10 @@ fn bars(histogram: &Histogram) -> Vec<(usize, usize, usize)> {
     let (_, _, width, height) = PLOT;
     let bins = histogram.counts.len().max(1);
     let tallest = histogram.counts.iter().copied().max().unwrap_or(0).max(1);
+    if bins == 1 {
+        // A constant tensor: one narrow bar in the middle rather than a filled box.
+        return vec![(width * 4 / 9, width / 9, height)];
+    }
     histogram
         .counts
         .iter()
@@ -59,11 +63,13 @@ fn bars(histogram: &Histogram) -> Vec<(usize, usize, usize)> {
         .collect()
 }
 
+/// A number short enough for a figure: four decimals in the everyday range, else scientific.
+pub fn compact_number(value: f64) -> String {
+    if value == 0.0 || (1e-3..1e5).contains(&value.abs()) { format!("{value:.4}") } else { format!("{value:.3e}") }
+}
+
 fn axis_labels(histogram: &Histogram) -> (String, String) {
-    let label = |value: f64| {
-        if value == 0.0 || (1e-3..1e5).contains(&value.abs()) { format!("{value:.4}") } else { format!("{value:.3e}") }
-    };
-    (label(histogram.low), label(histogram.high))
+    (compact_number(histogram.low), compact_number(histogram.high))
 }
 
 fn escape_xml(text: &str) -> String {

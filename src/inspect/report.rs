@@ -80,7 +80,8 @@ fn shape_text(shape: &[usize]) -> String {
 /// What the initializer implies, for the line under a tensor's row.
 fn expectation_text(label: &str, expectation: Option<&Expectation>) -> String {
     let Some(expected) = expectation else { return format!("{label}: no expectation for this initializer") };
-    let mut parts = vec![format!("mean {}", short_number(expected.mean)), format!("std {}", short_number(expected.std))];
+    let mut parts =
+        vec![format!("mean {}", short_number(expected.mean)), format!("std {}", short_number(expected.std))];
     if let Some(sigma) = expected.sigma {
         parts.push(format!("σ {} before truncation", short_number(sigma)));
     }
@@ -239,7 +240,11 @@ pub fn inspect_json(reports: &[TensorReport]) -> String {
                 expected_sigma: expected.and_then(|e| e.sigma),
                 expected_min: expected.and_then(|e| e.bounds.map(|(low, _)| low)),
                 expected_max: expected.and_then(|e| e.bounds.map(|(_, high)| high)),
-                histogram: report.histogram.as_ref().map(|h| JsonHistogram { low: h.low, high: h.high, counts: &h.counts }),
+                histogram: report.histogram.as_ref().map(|h| JsonHistogram {
+                    low: h.low,
+                    high: h.high,
+                    counts: &h.counts,
+                }),
             }
         })
         .collect();

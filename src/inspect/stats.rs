@@ -97,7 +97,8 @@ impl TensorStats {
                 let (left, right, total) = (left as f64, right as f64, finite as f64);
                 let delta = other.mean - self.mean;
                 let mean = self.mean + delta * right / total;
-                let m2 = self.sum_squared_deviations + other.sum_squared_deviations + delta * delta * left * right / total;
+                let m2 =
+                    self.sum_squared_deviations + other.sum_squared_deviations + delta * delta * left * right / total;
                 (mean, m2, self.min.min(other.min), self.max.max(other.max))
             }
         };
@@ -207,7 +208,8 @@ mod tests {
 
     #[test]
     fn matches_the_textbook_formulas_across_many_blocks() {
-        let values: Vec<f32> = (0..(3 * BLOCK_ELEMENTS + 17)).map(|i| ((i * 7919) % 1000) as f32 / 100.0 - 3.0).collect();
+        let values: Vec<f32> =
+            (0..(3 * BLOCK_ELEMENTS + 17)).map(|i| ((i * 7919) % 1000) as f32 / 100.0 - 3.0).collect();
         let stats = statistics(Dtype::F32, &bytes_of(&values)).expect("f32 has values");
         let wide: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
         let (mean, std) = naive(&wide);
