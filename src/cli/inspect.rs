@@ -6,7 +6,7 @@ use super::{Outcome, io_reason, print_diagnostics};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::inspect::{self, HistogramPanel, TensorData, TensorReport, WeightFile};
 use clap::{Args, ValueEnum};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -109,11 +109,11 @@ impl MappedWeights {
     pub(super) fn load(&self) -> Result<LoadedWeights<'_>, String> {
         let mut tensors = Vec::new();
         let mut metadata = HashMap::new();
-        let mut seen = HashSet::new();
+        let mut shard_of: HashMap<String, &str> = HashMap::new();
         for (shown, map) in &self.maps {
             let file = WeightFile::parse(map).map_err(|error| format!("`{shown}` is {error}"))?;
             for tensor in file.tensors {
-                if !seen.insert(tensor.name.clone()) {
+                if shard_of.insert(tensor.name.clone(), shown).is_some() {
                     return Err(format!(
                         "tensor `{}` appears in more than one shard (again in `{shown}`)",
                         tensor.name
@@ -127,7 +127,7 @@ impl MappedWeights {
         }
         if let Some(weight_map) = &self.weight_map {
             for (name, shard) in weight_map {
-                if !seen.contains(name) {
+                if shard_of.get(name) != Some(&shard.as_str()) {
                     return Err(format!("the index puts tensor `{name}` in `{shard}`, which does not hold it"));
                 }
             }

@@ -4,5 +4,6 @@ mod cli;
 mod determinism;
 mod examples;
 mod golden;
+mod inspect;
 mod keras;
 mod support;
