@@ -364,7 +364,6 @@ fn verify_compiles_in_memory_and_compares_with_the_golden_file() {
     let wider = initc(dir.path(), &["verify", "model.yaml", "--input", "13", "--golden", "model.safetensors"]);
     assert_eq!(wider.status.code(), Some(1));
     assert!(text(&wider.stdout).contains("dense.kernel: shape [13, 16] vs [12, 16]"), "{}", text(&wider.stdout));
-    assert_eq!(wider.stdout.is_empty(), false);
     assert!(fs::read_dir(dir.path()).expect("list").count() == 3, "verify writes no file");
 
     fs::write(dir.path().join("bad.yaml"), "input: [4]\nlayers:\n  - dense: {units: 0}\n").expect("write config");
