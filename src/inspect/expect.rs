@@ -55,11 +55,12 @@ impl Expectation {
     }
 
     /// `count` of `total` elements overwritten with `value`.
-    fn with_fill(self, value: f64, count: usize, total: usize) -> Expectation {
-        if total == 0 || count == 0 {
+    fn with_fill(self, value: f64, count: f64, total: f64) -> Expectation {
+        if total <= 0.0 || count <= 0.0 {
             return self;
         }
-        let (filled, kept) = (count.min(total) as f64 / total as f64, 1.0 - count.min(total) as f64 / total as f64);
+        let filled = count.min(total) / total;
+        let kept = 1.0 - filled;
         let mean = kept * self.mean + filled * value;
         let second_moment = kept * (self.std * self.std + self.mean * self.mean) + filled * value * value;
         let bounds =
@@ -161,11 +162,12 @@ fn variance_scaling(scale: f64, mode: FanMode, distribution: Distribution, shape
     }
 }
 
-/// The (rows, cols) Keras flattens a tensor to for `orthogonal` and `identity`.
-fn matrix_of(shape: &[usize]) -> (usize, usize) {
+/// The (rows, cols) Keras flattens a tensor to for `orthogonal` and `identity`, as `f64` so
+/// that no shape can overflow the product.
+fn matrix_of(shape: &[usize]) -> (f64, f64) {
     match shape.split_last() {
-        Some((&cols, rows)) => (rows.iter().product(), cols),
-        None => (1, 1),
+        Some((&cols, rows)) => (rows.iter().map(|&dim| dim as f64).product(), cols as f64),
+        None => (1.0, 1.0),
     }
 }
 
@@ -193,16 +195,14 @@ pub fn expectation_for_label(label: &str, shape: &[usize]) -> Option<Expectation
         "orthogonal" => {
             let gain = number_or("gain", 1.0)?;
             let (rows, cols) = matrix_of(shape);
-            let total = (rows * cols).max(1) as f64;
             // Orthonormal rows or columns: the squares sum to gain² · min(rows, cols).
-            let std = gain.abs() * (rows.min(cols) as f64 / total).sqrt();
+            let std = gain.abs() * (rows.min(cols) / (rows * cols).max(1.0)).sqrt();
             Expectation { mean: 0.0, std, bounds: Some((-gain.abs(), gain.abs())), sigma: None }
         }
         "identity" => {
             let gain = number_or("gain", 1.0)?;
             let (rows, cols) = matrix_of(shape);
-            let total = (rows * cols).max(1);
-            Expectation::constant(0.0).with_fill(gain, rows.min(cols), total)
+            Expectation::constant(0.0).with_fill(gain, rows.min(cols), rows * cols)
         }
         name => {
             let (scale, mode, distribution) = named_variance_scaling(name)?;
@@ -213,7 +213,7 @@ pub fn expectation_for_label(label: &str, shape: &[usize]) -> Option<Expectation
         return Some(base);
     }
     let (value, count) = parse_fill(label.rest)?;
-    Some(base.with_fill(value, count, shape.iter().product()))
+    Some(base.with_fill(value, count as f64, shape.iter().map(|&dim| dim as f64).product()))
 }
 
 #[cfg(test)]

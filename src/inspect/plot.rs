@@ -19,6 +19,8 @@ const PANEL_HEIGHT: usize = 220;
 const MAX_COLUMNS: usize = 4;
 /// The plot area inside a panel: left, top, width, height.
 const PLOT: (usize, usize, usize, usize) = (14, 44, 312, 140);
+/// The most panels a PNG holds (a 1360 × 56,320 raster, 230 MB); SVG has no limit.
+pub const MAX_PNG_PANELS: usize = 1024;
 /// Characters of a title that fit a panel (8-pixel glyphs in the PNG).
 const TITLE_CHARS: usize = 40;
 
@@ -187,6 +189,12 @@ impl Canvas {
 
 /// The figure as PNG bytes, laid out as [`svg_figure`] lays it out.
 pub fn png_figure(panels: &[HistogramPanel]) -> Result<Vec<u8>, String> {
+    if panels.len() > MAX_PNG_PANELS {
+        return Err(format!(
+            "{} tensors are too many for one PNG (at most {MAX_PNG_PANELS}); write an .svg instead",
+            panels.len()
+        ));
+    }
     let (columns, rows) = grid(panels.len());
     let mut canvas = Canvas::new(columns * PANEL_WIDTH, rows * PANEL_HEIGHT);
     let (plot_x, plot_y, plot_width, plot_height) = PLOT;
