@@ -2,7 +2,8 @@
 //!
 //! The pipeline runs in reading order, data flowing one way:
 //! [`source`] → [`config`] → [`dsl`] → [`resolve`] → [`infer`] → [`plan`] → [`init`] → [`emit`];
-//! [`cli`] drives it and is the only module that does I/O. See `ARCHITECTURE.md`.
+//! [`cli`] drives it and is the only module that does I/O. [`inspect`] works on finished
+//! files: statistics, histograms and diffs (`initc inspect`, `diff`, `verify`). See `ARCHITECTURE.md`.
 
 pub mod cli;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod dsl;
 pub mod emit;
 pub mod infer;
 pub mod init;
+pub mod inspect;
 pub mod layers;
 pub mod lint;
 pub mod plan;

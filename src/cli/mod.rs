@@ -4,7 +4,10 @@
 mod compile;
 mod explain;
 mod lint;
+mod diff;
+mod inspect;
 mod summary;
+mod verify;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, render_human};
 use crate::plan::layout::Layout;
@@ -39,6 +42,12 @@ enum Command {
     Lint(lint::LintArgs),
     /// Explain a diagnostic code, e.g. `initc explain E0401`.
     Explain(explain::ExplainArgs),
+    /// Print statistics (and histograms) of every tensor of a safetensors file or checkpoint.
+    Inspect(inspect::InspectArgs),
+    /// Compare two safetensors files tensor by tensor (exit 0 equal, 1 different, 2 error).
+    Diff(diff::DiffArgs),
+    /// Compile a config in memory and compare it with a golden file (exit 0, 1 or 2 as `diff`).
+    Verify(verify::VerifyArgs),
 }
 
 /// Options every command that reads a config takes.
@@ -67,7 +76,7 @@ pub enum LayoutArg {
     Torch,
 }
 
-const SUBCOMMANDS: [&str; 5] = ["compile", "summary", "lint", "explain", "help"];
+const SUBCOMMANDS: [&str; 8] = ["compile", "summary", "lint", "explain", "inspect", "diff", "verify", "help"];
 
 pub fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -90,6 +99,9 @@ pub fn main() -> ExitCode {
         Command::Summary(args) => summary::run(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Verify(args) => verify::run(&args),
     }
 }
 

@@ -1,0 +1,292 @@
+//! What an initializer label implies about a tensor's values: the expected mean and standard
+//! deviation, the bounds the values stay within, and for truncated normals the σ before
+//! truncation.
+//!
+//! Labels are the ones initc writes into `__metadata__` (`initc.initializer.<tensor>`):
+//! `he_uniform`, `random_normal(mean=0, stddev=0.02)`,
+//! `variance_scaling(scale=2, mode=fan_in, distribution=uniform)`, `constant(value=0.4)`, and
+//! an optional constant fill after `; ` (`zeros; 1[16..32]`, LSTM's `unit_forget_bias`). Fans
+//! are Keras 3's `compute_fans` of the tensor's shape.
+
+use crate::plan::{Distribution, FanMode, Fans};
+
+/// Standard deviation of a standard normal truncated to [−2, 2] (Keras's constant).
+#[allow(clippy::excessive_precision)]
+const TRUNCATED_STDDEV_CORRECTION: f64 = 0.879_625_661_034_239_78;
+
+/// The distribution an initializer draws from, summarised. For random initializers the mean
+/// and std are those of the distribution; the measured ones differ by sampling error.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Expectation {
+    pub mean: f64,
+    pub std: f64,
+    /// The values lie in `[low, high]` (uniform limits, the 2σ truncation, a constant).
+    pub bounds: Option<(f64, f64)>,
+    /// A truncated normal's σ before truncation (its std after truncation is `std`).
+    pub sigma: Option<f64>,
+}
+
+impl Expectation {
+    fn constant(value: f64) -> Expectation {
+        Expectation { mean: value, std: 0.0, bounds: Some((value, value)), sigma: None }
+    }
+
+    fn uniform(low: f64, high: f64) -> Expectation {
+        Expectation {
+            mean: (low + high) / 2.0,
+            std: (high - low) / 12f64.sqrt(),
+            bounds: Some((low, high)),
+            sigma: None,
+        }
+    }
+
+    fn normal(mean: f64, std: f64) -> Expectation {
+        Expectation { mean, std, bounds: None, sigma: None }
+    }
+
+    /// Keras's truncated normal: σ before truncation, cut at mean ± 2σ.
+    fn truncated(mean: f64, sigma: f64) -> Expectation {
+        Expectation {
+            mean,
+            std: sigma * TRUNCATED_STDDEV_CORRECTION,
+            bounds: Some((mean - 2.0 * sigma, mean + 2.0 * sigma)),
+            sigma: Some(sigma),
+        }
+    }
+
+    /// `count` of `total` elements overwritten with `value`.
+    fn with_fill(self, value: f64, count: f64, total: f64) -> Expectation {
+        if total <= 0.0 || count <= 0.0 {
+            return self;
+        }
+        let filled = count.min(total) / total;
+        let kept = 1.0 - filled;
+        let mean = kept * self.mean + filled * value;
+        let second_moment = kept * (self.std * self.std + self.mean * self.mean) + filled * value * value;
+        let bounds =
+            self.bounds.map(|(low, high)| if kept == 0.0 { (value, value) } else { (low.min(value), high.max(value)) });
+        Expectation {
+            mean,
+            std: (second_moment - mean * mean).max(0.0).sqrt(),
+            bounds,
+            sigma: if kept == 0.0 { None } else { self.sigma },
+        }
+    }
+}
+
+/// A parsed label: the family, its `key=value` arguments, and what follows the call.
+struct Label<'a> {
+    name: &'a str,
+    arguments: Vec<(&'a str, &'a str)>,
+    rest: &'a str,
+}
+
+impl Label<'_> {
+    fn number(&self, key: &str) -> Option<f64> {
+        self.arguments.iter().find(|(name, _)| *name == key).and_then(|(_, value)| value.parse().ok())
+    }
+
+    fn word(&self, key: &str) -> Option<&str> {
+        self.arguments.iter().find(|(name, _)| *name == key).map(|(_, value)| *value)
+    }
+}
+
+/// Splits `name(key=value, …) rest` at the top level; quoted values may hold `,`, `)` or `\"`.
+fn parse_label(label: &str) -> Option<Label<'_>> {
+    let label = label.trim();
+    let name_end = label.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(label.len());
+    let name = &label[..name_end];
+    if name.is_empty() {
+        return None;
+    }
+    let after = &label[name_end..];
+    let Some(inside) = after.strip_prefix('(') else {
+        return Some(Label { name, arguments: Vec::new(), rest: after.trim() });
+    };
+    let mut arguments = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (at, character) in inside.char_indices() {
+        match character {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' | ')' if !quoted => {
+                let argument = inside[start..at].trim();
+                if !argument.is_empty() {
+                    let (key, value) = argument.split_once('=')?;
+                    arguments.push((key.trim(), value.trim()));
+                }
+                if character == ')' {
+                    return Some(Label { name, arguments, rest: inside[at + 1..].trim() });
+                }
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A fill suffix `; value[start..end]`.
+fn parse_fill(rest: &str) -> Option<(f64, usize)> {
+    let fill = rest.strip_prefix(';')?.trim();
+    let (value, range) = fill.split_once('[')?;
+    let (start, end) = range.strip_suffix(']')?.split_once("..")?;
+    let (start, end): (usize, usize) = (start.trim().parse().ok()?, end.trim().parse().ok()?);
+    Some((value.trim().parse().ok()?, end.checked_sub(start)?))
+}
+
+/// The named variance-scaling initializers as (scale, mode, distribution).
+fn named_variance_scaling(name: &str) -> Option<(f64, FanMode, Distribution)> {
+    Some(match name {
+        "glorot_uniform" => (1.0, FanMode::FanAvg, Distribution::Uniform),
+        "glorot_normal" => (1.0, FanMode::FanAvg, Distribution::TruncatedNormal),
+        "he_uniform" => (2.0, FanMode::FanIn, Distribution::Uniform),
+        "he_normal" => (2.0, FanMode::FanIn, Distribution::TruncatedNormal),
+        "lecun_uniform" => (1.0, FanMode::FanIn, Distribution::Uniform),
+        "lecun_normal" => (1.0, FanMode::FanIn, Distribution::TruncatedNormal),
+        _ => return None,
+    })
+}
+
+/// Keras 3 `VarianceScaling`: `scale / max(1, fan)` is the variance.
+fn variance_scaling(scale: f64, mode: FanMode, distribution: Distribution, shape: &[usize]) -> Expectation {
+    let variance = scale / mode.fan(Fans::of_shape(shape)).max(1.0);
+    match distribution {
+        Distribution::TruncatedNormal => Expectation::truncated(0.0, variance.sqrt() / TRUNCATED_STDDEV_CORRECTION),
+        Distribution::UntruncatedNormal => Expectation::normal(0.0, variance.sqrt()),
+        Distribution::Uniform => {
+            let limit = (3.0 * variance).sqrt();
+            Expectation::uniform(-limit, limit)
+        }
+    }
+}
+
+/// The (rows, cols) Keras flattens a tensor to for `orthogonal` and `identity`, as `f64` so
+/// that no shape can overflow the product.
+fn matrix_of(shape: &[usize]) -> (f64, f64) {
+    match shape.split_last() {
+        Some((&cols, rows)) => (rows.iter().map(|&dim| dim as f64).product(), cols as f64),
+        None => (1.0, 1.0),
+    }
+}
+
+/// The expectation an initializer label implies for a tensor of `shape`; `None` for labels it
+/// cannot interpret (`from_file`, an unknown name, malformed arguments).
+pub fn expectation_for_label(label: &str, shape: &[usize]) -> Option<Expectation> {
+    let label = parse_label(label)?;
+    let number_or = |key: &str, default: f64| match label.word(key) {
+        None => Some(default),
+        Some(_) => label.number(key),
+    };
+    let base = match label.name {
+        "zeros" => Expectation::constant(0.0),
+        "ones" => Expectation::constant(1.0),
+        "constant" => Expectation::constant(number_or("value", 0.0)?),
+        "random_normal" => Expectation::normal(number_or("mean", 0.0)?, number_or("stddev", 0.05)?),
+        "random_uniform" => Expectation::uniform(number_or("minval", -0.05)?, number_or("maxval", 0.05)?),
+        "truncated_normal" => Expectation::truncated(number_or("mean", 0.0)?, number_or("stddev", 0.05)?),
+        "variance_scaling" => {
+            let mode = label.word("mode").map_or(Some(FanMode::FanIn), FanMode::parse)?;
+            let distribution =
+                label.word("distribution").map_or(Some(Distribution::TruncatedNormal), Distribution::parse)?;
+            variance_scaling(number_or("scale", 1.0)?, mode, distribution, shape)
+        }
+        "orthogonal" => {
+            let gain = number_or("gain", 1.0)?;
+            let (rows, cols) = matrix_of(shape);
+            // Orthonormal rows or columns: the squares sum to gain² · min(rows, cols).
+            let std = gain.abs() * (rows.min(cols) / (rows * cols).max(1.0)).sqrt();
+            Expectation { mean: 0.0, std, bounds: Some((-gain.abs(), gain.abs())), sigma: None }
+        }
+        "identity" => {
+            let gain = number_or("gain", 1.0)?;
+            let (rows, cols) = matrix_of(shape);
+            Expectation::constant(0.0).with_fill(gain, rows.min(cols), rows * cols)
+        }
+        name => {
+            let (scale, mode, distribution) = named_variance_scaling(name)?;
+            variance_scaling(scale, mode, distribution, shape)
+        }
+    };
+    if label.rest.is_empty() {
+        return Some(base);
+    }
+    let (value, count) = parse_fill(label.rest)?;
+    Some(base.with_fill(value, count as f64, shape.iter().map(|&dim| dim as f64).product()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expect(label: &str, shape: &[usize]) -> Expectation {
+        match expectation_for_label(label, shape) {
+            Some(expectation) => expectation,
+            None => panic!("no expectation for `{label}`"),
+        }
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * b.abs().max(1e-300)
+    }
+
+    #[test]
+    fn named_initializers_use_keras_fans() {
+        // Conv1D kernel (3, 64, 16): fan_in = 192, fan_out = 48.
+        let he = expect("he_uniform", &[3, 64, 16]);
+        let limit = (6.0f64 / 192.0).sqrt();
+        assert_eq!(he.bounds, Some((-limit, limit)));
+        assert!(close(he.std, (2.0f64 / 192.0).sqrt()));
+        let glorot = expect("glorot_normal(seed=12)", &[100, 50]);
+        assert!(close(glorot.std, (1.0f64 / 75.0).sqrt()));
+        assert!(close(glorot.sigma.unwrap_or_default(), (1.0f64 / 75.0).sqrt() / TRUNCATED_STDDEV_CORRECTION));
+        let lecun = expect("lecun_normal", &[8]);
+        assert!(close(lecun.std, (1.0f64 / 8.0).sqrt()));
+    }
+
+    #[test]
+    fn variance_scaling_arguments_are_read() {
+        let uniform = expect("variance_scaling(scale=0.5, mode=fan_avg, distribution=uniform)", &[10, 30]);
+        assert!(close(uniform.std, (0.5f64 / 20.0).sqrt()));
+        let normal = expect("variance_scaling(scale=2, mode=fan_out, distribution=untruncated_normal)", &[10, 30]);
+        assert!(close(normal.std, (2.0f64 / 30.0).sqrt()));
+        assert_eq!(normal.bounds, None);
+        let truncated = expect("variance_scaling(scale=2, mode=fan_in, distribution=normal)", &[10, 30]);
+        assert!(close(truncated.std, (2.0f64 / 10.0).sqrt()));
+        assert!(expectation_for_label("variance_scaling(mode=sideways)", &[2, 2]).is_none());
+    }
+
+    #[test]
+    fn plain_distributions_and_constants() {
+        assert_eq!(expect("random_normal(mean=0.5, stddev=0.01)", &[4]), Expectation::normal(0.5, 0.01));
+        let uniform = expect("random_uniform(minval=0, maxval=2)", &[4]);
+        assert_eq!((uniform.mean, uniform.bounds), (1.0, Some((0.0, 2.0))));
+        let truncated = expect("truncated_normal(mean=0, stddev=0.5)", &[4]);
+        assert_eq!(truncated.bounds, Some((-1.0, 1.0)));
+        assert!(close(truncated.std, 0.5 * TRUNCATED_STDDEV_CORRECTION));
+        assert_eq!(expect("constant(value=-0.1)", &[4]), Expectation::constant(-0.1));
+        assert_eq!(expect("ones", &[]), Expectation::constant(1.0));
+    }
+
+    #[test]
+    fn identity_orthogonal_and_fills() {
+        let identity = expect("identity(gain=2)", &[4, 4]);
+        assert!(close(identity.mean, 0.5));
+        assert!(close(identity.std, (1.0f64 - 0.25).sqrt()));
+        let orthogonal = expect("orthogonal(gain=1)", &[64, 8]);
+        assert!(close(orthogonal.std, (8.0f64 / 512.0).sqrt()));
+        let lstm_bias = expect("zeros; 1[16..32]", &[64]);
+        assert!(close(lstm_bias.mean, 0.25));
+        assert_eq!(lstm_bias.bounds, Some((0.0, 1.0)));
+    }
+
+    #[test]
+    fn uninterpretable_labels_give_nothing() {
+        assert!(expectation_for_label(r#"from_file(path="a, b).safetensors", tensor="x")"#, &[2]).is_none());
+        assert!(expectation_for_label("my_custom", &[2]).is_none());
+        assert!(expectation_for_label("random_normal(stddev=oops)", &[2]).is_none());
+        assert!(expectation_for_label("random_normal(stddev=1", &[2]).is_none());
+        assert!(expectation_for_label("", &[2]).is_none());
+    }
+}

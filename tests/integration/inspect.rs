@@ -1,0 +1,378 @@
+//! `initc inspect`, `initc diff` and `initc verify` on real files: compiled from configs,
+//! written by the `safetensors` crate (F16, BF16, F64, integers), and sharded by hand.
+
+use crate::support::{initc, text};
+use safetensors::Dtype;
+use safetensors::tensor::TensorView;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+
+const CONFIG: &str = "\
+name: probe
+seed: 3
+input: [12]
+layers:
+  - dense: {units: 16, kernel_initializer: he_normal, bias_initializer: \"constant(0.1)\"}
+  - dense: {units: 8, kernel_initializer: glorot_uniform}
+  - dense: {units: 4, kernel_initializer: {random_normal: {stddev: 0.02}}, bias_initializer: ones}
+";
+
+/// A temporary directory holding `model.yaml` and its compiled `model.safetensors`.
+fn compiled() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(dir.path().join("model.yaml"), CONFIG).expect("write config");
+    let output = initc(dir.path(), &["model.yaml", "-o", "model.safetensors"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    dir
+}
+
+fn json_of(dir: &Path, args: &[&str]) -> Value {
+    let output = initc(dir, args);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("not JSON ({error}): {}", text(&output.stdout)))
+}
+
+/// (name, dtype, shape, raw bytes) of a safetensors file.
+type Entry = (String, Dtype, Vec<usize>, Vec<u8>);
+
+fn entries(bytes: &[u8]) -> Vec<Entry> {
+    let file = safetensors::SafeTensors::deserialize(bytes).expect("valid safetensors");
+    let mut entries: Vec<Entry> = file
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| (name, view.dtype(), view.shape().to_vec(), view.data().to_vec()))
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries
+}
+
+fn write_file(path: &Path, entries: &[Entry], metadata: Option<HashMap<String, String>>) {
+    let views: Vec<(String, TensorView<'_>)> = entries
+        .iter()
+        .map(|(name, dtype, shape, bytes)| {
+            (name.clone(), TensorView::new(*dtype, shape.clone(), bytes).expect("consistent tensor"))
+        })
+        .collect();
+    let bytes = safetensors::serialize(views, metadata).expect("serializes");
+    fs::write(path, bytes).expect("write safetensors");
+}
+
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|value| value.to_le_bytes()).collect()
+}
+
+/// Mean, population std, min, max and fraction of zeros, the plain way.
+fn plain_stats(values: &[f64]) -> [f64; 5] {
+    let count = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / count;
+    let std = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / count).sqrt();
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let zeros = values.iter().filter(|&&v| v == 0.0).count() as f64 / count;
+    [mean, std, min, max, zeros]
+}
+
+fn assert_stats_match(entry: &Value, values: &[f64]) {
+    let expected = plain_stats(values);
+    for (key, want) in ["mean", "std", "min", "max", "zeros"].iter().zip(expected) {
+        let got = entry[key].as_f64().unwrap_or(f64::NAN);
+        assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "{} {key}: {got} vs {want}", entry["name"]);
+    }
+    assert_eq!(entry["params"].as_u64(), Some(values.len() as u64));
+}
+
+fn decode(dtype: Dtype, bytes: &[u8]) -> Vec<f64> {
+    match dtype {
+        Dtype::F32 => bytes.chunks_exact(4).map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect(),
+        Dtype::F16 => bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f64()).collect(),
+        Dtype::BF16 => bytes.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f64()).collect(),
+        Dtype::F64 => bytes.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8]))).collect(),
+        Dtype::I32 => bytes.chunks_exact(4).map(|b| f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect(),
+        other => panic!("the test does not decode {other:?}"),
+    }
+}
+
+#[test]
+fn inspect_text_lists_every_tensor_with_its_initializer() {
+    let dir = compiled();
+    let output = initc(dir.path(), &["inspect", "model.safetensors"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("name") && lines[0].contains("std") && lines[0].contains("zeros"), "{stdout}");
+    for name in ["dense.kernel", "dense.bias", "dense_1.kernel", "dense_1.bias", "dense_2.kernel", "dense_2.bias"] {
+        assert!(lines.iter().any(|line| line.starts_with(&format!("{name} "))), "{name} missing:\n{stdout}");
+    }
+    assert!(stdout.contains("    he_normal: expected mean 0, std 0.408248"), "{stdout}");
+    assert!(stdout.contains("    constant(value=0.1): expected mean 0.1, std 0, bounds [0.1, 0.1]"), "{stdout}");
+    assert!(stdout.ends_with("6 tensors, 380 parameters\n"), "{stdout}");
+    assert!(!stdout.contains('│'), "no histogram without --hist");
+    assert!(output.stderr.is_empty());
+}
+
+#[test]
+fn inspect_json_statistics_equal_an_independent_computation() {
+    let dir = compiled();
+    let json = json_of(dir.path(), &["inspect", "model.safetensors", "--format", "json"]);
+    let bytes = fs::read(dir.path().join("model.safetensors")).expect("compiled file");
+    let entries = entries(&bytes);
+    let listed = json.as_array().expect("an array");
+    assert_eq!(listed.len(), entries.len());
+    let names: Vec<&str> = listed.iter().filter_map(|entry| entry["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["dense.kernel", "dense.bias", "dense_1.kernel", "dense_1.bias", "dense_2.kernel", "dense_2.bias"]
+    );
+    for (name, dtype, shape, data) in &entries {
+        let entry = listed.iter().find(|entry| entry["name"] == name.as_str()).expect("listed");
+        assert_eq!(entry["dtype"], "F32");
+        assert_eq!(entry["shape"], serde_json::json!(shape));
+        assert_eq!((entry["nan"].as_u64(), entry["inf"].as_u64()), (Some(0), Some(0)));
+        assert_stats_match(entry, &decode(*dtype, data));
+    }
+    let kernel = &listed[0];
+    assert_eq!(kernel["initializer"], "he_normal");
+    let expected_std = (2.0f64 / 12.0).sqrt();
+    assert!((kernel["expected_std"].as_f64().unwrap_or(0.0) - expected_std).abs() < 1e-15);
+    let sigma = expected_std / 0.879_625_661_034_239_8;
+    assert!((kernel["expected_sigma"].as_f64().unwrap_or(0.0) - sigma).abs() < 1e-12);
+    assert!((kernel["expected_max"].as_f64().unwrap_or(0.0) - 2.0 * sigma).abs() < 1e-12);
+    let glorot = &listed[2];
+    let limit = (6.0f64 / (16.0 + 8.0)).sqrt();
+    assert!((glorot["expected_max"].as_f64().unwrap_or(0.0) - limit).abs() < 1e-15, "{glorot}");
+    assert!(glorot["max"].as_f64().unwrap_or(f64::INFINITY) <= limit);
+    assert_eq!(listed[4]["initializer"], "random_normal(mean=0, stddev=0.02)");
+    assert_eq!(listed[5]["expected_mean"], 1.0);
+    assert!(kernel.get("histogram").is_none());
+}
+
+#[test]
+fn inspect_hist_draws_terminal_bars_and_json_counts() {
+    let dir = compiled();
+    let output = initc(dir.path(), &["inspect", "model.safetensors", "--hist", "--bins", "10"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    // Three random kernels with 10 bins, three constant biases with a single bin.
+    assert_eq!(stdout.matches('│').count(), 3 * 10 + 3, "{stdout}");
+    let json = json_of(dir.path(), &["inspect", "model.safetensors", "--hist", "--bins", "10", "--format", "json"]);
+    for entry in json.as_array().expect("array") {
+        let counts = entry["histogram"]["counts"].as_array().expect("histogram counts");
+        let total: u64 = counts.iter().filter_map(Value::as_u64).sum();
+        assert_eq!(Some(total), entry["params"].as_u64(), "{}", entry["name"]);
+    }
+    let output = initc(dir.path(), &["inspect", "model.safetensors", "--bins", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn inspect_plot_writes_svg_with_a_panel_per_tensor_and_png() {
+    let dir = compiled();
+    let output = initc(dir.path(), &["inspect", "model.safetensors", "--plot", "figure.svg"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let svg = fs::read_to_string(dir.path().join("figure.svg")).expect("the SVG was written");
+    assert!(svg.starts_with("<?xml") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    assert_eq!(svg.matches("<g class=\"panel\"").count(), 6);
+    for name in ["dense.kernel", "dense_2.bias"] {
+        assert!(svg.contains(&format!("<title>{name}</title>")), "{name}");
+    }
+    // XML-ish: every opened element is closed or self-closing.
+    let opened = svg.matches('<').count() - svg.matches("</").count() - svg.matches("<?").count();
+    let closed = svg.matches("</").count() + svg.matches("/>").count();
+    assert_eq!(opened, closed, "unbalanced markup");
+    let output = initc(dir.path(), &["inspect", "model.safetensors", "--plot", "figure.png"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let png = fs::read(dir.path().join("figure.png")).expect("the PNG was written");
+    assert!(png.starts_with(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]));
+    let output = initc(dir.path(), &["inspect", "model.safetensors", "--plot", "figure.gif"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains(".svg or .png"));
+    assert!(!dir.path().join("figure.gif").exists());
+}
+
+#[test]
+fn inspect_reads_files_other_tools_write_in_every_float_width() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let values: Vec<f32> = (0..50).map(|i| (i as f32 - 20.0) / 8.0).collect();
+    let f16: Vec<u8> = values.iter().flat_map(|&v| half::f16::from_f32(v).to_le_bytes()).collect();
+    let bf16: Vec<u8> = values.iter().flat_map(|&v| half::bf16::from_f32(v * 3.0).to_le_bytes()).collect();
+    let f64_bytes: Vec<u8> = values.iter().flat_map(|&v| (f64::from(v) * 1e-3).to_le_bytes()).collect();
+    let i32_bytes: Vec<u8> = (0..6i32).flat_map(|v| (v - 2).to_le_bytes()).collect();
+    let tensors: Vec<Entry> = vec![
+        ("half".into(), Dtype::F16, vec![5, 10], f16),
+        ("brain".into(), Dtype::BF16, vec![50], bf16),
+        ("double".into(), Dtype::F64, vec![2, 5, 5], f64_bytes),
+        ("steps".into(), Dtype::I32, vec![6], i32_bytes),
+        ("complex".into(), Dtype::C64, vec![2], vec![0; 16]),
+        ("plain".into(), Dtype::F32, vec![2], f32_bytes(&[f32::NAN, 1.0])),
+    ];
+    write_file(&dir.path().join("other.safetensors"), &tensors, None);
+    let json = json_of(dir.path(), &["inspect", "other.safetensors", "--format", "json"]);
+    let listed = json.as_array().expect("array");
+    assert_eq!(listed.len(), tensors.len());
+    for (name, dtype, _, data) in &tensors[..4] {
+        let entry = listed.iter().find(|entry| entry["name"] == name.as_str()).expect("listed");
+        assert_eq!(entry["dtype"], format!("{dtype:?}"));
+        assert!(entry.get("initializer").is_none());
+        assert_stats_match(entry, &decode(*dtype, data));
+    }
+    let complex = listed.iter().find(|entry| entry["name"] == "complex").expect("listed");
+    assert!(complex["mean"].is_null() && complex["nan"].is_null(), "{complex}");
+    assert_eq!(complex["params"], 2);
+    let plain = listed.iter().find(|entry| entry["name"] == "plain").expect("listed");
+    assert_eq!((plain["nan"].as_u64(), plain["mean"].as_f64()), (Some(1), Some(1.0)));
+    let output = initc(dir.path(), &["inspect", "other.safetensors", "--hist", "--plot", "other.png"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+}
+
+#[test]
+fn inspect_reads_a_sharded_checkpoint_as_one_model() {
+    let dir = compiled();
+    let bytes = fs::read(dir.path().join("model.safetensors")).expect("compiled file");
+    let all = entries(&bytes);
+    let (first, second): (Vec<Entry>, Vec<Entry>) =
+        all.iter().cloned().partition(|entry| entry.0.starts_with("dense."));
+    let sharded = dir.path().join("sharded");
+    fs::create_dir(&sharded).expect("create directory");
+    let metadata: HashMap<String, String> = safetensors::SafeTensors::read_metadata(&bytes)
+        .ok()
+        .and_then(|(_, header)| header.metadata().clone())
+        .unwrap_or_default();
+    write_file(&sharded.join("model-00001-of-00002.safetensors"), &first, Some(metadata.clone()));
+    write_file(&sharded.join("model-00002-of-00002.safetensors"), &second, Some(metadata));
+    let weight_map: serde_json::Map<String, Value> = first
+        .iter()
+        .map(|entry| (entry.0.clone(), Value::from("model-00001-of-00002.safetensors")))
+        .chain(second.iter().map(|entry| (entry.0.clone(), Value::from("model-00002-of-00002.safetensors"))))
+        .collect();
+    let index = serde_json::json!({"metadata": {"total_size": 1808}, "weight_map": weight_map});
+    fs::write(sharded.join("model.safetensors.index.json"), index.to_string()).expect("write index");
+
+    let whole = json_of(dir.path(), &["inspect", "model.safetensors", "--format", "json"]);
+    let from_directory = json_of(dir.path(), &["inspect", "sharded", "--format", "json"]);
+    let from_index = json_of(dir.path(), &["inspect", "sharded/model.safetensors.index.json", "--format", "json"]);
+    assert_eq!(from_directory, from_index);
+    let by_name = |json: &Value| -> HashMap<String, Value> {
+        json.as_array()
+            .into_iter()
+            .flatten()
+            .map(|entry| (entry["name"].as_str().unwrap_or_default().to_string(), entry.clone()))
+            .collect()
+    };
+    assert_eq!(by_name(&whole), by_name(&from_directory), "the shards hold the same tensors and labels");
+    let output = initc(dir.path(), &["diff", "model.safetensors", "sharded"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+
+    // An index naming a shard that is missing, or a tensor its shard lacks, is an error.
+    let mut broken = index.clone();
+    broken["weight_map"]["dense.kernel"] = Value::from("model-00002-of-00002.safetensors");
+    fs::write(sharded.join("model.safetensors.index.json"), broken.to_string()).expect("write index");
+    let output = initc(dir.path(), &["inspect", "sharded"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("does not hold it"), "{}", text(&output.stderr));
+    broken["weight_map"]["dense.kernel"] = Value::from("model-00003-of-00002.safetensors");
+    fs::write(sharded.join("model.safetensors.index.json"), broken.to_string()).expect("write index");
+    assert_eq!(initc(dir.path(), &["inspect", "sharded"]).status.code(), Some(2));
+}
+
+#[test]
+fn inspect_errors_exit_2() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(dir.path().join("junk.safetensors"), b"\x10\0\0\0\0\0\0\0not json at all!").expect("write junk");
+    for path in ["junk.safetensors", "missing.safetensors", "."] {
+        let output = initc(dir.path(), &["inspect", path]);
+        assert_eq!(output.status.code(), Some(2), "{path}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.starts_with("error[E0101]") && !stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn diff_reports_equality_values_names_and_shapes() {
+    let dir = compiled();
+    let bytes = fs::read(dir.path().join("model.safetensors")).expect("compiled file");
+    let base = entries(&bytes);
+    let output = initc(dir.path(), &["diff", "model.safetensors", "model.safetensors"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    assert!(text(&output.stdout).ends_with("equal\n"));
+
+    // One value nudged by 1e-4.
+    let mut nudged = base.clone();
+    let kernel = nudged.iter_mut().find(|entry| entry.0 == "dense_1.kernel").expect("present");
+    let value = f32::from_le_bytes([kernel.3[4], kernel.3[5], kernel.3[6], kernel.3[7]]) + 1e-4;
+    kernel.3[4..8].copy_from_slice(&value.to_le_bytes());
+    write_file(&dir.path().join("nudged.safetensors"), &nudged, None);
+    let output = initc(dir.path(), &["diff", "model.safetensors", "nudged.safetensors"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("dense_1.kernel: 1 of 128 values differ; max abs diff") && stdout.contains("at [0, 1]"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("different\n"), "{stdout}");
+    let within = initc(dir.path(), &["diff", "model.safetensors", "nudged.safetensors", "--atol", "2e-4"]);
+    assert_eq!(within.status.code(), Some(0), "{}", text(&within.stdout));
+    let relative = initc(dir.path(), &["diff", "model.safetensors", "nudged.safetensors", "--rtol", "1e-9"]);
+    assert_eq!(relative.status.code(), Some(1));
+    let json = initc(dir.path(), &["diff", "model.safetensors", "nudged.safetensors", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(json["equal"], false);
+    let row = json["tensors"].as_array().into_iter().flatten().find(|t| t["name"] == "dense_1.kernel").cloned();
+    assert_eq!(row.map(|row| row["worst_index"].clone()), Some(serde_json::json!([0, 1])));
+
+    // A tensor missing on one side, another reshaped.
+    let mut changed: Vec<Entry> = base.iter().filter(|entry| entry.0 != "dense_2.bias").cloned().collect();
+    let bias = changed.iter_mut().find(|entry| entry.0 == "dense.bias").expect("present");
+    bias.2 = vec![4, 4];
+    changed.push(("extra".into(), Dtype::F32, vec![1], f32_bytes(&[0.0])));
+    write_file(&dir.path().join("changed.safetensors"), &changed, None);
+    let output = initc(dir.path(), &["diff", "model.safetensors", "changed.safetensors"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("only in model.safetensors: dense_2.bias\n"), "{stdout}");
+    assert!(stdout.contains("only in changed.safetensors: extra\n"), "{stdout}");
+    assert!(stdout.contains("dense.bias: shape [16] vs [4, 4]\n"), "{stdout}");
+
+    for args in [
+        &["diff", "model.safetensors", "missing.safetensors"][..],
+        &["diff", "model.safetensors", "model.safetensors", "--atol", "-1"],
+        &["diff", "model.safetensors", "model.safetensors", "--rtol", "nan"],
+        &["diff", "model.safetensors"],
+    ] {
+        assert_eq!(initc(dir.path(), args).status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn verify_compiles_in_memory_and_compares_with_the_golden_file() {
+    let dir = compiled();
+    let pass = initc(dir.path(), &["verify", "model.yaml", "--golden", "model.safetensors"]);
+    assert_eq!(pass.status.code(), Some(0), "{}{}", text(&pass.stdout), text(&pass.stderr));
+    assert!(text(&pass.stdout).ends_with("equal\n"));
+    let fail = initc(dir.path(), &["verify", "model.yaml", "--golden", "model.safetensors", "--seed", "4"]);
+    assert_eq!(fail.status.code(), Some(1));
+    let stdout = text(&fail.stdout);
+    assert!(stdout.contains("dense.kernel: 192 of 192 values differ"), "{stdout}");
+    assert!(!stdout.contains("dense.bias:"), "constant tensors do not depend on the seed: {stdout}");
+
+    let output = initc(dir.path(), &["compile", "model.yaml", "--seed", "4", "-o", "seed4.safetensors"]);
+    assert_eq!(output.status.code(), Some(0));
+    let seeded = initc(dir.path(), &["verify", "model.yaml", "--seed", "4", "--golden", "seed4.safetensors"]);
+    assert_eq!(seeded.status.code(), Some(0), "{}", text(&seeded.stdout));
+    let wider = initc(dir.path(), &["verify", "model.yaml", "--input", "13", "--golden", "model.safetensors"]);
+    assert_eq!(wider.status.code(), Some(1));
+    assert!(text(&wider.stdout).contains("dense.kernel: shape [13, 16] vs [12, 16]"), "{}", text(&wider.stdout));
+    assert!(fs::read_dir(dir.path()).expect("list").count() == 3, "verify writes no file");
+
+    fs::write(dir.path().join("bad.yaml"), "input: [4]\nlayers:\n  - dense: {units: 0}\n").expect("write config");
+    for args in [
+        &["verify", "bad.yaml", "--golden", "model.safetensors"][..],
+        &["verify", "model.yaml", "--golden", "missing.safetensors"],
+        &["verify", "model.yaml"],
+    ] {
+        let output = initc(dir.path(), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output.stderr));
+    }
+}
