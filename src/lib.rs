@@ -14,6 +14,7 @@ pub mod init;
 pub mod layers;
 pub mod plan;
 pub mod resolve;
+pub mod schema;
 pub mod source;
 
 use diagnostic::Diagnostics;

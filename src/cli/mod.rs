@@ -2,6 +2,7 @@
 //! that does I/O. Exit codes: 0 success, 1 the input has errors, 2 usage or I/O errors.
 
 mod compile;
+mod schema;
 mod summary;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, render_human};
@@ -32,6 +33,8 @@ enum Command {
     Compile(compile::CompileArgs),
     /// Print the Keras-style summary of a config (nothing is generated).
     Summary(summary::SummaryArgs),
+    /// Print the JSON Schema of the config language, for YAML editors.
+    Schema(schema::SchemaArgs),
 }
 
 /// Options every command that reads a config takes.
@@ -50,7 +53,7 @@ pub struct ModelArgs {
     pub set: Vec<String>,
 }
 
-const SUBCOMMANDS: [&str; 3] = ["compile", "summary", "help"];
+const SUBCOMMANDS: [&str; 4] = ["compile", "summary", "schema", "help"];
 
 pub fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -71,6 +74,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Compile(args) => compile::run(&args),
         Command::Summary(args) => summary::run(&args),
+        Command::Schema(args) => schema::run(&args),
     }
 }
 
