@@ -17,6 +17,7 @@ pub mod layers;
 pub mod lint;
 pub mod plan;
 pub mod resolve;
+pub mod schema;
 pub mod source;
 
 use diagnostic::Diagnostics;

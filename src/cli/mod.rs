@@ -2,10 +2,11 @@
 //! that does I/O. Exit codes: 0 success, 1 the input has errors, 2 usage or I/O errors.
 
 mod compile;
-mod explain;
-mod lint;
 mod diff;
+mod explain;
 mod inspect;
+mod lint;
+mod schema;
 mod summary;
 mod verify;
 
@@ -48,6 +49,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Compile a config in memory and compare it with a golden file (exit 0, 1 or 2 as `diff`).
     Verify(verify::VerifyArgs),
+    /// Print the JSON Schema of the config language, for YAML editors.
+    Schema(schema::SchemaArgs),
 }
 
 /// Options every command that reads a config takes.
@@ -76,7 +79,7 @@ pub enum LayoutArg {
     Torch,
 }
 
-const SUBCOMMANDS: [&str; 8] = ["compile", "summary", "lint", "explain", "inspect", "diff", "verify", "help"];
+const SUBCOMMANDS: [&str; 9] = ["compile", "summary", "lint", "explain", "inspect", "diff", "verify", "schema", "help"];
 
 pub fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -102,6 +105,7 @@ pub fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Schema(args) => schema::run(&args),
     }
 }
 

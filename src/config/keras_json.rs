@@ -7,11 +7,11 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 
 /// Keys of the document itself: what `to_json` writes in Keras 3 (`module`, `registered_name`,
 /// `build_config`, `compile_config`) and in Keras 2 (`keras_version`, `backend`).
-const DOCUMENT_KEYS: [&str; 8] =
+pub const DOCUMENT_KEYS: [&str; 8] =
     ["class_name", "config", "module", "registered_name", "build_config", "compile_config", "keras_version", "backend"];
 
 /// Keys of a Sequential model's `config`. `trainable` and `dtype` do not change initial weights.
-const MODEL_CONFIG_KEYS: [&str; 5] = ["name", "layers", "build_input_shape", "trainable", "dtype"];
+pub const MODEL_CONFIG_KEYS: [&str; 5] = ["name", "layers", "build_input_shape", "trainable", "dtype"];
 
 /// Converts a Keras model JSON document into the config it describes.
 pub fn convert(root: &Node) -> (Option<ModelConfig>, Diagnostics) {

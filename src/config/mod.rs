@@ -4,6 +4,7 @@
 mod keras_json;
 mod node;
 
+pub use keras_json::{DOCUMENT_KEYS as KERAS_MODEL_KEYS, MODEL_CONFIG_KEYS as KERAS_MODEL_CONFIG_KEYS};
 pub use node::{Node, Value};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
@@ -112,7 +113,7 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
 
 /// Reads the YAML document into a [`Node`] tree, with the parser's resource budget in force
 /// (alias bombs and deep nesting end in a diagnostic, not in memory exhaustion).
-fn parse_yaml(file: &SourceFile) -> Result<Node, Diagnostic> {
+pub fn parse_yaml(file: &SourceFile) -> Result<Node, Diagnostic> {
     serde_saphyr::from_str::<Node>(file.text()).map_err(|error| {
         let location = error.location();
         // The cause, without the snippet and alias context the parser wraps it in.

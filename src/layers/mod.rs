@@ -167,7 +167,9 @@ pub fn activation_argument(args: &mut Args, required: bool) -> Option<String> {
 /// Reads an optional activation under another name (`recurrent_activation:`), checking it.
 pub fn named_activation_argument(args: &mut Args, name: &str) -> Option<String> {
     use crate::diagnostic::{Code, did_you_mean};
-    let activation = args.string(name)?;
+    let activation = args.string(name);
+    args.note(name, crate::resolve::ArgKind::Activation);
+    let activation = activation?;
     if ACTIVATIONS.contains(&activation.value.as_str()) {
         return Some(activation.value);
     }

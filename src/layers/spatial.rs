@@ -3,7 +3,7 @@
 //! spatial dimensions, and the arguments those layers share.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::resolve::{Args, Spanned};
+use crate::resolve::{ArgKind, Args, Spanned};
 
 pub const PADDINGS: [&str; 2] = ["valid", "same"];
 pub const CONV1D_PADDINGS: [&str; 3] = ["valid", "same", "causal"];
@@ -82,7 +82,10 @@ pub fn axes_text(rank: usize) -> &'static str {
 
 /// Reads `data_format`: initc lays tensors out channels_last only, Keras's default.
 pub fn data_format_argument(args: &mut Args) {
-    let Some(format) = args.string("data_format") else {
+    let format = args.string("data_format");
+    let kind = ArgKind::Word { choices: vec!["channels_last"], default: Some("channels_last") };
+    args.note("data_format", kind);
+    let Some(format) = format else {
         return;
     };
     if format.value.eq_ignore_ascii_case("channels_last") {

@@ -5,6 +5,69 @@ use crate::config::{Node, Value, list, list_or, span_in_string};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::dsl;
 use crate::source::{SourceFile, Span};
+use std::cell::RefCell;
+
+/// What an argument accepts, as the accessor that reads it expects. Accessors record it when
+/// asked ([`Args::recording`]), so `initc schema` describes exactly what the parser reads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArgKind {
+    /// Any value (taken and ignored, or checked by hand).
+    Any,
+    Bool {
+        default: bool,
+    },
+    /// A whole number ≥ `min`, or an expression.
+    Count {
+        min: i64,
+    },
+    /// One size for every spatial axis, or a list of `rank` sizes.
+    Sizes {
+        rank: usize,
+    },
+    /// A number in `[low, high]`, or an expression.
+    Number {
+        low: f64,
+        high: f64,
+        default: Option<f64>,
+    },
+    /// A whole number, negative too.
+    Integer {
+        default: Option<i64>,
+    },
+    /// A whole number ≥ `min`, or a list of them.
+    Integers {
+        min: i64,
+        default: Option<i64>,
+    },
+    /// One of a fixed set of words, matched case-insensitively.
+    Word {
+        choices: Vec<&'static str>,
+        default: Option<&'static str>,
+    },
+    /// A string.
+    Text,
+    /// One of Keras's activation names.
+    Activation,
+    /// A name, which may hold the placeholder `{i}`.
+    Name,
+    /// A shape: a list of sizes, or one size.
+    Shape,
+    /// An initializer in any form.
+    Initializer,
+    /// A list of layer entries.
+    Layers,
+}
+
+/// One argument as the parser reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArgumentInfo {
+    pub name: String,
+    pub kind: ArgKind,
+    pub required: bool,
+}
+
+/// Where [`Args`] records the arguments it is asked for.
+pub type Recorder = RefCell<Vec<ArgumentInfo>>;
 
 /// Keras arguments that do not change the initial weights (regularizers, constraints, dtype
 /// policy, serialisation bookkeeping). Accepted so a `get_config()` copy works, then ignored.
@@ -125,6 +188,7 @@ pub struct Args<'a> {
     /// The layer entry, for "missing argument" diagnostics.
     pub layer_span: Span,
     pub diagnostics: Vec<Diagnostic>,
+    recorder: Option<&'a Recorder>,
 }
 
 impl<'a> Args<'a> {
@@ -142,7 +206,38 @@ impl<'a> Args<'a> {
             entries: entries.iter().map(|(key, value)| (key, value, false)).collect(),
             layer_span,
             diagnostics: Vec::new(),
+            recorder: None,
         }
+    }
+
+    /// Records what each argument accepts into `recorder` as it is read (for `initc schema`).
+    pub fn recording(mut self, recorder: Option<&'a Recorder>) -> Self {
+        self.recorder = recorder;
+        self
+    }
+
+    /// Records that argument `name` takes `kind`; a specific kind replaces [`ArgKind::Any`].
+    pub fn note(&self, name: &str, kind: ArgKind) {
+        let Some(recorder) = self.recorder else { return };
+        let mut read = recorder.borrow_mut();
+        match read.iter_mut().find(|info| info.name == name) {
+            Some(info) if kind != ArgKind::Any => info.kind = kind,
+            Some(_) => {}
+            None => read.push(ArgumentInfo { name: name.to_string(), kind, required: false }),
+        }
+    }
+
+    fn note_required(&self, name: &str) {
+        let Some(recorder) = self.recorder else { return };
+        if let Some(info) = recorder.borrow_mut().iter_mut().find(|info| info.name == name) {
+            info.required = true;
+        }
+    }
+
+    /// [`Args::take`], recording that the argument takes `kind`.
+    pub fn take_as(&mut self, name: &str, kind: ArgKind) -> Option<&'a Node> {
+        self.note(name, kind);
+        self.take(name)
     }
 
     pub fn file(&self) -> &'a SourceFile {
@@ -151,6 +246,7 @@ impl<'a> Args<'a> {
 
     /// The value of argument `name`, marked as used. A YAML `null` counts as absent.
     pub fn take(&mut self, name: &str) -> Option<&'a Node> {
+        self.note(name, ArgKind::Any);
         let entry = self.entries.iter_mut().find(|(key, _, _)| key.as_str() == Some(name))?;
         entry.2 = true;
         Some(entry.1).filter(|value| !value.is_null())
@@ -163,6 +259,7 @@ impl<'a> Args<'a> {
     /// A required argument; reports it missing.
     pub fn require(&mut self, name: &str, example: &str) -> Option<&'a Node> {
         let node = self.take(name);
+        self.note_required(name);
         if node.is_none() {
             let layer_type = self.layer_type;
             self.diagnostics.push(
@@ -176,6 +273,7 @@ impl<'a> Args<'a> {
 
     /// A required whole number ≥ 1 (`units`, `filters`).
     pub fn required_count(&mut self, name: &str) -> Option<Spanned<usize>> {
+        self.note(name, ArgKind::Count { min: 1 });
         let node = self.require(name, "16")?;
         let value = eval_count(self.file, node, self.lookup, 1, &format!("`{name}`"));
         self.report(value).map(|value| Spanned { value, span: node.span })
@@ -183,6 +281,7 @@ impl<'a> Args<'a> {
 
     /// An optional whole number ≥ `min`.
     pub fn optional_count(&mut self, name: &str, min: i64) -> Option<Spanned<usize>> {
+        self.note(name, ArgKind::Count { min });
         let node = self.take(name)?;
         let value = eval_count(self.file, node, self.lookup, min, &format!("`{name}`"));
         self.report(value).map(|value| Spanned { value, span: node.span })
@@ -190,6 +289,7 @@ impl<'a> Args<'a> {
 
     /// A number in `[low, high]`.
     pub fn fraction(&mut self, name: &str, low: f64, high: f64) -> Option<f64> {
+        self.note(name, ArgKind::Number { low, high, default: None });
         let node = self.require(name, "0.5")?;
         let value = eval_number(self.file, node, self.lookup);
         let value = self.report(value)?;
@@ -207,6 +307,7 @@ impl<'a> Args<'a> {
     }
 
     pub fn bool_or(&mut self, name: &str, default: bool) -> bool {
+        self.note(name, ArgKind::Bool { default });
         match self.take(name) {
             None => default,
             Some(Node { value: Value::Bool(value), .. }) => *value,
@@ -224,6 +325,7 @@ impl<'a> Args<'a> {
 
     /// One of a fixed set of words (`padding: valid | same`), case-insensitive as in Keras.
     pub fn word_or(&mut self, name: &str, choices: &[&'static str], default: &'static str) -> Spanned<&'static str> {
+        self.note(name, ArgKind::Word { choices: choices.to_vec(), default: Some(default) });
         let Some(node) = self.take(name) else {
             return Spanned { value: default, span: self.layer_span };
         };
@@ -250,6 +352,7 @@ impl<'a> Args<'a> {
     /// A size per spatial dimension: one number for all, or a list of `rank` numbers
     /// (`kernel_size: 3` or `[3]`). `None` when absent or invalid.
     pub fn tuple(&mut self, name: &str, rank: usize) -> Option<Spanned<Vec<usize>>> {
+        self.note(name, ArgKind::Sizes { rank });
         let node = self.take(name)?;
         let what = format!("`{name}`");
         let values = match &node.value {
@@ -270,6 +373,7 @@ impl<'a> Args<'a> {
 
     /// A required per-dimension size.
     pub fn required_tuple(&mut self, name: &str, rank: usize) -> Option<Spanned<Vec<usize>>> {
+        self.note(name, ArgKind::Sizes { rank });
         if self.entries.iter().any(|(key, value, _)| key.as_str() == Some(name) && !value.is_null()) {
             self.tuple(name, rank)
         } else {
@@ -280,6 +384,7 @@ impl<'a> Args<'a> {
 
     /// A string argument (`name`, `activation`).
     pub fn string(&mut self, name: &str) -> Option<Spanned<String>> {
+        self.note(name, ArgKind::Text);
         let node = self.take(name)?;
         match node.as_str() {
             Some(text) => Some(Spanned { value: text.to_string(), span: node.span }),
@@ -368,12 +473,14 @@ impl<'a> Args<'a> {
     /// A required list of whole numbers of at least `min` (`target_shape: [-1, 64]`), each with
     /// its span; a bare number means a list of one.
     pub fn required_integer_list(&mut self, name: &str, min: i64) -> Option<Spanned<Vec<Spanned<i64>>>> {
+        self.note(name, ArgKind::Integers { min, default: None });
         let node = self.require(name, "[-1, 8]")?;
         self.integer_list(node, name, min)
     }
 
     /// One whole number or a list of them (`axis: -1`, `axis: [-2, -1]`); `default` when absent.
     pub fn integers_or(&mut self, name: &str, default: i64) -> Option<Spanned<Vec<Spanned<i64>>>> {
+        self.note(name, ArgKind::Integers { min: i64::MIN, default: Some(default) });
         match self.take(name) {
             None => {
                 let span = self.layer_span;
@@ -409,6 +516,7 @@ impl<'a> Args<'a> {
 
     /// An optional whole number (`axis: -1`); `default` when absent, `None` when invalid.
     pub fn integer_or(&mut self, name: &str, default: i64) -> Option<Spanned<i64>> {
+        self.note(name, ArgKind::Integer { default: Some(default) });
         match self.take(name) {
             None => Some(Spanned { value: default, span: self.layer_span }),
             Some(node) => {
@@ -421,6 +529,7 @@ impl<'a> Args<'a> {
     /// An optional number in `[low, high]` (`momentum`, `epsilon`); `default` when absent,
     /// `None` when invalid.
     pub fn number_in_or(&mut self, name: &str, low: f64, high: f64, default: f64) -> Option<f64> {
+        self.note(name, ArgKind::Number { low, high, default: Some(default) });
         let Some(node) = self.take(name) else {
             return Some(default);
         };

@@ -61,6 +61,9 @@ const FAN_BASED: [Param; 3] = [SEED, INPUT_AXES, OUTPUT_AXES];
 const MODES: &[&str] = &["fan_in", "fan_out", "fan_avg"];
 const DISTRIBUTIONS: &[&str] = &["truncated_normal", "untruncated_normal", "uniform", "normal"];
 
+/// The keys of a Keras `{class_name, config}` initializer (`config` holds the arguments).
+pub const KERAS_INITIALIZER_KEYS: [&str; 4] = ["class_name", "config", "module", "registered_name"];
+
 /// A family's names and parameters, in Keras's positional order.
 pub struct FamilyDef {
     pub family: Family,
@@ -321,8 +324,7 @@ impl CustomInitializers<'_> {
                     })?;
                     def = Some(self.builtin(name, value.span)?);
                 }
-                Some("module" | "registered_name") => {}
-                Some("config") => {}
+                Some(key) if KERAS_INITIALIZER_KEYS.contains(&key) => {}
                 _ => {
                     return Err(Diagnostic::error(Code::UnknownKey, "unknown key in a Keras initializer")
                         .at(key.span)

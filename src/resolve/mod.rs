@@ -3,11 +3,15 @@
 //! built-in families, the model's seed and input shape.
 
 mod args;
+mod catalogue;
 mod initializer;
 mod vars;
 
-pub use args::{Args, INERT_ARGUMENTS, Lookup, Spanned, eval_count, eval_number};
-pub use initializer::{ArgExpr, FAMILIES, Family, FamilyDef, InitCall, Param, ParamKind, find_family};
+pub use args::{ArgKind, Args, ArgumentInfo, INERT_ARGUMENTS, Lookup, Recorder, Spanned, eval_count, eval_number};
+pub use catalogue::{block_arguments, layer_arguments, param_arguments};
+pub use initializer::{
+    ArgExpr, FAMILIES, Family, FamilyDef, InitCall, KERAS_INITIALIZER_KEYS, Param, ParamKind, find_family,
+};
 pub use vars::{RESERVED, Variables};
 
 use crate::config::{ModelConfig, Node, Value, list, span_in_string};
@@ -15,8 +19,13 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::layers::{self, COMMON_ARGUMENTS, Layer, LayerType};
 use crate::source::{SourceFile, Span};
 use initializer::CustomInitializers;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The most layer, param and block entries one config resolves to, `repeat:` copies included.
+/// Past it, resolving stops with one diagnostic instead of exhausting memory.
+pub const MAX_ENTRIES: usize = 100_000;
 
 /// What the command line adds to or overrides in the config.
 #[derive(Clone, Debug, Default)]
@@ -107,6 +116,10 @@ pub struct ResolvedModel {
 struct Context<'a> {
     file: &'a SourceFile,
     customs: CustomInitializers<'a>,
+    /// Entries resolved so far, against [`MAX_ENTRIES`].
+    entries: Cell<usize>,
+    /// Where `initc schema` collects what each argument accepts; `None` when compiling.
+    recorder: Option<&'a Recorder>,
 }
 
 /// The scope a list of items is resolved in.
@@ -146,7 +159,8 @@ pub fn resolve(file: &SourceFile, config: &ModelConfig, overrides: &Overrides) -
         (None, Some(node)) => report(&mut diagnostics, shape_value(file, node, &lookup, "input")),
         (None, None) => None,
     };
-    let context = Context { file, customs: CustomInitializers { file, definitions: &config.initializers } };
+    let customs = CustomInitializers { file, definitions: &config.initializers };
+    let context = Context { file, customs, entries: Cell::new(0), recorder: None };
     check_custom_initializers(&context.customs, &mut diagnostics);
     let scope = Scope { variables: variables.clone(), index: None };
     let items = resolve_items(&context, &config.layers, &scope, &mut diagnostics);
@@ -170,6 +184,20 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
     let mut counters: HashMap<&'static str, usize> = HashMap::new();
     let mut names: HashMap<String, Span> = HashMap::new();
     for entry in entries {
+        context.entries.set(context.entries.get() + 1);
+        if context.entries.get() > MAX_ENTRIES {
+            if context.entries.get() == MAX_ENTRIES + 1 {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::SizeOverflow,
+                        format!("the model has more than {MAX_ENTRIES} layers, params and blocks"),
+                    )
+                    .at(entry.span)
+                    .with_help("lower a `repeat:` count"),
+                );
+            }
+            break;
+        }
         let resolved = match keyword_entry(entry) {
             Some(("param", body)) => {
                 resolve_param(context, entry, body, scope, diagnostics).map(|p| vec![Item::Param(p)])
@@ -231,6 +259,10 @@ fn keyword_arguments<'a>(
     }
 }
 
+/// The keys of a Keras `{class_name, config}` layer entry.
+pub const KERAS_LAYER_KEYS: [&str; 7] =
+    ["class_name", "config", "module", "registered_name", "build_config", "name", "inbound_nodes"];
+
 const PARAM_ARGUMENTS: [&str; 7] = ["name", "shape", "initializer", "fan_in", "fan_out", "trainable", "share"];
 const BLOCK_ARGUMENTS: [&str; 4] = ["name", "repeat", "residual", "layers"];
 
@@ -244,7 +276,9 @@ fn resolve_param(
     let entries = keyword_arguments("param", entry, body, diagnostics)?;
     let span = entry.as_map().and_then(|m| m.first()).map_or(entry.span, |(key, _)| key.span);
     let lookup = |name: &str| scope.variables.get(name);
-    let mut args = Args::new(context.file, &lookup, "param", entries, span);
+    let mut args = Args::new(context.file, &lookup, "param", entries, span).recording(context.recorder);
+    args.note("name", ArgKind::Name);
+    args.note("shape", ArgKind::Shape);
     let name = args
         .require("name", "wpe.weight")
         .and_then(|node| placeholder_name(context.file, node, scope, &mut args.diagnostics));
@@ -253,8 +287,10 @@ fn resolve_param(
         shape.map_err(|diagnostic| args.diagnostics.push(diagnostic)).ok()
     });
     let trainable = args.bool_or("trainable", true);
-    let share = args.take("share").and_then(|node| share_target(context.file, node, scope, &mut args.diagnostics));
-    let initializer = match args.take("initializer") {
+    let share = args
+        .take_as("share", ArgKind::Name)
+        .and_then(|node| share_target(context.file, node, scope, &mut args.diagnostics));
+    let initializer = match args.take_as("initializer", ArgKind::Initializer) {
         Some(node) if share.is_some() => {
             args.diagnostics.push(
                 Diagnostic::error(Code::InvalidValue, "a param that shares another's tensor takes no initializer")
@@ -269,10 +305,10 @@ fn resolve_param(
         None => None,
     };
     let fan_in = args
-        .take("fan_in")
+        .take_as("fan_in", ArgKind::Number { low: f64::NEG_INFINITY, high: f64::INFINITY, default: None })
         .and_then(|node| eval_number(context.file, node, &lookup).map_err(|d| args.diagnostics.push(d)).ok());
     let fan_out = args
-        .take("fan_out")
+        .take_as("fan_out", ArgKind::Number { low: f64::NEG_INFINITY, high: f64::INFINITY, default: None })
         .and_then(|node| eval_number(context.file, node, &lookup).map_err(|d| args.diagnostics.push(d)).ok());
     let found = args.finish(&PARAM_ARGUMENTS);
     let failed = found.iter().any(Diagnostic::is_error);
@@ -304,13 +340,23 @@ fn resolve_block(
     let entries = keyword_arguments("block", entry, body, diagnostics)?;
     let span = entry.as_map().and_then(|m| m.first()).map_or(entry.span, |(key, _)| key.span);
     let lookup = |name: &str| scope.variables.get(name);
-    let mut args = Args::new(context.file, &lookup, "block", entries, span);
-    let name_node = args.take("name");
-    let repeat = args.take("repeat").and_then(|node| {
-        let count = eval_count(context.file, node, &lookup, 1, "`repeat`");
+    let mut args = Args::new(context.file, &lookup, "block", entries, span).recording(context.recorder);
+    let name_node = args.take_as("name", ArgKind::Name);
+    let repeat = args.take_as("repeat", ArgKind::Count { min: 1 }).and_then(|node| {
+        let count = eval_count(context.file, node, &lookup, 1, "`repeat`").and_then(|count| {
+            if count > MAX_ENTRIES {
+                return Err(Diagnostic::error(
+                    Code::SizeOverflow,
+                    format!("`repeat` is too large: {count} (at most {MAX_ENTRIES})"),
+                )
+                .at(node.span));
+            }
+            Ok(count)
+        });
         count.map(|count| (count, node)).map_err(|d| args.diagnostics.push(d)).ok()
     });
     let residual = args.bool_or("residual", false);
+    args.note("layers", ArgKind::Layers);
     let layers = args.require("layers", "[{dense: {units: 8}}]").and_then(|node| match node.as_seq() {
         Some(items) if !items.is_empty() => Some(items),
         found => {
@@ -333,7 +379,7 @@ fn resolve_block(
     }
     let layers = layers?;
     let copies = match repeat {
-        None => vec![(None, scope.variables.clone())],
+        None => 0..1,
         Some((count, node)) => {
             let repeats_name = name_node.and_then(Node::as_str).is_some_and(|name| name.contains("{i}"));
             if count > 1 && !repeats_name {
@@ -347,12 +393,18 @@ fn resolve_block(
                 );
                 return None;
             }
-            (0..count).map(|i| (Some(i), scope.variables.with("i", i as f64))).collect()
+            0..count
         }
     };
     let mut blocks = Vec::with_capacity(copies.len());
-    for (index, variables) in copies {
-        let inner = Scope { variables, index: index.or(scope.index) };
+    for copy in copies {
+        if context.entries.get() > MAX_ENTRIES {
+            break;
+        }
+        let inner = match repeat {
+            Some(_) => Scope { variables: scope.variables.with("i", copy as f64), index: Some(copy) },
+            None => Scope { variables: scope.variables.clone(), index: scope.index },
+        };
         let name = match name_node {
             Some(node) => placeholder_name(context.file, node, &inner, diagnostics)?,
             None => auto_name("block", counters),
@@ -495,18 +547,7 @@ fn layer_parts(entry: &Node) -> Result<LayerEntry<'_>, Diagnostic> {
             let class = entry.get("class_name").and_then(Node::as_str).ok_or_else(|| bad_layer(entry))?;
             let class_span = entry.get("class_name").map_or(entry.span, |node| node.span);
             for (key, _) in entries {
-                if !matches!(
-                    key.as_str(),
-                    Some(
-                        "class_name"
-                            | "config"
-                            | "module"
-                            | "registered_name"
-                            | "build_config"
-                            | "name"
-                            | "inbound_nodes"
-                    )
-                ) {
+                if !key.as_str().is_some_and(|key| KERAS_LAYER_KEYS.contains(&key)) {
                     return Err(Diagnostic::error(Code::UnknownKey, "unknown key in a Keras layer")
                         .at(key.span)
                         .with_help("a Keras layer has `class_name` and `config` (and `module`, `registered_name`, `build_config`)"));
@@ -578,14 +619,16 @@ fn resolve_layer(
         return None;
     };
     let lookup = |name: &str| scope.variables.get(name);
-    let mut args = Args::new(file, &lookup, layer_type.name, entries, type_span);
-    let explicit_name = args.take("name").and_then(|node| placeholder_name(file, node, scope, &mut args.diagnostics));
-    let share = args.take("share").and_then(|node| share_target(file, node, scope, &mut args.diagnostics));
+    let mut args = Args::new(file, &lookup, layer_type.name, entries, type_span).recording(context.recorder);
+    let explicit_name =
+        args.take_as("name", ArgKind::Name).and_then(|node| placeholder_name(file, node, scope, &mut args.diagnostics));
+    let share =
+        args.take_as("share", ArgKind::Name).and_then(|node| share_target(file, node, scope, &mut args.diagnostics));
     let trainable = args.bool_or("trainable", true);
     let expected_input = expected_input(&mut args, &lookup, layer_type);
     let mut initializers = Vec::new();
     for &argument in layer_type.arguments.iter().filter(|a| a.ends_with("_initializer")) {
-        if let Some(node) = args.take(argument)
+        if let Some(node) = args.take_as(argument, ArgKind::Initializer)
             && let Some(call) = report(&mut args.diagnostics, customs.resolve(node))
         {
             initializers.push((argument, call));
@@ -640,7 +683,7 @@ fn resolve_layer(
 
 fn expected_input(args: &mut Args, lookup: Lookup, layer_type: &LayerType) -> Option<Spanned<ExpectedInput>> {
     let file = args.file();
-    let shape = args.take("input_shape").and_then(|node| {
+    let shape = args.take_as("input_shape", ArgKind::Shape).and_then(|node| {
         let shape = shape_value(file, node, lookup, "input_shape").map_err(|d| args.diagnostics.push(d)).ok()?;
         Some(Spanned { value: ExpectedInput::Shape(shape.value), span: shape.span })
     });

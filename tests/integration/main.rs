@@ -7,4 +7,5 @@ mod golden;
 mod inspect;
 mod keras;
 mod lint;
+mod schema_and_fuzz;
 mod support;
