@@ -50,8 +50,8 @@ impl ComparisonArgs {
     /// Prints the report; 0 when equal, 1 when not.
     pub(super) fn finish(&self, report: &DiffReport, left: &str, right: &str) -> ExitCode {
         match self.format {
-            OutputFormat::Text => print!("{}", inspect::diff_text(report, left, right)),
-            OutputFormat::Json => print!("{}", inspect::diff_json(report)),
+            OutputFormat::Text => super::print_stdout(&inspect::diff_text(report, left, right)),
+            OutputFormat::Json => super::print_stdout(&inspect::diff_json(report)),
         }
         if report.is_equal() { ExitCode::SUCCESS } else { Outcome::InputErrors.into() }
     }

@@ -25,9 +25,9 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
         return Outcome::Failure.into();
     };
     let body = explanation(code).unwrap_or(code.title());
-    println!("{}: {}\n", code.as_str(), code.title());
-    println!("Severity: {}\n", code.severity().as_str());
-    println!("{body}");
+    super::print_stdout(&format!("{}: {}\n\n", code.as_str(), code.title()));
+    super::print_stdout(&format!("Severity: {}\n\n", code.severity().as_str()));
+    super::print_stdout(&format!("{body}\n"));
     Outcome::Success.into()
 }
 

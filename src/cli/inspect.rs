@@ -205,8 +205,8 @@ pub fn run(args: &InspectArgs) -> ExitCode {
         reports.iter_mut().for_each(|report| report.histogram = None);
     }
     match args.format {
-        OutputFormat::Text => print!("{}", inspect::inspect_text(&reports)),
-        OutputFormat::Json => print!("{}", inspect::inspect_json(&reports)),
+        OutputFormat::Text => super::print_stdout(&inspect::inspect_text(&reports)),
+        OutputFormat::Json => super::print_stdout(&inspect::inspect_json(&reports)),
     }
     Outcome::Success.into()
 }

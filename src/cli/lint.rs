@@ -88,7 +88,7 @@ pub fn run(args: &LintArgs) -> ExitCode {
         Format::Json => render_json(&reports),
         Format::Sarif => render_sarif(&reports),
     };
-    print!("{text}");
+    super::print_stdout(&text);
     let all = checked.iter().flat_map(|c| &c.diagnostics);
     let failing = |d: &Diagnostic| d.is_error() || (args.deny_warnings && d.severity == Severity::Warning);
     if checked.iter().any(|c| c.unreadable) {

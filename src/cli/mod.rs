@@ -156,6 +156,14 @@ pub fn io_reason(error: &std::io::Error) -> String {
     }
 }
 
+/// Writes a command's result to stdout. A reader that went away (`initc schema | head`) ends the
+/// output quietly instead of panicking as `print!` would.
+pub fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}
+
 /// Prints diagnostics to stderr; true when any is an error.
 pub fn print_diagnostics(diagnostics: &Diagnostics, file: Option<&SourceFile>) -> bool {
     for diagnostic in diagnostics {

@@ -24,7 +24,7 @@ pub fn run(args: &SchemaArgs) -> ExitCode {
         }
     };
     match &args.output {
-        None => print!("{text}"),
+        None => super::print_stdout(&text),
         Some(path) => {
             if let Err(error) = std::fs::write(path, text) {
                 let diagnostic =

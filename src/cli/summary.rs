@@ -24,8 +24,8 @@ pub fn run(args: &SummaryArgs) -> ExitCode {
     match load_plan(&args.model) {
         Ok((plan, _)) => {
             match args.format {
-                SummaryFormat::Text => print!("{}", emit::summary_text(&plan)),
-                SummaryFormat::Json => print!("{}", emit::summary_json(&plan)),
+                SummaryFormat::Text => super::print_stdout(&emit::summary_text(&plan)),
+                SummaryFormat::Json => super::print_stdout(&emit::summary_json(&plan)),
             }
             Outcome::Success.into()
         }
