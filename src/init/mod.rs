@@ -1,9 +1,11 @@
 //! Initializer families and the counter-based RNG behind them (Philox4x32-10, one stream per
-//! tensor). Bit-exact across runs, thread counts and platforms: see `specs/rng.md` and
+//! tensor), and the zeros, ones, constant and identity fills. Bit-exact across runs, thread counts
+//! and platforms: see `specs/rng.md` and
 //! `specs/initializers.md`.
 
-mod constant;
+mod dtype;
 mod identity;
+mod kernel;
 mod orthogonal;
 mod philox;
 mod random_normal;
@@ -16,52 +18,152 @@ mod variance_scaling;
 #[cfg(test)]
 mod ks;
 
-use crate::plan::{Initializer, TensorSpec};
+use crate::plan::{DType, Initializer, TensorSpec};
+use rayon::prelude::*;
+use sampler::{Job, PIECE_ELEMENTS};
 use stream::Stream;
 
-/// The values of one tensor in row-major order. They depend only on `seed`, the tensor's name
-/// (or the initializer's own seed), its initializer and its shape.
+pub use dtype::round as round_to_dtype;
+
+/// One tensor's values, ready to be produced a window at a time: the stream-based families need
+/// no state at all, orthogonal holds its finished matrix (it needs the whole QR), a `Copy` its
+/// source. Memory beyond that does not grow with the tensor.
+pub struct TensorData<'a> {
+    len: usize,
+    dtype: DType,
+    source: Source<'a>,
+    fill: Option<(std::ops::Range<usize>, f64)>,
+}
+
+enum Source<'a> {
+    Constant(f64),
+    Random(Job),
+    Identity { cols: usize, gain: f64 },
+    Values(Vec<f64>),
+    Copy(&'a [f32]),
+}
+
+impl<'a> TensorData<'a> {
+    /// The values of `spec`: they depend only on `seed`, the tensor's name (or the initializer's
+    /// own seed), its initializer, its shape and its dtype. Orthogonal does its QR here.
+    pub fn new(spec: &'a TensorSpec, seed: u64) -> TensorData<'a> {
+        let len = spec.element_count();
+        let source = if len == 0 {
+            Source::Constant(0.0)
+        } else {
+            match spec.initializer {
+                Initializer::Zeros => Source::Constant(0.0),
+                Initializer::Ones => Source::Constant(1.0),
+                Initializer::Constant { value } => Source::Constant(value),
+                Initializer::RandomNormal { mean, stddev, .. } => random(random_normal::sampler(mean, stddev), spec, seed),
+                Initializer::RandomUniform { minval, maxval, .. } => {
+                    random(random_uniform::sampler(minval, maxval), spec, seed)
+                }
+                Initializer::TruncatedNormal { mean, stddev, .. } => {
+                    random(truncated_normal::sampler(mean, stddev), spec, seed)
+                }
+                Initializer::VarianceScaling { scale, mode, distribution, .. } => {
+                    random(variance_scaling::sampler(scale, mode, distribution, spec.fans), spec, seed)
+                }
+                Initializer::Orthogonal { gain, .. } => {
+                    let (rows, cols) = matrix_view(&spec.shape);
+                    Source::Values(orthogonal::values(rows, cols, gain, &stream_for(spec, seed)))
+                }
+                Initializer::Identity { gain } => Source::Identity { cols: matrix_view(&spec.shape).1, gain },
+                Initializer::Copy(ref values) if values.len() == len => Source::Copy(values),
+                // The command line attaches a `from_file` tensor's values (checked against the
+                // shape) before anything is generated, and `emit` refuses a plan where it did not.
+                Initializer::Copy(_) | Initializer::FromFile { .. } => Source::Constant(0.0),
+            }
+        };
+        let fill = spec.fill.as_ref().map(|fill| (fill.range.clone(), fill.value));
+        TensorData { len, dtype: spec.dtype, source, fill }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Elements `first..first + out.len() / size` as little-endian bytes of the dtype. Any
+    /// window gives the same bytes as the same elements of the whole tensor; parallel inside.
+    /// Elements past the end of the tensor are left untouched.
+    pub fn fill_bytes(&self, first: usize, out: &mut [u8]) {
+        let size = self.dtype.size_bytes();
+        let count = (out.len() / size).min(self.len.saturating_sub(first));
+        let out = &mut out[..count * size];
+        match &self.source {
+            Source::Random(job) => job.fill_bytes(first as u64, out),
+            Source::Constant(value) => {
+                let mut encoded = [0u8; 8];
+                dtype::encode(self.dtype, &[*value], &mut encoded[..size]);
+                for slot in out.chunks_exact_mut(size) {
+                    slot.copy_from_slice(&encoded[..size]);
+                }
+            }
+            Source::Identity { cols, gain } => {
+                let cols = (*cols).max(1);
+                self.fill_with(first, out, |index| identity::value(index, cols, *gain));
+            }
+            Source::Values(values) => self.fill_with(first, out, |index| values.get(index).copied().unwrap_or(0.0)),
+            Source::Copy(values) => {
+                self.fill_with(first, out, |index| values.get(index).copied().map_or(0.0, f64::from))
+            }
+        }
+        if let Some((range, value)) = &self.fill {
+            let start = range.start.max(first);
+            let end = range.end.min(first + count);
+            if start < end {
+                let mut encoded = [0u8; 8];
+                dtype::encode(self.dtype, &[*value], &mut encoded[..size]);
+                for slot in out[(start - first) * size..(end - first) * size].chunks_exact_mut(size) {
+                    slot.copy_from_slice(&encoded[..size]);
+                }
+            }
+        }
+    }
+
+    /// Encodes `value(i)` for each element, in parallel pieces.
+    fn fill_with(&self, first: usize, out: &mut [u8], value: impl Fn(usize) -> f64 + Sync) {
+        let size = self.dtype.size_bytes();
+        out.par_chunks_mut(PIECE_ELEMENTS * size).enumerate().for_each(|(piece, bytes)| {
+            let start = first + piece * PIECE_ELEMENTS;
+            let values: Vec<f64> = (start..start + bytes.len() / size).map(&value).collect();
+            dtype::encode(self.dtype, &values, bytes);
+        });
+    }
+}
+
+fn random(sampler: sampler::Sampler, spec: &TensorSpec, seed: u64) -> Source<'static> {
+    Source::Random(sampler.job(stream_for(spec, seed), spec.dtype))
+}
+
+/// The whole tensor as little-endian bytes of its dtype.
+pub fn generate_bytes(spec: &TensorSpec, seed: u64) -> Vec<u8> {
+    let data = TensorData::new(spec, seed);
+    let mut bytes = vec![0u8; data.len() * spec.dtype.size_bytes()];
+    data.fill_bytes(0, &mut bytes);
+    bytes
+}
+
+/// The values of one tensor in row-major order, rounded into its dtype and shown as `f32`
+/// (exact for f32, f16 and bf16). They depend only on `seed`, the tensor's name (or the
+/// initializer's own seed), its initializer, its shape and its dtype.
 pub fn generate(spec: &TensorSpec, seed: u64) -> Vec<f32> {
-    let mut values = vec![0.0f32; spec.element_count()];
-    if values.is_empty() {
-        return values;
+    let bytes = generate_bytes(spec, seed);
+    match spec.dtype {
+        DType::F32 => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+        DType::F64 => bytes
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
+            .collect(),
+        DType::F16 => bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        DType::BF16 => bytes.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
     }
-    let stream = stream_for(spec, seed);
-    match spec.initializer {
-        Initializer::Zeros => constant::fill(0.0, &mut values),
-        Initializer::Ones => constant::fill(1.0, &mut values),
-        Initializer::Constant { value } => constant::fill(value, &mut values),
-        Initializer::RandomNormal { mean, stddev, .. } => {
-            random_normal::sampler(mean, stddev).fill(&stream, &mut values)
-        }
-        Initializer::RandomUniform { minval, maxval, .. } => {
-            random_uniform::sampler(minval, maxval).fill(&stream, &mut values)
-        }
-        Initializer::TruncatedNormal { mean, stddev, .. } => {
-            truncated_normal::sampler(mean, stddev).fill(&stream, &mut values)
-        }
-        Initializer::VarianceScaling { scale, mode, distribution, .. } => {
-            variance_scaling::sampler(scale, mode, distribution, spec.fans).fill(&stream, &mut values)
-        }
-        Initializer::Orthogonal { gain, .. } => {
-            let (rows, cols) = matrix_view(&spec.shape);
-            orthogonal::fill(rows, cols, gain, &stream, &mut values);
-        }
-        Initializer::Identity { gain } => {
-            let (rows, cols) = matrix_view(&spec.shape);
-            identity::fill(rows, cols, gain, &mut values);
-        }
-        Initializer::Copy(ref source) if source.len() == values.len() => values.copy_from_slice(source),
-        // The command line attaches a `from_file` tensor's values (checked against the shape)
-        // before anything is generated, and `emit` refuses a plan where it did not.
-        Initializer::Copy(_) | Initializer::FromFile { .. } => {}
-    }
-    if let Some(fill) = &spec.fill
-        && let Some(slice) = values.get_mut(fill.range.clone())
-    {
-        constant::fill(fill.value, slice);
-    }
-    values
 }
 
 /// The tensor's stream: from the initializer's own seed and the empty name if it has one (so,

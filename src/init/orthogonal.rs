@@ -15,13 +15,14 @@ use super::stream::Stream;
 /// Below this many multiply-adds per reflector application, stay on one thread.
 const PARALLEL_WORK_THRESHOLD: usize = 1 << 16;
 
-/// `rows` = ∏shape[:-1], `cols` = shape[-1]; `out` is the row-major `rows × cols` result.
-pub fn fill(rows: usize, cols: usize, gain: f64, stream: &Stream, out: &mut [f32]) {
+/// `rows` = ∏shape[:-1], `cols` = shape[-1]; the row-major `rows × cols` result times `gain`,
+/// in f64 (rounded into the dtype by the caller). Empty if either side is 0.
+pub fn values(rows: usize, cols: usize, gain: f64, stream: &Stream) -> Vec<f64> {
     let (tall, short) = (rows.max(cols), rows.min(cols));
-    if short == 0 || out.len() != rows * cols {
-        return;
+    if short == 0 {
+        return Vec::new();
     }
-    // `a` is exactly what random_normal(0, 1) of shape (tall, short) gives on this stream.
+    // `a` is exactly what random_normal(0, 1) of shape (tall, short) gives on this stream in f32.
     let mut normals = vec![0.0f32; tall * short];
     Sampler::Normal { mean: 0.0, stddev: 1.0 }.fill(stream, &mut normals);
     let mut column_major = vec![0.0f64; tall * short];
@@ -29,14 +30,17 @@ pub fn fill(rows: usize, cols: usize, gain: f64, stream: &Stream, out: &mut [f32
         let (row, col) = (index / short, index % short);
         column_major[col * tall + row] = f64::from(value);
     }
+    drop(normals);
     let q = sign_corrected_q(column_major, tall, short);
+    let mut out = vec![0.0f64; rows * cols];
     for row in 0..rows {
         for col in 0..cols {
             // Tall: out = Q (tall = rows). Wide: out = Qᵀ (tall = cols), so out[r][c] = Q[c][r].
             let q_index = if rows >= cols { col * tall + row } else { row * tall + col };
-            out[row * cols + col] = (gain * q[q_index]) as f32;
+            out[row * cols + col] = gain * q[q_index];
         }
     }
+    out
 }
 
 /// Q of the reduced QR of the column-major `tall × short` matrix `a` (tall ≥ short), with
@@ -125,6 +129,12 @@ fn apply_to_columns(reflector: &Reflector, k: usize, columns: &mut [f64], tall: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fill(rows: usize, cols: usize, gain: f64, stream: &Stream, out: &mut [f32]) {
+        for (slot, value) in out.iter_mut().zip(values(rows, cols, gain, stream)) {
+            *slot = value as f32;
+        }
+    }
 
     /// Gram matrix of the rows (wide) or columns (tall) of a row-major matrix.
     fn gram(values: &[f32], rows: usize, cols: usize) -> Vec<f64> {
