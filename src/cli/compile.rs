@@ -20,7 +20,7 @@ pub struct CompileArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     /// Where to write the weights: a safetensors file, or with `--max-shard-size` a directory.
-    #[arg(short, long, value_name = "FILE|DIR")]
+    #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
     /// Split the weights into Hugging Face shards of at most this much tensor data each, written
     /// into the directory `-o` with `model.safetensors.index.json`: e.g. `5GB` (10^9 bytes),

@@ -168,7 +168,12 @@ fn count_with_size(params: u64, bytes: f64) -> String {
 
 /// Bytes of the tensors `keep` selects, each at its dtype's size.
 fn bytes_of(plan: &Plan, keep: impl Fn(&crate::plan::TensorSpec) -> bool) -> f64 {
-    plan.tensors.iter().filter(|t| keep(t)).map(|t| t.element_count() as f64 * t.dtype.size_bytes() as f64).sum()
+    // A fold from +0.0: `sum` of nothing is −0.0, which would print as `-0.00 B`.
+    plan.tensors
+        .iter()
+        .filter(|t| keep(t))
+        .map(|t| t.element_count() as f64 * t.dtype.size_bytes() as f64)
+        .fold(0.0, |total, bytes| total + bytes)
 }
 
 fn layer_cell(layer: &LayerRow) -> String {
