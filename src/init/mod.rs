@@ -283,6 +283,45 @@ mod tests {
         }
     }
 
+    /// Pins the f64 Box–Muller bits (musl log, exact quadrant turn, musl sin/cos kernels), which
+    /// the f32 pins above hide: the same values from `tools/rng_reference.py`, an independent
+    /// transcription of `specs/rng.md` in plain Python floats.
+    #[test]
+    fn pinned_f64_normals() {
+        let mut normal = spec("dense.kernel", &[6], Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None });
+        normal.dtype = DType::F64;
+        let bytes = generate_bytes(&normal, 42);
+        let got: Vec<u64> = bytes.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
+        let expected: [u64; 6] = [
+            0xbfb80eb4c2e4cce7,
+            0xbfa2c075bb5abfb6,
+            0xbfdeb5c26c2597d9,
+            0x3ffe6147ae553611,
+            0x3fd4422475b85a57,
+            0x3fdbe767fdfb8429,
+        ];
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn dtypes_round_the_same_f64_values() {
+        let initializer = Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None };
+        let mut wide = spec("dense.kernel", &[1000], initializer);
+        wide.dtype = DType::F64;
+        let reference: Vec<f64> = generate_bytes(&wide, 42)
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+            .collect();
+        for dtype in [DType::F32, DType::F16, DType::BF16] {
+            let mut narrow = wide.clone();
+            narrow.dtype = dtype;
+            let values = generate(&narrow, 42);
+            for (value, exact) in values.iter().zip(&reference) {
+                assert_eq!(f64::from(*value), round_to_dtype(dtype, *exact), "{dtype:?}");
+            }
+        }
+    }
+
     #[test]
     fn pinned_stream_derivation() {
         // SHA-256("initc.philox4x32.v1\0" ‖ 42u64 LE ‖ "dense.kernel"), first 16 bytes as LE u32s.
@@ -316,17 +355,23 @@ mod tests {
     fn thread_count_does_not_change_bits() {
         // Big enough for several parallel chunks and an odd length for a half pair at the end.
         let shape = [1001, 131];
-        let run = |threads: usize| -> Vec<Vec<u32>> {
+        let run = |threads: usize| -> Vec<Vec<u8>> {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
             pool.install(|| {
-                every_family(None)
-                    .into_iter()
-                    .filter(|i| !matches!(i, Initializer::Orthogonal { .. }))
-                    .map(|initializer| bits(&generate(&spec("big.kernel", &shape, initializer), 3)))
-                    .collect()
+                let mut all = Vec::new();
+                for dtype in [DType::F32, DType::BF16] {
+                    for initializer in every_family(None) {
+                        let mut big = spec("big.kernel", &shape, initializer);
+                        big.dtype = dtype;
+                        all.push(generate_bytes(&big, 3));
+                    }
+                }
+                all
             })
         };
-        assert_eq!(run(1), run(4));
+        let single = run(1);
+        assert_eq!(single, run(4));
+        assert_eq!(single, run(8));
     }
 
     #[test]

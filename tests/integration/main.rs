@@ -5,4 +5,5 @@ mod determinism;
 mod examples;
 mod golden;
 mod keras;
+mod output;
 mod support;
