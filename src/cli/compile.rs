@@ -186,17 +186,53 @@ fn new_temporary(directory: &Path, shown: &str) -> Result<NamedTempFile, Diagnos
 fn write_temporary(
     directory: &Path,
     shown: &str,
-    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+    write: impl FnOnce(&mut BufWriter<EarlySync<'_>>) -> std::io::Result<()>,
 ) -> Result<NamedTempFile, Diagnostic> {
     let temporary = new_temporary(directory, shown)?;
-    {
-        let mut out = BufWriter::with_capacity(1 << 20, temporary.as_file());
+    let file = temporary.as_file();
+    std::thread::scope(|scope| {
+        // Writeback starts while the rest is still being generated, so the final sync is short.
+        let (signal, requests) = std::sync::mpsc::sync_channel::<()>(1);
+        scope.spawn(move || {
+            for () in requests {
+                // Errors surface in the final `sync_all` below.
+                let _ = file.sync_data();
+            }
+        });
+        let mut out = BufWriter::with_capacity(1 << 20, EarlySync { file, unsynced: 0, signal });
         write(&mut out).map_err(|error| io_failure(shown, "write", &error))?;
-        out.flush().map_err(|error| io_failure(shown, "write", &error))?;
-    }
+        out.flush().map_err(|error| io_failure(shown, "write", &error))
+    })?;
     validate(temporary.as_file()).map_err(|error| io_failure(shown, "validate what was written to", &error))?;
     temporary.as_file().sync_all().map_err(|error| io_failure(shown, "write", &error))?;
     Ok(temporary)
+}
+
+/// Bytes written between two background syncs.
+const SYNC_EVERY: u64 = 64 << 20;
+
+/// A file writer that asks a background thread to sync the file every `SYNC_EVERY` bytes.
+pub struct EarlySync<'a> {
+    file: &'a File,
+    unsynced: u64,
+    signal: std::sync::mpsc::SyncSender<()>,
+}
+
+impl Write for EarlySync<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = (&mut &*self.file).write(bytes)?;
+        self.unsynced += written as u64;
+        if self.unsynced >= SYNC_EVERY {
+            self.unsynced = 0;
+            // A sync already queued covers this one too.
+            let _ = self.signal.try_send(());
+        }
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Re-reads the written file with the safetensors crate, which checks the header and that the

@@ -23,8 +23,9 @@ const INITIALIZER_KEY_PREFIX: &str = "initc.initializer.";
 const HEADER_ALIGNMENT: usize = 8;
 
 /// Bytes generated and written per step. Two such buffers are alive at once (one being written
-/// while the next is generated), so this bounds the writer's memory.
-pub(super) const CHUNK_BYTES: usize = 8 << 20;
+/// while the next is generated), so this bounds the writer's memory. Small enough that a chunk is
+/// still in cache when `write` copies it into the page cache.
+pub(super) const CHUNK_BYTES: usize = 1 << 20;
 
 /// The `__metadata__` entries in their fixed order: `format`, `initc.version`, `initc.seed`,
 /// `initc.rng`, `initc.model`, then `initc.initializer.<tensor>` for each tensor of the file
@@ -207,32 +208,31 @@ fn write_data<W: Write + Send>(
     }
     let mut generator: Option<(usize, TensorData<'_>)> = None;
     let mut fill = |step: Step, buffer: &mut Vec<u8>| {
-        let Some(spec) = plan.tensors.get(step.index) else { return };
+        let Some(spec) = plan.tensors.get(step.index) else { return 0 };
         if generator.as_ref().map(|(index, _)| *index) != Some(step.index) {
             generator = Some((step.index, TensorData::new(spec, plan.seed)));
         }
-        buffer.resize(step.count * spec.dtype.size_bytes(), 0);
-        if let Some((_, data)) = &generator {
-            data.fill_bytes(step.first, buffer);
+        let length = step.count * spec.dtype.size_bytes();
+        if buffer.len() < length {
+            buffer.resize(length, 0);
         }
+        if let Some((_, data)) = &generator {
+            data.fill_bytes(step.first, &mut buffer[..length]);
+        }
+        length
     };
     let (mut front, mut back) = (Vec::new(), Vec::new());
-    if let Some(&step) = steps.first() {
-        fill(step, &mut front);
-    }
+    let mut front_length = steps.first().map_or(0, |&step| fill(step, &mut front));
     for position in 0..steps.len() {
         let next = steps.get(position + 1).copied();
-        let (written, ()) = rayon::join(
-            || out.write_all(&front),
-            || {
-                if let Some(step) = next {
-                    fill(step, &mut back);
-                }
-            },
+        let (written, back_length) = rayon::join(
+            || out.write_all(&front[..front_length]),
+            || next.map_or(0, |step| fill(step, &mut back)),
         );
         written?;
-        progress(front.len() as u64);
+        progress(front_length as u64);
         std::mem::swap(&mut front, &mut back);
+        front_length = back_length;
     }
     Ok(())
 }
