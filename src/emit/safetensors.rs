@@ -225,10 +225,8 @@ fn write_data<W: Write + Send>(
     let mut front_length = steps.first().map_or(0, |&step| fill(step, &mut front));
     for position in 0..steps.len() {
         let next = steps.get(position + 1).copied();
-        let (written, back_length) = rayon::join(
-            || out.write_all(&front[..front_length]),
-            || next.map_or(0, |step| fill(step, &mut back)),
-        );
+        let (written, back_length) =
+            rayon::join(|| out.write_all(&front[..front_length]), || next.map_or(0, |step| fill(step, &mut back)));
         written?;
         progress(front_length as u64);
         std::mem::swap(&mut front, &mut back);

@@ -154,7 +154,7 @@ pub fn parse_size(text: &str) -> Option<u64> {
     }
     let value: f64 = number.parse().ok()?;
     let bytes = value * multiplier;
-    (bytes.is_finite() && bytes >= 0.0 && bytes < 1.8e19).then_some(bytes as u64)
+    (0.0..1.8e19).contains(&bytes).then_some(bytes as u64)
 }
 
 #[cfg(test)]

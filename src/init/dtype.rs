@@ -124,8 +124,10 @@ mod tests {
     }
 
     fn edge_values(widen: &impl Fn(u16) -> f64) -> Vec<f64> {
-        let mut values = vec![0.0, -0.0, 1.0, -1.0, 1e300, -1e300, 1e-300, 5e-324, 0.1, -0.1, 65504.0, 65520.0, 65519.99];
-        for bits in [0x0001u16, 0x0002, 0x0003, 0x03FF, 0x0400, 0x3C00, 0x3C01, 0x7BFF, 0x7F7F, 0x0080, 0x0081, 0x4049] {
+        let mut values =
+            vec![0.0, -0.0, 1.0, -1.0, 1e300, -1e300, 1e-300, 5e-324, 0.1, -0.1, 65504.0, 65520.0, 65519.99];
+        for bits in [0x0001u16, 0x0002, 0x0003, 0x03FF, 0x0400, 0x3C00, 0x3C01, 0x7BFF, 0x7F7F, 0x0080, 0x0081, 0x4049]
+        {
             let low = widen(bits);
             let high = widen(bits + 1);
             let mid = (low + high) / 2.0; // exact: both have few significand bits

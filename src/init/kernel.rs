@@ -8,6 +8,9 @@
 //! logarithm is musl's `log` (identical bits to `libm::log` on the inputs that occur), the sine
 //! and cosine are musl's `__sin`/`__cos` kernels after an exact quadrant reduction.
 
+// Lanes are indexed across several parallel arrays at once: that is the shape that vectorises.
+#![allow(clippy::needless_range_loop)]
+
 /// Blocks per batch: 64 blocks, 128 values, small enough for every array to stay in L1.
 pub const LANES: usize = 64;
 

@@ -55,7 +55,9 @@ impl<'a> TensorData<'a> {
                 Initializer::Zeros => Source::Constant(0.0),
                 Initializer::Ones => Source::Constant(1.0),
                 Initializer::Constant { value } => Source::Constant(value),
-                Initializer::RandomNormal { mean, stddev, .. } => random(random_normal::sampler(mean, stddev), spec, seed),
+                Initializer::RandomNormal { mean, stddev, .. } => {
+                    random(random_normal::sampler(mean, stddev), spec, seed)
+                }
                 Initializer::RandomUniform { minval, maxval, .. } => {
                     random(random_uniform::sampler(minval, maxval), spec, seed)
                 }
