@@ -1,22 +1,45 @@
 //! `initc compile` (and the bare `initc model.yaml -o out`): writes the safetensors file
-//! atomically — a temporary file beside the target, validated, then renamed over it.
+//! atomically — a temporary file beside the target, validated, then renamed over it — or, with
+//! `--max-shard-size`, a directory of Hugging Face shards and their index, all renamed into place
+//! only once every one of them is written. Shows a progress bar on a terminal for long compiles.
 
 use super::{ModelArgs, Outcome, io_reason, load_plan, print_diagnostics};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::emit;
+use crate::emit::{self, ShardLayout};
+use crate::plan::Plan;
 use clap::Args;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use tempfile::NamedTempFile;
 
 #[derive(Args, Debug)]
 pub struct CompileArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Where to write the weights (safetensors).
+    /// Where to write the weights: a safetensors file, or with `--max-shard-size` a directory.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+    /// Split the weights into Hugging Face shards of at most this much tensor data each, written
+    /// into the directory `-o` with `model.safetensors.index.json`: e.g. `5GB` (10^9 bytes),
+    /// `200MB`, `2GiB` (2^30 bytes), or a number of bytes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_shard_size)]
+    pub max_shard_size: Option<u64>,
+    /// Write only shard K (1-based) and the index, byte-identical to the full run's.
+    #[arg(long, value_name = "K", requires = "max_shard_size")]
+    pub shard: Option<usize>,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_shard_size(text: &str) -> Result<u64, String> {
+    match emit::parse_size(text) {
+        Some(size) if size > 0 => Ok(size),
+        _ => Err(format!("`{text}` is not a size: use e.g. `5GB`, `200MB`, `2GiB` or a number of bytes")),
+    }
 }
 
 pub fn run(args: &CompileArgs) -> ExitCode {
@@ -24,7 +47,11 @@ pub fn run(args: &CompileArgs) -> ExitCode {
         Ok((plan, _)) => plan,
         Err(outcome) => return outcome.into(),
     };
-    match write_atomically(&args.output, |out| emit::write_safetensors(&plan, out)) {
+    let result = match args.max_shard_size {
+        None => write_single(&plan, &args.output, args.quiet),
+        Some(max_shard_size) => write_sharded(&plan, &args.output, max_shard_size, args.shard, args.quiet),
+    };
+    match result {
         Ok(()) => Outcome::Success.into(),
         Err(diagnostic) => {
             print_diagnostics(&vec![diagnostic], None);
@@ -33,40 +60,179 @@ pub fn run(args: &CompileArgs) -> ExitCode {
     }
 }
 
-/// Writes through `write` into a temporary file in the target's directory, checks it is a
-/// valid safetensors file, and renames it over `path`. On any error the temporary file is
-/// removed and `path` is untouched.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
-) -> Result<(), Diagnostic> {
+fn io_failure(shown: &str, what: &str, error: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(Code::Io, format!("cannot {what} `{shown}`: {}", io_reason(error)))
+        .with_help("check that the directory exists and is writable")
+}
+
+fn write_single(plan: &Plan, path: &Path, quiet: bool) -> Result<(), Diagnostic> {
     let shown = path.display().to_string();
-    let failure = |what: &str, error: std::io::Error| {
-        Diagnostic::error(Code::Io, format!("cannot {what} `{shown}`: {}", io_reason(&error)))
-            .with_help("check that the directory exists and is writable")
-    };
     if path.is_dir() {
-        return Err(Diagnostic::error(Code::Io, format!("`{shown}` is a directory"))
-            .with_help("give a file name, e.g. `-o weights.safetensors`"));
+        return Err(Diagnostic::error(Code::Io, format!("`{shown}` is a directory")).with_help(
+            "give a file name, e.g. `-o weights.safetensors`, or shards with `--max-shard-size 5GB -o DIR/`",
+        ));
     }
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let temporary = tempfile::Builder::new()
+    let all: Vec<usize> = (0..plan.tensors.len()).collect();
+    let mut progress = Progress::new(emit::output_size(plan, &all), quiet);
+    let temporary = write_temporary(directory, &shown, |out| {
+        emit::write_safetensors_with_progress(plan, out, &mut |bytes| progress.advance(bytes))
+    })?;
+    progress.finish();
+    temporary.persist(path).map_err(|error| io_failure(&shown, "write", &error.error))?;
+    Ok(())
+}
+
+fn write_sharded(
+    plan: &Plan,
+    directory: &Path,
+    max_shard_size: u64,
+    only: Option<usize>,
+    quiet: bool,
+) -> Result<(), Diagnostic> {
+    let shown = directory.display().to_string();
+    let layout = emit::shard_layout(plan, max_shard_size)
+        .map_err(|error| Diagnostic::error(Code::Io, format!("cannot lay out the shards: {}", io_reason(&error))))?;
+    let selected: Vec<&emit::Shard> = match only {
+        None => layout.shards.iter().collect(),
+        Some(k) => match k.checked_sub(1).and_then(|index| layout.shards.get(index)) {
+            Some(shard) => vec![shard],
+            None => {
+                return Err(Diagnostic::error(
+                    Code::BadCliValue,
+                    format!("`--shard {k}`: the model has {} shard(s) at this size", layout.shards.len()),
+                )
+                .with_help(format!("give a shard number from 1 to {}", layout.shards.len())));
+            }
+        },
+    };
+    if directory.exists() && !directory.is_dir() {
+        return Err(Diagnostic::error(Code::Io, format!("`{shown}` is not a directory"))
+            .with_help("with `--max-shard-size`, `-o` names the directory the shards go into"));
+    }
+    let created = !directory.exists();
+    if created {
+        std::fs::create_dir_all(directory).map_err(|error| io_failure(&shown, "create the directory", &error))?;
+    }
+    let result = write_shards_then_rename(plan, directory, &layout, &selected, quiet);
+    if result.is_err() && created {
+        // Leave nothing new behind: the temporaries are already gone, so the directory is empty.
+        let _ = std::fs::remove_dir(directory);
+    }
+    result
+}
+
+/// Every selected shard and the index into temporary files first; only when all are written and
+/// validated are they renamed into place, so a failure leaves no new file.
+fn write_shards_then_rename(
+    plan: &Plan,
+    directory: &Path,
+    layout: &ShardLayout,
+    selected: &[&emit::Shard],
+    quiet: bool,
+) -> Result<(), Diagnostic> {
+    let total = selected.iter().map(|shard| emit::output_size(plan, &shard.tensors)).sum();
+    let mut progress = Progress::new(total, quiet);
+    let mut written: Vec<(NamedTempFile, PathBuf)> = Vec::new();
+    for shard in selected {
+        let target = directory.join(&shard.file_name);
+        let shown = target.display().to_string();
+        let temporary = write_temporary(directory, &shown, |out| {
+            emit::write_shard(plan, shard, out, &mut |bytes| progress.advance(bytes))
+        })?;
+        written.push((temporary, target));
+    }
+    progress.finish();
+    if layout.is_sharded() {
+        let (name, text) = layout.index_json(plan);
+        let target = directory.join(name);
+        let shown = target.display().to_string();
+        let temporary = new_temporary(directory, &shown)?;
+        let mut file = temporary.as_file();
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|error| io_failure(&shown, "write", &error))?;
+        written.push((temporary, target));
+    }
+    let mut renamed: Vec<PathBuf> = Vec::new();
+    for (temporary, target) in written {
+        let existed = target.exists();
+        if let Err(error) = temporary.persist(&target) {
+            for path in &renamed {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(io_failure(&target.display().to_string(), "write", &error.error));
+        }
+        if !existed {
+            renamed.push(target);
+        }
+    }
+    Ok(())
+}
+
+fn new_temporary(directory: &Path, shown: &str) -> Result<NamedTempFile, Diagnostic> {
+    tempfile::Builder::new()
         .prefix(".initc-")
         .suffix(".tmp")
         .tempfile_in(directory)
-        .map_err(|error| failure("write", error))?;
-    {
-        let mut out = BufWriter::with_capacity(1 << 20, temporary.as_file());
-        write(&mut out).map_err(|error| failure("write", error))?;
-        out.flush().map_err(|error| failure("write", error))?;
+        .map_err(|error| io_failure(shown, "write", &error))
+}
+
+/// Writes through `write` into a temporary file in `directory`, checks it is a valid safetensors
+/// file and syncs it. On any error the temporary file is removed.
+fn write_temporary(
+    directory: &Path,
+    shown: &str,
+    write: impl FnOnce(&mut BufWriter<EarlySync<'_>>) -> std::io::Result<()>,
+) -> Result<NamedTempFile, Diagnostic> {
+    let temporary = new_temporary(directory, shown)?;
+    let file = temporary.as_file();
+    std::thread::scope(|scope| {
+        // Writeback starts while the rest is still being generated, so the final sync is short.
+        let (signal, requests) = std::sync::mpsc::sync_channel::<()>(1);
+        scope.spawn(move || {
+            for () in requests {
+                // Errors surface in the final `sync_all` below.
+                let _ = file.sync_data();
+            }
+        });
+        let mut out = BufWriter::with_capacity(1 << 20, EarlySync { file, unsynced: 0, signal });
+        write(&mut out).map_err(|error| io_failure(shown, "write", &error))?;
+        out.flush().map_err(|error| io_failure(shown, "write", &error))
+    })?;
+    validate(temporary.as_file()).map_err(|error| io_failure(shown, "validate what was written to", &error))?;
+    temporary.as_file().sync_all().map_err(|error| io_failure(shown, "write", &error))?;
+    Ok(temporary)
+}
+
+/// Bytes written between two background syncs.
+const SYNC_EVERY: u64 = 64 << 20;
+
+/// A file writer that asks a background thread to sync the file every `SYNC_EVERY` bytes.
+pub struct EarlySync<'a> {
+    file: &'a File,
+    unsynced: u64,
+    signal: std::sync::mpsc::SyncSender<()>,
+}
+
+impl Write for EarlySync<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = (&mut &*self.file).write(bytes)?;
+        self.unsynced += written as u64;
+        if self.unsynced >= SYNC_EVERY {
+            self.unsynced = 0;
+            // A sync already queued covers this one too.
+            let _ = self.signal.try_send(());
+        }
+        Ok(written)
     }
-    validate(temporary.as_file()).map_err(|error| failure("validate what was written to", error))?;
-    temporary.as_file().sync_all().map_err(|error| failure("write", error))?;
-    temporary.persist(path).map_err(|error| failure("write", error.error))?;
-    Ok(())
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Re-reads the written file with the safetensors crate, which checks the header and that the
@@ -80,4 +246,45 @@ fn validate(file: &File) -> std::io::Result<()> {
             format!("the written file is not valid safetensors: {error}"),
         )
     })
+}
+
+/// A progress bar on stderr (bytes, rate, ETA) that appears only once a compile has run for
+/// `SHOW_AFTER`, only when stderr is a terminal, and never with `--quiet`. Nothing on stdout.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    started: Instant,
+    shown: bool,
+}
+
+const SHOW_AFTER: Duration = Duration::from_secs(1);
+
+impl Progress {
+    fn new(total: u64, quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::hidden());
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress { bar, started: Instant::now(), shown: false }
+    }
+
+    fn advance(&mut self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(bytes);
+            if !self.shown && self.started.elapsed() >= SHOW_AFTER {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                self.shown = true;
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }

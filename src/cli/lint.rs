@@ -108,6 +108,7 @@ fn command_line(args: &LintArgs) -> Result<(crate::resolve::Overrides, Option<u6
         input: args.input.clone(),
         set: args.set.clone(),
         layout: super::LayoutArg::Keras,
+        dtype: crate::plan::DType::F32,
     };
     let overrides = model.overrides()?;
     let max_size = match &args.max_size {

@@ -71,6 +71,13 @@ pub struct ModelArgs {
     /// (`dense.weight`, (out, in); RNN gates in torch's order).
     #[arg(long, value_enum, default_value_t = LayoutArg::Keras)]
     pub layout: LayoutArg,
+    /// Element type of every tensor: values are drawn in f64 and rounded to nearest-even into it.
+    #[arg(long, value_name = "f32|f16|bf16|f64", default_value = "f32", value_parser = parse_dtype)]
+    pub dtype: crate::plan::DType,
+}
+
+fn parse_dtype(text: &str) -> Result<crate::plan::DType, String> {
+    crate::plan::DType::parse(text).ok_or_else(|| format!("`{text}` is not one of f32, f16, bf16, f64"))
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -221,6 +228,7 @@ pub fn load_plan(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile), Ou
         Some(plan) if !failed => plan,
         _ => return Err(Outcome::InputErrors),
     };
+    plan.set_dtype(args.dtype);
     let directory = args.config.parent().unwrap_or(Path::new(""));
     let diagnostics = attach_external(&mut plan, &mut ExternalFiles::new(directory).reader());
     if print_diagnostics(&diagnostics, Some(&file)) {

@@ -3,7 +3,8 @@
 //! The header is written by hand rather than with the `safetensors` crate, whose serializer
 //! orders `__metadata__` from a `HashMap` and so is not byte-reproducible.
 
-use crate::plan::{Plan, TensorSpec};
+use crate::init::TensorData;
+use crate::plan::{Initializer, Plan, TensorSpec};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use std::collections::HashSet;
@@ -21,12 +22,15 @@ const INITIALIZER_KEY_PREFIX: &str = "initc.initializer.";
 /// `8 + header length` is padded to a multiple of this, so the data starts aligned.
 const HEADER_ALIGNMENT: usize = 8;
 
-/// Values converted to bytes per `write_all` call (64 KiB of `f32`).
-const VALUES_PER_WRITE: usize = 16 * 1024;
+/// Bytes generated and written per step. Two such buffers are alive at once (one being written
+/// while the next is generated), so this bounds the writer's memory. Small enough that a chunk is
+/// still in cache when `write` copies it into the page cache.
+pub(super) const CHUNK_BYTES: usize = 1 << 20;
 
 /// The `__metadata__` entries in their fixed order: `format`, `initc.version`, `initc.seed`,
-/// `initc.rng`, `initc.model`, then `initc.initializer.<tensor>` for each tensor in plan order.
-pub(super) fn metadata_entries(plan: &Plan) -> Vec<(String, String)> {
+/// `initc.rng`, `initc.model`, then `initc.initializer.<tensor>` for each tensor of the file
+/// (`tensors`, indices into the plan) in plan order.
+pub(super) fn metadata_entries(plan: &Plan, tensors: &[usize]) -> Vec<(String, String)> {
     let fixed = [
         // transformers refuses safetensors files without `format`.
         ("format", "pt".to_string()),
@@ -36,9 +40,9 @@ pub(super) fn metadata_entries(plan: &Plan) -> Vec<(String, String)> {
         ("initc.model", plan.model_name.clone()),
     ];
     let fixed = fixed.into_iter().map(|(key, value)| (key.to_string(), value));
-    let per_tensor = plan
-        .tensors
+    let per_tensor = tensors
         .iter()
+        .filter_map(|&index| plan.tensors.get(index))
         .map(|spec| (format!("{INITIALIZER_KEY_PREFIX}{}", spec.name), spec.initializer_label.clone()));
     fixed.chain(per_tensor).collect()
 }
@@ -86,7 +90,7 @@ fn invalid_input(message: String) -> io::Error {
 }
 
 /// The tensor's size in bytes, or an error naming it if the size does not fit in `usize`.
-fn byte_size(spec: &TensorSpec) -> io::Result<usize> {
+pub(super) fn byte_size(spec: &TensorSpec) -> io::Result<usize> {
     // Any zero dimension makes the tensor empty, however large the others are.
     if spec.shape.contains(&0) {
         return Ok(0);
@@ -99,8 +103,9 @@ fn byte_size(spec: &TensorSpec) -> io::Result<usize> {
     })
 }
 
-/// Checks the names can be header keys: unique, and not the reserved metadata key.
-fn check_names(plan: &Plan) -> io::Result<()> {
+/// Checks the names can be header keys (unique, and not the reserved metadata key) and every
+/// tensor can be generated.
+pub(super) fn check_names(plan: &Plan) -> io::Result<()> {
     let mut seen = HashSet::with_capacity(plan.tensors.len());
     for spec in &plan.tensors {
         if spec.name == METADATA_KEY {
@@ -109,35 +114,59 @@ fn check_names(plan: &Plan) -> io::Result<()> {
         if !seen.insert(spec.name.as_str()) {
             return Err(invalid_input(format!("tensor name `{}` appears twice", spec.name)));
         }
-        if matches!(spec.initializer, crate::plan::Initializer::FromFile { .. }) {
-            return Err(invalid_input(format!("tensor `{}`: its `from_file` values were never loaded", spec.name)));
+        match &spec.initializer {
+            Initializer::FromFile { .. } => {
+                return Err(invalid_input(format!("tensor `{}`: its `from_file` values were never loaded", spec.name)));
+            }
+            Initializer::Copy(values) if values.len() != spec.element_count() => {
+                return Err(invalid_input(format!(
+                    "tensor `{}`: {} values attached, its shape holds {}",
+                    spec.name,
+                    values.len(),
+                    spec.element_count()
+                )));
+            }
+            _ => {}
         }
     }
     Ok(())
 }
 
-/// The header JSON without padding, with contiguous data offsets from 0 in plan order.
-/// The single source of both [`super::header_json`] and the header [`write`] writes.
-pub(super) fn header(plan: &Plan) -> io::Result<String> {
+/// The header JSON without padding for the file holding `tensors` (indices into the plan, in
+/// plan order), with contiguous data offsets from 0. The single source of both
+/// [`super::header_json`] and the header [`write`] writes.
+pub(super) fn header(plan: &Plan, tensors: &[usize]) -> io::Result<String> {
     check_names(plan)?;
-    let mut tensors = Vec::with_capacity(plan.tensors.len());
+    let mut entries = Vec::with_capacity(tensors.len());
     let mut offset: usize = 0;
-    for spec in &plan.tensors {
+    for spec in tensors.iter().filter_map(|&index| plan.tensors.get(index)) {
         let end = offset
             .checked_add(byte_size(spec)?)
             .ok_or_else(|| invalid_input(format!("the data size overflows at tensor `{}`", spec.name)))?;
         let entry =
             TensorEntry { dtype: spec.dtype.safetensors_name(), shape: &spec.shape, data_offsets: [offset, end] };
-        tensors.push((spec.name.as_str(), entry));
+        entries.push((spec.name.as_str(), entry));
         offset = end;
     }
-    let header = Header { metadata: metadata_entries(plan), tensors };
+    let header = Header { metadata: metadata_entries(plan, tensors), tensors: entries };
     serde_json::to_string(&header).map_err(io::Error::other)
 }
 
-/// Writes the length prefix, the padded header and every tensor's data.
-pub(super) fn write<W: Write>(plan: &Plan, out: &mut W) -> io::Result<()> {
-    let mut header = header(plan)?;
+/// Every tensor index of the plan, for the single-file layout.
+pub(super) fn all_tensors(plan: &Plan) -> Vec<usize> {
+    (0..plan.tensors.len()).collect()
+}
+
+/// Writes the length prefix, the padded header and the data of the file holding `tensors`,
+/// generating `chunk_bytes` at a time and reporting each written chunk's size to `progress`.
+pub(super) fn write<W: Write + Send>(
+    plan: &Plan,
+    tensors: &[usize],
+    out: &mut W,
+    chunk_bytes: usize,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<()> {
+    let mut header = header(plan, tensors)?;
     // 8 is itself a multiple of the alignment, so padding the header alone aligns `8 + N`.
     let padded_len = header
         .len()
@@ -148,23 +177,60 @@ pub(super) fn write<W: Write>(plan: &Plan, out: &mut W) -> io::Result<()> {
         u64::try_from(header.len()).map_err(|_| invalid_input("the safetensors header is too large".to_string()))?;
     out.write_all(&header_len.to_le_bytes())?;
     out.write_all(header.as_bytes())?;
+    progress(8 + header_len);
+    write_data(plan, tensors, out, chunk_bytes, progress)
+}
 
-    let mut bytes = Vec::with_capacity(VALUES_PER_WRITE * size_of::<f32>());
-    for spec in &plan.tensors {
-        let values = crate::init::generate(spec, plan.seed);
-        // The header promised this many bytes; a short or long tensor would corrupt the file.
-        let expected = byte_size(spec)? / spec.dtype.size_bytes();
-        if values.len() != expected {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("tensor `{}`: generated {} values, expected {expected}", spec.name, values.len()),
-            ));
+/// One step of the data: `count` elements of tensor `index` from element `first`.
+#[derive(Clone, Copy)]
+struct Step {
+    index: usize,
+    first: usize,
+    count: usize,
+}
+
+/// The tensors' data in order, a chunk at a time: while one chunk is being written, the next is
+/// generated (on the other rayon threads), so memory stays at two chunks plus whatever one
+/// tensor's generator holds (orthogonal's matrix), whatever the model's size.
+fn write_data<W: Write + Send>(
+    plan: &Plan,
+    tensors: &[usize],
+    out: &mut W,
+    chunk_bytes: usize,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<()> {
+    let mut steps = Vec::new();
+    for &index in tensors {
+        let Some(spec) = plan.tensors.get(index) else { continue };
+        let len = byte_size(spec)? / spec.dtype.size_bytes();
+        let per_step = (chunk_bytes / spec.dtype.size_bytes()).max(1);
+        steps.extend((0..len).step_by(per_step).map(|first| Step { index, first, count: per_step.min(len - first) }));
+    }
+    let mut generator: Option<(usize, TensorData<'_>)> = None;
+    let mut fill = |step: Step, buffer: &mut Vec<u8>| {
+        let Some(spec) = plan.tensors.get(step.index) else { return 0 };
+        if generator.as_ref().map(|(index, _)| *index) != Some(step.index) {
+            generator = Some((step.index, TensorData::new(spec, plan.seed)));
         }
-        for chunk in values.chunks(VALUES_PER_WRITE) {
-            bytes.clear();
-            bytes.extend(chunk.iter().flat_map(|value| value.to_le_bytes()));
-            out.write_all(&bytes)?;
+        let length = step.count * spec.dtype.size_bytes();
+        if buffer.len() < length {
+            buffer.resize(length, 0);
         }
+        if let Some((_, data)) = &generator {
+            data.fill_bytes(step.first, &mut buffer[..length]);
+        }
+        length
+    };
+    let (mut front, mut back) = (Vec::new(), Vec::new());
+    let mut front_length = steps.first().map_or(0, |&step| fill(step, &mut front));
+    for position in 0..steps.len() {
+        let next = steps.get(position + 1).copied();
+        let (written, back_length) =
+            rayon::join(|| out.write_all(&front[..front_length]), || next.map_or(0, |step| fill(step, &mut back)));
+        written?;
+        progress(front_length as u64);
+        std::mem::swap(&mut front, &mut back);
+        front_length = back_length;
     }
     Ok(())
 }
@@ -344,7 +410,7 @@ mod tests {
     fn a_zero_dimension_empties_even_a_huge_shape() {
         let mut plan = small_plan();
         plan.tensors = vec![tensor("odd.kernel", &[usize::MAX, 0], "zeros", true)];
-        let header = header(&plan).expect("empty tensors have no size to overflow");
+        let header = header(&plan, &all_tensors(&plan)).expect("empty tensors have no size to overflow");
         assert!(header.contains(r#""data_offsets":[0,0]"#), "{header}");
     }
 
@@ -375,9 +441,36 @@ mod tests {
     #[test]
     fn large_tensors_are_written_in_chunks_without_loss() {
         let mut plan = small_plan();
-        plan.tensors = vec![tensor("big.kernel", &[VALUES_PER_WRITE + 3, 2], "zeros", true)];
+        plan.tensors = vec![tensor("big.kernel", &[CHUNK_BYTES / 4 + 3, 2], "zeros", true)];
         let bytes = written(&plan);
         let file = SafeTensors::deserialize(&bytes).expect("readable");
-        assert_eq!(file.tensor("big.kernel").expect("present").data().len(), (VALUES_PER_WRITE + 3) * 2 * 4);
+        assert_eq!(file.tensor("big.kernel").expect("present").data().len(), (CHUNK_BYTES / 4 + 3) * 2 * 4);
+    }
+
+    #[test]
+    fn chunk_size_does_not_change_a_byte() {
+        use crate::plan::{DType, Initializer};
+        let mut plan = small_plan();
+        let randoms = [
+            Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None },
+            Initializer::RandomUniform { minval: -1.0, maxval: 1.0, seed: None },
+            Initializer::TruncatedNormal { mean: 0.0, stddev: 1.0, seed: None },
+            Initializer::Orthogonal { gain: 1.0, seed: None },
+        ];
+        for (index, initializer) in randoms.into_iter().enumerate() {
+            let mut spec = tensor(&format!("random_{index}.kernel"), &[301, 67], "random", true);
+            spec.initializer = initializer;
+            plan.tensors.push(spec);
+        }
+        for dtype in [DType::F32, DType::BF16, DType::F16, DType::F64] {
+            plan.set_dtype(dtype);
+            let reference = written(&plan);
+            for chunk_bytes in [1, 2, 6, 4096, 4100, 1 << 16, 1 << 20] {
+                let mut bytes = Vec::new();
+                let result = write(&plan, &all_tensors(&plan), &mut bytes, chunk_bytes, &mut |_| {});
+                assert!(result.is_ok(), "{result:?}");
+                assert!(bytes == reference, "{dtype:?} with {chunk_bytes}-byte chunks");
+            }
+        }
     }
 }

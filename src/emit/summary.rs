@@ -23,9 +23,6 @@ const COLUMN_ALIGNS: [Align; 3] = [Align::Left, Align::Left, Align::Right];
 
 const HEADINGS: [&str; 3] = ["Layer (type)", "Output Shape", "Param #"];
 
-/// Bytes per parameter: every tensor is `f32`.
-const BYTES_PER_PARAM: f64 = 4.0;
-
 /// Box-drawing characters of one horizontal rule: left end, fill, column junction, right end.
 struct Rule {
     left: char,
@@ -163,10 +160,20 @@ pub(super) fn readable_memory_size(bytes: f64) -> String {
     format!("{size:.2} PB")
 }
 
-/// `40,152 (156.84 KB)`: a parameter count and the memory it takes as `f32`.
-fn count_with_size(params: u64) -> String {
-    let bytes = params as f64 * BYTES_PER_PARAM;
+/// `40,152 (156.84 KB)`: a parameter count and the memory its tensors take in their dtype (as
+/// Keras does with a dtype policy; `f32` by default, which is what Keras prints by default).
+fn count_with_size(params: u64, bytes: f64) -> String {
     format!("{} ({})", with_thousands_separators(params), readable_memory_size(bytes))
+}
+
+/// Bytes of the tensors `keep` selects, each at its dtype's size.
+fn bytes_of(plan: &Plan, keep: impl Fn(&crate::plan::TensorSpec) -> bool) -> f64 {
+    // A fold from +0.0: `sum` of nothing is −0.0, which would print as `-0.00 B`.
+    plan.tensors
+        .iter()
+        .filter(|t| keep(t))
+        .map(|t| t.element_count() as f64 * t.dtype.size_bytes() as f64)
+        .fold(0.0, |total, bytes| total + bytes)
 }
 
 fn layer_cell(layer: &LayerRow) -> String {
@@ -191,9 +198,12 @@ pub(super) fn text(plan: &Plan) -> String {
     let total = plan.total_params();
     let trainable = plan.trainable_params();
     let non_trainable = total.saturating_sub(trainable);
-    let _ = writeln!(text, " Total params: {}", count_with_size(total));
-    let _ = writeln!(text, " Trainable params: {}", count_with_size(trainable));
-    let _ = writeln!(text, " Non-trainable params: {}", count_with_size(non_trainable));
+    let total_bytes = bytes_of(plan, |_| true);
+    let trainable_bytes = bytes_of(plan, |t| t.trainable);
+    let non_trainable_bytes = bytes_of(plan, |t| !t.trainable);
+    let _ = writeln!(text, " Total params: {}", count_with_size(total, total_bytes));
+    let _ = writeln!(text, " Trainable params: {}", count_with_size(trainable, trainable_bytes));
+    let _ = writeln!(text, " Non-trainable params: {}", count_with_size(non_trainable, non_trainable_bytes));
     text
 }
 

@@ -1,9 +1,11 @@
 //! Initializer families and the counter-based RNG behind them (Philox4x32-10, one stream per
-//! tensor). Bit-exact across runs, thread counts and platforms: see `specs/rng.md` and
+//! tensor), and the zeros, ones, constant and identity fills. Bit-exact across runs, thread counts
+//! and platforms: see `specs/rng.md` and
 //! `specs/initializers.md`.
 
-mod constant;
+mod dtype;
 mod identity;
+mod kernel;
 mod orthogonal;
 mod philox;
 mod random_normal;
@@ -16,62 +18,176 @@ mod variance_scaling;
 #[cfg(test)]
 mod ks;
 
-use crate::plan::{Initializer, TensorSpec};
+use crate::plan::{DType, Initializer, TensorSpec};
+use rayon::prelude::*;
+use sampler::{Job, PIECE_ELEMENTS};
 use stream::Stream;
 
-/// The values of one tensor in row-major order. They depend only on `seed`, the tensor's name
-/// (or the initializer's own seed), its initializer and its shape.
-pub fn generate(spec: &TensorSpec, seed: u64) -> Vec<f32> {
-    // A tensor stored in another layout is generated as the logical tensor it comes from.
-    if let Some(layout) = &spec.layout {
-        let logical = TensorSpec {
-            name: layout.logical_name.clone(),
-            shape: layout.logical_shape.clone(),
-            layout: None,
-            ..spec.clone()
+pub use dtype::round as round_to_dtype;
+
+/// One tensor's values, ready to be produced a window at a time: the stream-based families need
+/// no state at all, orthogonal holds its finished matrix (it needs the whole QR), a `Copy` its
+/// source. Memory beyond that does not grow with the tensor.
+pub struct TensorData<'a> {
+    len: usize,
+    dtype: DType,
+    source: Source<'a>,
+    fill: Option<(std::ops::Range<usize>, f64)>,
+}
+
+enum Source<'a> {
+    Constant(f64),
+    Random(Job),
+    Identity {
+        cols: usize,
+        gain: f64,
+    },
+    Values(Vec<f64>),
+    Copy(&'a [f32]),
+    /// Encoded bytes already in their stored order (a rearranged layout).
+    Bytes(Vec<u8>),
+}
+
+impl<'a> TensorData<'a> {
+    /// The values of `spec`: they depend only on `seed`, the tensor's name (or the initializer's
+    /// own seed), its initializer, its shape and its dtype. Orthogonal does its QR here.
+    pub fn new(spec: &'a TensorSpec, seed: u64) -> TensorData<'a> {
+        let len = spec.element_count();
+        // A tensor stored in another layout is generated whole as the logical tensor it comes
+        // from (same name-keyed stream, same fill), then rearranged element by element.
+        if let Some(layout) = &spec.layout {
+            let logical = TensorSpec {
+                name: layout.logical_name.clone(),
+                shape: layout.logical_shape.clone(),
+                layout: None,
+                ..spec.clone()
+            };
+            let stored = layout.apply_bytes(&generate_bytes(&logical, seed), spec.dtype.size_bytes());
+            return TensorData { len, dtype: spec.dtype, source: Source::Bytes(stored), fill: None };
+        }
+        let source = if len == 0 {
+            Source::Constant(0.0)
+        } else {
+            match spec.initializer {
+                Initializer::Zeros => Source::Constant(0.0),
+                Initializer::Ones => Source::Constant(1.0),
+                Initializer::Constant { value } => Source::Constant(value),
+                Initializer::RandomNormal { mean, stddev, .. } => {
+                    random(random_normal::sampler(mean, stddev), spec, seed)
+                }
+                Initializer::RandomUniform { minval, maxval, .. } => {
+                    random(random_uniform::sampler(minval, maxval), spec, seed)
+                }
+                Initializer::TruncatedNormal { mean, stddev, .. } => {
+                    random(truncated_normal::sampler(mean, stddev), spec, seed)
+                }
+                Initializer::VarianceScaling { scale, mode, distribution, .. } => {
+                    random(variance_scaling::sampler(scale, mode, distribution, spec.fans), spec, seed)
+                }
+                Initializer::Orthogonal { gain, .. } => {
+                    let (rows, cols) = matrix_view(&spec.shape);
+                    Source::Values(orthogonal::values(rows, cols, gain, &stream_for(spec, seed)))
+                }
+                Initializer::Identity { gain } => Source::Identity { cols: matrix_view(&spec.shape).1, gain },
+                Initializer::Copy(ref values) if values.len() == len => Source::Copy(values),
+                // The command line attaches a `from_file` tensor's values (checked against the
+                // shape) before anything is generated, and `emit` refuses a plan where it did not.
+                Initializer::Copy(_) | Initializer::FromFile { .. } => Source::Constant(0.0),
+            }
         };
-        return layout.apply(&generate(&logical, seed));
+        let fill = spec.fill.as_ref().map(|fill| (fill.range.clone(), fill.value));
+        TensorData { len, dtype: spec.dtype, source, fill }
     }
-    let mut values = vec![0.0f32; spec.element_count()];
-    if values.is_empty() {
-        return values;
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.len
     }
-    let stream = stream_for(spec, seed);
-    match spec.initializer {
-        Initializer::Zeros => constant::fill(0.0, &mut values),
-        Initializer::Ones => constant::fill(1.0, &mut values),
-        Initializer::Constant { value } => constant::fill(value, &mut values),
-        Initializer::RandomNormal { mean, stddev, .. } => {
-            random_normal::sampler(mean, stddev).fill(&stream, &mut values)
-        }
-        Initializer::RandomUniform { minval, maxval, .. } => {
-            random_uniform::sampler(minval, maxval).fill(&stream, &mut values)
-        }
-        Initializer::TruncatedNormal { mean, stddev, .. } => {
-            truncated_normal::sampler(mean, stddev).fill(&stream, &mut values)
-        }
-        Initializer::VarianceScaling { scale, mode, distribution, .. } => {
-            variance_scaling::sampler(scale, mode, distribution, spec.fans).fill(&stream, &mut values)
-        }
-        Initializer::Orthogonal { gain, .. } => {
-            let (rows, cols) = matrix_view(&spec.shape);
-            orthogonal::fill(rows, cols, gain, &stream, &mut values);
-        }
-        Initializer::Identity { gain } => {
-            let (rows, cols) = matrix_view(&spec.shape);
-            identity::fill(rows, cols, gain, &mut values);
-        }
-        Initializer::Copy(ref source) if source.len() == values.len() => values.copy_from_slice(source),
-        // The command line attaches a `from_file` tensor's values (checked against the shape)
-        // before anything is generated, and `emit` refuses a plan where it did not.
-        Initializer::Copy(_) | Initializer::FromFile { .. } => {}
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
-    if let Some(fill) = &spec.fill
-        && let Some(slice) = values.get_mut(fill.range.clone())
-    {
-        constant::fill(fill.value, slice);
+
+    /// Elements `first..first + out.len() / size` as little-endian bytes of the dtype. Any
+    /// window gives the same bytes as the same elements of the whole tensor; parallel inside.
+    /// Elements past the end of the tensor are left untouched.
+    pub fn fill_bytes(&self, first: usize, out: &mut [u8]) {
+        let size = self.dtype.size_bytes();
+        let count = (out.len() / size).min(self.len.saturating_sub(first));
+        let out = &mut out[..count * size];
+        match &self.source {
+            Source::Random(job) => job.fill_bytes(first as u64, out),
+            Source::Constant(value) => {
+                let mut encoded = [0u8; 8];
+                dtype::encode(self.dtype, &[*value], &mut encoded[..size]);
+                for slot in out.chunks_exact_mut(size) {
+                    slot.copy_from_slice(&encoded[..size]);
+                }
+            }
+            Source::Identity { cols, gain } => {
+                let cols = (*cols).max(1);
+                self.fill_with(first, out, |index| identity::value(index, cols, *gain));
+            }
+            Source::Values(values) => self.fill_with(first, out, |index| values.get(index).copied().unwrap_or(0.0)),
+            Source::Copy(values) => {
+                self.fill_with(first, out, |index| values.get(index).copied().map_or(0.0, f64::from))
+            }
+            Source::Bytes(bytes) => {
+                let start = (first * size).min(bytes.len());
+                let end = (start + out.len()).min(bytes.len());
+                out[..end - start].copy_from_slice(&bytes[start..end]);
+            }
+        }
+        if let Some((range, value)) = &self.fill {
+            let start = range.start.max(first);
+            let end = range.end.min(first + count);
+            if start < end {
+                let mut encoded = [0u8; 8];
+                dtype::encode(self.dtype, &[*value], &mut encoded[..size]);
+                for slot in out[(start - first) * size..(end - first) * size].chunks_exact_mut(size) {
+                    slot.copy_from_slice(&encoded[..size]);
+                }
+            }
+        }
     }
-    values
+
+    /// Encodes `value(i)` for each element, in parallel pieces.
+    fn fill_with(&self, first: usize, out: &mut [u8], value: impl Fn(usize) -> f64 + Sync) {
+        let size = self.dtype.size_bytes();
+        out.par_chunks_mut(PIECE_ELEMENTS * size).enumerate().for_each(|(piece, bytes)| {
+            let start = first + piece * PIECE_ELEMENTS;
+            let values: Vec<f64> = (start..start + bytes.len() / size).map(&value).collect();
+            dtype::encode(self.dtype, &values, bytes);
+        });
+    }
+}
+
+fn random(sampler: sampler::Sampler, spec: &TensorSpec, seed: u64) -> Source<'static> {
+    Source::Random(sampler.job(stream_for(spec, seed), spec.dtype))
+}
+
+/// The whole tensor as little-endian bytes of its dtype.
+pub fn generate_bytes(spec: &TensorSpec, seed: u64) -> Vec<u8> {
+    let data = TensorData::new(spec, seed);
+    let mut bytes = vec![0u8; data.len() * spec.dtype.size_bytes()];
+    data.fill_bytes(0, &mut bytes);
+    bytes
+}
+
+/// The values of one tensor in row-major order, rounded into its dtype and shown as `f32`
+/// (exact for f32, f16 and bf16). They depend only on `seed`, the tensor's name (or the
+/// initializer's own seed), its initializer, its shape and its dtype.
+pub fn generate(spec: &TensorSpec, seed: u64) -> Vec<f32> {
+    let bytes = generate_bytes(spec, seed);
+    match spec.dtype {
+        DType::F32 => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+        DType::F64 => bytes
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
+            .collect(),
+        DType::F16 => bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        DType::BF16 => bytes.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+    }
 }
 
 /// The tensor's stream: from the initializer's own seed and the empty name if it has one (so,
@@ -192,6 +308,45 @@ mod tests {
         }
     }
 
+    /// Pins the f64 Box–Muller bits (musl log, exact quadrant turn, musl sin/cos kernels), which
+    /// the f32 pins above hide: the same values from `tools/rng_reference.py`, an independent
+    /// transcription of `specs/rng.md` in plain Python floats.
+    #[test]
+    fn pinned_f64_normals() {
+        let mut normal = spec("dense.kernel", &[6], Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None });
+        normal.dtype = DType::F64;
+        let bytes = generate_bytes(&normal, 42);
+        let got: Vec<u64> = bytes.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
+        let expected: [u64; 6] = [
+            0xbfb80eb4c2e4cce7,
+            0xbfa2c075bb5abfb6,
+            0xbfdeb5c26c2597d9,
+            0x3ffe6147ae553611,
+            0x3fd4422475b85a57,
+            0x3fdbe767fdfb8429,
+        ];
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn dtypes_round_the_same_f64_values() {
+        let initializer = Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None };
+        let mut wide = spec("dense.kernel", &[1000], initializer);
+        wide.dtype = DType::F64;
+        let reference: Vec<f64> = generate_bytes(&wide, 42)
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+            .collect();
+        for dtype in [DType::F32, DType::F16, DType::BF16] {
+            let mut narrow = wide.clone();
+            narrow.dtype = dtype;
+            let values = generate(&narrow, 42);
+            for (value, exact) in values.iter().zip(&reference) {
+                assert_eq!(f64::from(*value), round_to_dtype(dtype, *exact), "{dtype:?}");
+            }
+        }
+    }
+
     #[test]
     fn pinned_stream_derivation() {
         // SHA-256("initc.philox4x32.v1\0" ‖ 42u64 LE ‖ "dense.kernel"), first 16 bytes as LE u32s.
@@ -225,17 +380,23 @@ mod tests {
     fn thread_count_does_not_change_bits() {
         // Big enough for several parallel chunks and an odd length for a half pair at the end.
         let shape = [1001, 131];
-        let run = |threads: usize| -> Vec<Vec<u32>> {
+        let run = |threads: usize| -> Vec<Vec<u8>> {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
             pool.install(|| {
-                every_family(None)
-                    .into_iter()
-                    .filter(|i| !matches!(i, Initializer::Orthogonal { .. }))
-                    .map(|initializer| bits(&generate(&spec("big.kernel", &shape, initializer), 3)))
-                    .collect()
+                let mut all = Vec::new();
+                for dtype in [DType::F32, DType::BF16] {
+                    for initializer in every_family(None) {
+                        let mut big = spec("big.kernel", &shape, initializer);
+                        big.dtype = dtype;
+                        all.push(generate_bytes(&big, 3));
+                    }
+                }
+                all
             })
         };
-        assert_eq!(run(1), run(4));
+        let single = run(1);
+        assert_eq!(single, run(4));
+        assert_eq!(single, run(8));
     }
 
     #[test]

@@ -1,12 +1,17 @@
-//! The three distributions behind every random initializer, and the chunked, parallel fill that
-//! keeps element i a function of (stream, i) alone. Mapping documented in `specs/rng.md`.
+//! The three distributions behind every random initializer, generated a batch of Philox blocks
+//! at a time (`kernel.rs`) and rounded into the output dtype. Element i is a function of
+//! (stream, i) alone, so any window of a tensor can be generated on its own, in any order and on
+//! any thread. Mapping documented in `specs/rng.md`.
 
 use rayon::prelude::*;
 
-use super::stream::{Stream, standard_normal_pair, unit_interval};
+use super::dtype;
+use super::kernel::{self, LANES, Words};
+use super::stream::Stream;
+use crate::plan::DType;
 
-/// Elements per parallel work item. Even, so a chunk never splits a Philox block's pair.
-const CHUNK_ELEMENTS: usize = 1 << 14;
+/// Elements per parallel work item.
+pub const PIECE_ELEMENTS: usize = 1 << 14;
 
 /// Truncated normal candidates use block `(attempt << 48) | (i / 2)`: 16 attempt bits above 48
 /// index bits (no tensor has 2^49 elements). After this many rejections (probability
@@ -18,7 +23,7 @@ const TRUNCATION_BOUND: f64 = 2.0;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Sampler {
-    /// Uniform on [low, high), also after rounding to f32.
+    /// Uniform on [low, high), also after rounding to the dtype.
     Uniform {
         low: f64,
         high: f64,
@@ -34,69 +39,158 @@ pub enum Sampler {
     },
 }
 
+/// A sampler bound to a stream and a dtype, ready to fill any window of its tensor.
+#[derive(Clone, Copy, Debug)]
+pub struct Job {
+    sampler: Sampler,
+    stream: Stream,
+    dtype: DType,
+    /// Uniform only: the dtype values the result is clamped to, [low, below_high].
+    low: f64,
+    below_high: f64,
+}
+
 impl Sampler {
-    /// Fill `out` (element 0 is element 0 of the tensor). Parallel, bit-identical to serial.
+    pub fn job(self, stream: Stream, dtype: DType) -> Job {
+        let (low, below_high) = match self {
+            Sampler::Uniform { low, high } => {
+                (dtype::round(dtype, low), dtype::next_below(dtype, dtype::round(dtype, high)))
+            }
+            Sampler::Normal { .. } | Sampler::TruncatedNormal { .. } => (0.0, 0.0),
+        };
+        Job { sampler: self, stream, dtype, low, below_high }
+    }
+
+    /// f32 values of the whole tensor (tests and the orthogonal draw).
     pub fn fill(&self, stream: &Stream, out: &mut [f32]) {
-        if out.len() <= CHUNK_ELEMENTS {
-            self.fill_chunk(stream, 0, out);
+        let job = self.job(*stream, DType::F32);
+        let mut bytes = vec![0u8; out.len() * 4];
+        job.fill_bytes(0, &mut bytes);
+        for (value, chunk) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+            *value = f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        }
+    }
+}
+
+impl Job {
+    /// Elements `first..first + out.len() / size` as little-endian dtype bytes. Parallel over
+    /// pieces of `PIECE_ELEMENTS`; bit-identical to a serial fill of any split.
+    pub fn fill_bytes(&self, first: u64, out: &mut [u8]) {
+        let size = self.dtype.size_bytes();
+        if out.len() <= PIECE_ELEMENTS * size {
+            self.fill_piece(first, out);
         } else {
-            out.par_chunks_mut(CHUNK_ELEMENTS).enumerate().for_each(|(chunk_index, chunk)| {
-                self.fill_chunk(stream, (chunk_index * CHUNK_ELEMENTS) as u64, chunk);
+            out.par_chunks_mut(PIECE_ELEMENTS * size).enumerate().for_each(|(index, piece)| {
+                self.fill_piece(first + (index * PIECE_ELEMENTS) as u64, piece);
             });
         }
     }
 
-    /// Fill the elements `first..first + chunk.len()`; `first` must be even.
-    fn fill_chunk(&self, stream: &Stream, first: u64, chunk: &mut [f32]) {
-        let first_block = first / 2;
-        match *self {
+    /// One piece on this thread, in the widest SIMD the CPU has. The features change only how
+    /// many lanes run at once, never an operation or its order: the bits are the same.
+    fn fill_piece(&self, first: u64, out: &mut [u8]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512dq")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                // SAFETY: the CPU has every feature the function enables.
+                return unsafe { fill_piece_avx512(self, first, out) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: as above.
+                return unsafe { fill_piece_avx2(self, first, out) };
+            }
+        }
+        fill_piece_portable(self, first, out);
+    }
+
+    /// The final values (before dtype encoding) of the `2·LANES` elements of blocks
+    /// `block..block + LANES`, interleaved: element `2·block + j` is `values[j]`.
+    #[inline(always)]
+    fn batch(&self, block: u64, words: &mut Words, values: &mut [f64; 2 * LANES]) {
+        let mut even = [0.0f64; LANES];
+        let mut odd = [0.0f64; LANES];
+        kernel::philox_batch(self.stream.key(), self.stream.counter_high(), block, words);
+        match self.sampler {
             Sampler::Uniform { low, high } => {
-                let bounds = UniformBounds::new(low, high);
-                for (offset, pair) in chunk.chunks_mut(2).enumerate() {
-                    let words = stream.block(first_block + offset as u64);
-                    write_pair(pair, bounds.map(unit_interval(words[0], words[1])), || {
-                        bounds.map(unit_interval(words[2], words[3]))
-                    });
+                kernel::uniform_batch(words, &mut even, &mut odd);
+                let width = high - low;
+                let (floor, ceiling, dtype) = (self.low, self.below_high, self.dtype);
+                // `max` last: if the bounds collapse to one value, the lower bound wins.
+                let map = |u: f64| dtype::round(dtype, low + width * u).min(ceiling).max(floor);
+                for lane in 0..LANES {
+                    values[2 * lane] = map(even[lane]);
+                    values[2 * lane + 1] = map(odd[lane]);
                 }
             }
             Sampler::Normal { mean, stddev } => {
-                for (offset, pair) in chunk.chunks_mut(2).enumerate() {
-                    let (even, odd) = standard_normal_pair(stream.block(first_block + offset as u64));
-                    write_pair(pair, (mean + stddev * even) as f32, || (mean + stddev * odd) as f32);
+                kernel::normal_batch(words, &mut even, &mut odd);
+                for lane in 0..LANES {
+                    values[2 * lane] = mean + stddev * even[lane];
+                    values[2 * lane + 1] = mean + stddev * odd[lane];
                 }
             }
             Sampler::TruncatedNormal { mean, stddev } => {
-                for (offset, pair) in chunk.chunks_mut(2).enumerate() {
-                    let block_index = first_block + offset as u64;
+                kernel::normal_batch(words, &mut even, &mut odd);
+                for lane in 0..LANES {
+                    let block_index = block + lane as u64;
                     // Attempt 0 serves both elements of the pair; only rejected ones go on alone.
-                    let (even, odd) = standard_normal_pair(stream.block(block_index));
-                    let accept = |z: f64, parity: u64| {
-                        if z.abs() < TRUNCATION_BOUND { z } else { redraw_truncated(stream, block_index, parity) }
-                    };
-                    write_pair(pair, (mean + stddev * accept(even, 0)) as f32, || {
-                        (mean + stddev * accept(odd, 1)) as f32
-                    });
+                    if even[lane].abs() >= TRUNCATION_BOUND {
+                        even[lane] = redraw_truncated(&self.stream, block_index, 0);
+                    }
+                    if odd[lane].abs() >= TRUNCATION_BOUND {
+                        odd[lane] = redraw_truncated(&self.stream, block_index, 1);
+                    }
+                    values[2 * lane] = mean + stddev * even[lane];
+                    values[2 * lane + 1] = mean + stddev * odd[lane];
                 }
             }
         }
     }
 }
 
-/// Write the even element, and the odd one if the pair is complete (the tensor's last pair may
-/// hold one element). The odd value is computed lazily so a half pair does no extra work.
-fn write_pair(pair: &mut [f32], even: f32, odd: impl FnOnce() -> f32) {
-    if let Some(slot) = pair.first_mut() {
-        *slot = even;
+#[inline(always)]
+fn fill_piece_inline(job: &Job, first: u64, out: &mut [u8]) {
+    let size = job.dtype.size_bytes();
+    let count = out.len() / size;
+    let mut words: Words = [[0u32; LANES]; 4];
+    let mut values = [0.0f64; 2 * LANES];
+    let mut done = 0usize;
+    let mut block = first / 2;
+    while done < count {
+        job.batch(block, &mut words, &mut values);
+        // Only the first batch can start mid-pair (an odd `first`).
+        let skip = (first + done as u64 - 2 * block) as usize;
+        let take = (2 * LANES - skip).min(count - done);
+        dtype::encode(job.dtype, &values[skip..skip + take], &mut out[done * size..(done + take) * size]);
+        done += take;
+        block += LANES as u64;
     }
-    if let Some(slot) = pair.get_mut(1) {
-        *slot = odd();
-    }
+}
+
+fn fill_piece_portable(job: &Job, first: u64, out: &mut [u8]) {
+    fill_piece_inline(job, first, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn fill_piece_avx2(job: &Job, first: u64, out: &mut [u8]) {
+    fill_piece_inline(job, first, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+fn fill_piece_avx512(job: &Job, first: u64, out: &mut [u8]) {
+    fill_piece_inline(job, first, out);
 }
 
 /// Attempts 1, 2, … for one element of the pair at `block_index`; `parity` picks cos (0) or sin (1).
 fn redraw_truncated(stream: &Stream, block_index: u64, parity: u64) -> f64 {
     for attempt in 1..TRUNCATION_ATTEMPTS {
-        let (even, odd) = standard_normal_pair(stream.block((attempt << ATTEMPT_SHIFT) | block_index));
+        let [w0, w1, w2, w3] = stream.block((attempt << ATTEMPT_SHIFT) | block_index);
+        let (even, odd) = kernel::standard_normal_pair(w0, w1, w2, w3);
         let z = if parity == 0 { even } else { odd };
         if z.abs() < TRUNCATION_BOUND {
             return z;
@@ -105,24 +199,38 @@ fn redraw_truncated(stream: &Stream, block_index: u64, parity: u64) -> f64 {
     0.0
 }
 
-/// Maps u ∈ [0, 1) to [low, high) and keeps the f32 result inside [f32(low), f32(high)).
-#[derive(Clone, Copy, Debug)]
-struct UniformBounds {
-    low: f64,
-    width: f64,
-    low_f32: f32,
-    /// The largest f32 below f32(high); rounding `low + width·u` to f32 may reach f32(high).
-    below_high_f32: f32,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl UniformBounds {
-    fn new(low: f64, high: f64) -> UniformBounds {
-        UniformBounds { low, width: high - low, low_f32: low as f32, below_high_f32: (high as f32).next_down() }
+    fn every_sampler() -> [Sampler; 3] {
+        [
+            Sampler::Uniform { low: -0.5, high: 0.25 },
+            Sampler::Normal { mean: 0.1, stddev: 2.0 },
+            Sampler::TruncatedNormal { mean: 0.0, stddev: 1.0 },
+        ]
     }
 
-    fn map(&self, unit: f64) -> f32 {
-        let value = (self.low + self.width * unit) as f32;
-        // `max` last: if the bounds collapse to one f32, the lower bound wins.
-        value.min(self.below_high_f32).max(self.low_f32)
+    #[test]
+    fn every_window_and_every_path_give_the_same_bytes() {
+        let stream = Stream::derive(3, "window");
+        for dtype in [DType::F32, DType::F16, DType::BF16, DType::F64] {
+            let size = dtype.size_bytes();
+            for sampler in every_sampler() {
+                let job = sampler.job(stream, dtype);
+                let count = 3 * PIECE_ELEMENTS + 77;
+                let mut whole = vec![0u8; count * size];
+                job.fill_bytes(0, &mut whole);
+                // Windows of odd and even starts and lengths, through each code path.
+                for (first, len) in [(0, 1), (1, 1), (1, 130), (127, 300), (5000, PIECE_ELEMENTS + 3), (count - 3, 3)] {
+                    let window = &whole[first * size..(first + len) * size];
+                    let mut bytes = vec![0u8; len * size];
+                    job.fill_bytes(first as u64, &mut bytes);
+                    assert_eq!(bytes, window, "{sampler:?} {dtype:?} {first}+{len}");
+                    fill_piece_portable(&job, first as u64, &mut bytes);
+                    assert_eq!(bytes, window, "portable {sampler:?} {dtype:?} {first}+{len}");
+                }
+            }
+        }
     }
 }

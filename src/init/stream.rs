@@ -1,6 +1,5 @@
-//! Per-tensor Philox streams: key derivation (see `specs/rng.md`) and the conversions from
-//! counter blocks to uniform and standard normal numbers, all in f64 with `libm`
-//! transcendentals so the bits do not depend on the platform's math library.
+//! Per-tensor Philox streams: key derivation and block addressing (see `specs/rng.md`). The
+//! conversions from words to numbers are in `kernel.rs`.
 
 use sha2::{Digest, Sha256};
 
@@ -8,9 +7,6 @@ use super::philox::philox4x32_10;
 
 /// Domain tag hashed in front of every key; bump the version if the derivation ever changes.
 const DOMAIN_TAG: &[u8] = b"initc.philox4x32.v1\0";
-
-/// 2^-53: the spacing of the 53-bit uniform grid.
-const UNIT_STEP: f64 = 1.0 / 9_007_199_254_740_992.0;
 
 /// An independent Philox stream: a key and the two fixed high counter words. Counter words 0
 /// and 1 hold the 64-bit block index.
@@ -43,6 +39,14 @@ impl Stream {
         Stream { key, counter_high }
     }
 
+    pub fn key(&self) -> [u32; 2] {
+        self.key
+    }
+
+    pub fn counter_high(&self) -> [u32; 2] {
+        self.counter_high
+    }
+
     /// The four words of block `index`.
     pub fn block(&self, index: u64) -> [u32; 4] {
         let counter = [index as u32, (index >> 32) as u32, self.counter_high[0], self.counter_high[1]];
@@ -50,63 +54,9 @@ impl Stream {
     }
 }
 
-/// The top 53 bits of the 64-bit word `high ‖ low`.
-fn top_53_bits(high: u32, low: u32) -> u64 {
-    ((u64::from(high) << 32) | u64::from(low)) >> 11
-}
-
-/// Uniform on [0, 1): k / 2^53.
-pub fn unit_interval(high: u32, low: u32) -> f64 {
-    top_53_bits(high, low) as f64 * UNIT_STEP
-}
-
-/// Uniform on (0, 1]: (k + 1) / 2^53, so the logarithm in Box–Muller never sees 0.
-pub fn unit_interval_open_at_zero(high: u32, low: u32) -> f64 {
-    (top_53_bits(high, low) + 1) as f64 * UNIT_STEP
-}
-
-/// Box–Muller on one block: u1 ∈ (0, 1] from words 0,1 and u2 ∈ [0, 1) from words 2,3 give
-/// (r·cos θ, r·sin θ) with r = sqrt(−2 ln u1), θ = 2π·u2.
-pub fn standard_normal_pair(block: [u32; 4]) -> (f64, f64) {
-    let u1 = unit_interval_open_at_zero(block[0], block[1]);
-    let u2 = unit_interval(block[2], block[3]);
-    let radius = (-2.0 * libm::log(u1)).sqrt();
-    let angle = std::f64::consts::TAU * u2;
-    // libm::sincos runs the same musl kernels as libm::sin and libm::cos, in one range reduction.
-    let (sine, cosine) = libm::sincos(angle);
-    (radius * cosine, radius * sine)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unit_interval_covers_its_ends() {
-        assert_eq!(unit_interval(0, 0), 0.0);
-        assert!(unit_interval(u32::MAX, u32::MAX) < 1.0);
-        assert_eq!(unit_interval_open_at_zero(u32::MAX, u32::MAX), 1.0);
-        assert_eq!(unit_interval_open_at_zero(0, 0), UNIT_STEP);
-    }
-
-    #[test]
-    fn box_muller_is_finite_at_the_extremes() {
-        for block in [[0, 0, 0, 0], [u32::MAX; 4], [0, 0, u32::MAX, u32::MAX]] {
-            let (a, b) = standard_normal_pair(block);
-            assert!(a.is_finite() && b.is_finite());
-        }
-    }
-
-    #[test]
-    fn sincos_matches_separate_sin_and_cos_bitwise() {
-        // specs/rng.md defines the pair with sin and cos; sincos is only a faster route to them.
-        for step in 0..200_000u64 {
-            let angle = std::f64::consts::TAU * (step as f64 / 200_000.0);
-            let (sine, cosine) = libm::sincos(angle);
-            assert_eq!(sine.to_bits(), libm::sin(angle).to_bits(), "sin({angle})");
-            assert_eq!(cosine.to_bits(), libm::cos(angle).to_bits(), "cos({angle})");
-        }
-    }
 
     #[test]
     fn derivation_depends_on_seed_and_name() {

@@ -37,11 +37,14 @@ pub struct StoredLayout {
 }
 
 impl StoredLayout {
-    /// The stored values from the logical ones.
-    pub fn apply(&self, logical_values: &[f32]) -> Vec<f32> {
+    /// The stored tensor's bytes from the logical tensor's, elements of `size` bytes each.
+    pub fn apply_bytes(&self, logical: &[u8], size: usize) -> Vec<u8> {
         match self.transform {
-            Some(transform) => to_stored(transform, &self.logical_shape, logical_values),
-            None => logical_values.to_vec(),
+            Some(transform) => {
+                let elements: Vec<&[u8]> = logical.chunks_exact(size.max(1)).collect();
+                to_stored(transform, &self.logical_shape, &elements).concat()
+            }
+            None => logical.to_vec(),
         }
     }
 }
@@ -62,55 +65,58 @@ pub fn stored_shape(transform: Transform, logical: &[usize]) -> Vec<usize> {
 /// block `GRU_GATES[b]` of the logical tensor.
 const GRU_GATES: [usize; 3] = [1, 0, 2];
 
-/// Rearranges `values` (row-major, `logical` shape) into the stored layout.
-pub fn to_stored(transform: Transform, logical: &[usize], values: &[f32]) -> Vec<f32> {
+/// Rearranges `values` (row-major, `logical` shape) into the stored layout. Generic over the
+/// element so that encoded bytes of any dtype move exactly.
+pub fn to_stored<T: Copy>(transform: Transform, logical: &[usize], values: &[T]) -> Vec<T> {
+    source_indices(transform, logical, values.len())
+        .into_iter()
+        .filter_map(|index| values.get(index).copied())
+        .collect()
+}
+
+/// For each stored element, the index of the logical element it holds.
+fn source_indices(transform: Transform, logical: &[usize], count: usize) -> Vec<usize> {
     match (transform, logical) {
-        (Transform::Transpose, &[rows, cols]) => transpose(values, rows, cols),
+        (Transform::Transpose, &[rows, cols]) => transposed(rows, cols),
         (Transform::ChannelsFirstKernel, [kernel @ .., fan_in, fan_out]) => {
-            // (k, in, out) viewed as (k, in·out) per position; output is (out, in, k).
+            // Stored (out, in, k) from logical (k, in, out).
             let positions: usize = kernel.iter().product();
             let (fan_in, fan_out) = (*fan_in, *fan_out);
-            let mut stored = vec![0.0; values.len()];
-            for position in 0..positions {
+            let mut indices = Vec::with_capacity(count);
+            for output in 0..fan_out {
                 for input in 0..fan_in {
-                    for output in 0..fan_out {
-                        let from = (position * fan_in + input) * fan_out + output;
-                        let to = (output * fan_in + input) * positions + position;
-                        stored[to] = values[from];
+                    for position in 0..positions {
+                        indices.push((position * fan_in + input) * fan_out + output);
                     }
                 }
             }
-            stored
+            indices
         }
-        (Transform::GruKernel, &[rows, cols]) => transpose(&reorder_gates(values, rows, cols), rows, cols),
+        (Transform::GruKernel, &[rows, cols]) => {
+            // Reorder the gate blocks of each row, then transpose.
+            let reordered = gate_order(rows, cols);
+            transposed(rows, cols).into_iter().map(|index| reordered[index]).collect()
+        }
         (Transform::GruBiasRow(row), &[_, width]) => {
-            let start = row * width;
-            reorder_gates(&values[start..start + width], 1, width)
+            gate_order(1, width).into_iter().map(|index| row * width + index).collect()
         }
-        _ => values.to_vec(),
+        _ => (0..count).collect(),
     }
 }
 
-fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut stored = vec![0.0; values.len()];
-    for row in 0..rows {
-        for col in 0..cols {
-            stored[col * rows + row] = values[row * cols + col];
-        }
-    }
-    stored
+/// Source indices of a row-major `(rows, cols)` matrix stored as `(cols, rows)`.
+fn transposed(rows: usize, cols: usize) -> Vec<usize> {
+    (0..cols).flat_map(|col| (0..rows).map(move |row| row * cols + col)).collect()
 }
 
-/// Reorders the three equal column blocks of a `(rows, cols)` matrix.
-fn reorder_gates(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+/// Source indices of a `(rows, cols)` matrix whose three equal column blocks are reordered.
+fn gate_order(rows: usize, cols: usize) -> Vec<usize> {
     let block = cols / 3;
-    let mut stored = Vec::with_capacity(values.len());
-    for row in values.chunks(cols).take(rows) {
-        for &gate in &GRU_GATES {
-            stored.extend_from_slice(&row[gate * block..(gate + 1) * block]);
-        }
-    }
-    stored
+    (0..rows)
+        .flat_map(|row| {
+            GRU_GATES.iter().flat_map(move |&gate| (gate * block..(gate + 1) * block).map(move |col| row * cols + col))
+        })
+        .collect()
 }
 
 #[cfg(test)]

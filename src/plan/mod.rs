@@ -10,23 +10,46 @@ pub use external::{ExternalTensor, attach_external};
 
 use crate::source::Span;
 
-/// Element type of a tensor in the output file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Element type of a tensor in the output file. Values are computed in f64 and rounded to
+/// nearest, ties to even, into the dtype (`specs/rng.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum DType {
+    #[default]
     F32,
+    F16,
+    BF16,
+    F64,
 }
 
 impl DType {
+    pub const NAMES: [&'static str; 4] = ["f32", "f16", "bf16", "f64"];
+
+    /// `f32`, `f16`, `bf16` or `f64` (case-insensitive; `float32`, `float16`, `bfloat16`, `float64` too).
+    pub fn parse(word: &str) -> Option<DType> {
+        match word.to_ascii_lowercase().as_str() {
+            "f32" | "float32" => Some(DType::F32),
+            "f16" | "float16" => Some(DType::F16),
+            "bf16" | "bfloat16" => Some(DType::BF16),
+            "f64" | "float64" => Some(DType::F64),
+            _ => None,
+        }
+    }
+
     /// The dtype as the safetensors header spells it.
     pub fn safetensors_name(self) -> &'static str {
         match self {
             DType::F32 => "F32",
+            DType::F16 => "F16",
+            DType::BF16 => "BF16",
+            DType::F64 => "F64",
         }
     }
 
     pub fn size_bytes(self) -> usize {
         match self {
             DType::F32 => 4,
+            DType::F16 | DType::BF16 => 2,
+            DType::F64 => 8,
         }
     }
 }
@@ -257,5 +280,10 @@ impl Plan {
 
     pub fn trainable_params(&self) -> u64 {
         self.tensors.iter().filter(|t| t.trainable).map(|t| t.element_count() as u64).sum()
+    }
+
+    /// Every tensor's dtype set to `dtype` (the command line's `--dtype`).
+    pub fn set_dtype(&mut self, dtype: DType) {
+        self.tensors.iter_mut().for_each(|tensor| tensor.dtype = dtype);
     }
 }

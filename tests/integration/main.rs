@@ -7,5 +7,6 @@ mod golden;
 mod inspect;
 mod keras;
 mod lint;
+mod output;
 mod schema_and_fuzz;
 mod support;

@@ -1,0 +1,80 @@
+//! Criterion benchmarks of generation in memory: one tensor's bytes per initializer family and
+//! dtype, through `init::TensorData::fill_bytes` (parallel over the rayon pool), and orthogonal.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use initc::init::TensorData;
+use initc::plan::{DType, Distribution, FanMode, Fans, Initializer, TensorSpec};
+use initc::source::Span;
+use std::hint::black_box;
+
+/// 2^26 = 67,108,864 values, the size `peers.py gen normal 67108864` fills.
+const ELEMENTS: usize = 1 << 26;
+
+fn spec(shape: &[usize], initializer: Initializer, dtype: DType) -> TensorSpec {
+    TensorSpec {
+        name: "bench.kernel".to_string(),
+        shape: shape.to_vec(),
+        dtype,
+        initializer,
+        initializer_label: String::new(),
+        fans: Fans::of_shape(shape),
+        trainable: true,
+        fill: None,
+        origin: Span::new(0, 0),
+    }
+}
+
+fn families() -> Vec<(&'static str, Initializer)> {
+    vec![
+        ("normal", Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None }),
+        ("uniform", Initializer::RandomUniform { minval: -1.0, maxval: 1.0, seed: None }),
+        ("truncated_normal", Initializer::TruncatedNormal { mean: 0.0, stddev: 0.02, seed: None }),
+        (
+            "glorot_uniform",
+            Initializer::VarianceScaling {
+                scale: 1.0,
+                mode: FanMode::FanAvg,
+                distribution: Distribution::Uniform,
+                seed: None,
+            },
+        ),
+        ("zeros", Initializer::Zeros),
+    ]
+}
+
+fn generation(c: &mut Criterion) {
+    let mut group = c.benchmark_group("generate");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(ELEMENTS as u64));
+    for (name, initializer) in families() {
+        for dtype in [DType::F32, DType::BF16] {
+            if dtype == DType::BF16 && name != "normal" {
+                continue;
+            }
+            let spec = spec(&[ELEMENTS / 4096, 4096], initializer.clone(), dtype);
+            let mut bytes = vec![0u8; ELEMENTS * dtype.size_bytes()];
+            group.bench_with_input(BenchmarkId::new(name, dtype.safetensors_name()), &spec, |b, spec| {
+                b.iter(|| {
+                    let data = TensorData::new(spec, 42);
+                    data.fill_bytes(0, black_box(&mut bytes));
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+fn orthogonal(c: &mut Criterion) {
+    let mut group = c.benchmark_group("orthogonal");
+    group.sample_size(10);
+    for n in [512usize, 1024] {
+        let spec = spec(&[n, n], Initializer::Orthogonal { gain: 1.0, seed: None }, DType::F32);
+        group.bench_with_input(BenchmarkId::from_parameter(n), &spec, |b, spec| {
+            b.iter(|| black_box(TensorData::new(spec, 42).len()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, generation, orthogonal);
+criterion_main!(benches);

@@ -1,0 +1,201 @@
+//! Output options: `--dtype`, sharding (`--max-shard-size`, `--shard K`, the index), atomic
+//! multi-file writes, and a quiet stdout. Correctness only: the benchmarks time things.
+
+use crate::support::{initc, initc_with_env, text};
+use safetensors::SafeTensors;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Seven tensors of f32 data: 4000, 400, 40000, 4000, 400, 20000 and 400 bytes.
+const CONFIG: &str = "\
+name: shards
+seed: 5
+layers:
+  - param: {name: a, shape: [10, 100], initializer: random_normal}
+  - param: {name: b, shape: [100], initializer: ones}
+  - param: {name: c, shape: [100, 100], initializer: \"random_uniform(-1, 1)\"}
+  - param: {name: d, shape: [1000], initializer: truncated_normal}
+  - param: {name: e, shape: [10, 10], initializer: orthogonal}
+  - param: {name: f, shape: [50, 100], initializer: glorot_normal}
+  - param: {name: g, shape: [100], initializer: zeros}
+";
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(dir.path().join("model.yaml"), CONFIG).expect("write config");
+    dir
+}
+
+fn run_ok(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let output = initc(dir, args);
+    assert_eq!(output.status.code(), Some(0), "{args:?}: {}", text(&output.stderr));
+    assert!(output.stdout.is_empty(), "nothing on stdout: {}", text(&output.stdout));
+    assert!(output.stderr.is_empty(), "no progress bar when stderr is not a terminal: {}", text(&output.stderr));
+    output.stdout
+}
+
+/// Tensor name → (dtype, shape, data) of a safetensors file.
+fn tensors(bytes: &[u8]) -> BTreeMap<String, (String, Vec<usize>, Vec<u8>)> {
+    let file = SafeTensors::deserialize(bytes).expect("valid safetensors");
+    file.tensors()
+        .into_iter()
+        .map(|(name, view)| (name, (format!("{:?}", view.dtype()), view.shape().to_vec(), view.data().to_vec())))
+        .collect()
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("directory")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn shards_split_as_hugging_face_and_hold_the_single_file_bytes() {
+    let dir = setup();
+    run_ok(dir.path(), &["model.yaml", "-o", "single.safetensors"]);
+    let single = tensors(&std::fs::read(dir.path().join("single.safetensors")).expect("single"));
+    // 10 kB shards, as huggingface_hub's split_torch_state_dict_into_shards gives them (checked
+    // with it): c (40000) and f (20000) are over the limit, each a shard of its own at once, while
+    // a, b, d, e and g (9200 bytes) fill the shard still open, listed last.
+    run_ok(dir.path(), &["model.yaml", "-o", "out/", "--max-shard-size", "10KB"]);
+    let out = dir.path().join("out");
+    let names: Vec<String> = (1..=3).map(|k| format!("model-{k:05}-of-00003.safetensors")).collect();
+    let mut expected_listing = names.clone();
+    expected_listing.push("model.safetensors.index.json".to_string());
+    expected_listing.sort();
+    assert_eq!(listing(&out), expected_listing);
+    let groups = [vec!["c"], vec!["f"], vec!["a", "b", "d", "e", "g"]];
+    let mut merged = BTreeMap::new();
+    for (name, group) in names.iter().zip(&groups) {
+        let shard = tensors(&std::fs::read(out.join(name)).expect("shard"));
+        assert_eq!(shard.keys().map(String::as_str).collect::<Vec<_>>(), *group, "{name}");
+        merged.extend(shard);
+    }
+    assert!(merged == single, "the shards hold exactly the single file's tensors");
+
+    let index = std::fs::read_to_string(out.join("model.safetensors.index.json")).expect("index");
+    let parsed: serde_json::Value = serde_json::from_str(&index).expect("index JSON");
+    assert_eq!(parsed["metadata"]["total_size"], 4000 + 400 + 40000 + 4000 + 400 + 20000 + 400);
+    for (name, group) in names.iter().zip(&groups) {
+        for tensor in group {
+            assert_eq!(parsed["weight_map"][tensor], name.as_str(), "{tensor}");
+        }
+    }
+    // Byte for byte what `json.dump(index, f, indent=2)` writes for huggingface_hub's split.
+    let expected = "{\n  \"metadata\": {\n    \"total_size\": 69200\n  },\n  \"weight_map\": {\n    \
+                    \"c\": \"model-00001-of-00003.safetensors\",\n    \
+                    \"f\": \"model-00002-of-00003.safetensors\",\n    \
+                    \"a\": \"model-00003-of-00003.safetensors\",\n    \
+                    \"b\": \"model-00003-of-00003.safetensors\",\n    \
+                    \"d\": \"model-00003-of-00003.safetensors\",\n    \
+                    \"e\": \"model-00003-of-00003.safetensors\",\n    \
+                    \"g\": \"model-00003-of-00003.safetensors\"\n  }\n}";
+    assert_eq!(index, expected);
+
+    // --shard K alone gives the same bytes as the full run's shard K, and the same index.
+    for k in [1, 2, 3] {
+        let alone = dir.path().join(format!("alone{k}"));
+        let alone_arg = alone.to_string_lossy().into_owned();
+        run_ok(dir.path(), &["model.yaml", "-o", &alone_arg, "--max-shard-size", "10KB", "--shard", &k.to_string()]);
+        let name = &names[k - 1];
+        assert_eq!(listing(&alone), vec![name.clone(), "model.safetensors.index.json".to_string()]);
+        assert!(std::fs::read(alone.join(name)).expect("shard") == std::fs::read(out.join(name)).expect("shard"));
+        assert_eq!(std::fs::read_to_string(alone.join("model.safetensors.index.json")).expect("index"), index);
+    }
+}
+
+#[test]
+fn shards_are_identical_across_thread_counts() {
+    let dir = setup();
+    run_ok(dir.path(), &["model.yaml", "-o", "ref", "--max-shard-size", "30KB"]);
+    for threads in ["1", "8"] {
+        let target = format!("t{threads}");
+        let output = initc_with_env(
+            dir.path(),
+            &["model.yaml", "-o", &target, "--max-shard-size", "30KB"],
+            &[("RAYON_NUM_THREADS", threads)],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        for name in listing(&dir.path().join("ref")) {
+            let reference = std::fs::read(dir.path().join("ref").join(&name)).expect("reference");
+            assert!(reference == std::fs::read(dir.path().join(&target).join(&name)).expect("shard"), "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_model_within_one_shard_is_model_safetensors_without_an_index() {
+    let dir = setup();
+    run_ok(dir.path(), &["model.yaml", "-o", "one", "--max-shard-size", "5GB"]);
+    run_ok(dir.path(), &["model.yaml", "-o", "single.safetensors"]);
+    assert_eq!(listing(&dir.path().join("one")), vec!["model.safetensors".to_string()]);
+    assert!(
+        std::fs::read(dir.path().join("one/model.safetensors")).expect("shard")
+            == std::fs::read(dir.path().join("single.safetensors")).expect("single")
+    );
+}
+
+#[test]
+fn failures_leave_nothing_new() {
+    let dir = setup();
+    let output = initc(dir.path(), &["model.yaml", "-o", "out", "--max-shard-size", "10KB", "--shard", "4"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("--shard 4"), "{}", text(&output.stderr));
+    assert!(!dir.path().join("out").exists());
+    for bad in ["10XB", "0", "-3MB"] {
+        let output = initc(dir.path(), &["model.yaml", "-o", "out", "--max-shard-size", bad]);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {}", text(&output.stderr));
+        assert!(!dir.path().join("out").exists());
+    }
+    let output = initc(dir.path(), &["model.yaml", "-o", "x.safetensors", "--shard", "1"]);
+    assert_eq!(output.status.code(), Some(2), "--shard needs --max-shard-size");
+    // A file where the shard directory should be.
+    std::fs::write(dir.path().join("file"), "keep").expect("write");
+    let output = initc(dir.path(), &["model.yaml", "-o", "file", "--max-shard-size", "10KB"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(dir.path().join("file")).expect("kept"), "keep");
+    let leftovers: Vec<String> = listing(dir.path()).into_iter().filter(|name| name.starts_with(".initc-")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn dtypes_set_the_header_the_sizes_and_round_the_f64_values() {
+    let dir = setup();
+    run_ok(dir.path(), &["model.yaml", "-o", "f64.safetensors", "--dtype", "f64"]);
+    let wide = tensors(&std::fs::read(dir.path().join("f64.safetensors")).expect("f64"));
+    for (dtype, name, size) in [("bf16", "BF16", 2), ("f16", "F16", 2), ("f32", "F32", 4)] {
+        let file = format!("{dtype}.safetensors");
+        run_ok(dir.path(), &["model.yaml", "-o", &file, "--dtype", dtype]);
+        let narrow = tensors(&std::fs::read(dir.path().join(&file)).expect("output"));
+        for (tensor, (got_dtype, shape, data)) in &narrow {
+            assert_eq!(got_dtype, name, "{tensor}");
+            let (_, wide_shape, wide_data) = &wide[tensor];
+            assert_eq!(shape, wide_shape);
+            assert_eq!(data.len(), wide_data.len() / 8 * size, "{tensor}");
+            for (bytes, wide_bytes) in data.chunks_exact(size).zip(wide_data.chunks_exact(8)) {
+                let exact = f64::from_le_bytes(wide_bytes.try_into().expect("8 bytes"));
+                let got = match size {
+                    4 => f64::from(f32::from_le_bytes(bytes.try_into().expect("4 bytes"))),
+                    _ if dtype == "bf16" => half::bf16::from_le_bytes([bytes[0], bytes[1]]).to_f64(),
+                    _ => half::f16::from_le_bytes([bytes[0], bytes[1]]).to_f64(),
+                };
+                // Nearest: no other value of the dtype is closer (ties checked in the unit tests).
+                let error = (got - exact).abs();
+                assert!(error <= exact.abs() * 2f64.powi(if dtype == "bf16" { -8 } else { -11 }) + 1e-7, "{tensor}");
+                if tensor != "e" {
+                    // Orthogonal's f64 result is rounded, not its draws, so only e differs beyond this.
+                    assert!(!got.is_nan());
+                }
+            }
+        }
+    }
+    // The summary's sizes follow the dtype: 17,300 params at 2 bytes.
+    let output = initc(dir.path(), &["summary", "model.yaml", "--dtype", "bf16"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("Total params: 17,300 (33.79 KB)"), "{}", text(&output.stdout));
+    let output = initc(dir.path(), &["model.yaml", "-o", "x.safetensors", "--dtype", "f8"]);
+    assert_eq!(output.status.code(), Some(2));
+}
