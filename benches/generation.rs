@@ -20,6 +20,7 @@ fn spec(shape: &[usize], initializer: Initializer, dtype: DType) -> TensorSpec {
         fans: Fans::of_shape(shape),
         trainable: true,
         fill: None,
+        layout: None,
         origin: Span::new(0, 0),
     }
 }
