@@ -11,7 +11,7 @@ use std::hint::black_box;
 fn gpt2_plan() -> Plan {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/gpt2.yaml");
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let overrides = Overrides { seed: None, input: None, sets: Vec::new() };
+    let overrides = Overrides::default();
     match initc::compile_plan(&SourceFile::new("gpt2.yaml", text), &overrides) {
         (Some(plan), _) => plan,
         (None, diagnostics) => panic!("examples/gpt2.yaml does not compile: {diagnostics:?}"),
