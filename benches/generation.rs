@@ -21,6 +21,7 @@ fn spec(shape: &[usize], initializer: Initializer, dtype: DType) -> TensorSpec {
         trainable: true,
         fill: None,
         layout: None,
+        counted: true,
         origin: Span::new(0, 0),
     }
 }

@@ -171,7 +171,7 @@ fn bytes_of(plan: &Plan, keep: impl Fn(&crate::plan::TensorSpec) -> bool) -> f64
     // A fold from +0.0: `sum` of nothing is −0.0, which would print as `-0.00 B`.
     plan.tensors
         .iter()
-        .filter(|t| keep(t))
+        .filter(|t| t.counted && keep(t))
         .map(|t| t.element_count() as f64 * t.dtype.size_bytes() as f64)
         .fold(0.0, |total, bytes| total + bytes)
 }

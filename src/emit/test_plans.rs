@@ -14,6 +14,7 @@ pub(crate) fn tensor(name: &str, shape: &[usize], initializer_label: &str, train
         trainable,
         fill: None,
         layout: None,
+        counted: true,
         origin: Span::default(),
     }
 }

@@ -38,6 +38,8 @@ pub fn round(dtype: DType, x: f64) -> f64 {
         DType::F16 => to_f16(x).to_f64(),
         DType::BF16 => to_bf16(x).to_f64(),
         DType::F64 => x,
+        // Integer tensors hold counters, initialised to whole constants.
+        DType::I64 => x.round(),
     }
 }
 
@@ -48,6 +50,7 @@ pub fn next_below(dtype: DType, x: f64) -> f64 {
         DType::F16 => step_down_16(to_f16(x).to_bits(), |bits| half::f16::from_bits(bits).to_f64()),
         DType::BF16 => step_down_16(to_bf16(x).to_bits(), |bits| half::bf16::from_bits(bits).to_f64()),
         DType::F64 => x.next_down(),
+        DType::I64 => x - 1.0,
     }
 }
 
@@ -86,6 +89,11 @@ pub fn encode(dtype: DType, values: &[f64], out: &mut [u8]) {
         DType::F16 => {
             for (value, bytes) in values.iter().zip(out.chunks_exact_mut(2)) {
                 bytes.copy_from_slice(&to_f16(*value).to_le_bytes());
+            }
+        }
+        DType::I64 => {
+            for (value, bytes) in values.iter().zip(out.chunks_exact_mut(8)) {
+                bytes.copy_from_slice(&(*value as i64).to_le_bytes());
             }
         }
     }

@@ -60,6 +60,7 @@ impl<'a> TensorData<'a> {
                 name: layout.logical_name.clone(),
                 shape: layout.logical_shape.clone(),
                 layout: None,
+                counted: true,
                 ..spec.clone()
             };
             let stored = layout.apply_bytes(&generate_bytes(&logical, seed), spec.dtype.size_bytes());
@@ -187,6 +188,10 @@ pub fn generate(spec: &TensorSpec, seed: u64) -> Vec<f32> {
             .collect(),
         DType::F16 => bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
         DType::BF16 => bytes.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        DType::I64 => bytes
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
+            .collect(),
     }
 }
 
@@ -224,6 +229,7 @@ mod tests {
             trainable: true,
             fill: None,
             layout: None,
+            counted: true,
             origin: Span::new(0, 0),
         }
     }

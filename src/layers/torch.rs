@@ -13,6 +13,8 @@ pub enum TorchSource {
     Weight { logical: &'static str, transform: Option<Transform> },
     /// Zeros shaped like a Keras weight: torch's second RNN bias, which Keras does not have.
     ZerosLike(&'static str),
+    /// Batch norm's `num_batches_tracked`: an int64 scalar 0, present when `logical` is.
+    Counter(&'static str),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -42,6 +44,7 @@ pub fn torch_tensors(class_name: &str, weights: &[Weight]) -> Result<Vec<TorchTe
             weight("bias", "beta", None),
             weight("running_mean", "moving_mean", None),
             weight("running_var", "moving_variance", None),
+            TorchTensor { name: "num_batches_tracked", source: TorchSource::Counter("moving_mean") },
         ],
         "SimpleRNN" | "LSTM" => vec![
             weight("weight_ih_l0", "kernel", Some(Transform::Transpose)),
@@ -68,7 +71,9 @@ pub fn torch_tensors(class_name: &str, weights: &[Weight]) -> Result<Vec<TorchTe
     Ok(mapping
         .into_iter()
         .filter(|tensor| match tensor.source {
-            TorchSource::Weight { logical, .. } | TorchSource::ZerosLike(logical) => has(logical),
+            TorchSource::Weight { logical, .. } | TorchSource::ZerosLike(logical) | TorchSource::Counter(logical) => {
+                has(logical)
+            }
         })
         .collect())
 }

@@ -115,6 +115,23 @@ fn stored_specs(row: &Row, layout: Layout) -> Result<Vec<TensorSpec>, Diagnostic
                     initializer_label: "zeros".to_string(),
                     fill: None,
                     layout: None,
+                    counted: false,
+                    ..spec.clone()
+                });
+            }
+            TorchSource::Counter(weight) => {
+                let Some(spec) = find(weight) else { continue };
+                stored.push(TensorSpec {
+                    name,
+                    shape: Vec::new(),
+                    dtype: super::DType::I64,
+                    initializer: Initializer::Zeros,
+                    initializer_label: "zeros".to_string(),
+                    fans: Fans::of_shape(&[]),
+                    trainable: false,
+                    fill: None,
+                    layout: None,
+                    counted: false,
                     ..spec.clone()
                 });
             }
@@ -248,6 +265,7 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String) -> Result<TensorSpec, D
         trainable,
         fill: weight.fill.clone(),
         layout: None,
+        counted: true,
         origin: call.span,
     })
 }

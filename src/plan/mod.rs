@@ -19,6 +19,8 @@ pub enum DType {
     F16,
     BF16,
     F64,
+    /// 64-bit integers: only torch's `num_batches_tracked` counter, never chosen by `--dtype`.
+    I64,
 }
 
 impl DType {
@@ -42,6 +44,7 @@ impl DType {
             DType::F16 => "F16",
             DType::BF16 => "BF16",
             DType::F64 => "F64",
+            DType::I64 => "I64",
         }
     }
 
@@ -49,7 +52,7 @@ impl DType {
         match self {
             DType::F32 => 4,
             DType::F16 | DType::BF16 => 2,
-            DType::F64 => 8,
+            DType::F64 | DType::I64 => 8,
         }
     }
 }
@@ -241,6 +244,9 @@ pub struct TensorSpec {
     /// How the stored tensor derives from its logical one (`--layout torch`); `None` when they
     /// are the same.
     pub layout: Option<layout::StoredLayout>,
+    /// Whether the tensor is one of the model's parameters, counted in the summary's totals:
+    /// false for what only torch's layout adds (the second RNN bias, batch norm's counter).
+    pub counted: bool,
     /// Where the tensor comes from: the initializer value if one was given, else the layer.
     pub origin: Span,
 }
@@ -275,15 +281,16 @@ pub struct Plan {
 
 impl Plan {
     pub fn total_params(&self) -> u64 {
-        self.tensors.iter().map(|t| t.element_count() as u64).sum()
+        self.tensors.iter().filter(|t| t.counted).map(|t| t.element_count() as u64).sum()
     }
 
     pub fn trainable_params(&self) -> u64 {
-        self.tensors.iter().filter(|t| t.trainable).map(|t| t.element_count() as u64).sum()
+        self.tensors.iter().filter(|t| t.counted && t.trainable).map(|t| t.element_count() as u64).sum()
     }
 
     /// Every tensor's dtype set to `dtype` (the command line's `--dtype`).
     pub fn set_dtype(&mut self, dtype: DType) {
-        self.tensors.iter_mut().for_each(|tensor| tensor.dtype = dtype);
+        // Integer tensors (counters) keep their type.
+        self.tensors.iter_mut().filter(|tensor| tensor.dtype != DType::I64).for_each(|tensor| tensor.dtype = dtype);
     }
 }

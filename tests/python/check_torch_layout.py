@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`--layout torch` computes the same function as the Keras layout.
 
-For an MLP, an LSTM and a GRU + SimpleRNN model, compiles one config twice with initc
+For an MLP with batch normalization, an LSTM and a GRU + SimpleRNN model, compiles one config twice with initc
 (`--layout keras` and `--layout torch`), loads the first into the Keras model (weights set by
 name) and the second into the equivalent torch module with `load_state_dict(strict=True)`, and
 compares their outputs on random input.
@@ -30,10 +30,12 @@ class Mlp(torch.nn.Module):
     def __init__(self):
         super().__init__()
         self.dense = torch.nn.Linear(FEATURES, 16)
+        # Keras's BatchNormalization epsilon is 1e-3.
+        self.batch_normalization = torch.nn.BatchNorm1d(16, eps=1e-3)
         self.dense_1 = torch.nn.Linear(16, 3)
 
     def forward(self, x):
-        return self.dense_1(torch.relu(self.dense(x)))
+        return self.dense_1(self.batch_normalization(torch.relu(self.dense(x))))
 
 
 class Lstm(torch.nn.Module):
@@ -59,8 +61,10 @@ class GruRnn(torch.nn.Module):
 MODELS = {
     "mlp": (
         f"input: [{FEATURES}]\nlayers:\n  - dense: {{units: 16, activation: relu, bias_initializer: random_normal}}\n"
+        "  - batch_normalization: {gamma_initializer: random_normal, beta_initializer: random_normal}\n"
         "  - dense: {units: 3, bias_initializer: random_uniform}\n",
         lambda: keras.Sequential([keras.Input((FEATURES,)), keras.layers.Dense(16, activation="relu", name="dense"),
+                                  keras.layers.BatchNormalization(name="batch_normalization"),
                                   keras.layers.Dense(3, name="dense_1")]),
         Mlp, (4, FEATURES),
     ),
@@ -98,6 +102,7 @@ def main(initc):
                 layer.set_weights([weights[f"{layer.name}.{variable.path.split('/')[-1]}"] for variable in layer.weights])
             module = torch_model()
             module.load_state_dict(load_torch(directory / f"{name}.torch.safetensors"), strict=True)
+            module.eval()
             x = rng.standard_normal(input_shape).astype(np.float32)
             expected = np.asarray(keras.ops.convert_to_numpy(model(x)))
             with torch.no_grad():
