@@ -174,11 +174,13 @@ fn write_shards_then_rename(
 }
 
 fn new_temporary(directory: &Path, shown: &str) -> Result<NamedTempFile, Diagnostic> {
-    tempfile::Builder::new()
-        .prefix(".initc-")
-        .suffix(".tmp")
-        .tempfile_in(directory)
-        .map_err(|error| io_failure(shown, "write", &error))
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".initc-").suffix(".tmp");
+    // A temporary file is private (0600); the finished weights are read by others (a cluster's
+    // other jobs), so they get the usual 0644.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    builder.tempfile_in(directory).map_err(|error| io_failure(shown, "write", &error))
 }
 
 /// Writes through `write` into a temporary file in `directory`, checks it is a valid safetensors

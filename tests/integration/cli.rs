@@ -186,3 +186,16 @@ fn torch_layout_holds_the_keras_weights_rearranged() {
     assert!(values(&torch, "lstm.bias_hh_l0").iter().all(|&v| v == 0.0));
     assert_eq!(torch.tensor("lstm.weight_ih_l0").expect("weight_ih").shape(), &[12, 5]);
 }
+
+#[cfg(unix)]
+#[test]
+fn written_weights_are_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let examples = repo().join("examples");
+    let out = dir.path().join("w.safetensors");
+    let output = initc(&examples, &["seed_model.yaml", "-o", out.to_str().unwrap_or_default()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let mode = fs::metadata(&out).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "a temporary file's 0600 must not survive the rename");
+}
