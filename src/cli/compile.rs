@@ -33,6 +33,10 @@ pub struct CompileArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Refuse an output larger than this (`500MB`, `2GiB`); by default, the free space where it
+    /// is written. Checked before anything is generated.
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
 }
 
 fn parse_shard_size(text: &str) -> Result<u64, String> {
@@ -43,10 +47,27 @@ fn parse_shard_size(text: &str) -> Result<u64, String> {
 }
 
 pub fn run(args: &CompileArgs) -> ExitCode {
-    let plan = match load_plan(&args.model) {
-        Ok((plan, _)) => plan,
+    let max_size = match args.max_size.as_deref().map(|text| (text, crate::lint::parse_size(text))) {
+        None => None,
+        Some((_, Some(bytes))) => Some(bytes),
+        Some((text, None)) => {
+            let diagnostic = Diagnostic::error(Code::BadCliValue, format!("`--max-size {text}` is not a size"))
+                .with_help("give bytes or a number with a unit, e.g. `--max-size 500MB` or `--max-size 2GiB`");
+            print_diagnostics(&vec![diagnostic], None);
+            return Outcome::Failure.into();
+        }
+    };
+    let (plan, file) = match load_plan(&args.model) {
+        Ok(loaded) => loaded,
         Err(outcome) => return outcome.into(),
     };
+    // Refused before anything is generated: `--max-size`, else the free space where it goes.
+    if let Some(budget) = super::lint::budget(max_size, Some(&args.output), Path::new("."))
+        && let Some(diagnostic) = crate::lint::too_large(&plan, &budget)
+    {
+        print_diagnostics(&vec![diagnostic], Some(&file));
+        return Outcome::InputErrors.into();
+    }
     let result = match args.max_shard_size {
         None => write_single(&plan, &args.output, args.quiet),
         Some(max_shard_size) => write_sharded(&plan, &args.output, max_shard_size, args.shard, args.quiet),

@@ -163,7 +163,7 @@ fn read(path: &Path, shown: &str) -> Result<SourceFile, (Box<Diagnostic>, bool)>
 
 /// The output budget: `--max-size`, else the free space of the directory the output would be
 /// written to (`--output`'s, else the config's). No budget when the free space is unknown.
-fn budget(max_size: Option<u64>, output: Option<&Path>, config_directory: &Path) -> Option<OutputBudget> {
+pub(crate) fn budget(max_size: Option<u64>, output: Option<&Path>, config_directory: &Path) -> Option<OutputBudget> {
     if let Some(bytes) = max_size {
         return Some(OutputBudget { bytes, source: format!("`--max-size` {}", size_text(bytes)) });
     }

@@ -80,9 +80,14 @@ pub fn size_text(bytes: u64) -> String {
 
 pub fn check(stages: &Stages, options: &LintOptions) -> Diagnostics {
     let Some(budget) = &options.output_budget else { return Vec::new() };
-    let Some(bytes) = output_bytes(stages.plan) else { return Vec::new() };
+    too_large(stages.plan, budget).into_iter().collect()
+}
+
+/// E0602 when `plan`'s output would not fit in `budget`; `compile` asks this before it writes.
+pub fn too_large(plan: &Plan, budget: &OutputBudget) -> Option<Diagnostic> {
+    let bytes = output_bytes(plan)?;
     if bytes <= budget.bytes {
-        return Vec::new();
+        return None;
     }
     let message = format!(
         "the output would take {} ({bytes} bytes), more than {} ({} bytes)",
@@ -91,14 +96,14 @@ pub fn check(stages: &Stages, options: &LintOptions) -> Diagnostics {
         budget.bytes
     );
     let mut diagnostic = Diagnostic::of(Code::OutputTooLarge, message);
-    if let Some(largest) = stages.plan.tensors.iter().max_by_key(|tensor| tensor.element_count()) {
+    if let Some(largest) = plan.tensors.iter().max_by_key(|tensor| tensor.element_count()) {
         let size = size_text((largest.element_count() as u64).saturating_mul(largest.dtype.size_bytes() as u64));
         diagnostic = diagnostic.at_labelled(
             largest.origin,
             format!("the largest tensor, `{}` {:?}, takes {size}", largest.name, largest.shape),
         );
     }
-    vec![diagnostic.with_help("shrink the model, write where there is more room, or raise `--max-size`")]
+    Some(diagnostic.with_help("shrink the model, write where there is more room, or raise `--max-size`"))
 }
 
 #[cfg(test)]

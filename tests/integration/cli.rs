@@ -199,3 +199,19 @@ fn written_weights_are_readable_by_others() {
     let mode = fs::metadata(&out).expect("metadata").permissions().mode() & 0o777;
     assert_eq!(mode, 0o644, "a temporary file's 0600 must not survive the rename");
 }
+
+#[test]
+fn compile_refuses_an_output_larger_than_max_size_before_writing() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let examples = repo().join("examples");
+    let out = dir.path().join("w.safetensors");
+    let out_arg = out.to_str().unwrap_or_default();
+    let refused = initc(&examples, &["seed_model.yaml", "-o", out_arg, "--max-size", "100kB"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("error[E0602]"), "{}", text(&refused.stderr));
+    assert!(!out.exists());
+    let fits = initc(&examples, &["seed_model.yaml", "-o", out_arg, "--max-size", "1MB"]);
+    assert_eq!(fits.status.code(), Some(0), "{}", text(&fits.stderr));
+    let bad = initc(&examples, &["seed_model.yaml", "-o", out_arg, "--max-size", "lots"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+}
