@@ -61,8 +61,11 @@ pub fn compile_plan_inspecting<T>(
     let (rows, found) = infer::infer(&model);
     diagnostics.extend(found);
     // The layers built before a shape error still get their initializers checked.
-    let (plan, found) = plan::build_plan(&model, &rows, overrides.layout);
+    let (mut plan, found) = plan::build_plan(&model, &rows, overrides.layout);
     diagnostics.extend(found);
+    if let Some(plan) = &mut plan {
+        plan.set_dtype(overrides.dtype);
+    }
     sort_and_dedupe(&mut diagnostics);
     match plan {
         Some(plan) if !diagnostics.iter().any(diagnostic::Diagnostic::is_error) => {

@@ -3,7 +3,7 @@
 //! without errors (warnings alone pass, unless `--deny-warnings`), 1 with errors, 2 when a file
 //! cannot be read or the command line is wrong. Nothing is generated or written.
 
-use super::{ExternalFiles, ModelArgs, Outcome, io_reason};
+use super::{ExternalFiles, Outcome, io_reason};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, FileReport, Severity, render_human, render_json, render_sarif};
 use crate::lint::{LintOptions, OutputBudget, parse_size, size_text};
 use crate::plan::attach_external;
@@ -30,15 +30,8 @@ pub struct LintArgs {
     /// Where the output would be written, for the free-space check (default: beside the config).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Seed for every random initializer (overrides `seed:` in the config).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Per-example input shape, e.g. `128,64` (overrides `input:` in the config).
-    #[arg(long, value_name = "D1,D2,…")]
-    pub input: Option<String>,
-    /// Override a var from the config's `vars:` (repeatable), e.g. `--set n_layer=24`.
-    #[arg(long, value_name = "NAME=EXPR")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub overrides: super::OverrideArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -102,15 +95,7 @@ pub fn run(args: &LintArgs) -> ExitCode {
 
 /// The overrides and the `--max-size` limit, or a diagnostic for a malformed value.
 fn command_line(args: &LintArgs) -> Result<(crate::resolve::Overrides, Option<u64>), Diagnostic> {
-    let model = ModelArgs {
-        config: PathBuf::new(),
-        seed: args.seed,
-        input: args.input.clone(),
-        set: args.set.clone(),
-        layout: super::LayoutArg::Keras,
-        dtype: crate::plan::DType::F32,
-    };
-    let overrides = model.overrides()?;
+    let overrides = args.overrides.overrides()?;
     let max_size = match &args.max_size {
         None => None,
         Some(text) => Some(parse_size(text).ok_or_else(|| {

@@ -58,6 +58,13 @@ enum Command {
 pub struct ModelArgs {
     /// The model config (YAML).
     pub config: PathBuf,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+}
+
+/// Command-line values that change what a config compiles to (`lint` takes them too).
+#[derive(Args, Debug, Clone)]
+pub struct OverrideArgs {
     /// Seed for every random initializer (overrides `seed:` in the config).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -179,8 +186,8 @@ pub fn print_diagnostics(diagnostics: &Diagnostics, file: Option<&SourceFile>) -
     diagnostics.iter().any(Diagnostic::is_error)
 }
 
-impl ModelArgs {
-    /// The overrides this command line gives, or a diagnostic for a malformed `--input`.
+impl OverrideArgs {
+    /// The overrides this command line gives, or a diagnostic for a malformed value.
     pub fn overrides(&self) -> Result<Overrides, Diagnostic> {
         let input = self.input.as_deref().map(parse_shape).transpose()?;
         let sets = self.set.iter().map(|assignment| parse_set(assignment)).collect::<Result<_, _>>()?;
@@ -188,7 +195,7 @@ impl ModelArgs {
             LayoutArg::Keras => Layout::Keras,
             LayoutArg::Torch => Layout::Torch,
         };
-        Ok(Overrides { seed: self.seed, input, sets, layout })
+        Ok(Overrides { seed: self.seed, input, sets, layout, dtype: self.dtype })
     }
 }
 
@@ -217,7 +224,7 @@ fn parse_shape(text: &str) -> Result<Vec<usize>, Diagnostic> {
 
 /// Reads the config and runs the pipeline up to the plan, printing diagnostics.
 pub fn load_plan(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile), Outcome> {
-    let overrides = args.overrides().map_err(|diagnostic| {
+    let overrides = args.overrides.overrides().map_err(|diagnostic| {
         print_diagnostics(&vec![diagnostic], None);
         Outcome::Failure
     })?;
@@ -228,7 +235,6 @@ pub fn load_plan(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile), Ou
         Some(plan) if !failed => plan,
         _ => return Err(Outcome::InputErrors),
     };
-    plan.set_dtype(args.dtype);
     let directory = args.config.parent().unwrap_or(Path::new(""));
     let diagnostics = attach_external(&mut plan, &mut ExternalFiles::new(directory).reader());
     if print_diagnostics(&diagnostics, Some(&file)) {

@@ -315,6 +315,8 @@ fn dots_kernel<const R: usize, const C: usize>(
     let cs: [&[f64]; C] = std::array::from_fn(|c| &chunk[(j0 + c) * tall + k0 + r0..(j0 + c) * tall + k0 + r1]);
     let n = r1 - r0;
     let mut i = 0;
+    // Every slice below spans exactly 8 elements inside a padded column, so each conversion to
+    // `Lanes` is infallible; the sizes come from the matrix shape, never from input text.
     while i < n {
         let x: [Lanes; C] = std::array::from_fn(|c| cs[c][i..i + 8].try_into().unwrap());
         for r in 0..R {

@@ -36,6 +36,8 @@ pub struct Overrides {
     pub sets: Vec<(String, String)>,
     /// The names and layouts tensors are written in (`--layout`).
     pub layout: crate::plan::layout::Layout,
+    /// The element type of every (floating-point) tensor (`--dtype`).
+    pub dtype: crate::plan::DType,
 }
 
 /// The input shape a layer states it expects (`input_dim`, `input_shape`).
