@@ -69,7 +69,7 @@ fn generation(c: &mut Criterion) {
 fn orthogonal(c: &mut Criterion) {
     let mut group = c.benchmark_group("orthogonal");
     group.sample_size(10);
-    for n in [512usize, 1024] {
+    for n in [512usize, 1024, 4096] {
         let spec = spec(&[n, n], Initializer::Orthogonal { gain: 1.0, seed: None }, DType::F32);
         group.bench_with_input(BenchmarkId::from_parameter(n), &spec, |b, spec| {
             b.iter(|| black_box(TensorData::new(spec, 42).len()))

@@ -1,475 +1,666 @@
-//! orthogonal(gain): Keras 3 `random_initializers.py` `Orthogonal.__call__`: QR of a standard
-//! normal (max(rows, cols) × min(rows, cols)) matrix, Q's columns multiplied by sign(diag R),
-//! transposed if rows < cols, reshaped, times gain.
+//! orthogonal(gain): a random orthogonal matrix distributed as Keras 3's `Orthogonal` (the Q of
+//! the QR of a standard normal matrix, column k times sign(R[k][k])), made as a product of
+//! Householder reflections drawn directly from normals (Stewart 1980), transposed if rows < cols,
+//! times gain.
 //!
-//! The QR is a Householder factorisation in f64, written here rather than taken from faer/BLAS
-//! because those dispatch on CPU features and so give platform-dependent bits. Work is split over
-//! columns only, and each column's arithmetic (dot products in a fixed 8-lane order) runs on one
-//! thread, so the result depends on neither the thread count nor the SIMD width.
+//! Why the reflections can be drawn directly: Householder QR of a normal matrix `a` makes H_0 from
+//! a's first column; what H_0 leaves of the other columns (rows 1..) is again i.i.d. normal and
+//! independent of H_0, because normal vectors are rotation invariant. So every reflector is made
+//! from fresh normals with the same distribution, and Q costs half the arithmetic of a QR.
+//!
+//! The arithmetic is written here rather than taken from faer/BLAS, which dispatch on CPU
+//! features and so give machine-dependent bits. Every sum has one fixed order, every
+//! multiply-add is fused (IEEE 754 fusedMultiplyAdd: one rounding, the same result on every
+//! machine, in software where there is no FMA unit), and each column is computed by one thread,
+//! so the bits depend on neither the thread count nor the SIMD width. See specs/initializers.md.
+
+use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use rayon::prelude::*;
 
 use super::sampler::Sampler;
 use super::stream::Stream;
+use crate::plan::DType;
 
-/// Below this many multiply-adds per panel application, stay on one thread.
-const PARALLEL_WORK_THRESHOLD: usize = 1 << 18;
+/// Rows per vector: every column is stored as whole vectors, padded with zeros below.
+const LANES: usize = 16;
+/// Reflectors per block reflector; a multiple of `LANES`, so every block starts on a whole vector.
+const PANEL: usize = 64;
+/// Columns of Q per parallel task (with one block's V, they stay in a core's L2 cache).
+const GROUP_COLUMNS: usize = 32;
+
+/// The precision the matrix is computed in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Precision {
+    F32,
+    F64,
+}
+
+impl Precision {
+    /// f64 for an f64 tensor, else f32: the dtype Keras computes it in (its variable's dtype),
+    /// and f32 holds more than f16 or bf16 can store.
+    pub fn for_dtype(dtype: DType) -> Precision {
+        if dtype == DType::F64 { Precision::F64 } else { Precision::F32 }
+    }
+}
 
 /// `rows` = ∏shape[:-1], `cols` = shape[-1]; the row-major `rows × cols` result times `gain`,
 /// in f64 (rounded into the dtype by the caller). Empty if either side is 0.
-pub fn values(rows: usize, cols: usize, gain: f64, stream: &Stream) -> Vec<f64> {
+pub fn values(rows: usize, cols: usize, gain: f64, precision: Precision, stream: &Stream) -> Vec<f64> {
     let (tall, short) = (rows.max(cols), rows.min(cols));
     if short == 0 {
         return Vec::new();
     }
-    // `a` is exactly what random_normal(0, 1) of shape (tall, short) gives on this stream in f32.
-    let mut normals = vec![0.0f32; tall * short];
-    Sampler::Normal { mean: 0.0, stddev: 1.0 }.fill(stream, &mut normals);
-    let mut column_major = vec![0.0f64; tall * short];
-    for (index, &value) in normals.iter().enumerate() {
-        let (row, col) = (index / short, index % short);
-        column_major[col * tall + row] = f64::from(value);
+    let draw = |first: u64, out: &mut [f32]| Sampler::Normal { mean: 0.0, stddev: 1.0 }.fill_from(stream, first, out);
+    match precision {
+        Precision::F32 => arrange(&q_matrix::<f32>(tall, short, &draw, Simd::detect()), rows, cols, gain),
+        Precision::F64 => arrange(&q_matrix::<f64>(tall, short, &draw, Simd::detect()), rows, cols, gain),
     }
-    drop(normals);
-    let q = sign_corrected_q(column_major, tall, short);
+}
+
+/// `gain · Q` (tall) or `gain · Qᵀ` (wide), row-major.
+fn arrange<T: Real>(q: &Columns<T>, rows: usize, cols: usize, gain: f64) -> Vec<f64> {
+    const BAND: usize = 64;
     let mut out = vec![0.0f64; rows * cols];
-    for row in 0..rows {
-        for col in 0..cols {
-            // Tall: out = Q (tall = rows). Wide: out = Qᵀ (tall = cols), so out[r][c] = Q[c][r].
-            let q_index = if rows >= cols { col * tall + row } else { row * tall + col };
-            out[row * cols + col] = gain * q[q_index];
+    out.par_chunks_mut(BAND * cols).enumerate().for_each(|(band, chunk)| {
+        let first_row = band * BAND;
+        let band_rows = chunk.len() / cols;
+        if rows >= cols {
+            // out[r][c] = Q[r][c]: walk each Q column down the band's rows.
+            for col in 0..cols {
+                for row in 0..band_rows {
+                    chunk[row * cols + col] = gain * q.get(first_row + row, col).to_f64();
+                }
+            }
+        } else {
+            // out[r][c] = Q[c][r]: a row of the output is a column of Q.
+            for row in 0..band_rows {
+                for (col, slot) in chunk[row * cols..(row + 1) * cols].iter_mut().enumerate() {
+                    *slot = gain * q.get(col, first_row + row).to_f64();
+                }
+            }
         }
-    }
+    });
     out
 }
 
-/// Reflectors per block reflector (compact WY panel).
-const PANEL: usize = 48;
-/// Columns per parallel task when applying a block reflector.
-const TASK_COLUMNS: usize = 16;
-/// Rows of V swept over a task's columns at a time, for cache reuse (a multiple of 8).
-const ROW_BLOCK: usize = 256;
-
-/// One panel's block reflector H_k0·…·H_(k1−1) = I − V·T·Vᵀ on rows `k0..tall`.
-struct Block {
-    /// `rows × width` column-major; column l is reflector k0+l's v (zero above row l).
-    v: Vec<f64>,
-    /// `width × width` row-major, upper triangular.
-    t: Vec<f64>,
-    rows: usize,
-    width: usize,
+/// The float type the matrix is computed in.
+trait Real:
+    Copy
+    + Send
+    + Sync
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + 'static
+{
+    const ZERO: Self;
+    const ONE: Self;
+    const TWO: Self;
+    /// `self · a + b` with one rounding.
+    fn fused(self, a: Self, b: Self) -> Self;
+    fn sqrt(self) -> Self;
+    fn from_f32(value: f32) -> Self;
+    fn to_f64(self) -> f64;
 }
 
-/// Q of the reduced QR of the column-major `tall × short` matrix `a` (tall ≥ short), with
-/// column k multiplied by sign(R[k][k]) as Keras does: this makes Q independent of the
-/// Householder sign convention (it is the Q whose R has a positive diagonal). Following Keras's
-/// `ops.sign`, sign(0) = 0: a column with R[k][k] = 0 (rank-deficient `a`, probability zero for
-/// normal draws) comes out as zeros.
+impl Real for f32 {
+    const ZERO: f32 = 0.0;
+    const ONE: f32 = 1.0;
+    const TWO: f32 = 2.0;
+    #[inline(always)]
+    fn fused(self, a: f32, b: f32) -> f32 {
+        self.mul_add(a, b)
+    }
+    #[inline(always)]
+    fn sqrt(self) -> f32 {
+        f32::sqrt(self)
+    }
+    #[inline(always)]
+    fn from_f32(value: f32) -> f32 {
+        value
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Real for f64 {
+    const ZERO: f64 = 0.0;
+    const ONE: f64 = 1.0;
+    const TWO: f64 = 2.0;
+    #[inline(always)]
+    fn fused(self, a: f64, b: f64) -> f64 {
+        self.mul_add(a, b)
+    }
+    #[inline(always)]
+    fn sqrt(self) -> f64 {
+        f64::sqrt(self)
+    }
+    #[inline(always)]
+    fn from_f32(value: f32) -> f64 {
+        f64::from(value)
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+/// `LANES` consecutive rows of a column, aligned to a cache line.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Lanes<T>([T; LANES]);
+
+impl<T: Real> Lanes<T> {
+    const ZERO: Lanes<T> = Lanes([T::ZERO; LANES]);
+}
+
+/// A column-major matrix whose columns are `stride` vectors each.
+struct Columns<T> {
+    data: Vec<Lanes<T>>,
+    stride: usize,
+}
+
+impl<T: Real> Columns<T> {
+    fn get(&self, row: usize, col: usize) -> T {
+        self.data[col * self.stride + row / LANES].0[row % LANES]
+    }
+}
+
+/// Normals drawn for reflectors `0..k`: reflector `k` takes the next `tall − k`.
+fn draws_before(tall: usize, k: usize) -> u64 {
+    let (tall, k) = (tall as u64, k as u64);
+    k * tall - k * k.saturating_sub(1) / 2
+}
+
+/// Q = H_0·H_1·…·H_(short−1)·I[:, :short] with column k times sign(α_k), column-major
+/// `tall × short`. `draw(first, out)` fills `out` with the normals `first..` of the stream.
 ///
-/// Compact-WY blocked Householder (see specs/initializers.md for the exact summation orders):
-/// each panel of `PANEL` columns is factored column by column, its reflectors are gathered into
-/// I − V·T·Vᵀ, and that is applied to the trailing columns as W = Vᵀ·C, W ← Tᵀ·W, C ← C − V·W.
-/// Q is then I[:, :short] with the block reflectors applied last to first (W ← T·W). Every
-/// column's arithmetic is fixed and done by one thread, so neither the thread count nor the
-/// grouping of columns changes a bit.
-fn sign_corrected_q(a: Vec<f64>, tall: usize, short: usize) -> Vec<f64> {
-    sign_corrected_q_with(a, tall, short, false)
-}
-
-/// `portable`: skip the run-time SIMD dispatch (the same bits, for the test that checks so).
-fn sign_corrected_q_with(mut a: Vec<f64>, tall: usize, short: usize, portable: bool) -> Vec<f64> {
-    let mut blocks: Vec<(usize, Block)> = Vec::new();
-    let mut diagonal = Vec::with_capacity(short);
-    for k0 in (0..short).step_by(PANEL) {
-        let k1 = (k0 + PANEL).min(short);
-        let (rows, width) = (tall - k0, k1 - k0);
-        let mut v = vec![0.0f64; rows * width];
-        let mut taus = vec![0.0f64; width];
-        for k in k0..k1 {
-            let (done, remaining) = a.split_at_mut((k + 1) * tall);
-            let column = &done[k * tall + k..];
-            let norm = dot(column, column).sqrt();
-            if norm == 0.0 {
-                // Nothing below the diagonal to annihilate and R[k][k] = 0: no reflection
-                // (v = 0, τ = 0).
-                diagonal.push(0.0);
-                continue;
-            }
-            // α = −sign(x₀)·‖x‖ avoids cancellation in v₀ = x₀ − α.
-            let alpha = if column[0] >= 0.0 { -norm } else { norm };
-            let direction = &mut v[(k - k0) * rows + (k - k0)..(k - k0 + 1) * rows];
-            direction.copy_from_slice(column);
-            direction[0] -= alpha;
-            let tau = 2.0 / dot(direction, direction);
-            for later in remaining[..(k1 - k - 1) * tall].chunks_mut(tall) {
-                let tail = &mut later[k..];
-                let factor = tau * dot(direction, tail);
-                for (x, d) in tail.iter_mut().zip(direction.iter()) {
-                    *x -= factor * d;
-                }
-            }
-            taus[k - k0] = tau;
-            diagonal.push(alpha);
-        }
-        let block = Block { t: triangular_factor(&v, rows, width, &taus), v, rows, width };
-        if k1 < short {
-            apply_block(&block, true, &mut a[k1 * tall..], tall, portable);
-        }
-        blocks.push((k0, block));
-    }
-    drop(a);
-
-    let mut q = vec![0.0f64; tall * short];
+/// Reflector k is made from the normals `x` (rows k..tall): α = −sign(x₀)·‖x‖, v = x with
+/// v₀ = x₀ − α, τ = 2/(v·v), H_k = I − τ·v·vᵀ; R[k][k] would be α. Reflectors are gathered in
+/// blocks of `PANEL` as H_k0·…·H_(k1−1) = I − V·T·Vᵀ and applied to Q from the last block to the
+/// first (each touches only rows and columns k0.. of Q), in parallel over groups of columns.
+fn q_matrix<T: Real>(tall: usize, short: usize, draw: &(dyn Fn(u64, &mut [f32]) + Sync), simd: Simd) -> Columns<T> {
+    let stride = tall.div_ceil(LANES);
+    let mut q = Columns { data: vec![Lanes::<T>::ZERO; stride * short], stride };
     for k in 0..short {
-        q[k * tall + k] = 1.0;
+        q.data[k * stride + k / LANES].0[k % LANES] = T::ONE;
     }
-    for (k0, block) in blocks.iter().rev() {
-        apply_block(block, false, &mut q[k0 * tall..], tall, portable);
+    let mut signs = vec![T::ZERO; short];
+    let block_of = |k0: usize| {
+        let k1 = (k0 + PANEL).min(short);
+        let first = draws_before(tall, k0);
+        let mut normals = vec![0.0f32; (draws_before(tall, k1) - first) as usize];
+        draw(first, &mut normals);
+        (k0, simd.prepare::<T>(tall, k0, k1, &normals))
+    };
+    // Blocks last to first; the next block is drawn while this one is applied.
+    let mut starts = (0..short).step_by(PANEL).rev();
+    let mut next = starts.next().map(block_of);
+    while let Some((k0, block)) = next {
+        signs[k0..k0 + block.width].copy_from_slice(&block.signs);
+        let first_vector = k0 / LANES;
+        let columns = &mut q.data[k0 * stride..];
+        next = rayon::join(
+            || starts.next().map(block_of),
+            || {
+                columns
+                    .par_chunks_mut(stride * GROUP_COLUMNS)
+                    .for_each(|group| simd.apply(&block, group, stride, first_vector))
+            },
+        )
+        .0;
     }
-    for (column, &r_kk) in q.chunks_mut(tall).zip(&diagonal) {
-        let sign = if r_kk > 0.0 {
-            1.0
-        } else if r_kk < 0.0 {
-            -1.0
-        } else {
-            0.0
-        };
-        column.iter_mut().for_each(|x| *x *= sign);
-    }
+    q.data.par_chunks_mut(stride).zip(signs.par_iter()).for_each(|(column, &sign)| {
+        for vector in column {
+            vector.0.iter_mut().for_each(|x| *x = *x * sign);
+        }
+    });
     q
 }
 
-/// T with H_0·…·H_(w−1) = I − V·T·Vᵀ: T[l][l] = τ_l, z_p = dot(v_p, v_l) for p < l, and
-/// T[p][l] = −τ_l·(Σ_{q=p}^{l−1} T[p][q]·z_q), q ascending.
-fn triangular_factor(v: &[f64], rows: usize, width: usize, taus: &[f64]) -> Vec<f64> {
-    let mut t = vec![0.0f64; width * width];
+/// One block reflector H_k0·…·H_(k1−1) = I − V·T·Vᵀ acting on rows `k0..`.
+struct Block<T> {
+    /// Vectors per column of V (rows k0.. of the padded column).
+    stride: usize,
+    width: usize,
+    /// `width` columns; column l is v_(k0+l), zero above its row l.
+    v: Vec<Lanes<T>>,
+    /// `width × width` row-major, upper triangular.
+    t: Vec<T>,
+    /// sign(α) per reflector: the sign correction of Q's column (0 for an all-zero draw).
+    signs: Vec<T>,
+}
+
+/// V, T and the signs of reflectors `k0..k1` from their normals (reflector after reflector).
+/// T follows LAPACK's dlarft: T[l][l] = τ_l, T[p][l] = −τ_l·Σ_{q=p}^{l−1} T[p][q]·(v_q·v_l).
+#[inline(always)]
+fn prepare<T: Real>(tall: usize, k0: usize, k1: usize, normals: &[f32]) -> Block<T> {
+    let stride = tall.div_ceil(LANES) - k0 / LANES;
+    let width = k1 - k0;
+    let mut v = vec![Lanes::<T>::ZERO; stride * width];
+    let mut taus = vec![T::ZERO; width];
+    let mut signs = vec![T::ZERO; width];
+    let mut rest = normals;
     for l in 0..width {
-        let column = &v[l * rows..(l + 1) * rows];
-        let z: Vec<f64> = (0..l).map(|p| dot(&v[p * rows..(p + 1) * rows], column)).collect();
+        let (x, tail) = rest.split_at(tall - k0 - l);
+        rest = tail;
+        let column = &mut v[l * stride..(l + 1) * stride];
+        for (offset, &value) in x.iter().enumerate() {
+            let row = l + offset;
+            column[row / LANES].0[row % LANES] = T::from_f32(value);
+        }
+        let norm = dot(column, column).sqrt();
+        if norm == T::ZERO {
+            // An all-zero draw (probability zero): no reflection, and a zero column, as Keras's
+            // sign(0) = 0 gives for a rank-deficient matrix.
+            continue;
+        }
+        let head = &mut column[l / LANES].0[l % LANES];
+        let alpha = if *head >= T::ZERO { -norm } else { norm };
+        *head = *head - alpha;
+        taus[l] = T::TWO / dot(column, column);
+        signs[l] = if alpha > T::ZERO { T::ONE } else { -T::ONE };
+    }
+    let mut t = vec![T::ZERO; width * width];
+    for l in 0..width {
+        let column = &v[l * stride..(l + 1) * stride];
+        // A loop, not a closure: a closure would be compiled without the caller's FMA feature.
+        let mut z = Vec::with_capacity(l);
         for p in 0..l {
-            let mut sum = 0.0;
+            z.push(dot(&v[p * stride..(p + 1) * stride], column));
+        }
+        for p in 0..l {
+            let mut sum = T::ZERO;
             for q in p..l {
-                sum += t[p * width + q] * z[q];
+                sum = t[p * width + q].fused(z[q], sum);
             }
             t[p * width + l] = -taus[l] * sum;
         }
         t[l * width + l] = taus[l];
     }
-    t
+    Block { stride, width, v, t, signs }
 }
 
-/// Applies the block reflector (`transpose`: I − V·Tᵀ·Vᵀ, else I − V·T·Vᵀ) to rows
-/// `tall − rows..` of every whole column of `columns`, in parallel over groups of columns.
-fn apply_block(block: &Block, transpose: bool, columns: &mut [f64], tall: usize, portable: bool) {
-    let apply_dispatch = |block: &Block, transpose: bool, chunk: &mut [f64], tall: usize| {
-        if portable {
-            apply_chunk(block, transpose, chunk, tall)
-        } else {
-            apply_dispatch(block, transpose, chunk, tall)
-        }
-    };
-    let work = columns.len() / tall * block.rows * block.width;
-    if work < PARALLEL_WORK_THRESHOLD {
-        columns.chunks_mut(tall * TASK_COLUMNS).for_each(|chunk| apply_dispatch(block, transpose, chunk, tall));
-    } else {
-        columns.par_chunks_mut(tall * TASK_COLUMNS).for_each(|chunk| apply_dispatch(block, transpose, chunk, tall));
-    }
-}
-
-fn apply_dispatch(block: &Block, transpose: bool, chunk: &mut [f64], tall: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has the feature the function enables.
-            return unsafe { apply_avx512(block, transpose, chunk, tall) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: as above.
-            return unsafe { apply_avx2(block, transpose, chunk, tall) };
-        }
-    }
-    apply_chunk(block, transpose, chunk, tall);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn apply_avx2(block: &Block, transpose: bool, chunk: &mut [f64], tall: usize) {
-    apply_chunk(block, transpose, chunk, tall);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn apply_avx512(block: &Block, transpose: bool, chunk: &mut [f64], tall: usize) {
-    apply_chunk(block, transpose, chunk, tall);
-}
-
-type Lanes = [f64; 8];
-
-/// One group of columns: W = Vᵀ·C (each entry exactly `dot`'s order), W ← Tᵀ·W or T·W, C −= V·W.
+/// Applies I − V·T·Vᵀ to rows `k0..` of every column of `group` (columns of `q_stride` vectors,
+/// rows k0.. starting at vector `first_vector`): W = Vᵀ·C, W ← −T·W, C ← C + V·W.
 #[inline(always)]
-fn apply_chunk(block: &Block, transpose: bool, chunk: &mut [f64], tall: usize) {
-    let (v, rows, width) = (&block.v[..], block.rows, block.width);
-    let ncols = chunk.len() / tall;
-    let k0 = tall - rows;
-    let full = rows / 8 * 8;
-    // Lane sums of dot(v_l, c_j), index j·width + l.
-    let mut lanes = vec![[0.0f64; 8]; ncols * width];
-    for r0 in (0..full).step_by(ROW_BLOCK) {
-        let r1 = (r0 + ROW_BLOCK).min(full);
-        let mut l0 = 0;
-        while l0 < width {
-            let mut j0 = 0;
-            if l0 + 4 <= width {
-                while j0 + 4 <= ncols {
-                    dots_kernel::<4, 4>(v, rows, l0, chunk, tall, k0, j0, r0, r1, width, &mut lanes);
-                    j0 += 4;
-                }
-                while j0 < ncols {
-                    dots_kernel::<4, 1>(v, rows, l0, chunk, tall, k0, j0, r0, r1, width, &mut lanes);
-                    j0 += 1;
-                }
-                l0 += 4;
-            } else {
-                while j0 < ncols {
-                    dots_kernel::<1, 1>(v, rows, l0, chunk, tall, k0, j0, r0, r1, width, &mut lanes);
-                    j0 += 1;
-                }
-                l0 += 1;
+fn apply<T: Real>(block: &Block<T>, group: &mut [Lanes<T>], q_stride: usize, first_vector: usize) {
+    let (stride, width) = (block.stride, block.width);
+    let columns = group.len() / q_stride;
+    let view = Tile { v: &block.v, stride, q_stride, first_vector, columns };
+
+    let mut w = vec![T::ZERO; width * columns];
+    let mut l0 = 0;
+    while l0 < width {
+        let reflectors = if width - l0 >= 4 { 4 } else { 1 };
+        let mut c0 = 0;
+        while c0 < columns {
+            match (reflectors, columns - c0 >= 4) {
+                (4, true) => view.dots::<4, 4>(group, l0, c0, &mut w),
+                (4, false) => view.dots::<4, 1>(group, l0, c0, &mut w),
+                (_, true) => view.dots::<1, 4>(group, l0, c0, &mut w),
+                (_, false) => view.dots::<1, 1>(group, l0, c0, &mut w),
             }
+            c0 += if columns - c0 >= 4 { 4 } else { 1 };
         }
+        l0 += reflectors;
     }
-    let mut w = vec![0.0f64; ncols * width];
-    for j in 0..ncols {
-        let column = &chunk[j * tall + k0..(j + 1) * tall];
-        for l in 0..width {
-            let s = &lanes[j * width + l];
-            let mut total = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-            for i in full..rows {
-                total += v[l * rows + i] * column[i];
+
+    // −T·W, row l: Σ_{q≥l} T[l][q]·W[q], q ascending, then negated (exact).
+    let mut tw = vec![T::ZERO; width * columns];
+    for l in 0..width {
+        let out = &mut tw[l * columns..(l + 1) * columns];
+        for q in l..width {
+            let factor = block.t[l * width + q];
+            for (slot, &x) in out.iter_mut().zip(&w[q * columns..(q + 1) * columns]) {
+                *slot = factor.fused(x, *slot);
             }
-            w[j * width + l] = total;
         }
-        let t = &block.t;
-        let raw: Vec<f64> = w[j * width..(j + 1) * width].to_vec();
-        for l in 0..width {
-            let mut sum = 0.0;
-            if transpose {
-                for p in 0..=l {
-                    sum += t[p * width + l] * raw[p];
-                }
-            } else {
-                for q in l..width {
-                    sum += t[l * width + q] * raw[q];
-                }
-            }
-            w[j * width + l] = sum;
-        }
+        out.iter_mut().for_each(|x| *x = -*x);
     }
-    for r0 in (0..full).step_by(ROW_BLOCK) {
-        let r1 = (r0 + ROW_BLOCK).min(full);
-        let mut j0 = 0;
-        while j0 + 8 <= ncols {
-            update_kernel::<8>(v, rows, width, chunk, tall, k0, j0, &w, r0, r1);
-            j0 += 8;
-        }
-        while j0 < ncols {
-            update_kernel::<1>(v, rows, width, chunk, tall, k0, j0, &w, r0, r1);
-            j0 += 1;
-        }
-    }
-    for j in 0..ncols {
-        for i in full..rows {
-            let mut x = chunk[j * tall + k0 + i];
-            for l in 0..width {
-                x -= v[l * rows + i] * w[j * width + l];
+
+    // Rows outer: a few rows of V stay in L1 while every column passes.
+    let mut g = 0;
+    while g < stride {
+        let tall = stride - g >= 4;
+        let mut c0 = 0;
+        while c0 < columns {
+            let wide = columns - c0 >= 4;
+            match (tall, wide) {
+                (true, true) => view.update::<4, 4>(group, &tw, width, g, c0),
+                (true, false) => view.update::<4, 1>(group, &tw, width, g, c0),
+                (false, true) => view.update::<1, 4>(group, &tw, width, g, c0),
+                (false, false) => view.update::<1, 1>(group, &tw, width, g, c0),
             }
-            chunk[j * tall + k0 + i] = x;
+            c0 += if wide { 4 } else { 1 };
         }
+        g += if tall { 4 } else { 1 };
     }
 }
 
-/// Lane sums for reflectors `l0..l0+R` × columns `j0..j0+C` over rows `r0..r1` (whole 8-blocks):
-/// lane m accumulates the rows ≡ m (mod 8) in ascending order, as `dot` does.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn dots_kernel<const R: usize, const C: usize>(
-    v: &[f64],
-    rows: usize,
-    l0: usize,
-    chunk: &[f64],
-    tall: usize,
-    k0: usize,
-    j0: usize,
-    r0: usize,
-    r1: usize,
-    width: usize,
-    lanes: &mut [Lanes],
-) {
-    let mut s = [[[0.0f64; 8]; C]; R];
-    for r in 0..R {
-        for c in 0..C {
-            s[r][c] = lanes[(j0 + c) * width + l0 + r];
-        }
+/// The shapes `apply`'s kernels index by.
+struct Tile<'a, T> {
+    v: &'a [Lanes<T>],
+    stride: usize,
+    q_stride: usize,
+    first_vector: usize,
+    columns: usize,
+}
+
+impl<T: Real> Tile<'_, T> {
+    /// The rows k0.. of column `c` of the group.
+    #[inline(always)]
+    fn column<'g>(&self, group: &'g [Lanes<T>], c: usize) -> &'g [Lanes<T>] {
+        &group[c * self.q_stride + self.first_vector..(c + 1) * self.q_stride]
     }
-    let vs: [&[f64]; R] = std::array::from_fn(|r| &v[(l0 + r) * rows + r0..(l0 + r) * rows + r1]);
-    let cs: [&[f64]; C] = std::array::from_fn(|c| &chunk[(j0 + c) * tall + k0 + r0..(j0 + c) * tall + k0 + r1]);
-    let n = r1 - r0;
-    let mut i = 0;
-    // Every slice below spans exactly 8 elements inside a padded column, so each conversion to
-    // `Lanes` is infallible; the sizes come from the matrix shape, never from input text.
-    while i < n {
-        let x: [Lanes; C] = std::array::from_fn(|c| cs[c][i..i + 8].try_into().unwrap());
+
+    /// W[l][c] = v_l·c_c for reflectors `l0..l0+R` × columns `c0..c0+C`, each exactly `dot`.
+    #[inline(always)]
+    fn dots<const R: usize, const C: usize>(&self, group: &[Lanes<T>], l0: usize, c0: usize, w: &mut [T]) {
+        // No `array::from_fn` in the kernels: it is not inlined, so it would run without the
+        // caller's SIMD features and copy through memory.
+        let n = self.stride;
+        let mut vs: [&[Lanes<T>]; R] = [&[]; R];
+        for (r, slot) in vs.iter_mut().enumerate() {
+            *slot = &self.v[(l0 + r) * n..(l0 + r + 1) * n];
+        }
+        let mut cs: [&[Lanes<T>]; C] = [&[]; C];
+        for (c, slot) in cs.iter_mut().enumerate() {
+            *slot = &self.column(group, c0 + c)[..n];
+        }
+        let mut sums = [[Lanes::<T>::ZERO; C]; R];
+        for g in 0..n {
+            let mut x = [Lanes::<T>::ZERO; C];
+            for c in 0..C {
+                x[c] = cs[c][g];
+            }
+            for r in 0..R {
+                let y = vs[r][g];
+                for c in 0..C {
+                    for m in 0..LANES {
+                        sums[r][c].0[m] = y.0[m].fused(x[c].0[m], sums[r][c].0[m]);
+                    }
+                }
+            }
+        }
         for r in 0..R {
-            let y: Lanes = vs[r][i..i + 8].try_into().unwrap();
             for c in 0..C {
-                for m in 0..8 {
-                    s[r][c][m] += y[m] * x[c][m];
-                }
+                w[(l0 + r) * self.columns + c0 + c] = reduce(sums[r][c]);
             }
         }
-        i += 8;
     }
-    for r in 0..R {
-        for c in 0..C {
-            lanes[(j0 + c) * width + l0 + r] = s[r][c];
-        }
-    }
-}
 
-/// Rows `r0..r1` (whole 8-blocks) of columns `j0..j0+C`: x ← x − v_0·w_0 − v_1·w_1 − …, l ascending.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn update_kernel<const C: usize>(
-    v: &[f64],
-    rows: usize,
-    width: usize,
-    chunk: &mut [f64],
-    tall: usize,
-    k0: usize,
-    j0: usize,
-    w: &[f64],
-    r0: usize,
-    r1: usize,
-) {
-    let mut i = r0;
-    while i < r1 {
-        let mut acc: [Lanes; C] =
-            std::array::from_fn(|c| chunk[(j0 + c) * tall + k0 + i..(j0 + c) * tall + k0 + i + 8].try_into().unwrap());
+    /// Vectors `g..g+G` of columns `c0..c0+C`: x ← fused(V[i][l], TW[l][c], x) for l ascending.
+    #[inline(always)]
+    fn update<const G: usize, const C: usize>(
+        &self,
+        group: &mut [Lanes<T>],
+        tw: &[T],
+        width: usize,
+        g: usize,
+        c0: usize,
+    ) {
+        let base = |c: usize| (c0 + c) * self.q_stride + self.first_vector + g;
+        let mut acc = [[Lanes::<T>::ZERO; G]; C];
+        for c in 0..C {
+            acc[c].copy_from_slice(&group[base(c)..base(c) + G]);
+        }
         for l in 0..width {
-            let y: Lanes = v[l * rows + i..l * rows + i + 8].try_into().unwrap();
+            let mut y = [Lanes::<T>::ZERO; G];
+            y.copy_from_slice(&self.v[l * self.stride + g..l * self.stride + g + G]);
             for c in 0..C {
-                let wl = w[(j0 + c) * width + l];
-                for m in 0..8 {
-                    acc[c][m] -= y[m] * wl;
+                let factor = tw[l * self.columns + c0 + c];
+                for i in 0..G {
+                    for m in 0..LANES {
+                        acc[c][i].0[m] = y[i].0[m].fused(factor, acc[c][i].0[m]);
+                    }
                 }
             }
         }
         for c in 0..C {
-            chunk[(j0 + c) * tall + k0 + i..(j0 + c) * tall + k0 + i + 8].copy_from_slice(&acc[c]);
+            group[base(c)..base(c) + G].copy_from_slice(&acc[c]);
         }
-        i += 8;
     }
 }
 
-/// Σ aᵢ·bᵢ in a fixed order: eight running sums, sum l over the elements i ≡ l (mod 8) of the
-/// first 8·⌊n/8⌋ in order, combined as ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7)), then the remaining
-/// elements added in order.
+/// Σ aᵢ·bᵢ over whole vectors: lane m sums the rows ≡ m (mod 16) in ascending order with fused
+/// multiply-adds, then `reduce`.
 #[inline(always)]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut sums = [0.0f64; 8];
-    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (a_rest, b_rest) = (a_chunks.remainder(), b_chunks.remainder());
-    for (x, y) in a_chunks.zip(b_chunks) {
-        for lane in 0..8 {
-            sums[lane] += x[lane] * y[lane];
+fn dot<T: Real>(a: &[Lanes<T>], b: &[Lanes<T>]) -> T {
+    let mut sums = Lanes::<T>::ZERO;
+    for (x, y) in a.iter().zip(b) {
+        for m in 0..LANES {
+            sums.0[m] = x.0[m].fused(y.0[m], sums.0[m]);
         }
     }
-    let mut total = ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
-    for (x, y) in a_rest.iter().zip(b_rest) {
-        total += x * y;
+    reduce(sums)
+}
+
+/// The 16 lane sums added pairwise: (s0+s1), (s2+s3), …, then those pairs' sums, and so on.
+#[inline(always)]
+fn reduce<T: Real>(sums: Lanes<T>) -> T {
+    let s = sums.0;
+    let pairs: [T; 8] = std::array::from_fn(|i| s[2 * i] + s[2 * i + 1]);
+    let quads: [T; 4] = std::array::from_fn(|i| pairs[2 * i] + pairs[2 * i + 1]);
+    (quads[0] + quads[1]) + (quads[2] + quads[3])
+}
+
+/// The instruction set the kernels are compiled for, chosen once per matrix. Only speed differs:
+/// every operation and its order is the same.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Simd {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Simd {
+    fn detect() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("fma") {
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    return Simd::Avx512;
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    return Simd::Avx2;
+                }
+            }
+        }
+        Simd::Portable
     }
-    total
+
+    fn prepare<T: Real>(self, tall: usize, k0: usize, k1: usize, normals: &[f32]) -> Block<T> {
+        match self {
+            Simd::Portable => prepare(tall, k0, k1, normals),
+            // SAFETY: `detect` chose these only where the CPU has the features they enable.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { x86::prepare_avx2(tall, k0, k1, normals) },
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { x86::prepare_avx512(tall, k0, k1, normals) },
+        }
+    }
+
+    fn apply<T: Real>(self, block: &Block<T>, group: &mut [Lanes<T>], q_stride: usize, first_vector: usize) {
+        match self {
+            Simd::Portable => apply(block, group, q_stride, first_vector),
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { x86::apply_avx2(block, group, q_stride, first_vector) },
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { x86::apply_avx512(block, group, q_stride, first_vector) },
+        }
+    }
+}
+
+/// The kernels compiled with AVX2 or AVX-512 and the FMA instructions (`fused` becomes one
+/// instruction instead of a library call).
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{Block, Lanes, Real, apply, prepare};
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn prepare_avx2<T: Real>(tall: usize, k0: usize, k1: usize, normals: &[f32]) -> Block<T> {
+        prepare(tall, k0, k1, normals)
+    }
+
+    #[target_feature(enable = "avx512f,fma")]
+    pub(super) fn prepare_avx512<T: Real>(tall: usize, k0: usize, k1: usize, normals: &[f32]) -> Block<T> {
+        prepare(tall, k0, k1, normals)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn apply_avx2<T: Real>(block: &Block<T>, group: &mut [Lanes<T>], q_stride: usize, first: usize) {
+        apply(block, group, q_stride, first)
+    }
+
+    #[target_feature(enable = "avx512f,fma")]
+    pub(super) fn apply_avx512<T: Real>(block: &Block<T>, group: &mut [Lanes<T>], q_stride: usize, first: usize) {
+        apply(block, group, q_stride, first)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::init::ks;
 
-    fn fill(rows: usize, cols: usize, gain: f64, stream: &Stream, out: &mut [f32]) {
-        for (slot, value) in out.iter_mut().zip(values(rows, cols, gain, stream)) {
-            *slot = value as f32;
-        }
+    fn normals(stream: &Stream) -> impl Fn(u64, &mut [f32]) + Sync + '_ {
+        move |first, out| Sampler::Normal { mean: 0.0, stddev: 1.0 }.fill_from(stream, first, out)
+    }
+
+    fn q_bits<T: Real>(tall: usize, short: usize, seed: u64, simd: Simd) -> Vec<u64> {
+        let stream = Stream::derive(seed, "orthogonal.bits");
+        let q = q_matrix::<T>(tall, short, &normals(&stream), simd);
+        (0..short).flat_map(|c| (0..tall).map(move |r| (r, c))).map(|(r, c)| q.get(r, c).to_f64().to_bits()).collect()
     }
 
     /// Gram matrix of the rows (wide) or columns (tall) of a row-major matrix.
-    fn gram(values: &[f32], rows: usize, cols: usize) -> Vec<f64> {
-        let value = |r: usize, c: usize| f64::from(values[r * cols + c]);
+    fn gram(values: &[f64], rows: usize, cols: usize) -> Vec<f64> {
         let (size, other) = (rows.min(cols), rows.max(cols));
+        let value = |i: usize, t: usize| if rows >= cols { values[t * cols + i] } else { values[i * cols + t] };
         let mut product = vec![0.0; size * size];
         for i in 0..size {
             for j in 0..size {
-                product[i * size + j] = (0..other)
-                    .map(|t| if rows >= cols { value(t, i) * value(t, j) } else { value(i, t) * value(j, t) })
-                    .sum();
+                product[i * size + j] = (0..other).map(|t| value(i, t) * value(j, t)).sum();
             }
         }
         product
     }
 
     #[test]
-    fn is_orthogonal_times_gain() {
-        // (shape as rows × cols, gain): square, tall, wide, and conv kernels flattened.
-        let cases = [((8, 8), 1.0), ((20, 5), 1.0), ((5, 20), 2.0), ((3 * 4, 5), 0.5), ((3 * 3 * 4, 6), 1.0)];
-        for ((rows, cols), gain) in cases {
-            let mut out = vec![0.0f32; rows * cols];
-            fill(rows, cols, gain, &Stream::derive(5, "orthogonal"), &mut out);
+    fn is_orthogonal_times_gain_in_both_precisions() {
+        // (rows × cols, gain, precision, tolerance): square, tall, wide, conv kernels flattened,
+        // and sizes spanning several blocks with ragged edges.
+        let cases = [
+            ((8, 8), 1.0, Precision::F32, 1e-5),
+            ((20, 5), 1.0, Precision::F32, 1e-5),
+            ((5, 20), 2.0, Precision::F32, 4e-5),
+            ((3 * 4, 5), 0.5, Precision::F64, 1e-12),
+            ((3 * 3 * 4, 6), 1.0, Precision::F64, 1e-12),
+            ((203, 150), 1.0, Precision::F32, 2e-5),
+            ((150, 203), 1.0, Precision::F64, 1e-12),
+        ];
+        for ((rows, cols), gain, precision, tolerance) in cases {
+            let out = values(rows, cols, gain, precision, &Stream::derive(5, "orthogonal"));
             let size = rows.min(cols);
             let product = gram(&out, rows, cols);
             for i in 0..size {
                 for j in 0..size {
                     let expected = if i == j { gain * gain } else { 0.0 };
                     let error = (product[i * size + j] - expected).abs();
-                    assert!(error < 1e-5, "{rows}x{cols} gain {gain}: ({i},{j}) off by {error}");
+                    assert!(error < tolerance, "{rows}x{cols} {precision:?}: ({i},{j}) off by {error}");
                 }
             }
         }
     }
 
     #[test]
-    fn r_has_a_positive_diagonal_as_in_keras() {
-        // R = Qᵀ·A must have a positive diagonal after the sign correction.
-        let (tall, short) = (7, 4);
-        let stream = Stream::derive(9, "orthogonal.sign");
-        let mut normals = vec![0.0f32; tall * short];
-        Sampler::Normal { mean: 0.0, stddev: 1.0 }.fill(&stream, &mut normals);
-        let mut q = vec![0.0f32; tall * short];
-        fill(tall, short, 1.0, &stream, &mut q);
-        for k in 0..short {
-            let r_kk: f64 = (0..tall).map(|t| f64::from(q[t * short + k]) * f64::from(normals[t * short + k])).sum();
-            assert!(r_kk > 0.0, "R[{k}][{k}] = {r_kk}");
+    fn entries_of_three_by_three_matrices_are_uniform_as_for_haar_matrices() {
+        // A column of a Haar-distributed orthogonal 3 × 3 matrix is uniform on the sphere S², so
+        // each entry is uniform on [−1, 1] (Archimedes). Each of the 9 entries over 4000 seeds
+        // passes a Kolmogorov–Smirnov test against that CDF; a missing sign correction would
+        // make Q[0][0] ≤ 0 always, and a biased reflector would skew the last column.
+        let seeds = 4000;
+        let matrices: Vec<Vec<f64>> = (0..seeds)
+            .map(|seed| values(3, 3, 1.0, Precision::F64, &Stream::derive(seed, "orthogonal.haar")))
+            .collect();
+        let uniform = |x: f64| ks::uniform_cdf(x, -1.0, 1.0);
+        for entry in 0..9 {
+            let samples: Vec<f32> = matrices.iter().map(|m| m[entry] as f32).collect();
+            let statistic = ks::ks_statistic(&samples, uniform);
+            let critical = ks::critical_value(samples.len());
+            assert!(statistic < critical, "entry {entry}: D = {statistic} ≥ {critical}");
+        }
+        // Power: the same test rejects entries that are not uniform (the absolute values).
+        let absolute: Vec<f32> = matrices.iter().map(|m| m[0].abs() as f32).collect();
+        let statistic = ks::ks_statistic(&absolute, uniform);
+        assert!(statistic > 0.4, "D = {statistic}");
+    }
+
+    #[test]
+    fn determinant_sign_is_plus_or_minus_one_equally() {
+        // Haar measure on O(3) gives det = +1 and −1 with probability ½ each.
+        let positive = (0..2000u64)
+            .filter(|&seed| {
+                let m = values(3, 3, 1.0, Precision::F64, &Stream::derive(seed, "orthogonal.det"));
+                let det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6])
+                    + m[2] * (m[3] * m[7] - m[4] * m[6]);
+                det > 0.0
+            })
+            .count();
+        // Binomial(2000, ½): mean 1000, σ ≈ 22.4; ±5σ.
+        assert!((888..=1112).contains(&positive), "{positive} of 2000 positive");
+    }
+
+    #[test]
+    fn zero_draw_gives_a_zero_column() {
+        // Reflector 1's normals all zero: no reflection and a zero column 1, as Keras's
+        // sign(0) = 0 gives for a rank-deficient matrix.
+        let (tall, short) = (4, 3);
+        let draw = |first: u64, out: &mut [f32]| {
+            for (offset, slot) in out.iter_mut().enumerate() {
+                let index = first + offset as u64;
+                let in_reflector_one = (draws_before(tall, 1)..draws_before(tall, 2)).contains(&index);
+                *slot = if in_reflector_one { 0.0 } else { 1.0 + index as f32 };
+            }
+        };
+        let q = q_matrix::<f64>(tall, short, &draw, Simd::Portable);
+        assert!((0..tall).all(|r| q.get(r, 1) == 0.0));
+        for c in [0, 2] {
+            let norm: f64 = (0..tall).map(|r| q.get(r, c) * q.get(r, c)).sum();
+            assert!((norm - 1.0).abs() < 1e-12, "column {c}: {norm}");
         }
     }
 
     #[test]
-    fn zero_diagonal_of_r_gives_a_zero_column() {
-        // Column-major 3×2 with a zero second column: R[1][1] = 0, so sign 0 as in Keras.
-        let q = sign_corrected_q(vec![2.0, 0.0, 0.0, 0.0, 0.0, 0.0], 3, 2);
-        assert_eq!(&q[..3], &[1.0, 0.0, 0.0]);
-        assert!(q[3..].iter().all(|&x| x == 0.0));
+    fn draws_are_consecutive_per_reflector() {
+        assert_eq!(draws_before(5, 0), 0);
+        assert_eq!(draws_before(5, 1), 5);
+        assert_eq!(draws_before(5, 2), 9);
+        assert_eq!(draws_before(5, 5), 15);
     }
 
     #[test]
     fn simd_and_portable_paths_give_the_same_bits() {
-        // Odd sizes exercise every remainder: rows not a multiple of 8, a last panel narrower
+        // Odd sizes exercise every remainder: rows not a multiple of 16, a last block narrower
         // than PANEL, column groups not a multiple of the kernels' widths.
-        for (tall, short) in [(203, 101), (130, 130), (61, 59)] {
-            let mut normals = vec![0.0f32; tall * short];
-            Sampler::Normal { mean: 0.0, stddev: 1.0 }.fill(&Stream::derive(3, "orthogonal.simd"), &mut normals);
-            let a: Vec<f64> = normals.iter().map(|&x| f64::from(x)).collect();
-            let simd = sign_corrected_q_with(a.clone(), tall, short, false);
-            let portable = sign_corrected_q_with(a, tall, short, true);
-            let bits = |q: &[f64]| q.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&simd), bits(&portable), "{tall}x{short}");
+        for (tall, short) in [(203, 101), (130, 130), (61, 59), (1, 1), (17, 3)] {
+            let simd = Simd::detect();
+            assert_eq!(q_bits::<f32>(tall, short, 3, simd), q_bits::<f32>(tall, short, 3, Simd::Portable));
+            assert_eq!(q_bits::<f64>(tall, short, 3, simd), q_bits::<f64>(tall, short, 3, Simd::Portable));
+            #[cfg(target_arch = "x86_64")]
+            if simd == Simd::Avx512 && std::arch::is_x86_feature_detected!("avx2") {
+                assert_eq!(q_bits::<f32>(tall, short, 3, Simd::Avx2), q_bits::<f32>(tall, short, 3, Simd::Portable));
+            }
         }
     }
 
@@ -479,8 +670,7 @@ mod tests {
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
             pool.install(|| {
-                let mut out = vec![0.0f32; rows * cols];
-                fill(rows, cols, 1.0, &Stream::derive(1, "big"), &mut out);
+                let out = values(rows, cols, 1.0, Precision::F32, &Stream::derive(1, "big"));
                 out.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             })
         };

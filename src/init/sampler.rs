@@ -61,11 +61,17 @@ impl Sampler {
         Job { sampler: self, stream, dtype, low, below_high }
     }
 
-    /// f32 values of the whole tensor (tests and the orthogonal draw).
+    /// f32 values of the whole tensor (tests).
+    #[cfg(test)]
     pub fn fill(&self, stream: &Stream, out: &mut [f32]) {
+        self.fill_from(stream, 0, out);
+    }
+
+    /// f32 values of elements `first..first + out.len()` (the orthogonal draw).
+    pub fn fill_from(&self, stream: &Stream, first: u64, out: &mut [f32]) {
         let job = self.job(*stream, DType::F32);
         let mut bytes = vec![0u8; out.len() * 4];
-        job.fill_bytes(0, &mut bytes);
+        job.fill_bytes(first, &mut bytes);
         for (value, chunk) in out.iter_mut().zip(bytes.chunks_exact(4)) {
             *value = f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
         }
