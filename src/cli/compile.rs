@@ -99,8 +99,8 @@ fn write_single(plan: &Plan, path: &Path, quiet: bool) -> Result<(), Diagnostic>
     };
     let all: Vec<usize> = (0..plan.tensors.len()).collect();
     let mut progress = Progress::new(emit::output_size(plan, &all), quiet);
-    let temporary = write_temporary(directory, &shown, |out| {
-        emit::write_safetensors_with_progress(plan, out, &mut |bytes| progress.advance(bytes))
+    let temporary = write_temporary(directory, &shown, |mut out| {
+        emit::write_safetensors_with_progress(plan, &mut out, &mut |bytes| progress.advance(bytes))
     })?;
     progress.finish();
     temporary.persist(path).map_err(|error| io_failure(&shown, "write", &error.error))?;
@@ -161,8 +161,8 @@ fn write_shards_then_rename(
     for shard in selected {
         let target = directory.join(&shard.file_name);
         let shown = target.display().to_string();
-        let temporary = write_temporary(directory, &shown, |out| {
-            emit::write_shard(plan, shard, out, &mut |bytes| progress.advance(bytes))
+        let temporary = write_temporary(directory, &shown, |mut out| {
+            emit::write_shard(plan, shard, &mut out, &mut |bytes| progress.advance(bytes))
         })?;
         written.push((temporary, target));
     }
@@ -209,12 +209,18 @@ fn new_temporary(directory: &Path, shown: &str) -> Result<NamedTempFile, Diagnos
 fn write_temporary(
     directory: &Path,
     shown: &str,
-    write: impl FnOnce(&mut BufWriter<EarlySync<'_>>) -> std::io::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
 ) -> Result<NamedTempFile, Diagnostic> {
     let temporary = new_temporary(directory, shown)?;
     let file = temporary.as_file();
     std::thread::scope(|scope| {
-        // Writeback starts while the rest is still being generated, so the final sync is short.
+        // Past the page cache where the filesystem allows it: no copy of every byte by the CPU.
+        #[cfg(target_os = "linux")]
+        if let Some(mut out) = super::direct::DirectWriter::start(scope, file) {
+            write(&mut out).map_err(|error| io_failure(shown, "write", &error))?;
+            return out.finish().map_err(|error| io_failure(shown, "write", &error));
+        }
+        // Else writeback starts while the rest is still being generated, so the final sync is short.
         let (signal, requests) = std::sync::mpsc::sync_channel::<()>(1);
         scope.spawn(move || {
             for () in requests {

@@ -3,6 +3,8 @@
 
 mod compile;
 mod diff;
+#[cfg(target_os = "linux")]
+mod direct;
 mod explain;
 mod inspect;
 mod lint;

@@ -199,3 +199,27 @@ fn dtypes_set_the_header_the_sizes_and_round_the_f64_values() {
     let output = initc(dir.path(), &["model.yaml", "-o", "x.safetensors", "--dtype", "f8"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn large_files_written_past_the_page_cache_hold_the_same_bytes() {
+    // 9.6 MB: two whole 4 MiB blocks written with O_DIRECT (on Linux filesystems that allow
+    // it), then a tail through the page cache. `verify` regenerates it in memory.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temporary directory");
+    let config = "\
+name: large
+layers:
+  - param: {name: w, shape: [1500, 1600], initializer: random_normal}
+  - param: {name: b, shape: [7], initializer: ones}
+";
+    std::fs::write(dir.path().join("large.yaml"), config).expect("write config");
+    run_ok(dir.path(), &["large.yaml", "-o", "large.safetensors"]);
+    let written = std::fs::read(dir.path().join("large.safetensors")).expect("read output");
+    assert!(written.len() > 9_600_000, "{} bytes", written.len());
+    let verified = initc(dir.path(), &["verify", "large.yaml", "--golden", "large.safetensors"]);
+    assert_eq!(verified.status.code(), Some(0), "{}", text(&verified.stderr));
+    // And the same bytes with one thread, where generation and writing no longer overlap.
+    let one_thread =
+        initc_with_env(dir.path(), &["large.yaml", "-o", "one.safetensors"], &[("RAYON_NUM_THREADS", "1")]);
+    assert_eq!(one_thread.status.code(), Some(0), "{}", text(&one_thread.stderr));
+    assert!(written == std::fs::read(dir.path().join("one.safetensors")).expect("read output"));
+}
