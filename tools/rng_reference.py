@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Independent transcription of specs/rng.md (v1 stream, musl-log / quadrant-turn Box–Muller)
-in plain Python floats (IEEE binary64, no FMA). Prints the f64 bits of the first normal draws
-for seed 42, tensor `dense.kernel`, pinned in src/init/mod.rs (`pinned_f64_normals`).
+"""Independent transcription of specs/rng.md (v1 stream): the f64 Box–Muller (musl log,
+quadrant turn) in plain Python floats (IEEE binary64, no FMA), and the f32 Box–Muller (Cephes
+logf/sinf/cosf) in numpy float32 scalars (IEEE binary32, one rounding per operation). Prints the
+first normal draws for seed 42, tensor `dense.kernel`, pinned in src/init/mod.rs
+(`pinned_f64_normals`, `pinned_first_values`, `pinned_truncated_redraw`).
 
-Usage: python3 tools/rng_reference.py
+Usage: python3 tools/rng_reference.py   (needs numpy)
 """
 import hashlib
 import math
@@ -100,6 +102,59 @@ def normal_pair(w):
     return radius * cos_t, radius * sin_t
 
 
+F32 = None  # numpy.float32, imported in main so the f64 part needs nothing installed
+
+
+def f32_bits(x):
+    return struct.unpack("<I", struct.pack("<f", float(x)))[0]
+
+
+def f32_from(bits):
+    return F32(struct.unpack("<f", struct.pack("<I", bits & M))[0])
+
+
+LOGF_P = [7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
+          -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1]
+SINF_P = [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1]
+COSF_P = [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2]
+
+
+def cephes_logf(x):
+    bits = (f32_bits(x) + 0x3F800000 - 0x3F3504F3) & M
+    k = F32((bits >> 23) - 127)
+    m = f32_from((bits & 0x7FFFFF) + 0x3F3504F3)
+    fx = m - F32(1.0)
+    z = fx * fx
+    p = F32(LOGF_P[0])
+    for c in LOGF_P[1:]:
+        p = p * fx + F32(c)
+    y = p * fx * z + F32(-2.12194440e-4) * k - F32(0.5) * z
+    return (fx + y) + F32(0.693359375) * k
+
+
+def normal_pair_f32(radius_word, angle_word):
+    u = F32((radius_word >> 8) + 1) * F32(2.0 ** -24)
+    radius = np.sqrt(F32(-2.0) * cephes_logf(u))
+    k = angle_word >> 8
+    n = (k + (1 << 21)) >> 22
+    x = F32(k - (n << 22)) * (F32(math.pi / 2) / F32(4194304.0))
+    z = x * x
+    s = ((F32(SINF_P[0]) * z + F32(SINF_P[1])) * z + F32(SINF_P[2])) * z * x + x
+    c = ((F32(COSF_P[0]) * z + F32(COSF_P[1])) * z + F32(COSF_P[2])) * z * z - F32(0.5) * z + F32(1.0)
+    q = n & 3
+    cos_t, sin_t = (s, c) if q & 1 else (c, s)
+    if q in (1, 2):
+        cos_t = -cos_t
+    if q in (2, 3):
+        sin_t = -sin_t
+    return radius * cos_t, radius * sin_t
+
+
+def normals_f32(key, high, block, attempt=0):
+    w = philox([block & M, ((attempt << 48) | block) >> 32, high[0], high[1]], key)
+    return [*normal_pair_f32(w[0], w[1]), *normal_pair_f32(w[2], w[3])]
+
+
 if __name__ == "__main__":
     key, high = stream(42, "dense.kernel")
     values = []
@@ -107,3 +162,13 @@ if __name__ == "__main__":
         values.extend(normal_pair(philox([block, 0, high[0], high[1]], key)))
     print("f64 bits:", ", ".join(hex(b(v)) for v in values))
     print("values:  ", values)
+
+    import numpy as np
+    F32 = np.float32
+    singles = [z for block in range(10) for z in normals_f32(key, high, block)]
+    print("f32 bits of elements 0-3:", [f32_bits(z) for z in singles[:4]])
+    print("f32 values 0-3:", [float(z) for z in singles[:4]])
+    beyond = next(i for i, z in enumerate(singles) if abs(float(z)) >= 2.0)
+    redraw = normals_f32(key, high, beyond // 4, attempt=1)[beyond % 4]
+    print(f"first |z| >= 2: element {beyond} (z = {float(singles[beyond])}); "
+          f"attempt 1 gives {float(redraw)} (bits {f32_bits(redraw)})")

@@ -210,6 +210,97 @@ pub fn uniform_batch(words: &Words, even: &mut [f64; LANES], odd: &mut [f64; LAN
     }
 }
 
+// ---- Box–Muller in f32, for f32, f16 and bf16 tensors: one word per uniform, 16 f32 lanes. ----
+
+const TWO_POW_MINUS_24: f32 = 1.0 / 16_777_216.0;
+
+/// Uniform on (0, 1]: ((w >> 8) + 1) · 2^-24, exact (an integer ≤ 2^24 times a power of two).
+#[inline(always)]
+pub fn unit_interval_open_at_zero_f32(word: u32) -> f32 {
+    ((word >> 8) + 1) as f32 * TWO_POW_MINUS_24
+}
+
+// Cephes `logf` (Moshier): ln 2 split in two, and the coefficients of the series in f.
+const LN2_HI_F32: f32 = 0.693_359_4;
+const LN2_LO_F32: f32 = -2.121_944_4e-4;
+const LOGF_P: [f32; 9] = [
+    7.037_683_6e-2,
+    -1.151_461e-1,
+    1.167_699_9e-1,
+    -1.242_014_1e-1,
+    1.424_932_3e-1,
+    -1.666_805_8e-1,
+    2.000_071_5e-1,
+    -2.499_999_4e-1,
+    3.333_333e-1,
+];
+
+/// Cephes `logf` for a positive normal finite `x`, branch-free: x = 2^k·m with m in
+/// [√2/2, √2) (musl's reduction), f = m − 1 (exact), ln x = f − f²/2 + f³·P(f) + k·ln 2.
+#[inline(always)]
+pub fn ln_f32(x: f32) -> f32 {
+    let bits = x.to_bits().wrapping_add(0x3F80_0000 - 0x3F35_04F3);
+    let k = ((bits >> 23) as i32 - 127) as f32;
+    let m = f32::from_bits((bits & 0x007F_FFFF) + 0x3F35_04F3);
+    let f = m - 1.0;
+    let z = f * f;
+    let mut p = LOGF_P[0];
+    for &coefficient in &LOGF_P[1..] {
+        p = p * f + coefficient;
+    }
+    let y = p * f * z + LN2_LO_F32 * k - 0.5 * z;
+    (f + y) + LN2_HI_F32 * k
+}
+
+// Cephes `sinf`/`cosf` polynomials for |x| ≤ π/4.
+const SINF_P: [f32; 3] = [-1.951_529_6e-4, 8.332_161e-3, -1.666_665_5e-1];
+const COSF_P: [f32; 3] = [2.443_315_7e-5, -1.388_731_6e-3, 4.166_664_6e-2];
+
+/// (π/2)_f32 · 2^-22: the quadrant remainder in units of 2^-22 quarter turns, to radians.
+const HALF_PI_OVER_TWO_POW_22_F32: f32 = std::f32::consts::FRAC_PI_2 / 4_194_304.0;
+
+/// (cos 2πu, sin 2πu) in f32 for u = (w >> 8) · 2^-24: quarter turn n = round(4u) (ties up)
+/// and remainder f = 4u − n ∈ [−½, ½) in exact integer arithmetic, x = (π/2)·f, then the
+/// Cephes kernels and the quadrant's rotation, as `cos_sin_turn` does in f64.
+#[inline(always)]
+pub fn cos_sin_turn_f32(word: u32) -> (f32, f32) {
+    let k = word >> 8;
+    let n = (k + (1 << 21)) >> 22;
+    let f = k as i32 - (n << 22) as i32;
+    let x = f as f32 * HALF_PI_OVER_TWO_POW_22_F32;
+    let z = x * x;
+    let sin_x = ((SINF_P[0] * z + SINF_P[1]) * z + SINF_P[2]) * z * x + x;
+    let cos_x = ((COSF_P[0] * z + COSF_P[1]) * z + COSF_P[2]) * z * z - 0.5 * z + 1.0;
+    let quadrant = n & 3;
+    let odd = quadrant & 1 == 1;
+    let (cos_part, sin_part) = if odd { (sin_x, cos_x) } else { (cos_x, sin_x) };
+    let cos_sign = (((quadrant + 1) >> 1) & 1) << 31;
+    let sin_sign = (quadrant >> 1) << 31;
+    (f32::from_bits(cos_part.to_bits() ^ cos_sign), f32::from_bits(sin_part.to_bits() ^ sin_sign))
+}
+
+/// Box–Muller in f32 on two words: (r·cos θ, r·sin θ), r = sqrt(−2 ln U°(w_r)), θ = 2π·U(w_θ).
+#[inline(always)]
+pub fn standard_normal_pair_f32(radius_word: u32, angle_word: u32) -> (f32, f32) {
+    let radius = (-2.0 * ln_f32(unit_interval_open_at_zero_f32(radius_word))).sqrt();
+    let (cosine, sine) = cos_sin_turn_f32(angle_word);
+    (radius * cosine, radius * sine)
+}
+
+/// Four standard normals per block: `quads[j][l]` is element 4·l + j of the batch, from words
+/// (w0, w1) for j = 0, 1 and (w2, w3) for j = 2, 3 (cos, then sin).
+#[inline(always)]
+pub fn normal_batch_f32(words: &Words, quads: &mut [[f32; LANES]; 4]) {
+    for lane in 0..LANES {
+        let (a, b) = standard_normal_pair_f32(words[0][lane], words[1][lane]);
+        let (c, d) = standard_normal_pair_f32(words[2][lane], words[3][lane]);
+        quads[0][lane] = a;
+        quads[1][lane] = b;
+        quads[2][lane] = c;
+        quads[3][lane] = d;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,5 +384,49 @@ mod tests {
         // The largest radius: U° = 2^-53.
         let (x, _) = standard_normal_pair(0, 0, 0, 0);
         assert!((x - (-2.0 * (2f64.powi(-53)).ln()).sqrt()).abs() < 1e-14, "{x}");
+    }
+
+    #[test]
+    fn ln_f32_is_within_an_ulp_of_the_exact_logarithm() {
+        for (word, _) in words(200_000).chain([(0, 0), (u32::MAX, 0), (255, 0), (256, 0), (0x8000_0000, 0)]) {
+            let u = unit_interval_open_at_zero_f32(word);
+            let exact = f64::from(u).ln();
+            let got = f64::from(ln_f32(u));
+            let ulp = f64::from(f32::from_bits((exact as f32).abs().to_bits() + 1)) - f64::from((exact as f32).abs());
+            assert!(
+                (got - exact).abs() <= 1.0 * ulp.max(f64::from(f32::MIN_POSITIVE)),
+                "ln({u}) = {got}, exact {exact}"
+            );
+        }
+        assert_eq!(ln_f32(1.0), 0.0);
+    }
+
+    #[test]
+    fn turn_f32_is_within_two_ulps_and_hits_the_quadrants_exactly() {
+        let quarter = |j: u32| cos_sin_turn_f32(j << 30);
+        assert_eq!(quarter(0), (1.0, 0.0));
+        assert_eq!(quarter(1), (-0.0, 1.0));
+        assert_eq!(quarter(2), (-1.0, -0.0));
+        assert_eq!(quarter(3), (0.0, -1.0));
+        for (word, _) in words(200_000).chain([(u32::MAX, 0), (0x2000_0000, 0), (0x1fff_ffff, 0)]) {
+            let angle = std::f64::consts::TAU * f64::from(word >> 8) / 16_777_216.0;
+            let (cosine, sine) = cos_sin_turn_f32(word);
+            // Two f32 ulps at 1, plus the rounding of π/2 to f32 times |f| ≤ ½.
+            let tolerance = 2.0 * f64::from(f32::EPSILON);
+            assert!((f64::from(cosine) - angle.cos()).abs() < tolerance, "cos {angle}: {cosine}");
+            assert!((f64::from(sine) - angle.sin()).abs() < tolerance, "sin {angle}: {sine}");
+        }
+    }
+
+    #[test]
+    fn box_muller_f32_is_finite_and_its_largest_radius_is_at_the_smallest_uniform() {
+        for [a, b] in [[0, 0], [u32::MAX; 2], [0, u32::MAX], [u32::MAX, 0]] {
+            let (x, y) = standard_normal_pair_f32(a, b);
+            assert!(x.is_finite() && y.is_finite());
+        }
+        // U° = 2^-24: r = sqrt(48 ln 2) ≈ 5.768.
+        let (x, _) = standard_normal_pair_f32(0, 0);
+        assert!((f64::from(x) - (48.0 * std::f64::consts::LN_2).sqrt()).abs() < 1e-5, "{x}");
+        assert_eq!(standard_normal_pair_f32(u32::MAX, 0), (0.0, 0.0));
     }
 }

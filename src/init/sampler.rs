@@ -48,6 +48,8 @@ pub struct Job {
     /// Uniform only: the dtype values the result is clamped to, [low, below_high].
     low: f64,
     below_high: f64,
+    /// Normals in f32, four per block (f32, f16 and bf16 tensors); else two per block in f64.
+    single: bool,
 }
 
 impl Sampler {
@@ -58,7 +60,8 @@ impl Sampler {
             }
             Sampler::Normal { .. } | Sampler::TruncatedNormal { .. } => (0.0, 0.0),
         };
-        Job { sampler: self, stream, dtype, low, below_high }
+        let single = !matches!(self, Sampler::Uniform { .. }) && dtype != DType::F64;
+        Job { sampler: self, stream, dtype, low, below_high, single }
     }
 
     /// f32 values of the whole tensor (tests).
@@ -112,13 +115,37 @@ impl Job {
         fill_piece_portable(self, first, out);
     }
 
-    /// The final values (before dtype encoding) of the `2·LANES` elements of blocks
-    /// `block..block + LANES`, interleaved: element `2·block + j` is `values[j]`.
+    /// Elements per Philox block: 4 for normals in f32, else 2.
+    fn per_block(&self) -> u64 {
+        if self.single { 4 } else { 2 }
+    }
+
+    /// The final values (before dtype encoding) of the `per_block·LANES` elements of blocks
+    /// `block..block + LANES`: element `per_block·block + j` is `values[j]`.
     #[inline(always)]
-    fn batch(&self, block: u64, words: &mut Words, values: &mut [f64; 2 * LANES]) {
+    fn batch(&self, block: u64, words: &mut Words, values: &mut [f64; 4 * LANES]) {
+        kernel::philox_batch(self.stream.key(), self.stream.counter_high(), block, words);
+        if self.single {
+            let mut quads = [[0.0f32; LANES]; 4];
+            kernel::normal_batch_f32(words, &mut quads);
+            let (mean, stddev, truncated) = match self.sampler {
+                Sampler::Normal { mean, stddev } => (mean, stddev, false),
+                Sampler::TruncatedNormal { mean, stddev } => (mean, stddev, true),
+                Sampler::Uniform { .. } => (0.0, 1.0, false),
+            };
+            for lane in 0..LANES {
+                for (position, quad) in quads.iter().enumerate() {
+                    let mut z = quad[lane];
+                    if truncated && f64::from(z).abs() >= TRUNCATION_BOUND {
+                        z = redraw_truncated_f32(&self.stream, block + lane as u64, position);
+                    }
+                    values[4 * lane + position] = mean + stddev * f64::from(z);
+                }
+            }
+            return;
+        }
         let mut even = [0.0f64; LANES];
         let mut odd = [0.0f64; LANES];
-        kernel::philox_batch(self.stream.key(), self.stream.counter_high(), block, words);
         match self.sampler {
             Sampler::Uniform { low, high } => {
                 kernel::uniform_batch(words, &mut even, &mut odd);
@@ -162,14 +189,16 @@ fn fill_piece_inline(job: &Job, first: u64, out: &mut [u8]) {
     let size = job.dtype.size_bytes();
     let count = out.len() / size;
     let mut words: Words = [[0u32; LANES]; 4];
-    let mut values = [0.0f64; 2 * LANES];
+    let mut values = [0.0f64; 4 * LANES];
+    let per_block = job.per_block();
+    let per_batch = per_block as usize * LANES;
     let mut done = 0usize;
-    let mut block = first / 2;
+    let mut block = first / per_block;
     while done < count {
         job.batch(block, &mut words, &mut values);
-        // Only the first batch can start mid-pair (an odd `first`).
-        let skip = (first + done as u64 - 2 * block) as usize;
-        let take = (2 * LANES - skip).min(count - done);
+        // Only the first batch can start inside a block.
+        let skip = (first + done as u64 - per_block * block) as usize;
+        let take = (per_batch - skip).min(count - done);
         dtype::encode(job.dtype, &values[skip..skip + take], &mut out[done * size..(done + take) * size]);
         done += take;
         block += LANES as u64;
@@ -190,6 +219,19 @@ fn fill_piece_avx2(job: &Job, first: u64, out: &mut [u8]) {
 #[target_feature(enable = "avx512f,avx512dq,avx512vl")]
 fn fill_piece_avx512(job: &Job, first: u64, out: &mut [u8]) {
     fill_piece_inline(job, first, out);
+}
+
+/// Attempts 1, 2, … for element `position` (0–3) of the f32 normals of block `block_index`.
+fn redraw_truncated_f32(stream: &Stream, block_index: u64, position: usize) -> f32 {
+    for attempt in 1..TRUNCATION_ATTEMPTS {
+        let words = stream.block((attempt << ATTEMPT_SHIFT) | block_index);
+        let pair = kernel::standard_normal_pair_f32(words[position & 2], words[(position & 2) + 1]);
+        let z = if position & 1 == 0 { pair.0 } else { pair.1 };
+        if f64::from(z).abs() < TRUNCATION_BOUND {
+            return z;
+        }
+    }
+    0.0
 }
 
 /// Attempts 1, 2, … for one element of the pair at `block_index`; `parity` picks cos (0) or sin (1).

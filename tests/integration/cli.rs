@@ -57,7 +57,7 @@ fn exit_codes_and_messages_for_usage_and_io_errors() {
         (&["summary", "d2l_mlp.yaml", "--seed", "-1"], 2, "unexpected argument '-1'"),
         (&["summary", "d2l_mlp.yaml", "--format", "xml"], 2, "invalid value 'xml'"),
         (&["frobnicate", "-o", "x.safetensors"], 2, "error[E0101]: cannot read `frobnicate`"),
-        (&["--version"], 0, "initc 0.1.0"),
+        (&["--version"], 0, "initc 0.2.0"),
         (&["summary", "d2l_mlp.yaml"], 1, "error[E0501]: no input shape"),
         (&["summary", "d2l_mlp.yaml", "--input", "20"], 0, "Total params: 7,946"),
     ];
