@@ -85,6 +85,16 @@ def kcos(x):
     return w + (((1.0 - w) - hz) + z * r)
 
 
+def rotate(q, s, c):
+    """(cos, sin) of the angle in quarter turn q, from the kernels' sin and cos of the remainder."""
+    cos_t, sin_t = (s, c) if q & 1 else (c, s)
+    if q in (1, 2):
+        cos_t = -cos_t
+    if q in (2, 3):
+        sin_t = -sin_t
+    return cos_t, sin_t
+
+
 def normal_pair(w):
     k1 = ((w[0] << 32) | w[1]) >> 11
     u1 = (k1 + 1) * 2.0 ** -53
@@ -93,12 +103,7 @@ def normal_pair(w):
     n = (k + (1 << 50)) >> 51
     x = float(k - (n << 51)) * (math.pi / 2 / 2.0 ** 51)
     s, c = ksin(x), kcos(x)
-    q = n & 3
-    cos_t, sin_t = (s, c) if q & 1 else (c, s)
-    if q in (1, 2):
-        cos_t = -cos_t
-    if q in (2, 3):
-        sin_t = -sin_t
+    cos_t, sin_t = rotate(n & 3, s, c)
     return radius * cos_t, radius * sin_t
 
 
@@ -141,12 +146,7 @@ def normal_pair_f32(radius_word, angle_word):
     z = x * x
     s = ((F32(SINF_P[0]) * z + F32(SINF_P[1])) * z + F32(SINF_P[2])) * z * x + x
     c = ((F32(COSF_P[0]) * z + F32(COSF_P[1])) * z + F32(COSF_P[2])) * z * z - F32(0.5) * z + F32(1.0)
-    q = n & 3
-    cos_t, sin_t = (s, c) if q & 1 else (c, s)
-    if q in (1, 2):
-        cos_t = -cos_t
-    if q in (2, 3):
-        sin_t = -sin_t
+    cos_t, sin_t = rotate(n & 3, s, c)
     return radius * cos_t, radius * sin_t
 
 

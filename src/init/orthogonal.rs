@@ -107,49 +107,35 @@ trait Real:
     fn to_f64(self) -> f64;
 }
 
-impl Real for f32 {
-    const ZERO: f32 = 0.0;
-    const ONE: f32 = 1.0;
-    const TWO: f32 = 2.0;
-    #[inline(always)]
-    fn fused(self, a: f32, b: f32) -> f32 {
-        self.mul_add(a, b)
-    }
-    #[inline(always)]
-    fn sqrt(self) -> f32 {
-        f32::sqrt(self)
-    }
-    #[inline(always)]
-    fn from_f32(value: f32) -> f32 {
-        value
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        f64::from(self)
-    }
+/// `Real` for a primitive float: `fused` is its `mul_add`.
+macro_rules! real {
+    ($float:ty) => {
+        impl Real for $float {
+            const ZERO: $float = 0.0;
+            const ONE: $float = 1.0;
+            const TWO: $float = 2.0;
+            #[inline(always)]
+            fn fused(self, a: $float, b: $float) -> $float {
+                self.mul_add(a, b)
+            }
+            #[inline(always)]
+            fn sqrt(self) -> $float {
+                <$float>::sqrt(self)
+            }
+            #[inline(always)]
+            fn from_f32(value: f32) -> $float {
+                <$float>::from(value)
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                f64::from(self)
+            }
+        }
+    };
 }
 
-impl Real for f64 {
-    const ZERO: f64 = 0.0;
-    const ONE: f64 = 1.0;
-    const TWO: f64 = 2.0;
-    #[inline(always)]
-    fn fused(self, a: f64, b: f64) -> f64 {
-        self.mul_add(a, b)
-    }
-    #[inline(always)]
-    fn sqrt(self) -> f64 {
-        f64::sqrt(self)
-    }
-    #[inline(always)]
-    fn from_f32(value: f32) -> f64 {
-        f64::from(value)
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self
-    }
-}
+real!(f32);
+real!(f64);
 
 /// `LANES` consecutive rows of a column, aligned to a cache line.
 #[derive(Clone, Copy)]
