@@ -122,9 +122,9 @@ impl<'a> TensorData<'a> {
             Source::Constant(value) => {
                 let mut encoded = [0u8; 8];
                 dtype::encode(self.dtype, &[*value], &mut encoded[..size]);
-                for slot in out.chunks_exact_mut(size) {
-                    slot.copy_from_slice(&encoded[..size]);
-                }
+                let pattern: Vec<u8> = encoded[..size].iter().copied().cycle().take(PIECE_ELEMENTS * size).collect();
+                out.par_chunks_mut(PIECE_ELEMENTS * size)
+                    .for_each(|piece| piece.copy_from_slice(&pattern[..piece.len()]));
             }
             Source::Identity { cols, gain } => {
                 let cols = (*cols).max(1);
