@@ -274,9 +274,12 @@ fn prepare<T: Real>(tall: usize, k0: usize, k1: usize, normals: &[f32]) -> Block
 }
 
 /// Applies I − V·T·Vᵀ to rows `k0..` of every column of `group` (columns of `q_stride` vectors,
-/// rows k0.. starting at vector `first_vector`): W = Vᵀ·C, W ← −T·W, C ← C + V·W.
+/// rows k0.. starting at vector `first_vector`): W = Vᵀ·C, W ← −T·W, C ← C + V·W. The kernels
+/// work on `N × N` tiles (4 with AVX-512's 32 registers, 3 with AVX2, 2 in the portable build);
+/// the tile size changes which entries are computed together, never how any one is computed
+/// (the SIMD-vs-portable test compares all three).
 #[inline(always)]
-fn apply<T: Real>(block: &Block<T>, group: &mut [Lanes<T>], q_stride: usize, first_vector: usize) {
+fn apply<T: Real, const N: usize>(block: &Block<T>, group: &mut [Lanes<T>], q_stride: usize, first_vector: usize) {
     let (stride, width) = (block.stride, block.width);
     let columns = group.len() / q_stride;
     let view = Tile { v: &block.v, stride, q_stride, first_vector, columns };
@@ -284,18 +287,19 @@ fn apply<T: Real>(block: &Block<T>, group: &mut [Lanes<T>], q_stride: usize, fir
     let mut w = vec![T::ZERO; width * columns];
     let mut l0 = 0;
     while l0 < width {
-        let reflectors = if width - l0 >= 4 { 4 } else { 1 };
+        let full = width - l0 >= N;
         let mut c0 = 0;
         while c0 < columns {
-            match (reflectors, columns - c0 >= 4) {
-                (4, true) => view.dots::<4, 4>(group, l0, c0, &mut w),
-                (4, false) => view.dots::<4, 1>(group, l0, c0, &mut w),
-                (_, true) => view.dots::<1, 4>(group, l0, c0, &mut w),
-                (_, false) => view.dots::<1, 1>(group, l0, c0, &mut w),
+            let wide = columns - c0 >= N;
+            match (full, wide) {
+                (true, true) => view.dots::<N, N>(group, l0, c0, &mut w),
+                (true, false) => view.dots::<N, 1>(group, l0, c0, &mut w),
+                (false, true) => view.dots::<1, N>(group, l0, c0, &mut w),
+                (false, false) => view.dots::<1, 1>(group, l0, c0, &mut w),
             }
-            c0 += if columns - c0 >= 4 { 4 } else { 1 };
+            c0 += if wide { N } else { 1 };
         }
-        l0 += reflectors;
+        l0 += if full { N } else { 1 };
     }
 
     // −T·W, row l: Σ_{q≥l} T[l][q]·W[q], q ascending, then negated (exact).
@@ -314,19 +318,19 @@ fn apply<T: Real>(block: &Block<T>, group: &mut [Lanes<T>], q_stride: usize, fir
     // Rows outer: a few rows of V stay in L1 while every column passes.
     let mut g = 0;
     while g < stride {
-        let tall = stride - g >= 4;
+        let tall = stride - g >= N;
         let mut c0 = 0;
         while c0 < columns {
-            let wide = columns - c0 >= 4;
+            let wide = columns - c0 >= N;
             match (tall, wide) {
-                (true, true) => view.update::<4, 4>(group, &tw, width, g, c0),
-                (true, false) => view.update::<4, 1>(group, &tw, width, g, c0),
-                (false, true) => view.update::<1, 4>(group, &tw, width, g, c0),
+                (true, true) => view.update::<N, N>(group, &tw, width, g, c0),
+                (true, false) => view.update::<N, 1>(group, &tw, width, g, c0),
+                (false, true) => view.update::<1, N>(group, &tw, width, g, c0),
                 (false, false) => view.update::<1, 1>(group, &tw, width, g, c0),
             }
-            c0 += if wide { 4 } else { 1 };
+            c0 += if wide { N } else { 1 };
         }
-        g += if tall { 4 } else { 1 };
+        g += if tall { N } else { 1 };
     }
 }
 
@@ -477,7 +481,7 @@ impl Simd {
 
     fn apply<T: Real>(self, block: &Block<T>, group: &mut [Lanes<T>], q_stride: usize, first_vector: usize) {
         match self {
-            Simd::Portable => apply(block, group, q_stride, first_vector),
+            Simd::Portable => apply::<T, 2>(block, group, q_stride, first_vector),
             // SAFETY: as above.
             #[cfg(target_arch = "x86_64")]
             Simd::Avx2 => unsafe { x86::apply_avx2(block, group, q_stride, first_vector) },
@@ -505,12 +509,12 @@ mod x86 {
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) fn apply_avx2<T: Real>(block: &Block<T>, group: &mut [Lanes<T>], q_stride: usize, first: usize) {
-        apply(block, group, q_stride, first)
+        apply::<T, 3>(block, group, q_stride, first)
     }
 
     #[target_feature(enable = "avx512f,fma")]
     pub(super) fn apply_avx512<T: Real>(block: &Block<T>, group: &mut [Lanes<T>], q_stride: usize, first: usize) {
-        apply(block, group, q_stride, first)
+        apply::<T, 4>(block, group, q_stride, first)
     }
 }
 
