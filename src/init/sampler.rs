@@ -48,8 +48,16 @@ pub struct Job {
     /// Uniform only: the dtype values the result is clamped to, [low, below_high].
     low: f64,
     below_high: f64,
-    /// Normals in f32, four per block (f32, f16 and bf16 tensors); else two per block in f64.
-    single: bool,
+    /// Normals of f32, f16 and bf16 tensors: drawn in f32, four per block (else two per block,
+    /// in f64).
+    f32_normal: Option<F32Normal>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct F32Normal {
+    mean: f64,
+    stddev: f64,
+    truncated: bool,
 }
 
 impl Sampler {
@@ -60,8 +68,13 @@ impl Sampler {
             }
             Sampler::Normal { .. } | Sampler::TruncatedNormal { .. } => (0.0, 0.0),
         };
-        let single = !matches!(self, Sampler::Uniform { .. }) && dtype != DType::F64;
-        Job { sampler: self, stream, dtype, low, below_high, single }
+        let f32_normal = match self {
+            _ if dtype == DType::F64 => None,
+            Sampler::Uniform { .. } => None,
+            Sampler::Normal { mean, stddev } => Some(F32Normal { mean, stddev, truncated: false }),
+            Sampler::TruncatedNormal { mean, stddev } => Some(F32Normal { mean, stddev, truncated: true }),
+        };
+        Job { sampler: self, stream, dtype, low, below_high, f32_normal }
     }
 
     /// f32 values of the whole tensor (tests).
@@ -117,7 +130,7 @@ impl Job {
 
     /// Elements per Philox block: 4 for normals in f32, else 2.
     fn per_block(&self) -> u64 {
-        if self.single { 4 } else { 2 }
+        if self.f32_normal.is_some() { 4 } else { 2 }
     }
 
     /// The final values (before dtype encoding) of the `per_block·LANES` elements of blocks
@@ -125,14 +138,9 @@ impl Job {
     #[inline(always)]
     fn batch(&self, block: u64, words: &mut Words, values: &mut [f64; 4 * LANES]) {
         kernel::philox_batch(self.stream.key(), self.stream.counter_high(), block, words);
-        if self.single {
+        if let Some(F32Normal { mean, stddev, truncated }) = self.f32_normal {
             let mut quads = [[0.0f32; LANES]; 4];
             kernel::normal_batch_f32(words, &mut quads);
-            let (mean, stddev, truncated) = match self.sampler {
-                Sampler::Normal { mean, stddev } => (mean, stddev, false),
-                Sampler::TruncatedNormal { mean, stddev } => (mean, stddev, true),
-                Sampler::Uniform { .. } => (0.0, 1.0, false),
-            };
             for lane in 0..LANES {
                 for (position, quad) in quads.iter().enumerate() {
                     values[4 * lane + position] = mean + stddev * f64::from(quad[lane]);
