@@ -26,7 +26,7 @@ use stream::Stream;
 pub use dtype::round as round_to_dtype;
 
 /// One tensor's values, ready to be produced a window at a time: the stream-based families need
-/// no state at all, orthogonal holds its finished matrix (it needs the whole QR), a `Copy` its
+/// no state at all, orthogonal holds its finished Q (every column depends on every reflector), a `Copy` its
 /// source. Memory beyond that does not grow with the tensor.
 pub struct TensorData<'a> {
     len: usize,
@@ -42,7 +42,7 @@ enum Source<'a> {
         cols: usize,
         gain: f64,
     },
-    Values(Vec<f64>),
+    Orthogonal(orthogonal::Orthogonal),
     Copy(&'a [f32]),
     /// Encoded bytes already in their stored order (a rearranged layout).
     Bytes(Vec<u8>),
@@ -88,7 +88,13 @@ impl<'a> TensorData<'a> {
                 Initializer::Orthogonal { gain, .. } => {
                     let (rows, cols) = matrix_view(&spec.shape);
                     let precision = orthogonal::Precision::for_dtype(spec.dtype);
-                    Source::Values(orthogonal::values(rows, cols, gain, precision, &stream_for(spec, seed)))
+                    Source::Orthogonal(orthogonal::Orthogonal::new(
+                        rows,
+                        cols,
+                        gain,
+                        precision,
+                        &stream_for(spec, seed),
+                    ))
                 }
                 Initializer::Identity { gain } => Source::Identity { cols: matrix_view(&spec.shape).1, gain },
                 Initializer::Copy(ref values) if values.len() == len => Source::Copy(values),
@@ -130,7 +136,7 @@ impl<'a> TensorData<'a> {
                 let cols = (*cols).max(1);
                 self.fill_with(first, out, |index| identity::value(index, cols, *gain));
             }
-            Source::Values(values) => self.fill_with(first, out, |index| values.get(index).copied().unwrap_or(0.0)),
+            Source::Orthogonal(matrix) => self.fill_pieces(first, out, |start, values| matrix.fill(start, values)),
             Source::Copy(values) => {
                 self.fill_with(first, out, |index| values.get(index).copied().map_or(0.0, f64::from))
             }
@@ -155,10 +161,20 @@ impl<'a> TensorData<'a> {
 
     /// Encodes `value(i)` for each element, in parallel pieces.
     fn fill_with(&self, first: usize, out: &mut [u8], value: impl Fn(usize) -> f64 + Sync) {
+        self.fill_pieces(first, out, |start, values| {
+            for (offset, slot) in values.iter_mut().enumerate() {
+                *slot = value(start + offset);
+            }
+        });
+    }
+
+    /// Encodes the values `fill(start, values)` writes for elements `start..start + values.len()`,
+    /// in parallel pieces.
+    fn fill_pieces(&self, first: usize, out: &mut [u8], fill: impl Fn(usize, &mut [f64]) + Sync) {
         let size = self.dtype.size_bytes();
         out.par_chunks_mut(PIECE_ELEMENTS * size).enumerate().for_each(|(piece, bytes)| {
-            let start = first + piece * PIECE_ELEMENTS;
-            let values: Vec<f64> = (start..start + bytes.len() / size).map(&value).collect();
+            let mut values = vec![0.0f64; bytes.len() / size];
+            fill(first + piece * PIECE_ELEMENTS, &mut values);
             dtype::encode(self.dtype, &values, bytes);
         });
     }

@@ -44,44 +44,55 @@ impl Precision {
     }
 }
 
-/// `rows` = ∏shape[:-1], `cols` = shape[-1]; the row-major `rows × cols` result times `gain`,
-/// in f64 (rounded into the dtype by the caller). Empty if either side is 0.
-pub fn values(rows: usize, cols: usize, gain: f64, precision: Precision, stream: &Stream) -> Vec<f64> {
-    let (tall, short) = (rows.max(cols), rows.min(cols));
-    if short == 0 {
-        return Vec::new();
-    }
-    let draw = |first: u64, out: &mut [f32]| Sampler::Normal { mean: 0.0, stddev: 1.0 }.fill_from(stream, first, out);
-    match precision {
-        Precision::F32 => arrange(&q_matrix::<f32>(tall, short, &draw, Simd::detect()), rows, cols, gain),
-        Precision::F64 => arrange(&q_matrix::<f64>(tall, short, &draw, Simd::detect()), rows, cols, gain),
-    }
+/// A finished orthogonal tensor: Q (`max(rows, cols) × min(rows, cols)`, in the precision it was
+/// computed in), read element by element as the row-major `rows × cols` result times `gain`.
+/// It holds Q once, the size of the tensor, and nothing else.
+pub struct Orthogonal {
+    q: Matrix,
+    rows: usize,
+    cols: usize,
+    gain: f64,
 }
 
-/// `gain · Q` (tall) or `gain · Qᵀ` (wide), row-major.
-fn arrange<T: Real>(q: &Columns<T>, rows: usize, cols: usize, gain: f64) -> Vec<f64> {
-    const BAND: usize = 64;
-    let mut out = vec![0.0f64; rows * cols];
-    out.par_chunks_mut(BAND * cols).enumerate().for_each(|(band, chunk)| {
-        let first_row = band * BAND;
-        let band_rows = chunk.len() / cols;
-        if rows >= cols {
-            // out[r][c] = Q[r][c]: walk each Q column down the band's rows.
-            for col in 0..cols {
-                for row in 0..band_rows {
-                    chunk[row * cols + col] = gain * q.get(first_row + row, col).to_f64();
-                }
-            }
-        } else {
-            // out[r][c] = Q[c][r]: a row of the output is a column of Q.
-            for row in 0..band_rows {
-                for (col, slot) in chunk[row * cols..(row + 1) * cols].iter_mut().enumerate() {
-                    *slot = gain * q.get(col, first_row + row).to_f64();
-                }
+enum Matrix {
+    F32(Columns<f32>),
+    F64(Columns<f64>),
+}
+
+impl Orthogonal {
+    /// `rows` = ∏shape[:-1], `cols` = shape[-1].
+    pub fn new(rows: usize, cols: usize, gain: f64, precision: Precision, stream: &Stream) -> Orthogonal {
+        let (tall, short) = (rows.max(cols), rows.min(cols));
+        let draw =
+            |first: u64, out: &mut [f32]| Sampler::Normal { mean: 0.0, stddev: 1.0 }.fill_from(stream, first, out);
+        let q = match precision {
+            Precision::F32 => Matrix::F32(q_matrix(tall, short, &draw, Simd::detect())),
+            Precision::F64 => Matrix::F64(q_matrix(tall, short, &draw, Simd::detect())),
+        };
+        Orthogonal { q, rows, cols, gain }
+    }
+
+    /// Elements `start..start + values.len()` of the row-major result: `gain · Q[r][c]` (tall)
+    /// or `gain · Q[c][r]` (wide), in f64 (rounded into the dtype by the caller).
+    pub fn fill(&self, start: usize, values: &mut [f64]) {
+        match &self.q {
+            Matrix::F32(q) => self.fill_from(q, start, values),
+            Matrix::F64(q) => self.fill_from(q, start, values),
+        }
+    }
+
+    fn fill_from<T: Real>(&self, q: &Columns<T>, start: usize, values: &mut [f64]) {
+        let cols = self.cols.max(1);
+        let (mut row, mut col) = (start / cols, start % cols);
+        for slot in values {
+            let (r, c) = if self.rows >= self.cols { (row, col) } else { (col, row) };
+            *slot = self.gain * q.get(r, c).to_f64();
+            col += 1;
+            if col == cols {
+                (row, col) = (row + 1, 0);
             }
         }
-    });
-    out
+    }
 }
 
 /// The float type the matrix is computed in.
@@ -153,8 +164,9 @@ struct Columns<T> {
 }
 
 impl<T: Real> Columns<T> {
+    /// Zero outside the matrix.
     fn get(&self, row: usize, col: usize) -> T {
-        self.data[col * self.stride + row / LANES].0[row % LANES]
+        self.data.get(col * self.stride + row / LANES).map_or(T::ZERO, |vector| vector.0[row % LANES])
     }
 }
 
@@ -523,6 +535,13 @@ mod tests {
     use super::*;
     use crate::init::ks;
 
+    /// The whole row-major result.
+    fn values(rows: usize, cols: usize, gain: f64, precision: Precision, stream: &Stream) -> Vec<f64> {
+        let mut values = vec![0.0; rows * cols];
+        Orthogonal::new(rows, cols, gain, precision, stream).fill(0, &mut values);
+        values
+    }
+
     fn normals(stream: &Stream) -> impl Fn(u64, &mut [f32]) + Sync + '_ {
         move |first, out| Sampler::Normal { mean: 0.0, stddev: 1.0 }.fill_from(stream, first, out)
     }
@@ -628,6 +647,20 @@ mod tests {
         for c in [0, 2] {
             let norm: f64 = (0..tall).map(|r| q.get(r, c) * q.get(r, c)).sum();
             assert!((norm - 1.0).abs() < 1e-12, "column {c}: {norm}");
+        }
+    }
+
+    #[test]
+    fn any_window_reads_the_same_elements_as_the_whole() {
+        for (rows, cols) in [(7, 5), (5, 7), (16, 16)] {
+            let matrix = Orthogonal::new(rows, cols, 1.5, Precision::F32, &Stream::derive(2, "orthogonal.windows"));
+            let mut whole = vec![0.0; rows * cols];
+            matrix.fill(0, &mut whole);
+            for (start, len) in [(0, 1), (3, 9), (cols - 1, 2), (rows * cols - 4, 4)] {
+                let mut window = vec![0.0; len];
+                matrix.fill(start, &mut window);
+                assert_eq!(window, whole[start..start + len], "{rows}x{cols} {start}+{len}");
+            }
         }
     }
 
