@@ -281,10 +281,11 @@ fn a_signal_mid_write_removes_the_unfinished_output_and_exits_128_plus_its_numbe
         args.extend_from_slice(output_args);
         let mut child = crate::support::spawn_initc(dir.path(), &["--default-signal=INT,TERM,HUP"], &args);
         let temporary = wait_for_temporary(&dir.path().join(written_in), &mut child);
-        assert!(temporary.starts_with(&format!(".initc-{}-", child.id())), "{temporary}: named after the process");
+        let pid = child.id();
         send(signal, &child);
         let (status, stderr) = crate::support::wait_or_kill(child);
         assert_eq!(status.code(), Some(code), "SIG{signal}: {status} {stderr}");
+        assert!(temporary.starts_with(&format!(".initc-{pid}-")), "{temporary}: named after the process");
         assert!(stderr.contains(&format!("stopped by SIG{signal}")), "{stderr}");
         assert_eq!(listing(dir.path()), ["big.yaml", "old.safetensors"], "SIG{signal}: nothing new is left");
         assert_eq!(std::fs::read_to_string(dir.path().join("old.safetensors")).expect("old"), "kept");
@@ -339,16 +340,13 @@ fn a_failed_sharded_run_leaves_every_old_shard_as_it_was() {
     std::fs::create_dir(&second).expect("directory");
     let output = initc(dir.path(), &["model.yaml", "-o", "out", "--max-shard-size", "10KB", "--seed", "6"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
-    assert!(
-        text(&output.stderr).contains("model-00002-of-00003.safetensors` is a directory"),
-        "{}",
-        text(&output.stderr)
-    );
     for (name, bytes) in &before {
         if out.join(name).is_file() {
             assert!(std::fs::read(out.join(name)).expect("read") == *bytes, "{name} changed");
         }
     }
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("model-00002-of-00003.safetensors` is a directory"), "{stderr}");
     assert_eq!(listing(&out), before.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>());
     // Without the obstacle the same run replaces them all and leaves no backup behind.
     std::fs::remove_dir(&second).expect("remove");
