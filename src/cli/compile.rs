@@ -1,9 +1,11 @@
 //! `initc compile` (and the bare `initc model.yaml -o out`): writes the safetensors file
 //! atomically — a temporary file beside the target, validated, then renamed over it — or, with
 //! `--max-shard-size`, a directory of Hugging Face shards and their index, all renamed into place
-//! only once every one of them is written. Shows a progress bar on a terminal for long compiles.
+//! only once every one of them is written (`output_set.rs`). Refuses an output that would
+//! replace its own input. Shows a progress bar on a terminal for long compiles.
 
-use super::{ModelArgs, Outcome, io_reason, load_plan, print_diagnostics};
+use super::output_set::{self, OutputSet};
+use super::{ModelArgs, Outcome, io_reason, print_diagnostics};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::emit::{self, ShardLayout};
 use crate::plan::Plan;
@@ -13,7 +15,6 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use tempfile::NamedTempFile;
 
 #[derive(Args, Debug)]
 pub struct CompileArgs {
@@ -46,7 +47,15 @@ fn parse_shard_size(text: &str) -> Result<u64, String> {
     }
 }
 
+/// A file the compile reads, which its output must not replace.
+struct Input {
+    path: PathBuf,
+    role: &'static str,
+}
+
 pub fn run(args: &CompileArgs) -> ExitCode {
+    // Before any file is created: a signal from now on removes what this run wrote.
+    super::signals::install();
     let max_size = match args.max_size.as_deref().map(|text| (text, crate::lint::parse_size(text))) {
         None => None,
         Some((_, Some(bytes))) => Some(bytes),
@@ -57,10 +66,12 @@ pub fn run(args: &CompileArgs) -> ExitCode {
             return Outcome::Failure.into();
         }
     };
-    let (plan, file) = match load_plan(&args.model) {
+    let (plan, file, sources) = match super::load_plan_and_sources(&args.model) {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome.into(),
     };
+    let mut inputs = vec![Input { path: args.model.config.clone(), role: "the config" }];
+    inputs.extend(sources.into_iter().map(|path| Input { path, role: "a file that `from_file` reads" }));
     // Refused before anything is generated: `--max-size`, else the free space where it goes.
     if let Some(budget) = super::lint::budget(max_size, Some(&args.output), Path::new("."))
         && let Some(diagnostic) = crate::lint::too_large(&plan, &budget)
@@ -69,8 +80,8 @@ pub fn run(args: &CompileArgs) -> ExitCode {
         return Outcome::InputErrors.into();
     }
     let result = match args.max_shard_size {
-        None => write_single(&plan, &args.output, args.quiet),
-        Some(max_shard_size) => write_sharded(&plan, &args.output, max_shard_size, args.shard, args.quiet),
+        None => write_single(&plan, &args.output, &inputs, args.quiet),
+        Some(max_shard_size) => write_sharded(&plan, &args.output, max_shard_size, args.shard, &inputs, args.quiet),
     };
     match result {
         Ok(()) => Outcome::Success.into(),
@@ -86,25 +97,82 @@ fn io_failure(shown: &str, what: &str, error: &std::io::Error) -> Diagnostic {
         .with_help("check that the directory exists and is writable")
 }
 
-fn write_single(plan: &Plan, path: &Path, quiet: bool) -> Result<(), Diagnostic> {
-    let shown = path.display().to_string();
-    if path.is_dir() {
+/// The output file may be created or replaced: it is not a directory, a device or other special
+/// file (a rename would replace the device node itself), nor a file this compile reads.
+fn check_target(target: &Path, inputs: &[Input]) -> Result<(), Diagnostic> {
+    let shown = target.display().to_string();
+    let Ok(found) = std::fs::symlink_metadata(target) else { return Ok(()) };
+    if found.is_dir() {
         return Err(Diagnostic::error(Code::Io, format!("`{shown}` is a directory")).with_help(
             "give a file name, e.g. `-o weights.safetensors`, or shards with `--max-shard-size 5GB -o DIR/`",
         ));
     }
-    let directory = match path.parent() {
+    let Ok(followed) = std::fs::metadata(target) else { return Ok(()) };
+    if !followed.is_file() {
+        return Err(Diagnostic::error(
+            Code::Io,
+            format!("`{shown}` is {}, not a regular file", super::file_kind(&followed.file_type())),
+        )
+        .with_help("initc writes a new file and renames it over the output: give the path of a file"));
+    }
+    match inputs.iter().find(|input| output_set::same_file(target, &input.path)) {
+        Some(input) => {
+            let named = input.path.display().to_string();
+            let also = if named == shown { String::new() } else { format!(" (`{named}`)") };
+            Err(Diagnostic::error(Code::Io, format!("refusing to write to `{shown}`: it is {}{also}", input.role))
+                .with_help("give another output path, e.g. `-o weights.safetensors`"))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The directory a path given for a file lies in, `.` for a bare name.
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
-    };
+    }
+}
+
+fn write_single(plan: &Plan, path: &Path, inputs: &[Input], quiet: bool) -> Result<(), Diagnostic> {
+    let shown = path.display().to_string();
+    let directory = directory_of(path);
+    if path.as_os_str().to_string_lossy().ends_with(std::path::is_separator) {
+        return Err(Diagnostic::error(Code::Io, format!("`{shown}` names a directory, not a file")).with_help(
+            "give a file name, e.g. `-o weights.safetensors`, or shards with `--max-shard-size 5GB -o DIR/`",
+        ));
+    }
+    check_target(path, inputs)?;
+    match std::fs::metadata(directory) {
+        Ok(found) if found.is_dir() => {}
+        Ok(found) => {
+            return Err(Diagnostic::error(
+                Code::Io,
+                format!(
+                    "cannot write `{shown}`: `{}` is {}, not a directory",
+                    directory.display(),
+                    super::file_kind(&found.file_type())
+                ),
+            )
+            .with_help("give a path in an existing directory"));
+        }
+        Err(_) => {
+            return Err(Diagnostic::error(
+                Code::Io,
+                format!("cannot write `{shown}`: the directory `{}` does not exist", directory.display()),
+            )
+            .with_help("create the directory first, or give a path in an existing one"));
+        }
+    }
     let all: Vec<usize> = (0..plan.tensors.len()).collect();
     let mut progress = Progress::new(emit::output_size(plan, &all), quiet);
-    let temporary = write_temporary(directory, &shown, |mut out| {
+    let mut set = OutputSet::in_directory(directory);
+    let file = set.create(path.to_path_buf()).map_err(|error| io_failure(&shown, "write", &error))?;
+    write_file(file, &shown, |mut out| {
         emit::write_safetensors_with_progress(plan, &mut out, &mut |bytes| progress.advance(bytes))
     })?;
     progress.finish();
-    temporary.persist(path).map_err(|error| io_failure(&shown, "write", &error.error))?;
-    Ok(())
+    set.commit().map_err(|(target, error)| io_failure(&target.display().to_string(), "write", &error))
 }
 
 fn write_sharded(
@@ -112,6 +180,7 @@ fn write_sharded(
     directory: &Path,
     max_shard_size: u64,
     only: Option<usize>,
+    inputs: &[Input],
     quiet: bool,
 ) -> Result<(), Diagnostic> {
     let shown = directory.display().to_string();
@@ -130,89 +199,73 @@ fn write_sharded(
             }
         },
     };
-    if directory.exists() && !directory.is_dir() {
-        return Err(Diagnostic::error(Code::Io, format!("`{shown}` is not a directory"))
+    // `out/`, `out/.` and `out` are one directory; `file/` would otherwise look missing.
+    let directory: PathBuf = directory.components().collect();
+    let exists = match std::fs::metadata(&directory) {
+        Ok(found) if found.is_dir() => true,
+        Ok(found) => {
+            return Err(Diagnostic::error(
+                Code::Io,
+                format!("`{shown}` is {}, not a directory", super::file_kind(&found.file_type())),
+            )
             .with_help("with `--max-shard-size`, `-o` names the directory the shards go into"));
+        }
+        Err(_) => false,
+    };
+    let mut targets: Vec<PathBuf> = selected.iter().map(|shard| directory.join(&shard.file_name)).collect();
+    if layout.is_sharded() {
+        targets.push(directory.join(layout.index_json(plan).0));
     }
-    let created = !directory.exists();
-    if created {
-        std::fs::create_dir_all(directory).map_err(|error| io_failure(&shown, "create the directory", &error))?;
+    for target in &targets {
+        check_target(target, inputs)?;
     }
-    let result = write_shards_then_rename(plan, directory, &layout, &selected, quiet);
-    if result.is_err() && created {
-        // Leave nothing new behind: the temporaries are already gone, so the directory is empty.
-        let _ = std::fs::remove_dir(directory);
-    }
-    result
+    let mut set = if exists {
+        OutputSet::in_directory(&directory)
+    } else {
+        OutputSet::creating_directory(&directory).map_err(|error| io_failure(&shown, "create the directory", &error))?
+    };
+    write_shards(plan, &mut set, &layout, &selected, &targets, quiet)?;
+    set.commit().map_err(|(target, error)| io_failure(&target.display().to_string(), "write", &error))
 }
 
-/// Every selected shard and the index into temporary files first; only when all are written and
-/// validated are they renamed into place, so a failure leaves no new file.
-fn write_shards_then_rename(
+/// Every selected shard and then the index (`targets`, in that order) into the set's temporary
+/// files; the caller renames them into place once all are written and validated.
+fn write_shards(
     plan: &Plan,
-    directory: &Path,
+    set: &mut OutputSet,
     layout: &ShardLayout,
     selected: &[&emit::Shard],
+    targets: &[PathBuf],
     quiet: bool,
 ) -> Result<(), Diagnostic> {
     let total = selected.iter().map(|shard| emit::output_size(plan, &shard.tensors)).sum();
     let mut progress = Progress::new(total, quiet);
-    let mut written: Vec<(NamedTempFile, PathBuf)> = Vec::new();
-    for shard in selected {
-        let target = directory.join(&shard.file_name);
+    for (shard, target) in selected.iter().zip(targets) {
         let shown = target.display().to_string();
-        let temporary = write_temporary(directory, &shown, |mut out| {
+        let file = set.create(target.clone()).map_err(|error| io_failure(&shown, "write", &error))?;
+        write_file(file, &shown, |mut out| {
             emit::write_shard(plan, shard, &mut out, &mut |bytes| progress.advance(bytes))
         })?;
-        written.push((temporary, target));
     }
     progress.finish();
-    if layout.is_sharded() {
-        let (name, text) = layout.index_json(plan);
-        let target = directory.join(name);
+    if let Some(target) = targets.get(selected.len()) {
+        let (_, text) = layout.index_json(plan);
         let shown = target.display().to_string();
-        let temporary = new_temporary(directory, &shown)?;
-        let mut file = temporary.as_file();
+        let mut file = set.create(target.clone()).map_err(|error| io_failure(&shown, "write", &error))?;
         file.write_all(text.as_bytes())
             .and_then(|()| file.sync_all())
             .map_err(|error| io_failure(&shown, "write", &error))?;
-        written.push((temporary, target));
-    }
-    let mut renamed: Vec<PathBuf> = Vec::new();
-    for (temporary, target) in written {
-        let existed = target.exists();
-        if let Err(error) = temporary.persist(&target) {
-            for path in &renamed {
-                let _ = std::fs::remove_file(path);
-            }
-            return Err(io_failure(&target.display().to_string(), "write", &error.error));
-        }
-        if !existed {
-            renamed.push(target);
-        }
     }
     Ok(())
 }
 
-fn new_temporary(directory: &Path, shown: &str) -> Result<NamedTempFile, Diagnostic> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".initc-").suffix(".tmp");
-    // A temporary file is private (0600); the finished weights are read by others (a cluster's
-    // other jobs), so they get the usual 0644.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    builder.tempfile_in(directory).map_err(|error| io_failure(shown, "write", &error))
-}
-
-/// Writes through `write` into a temporary file in `directory`, checks it is a valid safetensors
-/// file and syncs it. On any error the temporary file is removed.
-fn write_temporary(
-    directory: &Path,
+/// Writes through `write` into `file` (a new temporary file), checks it is a valid safetensors
+/// file and syncs it.
+fn write_file(
+    file: &File,
     shown: &str,
     write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
-) -> Result<NamedTempFile, Diagnostic> {
-    let temporary = new_temporary(directory, shown)?;
-    let file = temporary.as_file();
+) -> Result<(), Diagnostic> {
     std::thread::scope(|scope| {
         // Past the page cache where the filesystem allows it: no copy of every byte by the CPU.
         #[cfg(target_os = "linux")]
@@ -232,9 +285,8 @@ fn write_temporary(
         write(&mut out).map_err(|error| io_failure(shown, "write", &error))?;
         out.flush().map_err(|error| io_failure(shown, "write", &error))
     })?;
-    validate(temporary.as_file()).map_err(|error| io_failure(shown, "validate what was written to", &error))?;
-    temporary.as_file().sync_all().map_err(|error| io_failure(shown, "write", &error))?;
-    Ok(temporary)
+    validate(file).map_err(|error| io_failure(shown, "validate what was written to", &error))?;
+    file.sync_all().map_err(|error| io_failure(shown, "write", &error))
 }
 
 /// Bytes written between two background syncs.

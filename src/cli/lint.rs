@@ -131,7 +131,7 @@ fn check_file(
 
 /// Reads a config. An unreadable file is an I/O failure (exit 2); bad encoding is an input error.
 fn read(path: &Path, shown: &str) -> Result<SourceFile, (Box<Diagnostic>, bool)> {
-    let bytes = std::fs::read(path).map_err(|error| {
+    let bytes = super::read_config(path).map_err(|error| {
         let diagnostic = Diagnostic::error(Code::Io, format!("cannot read `{shown}`: {}", io_reason(&error)))
             .with_help("check the path and that the file is readable");
         (Box::new(diagnostic), true)

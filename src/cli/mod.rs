@@ -8,7 +8,10 @@ mod direct;
 mod explain;
 mod inspect;
 mod lint;
+mod output_set;
 mod schema;
+#[cfg_attr(not(unix), allow(dead_code))]
+mod signals;
 mod summary;
 mod verify;
 
@@ -145,9 +148,14 @@ impl From<Outcome> for ExitCode {
 /// Reads a config file; I/O and encoding problems are printed as diagnostics.
 pub fn read_source(path: &Path) -> Result<SourceFile, Outcome> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|error| {
-        let diagnostic = Diagnostic::error(Code::Io, format!("cannot read `{name}`: {}", io_reason(&error)))
-            .with_help("check the path and that the file is readable");
+    let bytes = read_config(path).map_err(|error| {
+        let help = match error.kind() {
+            std::io::ErrorKind::InvalidInput => "give the path of a YAML or Keras JSON file",
+            std::io::ErrorKind::FileTooLarge => "a config is text of at most 64 MiB: check the path",
+            _ => "check the path and that the file is readable",
+        };
+        let diagnostic =
+            Diagnostic::error(Code::Io, format!("cannot read `{name}`: {}", io_reason(&error))).with_help(help);
         print_diagnostics(&vec![diagnostic], None);
         Outcome::Failure
     })?;
@@ -161,6 +169,78 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Outcome> {
         Outcome::InputErrors
     })?;
     Ok(SourceFile::new(name, text))
+}
+
+/// The most bytes read as a config: far more than any real config, far less than memory.
+pub const MAX_CONFIG_BYTES: u64 = 64 << 20;
+
+/// A config's bytes. Only a regular file is read (a FIFO would wait for a writer forever, a
+/// device such as `/dev/zero` never ends), and at most `MAX_CONFIG_BYTES` of it, counted while
+/// reading since a file may grow. The errors say which (`InvalidInput`, `FileTooLarge`).
+pub fn read_config(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    // Checked before opening too: opening some devices already does something.
+    let kind = std::fs::metadata(path)?.file_type();
+    if !kind.is_file() {
+        return Err(not_a_regular_file(&kind));
+    }
+    let file = open_without_blocking(path)?;
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() {
+        return Err(not_a_regular_file(&kind));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            "it is larger than 64 MiB, the most initc reads as a config",
+        ));
+    }
+    Ok(bytes)
+}
+
+fn not_a_regular_file(kind: &std::fs::FileType) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("it is {}, not a regular file", file_kind(kind)))
+}
+
+/// Opens a file for reading without waiting: a FIFO with no writer opens at once (on Linux), so
+/// the caller can look at what it opened.
+pub fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(target_os = "linux")]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    options.open(path)
+}
+
+/// What a file is, for messages: "a directory", "a FIFO", …
+pub fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
+    }
 }
 
 /// The OS error text without Rust's "(os error N)" suffix.
@@ -226,6 +306,12 @@ fn parse_shape(text: &str) -> Result<Vec<usize>, Diagnostic> {
 
 /// Reads the config and runs the pipeline up to the plan, printing diagnostics.
 pub fn load_plan(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile), Outcome> {
+    load_plan_and_sources(args).map(|(plan, file, _)| (plan, file))
+}
+
+/// `load_plan`, and the paths of the files `from_file` initializers read (which `compile` must
+/// not overwrite).
+pub fn load_plan_and_sources(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile, Vec<PathBuf>), Outcome> {
     let overrides = args.overrides.overrides().map_err(|diagnostic| {
         print_diagnostics(&vec![diagnostic], None);
         Outcome::Failure
@@ -238,11 +324,19 @@ pub fn load_plan(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile), Ou
         _ => return Err(Outcome::InputErrors),
     };
     let directory = args.config.parent().unwrap_or(Path::new(""));
+    let sources = plan
+        .tensors
+        .iter()
+        .filter_map(|spec| match &spec.initializer {
+            crate::plan::Initializer::FromFile { path, .. } => Some(directory.join(path)),
+            _ => None,
+        })
+        .collect();
     let diagnostics = attach_external(&mut plan, &mut ExternalFiles::new(directory).reader());
     if print_diagnostics(&diagnostics, Some(&file)) {
         return Err(Outcome::InputErrors);
     }
-    Ok((plan, file))
+    Ok((plan, file, sources))
 }
 
 /// Safetensors files named by `from_file`, memory-mapped once each, paths relative to the

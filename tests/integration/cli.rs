@@ -215,3 +215,142 @@ fn compile_refuses_an_output_larger_than_max_size_before_writing() {
     let bad = initc(&examples, &["seed_model.yaml", "-o", out_arg, "--max-size", "lots"]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
 }
+
+#[test]
+fn an_output_that_is_an_input_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = "input: [6]\nlayers:\n  - dense: {units: 4}\n";
+    fs::write(dir.path().join("m.yaml"), config).expect("write config");
+    fs::hard_link(dir.path().join("m.yaml"), dir.path().join("hard.yaml")).expect("hard link");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("m.yaml", dir.path().join("soft.yaml")).expect("symlink");
+    let base = initc(dir.path(), &["m.yaml", "-o", "base.safetensors"]);
+    assert_eq!(base.status.code(), Some(0), "{}", text(&base.stderr));
+    let warm = "input: [6]\nlayers:\n  - dense: {units: 4, kernel_initializer: \"from_file(path='base.safetensors', tensor='dense.kernel')\"}\n";
+    fs::write(dir.path().join("warm.yaml"), warm).expect("write warm");
+    // A one-shard checkpoint is `DIR/model.safetensors`: here that is the config itself.
+    fs::create_dir(dir.path().join("ckpt")).expect("directory");
+    fs::write(dir.path().join("ckpt/model.safetensors"), config).expect("write config");
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["m.yaml", "-o", "m.yaml"], "m.yaml", "refusing to write to `m.yaml`: it is the config"),
+        (&["m.yaml", "-o", "hard.yaml"], "m.yaml", "it is the config (`m.yaml`)"),
+        (&["m.yaml", "-o", "soft.yaml"], "m.yaml", "it is the config (`m.yaml`)"),
+        (&["warm.yaml", "-o", "base.safetensors"], "base.safetensors", "it is a file that `from_file` reads"),
+        (
+            &["ckpt/model.safetensors", "-o", "ckpt", "--max-shard-size", "5GB"],
+            "ckpt/model.safetensors",
+            "refusing to write to `ckpt/model.safetensors`: it is the config",
+        ),
+    ];
+    for (args, kept, needle) in cases {
+        let before = fs::read(dir.path().join(kept)).expect("read");
+        let output = initc(dir.path(), args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?} should say {needle:?}:\n{stderr}");
+        assert!(fs::read(dir.path().join(kept)).expect("read") == before, "{args:?}: {kept} is unchanged");
+    }
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["base.safetensors", "ckpt", "hard.yaml", "m.yaml", "soft.yaml", "warm.yaml"]);
+}
+
+/// Runs `initc summary`, `compile` and `lint` on `config` in `dir`: each must end (killed
+/// after two minutes otherwise) with exit 2 and say `needle`.
+fn assert_config_refused(dir: &std::path::Path, config: &str, needle: &str) {
+    for args in [vec!["summary", config], vec!["compile", config, "-o", "w.safetensors"], vec!["lint", config]] {
+        let child = crate::support::spawn_initc(dir, &[], &args);
+        let (status, stderr) = crate::support::wait_or_kill(child);
+        assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?} should say {needle:?}:\n{stderr}");
+        assert!(!dir.join("w.safetensors").exists());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_config_must_be_a_regular_file_of_at_most_64_mib() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // A FIFO nobody writes used to wait forever; /dev/zero used to fill memory.
+    let made = std::process::Command::new("mkfifo").arg(dir.path().join("fifo.yaml")).status();
+    assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+    assert_config_refused(dir.path(), "fifo.yaml", "cannot read `fifo.yaml`: it is a FIFO, not a regular file");
+    assert_config_refused(dir.path(), "/dev/zero", "cannot read `/dev/zero`: it is a character device");
+    fs::create_dir(dir.path().join("folder.yaml")).expect("directory");
+    assert_config_refused(dir.path(), "folder.yaml", "it is a directory, not a regular file");
+    // Sparse: 64 MiB of NULs plus one byte, cheap to make.
+    let big = fs::File::create(dir.path().join("big.yaml")).expect("create");
+    big.set_len((64 << 20) + 1).expect("set length");
+    assert_config_refused(dir.path(), "big.yaml", "it is larger than 64 MiB, the most initc reads as a config");
+    // At exactly 64 MiB it is read (and is not YAML).
+    big.set_len(64 << 20).expect("set length");
+    let output = initc(dir.path(), &["summary", "big.yaml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+}
+
+#[cfg(unix)]
+#[test]
+fn rewriting_an_output_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(dir.path().join("m.yaml"), "input: [6]\nlayers:\n  - dense: {units: 4}\n").expect("write config");
+    fs::write(dir.path().join("w.safetensors"), "old").expect("write");
+    fs::set_permissions(dir.path().join("w.safetensors"), fs::Permissions::from_mode(0o600)).expect("chmod");
+    let output = initc(dir.path(), &["m.yaml", "-o", "w.safetensors"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let mode = |path: &str| fs::metadata(dir.path().join(path)).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode("w.safetensors"), 0o600);
+    assert!(fs::read(dir.path().join("w.safetensors")).expect("read").len() > 3, "rewritten");
+    // A shard too; a new file is 0644.
+    fs::create_dir(dir.path().join("out")).expect("directory");
+    fs::write(dir.path().join("out/model.safetensors"), "old").expect("write");
+    fs::set_permissions(dir.path().join("out/model.safetensors"), fs::Permissions::from_mode(0o640)).expect("chmod");
+    let output = initc(dir.path(), &["m.yaml", "-o", "out", "--max-shard-size", "5GB"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(mode("out/model.safetensors"), 0o640);
+    let output = initc(dir.path(), &["m.yaml", "-o", "new.safetensors"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(mode("new.safetensors"), 0o644);
+}
+
+#[cfg(unix)]
+#[test]
+fn outputs_that_are_not_files_get_clear_messages() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(dir.path().join("m.yaml"), "input: [6]\nlayers:\n  - dense: {units: 4}\n").expect("write config");
+    fs::create_dir(dir.path().join("folder")).expect("directory");
+    // A FIFO (like a device: /dev/null) would be replaced by a regular file by the rename.
+    let made = std::process::Command::new("mkfifo").arg(dir.path().join("pipe")).status();
+    assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+    let cases: &[(&[&str], &str)] = &[
+        (&["-o", "pipe"], "`pipe` is a FIFO, not a regular file"),
+        (&["-o", "folder"], "`folder` is a directory"),
+        (&["-o", "nothing/"], "`nothing/` names a directory, not a file"),
+        (
+            &["-o", "nothing/w.safetensors"],
+            "cannot write `nothing/w.safetensors`: the directory `nothing` does not exist",
+        ),
+        (&["-o", "m.yaml/w.safetensors"], "`m.yaml` is a regular file, not a directory"),
+        (&["-o", "m.yaml/", "--max-shard-size", "1MB"], "`m.yaml/` is a regular file, not a directory"),
+        (&["-o", "pipe", "--max-shard-size", "1MB"], "`pipe` is a FIFO, not a directory"),
+    ];
+    for (args, needle) in cases {
+        let mut all = vec!["m.yaml"];
+        all.extend_from_slice(args);
+        let output = initc(dir.path(), &all);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?} should say {needle:?}:\n{stderr}");
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(fs::metadata(dir.path().join("pipe")).expect("pipe").file_type().is_fifo(), "the FIFO is still there");
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["folder", "m.yaml", "pipe"]);
+}

@@ -229,3 +229,162 @@ layers:
     assert_eq!(one_thread.status.code(), Some(0), "{}", text(&one_thread.stderr));
     assert!(written == std::fs::read(dir.path().join("one.safetensors")).expect("read output"));
 }
+
+/// 2 GiB of `f32` (or `shards` of it, each its own shard at `--max-shard-size 600MB`): long
+/// enough to write that a signal sent once the first bytes are on disk arrives mid-write.
+fn big_config(dir: &Path, shards: usize) {
+    let rows = 32768 / shards;
+    let layers: String = (0..shards)
+        .map(|k| format!("  - param: {{name: w{k}, shape: [{rows}, 16384], initializer: random_normal}}\n"))
+        .collect();
+    std::fs::write(dir.join("big.yaml"), format!("name: big\nlayers:\n{layers}")).expect("write config");
+}
+
+/// Waits until `dir` holds a temporary file with data in it, and returns its name.
+fn wait_for_temporary(dir: &Path, child: &mut std::process::Child) -> String {
+    for _ in 0..12_000 {
+        let found = std::fs::read_dir(dir).into_iter().flatten().flatten().find(|entry| {
+            entry.file_name().to_string_lossy().starts_with(".initc-")
+                && entry.metadata().is_ok_and(|metadata| metadata.len() > 0)
+        });
+        if let Some(entry) = found {
+            return entry.file_name().to_string_lossy().into_owned();
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("initc ended ({status}) before writing a temporary file in {}", dir.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("no temporary file appeared in {}", dir.display());
+}
+
+fn send(signal: &str, child: &std::process::Child) {
+    let sent = std::process::Command::new("kill").args(["-s", signal, &child.id().to_string()]).status();
+    assert!(sent.is_ok_and(|status| status.success()), "kill -s {signal}");
+}
+
+#[test]
+fn a_signal_mid_write_removes_the_unfinished_output_and_exits_128_plus_its_number() {
+    // `env --default-signal` so that signals the test runner ignores are caught all the same.
+    let cases = [
+        ("TERM", 143, &["-o", "out.safetensors"][..], "."),
+        ("HUP", 129, &["-o", "old.safetensors"][..], "."),
+        ("INT", 130, &["-o", "new/deeper", "--max-shard-size", "600MB"][..], "new/deeper"),
+    ];
+    for (signal, code, output_args, written_in) in cases {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temporary directory");
+        big_config(dir.path(), if written_in == "." { 1 } else { 4 });
+        std::fs::write(dir.path().join("old.safetensors"), "kept").expect("write");
+        let mut args = vec!["big.yaml"];
+        args.extend_from_slice(output_args);
+        let mut child = crate::support::spawn_initc(dir.path(), &["--default-signal=INT,TERM,HUP"], &args);
+        let temporary = wait_for_temporary(&dir.path().join(written_in), &mut child);
+        let pid = child.id();
+        send(signal, &child);
+        let (status, stderr) = crate::support::wait_or_kill(child);
+        assert_eq!(status.code(), Some(code), "SIG{signal}: {status} {stderr}");
+        assert!(temporary.starts_with(&format!(".initc-{pid}-")), "{temporary}: named after the process");
+        assert!(stderr.contains(&format!("stopped by SIG{signal}")), "{stderr}");
+        assert_eq!(listing(dir.path()), ["big.yaml", "old.safetensors"], "SIG{signal}: nothing new is left");
+        assert_eq!(std::fs::read_to_string(dir.path().join("old.safetensors")).expect("old"), "kept");
+    }
+}
+
+#[test]
+fn a_signal_ignored_when_initc_starts_stays_ignored() {
+    // `nohup` ignores SIGHUP: the compile must then run to its end.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temporary directory");
+    let config = "layers:\n  - param: {name: w, shape: [8192, 16384], initializer: random_normal}\n";
+    std::fs::write(dir.path().join("half.yaml"), config).expect("write config");
+    let mut child = crate::support::spawn_initc(dir.path(), &["--ignore-signal=HUP"], &["half.yaml", "-o", "w.st"]);
+    wait_for_temporary(dir.path(), &mut child);
+    send("HUP", &child);
+    let (status, stderr) = crate::support::wait_or_kill(child);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(std::fs::metadata(dir.path().join("w.st")).expect("output").len() > 8192 * 16384 * 4);
+}
+
+#[test]
+fn the_next_run_removes_the_temporary_file_of_a_killed_run() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temporary directory");
+    big_config(dir.path(), 1);
+    std::fs::write(dir.path().join("model.yaml"), CONFIG).expect("write config");
+    let mut child = crate::support::spawn_initc(dir.path(), &[], &["big.yaml", "-o", "out.safetensors"]);
+    let temporary = wait_for_temporary(dir.path(), &mut child);
+    // SIGKILL: nothing can clean up.
+    let _ = child.kill();
+    let (status, _) = crate::support::wait_or_kill(child);
+    assert_eq!(status.code(), None, "killed");
+    assert!(dir.path().join(&temporary).exists(), "a SIGKILL leaves {temporary}");
+    // A temporary file that a live process holds (locked) is not touched.
+    let live = dir.path().join(".initc-1-live00.tmp");
+    let held = std::fs::File::create(&live).expect("create");
+    held.lock().expect("lock");
+    run_ok(dir.path(), &["model.yaml", "-o", "out.safetensors"]);
+    assert_eq!(listing(dir.path()), [".initc-1-live00.tmp", "big.yaml", "model.yaml", "out.safetensors"]);
+    drop(held);
+}
+
+#[test]
+fn a_failed_sharded_run_leaves_every_old_shard_as_it_was() {
+    let dir = setup();
+    run_ok(dir.path(), &["model.yaml", "-o", "out", "--max-shard-size", "10KB"]);
+    let out = dir.path().join("out");
+    let before: Vec<(String, Vec<u8>)> =
+        listing(&out).into_iter().map(|name| (name.clone(), std::fs::read(out.join(&name)).expect("read"))).collect();
+    // A new seed changes every shard; a directory where shard 2 goes makes the run fail.
+    let second = out.join("model-00002-of-00003.safetensors");
+    std::fs::remove_file(&second).expect("remove");
+    std::fs::create_dir(&second).expect("directory");
+    let output = initc(dir.path(), &["model.yaml", "-o", "out", "--max-shard-size", "10KB", "--seed", "6"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    for (name, bytes) in &before {
+        if out.join(name).is_file() {
+            assert!(std::fs::read(out.join(name)).expect("read") == *bytes, "{name} changed");
+        }
+    }
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("model-00002-of-00003.safetensors` is a directory"), "{stderr}");
+    assert_eq!(listing(&out), before.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>());
+    // Without the obstacle the same run replaces them all and leaves no backup behind.
+    std::fs::remove_dir(&second).expect("remove");
+    run_ok(dir.path(), &["model.yaml", "-o", "out", "--max-shard-size", "10KB", "--seed", "6"]);
+    assert_eq!(listing(&out), before.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>());
+    let first = "model-00001-of-00003.safetensors";
+    assert!(std::fs::read(out.join(first)).expect("read") != before[0].1, "{first} has the new seed's values");
+}
+
+/// Undoes `chattr +i` however the test ends, so the temporary directory can be removed.
+struct Immutable(std::path::PathBuf);
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_rename_failing_mid_set_puts_back_the_shards_already_renamed() {
+    // An immutable shard 2 (`chattr +i`, on a filesystem with attributes, as root) passes every
+    // check before the write and refuses only its rename, after shard 1's.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temporary directory");
+    std::fs::write(dir.path().join("model.yaml"), CONFIG).expect("write config");
+    run_ok(dir.path(), &["model.yaml", "-o", "out", "--max-shard-size", "10KB"]);
+    let out = dir.path().join("out");
+    let second = out.join("model-00002-of-00003.safetensors");
+    let made = std::process::Command::new("chattr").arg("+i").arg(&second).output();
+    if !made.is_ok_and(|made| made.status.success()) {
+        eprintln!("skipped: `chattr +i` is not possible here (the shard directory test covers the refusal)");
+        return;
+    }
+    let _undo = Immutable(second.clone());
+    let before: Vec<Vec<u8>> = listing(&out).iter().map(|name| std::fs::read(out.join(name)).expect("read")).collect();
+    let output = initc(dir.path(), &["model.yaml", "-o", "out", "--max-shard-size", "10KB", "--seed", "6"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("model-00002-of-00003.safetensors"), "{}", text(&output.stderr));
+    let after: Vec<Vec<u8>> = listing(&out).iter().map(|name| std::fs::read(out.join(name)).expect("read")).collect();
+    assert!(before == after, "every shard and the index hold their old bytes");
+    assert_eq!(listing(&out).len(), 4, "no temporary file nor backup is left: {:?}", listing(&out));
+}

@@ -84,3 +84,57 @@ pub fn assert_no_failures(failures: Vec<String>) {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
+
+/// Waits for a spawned `initc`; one that has not ended after two minutes is killed and the test
+/// fails, so a hang never outlives the test. Returns its exit status, and its stdout followed by
+/// its stderr (both short: a pipe is read only once the process has ended).
+pub fn wait_or_kill(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("initc did not end ({other:?}): killed");
+            }
+        }
+    };
+    let mut printed = String::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        let _ = pipe.read_to_string(&mut printed);
+    }
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut printed);
+    }
+    (status, printed)
+}
+
+/// Starts `initc` with `args` in `dir` (no stdin, stdout and stderr piped), through
+/// `env_args` (e.g. `["--default-signal=INT"]`) given to coreutils' `env` when not empty.
+pub fn spawn_initc(dir: &Path, env_args: &[&str], args: &[&str]) -> std::process::Child {
+    let binary = env!("CARGO_BIN_EXE_initc");
+    let mut command = if env_args.is_empty() {
+        Command::new(binary)
+    } else {
+        let mut command = Command::new("env");
+        command.args(env_args).arg(binary);
+        command
+    };
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("RAYON_NUM_THREADS")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    match command.spawn() {
+        Ok(child) => child,
+        Err(error) => panic!("cannot run initc: {error}"),
+    }
+}
