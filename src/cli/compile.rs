@@ -23,8 +23,8 @@ pub struct CompileArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
     /// Split the weights into Hugging Face shards of at most this much tensor data each, written
-    /// into the directory `-o` with `model.safetensors.index.json`: e.g. `5GB` (10^9 bytes),
-    /// `200MB`, `2GiB` (2^30 bytes), or a number of bytes.
+    /// into the directory `-o` with `model.safetensors.index.json`: e.g. `5GB` (5·10^9 bytes, as
+    /// huggingface_hub reads it), `200M`, `2GiB` (2^31 bytes), or a number of bytes.
     #[arg(long, value_name = "SIZE", value_parser = parse_shard_size)]
     pub max_shard_size: Option<u64>,
     /// Write only shard K (1-based) and the index, byte-identical to the full run's.
@@ -33,8 +33,8 @@ pub struct CompileArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
-    /// Refuse an output larger than this (`500MB`, `2GiB`); by default, the free space where it
-    /// is written. Checked before anything is generated.
+    /// Refuse an output larger than this, in the sizes `--max-shard-size` takes (`500M`, `2GiB`);
+    /// by default, the free space where it is written. Checked before anything is generated.
     #[arg(long, value_name = "SIZE")]
     pub max_size: Option<String>,
 }
@@ -42,17 +42,17 @@ pub struct CompileArgs {
 fn parse_shard_size(text: &str) -> Result<u64, String> {
     match emit::parse_size(text) {
         Some(size) if size > 0 => Ok(size),
-        _ => Err(format!("`{text}` is not a size: use e.g. `5GB`, `200MB`, `2GiB` or a number of bytes")),
+        _ => Err(format!(
+            "`{text}` is not a size: use bytes or a number with a unit, `k`/`KB`, `M`/`MB`, `G`/`GB` (powers of \
+             1000) or `KiB`, `MiB`, `GiB` (powers of 1024), e.g. `5GB` or `2GiB`"
+        )),
     }
 }
 
 pub fn run(args: &CompileArgs) -> ExitCode {
-    let max_size = match args.max_size.as_deref().map(|text| (text, crate::lint::parse_size(text))) {
-        None => None,
-        Some((_, Some(bytes))) => Some(bytes),
-        Some((text, None)) => {
-            let diagnostic = Diagnostic::error(Code::BadCliValue, format!("`--max-size {text}` is not a size"))
-                .with_help("give bytes or a number with a unit, e.g. `--max-size 500MB` or `--max-size 2GiB`");
+    let max_size = match super::lint::max_size(args.max_size.as_deref()) {
+        Ok(max_size) => max_size,
+        Err(diagnostic) => {
             print_diagnostics(&vec![diagnostic], None);
             return Outcome::Failure.into();
         }
@@ -61,11 +61,14 @@ pub fn run(args: &CompileArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome.into(),
     };
-    // Refused before anything is generated: `--max-size`, else the free space where it goes.
-    if let Some(budget) = super::lint::budget(max_size, Some(&args.output), Path::new("."))
-        && let Some(diagnostic) = crate::lint::too_large(&plan, &budget)
-    {
-        print_diagnostics(&vec![diagnostic], Some(&file));
+    // Refused before anything is generated: a header readers refuse, or an output larger than
+    // `--max-size`, else the free space where it goes.
+    let budget = super::lint::budget(max_size, Some(&args.output), Path::new("."));
+    let files = files_to_write(&plan, args);
+    let files: Vec<&[usize]> = files.iter().map(Vec::as_slice).collect();
+    let problems = crate::lint::too_large(&plan, &files, budget.as_ref());
+    if !problems.is_empty() {
+        print_diagnostics(&problems, Some(&file));
         return Outcome::InputErrors.into();
     }
     let result = match args.max_shard_size {
@@ -78,6 +81,18 @@ pub fn run(args: &CompileArgs) -> ExitCode {
             print_diagnostics(&vec![diagnostic], None);
             Outcome::Failure.into()
         }
+    }
+}
+
+/// The tensors of each safetensors file this run writes: all in one file, or the shards
+/// (`--shard K` alone). Empty when the shards cannot be laid out; writing reports why.
+fn files_to_write(plan: &Plan, args: &CompileArgs) -> Vec<Vec<usize>> {
+    let Some(max_shard_size) = args.max_shard_size else { return vec![(0..plan.tensors.len()).collect()] };
+    let Ok(layout) = emit::shard_layout(plan, max_shard_size) else { return Vec::new() };
+    let shards = layout.shards.into_iter().map(|shard| shard.tensors);
+    match args.shard {
+        None => shards.collect(),
+        Some(k) => shards.skip(k.saturating_sub(1)).take(usize::from(k > 0)).collect(),
     }
 }
 
@@ -98,7 +113,7 @@ fn write_single(plan: &Plan, path: &Path, quiet: bool) -> Result<(), Diagnostic>
         _ => Path::new("."),
     };
     let all: Vec<usize> = (0..plan.tensors.len()).collect();
-    let mut progress = Progress::new(emit::output_size(plan, &all), quiet);
+    let mut progress = Progress::new(emit::output_size(plan, &all).map_or(0, |size| size.total()), quiet);
     let temporary = write_temporary(directory, &shown, |mut out| {
         emit::write_safetensors_with_progress(plan, &mut out, &mut |bytes| progress.advance(bytes))
     })?;
@@ -155,7 +170,7 @@ fn write_shards_then_rename(
     selected: &[&emit::Shard],
     quiet: bool,
 ) -> Result<(), Diagnostic> {
-    let total = selected.iter().map(|shard| emit::output_size(plan, &shard.tensors)).sum();
+    let total = selected.iter().map(|shard| emit::output_size(plan, &shard.tensors).map_or(0, |size| size.total())).sum();
     let mut progress = Progress::new(total, quiet);
     let mut written: Vec<(NamedTempFile, PathBuf)> = Vec::new();
     for shard in selected {

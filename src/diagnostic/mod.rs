@@ -10,7 +10,7 @@ mod render_json;
 mod render_sarif;
 
 pub use code::Code;
-pub use explain::explanation;
+pub use explain::{explanation, explanation_for_terminal};
 pub use render::render_human;
 pub use render_json::render_json;
 pub use render_sarif::render_sarif;
