@@ -131,7 +131,10 @@ fn write_sharded(
 ) -> Result<(), Diagnostic> {
     let shown = directory.display().to_string();
     let layout = emit::shard_layout(plan, max_shard_size)
-        .map_err(|error| Diagnostic::error(Code::Io, format!("cannot lay out the shards: {}", io_reason(&error))))?;
+        .map_err(|error| {
+            Diagnostic::error(Code::Io, format!("cannot lay out the shards: {}", io_reason(&error)))
+                .with_help("check the tensor names and sizes with `initc summary`")
+        })?;
     let selected: Vec<&emit::Shard> = match only {
         None => layout.shards.iter().collect(),
         Some(k) => match k.checked_sub(1).and_then(|index| layout.shards.get(index)) {

@@ -163,7 +163,7 @@ mod tests {
         let cases: &[(&str, Option<usize>)] = &[
             ("layers:\n  - flatten\n", None),
             ("layers:\n\t- flatten\n", Some(8)),
-            ("a:\n  b: 1\n  \tc: 2\n", Some(13)),
+            ("a:\n  b: 1\n  \tc: 2\n", Some(12)),
             ("a: 1\t# a tab after content is fine\n", None),
             ("a: |\n  x\n\t\nb: 1\n", None),
             ("a: \"x\n\ty\"\n", None),

@@ -19,7 +19,10 @@ impl Layer for Flatten {
         let size = input
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-            .ok_or_else(|| Diagnostic::error(Code::SizeOverflow, "the flattened size does not fit in 64 bits"))?;
+            .ok_or_else(|| {
+                Diagnostic::error(Code::SizeOverflow, "the flattened size does not fit in 64 bits")
+                    .with_help("the input's sizes multiply past 2^64: check `input:` and the layers before")
+            })?;
         Ok(Built { output_shape: vec![size], weights: Vec::new() })
     }
 }

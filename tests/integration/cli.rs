@@ -154,6 +154,7 @@ fn from_file_copies_tensors_relative_to_the_config_and_checks_them() {
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains("error[E0406]") && stderr.contains(needle), "should say {needle:?}:\n{stderr}");
+        assert!(stderr.contains("= help: "), "every message has a help line:\n{stderr}");
         assert!(!models.join("bad.safetensors").exists());
     }
 }
