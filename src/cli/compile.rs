@@ -130,11 +130,10 @@ fn write_sharded(
     quiet: bool,
 ) -> Result<(), Diagnostic> {
     let shown = directory.display().to_string();
-    let layout = emit::shard_layout(plan, max_shard_size)
-        .map_err(|error| {
-            Diagnostic::error(Code::Io, format!("cannot lay out the shards: {}", io_reason(&error)))
-                .with_help("check the tensor names and sizes with `initc summary`")
-        })?;
+    let layout = emit::shard_layout(plan, max_shard_size).map_err(|error| {
+        Diagnostic::error(Code::Io, format!("cannot lay out the shards: {}", io_reason(&error)))
+            .with_help("check the tensor names and sizes with `initc summary`")
+    })?;
     let selected: Vec<&emit::Shard> = match only {
         None => layout.shards.iter().collect(),
         Some(k) => match k.checked_sub(1).and_then(|index| layout.shards.get(index)) {
@@ -173,7 +172,8 @@ fn write_shards_then_rename(
     selected: &[&emit::Shard],
     quiet: bool,
 ) -> Result<(), Diagnostic> {
-    let total = selected.iter().map(|shard| emit::output_size(plan, &shard.tensors).map_or(0, |size| size.total())).sum();
+    let total =
+        selected.iter().map(|shard| emit::output_size(plan, &shard.tensors).map_or(0, |size| size.total())).sum();
     let mut progress = Progress::new(total, quiet);
     let mut written: Vec<(NamedTempFile, PathBuf)> = Vec::new();
     for shard in selected {

@@ -141,14 +141,12 @@ pub fn main() -> ExitCode {
         // `initc model.yaml -o out` is `initc compile model.yaml -o out`.
         FirstArgument::Config => args.insert(1, "compile".into()),
         FirstArgument::Mistyped { typed, meant } => {
-            let diagnostic = Diagnostic::error(
-                Code::BadCliValue,
-                format!("unknown subcommand `{typed}` — did you mean `{meant}`?"),
-            )
-            .with_help(format!(
-                "the subcommands are {}; a config file is compiled with `initc FILE -o OUT`",
-                crate::config::list(&SUBCOMMANDS)
-            ));
+            let diagnostic =
+                Diagnostic::error(Code::BadCliValue, format!("unknown subcommand `{typed}` — did you mean `{meant}`?"))
+                    .with_help(format!(
+                        "the subcommands are {}; a config file is compiled with `initc FILE -o OUT`",
+                        crate::config::list(&SUBCOMMANDS)
+                    ));
             print_diagnostics(&vec![diagnostic], None);
             return Outcome::Failure.into();
         }

@@ -92,7 +92,9 @@ fn check_sequential(root: &Node) -> Result<(), Diagnostic> {
     let Some(class_node) = root.get("class_name") else {
         return Err(Diagnostic::error(Code::MissingKey, "this Keras model has no `class_name`")
             .at(root.span)
-            .with_help("give the JSON that Keras's `model.to_json()` writes; it starts with `\"class_name\": \"Sequential\"`"));
+            .with_help(
+                "give the JSON that Keras's `model.to_json()` writes; it starts with `\"class_name\": \"Sequential\"`",
+            ));
     };
     match class_node.as_str() {
         Some("Sequential") => Ok(()),

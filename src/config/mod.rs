@@ -67,7 +67,9 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
             "vars" => match &value.value {
                 Value::Map(entries) => config.vars = entries.clone(),
                 Value::Null => {}
-                _ => diagnostics.push(expected("a mapping of variable names to numbers", "vars: {d_model: 768}", value)),
+                _ => {
+                    diagnostics.push(expected("a mapping of variable names to numbers", "vars: {d_model: 768}", value))
+                }
             },
             "initializers" => match &value.value {
                 Value::Map(entries) => config.initializers = entries.clone(),

@@ -93,10 +93,12 @@ pub fn scan(text: &str) -> Hints {
             match character {
                 '#' if previous.is_none_or(char::is_whitespace) => break,
                 '"' | '\'' if at_token_start => quote = Some(character),
-                '[' | '{' if !open.is_empty() || matches!(last_token, None | Some(':' | '-' | '?')) => {
-                    if at_token_start || !open.is_empty() {
-                        open.push((offset, character));
-                    }
+                // Inside a flow collection every bracket nests; in block context only one that
+                // starts a value does (`key: [`, `- {`), not one inside a plain scalar (`a[0]`).
+                '[' | '{'
+                    if !open.is_empty() || (at_token_start && matches!(last_token, None | Some(':' | '-' | '?'))) =>
+                {
+                    open.push((offset, character));
                 }
                 ']' | '}' if !open.is_empty() => {
                     let (opened_at, bracket) = open.pop().unwrap_or((offset, character));
@@ -133,10 +135,12 @@ pub fn scan(text: &str) -> Hints {
 mod tests {
     use super::*;
 
-    /// (text, where the unclosed bracket opened, the wrong closer's offset).
+    /// Where the unclosed bracket opened, and the wrong closer's offset.
+    type Found = Option<(usize, Option<usize>)>;
+
     #[test]
     fn finds_the_bracket_that_is_never_closed() {
-        let cases: &[(&str, Option<(usize, Option<usize>)>)] = &[
+        let cases: &[(&str, Found)] = &[
             ("input: [20]\nlayers: [flatten]\n", None),
             ("name: x\ninput: [20\nlayers: [flatten]\n", Some((15, None))),
             ("input: [20\n", Some((7, None))),

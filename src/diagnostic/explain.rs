@@ -52,7 +52,10 @@ fn render_links(markdown: &str) -> String {
         out.push_str(&rest[..open]);
         let shown = link_for_terminal(target);
         // The link text often just names the file or the section, which the rendering shows anyway.
-        if shown.ends_with(&format!("specs/{text}")) || shown.contains(&format!("specs/{text},")) || shown.ends_with(&format!("\"{text}\"")) {
+        if shown.ends_with(&format!("specs/{text}"))
+            || shown.contains(&format!("specs/{text},"))
+            || shown.ends_with(&format!("\"{text}\""))
+        {
             out.push_str(&shown);
         } else {
             out.push_str(&format!("{text} ({shown})"));
@@ -106,8 +109,14 @@ mod tests {
     #[test]
     fn links_render_as_the_spec_path_and_section_title() {
         let cases = [
-            ("see [config.md](../../specs/config.md#built-in-names).", "see specs/config.md, section \"Built-in names\"."),
-            ("[grammar.md](../../specs/grammar.md#evaluation-eval)", "specs/grammar.md, section \"Evaluation (`eval`)\""),
+            (
+                "see [config.md](../../specs/config.md#built-in-names).",
+                "see specs/config.md, section \"Built-in names\".",
+            ),
+            (
+                "[grammar.md](../../specs/grammar.md#evaluation-eval)",
+                "specs/grammar.md, section \"Evaluation (`eval`)\"",
+            ),
             ("see [Naming](../../specs/config.md#naming)", "see specs/config.md, section \"Naming\""),
             ("[the rules](../../specs/lint.md)", "the rules (specs/lint.md)"),
             ("[site](https://example.com/x)", "site (https://example.com/x)"),

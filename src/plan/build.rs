@@ -183,7 +183,10 @@ fn check_share(
                 )
                 .at(share.span)
                 .with_note_at(tensors[index].origin, "shared tensor made here")
-                .with_help(format!("give the param the shape {:?}, or share a tensor of shape {expected:?}", tensors[index].shape)));
+                .with_help(format!(
+                    "give the param the shape {:?}, or share a tensor of shape {expected:?}",
+                    tensors[index].shape
+                )));
             }
             Ok(())
         }

@@ -137,11 +137,9 @@ pub fn eval_number(file: &SourceFile, node: &Node, lookup: Lookup) -> Result<f64
                 }
             })
         }
-        _ => {
-            Err(Diagnostic::error(Code::WrongType, format!("expected a number, found {}", node.kind_name()))
-                .at(node.span)
-                .with_help("give a number, or an expression in quotes such as \"4 * d_model\""))
-        }
+        _ => Err(Diagnostic::error(Code::WrongType, format!("expected a number, found {}", node.kind_name()))
+            .at(node.span)
+            .with_help("give a number, or an expression in quotes such as \"4 * d_model\"")),
     }
 }
 
@@ -165,19 +163,15 @@ pub fn eval_count(file: &SourceFile, node: &Node, lookup: Lookup, min: i64, what
     }
     let value = eval_number(file, node, lookup)?;
     if value.fract() != 0.0 {
-        return Err(
-            Diagnostic::error(Code::WrongType, format!("{what} must be a whole number, found {value}"))
-                .at(node.span)
-                .with_help("round it, e.g. with `floor(…)` or `ceil(…)` in an expression")
-        );
+        return Err(Diagnostic::error(Code::WrongType, format!("{what} must be a whole number, found {value}"))
+            .at(node.span)
+            .with_help("round it, e.g. with `floor(…)` or `ceil(…)` in an expression"));
     }
     if value < min as f64 {
         let bound = if min == 1 { "positive".to_string() } else { format!("at least {min}") };
-        return Err(
-            Diagnostic::error(Code::InvalidValue, format!("{what} must be {bound}, found {value}"))
-                .at(node.span)
-                .with_help(format!("give a whole number of at least {min}"))
-        );
+        return Err(Diagnostic::error(Code::InvalidValue, format!("{what} must be {bound}, found {value}"))
+            .at(node.span)
+            .with_help(format!("give a whole number of at least {min}")));
     }
     if value > (1u64 << 53) as f64 {
         return Err(Diagnostic::error(Code::SizeOverflow, format!("{what} is too large: {value}"))

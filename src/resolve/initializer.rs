@@ -335,12 +335,11 @@ impl CustomInitializers<'_> {
                 }
             }
         }
-        let def = def
-            .ok_or_else(|| {
-                Diagnostic::error(Code::MissingKey, "this initializer has no `class_name`")
-                    .at(node.span)
-                    .with_help("add the Keras class name, e.g. `{class_name: RandomNormal, config: {stddev: 0.02}}`")
-            })?;
+        let def = def.ok_or_else(|| {
+            Diagnostic::error(Code::MissingKey, "this initializer has no `class_name`")
+                .at(node.span)
+                .with_help("add the Keras class name, e.g. `{class_name: RandomNormal, config: {stddev: 0.02}}`")
+        })?;
         if let Some(config) = node.get("config").filter(|config| !config.is_null()) {
             let kwargs = config.as_map().ok_or_else(|| {
                 Diagnostic::error(Code::WrongType, format!("`config` must be a mapping, found {}", config.kind_name()))

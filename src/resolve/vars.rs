@@ -64,11 +64,9 @@ pub fn evaluate(file: &SourceFile, entries: &[(Node, Node)], sets: &[(String, St
             continue;
         };
         if let Some(problem) = name_problem(name) {
-            diagnostics.push(
-                Diagnostic::error(Code::InvalidValue, problem)
-                    .at(key.span)
-                    .with_help("rename the var, e.g. `d_model`; `i`, `fan_in`, `fan_out`, `pi`, `e` and function names are taken"),
-            );
+            diagnostics.push(Diagnostic::error(Code::InvalidValue, problem).at(key.span).with_help(
+                "rename the var, e.g. `d_model`; `i`, `fan_in`, `fan_out`, `pi`, `e` and function names are taken",
+            ));
             continue;
         }
         match definition_expr(file, value) {

@@ -311,7 +311,8 @@ fn max_size_counts_every_shard_exactly() {
     let examples = repo().join("examples");
     let dir = tempfile::tempdir().expect("temporary directory");
     let full = dir.path().join("full");
-    let output = initc(&examples, &["seed_model.yaml", "-o", full.to_str().unwrap_or_default(), "--max-shard-size", "40k"]);
+    let output =
+        initc(&examples, &["seed_model.yaml", "-o", full.to_str().unwrap_or_default(), "--max-shard-size", "40k"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let written: u64 = fs::read_dir(&full)
         .expect("shards")
@@ -331,7 +332,15 @@ fn max_size_counts_every_shard_exactly() {
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
     let over = initc(
         &examples,
-        &["seed_model.yaml", "-o", refused.to_str().unwrap_or_default(), "--max-shard-size", "40k", "--max-size", &short],
+        &[
+            "seed_model.yaml",
+            "-o",
+            refused.to_str().unwrap_or_default(),
+            "--max-shard-size",
+            "40k",
+            "--max-size",
+            &short,
+        ],
     );
     assert_eq!(over.status.code(), Some(1), "{}", text(&over.stderr));
     assert!(text(&over.stderr).contains("error[E0602]"), "{}", text(&over.stderr));

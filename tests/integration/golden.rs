@@ -174,7 +174,9 @@ fn lines_match(expected: &[String], actual: &[&str]) -> bool {
     match expected.split_first() {
         None => actual.is_empty(),
         Some((first, rest)) if first == "..." => (0..=actual.len()).any(|skip| lines_match(rest, &actual[skip..])),
-        Some((first, rest)) => actual.split_first().is_some_and(|(line, after)| line == first && lines_match(rest, after)),
+        Some((first, rest)) => {
+            actual.split_first().is_some_and(|(line, after)| line == first && lines_match(rest, after))
+        }
     }
 }
 

@@ -245,8 +245,9 @@ fn every_golden_message_has_a_help_line() {
 
 /// The header line of each rendered diagnostic in `rendered` that has no `= help:` line.
 fn messages_without_help(rendered: &str) -> Vec<String> {
-    let is_header =
-        |line: &str| ["error[", "warning[", "note["].iter().any(|start| line.starts_with(start)) && line.contains("]: ");
+    let is_header = |line: &str| {
+        ["error[", "warning[", "note["].iter().any(|start| line.starts_with(start)) && line.contains("]: ")
+    };
     let mut missing = Vec::new();
     let mut current: Option<(&str, bool)> = None;
     for line in rendered.lines() {
