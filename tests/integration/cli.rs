@@ -298,7 +298,10 @@ fn every_size_option_reads_the_same_sizes() {
         assert_eq!(shard.status.code(), Some(2), "{bad}");
         let max = initc(&examples, &["seed_model.yaml", "-o", "x.safetensors", "--max-size", bad]);
         assert_eq!(max.status.code(), Some(2), "{bad}");
-        assert!(text(&max.stderr).contains("powers of 1024"), "{}", text(&max.stderr));
+        // `-1G` is read by the argument parser as an unknown flag, before any size grammar.
+        if !bad.starts_with('-') {
+            assert!(text(&max.stderr).contains("powers of 1024"), "{}", text(&max.stderr));
+        }
     }
     let help = text(&initc(&examples, &["compile", "--help"]).stdout);
     assert!(help.contains("`2GiB` (2^31 bytes)") && !help.contains("2^30"), "{help}");
