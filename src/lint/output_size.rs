@@ -79,25 +79,35 @@ fn over_budget(plan: &Plan, bytes: u64, budget: &OutputBudget) -> Diagnostic {
 /// many long names can make a header the `safetensors` crate refuses to read.
 fn header_too_large(plan: &Plan, header: u64) -> Diagnostic {
     let message = format!(
-        "the safetensors header would take {} ({} bytes), more than the {} bytes safetensors readers accept",
+        "the safetensors header would take {} ({} bytes), more than the {} bytes ({}) safetensors readers accept",
         size_text(header),
         count_text(header),
-        count_text(MAX_HEADER_BYTES)
+        count_text(MAX_HEADER_BYTES),
+        size_text(MAX_HEADER_BYTES)
     );
     let mut diagnostic = Diagnostic::of(Code::OutputTooLarge, message);
     if let Some(longest) = plan.tensors.iter().max_by_key(|tensor| tensor.name.len()) {
         diagnostic = diagnostic.at_labelled(
             longest.origin,
             format!(
-                "the longest of {} tensor names ({} bytes) comes from here",
-                count_text(plan.tensors.len() as u64),
-                count_text(longest.name.len() as u64)
+                "this makes `{}`, a {}-byte name, one of {} tensors",
+                shortened(&longest.name),
+                count_text(longest.name.len() as u64),
+                count_text(plan.tensors.len() as u64)
             ),
         );
     }
     diagnostic.with_help(
         "shorten the tensor names (each is written twice in the header), or split the output with `--max-shard-size`",
     )
+}
+
+/// A long name cut to its first 24 characters and `…`, for a label.
+fn shortened(name: &str) -> String {
+    match name.char_indices().nth(24) {
+        Some((at, _)) => format!("{}…", &name[..at]),
+        None => name.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -364,7 +364,7 @@ fn a_header_readers_would_refuse_is_an_error_before_writing() {
     let stderr = text(&compile.stderr);
     assert_eq!(compile.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("error[E0602]: the safetensors header would take"), "{stderr}");
-    assert!(stderr.contains("more than the 100,000,000 bytes safetensors readers accept"), "{stderr}");
+    assert!(stderr.contains("more than the 100,000,000 bytes (95.37 MiB) safetensors readers accept"), "{stderr}");
     assert!(stderr.contains("--> long_names.yaml:"), "{stderr}");
     assert!(stderr.contains("= help: shorten the tensor names"), "{stderr}");
     assert_eq!(fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(0), 1, "nothing written");
