@@ -24,8 +24,8 @@ pub struct CompileArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
     /// Split the weights into Hugging Face shards of at most this much tensor data each, written
-    /// into the directory `-o` with `model.safetensors.index.json`: e.g. `5GB` (10^9 bytes),
-    /// `200MB`, `2GiB` (2^30 bytes), or a number of bytes.
+    /// into the directory `-o` with `model.safetensors.index.json`: e.g. `5GB` (5·10^9 bytes, as
+    /// huggingface_hub reads it), `200M`, `2GiB` (2^31 bytes), or a number of bytes.
     #[arg(long, value_name = "SIZE", value_parser = parse_shard_size)]
     pub max_shard_size: Option<u64>,
     /// Write only shard K (1-based) and the index, byte-identical to the full run's.
@@ -34,8 +34,8 @@ pub struct CompileArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
-    /// Refuse an output larger than this (`500MB`, `2GiB`); by default, the free space where it
-    /// is written. Checked before anything is generated.
+    /// Refuse an output larger than this, in the sizes `--max-shard-size` takes (`500M`, `2GiB`);
+    /// by default, the free space where it is written. Checked before anything is generated.
     #[arg(long, value_name = "SIZE")]
     pub max_size: Option<String>,
 }
@@ -43,7 +43,10 @@ pub struct CompileArgs {
 fn parse_shard_size(text: &str) -> Result<u64, String> {
     match emit::parse_size(text) {
         Some(size) if size > 0 => Ok(size),
-        _ => Err(format!("`{text}` is not a size: use e.g. `5GB`, `200MB`, `2GiB` or a number of bytes")),
+        _ => Err(format!(
+            "`{text}` is not a size: use bytes or a number with a unit, `k`/`KB`, `M`/`MB`, `G`/`GB` (powers of \
+             1000) or `KiB`, `MiB`, `GiB` (powers of 1024), e.g. `5GB` or `2GiB`"
+        )),
     }
 }
 
@@ -56,12 +59,9 @@ struct Input {
 pub fn run(args: &CompileArgs) -> ExitCode {
     // Before any file is created: a signal from now on removes what this run wrote.
     super::signals::install();
-    let max_size = match args.max_size.as_deref().map(|text| (text, crate::lint::parse_size(text))) {
-        None => None,
-        Some((_, Some(bytes))) => Some(bytes),
-        Some((text, None)) => {
-            let diagnostic = Diagnostic::error(Code::BadCliValue, format!("`--max-size {text}` is not a size"))
-                .with_help("give bytes or a number with a unit, e.g. `--max-size 500MB` or `--max-size 2GiB`");
+    let max_size = match super::lint::max_size(args.max_size.as_deref()) {
+        Ok(max_size) => max_size,
+        Err(diagnostic) => {
             print_diagnostics(&vec![diagnostic], None);
             return Outcome::Failure.into();
         }
@@ -72,11 +72,14 @@ pub fn run(args: &CompileArgs) -> ExitCode {
     };
     let mut inputs = vec![Input { path: args.model.config.clone(), role: "the config" }];
     inputs.extend(sources.into_iter().map(|path| Input { path, role: "a file that `from_file` reads" }));
-    // Refused before anything is generated: `--max-size`, else the free space where it goes.
-    if let Some(budget) = super::lint::budget(max_size, Some(&args.output), Path::new("."))
-        && let Some(diagnostic) = crate::lint::too_large(&plan, &budget)
-    {
-        print_diagnostics(&vec![diagnostic], Some(&file));
+    // Refused before anything is generated: a header readers refuse, or an output larger than
+    // `--max-size`, else the free space where it goes.
+    let budget = super::lint::budget(max_size, Some(&args.output), Path::new("."));
+    let files = files_to_write(&plan, args);
+    let files: Vec<&[usize]> = files.iter().map(Vec::as_slice).collect();
+    let problems = crate::lint::too_large(&plan, &files, budget.as_ref());
+    if !problems.is_empty() {
+        print_diagnostics(&problems, Some(&file));
         return Outcome::InputErrors.into();
     }
     let result = match args.max_shard_size {
@@ -89,6 +92,18 @@ pub fn run(args: &CompileArgs) -> ExitCode {
             print_diagnostics(&vec![diagnostic], None);
             Outcome::Failure.into()
         }
+    }
+}
+
+/// The tensors of each safetensors file this run writes: all in one file, or the shards
+/// (`--shard K` alone). Empty when the shards cannot be laid out; writing reports why.
+fn files_to_write(plan: &Plan, args: &CompileArgs) -> Vec<Vec<usize>> {
+    let Some(max_shard_size) = args.max_shard_size else { return vec![(0..plan.tensors.len()).collect()] };
+    let Ok(layout) = emit::shard_layout(plan, max_shard_size) else { return Vec::new() };
+    let shards = layout.shards.into_iter().map(|shard| shard.tensors);
+    match args.shard {
+        None => shards.collect(),
+        Some(k) => shards.skip(k.saturating_sub(1)).take(usize::from(k > 0)).collect(),
     }
 }
 
@@ -165,7 +180,7 @@ fn write_single(plan: &Plan, path: &Path, inputs: &[Input], quiet: bool) -> Resu
         }
     }
     let all: Vec<usize> = (0..plan.tensors.len()).collect();
-    let mut progress = Progress::new(emit::output_size(plan, &all), quiet);
+    let mut progress = Progress::new(emit::output_size(plan, &all).map_or(0, |size| size.total()), quiet);
     let mut set = OutputSet::in_directory(directory);
     let file = set.create(path.to_path_buf()).map_err(|error| io_failure(&shown, "write", &error))?;
     write_file(file, &shown, |mut out| {
@@ -184,8 +199,10 @@ fn write_sharded(
     quiet: bool,
 ) -> Result<(), Diagnostic> {
     let shown = directory.display().to_string();
-    let layout = emit::shard_layout(plan, max_shard_size)
-        .map_err(|error| Diagnostic::error(Code::Io, format!("cannot lay out the shards: {}", io_reason(&error))))?;
+    let layout = emit::shard_layout(plan, max_shard_size).map_err(|error| {
+        Diagnostic::error(Code::Io, format!("cannot lay out the shards: {}", io_reason(&error)))
+            .with_help("check the tensor names and sizes with `initc summary`")
+    })?;
     let selected: Vec<&emit::Shard> = match only {
         None => layout.shards.iter().collect(),
         Some(k) => match k.checked_sub(1).and_then(|index| layout.shards.get(index)) {
@@ -238,7 +255,8 @@ fn write_shards(
     targets: &[PathBuf],
     quiet: bool,
 ) -> Result<(), Diagnostic> {
-    let total = selected.iter().map(|shard| emit::output_size(plan, &shard.tensors)).sum();
+    let total =
+        selected.iter().map(|shard| emit::output_size(plan, &shard.tensors).map_or(0, |size| size.total())).sum();
     let mut progress = Progress::new(total, quiet);
     for (shard, target) in selected.iter().zip(targets) {
         let shown = target.display().to_string();

@@ -2,7 +2,7 @@
 //! its fix. An unknown code is a usage error (exit code 2) with a suggestion.
 
 use super::{Outcome, print_diagnostics};
-use crate::diagnostic::{Code, Diagnostic, did_you_mean, explanation};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean, explanation_for_terminal};
 use clap::Args;
 use std::process::ExitCode;
 
@@ -24,7 +24,7 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
         print_diagnostics(&vec![diagnostic], None);
         return Outcome::Failure.into();
     };
-    let body = explanation(code).unwrap_or(code.title());
+    let body = explanation_for_terminal(code).unwrap_or_else(|| code.title().to_string());
     super::print_stdout(&format!("{}: {}\n\n", code.as_str(), code.title()));
     super::print_stdout(&format!("Severity: {}\n\n", code.severity().as_str()));
     super::print_stdout(&format!("{body}\n"));

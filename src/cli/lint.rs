@@ -5,7 +5,7 @@
 
 use super::{ExternalFiles, Outcome, io_reason};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, FileReport, Severity, render_human, render_json, render_sarif};
-use crate::lint::{LintOptions, OutputBudget, parse_size, size_text};
+use crate::lint::{LintOptions, OutputBudget};
 use crate::plan::attach_external;
 use crate::source::SourceFile;
 use clap::{Args, ValueEnum};
@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 #[derive(Args, Debug)]
 pub struct LintArgs {
-    /// The model configs (YAML) to check.
+    /// The model configs to check (YAML, or Keras model JSON).
     #[arg(required = true, value_name = "FILE")]
     pub configs: Vec<PathBuf>,
     /// How to print the findings.
@@ -23,8 +23,12 @@ pub struct LintArgs {
     /// Fail (exit code 1) on warnings too, not only on errors.
     #[arg(long)]
     pub deny_warnings: bool,
-    /// The largest output allowed, e.g. `500M` or `2GiB` (default: the free space where the
-    /// output would be written).
+    /// Print nothing for a config without findings (else "no problems found in FILE").
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// The largest output allowed: bytes, or a number with a unit, `k`/`KB`, `M`/`MB`, `G`/`GB`
+    /// (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of 1024), e.g. `500M` or `2GiB` (default:
+    /// the free space where the output would be written).
     #[arg(long, value_name = "SIZE")]
     pub max_size: Option<String>,
     /// Where the output would be written, for the free-space check (default: beside the config).
@@ -55,7 +59,7 @@ pub fn run(args: &LintArgs) -> ExitCode {
     match command_line(args) {
         Ok((overrides, max_size)) => {
             for path in &args.configs {
-                checked.push(check_file(path, &overrides, max_size, args.output.as_deref()));
+                checked.push(check_file(path, &overrides, max_size.clone(), args.output.as_deref()));
             }
         }
         Err(diagnostic) => {
@@ -77,7 +81,7 @@ pub fn run(args: &LintArgs) -> ExitCode {
         })
         .collect();
     let text = match args.format {
-        Format::Human => reports.iter().flat_map(|r| r.diagnostics.iter().map(|d| render_human(d, r.source))).collect(),
+        Format::Human => reports.iter().map(|report| human(report, args.quiet || usage_error)).collect(),
         Format::Json => render_json(&reports),
         Format::Sarif => render_sarif(&reports),
     };
@@ -93,23 +97,37 @@ pub fn run(args: &LintArgs) -> ExitCode {
     }
 }
 
+/// One file's findings as text; a file without any says so in one line, as ruff and clippy do,
+/// unless `quiet`.
+fn human(report: &FileReport, quiet: bool) -> String {
+    match (report.diagnostics.is_empty(), report.path) {
+        (true, Some(path)) if !quiet => format!("no problems found in {path}\n"),
+        _ => report.diagnostics.iter().map(|diagnostic| render_human(diagnostic, report.source)).collect(),
+    }
+}
+
 /// The overrides and the `--max-size` limit, or a diagnostic for a malformed value.
-fn command_line(args: &LintArgs) -> Result<(crate::resolve::Overrides, Option<u64>), Diagnostic> {
+fn command_line(args: &LintArgs) -> Result<(crate::resolve::Overrides, Option<OutputBudget>), Diagnostic> {
     let overrides = args.overrides.overrides()?;
-    let max_size = match &args.max_size {
-        None => None,
-        Some(text) => Some(parse_size(text).ok_or_else(|| {
-            Diagnostic::error(Code::BadCliValue, format!("`--max-size {text}` is not a size"))
-                .with_help("give bytes or a number with a unit, e.g. `--max-size 500M` or `--max-size 2GiB`")
-        })?),
-    };
-    Ok((overrides, max_size))
+    Ok((overrides, max_size(args.max_size.as_deref())?))
+}
+
+/// `--max-size` (of `lint` and `compile`) as a budget, or E0601 for a value that is not a size.
+pub(crate) fn max_size(text: Option<&str>) -> Result<Option<OutputBudget>, Diagnostic> {
+    let Some(text) = text else { return Ok(None) };
+    match crate::emit::parse_size(text) {
+        Some(bytes) => Ok(Some(OutputBudget { bytes, source: format!("`--max-size {}`", text.trim()) })),
+        None => Err(Diagnostic::error(Code::BadCliValue, format!("`--max-size {text}` is not a size")).with_help(
+            "give bytes or a number with a unit: `k`/`KB`, `M`/`MB`, `G`/`GB` (powers of 1000) or `KiB`, `MiB`, \
+             `GiB` (powers of 1024), e.g. `--max-size 500M` or `--max-size 2GiB`",
+        )),
+    }
 }
 
 fn check_file(
     path: &Path,
     overrides: &crate::resolve::Overrides,
-    max_size: Option<u64>,
+    max_size: Option<OutputBudget>,
     output: Option<&Path>,
 ) -> Checked {
     let shown = path.display().to_string();
@@ -148,9 +166,13 @@ fn read(path: &Path, shown: &str) -> Result<SourceFile, (Box<Diagnostic>, bool)>
 
 /// The output budget: `--max-size`, else the free space of the directory the output would be
 /// written to (`--output`'s, else the config's). No budget when the free space is unknown.
-pub(crate) fn budget(max_size: Option<u64>, output: Option<&Path>, config_directory: &Path) -> Option<OutputBudget> {
-    if let Some(bytes) = max_size {
-        return Some(OutputBudget { bytes, source: format!("`--max-size` {}", size_text(bytes)) });
+pub(crate) fn budget(
+    max_size: Option<OutputBudget>,
+    output: Option<&Path>,
+    config_directory: &Path,
+) -> Option<OutputBudget> {
+    if max_size.is_some() {
+        return max_size;
     }
     let directory = match output.map(|output| output.parent().unwrap_or(Path::new(""))) {
         Some(parent) => parent,

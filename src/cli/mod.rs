@@ -30,8 +30,10 @@ use std::sync::Arc;
 #[command(
     name = "initc",
     version,
-    about = "Compile a model config (YAML) into initialised weights (safetensors)",
-    after_help = "`initc model.yaml -o weights.safetensors` is short for `initc compile model.yaml -o weights.safetensors`."
+    about = "Compile a model config (YAML, or a Keras model JSON) into initialised weights (safetensors)",
+    after_help = "`initc model.yaml -o weights.safetensors` is short for `initc compile model.yaml -o weights.safetensors`.\n\
+                  A config file named like a subcommand (`summary`) needs the long form or a path: \
+                  `initc compile summary -o weights.safetensors` or `initc ./summary -o weights.safetensors`."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -61,7 +63,7 @@ enum Command {
 /// Options every command that reads a config takes.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// The model config (YAML).
+    /// The model config: YAML, or the JSON of a Keras `Sequential` model (`model.to_json()`).
     pub config: PathBuf,
     #[command(flatten)]
     pub overrides: OverrideArgs,
@@ -100,14 +102,57 @@ pub enum LayoutArg {
 
 const SUBCOMMANDS: [&str; 9] = ["compile", "summary", "lint", "explain", "inspect", "diff", "verify", "schema", "help"];
 
+/// How the first argument is read: a subcommand, the config of the bare form `initc FILE -o OUT`
+/// (short for `initc compile FILE -o OUT`), or a mistyped subcommand.
+#[derive(Debug, PartialEq, Eq)]
+enum FirstArgument<'a> {
+    /// A subcommand, an option (`--help`), or nothing: clap reads it as it is.
+    AsIs,
+    /// A config file: `compile` goes before it.
+    Config,
+    /// No such file, and close to a subcommand's name.
+    Mistyped { typed: &'a str, meant: &'static str },
+}
+
+/// A subcommand's name always means the subcommand, even when a file of that name exists
+/// (`initc compile summary -o OUT` or `initc ./summary -o OUT` compile such a file). Anything else
+/// is a config, unless it is a word of letters, no such file exists, and it is a near miss of a
+/// subcommand's name.
+fn first_argument<'a>(first: Option<&'a str>, exists: impl Fn(&str) -> bool) -> FirstArgument<'a> {
+    let Some(first) = first else { return FirstArgument::AsIs };
+    if first.starts_with('-') || SUBCOMMANDS.contains(&first) {
+        return FirstArgument::AsIs;
+    }
+    // A path (`./summary`, `model.yaml`) is never a subcommand, mistyped or not.
+    if first.chars().all(|c| c.is_ascii_alphabetic())
+        && !exists(first)
+        && let Some(meant) = crate::diagnostic::did_you_mean(first, SUBCOMMANDS)
+    {
+        return FirstArgument::Mistyped { typed: first, meant };
+    }
+    FirstArgument::Config
+}
+
 pub fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    // `initc model.yaml -o out` is `initc compile model.yaml -o out`.
-    if let Some(first) = args.get(1).and_then(|arg| arg.to_str())
-        && !first.starts_with('-')
-        && !SUBCOMMANDS.contains(&first)
-    {
-        args.insert(1, "compile".into());
+    let first = match args.get(1) {
+        Some(arg) => arg.to_str().or(Some("")),
+        None => None,
+    };
+    match first_argument(first, |path| Path::new(path).exists()) {
+        FirstArgument::AsIs => {}
+        // `initc model.yaml -o out` is `initc compile model.yaml -o out`.
+        FirstArgument::Config => args.insert(1, "compile".into()),
+        FirstArgument::Mistyped { typed, meant } => {
+            let diagnostic =
+                Diagnostic::error(Code::BadCliValue, format!("unknown subcommand `{typed}` — did you mean `{meant}`?"))
+                    .with_help(format!(
+                        "the subcommands are {}; a config file is compiled with `initc FILE -o OUT`",
+                        crate::config::list(&SUBCOMMANDS)
+                    ));
+            print_diagnostics(&vec![diagnostic], None);
+            return Outcome::Failure.into();
+        }
     }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
@@ -381,5 +426,41 @@ impl<'a> ExternalFiles<'a> {
             view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect::<Arc<[f32]>>()
         });
         Ok(ExternalTensor { dtype, shape: view.shape().to_vec(), values })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_argument_is_a_subcommand_a_config_or_a_typo() {
+        let existing = ["model.yaml", "summary", "sumary", "dir/lint"];
+        let exists = |path: &str| existing.contains(&path);
+        let cases: &[(Option<&str>, FirstArgument)] = &[
+            (None, FirstArgument::AsIs),
+            (Some("--help"), FirstArgument::AsIs),
+            (Some("-V"), FirstArgument::AsIs),
+            (Some("summary"), FirstArgument::AsIs),
+            (Some("help"), FirstArgument::AsIs),
+            (Some("model.yaml"), FirstArgument::Config),
+            (Some("missing.yaml"), FirstArgument::Config),
+            (Some("frobnicate"), FirstArgument::Config),
+            // A file that exists is a config, however close to a subcommand its name is.
+            (Some("sumary"), FirstArgument::Config),
+            (Some("./summary"), FirstArgument::Config),
+            (Some("dir/lint"), FirstArgument::Config),
+            (Some("sumary.yaml"), FirstArgument::Config),
+            (Some("lnit"), FirstArgument::Mistyped { typed: "lnit", meant: "lint" }),
+            (Some("complie"), FirstArgument::Mistyped { typed: "complie", meant: "compile" }),
+            (Some("Summary"), FirstArgument::Mistyped { typed: "Summary", meant: "summary" }),
+        ];
+        for (first, expected) in cases {
+            assert_eq!(&first_argument(*first, exists), expected, "{first:?}");
+        }
+        assert_eq!(
+            first_argument(Some("sumary"), |_| false),
+            FirstArgument::Mistyped { typed: "sumary", meant: "summary" }
+        );
     }
 }

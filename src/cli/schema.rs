@@ -18,7 +18,8 @@ pub fn run(args: &SchemaArgs) -> ExitCode {
     let text = match serde_json::to_string_pretty(&crate::schema::schema()) {
         Ok(text) => text + "\n",
         Err(error) => {
-            let diagnostic = Diagnostic::error(Code::Io, format!("cannot render the schema: {error}"));
+            let diagnostic = Diagnostic::error(Code::Io, format!("cannot render the schema: {error}"))
+                .with_help("this is a bug in initc: please report it");
             print_diagnostics(&vec![diagnostic], None);
             return Outcome::Failure.into();
         }
@@ -28,7 +29,8 @@ pub fn run(args: &SchemaArgs) -> ExitCode {
         Some(path) => {
             if let Err(error) = std::fs::write(path, text) {
                 let diagnostic =
-                    Diagnostic::error(Code::Io, format!("cannot write `{}`: {}", path.display(), io_reason(&error)));
+                    Diagnostic::error(Code::Io, format!("cannot write `{}`: {}", path.display(), io_reason(&error)))
+                        .with_help("check that the directory exists and is writable");
                 print_diagnostics(&vec![diagnostic], None);
                 return Outcome::Failure.into();
             }

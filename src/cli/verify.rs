@@ -6,12 +6,14 @@ use super::diff::ComparisonArgs;
 use super::inspect::with_weights;
 use super::{ModelArgs, Outcome, load_plan};
 use crate::inspect::{self, TensorData};
-use crate::plan::TensorSpec;
+use crate::plan::{DType, TensorSpec};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args, Debug)]
+#[command(mut_arg("rtol", |arg| arg.help("Relative tolerance, as a fraction of the golden file's value")))]
+#[command(mut_arg("atol", |arg| arg.help("Absolute tolerance: values are equal when |compiled − golden| ≤ atol + rtol·|golden|")))]
 pub struct VerifyArgs {
     #[command(flatten)]
     pub model: ModelArgs,
@@ -22,15 +24,24 @@ pub struct VerifyArgs {
     pub comparison: ComparisonArgs,
 }
 
-/// One tensor's values as `write_safetensors` would write them.
+/// One tensor's bytes as `write_safetensors` writes them, in the tensor's own dtype (`--dtype`,
+/// or torch's `I64` counter).
 fn generated(spec: &TensorSpec, seed: u64) -> TensorData<'static> {
-    let values = crate::init::generate(spec, seed);
-    let bytes: Vec<u8> = values.iter().flat_map(|value| value.to_le_bytes()).collect();
     TensorData {
         name: spec.name.clone(),
-        dtype: safetensors::Dtype::F32,
+        dtype: stored_dtype(spec.dtype),
         shape: spec.shape.clone(),
-        bytes: bytes.into(),
+        bytes: crate::init::generate_bytes(spec, seed).into(),
+    }
+}
+
+fn stored_dtype(dtype: DType) -> safetensors::Dtype {
+    match dtype {
+        DType::F32 => safetensors::Dtype::F32,
+        DType::F16 => safetensors::Dtype::F16,
+        DType::BF16 => safetensors::Dtype::BF16,
+        DType::F64 => safetensors::Dtype::F64,
+        DType::I64 => safetensors::Dtype::I64,
     }
 }
 

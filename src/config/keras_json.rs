@@ -17,7 +17,14 @@ pub const MODEL_CONFIG_KEYS: [&str; 5] = ["name", "layers", "build_input_shape",
 pub fn convert(root: &Node) -> (Option<ModelConfig>, Diagnostics) {
     let mut diagnostics = Vec::new();
     let Some(entries) = root.as_map() else {
-        return (None, vec![Diagnostic::error(Code::WrongType, "expected a Keras model mapping").at(root.span)]);
+        return (
+            None,
+            vec![
+                Diagnostic::error(Code::WrongType, "expected a Keras model mapping")
+                    .at(root.span)
+                    .with_help("give the JSON that Keras's `model.to_json()` writes"),
+            ],
+        );
     };
     for (key, _) in entries {
         if !key.as_str().is_some_and(|name| DOCUMENT_KEYS.contains(&name)) {
@@ -36,7 +43,8 @@ pub fn convert(root: &Node) -> (Option<ModelConfig>, Diagnostics) {
                     Code::WrongType,
                     format!("the model's `config` must be a mapping, found {}", model.kind_name()),
                 )
-                .at(model.span),
+                .at(model.span)
+                .with_help("give the JSON that Keras's `model.to_json()` writes, unchanged"),
             );
             return (None, diagnostics);
         }
@@ -82,7 +90,11 @@ pub fn convert(root: &Node) -> (Option<ModelConfig>, Diagnostics) {
 /// Only Sequential models are a plain list of layers; anything else is refused by name.
 fn check_sequential(root: &Node) -> Result<(), Diagnostic> {
     let Some(class_node) = root.get("class_name") else {
-        return Err(Diagnostic::error(Code::MissingKey, "this Keras model has no `class_name`").at(root.span));
+        return Err(Diagnostic::error(Code::MissingKey, "this Keras model has no `class_name`")
+            .at(root.span)
+            .with_help(
+                "give the JSON that Keras's `model.to_json()` writes; it starts with `\"class_name\": \"Sequential\"`",
+            ));
     };
     match class_node.as_str() {
         Some("Sequential") => Ok(()),
@@ -96,7 +108,8 @@ fn check_sequential(root: &Node) -> Result<(), Diagnostic> {
             Code::WrongType,
             format!("`class_name` must be a string, found {}", class_node.kind_name()),
         )
-        .at(class_node.span)),
+        .at(class_node.span)
+        .with_help("a Keras model JSON has `\"class_name\": \"Sequential\"`")),
     }
 }
 
@@ -109,7 +122,8 @@ fn split_layers(key: &Node, value: &Node, diagnostics: &mut Diagnostics) -> (Opt
         _ => {
             diagnostics.push(
                 Diagnostic::error(Code::WrongType, format!("`layers` must be a list, found {}", value.kind_name()))
-                    .at(value.span),
+                    .at(value.span)
+                    .with_help("a Sequential model's `config.layers` is a list of `{class_name, config}` entries"),
             );
             return (None, Vec::new());
         }
@@ -175,12 +189,14 @@ fn per_example_shape(shape: &Node, what: &str) -> Result<Node, Diagnostic> {
             Code::InvalidValue,
             format!("`{what}` must have a batch axis and at least one more, like [null, 28, 28, 1]"),
         )
-        .at(shape.span)),
+        .at(shape.span)
+        .with_help("build the model with `keras.Input(shape=…)` giving at least one per-example size")),
         _ => Err(Diagnostic::error(
             Code::WrongType,
             format!("`{what}` must be a list like [null, 28, 28, 1], found {}", shape.kind_name()),
         )
-        .at(shape.span)),
+        .at(shape.span)
+        .with_help("a batch shape is a list: `null` for the batch axis, then the per-example sizes")),
     }
 }
 

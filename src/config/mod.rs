@@ -3,6 +3,7 @@
 
 mod keras_json;
 mod node;
+mod syntax_hints;
 
 pub use keras_json::{DOCUMENT_KEYS as KERAS_MODEL_KEYS, MODEL_CONFIG_KEYS as KERAS_MODEL_CONFIG_KEYS};
 pub use node::{Node, Value};
@@ -54,7 +55,8 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
         let Some(name) = key.as_str() else {
             diagnostics.push(
                 Diagnostic::error(Code::WrongType, format!("expected a key name, found {}", key.kind_name()))
-                    .at(key.span),
+                    .at(key.span)
+                    .with_help(format!("the top-level keys are {}", list(&TOP_LEVEL_KEYS))),
             );
             continue;
         };
@@ -65,12 +67,18 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
             "vars" => match &value.value {
                 Value::Map(entries) => config.vars = entries.clone(),
                 Value::Null => {}
-                _ => diagnostics.push(expected("a mapping of variable names to numbers", value)),
+                _ => {
+                    diagnostics.push(expected("a mapping of variable names to numbers", "vars: {d_model: 768}", value))
+                }
             },
             "initializers" => match &value.value {
                 Value::Map(entries) => config.initializers = entries.clone(),
                 Value::Null => {}
-                _ => diagnostics.push(expected("a mapping of initializer names to definitions", value)),
+                _ => diagnostics.push(expected(
+                    "a mapping of initializer names to definitions",
+                    "initializers: {small: \"random_normal(stddev=0.02)\"}",
+                    value,
+                )),
             },
             "layers" => {
                 layers_seen = true;
@@ -87,7 +95,7 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
                             .at(key.span)
                             .with_help("add at least one layer, e.g. `- dense: {units: 10}`"),
                     ),
-                    _ => diagnostics.push(expected("a list of layers", value)),
+                    _ => diagnostics.push(expected("a list of layers", "layers: [{dense: {units: 10}}]", value)),
                 }
             }
             _ => {
@@ -132,14 +140,63 @@ pub fn parse_yaml(file: &SourceFile) -> Result<Node, Diagnostic> {
             Diagnostic::error(Code::YamlLimit, format!("the YAML is larger or deeper than initc reads ({detail})"))
                 .with_help("aliases that expand exponentially and nesting deeper than 64 levels are refused")
         } else {
-            Diagnostic::error(Code::YamlSyntax, yaml_message(&text)).with_help("fix the YAML syntax at this position")
+            let help = if text.contains("duplicate mapping key") {
+                "a key may appear once in a mapping: remove or rename the repeated one"
+            } else {
+                "fix the YAML syntax at this position"
+            };
+            Diagnostic::error(Code::YamlSyntax, yaml_message(&text)).with_help(help)
         };
-        match location.or(error.location()) {
+        let stuck_at = match location.or(error.location()) {
             Some(location) if location.line() > 0 => {
                 let start = file.offset_of(location.line() as usize, location.column() as usize);
-                diagnostic.at(Span::at(start, 1.min(file.text().len() - start)))
+                Some(Span::at(start, 1.min(file.text().len() - start)))
             }
-            _ => diagnostic,
+            _ => None,
+        };
+        if diagnostic.code == Code::YamlSyntax
+            && let Some(better) = explain_syntax_error(file, &text, stuck_at)
+        {
+            return better;
+        }
+        match stuck_at {
+            Some(span) => diagnostic.at(span),
+            None => diagnostic,
+        }
+    })
+}
+
+/// A clearer diagnostic for two syntax errors the parser reports far from their cause: a tab in
+/// the indentation, and a `[` or `{` that is never closed (the parser stops at the next `:` it
+/// cannot place, often lines later). `stuck_at` is where the parser stopped.
+fn explain_syntax_error(file: &SourceFile, parser_message: &str, stuck_at: Option<Span>) -> Option<Diagnostic> {
+    let hints = syntax_hints::scan(file.text());
+    let one_character = |at: usize| Span::at(at, file.text()[at..].chars().next().map_or(0, char::len_utf8));
+    if parser_message.contains("tab")
+        && let Some(tab) = hints.indenting_tab
+    {
+        return Some(
+            Diagnostic::error(Code::YamlSyntax, "YAML does not allow tabs for indentation; use spaces")
+                .at_labelled(one_character(tab), "a tab")
+                .with_help("replace the tabs at the start of this line with spaces"),
+        );
+    }
+    let unclosed = hints.unclosed.filter(|unclosed| stuck_at.is_none_or(|span| unclosed.open <= span.start))?;
+    let (bracket, closer, kind) = (unclosed.bracket, unclosed.closer(), unclosed.kind());
+    let diagnostic = Diagnostic::error(Code::YamlSyntax, format!("invalid YAML: unclosed `{bracket}`"))
+        .at_labelled(one_character(unclosed.open), format!("this {kind} is never closed"));
+    Some(match unclosed.wrong_closer {
+        Some((at, wrong)) => diagnostic
+            .with_note_at(one_character(at), format!("`{wrong}` comes before the `{closer}` that closes the {kind}"))
+            .with_help(format!("add the missing `{closer}` before this `{wrong}`")),
+        None => {
+            let diagnostic = match stuck_at {
+                Some(span) if span.start != unclosed.open => {
+                    diagnostic.with_note_at(span, "the YAML parser stopped here")
+                }
+                _ => diagnostic,
+            };
+            diagnostic.with_help(format!("close the {kind} with `{closer}`; it may span lines, but must be closed"))
         }
     })
 }
@@ -163,8 +220,10 @@ fn yaml_message(rendered: &str) -> String {
     format!("invalid YAML: {message}")
 }
 
-fn expected(what: &str, node: &Node) -> Diagnostic {
-    Diagnostic::error(Code::WrongType, format!("expected {what}, found {}", node.kind_name())).at(node.span)
+fn expected(what: &str, example: &str, node: &Node) -> Diagnostic {
+    Diagnostic::error(Code::WrongType, format!("expected {what}, found {}", node.kind_name()))
+        .at(node.span)
+        .with_help(format!("write it like `{example}`"))
 }
 
 /// `a`, `b` and `c`: a list of names for messages.

@@ -10,7 +10,7 @@ mod render_json;
 mod render_sarif;
 
 pub use code::Code;
-pub use explain::explanation;
+pub use explain::{explanation, explanation_for_terminal};
 pub use render::render_human;
 pub use render_json::render_json;
 pub use render_sarif::render_sarif;
@@ -145,20 +145,27 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, candidate)| candidate)
 }
 
-/// Levenshtein distance over characters.
+/// Edit distance over characters, a swap of two neighbours counting as one edit (optimal string
+/// alignment), so that `lnit` is one typo from `lint`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != cb));
-            diagonal = above;
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut above: Vec<usize> = (0..=b.len()).collect();
+    let mut row: Vec<usize> = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        row[0] = i;
+        for j in 1..=b.len() {
+            let substitution = above[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (above[j] + 1).min(row[j - 1] + 1).min(substitution);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(before[j - 2] + 1);
+            }
         }
+        std::mem::swap(&mut before, &mut above);
+        std::mem::swap(&mut above, &mut row);
     }
-    row[b.len()]
+    above[b.len()]
 }
 
 #[cfg(test)]
@@ -171,5 +178,16 @@ mod tests {
         assert_eq!(did_you_mean("glorot_unifrom", names), Some("glorot_uniform"));
         assert_eq!(did_you_mean("zero", names), Some("zeros"));
         assert_eq!(did_you_mean("banana", names), None);
+        assert_eq!(did_you_mean("lnit", ["lint", "explain"]), Some("lint"));
+    }
+
+    #[test]
+    fn edit_distance_counts_a_swap_as_one_edit() {
+        let cases = [("", "", 0), ("abc", "", 3), ("", "ab", 2), ("lnit", "lint", 1), ("kitten", "sitting", 3)];
+        for (a, b, expected) in cases {
+            assert_eq!(edit_distance(a, b), expected, "{a} {b}");
+            assert_eq!(edit_distance(b, a), expected, "{b} {a}");
+        }
+        assert_eq!(edit_distance("ca", "abc"), 3);
     }
 }

@@ -24,6 +24,30 @@ pub struct DslError {
     pub help: Option<String>,
 }
 
+impl DslError {
+    /// The error's own help, else a general one for its code, so that every diagnostic made from
+    /// an expression error has a help line.
+    pub fn help_text(&self) -> String {
+        if let Some(help) = &self.help {
+            return help.clone();
+        }
+        match self.code {
+            Code::NonFinite => "check what the expression divides by, or takes the square root or logarithm of \
+                                (a `--set` may have changed a var)"
+                .to_string(),
+            Code::WrongArity => "`sqrt`, `exp`, `log`, `abs`, `floor` and `ceil` take 1 argument, `pow` 2, \
+                                 `min` and `max` at least 1"
+                .to_string(),
+            Code::UnknownName => "the names in scope are the vars, `pi` and `e` (and `fan_in`, `fan_out` in \
+                                  initializer arguments, `i` in a repeated block)"
+                .to_string(),
+            _ => "expressions are written as in Python: numbers, names, `+ - * / **`, parentheses and calls \
+                  like `sqrt(fan_in)` (see specs/grammar.md)"
+                .to_string(),
+        }
+    }
+}
+
 /// Parses an initializer reference: a bare name (`he_uniform`, `HeUniform`, `my_init`) or a
 /// call with positional and keyword arguments (`random_normal(0.0, stddev=0.05)`).
 pub fn parse_call(text: &str) -> Result<Call, DslError> {

@@ -5,12 +5,14 @@
 
 mod safetensors;
 mod shards;
+mod size;
 mod summary;
 
 use crate::plan::Plan;
 use std::io::{self, Write};
 
-pub use shards::{Shard, ShardLayout, parse_size};
+pub use shards::{Shard, ShardLayout};
+pub use size::{FileSize, MAX_HEADER_BYTES, count_text, output_size, parse_size, size_text};
 
 /// Writes the safetensors file for `plan`, generating each tensor with [`crate::init`] a chunk at
 /// a time (memory does not grow with the model).
@@ -47,18 +49,6 @@ pub fn write_shard<W: Write + Send>(
     progress: &mut dyn FnMut(u64),
 ) -> io::Result<()> {
     safetensors::write(plan, &shard.tensors, out, safetensors::CHUNK_BYTES, progress)
-}
-
-/// The total size in bytes of the file(s) [`write_safetensors`] or [`write_shard`] would write
-/// (headers included), for progress reporting.
-pub fn output_size(plan: &Plan, tensors: &[usize]) -> u64 {
-    let header = safetensors::header(plan, tensors).map_or(0, |header| header.len().next_multiple_of(8) as u64 + 8);
-    let data: u64 = tensors
-        .iter()
-        .filter_map(|&index| plan.tensors.get(index))
-        .map(|spec| safetensors::byte_size(spec).map_or(0, |size| size as u64))
-        .sum();
-    header + data
 }
 
 /// The header JSON of the file [`write_safetensors`] writes, without the alignment padding

@@ -137,6 +137,31 @@ pub(super) fn check_names(plan: &Plan) -> io::Result<()> {
 /// [`super::header_json`] and the header [`write`] writes.
 pub(super) fn header(plan: &Plan, tensors: &[usize]) -> io::Result<String> {
     check_names(plan)?;
+    serde_json::to_string(&header_fields(plan, tensors)?).map_err(io::Error::other)
+}
+
+/// The length of the padded header [`write`] writes for `tensors`, measured without building
+/// it (a header can be hundreds of megabytes). It does not check the names or values: `lint`
+/// asks before `from_file` values are attached.
+pub(super) fn padded_header_len(plan: &Plan, tensors: &[usize]) -> io::Result<u64> {
+    /// Counts the bytes written to it.
+    struct Counter(u64);
+    impl Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0 += bytes.len() as u64;
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    serde_json::to_writer(&mut counter, &header_fields(plan, tensors)?).map_err(io::Error::other)?;
+    Ok(counter.0.next_multiple_of(HEADER_ALIGNMENT as u64))
+}
+
+/// The header's entries: the metadata, then each tensor with contiguous offsets from 0.
+fn header_fields<'a>(plan: &'a Plan, tensors: &[usize]) -> io::Result<Header<'a>> {
     let mut entries = Vec::with_capacity(tensors.len());
     let mut offset: usize = 0;
     for spec in tensors.iter().filter_map(|&index| plan.tensors.get(index)) {
@@ -148,8 +173,7 @@ pub(super) fn header(plan: &Plan, tensors: &[usize]) -> io::Result<String> {
         entries.push((spec.name.as_str(), entry));
         offset = end;
     }
-    let header = Header { metadata: metadata_entries(plan, tensors), tensors: entries };
-    serde_json::to_string(&header).map_err(io::Error::other)
+    Ok(Header { metadata: metadata_entries(plan, tensors), tensors: entries })
 }
 
 /// Every tensor index of the plan, for the single-file layout.

@@ -124,39 +124,6 @@ fn push_python_json_string(text: &mut String, value: &str) {
     text.push('"');
 }
 
-/// A shard size as `--max-shard-size` takes it: a number of bytes, or a number with a unit.
-/// Decimal units as `huggingface_hub`'s `parse_size_to_int` reads them (`KB`, `MB`, `GB`, `TB` =
-/// 10^3…10^12, the number may have a fraction: `int(value * unit)`), and binary units as
-/// transformers reads them (`KiB`, `MiB`, `GiB`, `TiB` = 2^10…2^40). Case-insensitive.
-pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let lower = text.to_ascii_lowercase();
-    let units: [(&str, f64); 9] = [
-        ("kib", 1024.0),
-        ("mib", 1024.0 * 1024.0),
-        ("gib", 1024.0 * 1024.0 * 1024.0),
-        ("tib", 1024.0 * 1024.0 * 1024.0 * 1024.0),
-        ("kb", 1e3),
-        ("mb", 1e6),
-        ("gb", 1e9),
-        ("tb", 1e12),
-        ("b", 1.0),
-    ];
-    let (number, multiplier) = units
-        .iter()
-        .find_map(|(unit, multiplier)| lower.strip_suffix(unit).map(|number| (number.trim(), *multiplier)))
-        .unwrap_or((lower.as_str(), 1.0));
-    if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        return None;
-    }
-    if let Ok(whole) = number.parse::<u64>() {
-        return whole.checked_mul(multiplier as u64);
-    }
-    let value: f64 = number.parse().ok()?;
-    let bytes = value * multiplier;
-    (0.0..1.8e19).contains(&bytes).then_some(bytes as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,21 +178,5 @@ mod tests {
                         \"t0\": \"model-00002-of-00002.safetensors\",\n    \
                         \"\\u00e9\\\"\\ud83d\\ude00\": \"model-00002-of-00002.safetensors\"\n  }\n}";
         assert_eq!(text, expected);
-    }
-
-    #[test]
-    fn sizes_parse_as_hugging_face_does() {
-        assert_eq!(parse_size("5GB"), Some(5_000_000_000));
-        assert_eq!(parse_size("200MB"), Some(200_000_000));
-        assert_eq!(parse_size("1.5 GB"), Some(1_500_000_000));
-        assert_eq!(parse_size("10kb"), Some(10_000));
-        assert_eq!(parse_size("2GiB"), Some(2 << 30));
-        assert_eq!(parse_size("3MiB"), Some(3 << 20));
-        assert_eq!(parse_size("1KiB"), Some(1024));
-        assert_eq!(parse_size("12345"), Some(12345));
-        assert_eq!(parse_size("1TB"), Some(1_000_000_000_000));
-        for bad in ["", "GB", "-1GB", "5 XB", "1e3", "five"] {
-            assert_eq!(parse_size(bad), None, "{bad}");
-        }
     }
 }

@@ -204,7 +204,23 @@ pub(super) fn text(plan: &Plan) -> String {
     let _ = writeln!(text, " Total params: {}", count_with_size(total, total_bytes));
     let _ = writeln!(text, " Trainable params: {}", count_with_size(trainable, trainable_bytes));
     let _ = writeln!(text, " Non-trainable params: {}", count_with_size(non_trainable, non_trainable_bytes));
+    // The table counts Keras's weights, as Keras does; a file that holds more (`--layout torch`'s
+    // `bias_hh_l0`, `num_batches_tracked`) says so on a line of its own.
+    let in_file = values_in_file(plan);
+    if in_file != total {
+        let _ = writeln!(
+            text,
+            " In the file: {} values; {} of them in tensors only the torch layout has",
+            with_thousands_separators(in_file),
+            with_thousands_separators(in_file.saturating_sub(total))
+        );
+    }
     text
+}
+
+/// Every element of every tensor written, counted or not.
+fn values_in_file(plan: &Plan) -> u64 {
+    plan.tensors.iter().map(|tensor| tensor.element_count() as u64).fold(0, u64::saturating_add)
 }
 
 /// One layer in the JSON summary; field order is the key order.
@@ -229,6 +245,9 @@ struct SummaryJson<'a> {
     total_params: u64,
     trainable_params: u64,
     non_trainable_params: u64,
+    /// Every element the file holds, when it differs from `total_params` (`--layout torch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    values_in_file: Option<u64>,
 }
 
 pub(super) fn json(plan: &Plan) -> String {
@@ -257,6 +276,7 @@ pub(super) fn json(plan: &Plan) -> String {
         total_params: total,
         trainable_params: trainable,
         non_trainable_params: total.saturating_sub(trainable),
+        values_in_file: Some(values_in_file(plan)).filter(|&values| values != total),
     };
     // Strings, integers and nulls always serialize, so the empty fallback is never taken.
     serde_json::to_string_pretty(&summary).map(|json| json + "\n").unwrap_or_default()
@@ -396,6 +416,27 @@ mod tests {
 }
 "#;
         assert_eq!(summary_json(&small_plan()), expected);
+    }
+
+    #[test]
+    fn a_file_holding_uncounted_tensors_says_how_many_values_it_holds() {
+        let mut plan = small_plan();
+        assert!(!summary_text(&plan).contains("In the file"));
+        assert!(!summary_json(&plan).contains("values_in_file"));
+        let mut extra = crate::emit::test_plans::tensor("lstm.bias_hh_l0", &[12], "zeros", true);
+        extra.counted = false;
+        plan.tensors.push(extra);
+        let text = summary_text(&plan);
+        assert!(
+            text.ends_with(
+                " Total params: 11 (44.00 B)\n Trainable params: 9 (36.00 B)\n Non-trainable params: 2 (8.00 B)\n \
+                 In the file: 23 values; 12 of them in tensors only the torch layout has\n"
+            ),
+            "{text}"
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&summary_json(&plan)).expect("valid JSON");
+        assert_eq!(parsed["total_params"], 11);
+        assert_eq!(parsed["values_in_file"], 23);
     }
 
     #[test]

@@ -77,7 +77,8 @@ fn parse<const RANK: usize>(args: &mut Args) -> Option<Box<dyn Layer>> {
                 Code::InvalidValue,
                 format!("`filters` ({}) must be divisible by `groups` ({})", filters.value, groups.value),
             )
-            .at(groups.span),
+            .at(groups.span)
+            .with_help("each group makes `filters / groups` filters: pick a `groups` that divides `filters`"),
         );
         return None;
     }
@@ -101,7 +102,8 @@ impl Layer for Conv {
                 Code::InvalidValue,
                 format!("the input's {channels} channels are not divisible by `groups` ({})", self.groups.value),
             )
-            .at(self.groups.span));
+            .at(self.groups.span)
+            .with_help("each group sees `channels / groups` input channels: pick a `groups` that divides both"));
         }
         let mut output_shape = self.window.output(spatial, "kernel")?;
         let filters = self.filters.value;

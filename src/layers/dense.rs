@@ -30,7 +30,8 @@ impl Layer for Dense {
             return Err(Diagnostic::error(
                 Code::WrongInputRank,
                 "`dense` needs an input with at least one dimension, found a scalar",
-            ));
+            )
+            .with_help("give the model an `input:` with at least one size, e.g. `input: [20]`"));
         };
         let units = self.units.value;
         let mut weights = vec![Weight::new("kernel", vec![input_dim, units], "kernel_initializer", "glorot_uniform")];

@@ -16,10 +16,10 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
 
 impl Layer for Flatten {
     fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
-        let size = input
-            .iter()
-            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-            .ok_or_else(|| Diagnostic::error(Code::SizeOverflow, "the flattened size does not fit in 64 bits"))?;
+        let size = input.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
+            Diagnostic::error(Code::SizeOverflow, "the flattened size does not fit in 64 bits")
+                .with_help("the input's sizes multiply past 2^64: check `input:` and the layers before")
+        })?;
         Ok(Built { output_shape: vec![size], weights: Vec::new() })
     }
 }

@@ -49,7 +49,9 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     let axes = axes?;
     if axes.value.is_empty() {
         args.diagnostics.push(
-            Diagnostic::error(Code::InvalidValue, "`axis` needs at least one axis to normalise over").at(axes.span),
+            Diagnostic::error(Code::InvalidValue, "`axis` needs at least one axis to normalise over")
+                .at(axes.span)
+                .with_help("give one axis (`axis: -1`, the default) or a list of them"),
         );
         return None;
     }
@@ -93,7 +95,8 @@ impl Layer for LayerNormalization {
                     format!("`axis` names the same axis twice: {} and {}", first.value, axis.value),
                 )
                 .at_labelled(axis.span, "second time")
-                .with_note_at(first.span, "first time"));
+                .with_note_at(first.span, "first time")
+                .with_help("list each axis once; `-1` and the rank count from opposite ends"));
             }
             indices.push((index, axis));
         }

@@ -159,7 +159,8 @@ fn return_state_argument(args: &mut Args) -> Option<()> {
                     Code::WrongType,
                     format!("`return_state` must be true or false, found {}", node.kind_name()),
                 )
-                .at(node.span),
+                .at(node.span)
+                .with_help("leave it out: a Sequential model passes only one output on"),
             );
             None
         }
@@ -168,6 +169,7 @@ fn return_state_argument(args: &mut Args) -> Option<()> {
 
 fn overflow(what: &str) -> Diagnostic {
     Diagnostic::error(Code::SizeOverflow, format!("the {what} size does not fit in 64 bits"))
+        .with_help("use fewer `units` or a smaller input")
 }
 
 impl Layer for Recurrent {

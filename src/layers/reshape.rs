@@ -41,7 +41,8 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
             0 => {
                 args.diagnostics.push(
                     Diagnostic::error(Code::InvalidValue, "`target_shape` sizes must be positive (or -1), found 0")
-                        .at(dim.span),
+                        .at(dim.span)
+                        .with_help("give each size, or -1 for the one size to infer"),
                 );
                 valid = false;
             }
@@ -50,7 +51,9 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     }
     if target_shape.value.is_empty() {
         args.diagnostics.push(
-            Diagnostic::error(Code::InvalidValue, "`target_shape` must have at least one size").at(target_shape.span),
+            Diagnostic::error(Code::InvalidValue, "`target_shape` must have at least one size")
+                .at(target_shape.span)
+                .with_help("give the per-example shape without the batch axis, e.g. `target_shape: [28, 28, 1]`"),
         );
         valid = false;
     }
@@ -59,6 +62,7 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
 
 fn overflow() -> Diagnostic {
     Diagnostic::error(Code::SizeOverflow, "the element count does not fit in 64 bits")
+        .with_help("the sizes multiply past 2^64: check `target_shape` and the input")
 }
 
 fn product(dims: impl IntoIterator<Item = usize>) -> Result<usize, Diagnostic> {

@@ -30,7 +30,8 @@ impl Window {
                 return Err(Diagnostic::error(
                     Code::WrongInputRank,
                     format!("{what} has {} spatial axes, the input {}", self.size.value.len(), spatial.len()),
-                ));
+                )
+                .with_help("give one size per spatial axis of the input, or one size for all"));
             };
             let length_out = if self.padding == "valid" {
                 // floor((L - d·(k - 1) - 1) / s) + 1, in signed arithmetic as numpy does it.
@@ -54,7 +55,8 @@ impl Window {
                     Code::EmptyOutput,
                     format!("{what} reduces spatial axis {axis} (length {length}) to zero"),
                 )
-                .at(self.size.span));
+                .at(self.size.span)
+                .with_help("use smaller strides, `padding: same`, or a larger input"));
             }
             output.push(length_out);
         }

@@ -14,7 +14,7 @@ mod truncation_never_binds;
 mod unused_initializer;
 mod unused_var;
 
-pub use output_size::{OutputBudget, output_bytes, parse_size, size_text, too_large};
+pub use output_size::{OutputBudget, too_large};
 
 use crate::Stages;
 use crate::config::{ModelConfig, Node, Value};

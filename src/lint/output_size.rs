@@ -2,7 +2,8 @@
 //!
 //! **What:** an error when the output file (header and data, exactly as `compile` writes it)
 //! would take more bytes than `--max-size`, or, by default, than the free space of the
-//! filesystem it is written to. Checked before anything is generated.
+//! filesystem it is written to; and when its safetensors header would pass the 100,000,000
+//! bytes readers accept (many long tensor names). Checked before anything is generated.
 //!
 //! **Why:** a GPT-sized config is a one-character edit away from hundreds of gigabytes;
 //! finding out after an hour of generating, from a full disk, is the worst time.
@@ -12,12 +13,13 @@
 //! # initc lint model.yaml --max-size 1G
 //! vars: {d: 65536}
 //! input: [d]
-//! layers: [{dense: {units: d}}]   # 17 GB of kernel
+//! layers: [{dense: {units: d}}]   # 16 GiB of kernel
 //! ```
 //! Shrink the model, write somewhere with more room, or raise `--max-size`.
 
 use crate::Stages;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::emit::{MAX_HEADER_BYTES, count_text, output_size, size_text};
 use crate::lint::LintOptions;
 use crate::plan::Plan;
 
@@ -29,71 +31,38 @@ pub struct OutputBudget {
     pub source: String,
 }
 
-/// The size of the safetensors file `compile` writes for `plan`: the 8-byte length, the header
-/// padded to a multiple of 8, and the data. `None` if it overflows or cannot be laid out.
-pub fn output_bytes(plan: &Plan) -> Option<u64> {
-    let header = crate::emit::header_json(plan).len() as u64;
-    if header == 0 {
-        return None;
-    }
-    let data = plan.tensors.iter().try_fold(0u64, |total, tensor| {
-        let elements = tensor.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d as u64))?;
-        total.checked_add(elements.checked_mul(tensor.dtype.size_bytes() as u64)?)
-    })?;
-    8u64.checked_add(header.div_ceil(8) * 8)?.checked_add(data)
-}
-
-/// Parses a size: bytes (`1500`), or a number with a unit: `k`, `M`, `G`, `T` (powers of 1000,
-/// an optional `B` after them) or `KiB`, `MiB`, `GiB`, `TiB` (powers of 1024). Case-insensitive.
-pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" => 1e3,
-        "m" | "mb" => 1e6,
-        "g" | "gb" => 1e9,
-        "t" | "tb" => 1e12,
-        "kib" => 1024.0,
-        "mib" => 1024f64.powi(2),
-        "gib" => 1024f64.powi(3),
-        "tib" => 1024f64.powi(4),
-        _ => return None,
-    };
-    let bytes = (number * factor).round();
-    (bytes.is_finite() && bytes >= 0.0 && bytes <= u64::MAX as f64).then_some(bytes as u64)
-}
-
-/// A byte count for people: `512 B`, `1.5 kB`, `17.2 GB` (powers of 1000).
-pub fn size_text(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
-}
-
 pub fn check(stages: &Stages, options: &LintOptions) -> Diagnostics {
-    let Some(budget) = &options.output_budget else { return Vec::new() };
-    too_large(stages.plan, budget).into_iter().collect()
+    let every: Vec<usize> = (0..stages.plan.tensors.len()).collect();
+    too_large(stages.plan, &[&every], options.output_budget.as_ref())
 }
 
-/// E0602 when `plan`'s output would not fit in `budget`; `compile` asks this before it writes.
-pub fn too_large(plan: &Plan, budget: &OutputBudget) -> Option<Diagnostic> {
-    let bytes = output_bytes(plan)?;
-    if bytes <= budget.bytes {
-        return None;
+/// E0602 when the safetensors files holding `files` (each a list of tensor indices, one per file
+/// `compile` writes) would have a header readers refuse, or would not fit in `budget` together.
+/// `compile` asks this before it generates anything; sizes come from [`output_size`], the one
+/// function that also sizes the progress bar. A plan that cannot be laid out gets no finding here:
+/// the writer reports why.
+pub fn too_large(plan: &Plan, files: &[&[usize]], budget: Option<&OutputBudget>) -> Diagnostics {
+    let Ok(sizes) = files.iter().map(|tensors| output_size(plan, tensors)).collect::<Result<Vec<_>, _>>() else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    if let Some(header) = sizes.iter().map(|size| size.header).max().filter(|&header| header > MAX_HEADER_BYTES) {
+        found.push(header_too_large(plan, header));
     }
+    let bytes = sizes.iter().fold(0u64, |total, size| total.saturating_add(size.total()));
+    if let Some(budget) = budget.filter(|budget| bytes > budget.bytes) {
+        found.push(over_budget(plan, bytes, budget));
+    }
+    found
+}
+
+fn over_budget(plan: &Plan, bytes: u64, budget: &OutputBudget) -> Diagnostic {
     let message = format!(
-        "the output would take {} ({bytes} bytes), more than {} ({} bytes)",
+        "the output would take {} ({} bytes), more than {} ({} bytes)",
         size_text(bytes),
+        count_text(bytes),
         budget.source,
-        budget.bytes
+        count_text(budget.bytes)
     );
     let mut diagnostic = Diagnostic::of(Code::OutputTooLarge, message);
     if let Some(largest) = plan.tensors.iter().max_by_key(|tensor| tensor.element_count()) {
@@ -103,27 +72,85 @@ pub fn too_large(plan: &Plan, budget: &OutputBudget) -> Option<Diagnostic> {
             format!("the largest tensor, `{}` {:?}, takes {size}", largest.name, largest.shape),
         );
     }
-    Some(diagnostic.with_help("shrink the model, write where there is more room, or raise `--max-size`"))
+    diagnostic.with_help("shrink the model, write where there is more room, or raise `--max-size`")
+}
+
+/// Every tensor's name is written twice in the header (its entry and its initializer record), so
+/// many long names can make a header the `safetensors` crate refuses to read.
+fn header_too_large(plan: &Plan, header: u64) -> Diagnostic {
+    let message = format!(
+        "the safetensors header would take {} ({} bytes), more than the {} bytes ({}) safetensors readers accept",
+        size_text(header),
+        count_text(header),
+        count_text(MAX_HEADER_BYTES),
+        size_text(MAX_HEADER_BYTES)
+    );
+    let mut diagnostic = Diagnostic::of(Code::OutputTooLarge, message);
+    if let Some(longest) = plan.tensors.iter().max_by_key(|tensor| tensor.name.len()) {
+        diagnostic = diagnostic.at_labelled(
+            longest.origin,
+            format!(
+                "this makes `{}`, a {}-byte name, one of {} tensors",
+                shortened(&longest.name),
+                count_text(longest.name.len() as u64),
+                count_text(plan.tensors.len() as u64)
+            ),
+        );
+    }
+    diagnostic.with_help(
+        "shorten the tensor names (each is written twice in the header), or split the output with `--max-shard-size`",
+    )
+}
+
+/// A long name cut to its first 24 characters and `…`, for a label.
+fn shortened(name: &str) -> String {
+    match name.char_indices().nth(24) {
+        Some((at, _)) => format!("{}…", &name[..at]),
+        None => name.to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emit::test_plans::{small_plan, tensor};
 
-    #[test]
-    fn sizes_parse_with_decimal_and_binary_units() {
-        assert_eq!(parse_size("1500"), Some(1500));
-        assert_eq!(parse_size("1.5k"), Some(1500));
-        assert_eq!(parse_size("2GiB"), Some(2 << 30));
-        assert_eq!(parse_size("3 MB"), Some(3_000_000));
-        assert_eq!(parse_size("ten"), None);
-        assert_eq!(parse_size("5 parsecs"), None);
-        assert_eq!(parse_size("1e999"), None);
+    fn budget(bytes: u64) -> OutputBudget {
+        OutputBudget { bytes, source: format!("`--max-size {bytes}`") }
     }
 
     #[test]
-    fn sizes_print_in_decimal_units() {
-        assert_eq!(size_text(999), "999 B");
-        assert_eq!(size_text(17_179_869_184), "17.2 GB");
+    fn the_budget_counts_every_byte_of_every_file() {
+        let plan = small_plan();
+        let every: Vec<usize> = (0..plan.tensors.len()).collect();
+        let exact = crate::emit::output_size(&plan, &every).expect("size").total();
+        assert!(too_large(&plan, &[&every], Some(&budget(exact))).is_empty());
+        let over = too_large(&plan, &[&every], Some(&budget(exact - 1)));
+        assert_eq!(over.len(), 1);
+        assert!(over[0].message.contains(&format!("({} bytes)", count_text(exact))), "{}", over[0].message);
+        // Two files: two headers.
+        let (first, rest) = every.split_at(1);
+        let split = crate::emit::output_size(&plan, first).expect("size").total()
+            + crate::emit::output_size(&plan, rest).expect("size").total();
+        assert!(split > exact);
+        assert!(too_large(&plan, &[first, rest], Some(&budget(split))).is_empty());
+        assert_eq!(too_large(&plan, &[first, rest], Some(&budget(exact))).len(), 1);
+        assert!(too_large(&plan, &[&every], None).is_empty());
+    }
+
+    #[test]
+    fn a_header_readers_refuse_is_reported_without_a_budget() {
+        let mut plan = small_plan();
+        let long = "n".repeat(1_000);
+        // 2 × 1,000 bytes of name per tensor: 60,000 tensors pass 100 MB.
+        plan.tensors = (0..60_000).map(|i| tensor(&format!("{long}{i}"), &[1], "zeros", true)).collect();
+        let every: Vec<usize> = (0..plan.tensors.len()).collect();
+        let found = too_large(&plan, &[&every], None);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.starts_with("the safetensors header would take"), "{}", found[0].message);
+        assert!(found[0].help.as_deref().is_some_and(|help| help.contains("--max-shard-size")));
+        // Split in two, each header fits.
+        let (first, rest) = every.split_at(30_000);
+        assert!(too_large(&plan, &[first, rest], None).is_empty());
     }
 }

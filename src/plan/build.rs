@@ -182,7 +182,11 @@ fn check_share(
                     ),
                 )
                 .at(share.span)
-                .with_note_at(tensors[index].origin, "shared tensor made here"));
+                .with_note_at(tensors[index].origin, "shared tensor made here")
+                .with_help(format!(
+                    "give the param the shape {:?}, or share a tensor of shape {expected:?}",
+                    tensors[index].shape
+                )));
             }
             Ok(())
         }
@@ -205,7 +209,8 @@ fn check_share(
                     ),
                 )
                 .at(share.span)
-                .with_note_at(row_span(other), "shared layer defined here"));
+                .with_note_at(row_span(other), "shared layer defined here")
+                .with_help("a layer can share only a layer of the same type whose weights have the same shapes"));
             }
             Ok(())
         }
@@ -220,7 +225,8 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String) -> Result<TensorSpec, D
             Code::SizeOverflow,
             format!("tensor `{name}` of shape {:?} is too large to represent", weight.shape),
         )
-        .at(span));
+        .at(span)
+        .with_help("a tensor holds at most `isize::MAX` bytes: check the sizes that make this shape"));
     }
     let mut fans = Fans::of_shape(&weight.shape);
     let (given, variables, trainable) = match row.source {
@@ -349,7 +355,8 @@ pub fn evaluate(call: &InitCall, lookup: Lookup, shape: &[usize]) -> Result<(Ini
             Ok(value)
         } else {
             Err(Diagnostic::error(Code::InvalidInitArgument, format!("`{name}` must be greater than 0, found {value}"))
-                .at(span_of(name)))
+                .at(span_of(name))
+                .with_help(format!("give a positive `{name}`")))
         }
     };
     let variance_scaling =
@@ -455,19 +462,19 @@ fn number(expr: &ArgExpr, param: &str, lookup: Lookup) -> Result<f64, Diagnostic
         && lookup(word).is_none()
         && !dsl::BUILTIN_CONSTANTS.contains(&word.as_str())
     {
-        return Err(
-            Diagnostic::error(Code::WrongType, format!("`{param}` needs a number, found `{word}`")).at(expr.span())
-        );
+        return Err(Diagnostic::error(Code::WrongType, format!("`{param}` needs a number, found `{word}`"))
+            .at(expr.span())
+            .with_help("initializer arguments may use numbers, `fan_in`, `fan_out`, vars, `pi` and `e`"));
     }
     dsl::eval(&expr.expr, lookup).map_err(|error| {
-        let diagnostic = Diagnostic::error(error.code, error.message).at(expr.span_of(error.span));
-        match error.help {
-            Some(help) => diagnostic.with_help(help),
-            None if error.code == Code::UnknownName => diagnostic.with_help(
-                "initializer arguments may use numbers, `fan_in`, `fan_out`, `pi`, `e` and functions like `sqrt`",
-            ),
-            None => diagnostic,
-        }
+        let help = match (&error.help, error.code) {
+            (None, Code::UnknownName) => {
+                "initializer arguments may use numbers, `fan_in`, `fan_out`, `pi`, `e` and functions like `sqrt`"
+                    .to_string()
+            }
+            _ => error.help_text(),
+        };
+        Diagnostic::error(error.code, error.message).at(expr.span_of(error.span)).with_help(help)
     })
 }
 
@@ -487,7 +494,7 @@ fn word(expr: &ArgExpr, param: &str, choices: &'static [&'static str]) -> Result
     .at(expr.span());
     Err(match did_you_mean(found, choices.iter().copied()) {
         Some(similar) if !found.is_empty() => diagnostic.with_help(format!("did you mean `{similar}`?")),
-        _ => diagnostic,
+        _ => diagnostic.with_help(format!("write one of {} as a word", list_or(choices))),
     })
 }
 
@@ -503,7 +510,8 @@ fn seed(expr: &ArgExpr, lookup: Lookup) -> Result<Option<u64>, Diagnostic> {
             Code::InvalidInitArgument,
             format!("`seed` must be a whole number ≥ 0, found {value}"),
         )
-        .at(expr.span()));
+        .at(expr.span())
+        .with_help("give a whole number from 0 to 2^64-1, or leave `seed` out to use the model's seed"));
     }
     Ok(Some(value as u64))
 }

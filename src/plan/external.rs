@@ -34,19 +34,25 @@ pub fn attach_external(
             }
         };
         if external.shape != spec.shape {
-            diagnostics.push(problem(format!(
-                "tensor `{tensor}` in `{path}` has shape {:?}, this tensor needs {:?}",
-                external.shape, spec.shape
-            )));
+            diagnostics.push(
+                problem(format!(
+                    "tensor `{tensor}` in `{path}` has shape {:?}, this tensor needs {:?}",
+                    external.shape, spec.shape
+                ))
+                .with_help("name a tensor of the same shape (`initc inspect FILE` lists them), or change the layer"),
+            );
             continue;
         }
         match external.values {
             Some(values) if external.dtype == "F32" => spec.initializer = Initializer::Copy(values),
-            _ => diagnostics.push(problem(format!(
-                "tensor `{tensor}` in `{path}` is {}, this tensor is {}",
-                external.dtype,
-                spec.dtype.safetensors_name()
-            ))),
+            _ => diagnostics.push(
+                problem(format!(
+                    "tensor `{tensor}` in `{path}` is {}, this tensor is {}",
+                    external.dtype,
+                    spec.dtype.safetensors_name()
+                ))
+                .with_help("`from_file` copies F32 tensors only: convert the source file to F32"),
+            ),
         }
     }
     diagnostics

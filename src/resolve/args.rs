@@ -113,7 +113,9 @@ pub fn eval_number(file: &SourceFile, node: &Node, lookup: Lookup) -> Result<f64
     match &node.value {
         Value::Int(value) => Ok(*value as f64),
         Value::Float(value) if value.is_finite() => Ok(*value),
-        Value::Float(_) => Err(Diagnostic::error(Code::NonFinite, "expected a finite number").at(node.span)),
+        Value::Float(_) => Err(Diagnostic::error(Code::NonFinite, "expected a finite number")
+            .at(node.span)
+            .with_help("`.inf` and `.nan` are not sizes or values initc can use")),
         // `n`, `y`, `on`, … are YAML 1.1 booleans; in a numeric field they are var names.
         Value::Bool(_) if !matches!(file.slice(node.span).to_ascii_lowercase().as_str(), "true" | "false") => {
             let text = file.slice(node.span);
@@ -135,20 +137,16 @@ pub fn eval_number(file: &SourceFile, node: &Node, lookup: Lookup) -> Result<f64
                 }
             })
         }
-        _ => {
-            Err(Diagnostic::error(Code::WrongType, format!("expected a number, found {}", node.kind_name()))
-                .at(node.span))
-        }
+        _ => Err(Diagnostic::error(Code::WrongType, format!("expected a number, found {}", node.kind_name()))
+            .at(node.span)
+            .with_help("give a number, or an expression in quotes such as \"4 * d_model\"")),
     }
 }
 
 /// Turns a span-relative expression error into a diagnostic at its place in the file.
 pub fn dsl_diagnostic(error: dsl::DslError, at: &dyn Fn(std::ops::Range<usize>) -> Span) -> Diagnostic {
-    let diagnostic = Diagnostic::error(error.code, error.message).at(at(error.span));
-    match error.help {
-        Some(help) => diagnostic.with_help(help),
-        None => diagnostic,
-    }
+    let help = error.help_text();
+    Diagnostic::error(error.code, error.message).at(at(error.span)).with_help(help)
 }
 
 /// Evaluates a value that must be a whole number of at least `min`.
@@ -158,23 +156,27 @@ pub fn eval_count(file: &SourceFile, node: &Node, lookup: Lookup, min: i64, what
         && value >= i128::from(min)
     {
         return usize::try_from(value).ok().filter(|&value| value <= 1 << 53).ok_or_else(|| {
-            Diagnostic::error(Code::SizeOverflow, format!("{what} is too large: {value}")).at(node.span)
+            Diagnostic::error(Code::SizeOverflow, format!("{what} is too large: {value}"))
+                .at(node.span)
+                .with_help("sizes and counts go up to 2^53")
         });
     }
     let value = eval_number(file, node, lookup)?;
     if value.fract() != 0.0 {
-        return Err(
-            Diagnostic::error(Code::WrongType, format!("{what} must be a whole number, found {value}")).at(node.span)
-        );
+        return Err(Diagnostic::error(Code::WrongType, format!("{what} must be a whole number, found {value}"))
+            .at(node.span)
+            .with_help("round it, e.g. with `floor(…)` or `ceil(…)` in an expression"));
     }
     if value < min as f64 {
         let bound = if min == 1 { "positive".to_string() } else { format!("at least {min}") };
-        return Err(
-            Diagnostic::error(Code::InvalidValue, format!("{what} must be {bound}, found {value}")).at(node.span)
-        );
+        return Err(Diagnostic::error(Code::InvalidValue, format!("{what} must be {bound}, found {value}"))
+            .at(node.span)
+            .with_help(format!("give a whole number of at least {min}")));
     }
     if value > (1u64 << 53) as f64 {
-        return Err(Diagnostic::error(Code::SizeOverflow, format!("{what} is too large: {value}")).at(node.span));
+        return Err(Diagnostic::error(Code::SizeOverflow, format!("{what} is too large: {value}"))
+            .at(node.span)
+            .with_help("sizes and counts go up to 2^53"));
     }
     Ok(value as usize)
 }
@@ -299,7 +301,8 @@ impl<'a> Args<'a> {
                     Code::InvalidValue,
                     format!("`{name}` must be between {low} and {high}, found {value}"),
                 )
-                .at(node.span),
+                .at(node.span)
+                .with_help(format!("give a number from {low} to {high}")),
             );
             return None;
         }
@@ -316,7 +319,8 @@ impl<'a> Args<'a> {
                     Code::WrongType,
                     format!("`{name}` must be true or false, found {}", node.kind_name()),
                 )
-                .at(node.span);
+                .at(node.span)
+                .with_help(format!("write `{name}: true` or `{name}: false`, without quotes"));
                 self.diagnostics.push(diagnostic);
                 default
             }
@@ -342,9 +346,10 @@ impl<'a> Args<'a> {
             format!("`{name}` must be one of {}, found {found}", list_or(choices)),
         )
         .at(node.span);
-        if let Some(similar) = node.as_str().and_then(|text| did_you_mean(text, choices.iter().copied())) {
-            diagnostic = diagnostic.with_help(format!("did you mean `{similar}`?"));
-        }
+        diagnostic = match node.as_str().and_then(|text| did_you_mean(text, choices.iter().copied())) {
+            Some(similar) => diagnostic.with_help(format!("did you mean `{similar}`?")),
+            None => diagnostic.with_help(format!("write one of {} (default `{default}`)", list_or(choices))),
+        };
         self.diagnostics.push(diagnostic);
         Spanned { value: default, span: node.span }
     }
@@ -365,7 +370,11 @@ impl<'a> Args<'a> {
                 Code::InvalidValue,
                 format!("{what} needs {rank} number(s) here, found a list of {}", items.len()),
             )
-            .at(node.span)),
+            .at(node.span)
+            .with_help(match rank {
+                1 => format!("this layer has one spatial axis: give one number, e.g. `{name}: 3`"),
+                _ => format!("give {rank} numbers, one per spatial axis, or one number for all of them"),
+            })),
             _ => eval_count(self.file, node, self.lookup, 1, &what).map(|value| vec![value; rank]),
         };
         self.report(values).map(|value| Spanned { value, span: node.span })
@@ -393,7 +402,8 @@ impl<'a> Args<'a> {
                     Code::WrongType,
                     format!("`{name}` must be a string, found {}", node.kind_name()),
                 )
-                .at(node.span);
+                .at(node.span)
+                .with_help(format!("write it as text, e.g. `{name}: \"…\"`"));
                 self.diagnostics.push(diagnostic);
                 None
             }
@@ -420,7 +430,8 @@ impl<'a> Args<'a> {
             let Some(name) = key.as_str() else {
                 self.diagnostics.push(
                     Diagnostic::error(Code::WrongType, format!("expected an argument name, found {}", key.kind_name()))
-                        .at(key.span),
+                        .at(key.span)
+                        .with_help(format!("`{layer_type}` takes {}", list(known))),
                 );
                 continue;
             };
@@ -462,10 +473,13 @@ impl<'a> Args<'a> {
         let value = eval_number(self.file, node, self.lookup)?;
         if value.fract() != 0.0 {
             return Err(Diagnostic::error(Code::WrongType, format!("{what} must be a whole number, found {value}"))
-                .at(node.span));
+                .at(node.span)
+                .with_help("round it, e.g. with `floor(…)` or `ceil(…)` in an expression"));
         }
         if value.abs() > (1u64 << 53) as f64 {
-            return Err(Diagnostic::error(Code::SizeOverflow, format!("{what} is too large: {value}")).at(node.span));
+            return Err(Diagnostic::error(Code::SizeOverflow, format!("{what} is too large: {value}"))
+                .at(node.span)
+                .with_help("whole numbers go up to 2^53"));
         }
         Ok(Spanned { value: value as i64, span: node.span })
     }
@@ -504,7 +518,8 @@ impl<'a> Args<'a> {
                         Code::InvalidValue,
                         format!("{what} values must be at least {min}, found {}", value.value),
                     )
-                    .at(item.span))
+                    .at(item.span)
+                    .with_help(format!("give whole numbers of at least {min}")))
                 } else {
                     Ok(value)
                 }
@@ -539,7 +554,9 @@ impl<'a> Args<'a> {
             let range =
                 if high.is_infinite() { format!("at least {low}") } else { format!("between {low} and {high}") };
             self.diagnostics.push(
-                Diagnostic::error(Code::InvalidValue, format!("`{name}` must be {range}, found {value}")).at(node.span),
+                Diagnostic::error(Code::InvalidValue, format!("`{name}` must be {range}, found {value}"))
+                    .at(node.span)
+                    .with_help(format!("leave it out for Keras's default, {default}")),
             );
             return None;
         }

@@ -321,6 +321,7 @@ impl CustomInitializers<'_> {
                             format!("`class_name` must be a string, found {}", value.kind_name()),
                         )
                         .at(value.span)
+                        .with_help("give the Keras class name, e.g. `class_name: RandomNormal`")
                     })?;
                     def = Some(self.builtin(name, value.span)?);
                 }
@@ -334,12 +335,16 @@ impl CustomInitializers<'_> {
                 }
             }
         }
-        let def = def
-            .ok_or_else(|| Diagnostic::error(Code::MissingKey, "this initializer has no `class_name`").at(node.span))?;
+        let def = def.ok_or_else(|| {
+            Diagnostic::error(Code::MissingKey, "this initializer has no `class_name`")
+                .at(node.span)
+                .with_help("add the Keras class name, e.g. `{class_name: RandomNormal, config: {stddev: 0.02}}`")
+        })?;
         if let Some(config) = node.get("config").filter(|config| !config.is_null()) {
             let kwargs = config.as_map().ok_or_else(|| {
                 Diagnostic::error(Code::WrongType, format!("`config` must be a mapping, found {}", config.kind_name()))
                     .at(config.span)
+                    .with_help("give the arguments by name, e.g. `config: {mean: 0.0, stddev: 0.05}`")
             })?;
             for (param_key, param_value) in kwargs {
                 let param = keyword(def, param_key)?;
@@ -400,7 +405,14 @@ fn expected_initializer(node: &Node) -> Diagnostic {
 
 fn keyword(def: &FamilyDef, key: &Node) -> Result<&'static str, Diagnostic> {
     let name = key.as_str().ok_or_else(|| {
-        Diagnostic::error(Code::WrongType, format!("expected an argument name, found {}", key.kind_name())).at(key.span)
+        let names: Vec<&str> = def.params.iter().map(|param| param.name).collect();
+        Diagnostic::error(Code::WrongType, format!("expected an argument name, found {}", key.kind_name()))
+            .at(key.span)
+            .with_help(if names.is_empty() {
+                format!("`{}` takes no arguments", def.name)
+            } else {
+                format!("`{}` takes {}", def.name, list(&names))
+            })
     })?;
     keyword_named(def, name, key.span)
 }
@@ -430,6 +442,15 @@ fn positional(def: &FamilyDef, index: usize, span: Span) -> Result<&'static str,
             },
         )
         .at(span)
+        .with_help(match def.params.len() {
+            0 => format!("write `{}` without arguments", def.name),
+            1 => format!("give `{}` one argument, e.g. `{}({}=…)`", def.name, def.name, def.params[0].name),
+            _ => format!(
+                "`{}` takes {}, in this order",
+                def.name,
+                list(&def.params.iter().map(|param| param.name).collect::<Vec<_>>())
+            ),
+        })
     })
 }
 
@@ -442,7 +463,8 @@ fn push_arg(
     if let Some((_, first)) = args.iter().find(|(name, _)| *name == param) {
         return Err(Diagnostic::error(Code::BadInitArgument, format!("argument `{param}` is given twice"))
             .at(span)
-            .with_note_at(first.span(), "first given here"));
+            .with_note_at(first.span(), "first given here")
+            .with_help(format!("give `{param}` once (a positional argument counts too)")));
     }
     args.push((param, expr));
     Ok(())
@@ -472,7 +494,8 @@ fn node_arg(file: &SourceFile, node: &Node, text: bool) -> Result<ArgExpr, Diagn
         }
         _ => {
             Err(Diagnostic::error(Code::WrongType, format!("expected a number or a word, found {}", node.kind_name()))
-                .at(node.span))
+                .at(node.span)
+                .with_help("give a number, a word such as `fan_in`, or an expression in quotes"))
         }
     }
 }

@@ -144,7 +144,8 @@ pub fn resolve(file: &SourceFile, config: &ModelConfig, overrides: &Overrides) -
                 let found = if found.is_some() { "an empty string" } else { node.kind_name() };
                 diagnostics.push(
                     Diagnostic::error(Code::WrongType, format!("`name` must be a non-empty string, found {found}"))
-                        .at(node.span),
+                        .at(node.span)
+                        .with_help("write the model's name as text, e.g. `name: my_model`"),
                 );
                 String::new()
             }
@@ -254,7 +255,8 @@ fn keyword_arguments<'a>(
                     Code::WrongType,
                     format!("the arguments of `{keyword}` must be a mapping, found {}", body.kind_name()),
                 )
-                .at(if body.is_null() { entry.span } else { body.span }),
+                .at(if body.is_null() { entry.span } else { body.span })
+                .with_help(format!("write `- {keyword}: {{name: …, …}}`; specs/config.md lists its arguments")),
             );
             None
         }
@@ -351,7 +353,8 @@ fn resolve_block(
                     Code::SizeOverflow,
                     format!("`repeat` is too large: {count} (at most {MAX_ENTRIES})"),
                 )
-                .at(node.span));
+                .at(node.span)
+                .with_help(format!("a model resolves to at most {MAX_ENTRIES} layers, params and blocks")));
             }
             Ok(count)
         });
@@ -368,7 +371,8 @@ fn resolve_block(
                     Code::WrongType,
                     format!("`layers` of a block must be a non-empty list, found {found}"),
                 )
-                .at(node.span),
+                .at(node.span)
+                .with_help("list the block's layers, e.g. `layers: [{dense: {units: 8}}]`"),
             );
             None
         }
@@ -425,13 +429,18 @@ fn placeholder_name(file: &SourceFile, node: &Node, scope: &Scope, diagnostics: 
     }) else {
         diagnostics.push(
             Diagnostic::error(Code::WrongType, format!("a name must be a string, found {}", node.kind_name()))
-                .at(node.span),
+                .at(node.span)
+                .with_help("write the name as text, e.g. `name: encoder`"),
         );
         return None;
     };
     let text = if let Value::Int(value) = node.value { value.to_string() } else { text.to_string() };
     if text.is_empty() {
-        diagnostics.push(Diagnostic::error(Code::InvalidValue, "a name must not be empty").at(node.span));
+        diagnostics.push(
+            Diagnostic::error(Code::InvalidValue, "a name must not be empty")
+                .at(node.span)
+                .with_help("give a name, or leave `name` out for Keras's default (`dense`, `dense_1`, …)"),
+        );
         return None;
     }
     let mut name = String::with_capacity(text.len());
@@ -446,7 +455,8 @@ fn placeholder_name(file: &SourceFile, node: &Node, scope: &Scope, diagnostics: 
             (Some("i"), None) => {
                 diagnostics.push(
                     Diagnostic::error(Code::Placeholder, "`{i}` is only defined inside a block with `repeat:`")
-                        .at(span_in_string(file, node, offset..offset + 3)),
+                        .at(span_in_string(file, node, offset..offset + 3))
+                        .with_help("remove `{i}`, or put the entry in a block with `repeat:`"),
                 );
                 return None;
             }
@@ -454,7 +464,8 @@ fn placeholder_name(file: &SourceFile, node: &Node, scope: &Scope, diagnostics: 
                 let end = close.map_or(text.len(), |close| text.len() - rest.len() + close + 1);
                 diagnostics.push(
                     Diagnostic::error(Code::Placeholder, "names may hold only the placeholder `{i}`")
-                        .at(span_in_string(file, node, offset..end)),
+                        .at(span_in_string(file, node, offset..end))
+                        .with_help("use `{i}` (the copy index of a repeated block), or no braces"),
                 );
                 return None;
             }
@@ -484,9 +495,11 @@ fn seed_value(node: &Node) -> Result<u64, Diagnostic> {
         Value::Int(value) => u64::try_from(value).map_err(|_| {
             Diagnostic::error(Code::InvalidValue, format!("`seed` must be an integer from 0 to 2^64-1, found {value}"))
                 .at(node.span)
+                .with_help("give a whole number ≥ 0, e.g. `seed: 42`")
         }),
         _ => Err(Diagnostic::error(Code::WrongType, format!("`seed` must be an integer, found {}", node.kind_name()))
-            .at(node.span)),
+            .at(node.span)
+            .with_help("give a whole number ≥ 0 without quotes, e.g. `seed: 42`")),
     }
 }
 
@@ -503,7 +516,8 @@ fn shape_value(file: &SourceFile, node: &Node, lookup: Lookup, what: &str) -> Re
                 Code::WrongType,
                 format!("expected a shape like [128, 64], found {}", node.kind_name()),
             )
-            .at(node.span));
+            .at(node.span)
+            .with_help("give the per-example sizes as a list, without the batch axis"));
         }
     };
     Ok(Spanned { value: dims, span: node.span })
@@ -516,7 +530,8 @@ fn check_custom_initializers(customs: &CustomInitializers, diagnostics: &mut Dia
         let Some(name) = key.as_str() else {
             diagnostics.push(
                 Diagnostic::error(Code::WrongType, format!("expected an initializer name, found {}", key.kind_name()))
-                    .at(key.span),
+                    .at(key.span)
+                    .with_help("name it with a word, e.g. `initializers: {small: \"random_normal(stddev=0.02)\"}`"),
             );
             continue;
         };
@@ -569,6 +584,7 @@ fn layer_parts(entry: &Node) -> Result<LayerEntry<'_>, Diagnostic> {
                             format!("`config` must be a mapping, found {}", config.kind_name()),
                         )
                         .at(config.span)
+                        .with_help("a Keras layer's `config` maps argument names to values")
                     }),
             }
         }
@@ -643,7 +659,8 @@ fn resolve_layer(
     let layer = (layer_type.parse)(&mut args);
     // A layer type that rejects its arguments says why; never drop a layer silently.
     if layer.is_none() && !args.diagnostics.iter().any(Diagnostic::is_error) {
-        let diagnostic = Diagnostic::error(Code::InvalidValue, format!("`{}` rejected its arguments", layer_type.name));
+        let diagnostic = Diagnostic::error(Code::InvalidValue, format!("`{}` rejected its arguments", layer_type.name))
+            .with_help("specs/layers.md lists the arguments this layer type takes");
         args.diagnostics.push(diagnostic.at(type_span));
     }
     args.accept_inert(&[]);

@@ -58,12 +58,15 @@ pub fn evaluate(file: &SourceFile, entries: &[(Node, Node)], sets: &[(String, St
         let Some(name) = name else {
             diagnostics.push(
                 Diagnostic::error(Code::WrongType, format!("expected a variable name, found {}", key.kind_name()))
-                    .at(key.span),
+                    .at(key.span)
+                    .with_help("name each var with a word, e.g. `vars: {d_model: 768}`"),
             );
             continue;
         };
         if let Some(problem) = name_problem(name) {
-            diagnostics.push(Diagnostic::error(Code::InvalidValue, problem).at(key.span));
+            diagnostics.push(Diagnostic::error(Code::InvalidValue, problem).at(key.span).with_help(
+                "rename the var, e.g. `d_model`; `i`, `fan_in`, `fan_out`, `pi`, `e` and function names are taken",
+            ));
             continue;
         }
         match definition_expr(file, value) {
@@ -92,7 +95,10 @@ pub fn evaluate(file: &SourceFile, entries: &[(Node, Node)], sets: &[(String, St
                 definition.expr = ArgExpr { expr, base: None, node_span: Span::default() };
                 definition.from_command_line = Some(shown);
             }
-            Err(error) => diagnostics.push(Diagnostic::error(error.code, format!("`{shown}`: {}", error.message))),
+            Err(error) => {
+                let help = error.help_text();
+                diagnostics.push(Diagnostic::error(error.code, format!("`{shown}`: {}", error.message)).with_help(help))
+            }
         }
     }
     let mut values = HashMap::new();
@@ -175,17 +181,17 @@ fn visit(
     let definition = &definitions[index];
     let result = if ready {
         dsl::eval(&definition.expr.expr, &|name: &str| values.get(name).copied()).map_err(|error| {
+            let help = match (&error.help, error.code) {
+                (None, Code::UnknownName) => {
+                    "a var may use numbers, other vars, `pi`, `e` and functions like `sqrt`".to_string()
+                }
+                _ => error.help_text(),
+            };
             let diagnostic = match &definition.from_command_line {
                 Some(shown) => Diagnostic::error(error.code, format!("`{shown}`: {}", error.message)),
                 None => Diagnostic::error(error.code, error.message).at(definition.expr.span_of(error.span)),
             };
-            match error.help {
-                Some(help) => diagnostic.with_help(help),
-                None if error.code == Code::UnknownName => {
-                    diagnostic.with_help("a var may use numbers, other vars, `pi`, `e` and functions like `sqrt`")
-                }
-                None => diagnostic,
-            }
+            diagnostic.with_help(help)
         })
     } else {
         Err(Diagnostic::error(Code::UnknownName, String::new()))
@@ -232,7 +238,8 @@ fn definition_expr(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic
         Value::Float(value) if value.is_finite() => Ok(literal(*value)),
         Value::Str(text) => {
             let expr = dsl::parse_expr(text).map_err(|error| {
-                Diagnostic::error(error.code, error.message).at(span_in_string(file, node, error.span))
+                let help = error.help_text();
+                Diagnostic::error(error.code, error.message).at(span_in_string(file, node, error.span)).with_help(help)
             })?;
             Ok(ArgExpr { expr, base: string_start(file, node), node_span: node.span })
         }
@@ -240,7 +247,8 @@ fn definition_expr(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic
             Code::WrongType,
             format!("a var must be a number or an expression, found {}", node.kind_name()),
         )
-        .at(node.span)),
+        .at(node.span)
+        .with_help("give a number (`d_model: 768`) or an expression in quotes (`d_ff: \"4 * d_model\"`)")),
     }
 }
 

@@ -154,6 +154,7 @@ fn from_file_copies_tensors_relative_to_the_config_and_checks_them() {
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains("error[E0406]") && stderr.contains(needle), "should say {needle:?}:\n{stderr}");
+        assert!(stderr.contains("= help: "), "every message has a help line:\n{stderr}");
         assert!(!models.join("bad.safetensors").exists());
     }
 }
@@ -353,4 +354,175 @@ fn outputs_that_are_not_files_get_clear_messages() {
         .collect();
     names.sort();
     assert_eq!(names, ["folder", "m.yaml", "pipe"]);
+}
+
+/// Issue 10, defect 1: `verify --dtype` compares in that dtype (and torch's `I64` counter too).
+#[test]
+fn verify_compares_in_the_dtype_and_layout_given() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = "input: [6, 5]\nlayers:\n  - lstm: {units: 3, return_sequences: true}\n  - batch_normalization\n  - dense: {units: 4}\n";
+    fs::write(dir.path().join("m.yaml"), config).expect("write");
+    for layout in ["keras", "torch"] {
+        for dtype in ["f32", "f16", "bf16", "f64"] {
+            let golden = format!("{layout}-{dtype}.safetensors");
+            let options = ["--dtype", dtype, "--layout", layout];
+            let compiled = initc(dir.path(), &[&["compile", "m.yaml", "-o", &golden][..], &options].concat());
+            assert_eq!(compiled.status.code(), Some(0), "{}", text(&compiled.stderr));
+            let verified = initc(dir.path(), &[&["verify", "m.yaml", "--golden", &golden][..], &options].concat());
+            assert_eq!(
+                verified.status.code(),
+                Some(0),
+                "verify --dtype {dtype} --layout {layout}:\n{}{}",
+                text(&verified.stdout),
+                text(&verified.stderr)
+            );
+        }
+    }
+    // Another dtype than the golden file's is a difference, not a pass.
+    let mismatched = initc(dir.path(), &["verify", "m.yaml", "--golden", "keras-bf16.safetensors", "--dtype", "f16"]);
+    assert_eq!(mismatched.status.code(), Some(1), "{}", text(&mismatched.stdout));
+}
+
+/// Issue 10, defect 2: a mistyped subcommand is named as such; a config file keeps the bare form,
+/// and one named like a subcommand is compiled with `compile NAME` or `./NAME`.
+#[test]
+fn a_mistyped_subcommand_is_not_read_as_a_config() {
+    let examples = repo().join("examples");
+    let cases: &[(&[&str], &str)] = &[
+        (&["sumary", "mnist_cnn.yaml"], "error[E0601]: unknown subcommand `sumary` — did you mean `summary`?"),
+        (&["complie", "mnist_cnn.yaml", "-o", "x.safetensors"], "did you mean `compile`?"),
+        (&["lnit", "mnist_cnn.yaml"], "did you mean `lint`?"),
+    ];
+    for (args, needle) in cases {
+        let output = initc(&examples, args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "initc {args:?}:\n{stderr}");
+        assert!(stderr.contains(needle), "initc {args:?} should say {needle:?}:\n{stderr}");
+        assert!(stderr.contains("= help: the subcommands are `compile`"), "{stderr}");
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(dir.path().join("summary"), "input: [3]\nlayers: [{dense: {units: 2}}]\n").expect("write");
+    fs::write(dir.path().join("sumary"), "input: [3]\nlayers: [{dense: {units: 2}}]\n").expect("write");
+    for args in [
+        &["compile", "summary", "-o", "a.safetensors"][..],
+        &["./summary", "-o", "b.safetensors"],
+        // A file that exists is a config, even when its name is a near miss of a subcommand.
+        &["sumary", "-o", "c.safetensors"],
+    ] {
+        let output = initc(dir.path(), args);
+        assert_eq!(output.status.code(), Some(0), "initc {args:?}: {}", text(&output.stderr));
+    }
+    assert_eq!(fs::read(dir.path().join("a.safetensors")).ok(), fs::read(dir.path().join("b.safetensors")).ok());
+    let help = initc(dir.path(), &["--help"]);
+    assert!(text(&help.stdout).contains("`initc compile summary -o weights.safetensors`"), "{}", text(&help.stdout));
+}
+
+/// Issue 10, defect 3: `--max-size` and `--max-shard-size` read the same sizes.
+#[test]
+fn every_size_option_reads_the_same_sizes() {
+    let examples = repo().join("examples");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for size in ["1G", "200M", "200MB", "5GB", "1.5 GB", "2GiB", "1000k", "64Mi", "123456789"] {
+        let out = dir.path().join(format!("shards-{}", size.replace(' ', "_")));
+        let output = initc(
+            &examples,
+            &["seed_model.yaml", "-o", out.to_str().unwrap_or_default(), "--max-shard-size", size, "--max-size", size],
+        );
+        assert_eq!(output.status.code(), Some(0), "size {size}: {}", text(&output.stderr));
+        let lint = initc(&examples, &["lint", "--quiet", "seed_model.yaml", "--max-size", size]);
+        assert_eq!(lint.status.code(), Some(0), "size {size}: {}", text(&lint.stdout));
+    }
+    for bad in ["lots", "1e3", "5 XB", "-1G"] {
+        let shard = initc(&examples, &["seed_model.yaml", "-o", "x/", "--max-shard-size", bad]);
+        assert_eq!(shard.status.code(), Some(2), "{bad}");
+        let max = initc(&examples, &["seed_model.yaml", "-o", "x.safetensors", "--max-size", bad]);
+        assert_eq!(max.status.code(), Some(2), "{bad}");
+        // `-1G` is read by the argument parser as an unknown flag, before any size grammar.
+        if !bad.starts_with('-') {
+            assert!(text(&max.stderr).contains("powers of 1024"), "{}", text(&max.stderr));
+        }
+    }
+    let help = text(&initc(&examples, &["compile", "--help"]).stdout);
+    assert!(help.contains("`2GiB` (2^31 bytes)") && !help.contains("2^30"), "{help}");
+}
+
+/// The budget counts every file a sharded run writes, header included, exactly: a run that fits
+/// to the byte passes, one byte less is refused before anything is written.
+#[test]
+fn max_size_counts_every_shard_exactly() {
+    let examples = repo().join("examples");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let full = dir.path().join("full");
+    let output =
+        initc(&examples, &["seed_model.yaml", "-o", full.to_str().unwrap_or_default(), "--max-shard-size", "40k"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let written: u64 = fs::read_dir(&full)
+        .expect("shards")
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".safetensors"))
+        .map(|entry| entry.metadata().map(|m| m.len()).unwrap_or(0))
+        .sum();
+    assert!(fs::read_dir(&full).map(|d| d.count()).unwrap_or(0) > 2, "several shards");
+    let exact = written.to_string();
+    let short = (written - 1).to_string();
+    let fits = dir.path().join("fits");
+    let refused = dir.path().join("refused");
+    let ok = initc(
+        &examples,
+        &["seed_model.yaml", "-o", fits.to_str().unwrap_or_default(), "--max-shard-size", "40k", "--max-size", &exact],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    let over = initc(
+        &examples,
+        &[
+            "seed_model.yaml",
+            "-o",
+            refused.to_str().unwrap_or_default(),
+            "--max-shard-size",
+            "40k",
+            "--max-size",
+            &short,
+        ],
+    );
+    assert_eq!(over.status.code(), Some(1), "{}", text(&over.stderr));
+    assert!(text(&over.stderr).contains("error[E0602]"), "{}", text(&over.stderr));
+    assert!(!refused.exists());
+}
+
+/// Issue 11, item 12b: a header over the 100 MB the safetensors crate reads is refused before
+/// anything is generated, by `compile` and by `lint`; shards with smaller headers are fine.
+#[test]
+fn a_header_readers_would_refuse_is_an_error_before_writing() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let name = "n".repeat(990);
+    let config = format!(
+        "input: [1]\nlayers:\n  - block:\n      name: \"{name}{{i}}\"\n      repeat: 49999\n      layers:\n        - param: {{name: w, shape: [1], initializer: zeros}}\n"
+    );
+    fs::write(dir.path().join("long_names.yaml"), config).expect("write");
+    let compile = initc(dir.path(), &["long_names.yaml", "-o", "w.safetensors"]);
+    let stderr = text(&compile.stderr);
+    assert_eq!(compile.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[E0602]: the safetensors header would take"), "{stderr}");
+    assert!(stderr.contains("more than the 100,000,000 bytes (95.37 MiB) safetensors readers accept"), "{stderr}");
+    assert!(stderr.contains("--> long_names.yaml:"), "{stderr}");
+    assert!(stderr.contains("= help: shorten the tensor names"), "{stderr}");
+    assert_eq!(fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(0), 1, "nothing written");
+    let lint = initc(dir.path(), &["lint", "long_names.yaml", "--max-size", "1TB"]);
+    assert_eq!(lint.status.code(), Some(1), "{}", text(&lint.stdout));
+    assert!(text(&lint.stdout).contains("error[E0602]: the safetensors header would take"), "{}", text(&lint.stdout));
+    // Two shards of about 52 MB of header each are readable.
+    let sharded = initc(dir.path(), &["long_names.yaml", "-o", "shards", "--max-shard-size", "100000", "--quiet"]);
+    assert_eq!(sharded.status.code(), Some(0), "{}", text(&sharded.stderr));
+}
+
+/// Issue 10, defect 9: the help says a config may be Keras JSON, and what verify's tolerances
+/// are relative to.
+#[test]
+fn help_names_both_config_formats_and_the_verify_reference() {
+    for command in ["compile", "summary", "verify", "lint"] {
+        let help = text(&initc(&repo(), &[command, "--help"]).stdout);
+        assert!(help.contains("Keras") && !help.contains("(YAML)."), "{command} --help:\n{help}");
+    }
+    let verify = text(&initc(&repo(), &["verify", "--help"]).stdout);
+    assert!(verify.contains("fraction of the golden file's value") && !verify.contains("second file"), "{verify}");
 }

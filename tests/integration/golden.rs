@@ -103,3 +103,150 @@ fn summary_matches_the_keras_3_reference() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout), expected);
 }
+
+/// A command of a README ```` ```console ```` block and what it must print.
+#[derive(Debug, PartialEq)]
+struct ReadmeExample {
+    /// The 1-based README line of the `$` line.
+    line: usize,
+    arguments: Vec<String>,
+    expected: Vec<String>,
+}
+
+/// Every `$ initc …` (or `$ cargo run --release -- …`) line of every ```` ```console ```` block,
+/// with the lines after it up to the next `$` line or the end of the block.
+fn readme_examples(readme: &str) -> Result<Vec<ReadmeExample>, String> {
+    let mut examples: Vec<ReadmeExample> = Vec::new();
+    let mut in_console = false;
+    for (index, line) in readme.lines().enumerate() {
+        let trimmed = line.trim_end();
+        if !in_console {
+            in_console = trimmed == "```console";
+            continue;
+        }
+        if trimmed == "```" {
+            in_console = false;
+        } else if let Some(command) = trimmed.strip_prefix("$ ") {
+            let arguments = command
+                .strip_prefix("initc ")
+                .or_else(|| command.strip_prefix("cargo run --release -- "))
+                .ok_or_else(|| format!("README line {}: a console command must run initc: {command}", index + 1))?;
+            examples.push(ReadmeExample { line: index + 1, arguments: shell_words(arguments)?, expected: Vec::new() });
+        } else {
+            let example =
+                examples.last_mut().ok_or_else(|| format!("README line {}: output before a `$` line", index + 1))?;
+            example.expected.push(trimmed.to_string());
+        }
+    }
+    if in_console {
+        return Err("README: a ```console block is not closed".to_string());
+    }
+    Ok(examples)
+}
+
+/// Splits a command line as a shell would for the simple cases the README uses: words
+/// separated by spaces, `'…'` and `"…"` quoting.
+fn shell_words(text: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for character in text.chars() {
+        match (quote, character) {
+            (Some(open), c) if c == open => quote = None,
+            (Some(_), c) => word.get_or_insert_with(String::new).push(c),
+            (None, '\'' | '"') => {
+                quote = Some(character);
+                word.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => words.extend(word.take()),
+            (None, c) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    if quote.is_some() {
+        return Err(format!("unclosed quote in `{text}`"));
+    }
+    words.extend(word);
+    Ok(words)
+}
+
+/// Whether `actual` is `expected`, where an expected line `...` stands for any number of lines.
+fn lines_match(expected: &[String], actual: &[&str]) -> bool {
+    match expected.split_first() {
+        None => actual.is_empty(),
+        Some((first, rest)) if first == "..." => (0..=actual.len()).any(|skip| lines_match(rest, &actual[skip..])),
+        Some((first, rest)) => {
+            actual.split_first().is_some_and(|(line, after)| line == first && lines_match(rest, after))
+        }
+    }
+}
+
+#[test]
+fn readme_console_examples_print_what_the_readme_shows() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let examples = readme_examples(&readme).unwrap_or_else(|error| panic!("{error}"));
+    assert!(examples.len() >= 3, "the README should show at least 3 tested examples, has {}", examples.len());
+    let mut failures = Vec::new();
+    for example in &examples {
+        let arguments: Vec<&str> = example.arguments.iter().map(String::as_str).collect();
+        let output = initc(&repo(), &arguments);
+        let printed = format!("{}{}", text(&output.stdout), text(&output.stderr));
+        let printed: Vec<&str> = printed.lines().map(str::trim_end).collect();
+        if !lines_match(&example.expected, &printed) {
+            failures.push(format!(
+                "README line {}: `initc {}` printed:\n{}\n--- the README shows:\n{}",
+                example.line,
+                example.arguments.join(" "),
+                printed.join("\n"),
+                example.expected.join("\n")
+            ));
+        }
+    }
+    assert_no_failures(failures);
+}
+
+#[test]
+fn the_readme_harness_reads_blocks_and_matches_excerpts() {
+    let readme = "text\n```console\n$ initc summary 'a b.yaml' --set \"x=1 + 2\"\nModel\n...\n end\n$ cargo run --release -- lint m.yaml\n```\n```text\n$ initc not run\n```\n";
+    let examples = readme_examples(readme).expect("parsed");
+    assert_eq!(
+        examples,
+        [
+            ReadmeExample {
+                line: 3,
+                arguments: vec!["summary".into(), "a b.yaml".into(), "--set".into(), "x=1 + 2".into()],
+                expected: vec!["Model".into(), "...".into(), " end".into()],
+            },
+            ReadmeExample { line: 7, arguments: vec!["lint".into(), "m.yaml".into()], expected: vec![] },
+        ]
+    );
+    assert!(readme_examples("```console\n$ ls\n```\n").is_err(), "only initc commands");
+    assert!(readme_examples("```console\n$ initc x\n").is_err(), "an unclosed block");
+    let expected: Vec<String> = ["a", "...", "d"].map(String::from).to_vec();
+    let cases: &[(&[&str], bool)] = &[
+        (&["a", "d"], true),
+        (&["a", "b", "c", "d"], true),
+        (&["a", "b", "c"], false),
+        (&["x", "d"], false),
+        (&["a", "d", "e"], false),
+    ];
+    for (actual, matches) in cases {
+        assert_eq!(lines_match(&expected, actual), *matches, "{actual:?}");
+    }
+    assert!(lines_match(&[], &[]) && !lines_match(&[], &["extra"]));
+}
+
+/// The README's list of supported layer classes is the layer catalogue.
+#[test]
+fn readme_lists_exactly_the_supported_layers() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let start = readme.find("<!-- supported-layers").expect("the README marks the supported-layers list");
+    let end = readme[start..].find("<!-- end supported-layers -->").expect("the list's end marker") + start;
+    let listed = &readme[start..end];
+    let listed = &listed[listed.find("-->").map_or(0, |at| at + 3)..];
+    let mut in_readme: Vec<&str> = listed.split('`').skip(1).step_by(2).collect();
+    in_readme.sort_unstable();
+    let mut catalogue: Vec<&str> = initc::layers::LAYER_TYPES.iter().map(|layer| layer.class_name).collect();
+    catalogue.sort_unstable();
+    assert_eq!(in_readme, catalogue);
+    assert!(readme.contains(&format!("initc knows {} Keras layer classes", catalogue.len())));
+}

@@ -194,3 +194,82 @@ fn lint_without_a_file_is_a_usage_error() {
     assert_eq!(initc(&repo(), &["lint"]).status.code(), Some(2));
     assert_eq!(initc(&repo(), &["lint", "x.yaml", "--format", "xml"]).status.code(), Some(2));
 }
+
+/// Issue 10, defect 7: a clean config gets one line saying so, unless `--quiet`; JSON and SARIF
+/// are unchanged.
+#[test]
+fn lint_says_so_when_a_config_is_clean() {
+    let output = initc(&lint_dir(), &["lint", "clean_model.yaml", "unused_var.yaml"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("no problems found in clean_model.yaml\n"), "{stdout}");
+    assert!(!stdout.contains("no problems found in unused_var.yaml"), "{stdout}");
+    let quiet = initc(&lint_dir(), &["lint", "--quiet", "clean_model.yaml"]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(quiet.stdout.is_empty(), "{}", text(&quiet.stdout));
+    let json = initc(&lint_dir(), &["lint", "clean_model.yaml", "--format", "json"]);
+    assert!(!text(&json.stdout).contains("no problems found"), "{}", text(&json.stdout));
+}
+
+/// Issue 10, defect 8: links in an explanation are shown as the spec's path and section.
+#[test]
+fn explain_renders_links_for_a_terminal() {
+    let output = initc(&repo(), &["explain", "E0401"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout.contains("specs/config.md, section \"Built-in names\""), "{stdout}");
+    for code in Code::ALL {
+        let stdout = text(&initc(&repo(), &["explain", code.as_str()]).stdout);
+        assert!(!stdout.contains("](") && !stdout.contains("../"), "{}: a raw link:\n{stdout}", code.as_str());
+    }
+}
+
+/// Issue 10, defect 6: every message in every error golden (compile's and lint's) has a help line.
+#[test]
+fn every_golden_message_has_a_help_line() {
+    let mut missing = Vec::new();
+    for (dir, extension) in [(repo().join("tests/golden/err"), "stderr"), (lint_dir(), "out")] {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|ext| ext != extension) {
+                continue;
+            }
+            let rendered = std::fs::read_to_string(&path).unwrap_or_default();
+            missing.extend(messages_without_help(&rendered).into_iter().map(|message| {
+                format!("{}: {message}", path.file_name().and_then(|n| n.to_str()).unwrap_or_default())
+            }));
+        }
+    }
+    assert!(missing.is_empty(), "{} message(s) without a help line:\n{}", missing.len(), missing.join("\n"));
+}
+
+/// The header line of each rendered diagnostic in `rendered` that has no `= help:` line.
+fn messages_without_help(rendered: &str) -> Vec<String> {
+    let is_header = |line: &str| {
+        ["error[", "warning[", "note["].iter().any(|start| line.starts_with(start)) && line.contains("]: ")
+    };
+    let mut missing = Vec::new();
+    let mut current: Option<(&str, bool)> = None;
+    for line in rendered.lines() {
+        if is_header(line) {
+            if let Some((header, false)) = current {
+                missing.push(header.to_string());
+            }
+            current = Some((line, false));
+        } else if line.trim_start().starts_with("= help: ")
+            && let Some((_, helped)) = current.as_mut()
+        {
+            *helped = true;
+        }
+    }
+    if let Some((header, false)) = current {
+        missing.push(header.to_string());
+    }
+    missing
+}
+
+#[test]
+fn the_help_line_check_finds_a_message_without_one() {
+    let rendered = "error[E0208]: bad\n --> a.yaml:1:1\n  |\n  = help: fix it\n\nerror[E0202]: worse\n --> a.yaml:2:1\n\nwarning[W0702]: unused\n";
+    assert_eq!(messages_without_help(rendered), ["error[E0202]: worse", "warning[W0702]: unused"]);
+}
