@@ -68,6 +68,9 @@ pub fn run(args: &CompileArgs) -> ExitCode {
         print_diagnostics(&vec![diagnostic], Some(&file));
         return Outcome::InputErrors.into();
     }
+    if let Err(outcome) = super::memory_budget::check(&plan, &file, super::memory_budget::Purpose::Compile) {
+        return outcome.into();
+    }
     let result = match args.max_shard_size {
         None => write_single(&plan, &args.output, args.quiet),
         Some(max_shard_size) => write_sharded(&plan, &args.output, max_shard_size, args.shard, args.quiet),
@@ -75,13 +78,17 @@ pub fn run(args: &CompileArgs) -> ExitCode {
     match result {
         Ok(()) => Outcome::Success.into(),
         Err(diagnostic) => {
+            let outcome = super::memory_budget::failure_outcome(&diagnostic);
             print_diagnostics(&vec![diagnostic], None);
-            Outcome::Failure.into()
+            outcome.into()
         }
     }
 }
 
 fn io_failure(shown: &str, what: &str, error: &std::io::Error) -> Diagnostic {
+    if let Some(diagnostic) = super::memory_budget::out_of_memory(error) {
+        return diagnostic;
+    }
     Diagnostic::error(Code::Io, format!("cannot {what} `{shown}`: {}", io_reason(error)))
         .with_help("check that the directory exists and is writable")
 }

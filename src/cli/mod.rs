@@ -8,6 +8,7 @@ mod direct;
 mod explain;
 mod inspect;
 mod lint;
+mod memory_budget;
 mod schema;
 mod summary;
 mod verify;

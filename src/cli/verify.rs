@@ -24,8 +24,7 @@ pub struct VerifyArgs {
 
 /// One tensor's values as `write_safetensors` would write them.
 fn generated(spec: &TensorSpec, seed: u64) -> TensorData<'static> {
-    let values = crate::init::generate(spec, seed);
-    let bytes: Vec<u8> = values.iter().flat_map(|value| value.to_le_bytes()).collect();
+    let bytes = super::memory_budget::f32_bytes_or_exit(spec, seed);
     TensorData {
         name: spec.name.clone(),
         dtype: safetensors::Dtype::F32,
@@ -41,8 +40,12 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
     };
     // A config that does not compile is an error here, not a difference.
     let plan = match load_plan(&args.model) {
-        Ok((plan, _)) => plan,
-        Err(_) => return Outcome::Failure.into(),
+        Ok((plan, file))
+            if super::memory_budget::check(&plan, &file, super::memory_budget::Purpose::Verify).is_ok() =>
+        {
+            plan
+        }
+        _ => return Outcome::Failure.into(),
     };
     let report = with_weights(&args.golden, |golden| {
         let names: Vec<String> = plan.tensors.iter().map(|spec| spec.name.clone()).collect();
