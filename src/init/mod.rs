@@ -103,7 +103,7 @@ pub const STREAMING_BYTES: u64 = 64 * PIECE_ELEMENTS as u64 * 8;
 
 /// The most bytes generating `spec` holds besides the caller's window: orthogonal's Q with its
 /// workspace (`orthogonal::working_memory`), or the logical bytes of a stream-based tensor
-/// stored rearranged (`--layout torch`), plus `STREAMING_BYTES`. A pure function of the spec;
+/// stored rearranged (`--layout torch`; one only renamed is streamed), plus `STREAMING_BYTES`. A pure function of the spec;
 /// `TensorData::new` allocates what grows with the tensor fallibly, so running short is an
 /// `OutOfMemory`, never an abort.
 pub fn working_memory(spec: &TensorSpec) -> u64 {
@@ -122,7 +122,7 @@ pub fn working_memory(spec: &TensorSpec) -> u64 {
         | Initializer::RandomUniform { .. }
         | Initializer::TruncatedNormal { .. }
         | Initializer::VarianceScaling { .. }
-            if spec.layout.is_some() =>
+            if spec.layout.as_ref().is_some_and(|layout| layout.transform.is_some()) =>
         {
             len.saturating_mul(spec.dtype.size_bytes() as u64)
         }
@@ -138,8 +138,13 @@ impl<'a> TensorData<'a> {
     pub fn new(spec: &'a TensorSpec, seed: u64) -> Result<TensorData<'a>, OutOfMemory> {
         let len = spec.element_count();
         // A tensor stored in another layout reads the logical tensor it comes from (same
-        // name-keyed stream, same fill) element by element in the stored order.
+        // name-keyed stream, same fill) element by element in the stored order; one only
+        // renamed is the logical tensor, streamed.
         if let Some(layout) = &spec.layout {
+            if layout.transform.is_none() {
+                return Self::logical(spec, &layout.logical_name, &layout.logical_shape, len, seed)
+                    .map_err(|_| OutOfMemory::of(spec));
+            }
             let logical_len = layout.logical_shape.iter().product();
             let mut logical = Self::logical(spec, &layout.logical_name, &layout.logical_shape, logical_len, seed)
                 .map_err(|_| OutOfMemory::of(spec))?;
@@ -607,17 +612,13 @@ mod tests {
 
     /// `spec` stored with `transform` from its logical tensor, as `plan` builds it.
     fn rearranged(spec: &TensorSpec, transform: Transform) -> TensorSpec {
-        let layout = StoredLayout {
-            logical_name: spec.name.clone(),
-            logical_shape: spec.shape.clone(),
-            transform: Some(transform),
-        };
-        TensorSpec {
-            name: format!("{}.stored", spec.name),
-            shape: stored_shape(transform, &spec.shape),
-            layout: Some(layout),
-            ..spec.clone()
-        }
+        TensorSpec { shape: stored_shape(transform, &spec.shape), ..renamed(spec, Some(transform)) }
+    }
+
+    /// `spec` stored under another name (and with `transform`, if any).
+    fn renamed(spec: &TensorSpec, transform: Option<Transform>) -> TensorSpec {
+        let layout = StoredLayout { logical_name: spec.name.clone(), logical_shape: spec.shape.clone(), transform };
+        TensorSpec { name: format!("{}.stored", spec.name), layout: Some(layout), ..spec.clone() }
     }
 
     #[test]
@@ -653,6 +654,8 @@ mod tests {
                         data.fill_bytes(first, &mut window[..count * size]);
                         assert_eq!(window[..count * size], expected[first * size..(first + count) * size]);
                     }
+                    // Only renamed: the logical tensor itself, by its logical name's stream.
+                    assert_eq!(generate_bytes(&renamed(&logical, None), 5), bytes, "{initializer:?} {dtype:?}");
                 }
             }
         }
@@ -680,6 +683,7 @@ mod tests {
                 with_dtype(rearranged(&spec("w", &[2, 30], normal.clone()), Transform::GruBiasRow(0)), DType::BF16),
                 2 * 30 * 2,
             ),
+            (renamed(&spec("w", &[4096, 4096], normal.clone()), None), 0),
             (rearranged(&spec("w", &[64, 64], Initializer::Zeros), Transform::Transpose), 0),
             (spec("w", &[0, 4096], orthogonal), 0),
         ];
