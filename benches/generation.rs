@@ -57,7 +57,7 @@ fn generation(c: &mut Criterion) {
             let mut bytes = vec![0u8; ELEMENTS * dtype.size_bytes()];
             group.bench_with_input(BenchmarkId::new(name, dtype.safetensors_name()), &spec, |b, spec| {
                 b.iter(|| {
-                    let data = TensorData::new(spec, 42);
+                    let data = TensorData::new(spec, 42).expect("memory");
                     data.fill_bytes(0, black_box(&mut bytes));
                 })
             });
@@ -72,7 +72,7 @@ fn orthogonal(c: &mut Criterion) {
     for n in [512usize, 1024, 4096] {
         let spec = spec(&[n, n], Initializer::Orthogonal { gain: 1.0, seed: None }, DType::F32);
         group.bench_with_input(BenchmarkId::from_parameter(n), &spec, |b, spec| {
-            b.iter(|| black_box(TensorData::new(spec, 42).len()))
+            b.iter(|| black_box(TensorData::new(spec, 42).expect("memory").len()))
         });
     }
     group.finish();

@@ -82,6 +82,9 @@ pub fn run(args: &CompileArgs) -> ExitCode {
         print_diagnostics(&problems, Some(&file));
         return Outcome::InputErrors.into();
     }
+    if let Err(outcome) = super::memory_budget::check(&plan, &file, super::memory_budget::Purpose::Compile) {
+        return outcome.into();
+    }
     let result = match args.max_shard_size {
         None => write_single(&plan, &args.output, &inputs, args.quiet),
         Some(max_shard_size) => write_sharded(&plan, &args.output, max_shard_size, args.shard, &inputs, args.quiet),
@@ -89,8 +92,9 @@ pub fn run(args: &CompileArgs) -> ExitCode {
     match result {
         Ok(()) => Outcome::Success.into(),
         Err(diagnostic) => {
+            let outcome = super::memory_budget::failure_outcome(&diagnostic);
             print_diagnostics(&vec![diagnostic], None);
-            Outcome::Failure.into()
+            outcome.into()
         }
     }
 }
@@ -108,6 +112,9 @@ fn files_to_write(plan: &Plan, args: &CompileArgs) -> Vec<Vec<usize>> {
 }
 
 fn io_failure(shown: &str, what: &str, error: &std::io::Error) -> Diagnostic {
+    if let Some(diagnostic) = super::memory_budget::out_of_memory(error) {
+        return diagnostic;
+    }
     Diagnostic::error(Code::Io, format!("cannot {what} `{shown}`: {}", io_reason(error)))
         .with_help("check that the directory exists and is writable")
 }

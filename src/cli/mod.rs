@@ -8,6 +8,7 @@ mod direct;
 mod explain;
 mod inspect;
 mod lint;
+mod memory_budget;
 mod output_set;
 mod schema;
 #[cfg_attr(not(unix), allow(dead_code))]

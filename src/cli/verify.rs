@@ -27,11 +27,12 @@ pub struct VerifyArgs {
 /// One tensor's bytes as `write_safetensors` writes them, in the tensor's own dtype (`--dtype`,
 /// or torch's `I64` counter).
 fn generated(spec: &TensorSpec, seed: u64) -> TensorData<'static> {
+    let bytes = super::memory_budget::bytes_or_exit(spec, seed);
     TensorData {
         name: spec.name.clone(),
         dtype: stored_dtype(spec.dtype),
         shape: spec.shape.clone(),
-        bytes: crate::init::generate_bytes(spec, seed).into(),
+        bytes: bytes.into(),
     }
 }
 
@@ -52,8 +53,12 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
     };
     // A config that does not compile is an error here, not a difference.
     let plan = match load_plan(&args.model) {
-        Ok((plan, _)) => plan,
-        Err(_) => return Outcome::Failure.into(),
+        Ok((plan, file))
+            if super::memory_budget::check(&plan, &file, super::memory_budget::Purpose::Verify).is_ok() =>
+        {
+            plan
+        }
+        _ => return Outcome::Failure.into(),
     };
     let report = with_weights(&args.golden, |golden| {
         let names: Vec<String> = plan.tensors.iter().map(|spec| spec.name.clone()).collect();

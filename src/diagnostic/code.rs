@@ -76,6 +76,7 @@ codes! {
     ShareMismatch = "E0507", "a layer shares weights with one whose weights have other names or shapes";
     BadCliValue = "E0601", "a command-line value that does not parse";
     OutputTooLarge = "E0602", "the output would be larger than `--max-size` or the free space, or its header than safetensors readers accept";
+    NotEnoughMemory = "E0603", "generating a tensor would need more memory than is available";
     UnusedInitializer = "W0701", "a custom initializer that no weight uses";
     UnusedVar = "W0702", "a var that nothing uses";
     ConstantKernel = "W0703", "a kernel or embedding initialised to a constant: its units never differ";

@@ -231,10 +231,12 @@ fn write_data<W: Write + Send>(
         steps.extend((0..len).step_by(per_step).map(|first| Step { index, first, count: per_step.min(len - first) }));
     }
     let mut generator: Option<(usize, TensorData<'_>)> = None;
-    let mut fill = |step: Step, buffer: &mut Vec<u8>| {
-        let Some(spec) = plan.tensors.get(step.index) else { return 0 };
+    let mut fill = |step: Step, buffer: &mut Vec<u8>| -> io::Result<usize> {
+        let Some(spec) = plan.tensors.get(step.index) else { return Ok(0) };
         if generator.as_ref().map(|(index, _)| *index) != Some(step.index) {
-            generator = Some((step.index, TensorData::new(spec, plan.seed)));
+            // The last tensor's data (orthogonal's Q) is freed before the next one is made.
+            generator = None;
+            generator = Some((step.index, TensorData::new(spec, plan.seed)?));
         }
         let length = step.count * spec.dtype.size_bytes();
         if buffer.len() < length {
@@ -243,15 +245,16 @@ fn write_data<W: Write + Send>(
         if let Some((_, data)) = &generator {
             data.fill_bytes(step.first, &mut buffer[..length]);
         }
-        length
+        Ok(length)
     };
     let (mut front, mut back) = (Vec::new(), Vec::new());
-    let mut front_length = steps.first().map_or(0, |&step| fill(step, &mut front));
+    let mut front_length = steps.first().map_or(Ok(0), |&step| fill(step, &mut front))?;
     for position in 0..steps.len() {
         let next = steps.get(position + 1).copied();
         let (written, back_length) =
-            rayon::join(|| out.write_all(&front[..front_length]), || next.map_or(0, |step| fill(step, &mut back)));
+            rayon::join(|| out.write_all(&front[..front_length]), || next.map_or(Ok(0), |step| fill(step, &mut back)));
         written?;
+        let back_length = back_length?;
         progress(front_length as u64);
         std::mem::swap(&mut front, &mut back);
         front_length = back_length;

@@ -18,16 +18,19 @@ mod variance_scaling;
 #[cfg(test)]
 mod ks;
 
+use crate::plan::layout::StoredLayout;
 use crate::plan::{DType, Initializer, TensorSpec};
 use rayon::prelude::*;
 use sampler::{Job, PIECE_ELEMENTS};
+use std::collections::TryReserveError;
 use stream::Stream;
 
 pub use dtype::round as round_to_dtype;
 
 /// One tensor's values, ready to be produced a window at a time: the stream-based families need
 /// no state at all, orthogonal holds its finished Q (every column depends on every reflector), a `Copy` its
-/// source. Memory beyond that does not grow with the tensor.
+/// source, a tensor stored rearranged (`--layout torch`) from a stream-based family its logical
+/// bytes. Memory beyond that does not grow with the tensor: `working_memory` says how much it is.
 pub struct TensorData<'a> {
     len: usize,
     dtype: DType,
@@ -44,28 +47,130 @@ enum Source<'a> {
     },
     Orthogonal(orthogonal::Orthogonal),
     Copy(&'a [f32]),
-    /// Encoded bytes already in their stored order (a rearranged layout).
+    /// Encoded bytes of the whole tensor (a stream-based logical tensor behind a rearrangement).
     Bytes(Vec<u8>),
+    /// A tensor stored in another layout: stored element `i` is element
+    /// `layout.source_index(i)` of the logical tensor, whose source is never `Random` (its
+    /// bytes are made once) nor `Rearranged`.
+    Rearranged {
+        logical: Box<TensorData<'a>>,
+        layout: &'a StoredLayout,
+    },
+}
+
+/// Not enough memory for what generating a tensor holds (`working_memory`): an allocation failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutOfMemory {
+    /// The tensor's name.
+    pub tensor: String,
+    /// What generating it holds at its peak (`working_memory`).
+    pub needed: u64,
+}
+
+impl OutOfMemory {
+    fn of(spec: &TensorSpec) -> OutOfMemory {
+        OutOfMemory { tensor: spec.name.clone(), needed: working_memory(spec) }
+    }
+}
+
+impl std::fmt::Display for OutOfMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not enough memory to generate `{}`: it needs {} bytes", self.tensor, self.needed)
+    }
+}
+
+impl std::error::Error for OutOfMemory {}
+
+impl From<OutOfMemory> for std::io::Error {
+    fn from(error: OutOfMemory) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::OutOfMemory, error)
+    }
+}
+
+/// A vector of `len` copies of `value` (`None`: a length past `usize`), or the error of the
+/// allocation that failed: never the abort `vec!` gives.
+pub(crate) fn try_filled<T: Clone>(len: Option<usize>, value: T) -> Result<Vec<T>, TryReserveError> {
+    let len = len.unwrap_or(usize::MAX);
+    let mut vector = Vec::new();
+    vector.try_reserve_exact(len)?;
+    vector.resize(len, value);
+    Ok(vector)
+}
+
+/// Scratch while a window is filled, whatever the tensor: a piece of f64 values per thread in
+/// flight (128 KiB; orthogonal's per-task products are smaller), allowed for 64 threads.
+pub const STREAMING_BYTES: u64 = 64 * PIECE_ELEMENTS as u64 * 8;
+
+/// The most bytes generating `spec` holds besides the caller's window: orthogonal's Q with its
+/// workspace (`orthogonal::working_memory`), or the logical bytes of a stream-based tensor
+/// stored rearranged (`--layout torch`; one only renamed is streamed), plus `STREAMING_BYTES`. A pure function of the spec;
+/// `TensorData::new` allocates what grows with the tensor fallibly, so running short is an
+/// `OutOfMemory`, never an abort.
+pub fn working_memory(spec: &TensorSpec) -> u64 {
+    let scratch = STREAMING_BYTES;
+    let shape = spec.layout.as_ref().map_or(spec.shape.as_slice(), |layout| layout.logical_shape.as_slice());
+    let len = shape.iter().try_fold(1u64, |product, &size| product.checked_mul(size as u64)).unwrap_or(u64::MAX);
+    if len == 0 {
+        return scratch;
+    }
+    let held = match spec.initializer {
+        Initializer::Orthogonal { .. } => {
+            let (rows, cols) = matrix_view(shape);
+            orthogonal::working_memory(rows, cols, orthogonal::Precision::for_dtype(spec.dtype))
+        }
+        Initializer::RandomNormal { .. }
+        | Initializer::RandomUniform { .. }
+        | Initializer::TruncatedNormal { .. }
+        | Initializer::VarianceScaling { .. }
+            if spec.layout.as_ref().is_some_and(|layout| layout.transform.is_some()) =>
+        {
+            len.saturating_mul(spec.dtype.size_bytes() as u64)
+        }
+        _ => 0,
+    };
+    held.saturating_add(scratch)
 }
 
 impl<'a> TensorData<'a> {
     /// The values of `spec`: they depend only on `seed`, the tensor's name (or the initializer's
-    /// own seed), its initializer, its shape and its dtype. Orthogonal does its QR here.
-    pub fn new(spec: &'a TensorSpec, seed: u64) -> TensorData<'a> {
+    /// own seed), its initializer, its shape and its dtype. Orthogonal does its QR here. Fails
+    /// only when what it holds (`working_memory`) cannot be allocated.
+    pub fn new(spec: &'a TensorSpec, seed: u64) -> Result<TensorData<'a>, OutOfMemory> {
         let len = spec.element_count();
-        // A tensor stored in another layout is generated whole as the logical tensor it comes
-        // from (same name-keyed stream, same fill), then rearranged element by element.
+        // A tensor stored in another layout reads the logical tensor it comes from (same
+        // name-keyed stream, same fill) element by element in the stored order; one only
+        // renamed is the logical tensor, streamed.
         if let Some(layout) = &spec.layout {
-            let logical = TensorSpec {
-                name: layout.logical_name.clone(),
-                shape: layout.logical_shape.clone(),
-                layout: None,
-                counted: true,
-                ..spec.clone()
-            };
-            let stored = layout.apply_bytes(&generate_bytes(&logical, seed), spec.dtype.size_bytes());
-            return TensorData { len, dtype: spec.dtype, source: Source::Bytes(stored), fill: None };
+            if layout.transform.is_none() {
+                return Self::logical(spec, &layout.logical_name, &layout.logical_shape, len, seed)
+                    .map_err(|_| OutOfMemory::of(spec));
+            }
+            let logical_len = layout.logical_shape.iter().product();
+            let mut logical = Self::logical(spec, &layout.logical_name, &layout.logical_shape, logical_len, seed)
+                .map_err(|_| OutOfMemory::of(spec))?;
+            if let Source::Random(_) = logical.source {
+                // Random access into a stream costs a whole block per element: make it once.
+                let size = spec.dtype.size_bytes();
+                let mut bytes = try_filled(logical_len.checked_mul(size), 0u8).map_err(|_| OutOfMemory::of(spec))?;
+                logical.fill_bytes(0, &mut bytes);
+                logical = TensorData { len: logical_len, dtype: spec.dtype, source: Source::Bytes(bytes), fill: None };
+            }
+            let source = Source::Rearranged { logical: Box::new(logical), layout };
+            return Ok(TensorData { len, dtype: spec.dtype, source, fill: None });
         }
+        Self::logical(spec, &spec.name, &spec.shape, len, seed).map_err(|_| OutOfMemory::of(spec))
+    }
+
+    /// The tensor `spec` describes, named `name` (its stream) with shape `shape` of `len`
+    /// elements: the spec's own, or the logical tensor behind a stored layout.
+    fn logical(
+        spec: &'a TensorSpec,
+        name: &str,
+        shape: &[usize],
+        len: usize,
+        seed: u64,
+    ) -> Result<TensorData<'a>, TryReserveError> {
+        let stream = || stream_for(&spec.initializer, name, seed);
         let source = if len == 0 {
             Source::Constant(0.0)
         } else {
@@ -74,29 +179,23 @@ impl<'a> TensorData<'a> {
                 Initializer::Ones => Source::Constant(1.0),
                 Initializer::Constant { value } => Source::Constant(value),
                 Initializer::RandomNormal { mean, stddev, .. } => {
-                    random(random_normal::sampler(mean, stddev), spec, seed)
+                    Source::Random(random_normal::sampler(mean, stddev).job(stream(), spec.dtype))
                 }
                 Initializer::RandomUniform { minval, maxval, .. } => {
-                    random(random_uniform::sampler(minval, maxval), spec, seed)
+                    Source::Random(random_uniform::sampler(minval, maxval).job(stream(), spec.dtype))
                 }
                 Initializer::TruncatedNormal { mean, stddev, .. } => {
-                    random(truncated_normal::sampler(mean, stddev), spec, seed)
+                    Source::Random(truncated_normal::sampler(mean, stddev).job(stream(), spec.dtype))
                 }
-                Initializer::VarianceScaling { scale, mode, distribution, .. } => {
-                    random(variance_scaling::sampler(scale, mode, distribution, spec.fans), spec, seed)
-                }
+                Initializer::VarianceScaling { scale, mode, distribution, .. } => Source::Random(
+                    variance_scaling::sampler(scale, mode, distribution, spec.fans).job(stream(), spec.dtype),
+                ),
                 Initializer::Orthogonal { gain, .. } => {
-                    let (rows, cols) = matrix_view(&spec.shape);
+                    let (rows, cols) = matrix_view(shape);
                     let precision = orthogonal::Precision::for_dtype(spec.dtype);
-                    Source::Orthogonal(orthogonal::Orthogonal::new(
-                        rows,
-                        cols,
-                        gain,
-                        precision,
-                        &stream_for(spec, seed),
-                    ))
+                    Source::Orthogonal(orthogonal::Orthogonal::new(rows, cols, gain, precision, &stream())?)
                 }
-                Initializer::Identity { gain } => Source::Identity { cols: matrix_view(&spec.shape).1, gain },
+                Initializer::Identity { gain } => Source::Identity { cols: matrix_view(shape).1, gain },
                 Initializer::Copy(ref values) if values.len() == len => Source::Copy(values),
                 // The command line attaches a `from_file` tensor's values (checked against the
                 // shape) before anything is generated, and `emit` refuses a plan where it did not.
@@ -104,7 +203,7 @@ impl<'a> TensorData<'a> {
             }
         };
         let fill = spec.fill.as_ref().map(|fill| (fill.range.clone(), fill.value));
-        TensorData { len, dtype: spec.dtype, source, fill }
+        Ok(TensorData { len, dtype: spec.dtype, source, fill })
     }
 
     /// Number of elements.
@@ -145,6 +244,20 @@ impl<'a> TensorData<'a> {
                 let end = (start + out.len()).min(bytes.len());
                 out[..end - start].copy_from_slice(&bytes[start..end]);
             }
+            Source::Rearranged { logical, layout } => match &logical.source {
+                Source::Bytes(bytes) => {
+                    out.par_chunks_mut(PIECE_ELEMENTS * size).enumerate().for_each(|(piece, out)| {
+                        let start = first + piece * PIECE_ELEMENTS;
+                        for (offset, slot) in out.chunks_exact_mut(size).enumerate() {
+                            let at = layout.source_index(start + offset) * size;
+                            if let Some(element) = bytes.get(at..at + size) {
+                                slot.copy_from_slice(element);
+                            }
+                        }
+                    })
+                }
+                _ => self.fill_with(first, out, |index| logical.value(layout.source_index(index))),
+            },
         }
         if let Some((range, value)) = &self.fill {
             let start = range.start.max(first);
@@ -156,6 +269,23 @@ impl<'a> TensorData<'a> {
                     slot.copy_from_slice(&encoded[..size]);
                 }
             }
+        }
+    }
+
+    /// Element `index`, fill included, of a source that reads any element directly (every one
+    /// but `Random`, `Bytes` and `Rearranged`, which give 0).
+    fn value(&self, index: usize) -> f64 {
+        if let Some((range, value)) = &self.fill
+            && range.contains(&index)
+        {
+            return *value;
+        }
+        match &self.source {
+            Source::Constant(value) => *value,
+            Source::Identity { cols, gain } => identity::value(index, (*cols).max(1), *gain),
+            Source::Orthogonal(matrix) => matrix.value(index),
+            Source::Copy(values) => values.get(index).copied().map_or(0.0, f64::from),
+            Source::Random(_) | Source::Bytes(_) | Source::Rearranged { .. } => 0.0,
         }
     }
 
@@ -180,44 +310,71 @@ impl<'a> TensorData<'a> {
     }
 }
 
-fn random(sampler: sampler::Sampler, spec: &TensorSpec, seed: u64) -> Source<'static> {
-    Source::Random(sampler.job(stream_for(spec, seed), spec.dtype))
-}
+/// Elements generated at a time by `generate_f32_bytes` for a dtype other than f32.
+#[cfg(test)]
+const F32_WINDOW: usize = 1 << 16;
 
-/// The whole tensor as little-endian bytes of its dtype.
-pub fn generate_bytes(spec: &TensorSpec, seed: u64) -> Vec<u8> {
-    let data = TensorData::new(spec, seed);
-    let mut bytes = vec![0u8; data.len() * spec.dtype.size_bytes()];
-    data.fill_bytes(0, &mut bytes);
-    bytes
-}
-
-/// The values of one tensor in row-major order, rounded into its dtype and shown as `f32`
-/// (exact for f32, f16 and bf16). They depend only on `seed`, the tensor's name (or the
-/// initializer's own seed), its initializer, its shape and its dtype.
-pub fn generate(spec: &TensorSpec, seed: u64) -> Vec<f32> {
-    let bytes = generate_bytes(spec, seed);
-    match spec.dtype {
-        DType::F32 => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
-        DType::F64 => bytes
-            .chunks_exact(8)
-            .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
-            .collect(),
-        DType::F16 => bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-        DType::BF16 => bytes.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-        DType::I64 => bytes
-            .chunks_exact(8)
-            .map(|b| i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
-            .collect(),
+/// The values of one tensor in row-major order, rounded into its dtype and shown as
+/// little-endian `f32` (exact for f32, f16 and bf16), for `verify`. They depend only on `seed`,
+/// the tensor's name (or the initializer's own seed), its initializer, its shape and its dtype.
+/// Holds `working_memory` and the result, allocated fallibly (tests).
+#[cfg(test)]
+pub fn generate_f32_bytes(spec: &TensorSpec, seed: u64) -> Result<Vec<u8>, OutOfMemory> {
+    let data = TensorData::new(spec, seed)?;
+    let mut out = try_filled(data.len().checked_mul(4), 0u8).map_err(|_| OutOfMemory::of(spec))?;
+    if spec.dtype == DType::F32 {
+        data.fill_bytes(0, &mut out);
+        return Ok(out);
     }
+    let size = spec.dtype.size_bytes();
+    let mut window = vec![0u8; F32_WINDOW * size];
+    for (index, chunk) in out.chunks_mut(F32_WINDOW * 4).enumerate() {
+        let encoded = &mut window[..chunk.len() / 4 * size];
+        data.fill_bytes(index * F32_WINDOW, encoded);
+        for (value, slot) in encoded.chunks_exact(size).zip(chunk.chunks_exact_mut(4)) {
+            slot.copy_from_slice(&as_f32(spec.dtype, value).to_le_bytes());
+        }
+    }
+    Ok(out)
+}
+
+/// One encoded element of `dtype` as `f32`.
+#[cfg(test)]
+fn as_f32(dtype: DType, bytes: &[u8]) -> f32 {
+    let mut wide = [0u8; 8];
+    wide[..bytes.len().min(8)].copy_from_slice(&bytes[..bytes.len().min(8)]);
+    match dtype {
+        DType::F32 => f32::from_le_bytes([wide[0], wide[1], wide[2], wide[3]]),
+        DType::F64 => f64::from_le_bytes(wide) as f32,
+        DType::F16 => half::f16::from_le_bytes([wide[0], wide[1]]).to_f32(),
+        DType::BF16 => half::bf16::from_le_bytes([wide[0], wide[1]]).to_f32(),
+        DType::I64 => i64::from_le_bytes(wide) as f32,
+    }
+}
+
+/// The whole tensor as little-endian bytes of its dtype, as the writer writes them (for
+/// `verify`). Holds `working_memory` and the result, allocated fallibly.
+pub fn generate_bytes(spec: &TensorSpec, seed: u64) -> Result<Vec<u8>, OutOfMemory> {
+    let data = TensorData::new(spec, seed)?;
+    let mut bytes =
+        try_filled(data.len().checked_mul(spec.dtype.size_bytes()), 0u8).map_err(|_| OutOfMemory::of(spec))?;
+    data.fill_bytes(0, &mut bytes);
+    Ok(bytes)
+}
+
+/// The values of one tensor as `generate_f32_bytes` gives them (tests).
+#[cfg(test)]
+pub fn generate(spec: &TensorSpec, seed: u64) -> Vec<f32> {
+    let bytes = generate_f32_bytes(spec, seed).expect("memory");
+    bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
 /// The tensor's stream: from the initializer's own seed and the empty name if it has one (so,
 /// as in Keras, equal explicit seeds give equal values), else from the global seed and the name.
-fn stream_for(spec: &TensorSpec, seed: u64) -> Stream {
-    match spec.initializer.explicit_seed() {
+fn stream_for(initializer: &Initializer, name: &str, seed: u64) -> Stream {
+    match initializer.explicit_seed() {
         Some(explicit) => Stream::derive(explicit, ""),
-        None => Stream::derive(seed, &spec.name),
+        None => Stream::derive(seed, name),
     }
 }
 
@@ -232,7 +389,8 @@ fn matrix_view(shape: &[usize]) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{DType, Distribution, FanMode, Fans};
+    use crate::plan::layout::{Transform, stored_shape, to_stored};
+    use crate::plan::{ConstantFill, DType, Distribution, FanMode, Fans};
     use crate::source::Span;
 
     fn spec(name: &str, shape: &[usize], initializer: Initializer) -> TensorSpec {
@@ -339,7 +497,7 @@ mod tests {
     fn pinned_f64_normals() {
         let mut normal = spec("dense.kernel", &[6], Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None });
         normal.dtype = DType::F64;
-        let bytes = generate_bytes(&normal, 42);
+        let bytes = generate_bytes(&normal, 42).expect("memory");
         let got: Vec<u64> = bytes.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
         let expected: [u64; 6] = [
             0xbfb80eb4c2e4cce7,
@@ -409,7 +567,7 @@ mod tests {
                     for initializer in every_family(None) {
                         let mut big = spec("big.kernel", &shape, initializer);
                         big.dtype = dtype;
-                        all.push(generate_bytes(&big, 3));
+                        all.push(generate_bytes(&big, 3).expect("memory"));
                     }
                 }
                 all
@@ -454,6 +612,112 @@ mod tests {
         assert!((orthogonal[0].abs() - 3.0).abs() < 1e-6, "{}", orthogonal[0]);
         let identity = generate(&spec("i", &[1, 1], Initializer::Identity { gain: 3.0 }), 0);
         assert_eq!(identity, vec![3.0]);
+    }
+
+    /// `spec` stored with `transform` from its logical tensor, as `plan` builds it.
+    fn rearranged(spec: &TensorSpec, transform: Transform) -> TensorSpec {
+        TensorSpec { shape: stored_shape(transform, &spec.shape), ..renamed(spec, Some(transform)) }
+    }
+
+    /// `spec` stored under another name (and with `transform`, if any).
+    fn renamed(spec: &TensorSpec, transform: Option<Transform>) -> TensorSpec {
+        let layout = StoredLayout { logical_name: spec.name.clone(), logical_shape: spec.shape.clone(), transform };
+        TensorSpec { name: format!("{}.stored", spec.name), layout: Some(layout), ..spec.clone() }
+    }
+
+    #[test]
+    fn rearranged_tensors_hold_the_logical_values_in_the_stored_order() {
+        // Every family (a from_file copy and a constant fill too) and every transform, in three
+        // dtypes, read whole and in odd windows: element i of the stored tensor is element
+        // `to_stored` puts there from the logical tensor, byte for byte.
+        let transforms = [
+            (Transform::Transpose, vec![37, 23]),
+            (Transform::ChannelsFirstKernel, vec![3, 2, 5, 7]),
+            (Transform::GruKernel, vec![5, 12]),
+            (Transform::GruBiasRow(1), vec![2, 12]),
+        ];
+        for (transform, shape) in transforms {
+            let copied: Vec<f32> = (0..shape.iter().product()).map(|i| i as f32 * 0.25 - 3.0).collect();
+            let mut initializers = every_family(None);
+            initializers.push(Initializer::Copy(copied.into()));
+            for initializer in &initializers {
+                for dtype in [DType::F32, DType::F16, DType::F64] {
+                    let mut logical = spec("gru.kernel", &shape, initializer.clone());
+                    logical.dtype = dtype;
+                    logical.fill = Some(ConstantFill { range: 3..9, value: 1.0 });
+                    let size = dtype.size_bytes();
+                    let bytes = generate_bytes(&logical, 5).expect("memory");
+                    let elements: Vec<&[u8]> = bytes.chunks_exact(size).collect();
+                    let expected: Vec<u8> = to_stored(transform, &shape, &elements).concat();
+                    let stored = rearranged(&logical, transform);
+                    assert_eq!(
+                        generate_bytes(&stored, 5).expect("memory"),
+                        expected,
+                        "{transform:?} {initializer:?} {dtype:?}"
+                    );
+                    let data = TensorData::new(&stored, 5).expect("memory");
+                    let mut window = vec![0u8; 7 * size];
+                    for first in (0..data.len()).step_by(7) {
+                        let count = 7.min(data.len() - first);
+                        data.fill_bytes(first, &mut window[..count * size]);
+                        assert_eq!(window[..count * size], expected[first * size..(first + count) * size]);
+                    }
+                    // Only renamed: the logical tensor itself, by its logical name's stream.
+                    assert_eq!(
+                        generate_bytes(&renamed(&logical, None), 5).expect("memory"),
+                        bytes,
+                        "{initializer:?} {dtype:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn working_memory_counts_what_is_held_whole() {
+        let orthogonal = Initializer::Orthogonal { gain: 1.0, seed: None };
+        let normal = Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None };
+        let q = |rows, cols, dtype| orthogonal::working_memory(rows, cols, orthogonal::Precision::for_dtype(dtype));
+        let with_dtype = |mut spec: TensorSpec, dtype| {
+            spec.dtype = dtype;
+            spec
+        };
+        let cases = [
+            // Orthogonal holds Q (f32 for f32, f16 and bf16; f64 for f64) in either layout.
+            (spec("w", &[16384, 16384], orthogonal.clone()), q(16384, 16384, DType::F32)),
+            (rearranged(&spec("w", &[300, 200], orthogonal.clone()), Transform::Transpose), q(300, 200, DType::F32)),
+            (with_dtype(spec("w", &[3, 3, 8, 4], orthogonal.clone()), DType::F64), q(72, 4, DType::F64)),
+            (with_dtype(spec("w", &[4096, 4096], orthogonal.clone()), DType::BF16), q(4096, 4096, DType::F32)),
+            // A stream-based tensor holds nothing, unless it is rearranged: then its bytes.
+            (spec("w", &[4096, 4096], normal.clone()), 0),
+            (rearranged(&spec("w", &[4096, 4096], normal.clone()), Transform::Transpose), 4096 * 4096 * 4),
+            (
+                with_dtype(rearranged(&spec("w", &[2, 30], normal.clone()), Transform::GruBiasRow(0)), DType::BF16),
+                2 * 30 * 2,
+            ),
+            (renamed(&spec("w", &[4096, 4096], normal.clone()), None), 0),
+            (rearranged(&spec("w", &[64, 64], Initializer::Zeros), Transform::Transpose), 0),
+            (spec("w", &[0, 4096], orthogonal), 0),
+        ];
+        for (tensor, held) in cases {
+            assert_eq!(working_memory(&tensor), held + STREAMING_BYTES, "{} {:?}", tensor.name, tensor.shape);
+        }
+        // Q in f32 for a 16384² f32 tensor: within 1.25 times the tensor.
+        assert_eq!(q(16384, 16384, DType::F32), 1_082_360_832);
+    }
+
+    #[test]
+    fn tensors_too_large_to_allocate_are_an_error_not_an_abort() {
+        // 2^62 elements: Q, or the logical bytes of a rearranged tensor, would take more than
+        // `isize::MAX` bytes, which no allocator can give.
+        let huge = [1usize << 31, 1 << 31];
+        let orthogonal = spec("huge.w", &huge, Initializer::Orthogonal { gain: 1.0, seed: None });
+        let normal = spec("huge.w", &huge, Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None });
+        for tensor in [orthogonal.clone(), rearranged(&normal, Transform::Transpose)] {
+            let error = TensorData::new(&tensor, 0).err().expect("no memory for it");
+            assert_eq!(error, OutOfMemory { tensor: tensor.name.clone(), needed: working_memory(&tensor) });
+            assert!(error.needed > 1 << 62, "{error}");
+        }
     }
 
     #[test]

@@ -14,12 +14,14 @@
 //! machine, in software where there is no FMA unit), and each column is computed by one thread,
 //! so the bits depend on neither the thread count nor the SIMD width. See specs/initializers.md.
 
+use std::collections::TryReserveError;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use rayon::prelude::*;
 
 use super::sampler::Sampler;
 use super::stream::Stream;
+use super::try_filled;
 use crate::plan::DType;
 
 /// Rows per vector: every column is stored as whole vectors, padded with zeros below.
@@ -28,6 +30,9 @@ const LANES: usize = 16;
 const PANEL: usize = 64;
 /// Columns of Q per parallel task (with one block's V, they stay in a core's L2 cache).
 const GROUP_COLUMNS: usize = 32;
+/// Normals drawn at a time into a reflector: a block's draws are never held whole (for a tall,
+/// thin matrix they would be as large as Q).
+const DRAW_WINDOW: usize = 1 << 18;
 
 /// The precision the matrix is computed in.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -46,7 +51,8 @@ impl Precision {
 
 /// A finished orthogonal tensor: Q (`max(rows, cols) × min(rows, cols)`, in the precision it was
 /// computed in), read element by element as the row-major `rows × cols` result times `gain`.
-/// It holds Q once, the size of the tensor, and nothing else.
+/// It holds Q once, the size of the tensor (twice it for f16 and bf16, computed in f32), and
+/// nothing else.
 pub struct Orthogonal {
     q: Matrix,
     rows: usize,
@@ -60,16 +66,34 @@ enum Matrix {
 }
 
 impl Orthogonal {
-    /// `rows` = ∏shape[:-1], `cols` = shape[-1].
-    pub fn new(rows: usize, cols: usize, gain: f64, precision: Precision, stream: &Stream) -> Orthogonal {
+    /// `rows` = ∏shape[:-1], `cols` = shape[-1]. Fails, instead of aborting, when Q or a block's
+    /// workspace cannot be allocated (`working_memory` is what it needs).
+    pub fn new(
+        rows: usize,
+        cols: usize,
+        gain: f64,
+        precision: Precision,
+        stream: &Stream,
+    ) -> Result<Orthogonal, TryReserveError> {
         let (tall, short) = (rows.max(cols), rows.min(cols));
         let draw =
             |first: u64, out: &mut [f32]| Sampler::Normal { mean: 0.0, stddev: 1.0 }.fill_from(stream, first, out);
         let q = match precision {
-            Precision::F32 => Matrix::F32(q_matrix(tall, short, &draw, Simd::detect())),
-            Precision::F64 => Matrix::F64(q_matrix(tall, short, &draw, Simd::detect())),
+            Precision::F32 => Matrix::F32(q_matrix(tall, short, &draw, Simd::detect())?),
+            Precision::F64 => Matrix::F64(q_matrix(tall, short, &draw, Simd::detect())?),
         };
-        Orthogonal { q, rows, cols, gain }
+        Ok(Orthogonal { q, rows, cols, gain })
+    }
+
+    /// Element `index` of the row-major result, as `fill` gives it.
+    pub fn value(&self, index: usize) -> f64 {
+        let cols = self.cols.max(1);
+        let (row, col) = (index / cols, index % cols);
+        let (r, c) = if self.rows >= self.cols { (row, col) } else { (col, row) };
+        match &self.q {
+            Matrix::F32(q) => self.gain * q.get(r, c).to_f64(),
+            Matrix::F64(q) => self.gain * q.get(r, c).to_f64(),
+        }
     }
 
     /// Elements `start..start + values.len()` of the row-major result: `gain · Q[r][c]` (tall)
@@ -170,6 +194,31 @@ impl<T: Real> Columns<T> {
     }
 }
 
+/// The most bytes `Orthogonal::new` holds for a `rows × cols` matrix: Q (columns padded to whole
+/// vectors) and its signs, and while one block is applied the next one being prepared: two
+/// blocks' V (at most `PANEL` padded columns each), T, τ and signs (one block if there is only
+/// one), and one window of draws (the f32 values and the bytes they are decoded from).
+pub fn working_memory(rows: usize, cols: usize, precision: Precision) -> u64 {
+    let (tall, short) = (rows.max(cols) as u64, rows.min(cols) as u64);
+    if short == 0 {
+        return 0;
+    }
+    let element = match precision {
+        Precision::F32 => 4,
+        Precision::F64 => 8,
+    };
+    let padded = tall.div_ceil(LANES as u64).saturating_mul(LANES as u64);
+    let width = short.min(PANEL as u64);
+    let q = padded.saturating_mul(short).saturating_add(short).saturating_mul(element);
+    let block = padded.saturating_mul(width).saturating_add(width * width + 2 * width).saturating_mul(element);
+    let blocks = if short > PANEL as u64 { 2 } else { 1 };
+    let draws = tall.min(DRAW_WINDOW as u64) * 2 * 4;
+    q.saturating_add(block.saturating_mul(blocks)).saturating_add(draws)
+}
+
+/// `draw(first, out)` fills `out` with the normals `first..` of the tensor's stream.
+type Draw<'a> = dyn Fn(u64, &mut [f32]) + Sync + 'a;
+
 /// Normals drawn for reflectors `0..k`: reflector `k` takes the next `tall − k`.
 fn draws_before(tall: usize, k: usize) -> u64 {
     let (tall, k) = (tall as u64, k as u64);
@@ -183,43 +232,38 @@ fn draws_before(tall: usize, k: usize) -> u64 {
 /// v₀ = x₀ − α, τ = 2/(v·v), H_k = I − τ·v·vᵀ; R[k][k] would be α. Reflectors are gathered in
 /// blocks of `PANEL` as H_k0·…·H_(k1−1) = I − V·T·Vᵀ and applied to Q from the last block to the
 /// first (each touches only rows and columns k0.. of Q), in parallel over groups of columns.
-fn q_matrix<T: Real>(tall: usize, short: usize, draw: &(dyn Fn(u64, &mut [f32]) + Sync), simd: Simd) -> Columns<T> {
+/// Every buffer that grows with the matrix is allocated fallibly.
+fn q_matrix<T: Real>(tall: usize, short: usize, draw: &Draw<'_>, simd: Simd) -> Result<Columns<T>, TryReserveError> {
     let stride = tall.div_ceil(LANES);
-    let mut q = Columns { data: vec![Lanes::<T>::ZERO; stride * short], stride };
+    let mut q = Columns { data: try_filled(stride.checked_mul(short), Lanes::<T>::ZERO)?, stride };
     for k in 0..short {
         q.data[k * stride + k / LANES].0[k % LANES] = T::ONE;
     }
-    let mut signs = vec![T::ZERO; short];
-    let block_of = |k0: usize| {
-        let k1 = (k0 + PANEL).min(short);
-        let first = draws_before(tall, k0);
-        let mut normals = vec![0.0f32; (draws_before(tall, k1) - first) as usize];
-        draw(first, &mut normals);
-        (k0, simd.prepare::<T>(tall, k0, k1, &normals))
-    };
+    let mut signs = try_filled(Some(short), T::ZERO)?;
+    let block_of = |k0: usize| simd.prepare::<T>(tall, k0, (k0 + PANEL).min(short), draw).map(|block| (k0, block));
     // Blocks last to first; the next block is drawn while this one is applied.
     let mut starts = (0..short).step_by(PANEL).rev();
-    let mut next = starts.next().map(block_of);
+    let mut next = starts.next().map(block_of).transpose()?;
     while let Some((k0, block)) = next {
         signs[k0..k0 + block.width].copy_from_slice(&block.signs);
         let first_vector = k0 / LANES;
         let columns = &mut q.data[k0 * stride..];
         next = rayon::join(
-            || starts.next().map(block_of),
+            || starts.next().map(block_of).transpose(),
             || {
                 columns
                     .par_chunks_mut(stride * GROUP_COLUMNS)
                     .for_each(|group| simd.apply(&block, group, stride, first_vector))
             },
         )
-        .0;
+        .0?;
     }
     q.data.par_chunks_mut(stride).zip(signs.par_iter()).for_each(|(column, &sign)| {
         for vector in column {
             vector.0.iter_mut().for_each(|x| *x = *x * sign);
         }
     });
-    q
+    Ok(q)
 }
 
 /// One block reflector H_k0·…·H_(k1−1) = I − V·T·Vᵀ acting on rows `k0..`.
@@ -235,23 +279,29 @@ struct Block<T> {
     signs: Vec<T>,
 }
 
-/// V, T and the signs of reflectors `k0..k1` from their normals (reflector after reflector).
+/// V, T and the signs of reflectors `k0..k1`, drawing each reflector's normals (reflector after
+/// reflector, `DRAW_WINDOW` at a time).
 /// T follows LAPACK's dlarft: T[l][l] = τ_l, T[p][l] = −τ_l·Σ_{q=p}^{l−1} T[p][q]·(v_q·v_l).
 #[inline(always)]
-fn prepare<T: Real>(tall: usize, k0: usize, k1: usize, normals: &[f32]) -> Block<T> {
+fn prepare<T: Real>(tall: usize, k0: usize, k1: usize, draw: &Draw<'_>) -> Result<Block<T>, TryReserveError> {
     let stride = tall.div_ceil(LANES) - k0 / LANES;
     let width = k1 - k0;
-    let mut v = vec![Lanes::<T>::ZERO; stride * width];
+    let mut v = try_filled(stride.checked_mul(width), Lanes::<T>::ZERO)?;
     let mut taus = vec![T::ZERO; width];
     let mut signs = vec![T::ZERO; width];
-    let mut rest = normals;
+    let mut window = try_filled(Some(DRAW_WINDOW.min(tall - k0)), 0.0f32)?;
     for l in 0..width {
-        let (x, tail) = rest.split_at(tall - k0 - l);
-        rest = tail;
         let column = &mut v[l * stride..(l + 1) * stride];
-        for (offset, &value) in x.iter().enumerate() {
-            let row = l + offset;
-            column[row / LANES].0[row % LANES] = T::from_f32(value);
+        let (first, count) = (draws_before(tall, k0 + l), tall - k0 - l);
+        let mut done = 0;
+        while done < count {
+            let x = &mut window[..(count - done).min(DRAW_WINDOW)];
+            draw(first + done as u64, x);
+            for (offset, &value) in x.iter().enumerate() {
+                let row = l + done + offset;
+                column[row / LANES].0[row % LANES] = T::from_f32(value);
+            }
+            done += x.len();
         }
         let norm = dot(column, column).sqrt();
         if norm == T::ZERO {
@@ -282,7 +332,7 @@ fn prepare<T: Real>(tall: usize, k0: usize, k1: usize, normals: &[f32]) -> Block
         }
         t[l * width + l] = taus[l];
     }
-    Block { stride, width, v, t, signs }
+    Ok(Block { stride, width, v, t, signs })
 }
 
 /// Applies I − V·T·Vᵀ to rows `k0..` of every column of `group` (columns of `q_stride` vectors,
@@ -480,14 +530,14 @@ impl Simd {
         Simd::Portable
     }
 
-    fn prepare<T: Real>(self, tall: usize, k0: usize, k1: usize, normals: &[f32]) -> Block<T> {
+    fn prepare<T: Real>(self, tall: usize, k0: usize, k1: usize, draw: &Draw<'_>) -> Result<Block<T>, TryReserveError> {
         match self {
-            Simd::Portable => prepare(tall, k0, k1, normals),
+            Simd::Portable => prepare(tall, k0, k1, draw),
             // SAFETY: `detect` chose these only where the CPU has the features they enable.
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx2 => unsafe { x86::prepare_avx2(tall, k0, k1, normals) },
+            Simd::Avx2 => unsafe { x86::prepare_avx2(tall, k0, k1, draw) },
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => unsafe { x86::prepare_avx512(tall, k0, k1, normals) },
+            Simd::Avx512 => unsafe { x86::prepare_avx512(tall, k0, k1, draw) },
         }
     }
 
@@ -507,16 +557,26 @@ impl Simd {
 /// instruction instead of a library call).
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{Block, Lanes, Real, apply, prepare};
+    use super::{Block, Draw, Lanes, Real, TryReserveError, apply, prepare};
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) fn prepare_avx2<T: Real>(tall: usize, k0: usize, k1: usize, normals: &[f32]) -> Block<T> {
-        prepare(tall, k0, k1, normals)
+    pub(super) fn prepare_avx2<T: Real>(
+        tall: usize,
+        k0: usize,
+        k1: usize,
+        draw: &Draw<'_>,
+    ) -> Result<Block<T>, TryReserveError> {
+        prepare(tall, k0, k1, draw)
     }
 
     #[target_feature(enable = "avx512f,fma")]
-    pub(super) fn prepare_avx512<T: Real>(tall: usize, k0: usize, k1: usize, normals: &[f32]) -> Block<T> {
-        prepare(tall, k0, k1, normals)
+    pub(super) fn prepare_avx512<T: Real>(
+        tall: usize,
+        k0: usize,
+        k1: usize,
+        draw: &Draw<'_>,
+    ) -> Result<Block<T>, TryReserveError> {
+        prepare(tall, k0, k1, draw)
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -538,7 +598,7 @@ mod tests {
     /// The whole row-major result.
     fn values(rows: usize, cols: usize, gain: f64, precision: Precision, stream: &Stream) -> Vec<f64> {
         let mut values = vec![0.0; rows * cols];
-        Orthogonal::new(rows, cols, gain, precision, stream).fill(0, &mut values);
+        Orthogonal::new(rows, cols, gain, precision, stream).expect("memory").fill(0, &mut values);
         values
     }
 
@@ -548,7 +608,7 @@ mod tests {
 
     fn q_bits<T: Real>(tall: usize, short: usize, seed: u64, simd: Simd) -> Vec<u64> {
         let stream = Stream::derive(seed, "orthogonal.bits");
-        let q = q_matrix::<T>(tall, short, &normals(&stream), simd);
+        let q = q_matrix::<T>(tall, short, &normals(&stream), simd).expect("memory");
         (0..short).flat_map(|c| (0..tall).map(move |r| (r, c))).map(|(r, c)| q.get(r, c).to_f64().to_bits()).collect()
     }
 
@@ -642,7 +702,7 @@ mod tests {
                 *slot = if in_reflector_one { 0.0 } else { 1.0 + index as f32 };
             }
         };
-        let q = q_matrix::<f64>(tall, short, &draw, Simd::Portable);
+        let q = q_matrix::<f64>(tall, short, &draw, Simd::Portable).expect("memory");
         assert!((0..tall).all(|r| q.get(r, 1) == 0.0));
         for c in [0, 2] {
             let norm: f64 = (0..tall).map(|r| q.get(r, c) * q.get(r, c)).sum();
@@ -653,15 +713,46 @@ mod tests {
     #[test]
     fn any_window_reads_the_same_elements_as_the_whole() {
         for (rows, cols) in [(7, 5), (5, 7), (16, 16)] {
-            let matrix = Orthogonal::new(rows, cols, 1.5, Precision::F32, &Stream::derive(2, "orthogonal.windows"));
+            let matrix = Orthogonal::new(rows, cols, 1.5, Precision::F32, &Stream::derive(2, "orthogonal.windows"))
+                .expect("memory");
             let mut whole = vec![0.0; rows * cols];
             matrix.fill(0, &mut whole);
+            for (index, &value) in whole.iter().enumerate() {
+                assert_eq!(matrix.value(index).to_bits(), value.to_bits(), "{rows}x{cols} element {index}");
+            }
             for (start, len) in [(0, 1), (3, 9), (cols - 1, 2), (rows * cols - 4, 4)] {
                 let mut window = vec![0.0; len];
                 matrix.fill(start, &mut window);
                 assert_eq!(window, whole[start..start + len], "{rows}x{cols} {start}+{len}");
             }
         }
+    }
+
+    #[test]
+    fn working_memory_is_q_and_two_blocks() {
+        // (rows, cols, precision, bytes): Q padded to whole vectors plus its signs, the blocks'
+        // V, T, τ and signs, and a window of draws (f32 values and their bytes).
+        let cases = [
+            // 16384²: Q (16384² + 16384)·4, two blocks (16384·64 + 64² + 2·64)·4, draws 16384·8.
+            (16384, 16384, Precision::F32, 1_073_807_360 + 2 * 4_211_200 + 131_072),
+            // A tall, thin matrix has one block, as large as Q; draws are a window of 2^18.
+            (4_194_304, 16, Precision::F32, 268_435_520 + 268_436_608 + 2_097_152),
+            // Wide is tall transposed; 3 rows pad to 16, in f64.
+            (3, 5, Precision::F64, (16 * 3 + 3) * 8 + (16 * 3 + 9 + 6) * 8 + 5 * 8),
+            (0, 7, Precision::F32, 0),
+        ];
+        for (rows, cols, precision, bytes) in cases {
+            assert_eq!(working_memory(rows, cols, precision), bytes, "{rows}x{cols} {precision:?}");
+        }
+        // A square f32 matrix from 4096² up needs at most 1.25 times its tensor (the two blocks
+        // in flight are 2·64 columns: a quarter of Q at 512²).
+        for n in [4096usize, 8192, 16384, 65536] {
+            let tensor = (n * n * 4) as f64;
+            let ratio = working_memory(n, n, Precision::F32) as f64 / tensor;
+            assert!(ratio <= 1.25, "{n}²: {ratio}");
+        }
+        // Sizes past memory saturate instead of wrapping.
+        assert_eq!(working_memory(usize::MAX, usize::MAX, Precision::F64), u64::MAX);
     }
 
     #[test]

@@ -37,14 +37,12 @@ pub struct StoredLayout {
 }
 
 impl StoredLayout {
-    /// The stored tensor's bytes from the logical tensor's, elements of `size` bytes each.
-    pub fn apply_bytes(&self, logical: &[u8], size: usize) -> Vec<u8> {
+    /// The index in the logical tensor of the stored tensor's element `index`: arithmetic, so a
+    /// rearranged tensor needs no table as large as itself.
+    pub fn source_index(&self, index: usize) -> usize {
         match self.transform {
-            Some(transform) => {
-                let elements: Vec<&[u8]> = logical.chunks_exact(size.max(1)).collect();
-                to_stored(transform, &self.logical_shape, &elements).concat()
-            }
-            None => logical.to_vec(),
+            Some(transform) => source_index(transform, &self.logical_shape, index),
+            None => index,
         }
     }
 }
@@ -65,58 +63,49 @@ pub fn stored_shape(transform: Transform, logical: &[usize]) -> Vec<usize> {
 /// block `GRU_GATES[b]` of the logical tensor.
 const GRU_GATES: [usize; 3] = [1, 0, 2];
 
-/// Rearranges `values` (row-major, `logical` shape) into the stored layout. Generic over the
-/// element so that encoded bytes of any dtype move exactly.
+/// Rearranges `values` (row-major, `logical` shape) into the stored layout.
+#[cfg(test)]
 pub fn to_stored<T: Copy>(transform: Transform, logical: &[usize], values: &[T]) -> Vec<T> {
-    source_indices(transform, logical, values.len())
-        .into_iter()
-        .filter_map(|index| values.get(index).copied())
-        .collect()
+    let count: usize = stored_shape(transform, logical).iter().product();
+    (0..count).filter_map(|index| values.get(source_index(transform, logical, index)).copied()).collect()
 }
 
-/// For each stored element, the index of the logical element it holds.
-fn source_indices(transform: Transform, logical: &[usize], count: usize) -> Vec<usize> {
+/// The index of the logical element that stored element `index` holds.
+fn source_index(transform: Transform, logical: &[usize], index: usize) -> usize {
     match (transform, logical) {
-        (Transform::Transpose, &[rows, cols]) => transposed(rows, cols),
+        (Transform::Transpose, &[rows, cols]) => transposed(rows, cols, index),
         (Transform::ChannelsFirstKernel, [kernel @ .., fan_in, fan_out]) => {
             // Stored (out, in, k) from logical (k, in, out).
             let positions: usize = kernel.iter().product();
-            let (fan_in, fan_out) = (*fan_in, *fan_out);
-            let mut indices = Vec::with_capacity(count);
-            for output in 0..fan_out {
-                for input in 0..fan_in {
-                    for position in 0..positions {
-                        indices.push((position * fan_in + input) * fan_out + output);
-                    }
-                }
-            }
-            indices
+            let per_output = (fan_in * positions).max(1);
+            let (output, rest) = (index / per_output, index % per_output);
+            let (input, position) = (rest / positions.max(1), rest % positions.max(1));
+            (position * fan_in + input) * fan_out + output
         }
         (Transform::GruKernel, &[rows, cols]) => {
-            // Reorder the gate blocks of each row, then transpose.
-            let reordered = gate_order(rows, cols);
-            transposed(rows, cols).into_iter().map(|index| reordered[index]).collect()
+            // Transposed, with the gate blocks of each logical row reordered.
+            let source = transposed(rows, cols, index);
+            let cols = cols.max(1);
+            source - source % cols + gate_column(cols, source % cols)
         }
-        (Transform::GruBiasRow(row), &[_, width]) => {
-            gate_order(1, width).into_iter().map(|index| row * width + index).collect()
-        }
-        _ => (0..count).collect(),
+        (Transform::GruBiasRow(row), &[_, width]) => row * width + gate_column(width, index),
+        _ => index,
     }
 }
 
-/// Source indices of a row-major `(rows, cols)` matrix stored as `(cols, rows)`.
-fn transposed(rows: usize, cols: usize) -> Vec<usize> {
-    (0..cols).flat_map(|col| (0..rows).map(move |row| row * cols + col)).collect()
+/// The source of element `index` of a row-major `(rows, cols)` matrix stored as `(cols, rows)`.
+fn transposed(rows: usize, cols: usize, index: usize) -> usize {
+    let rows = rows.max(1);
+    (index % rows) * cols + index / rows
 }
 
-/// Source indices of a `(rows, cols)` matrix whose three equal column blocks are reordered.
-fn gate_order(rows: usize, cols: usize) -> Vec<usize> {
+/// The source column of column `col` of a row whose three equal column blocks are reordered.
+fn gate_column(cols: usize, col: usize) -> usize {
     let block = cols / 3;
-    (0..rows)
-        .flat_map(|row| {
-            GRU_GATES.iter().flat_map(move |&gate| (gate * block..(gate + 1) * block).map(move |col| row * cols + col))
-        })
-        .collect()
+    match GRU_GATES.get(col.checked_div(block).unwrap_or(usize::MAX)) {
+        Some(&gate) => gate * block + col % block,
+        None => col,
+    }
 }
 
 #[cfg(test)]
@@ -141,5 +130,44 @@ mod tests {
         // GRU bias (2, 3) with u = 1: row 1 is [3, 4, 5] → [4, 3, 5].
         check(Transform::GruBiasRow(1), &[2, 3], &[3], &[4.0, 3.0, 5.0]);
         check(Transform::GruBiasRow(0), &[2, 3], &[3], &[1.0, 0.0, 2.0]);
+    }
+
+    #[test]
+    fn source_indices_match_the_rearrangements_written_out() {
+        // Each transform written as loops over the stored order, against `source_index`.
+        let (k, fan_in, fan_out) = ([3, 2], 4, 5);
+        let mut kernel = Vec::new();
+        for output in 0..fan_out {
+            for input in 0..fan_in {
+                for position in 0..k[0] * k[1] {
+                    kernel.push((position * fan_in + input) * fan_out + output);
+                }
+            }
+        }
+        let (rows, units) = (7, 4);
+        let gates =
+            |row: usize| [1, 0, 2].into_iter().flat_map(move |gate| (0..units).map(move |u| (row, gate * units + u)));
+        let mut gru = Vec::new();
+        for col in 0..3 * units {
+            for row in 0..rows {
+                let (row, source) = gates(row).nth(col).expect("column");
+                gru.push(row * 3 * units + source);
+            }
+        }
+        let cases: [(Transform, Vec<usize>, Vec<usize>); 4] = [
+            (Transform::ChannelsFirstKernel, vec![k[0], k[1], fan_in, fan_out], kernel),
+            (Transform::Transpose, vec![3, 5], (0..5).flat_map(|c| (0..3).map(move |r| r * 5 + c)).collect()),
+            (Transform::GruKernel, vec![rows, 3 * units], gru),
+            (Transform::GruBiasRow(1), vec![2, 3 * units], gates(1).map(|(row, col)| row * 3 * units + col).collect()),
+        ];
+        for (transform, logical, expected) in cases {
+            let layout = StoredLayout {
+                logical_name: String::new(),
+                logical_shape: logical.clone(),
+                transform: Some(transform),
+            };
+            let got: Vec<usize> = (0..expected.len()).map(|index| layout.source_index(index)).collect();
+            assert_eq!(got, expected, "{transform:?} {logical:?}");
+        }
     }
 }

@@ -2,7 +2,10 @@
 //! summary (text and JSON), header and per-tensor SHA-256 beside it; every config under
 //! `tests/golden/err` fails with exactly the rendered diagnostics beside it.
 
-use crate::support::{assert_no_failures, check_golden, config_args, header_and_hashes, initc, repo, text, yaml_files};
+use crate::support::{
+    assert_no_failures, check_golden, config_args, config_env, header_and_hashes, initc, initc_with_env, repo, text,
+    yaml_files,
+};
 use std::path::Path;
 
 #[test]
@@ -73,7 +76,10 @@ fn err_configs_fail_with_their_golden_diagnostics() {
         let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
         let out_dir = tempfile::tempdir().expect("temporary directory");
         let out = out_dir.path().join("never.safetensors");
-        let output = initc(&dir, &[&["compile", name, "-o", out.to_str().unwrap_or_default()], &extra[..]].concat());
+        let env = config_env(&config);
+        let env: Vec<(&str, &str)> = env.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+        let args = [&["compile", name, "-o", out.to_str().unwrap_or_default()], &extra[..]].concat();
+        let output = initc_with_env(&dir, &args, &env);
         if output.status.code() != Some(1) {
             failures.push(format!("{name}: expected exit code 1, got {}", output.status));
         }

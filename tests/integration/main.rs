@@ -7,6 +7,7 @@ mod golden;
 mod inspect;
 mod keras;
 mod lint;
+mod memory;
 mod output;
 mod schema_and_fuzz;
 mod support;

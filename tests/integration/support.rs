@@ -15,7 +15,12 @@ pub fn initc(dir: &Path, args: &[&str]) -> Output {
 
 pub fn initc_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_initc"));
-    command.current_dir(dir).args(args).env_remove("RAYON_NUM_THREADS").env("NO_COLOR", "1");
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("RAYON_NUM_THREADS")
+        .env_remove("INITC_MEMORY_LIMIT")
+        .env("NO_COLOR", "1");
     for (key, value) in env {
         command.env(key, value);
     }
@@ -27,6 +32,15 @@ pub fn initc_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output
 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The environment a config asks for in `# initc-env: NAME=VALUE` lines.
+pub fn config_env(config: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(config).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("# initc-env:")?.trim().split_once('='))
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect()
 }
 
 /// The extra command-line arguments a config asks for in a `# initc-args: …` line.
