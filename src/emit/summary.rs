@@ -6,6 +6,7 @@
 //! a single word longer than the column is folded across lines where Keras would cut it with
 //! `…`, so long block-prefixed names stay readable in full.
 
+use super::size::count_text;
 use crate::plan::{LayerRow, Plan};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -107,19 +108,6 @@ fn wrap(content: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// `n` with commas between groups of three digits, as Python's `f"{n:,}"`.
-pub(super) fn with_thousands_separators(n: u64) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
-}
-
 /// A layer's output shape as Python prints it; a param shows its tensor shape in brackets
 /// instead, as it has no output of its own; `?` when no input reaches the layer.
 fn shape_cell(layer: &LayerRow) -> String {
@@ -163,7 +151,7 @@ pub(super) fn readable_memory_size(bytes: f64) -> String {
 /// `40,152 (156.84 KB)`: a parameter count and the memory its tensors take in their dtype (as
 /// Keras does with a dtype policy; `f32` by default, which is what Keras prints by default).
 fn count_with_size(params: u64, bytes: f64) -> String {
-    format!("{} ({})", with_thousands_separators(params), readable_memory_size(bytes))
+    format!("{} ({})", count_text(params), readable_memory_size(bytes))
 }
 
 /// Bytes of the tensors `keep` selects, each at its dtype's size.
@@ -190,7 +178,7 @@ pub(super) fn text(plan: &Plan) -> String {
         if index > 0 {
             push_rule(&mut text, &ROW_RULE);
         }
-        let cells = [layer_cell(layer), shape_cell(layer), with_thousands_separators(layer.params)];
+        let cells = [layer_cell(layer), shape_cell(layer), count_text(layer.params)];
         push_row(&mut text, [&cells[0], &cells[1], &cells[2]], BODY_VERTICAL);
     }
     push_rule(&mut text, &BOTTOM_RULE);
@@ -211,8 +199,8 @@ pub(super) fn text(plan: &Plan) -> String {
         let _ = writeln!(
             text,
             " In the file: {} values; {} of them in tensors only the torch layout has",
-            with_thousands_separators(in_file),
-            with_thousands_separators(in_file.saturating_sub(total))
+            count_text(in_file),
+            count_text(in_file.saturating_sub(total))
         );
     }
     text
@@ -300,12 +288,12 @@ mod tests {
 
     #[test]
     fn thousands_separators_group_by_three() {
-        assert_eq!(with_thousands_separators(0), "0");
-        assert_eq!(with_thousands_separators(999), "999");
-        assert_eq!(with_thousands_separators(1000), "1,000");
-        assert_eq!(with_thousands_separators(40152), "40,152");
-        assert_eq!(with_thousands_separators(1234567), "1,234,567");
-        assert_eq!(with_thousands_separators(u64::MAX), "18,446,744,073,709,551,615");
+        assert_eq!(count_text(0), "0");
+        assert_eq!(count_text(999), "999");
+        assert_eq!(count_text(1000), "1,000");
+        assert_eq!(count_text(40152), "40,152");
+        assert_eq!(count_text(1234567), "1,234,567");
+        assert_eq!(count_text(u64::MAX), "18,446,744,073,709,551,615");
     }
 
     #[test]
