@@ -104,10 +104,20 @@ pub fn run(args: &CompileArgs) -> ExitCode {
 fn files_to_write(plan: &Plan, args: &CompileArgs) -> Vec<Vec<usize>> {
     let Some(max_shard_size) = args.max_shard_size else { return vec![(0..plan.tensors.len()).collect()] };
     let Ok(layout) = emit::shard_layout(plan, max_shard_size) else { return Vec::new() };
-    let shards = layout.shards.into_iter().map(|shard| shard.tensors);
-    match args.shard {
-        None => shards.collect(),
-        Some(k) => shards.skip(k.saturating_sub(1)).take(usize::from(k > 0)).collect(),
+    selected_shards(&layout, args.shard)
+        .map_or(Vec::new(), |shards| shards.into_iter().map(|shard| shard.tensors.clone()).collect())
+}
+
+/// Every shard, or shard K alone (1-based) for `--shard K`.
+fn selected_shards(layout: &ShardLayout, only: Option<usize>) -> Result<Vec<&emit::Shard>, Diagnostic> {
+    let Some(k) = only else { return Ok(layout.shards.iter().collect()) };
+    match k.checked_sub(1).and_then(|index| layout.shards.get(index)) {
+        Some(shard) => Ok(vec![shard]),
+        None => Err(Diagnostic::error(
+            Code::BadCliValue,
+            format!("`--shard {k}`: the model has {} shard(s) at this size", layout.shards.len()),
+        )
+        .with_help(format!("give a shard number from 1 to {}", layout.shards.len()))),
     }
 }
 
@@ -210,19 +220,7 @@ fn write_sharded(
         Diagnostic::error(Code::Io, format!("cannot lay out the shards: {}", io_reason(&error)))
             .with_help("check the tensor names and sizes with `initc summary`")
     })?;
-    let selected: Vec<&emit::Shard> = match only {
-        None => layout.shards.iter().collect(),
-        Some(k) => match k.checked_sub(1).and_then(|index| layout.shards.get(index)) {
-            Some(shard) => vec![shard],
-            None => {
-                return Err(Diagnostic::error(
-                    Code::BadCliValue,
-                    format!("`--shard {k}`: the model has {} shard(s) at this size", layout.shards.len()),
-                )
-                .with_help(format!("give a shard number from 1 to {}", layout.shards.len())));
-            }
-        },
-    };
+    let selected = selected_shards(&layout, only)?;
     // `out/`, `out/.` and `out` are one directory; `file/` would otherwise look missing.
     let directory: PathBuf = directory.components().collect();
     let exists = match std::fs::metadata(&directory) {
