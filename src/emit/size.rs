@@ -29,11 +29,6 @@ impl FileSize {
     pub fn total(&self) -> u64 {
         8u64.saturating_add(self.header).saturating_add(self.data)
     }
-
-    /// Whether readers accept the header (see [`MAX_HEADER_BYTES`]).
-    pub fn header_fits(&self) -> bool {
-        self.header <= MAX_HEADER_BYTES
-    }
 }
 
 /// The size of the safetensors file holding `tensors` (indices into the plan, in plan order),
@@ -163,7 +158,16 @@ mod tests {
         assert_eq!(size_text(1_500), "1.46 KiB");
         assert_eq!(size_text(17_179_869_184), "16.00 GiB");
         assert_eq!(size_text(16_060_522_496), "14.96 GiB");
+    }
+
+    #[test]
+    fn thousands_separators_group_by_three() {
+        assert_eq!(count_text(0), "0");
+        assert_eq!(count_text(999), "999");
+        assert_eq!(count_text(1000), "1,000");
+        assert_eq!(count_text(40152), "40,152");
         assert_eq!(count_text(4_198_784), "4,198,784");
+        assert_eq!(count_text(u64::MAX), "18,446,744,073,709,551,615");
     }
 
     #[test]

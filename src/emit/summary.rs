@@ -287,16 +287,6 @@ mod tests {
     }
 
     #[test]
-    fn thousands_separators_group_by_three() {
-        assert_eq!(count_text(0), "0");
-        assert_eq!(count_text(999), "999");
-        assert_eq!(count_text(1000), "1,000");
-        assert_eq!(count_text(40152), "40,152");
-        assert_eq!(count_text(1234567), "1,234,567");
-        assert_eq!(count_text(u64::MAX), "18,446,744,073,709,551,615");
-    }
-
-    #[test]
     fn shapes_print_as_python_tuples() {
         assert_eq!(python_shape(&[]), "(None,)");
         assert_eq!(python_shape(&[496]), "(None, 496)");
