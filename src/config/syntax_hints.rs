@@ -100,12 +100,14 @@ pub fn scan(text: &str) -> Hints {
                 {
                     open.push((offset, character));
                 }
-                ']' | '}' if !open.is_empty() => {
-                    let (opened_at, bracket) = open.pop().unwrap_or((offset, character));
-                    let expected = if bracket == '[' { ']' } else { '}' };
-                    if character != expected && hints.unclosed.is_none() {
-                        hints.unclosed =
-                            Some(Unclosed { open: opened_at, bracket, wrong_closer: Some((offset, character)) });
+                ']' | '}' => {
+                    if let Some((opened_at, bracket)) = open.pop()
+                        && hints.unclosed.is_none()
+                    {
+                        let popped = Unclosed { open: opened_at, bracket, wrong_closer: Some((offset, character)) };
+                        if character != popped.closer() {
+                            hints.unclosed = Some(popped);
+                        }
                     }
                 }
                 '|' | '>' if open.is_empty() && matches!(last_token, Some(':' | '-')) && at_token_start => {
