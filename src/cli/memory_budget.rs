@@ -70,29 +70,29 @@ pub fn failure_outcome(diagnostic: &Diagnostic) -> Outcome {
 
 /// E0603 for a write that failed because an allocation did.
 pub fn out_of_memory(error: &std::io::Error) -> Option<Diagnostic> {
-    let error = error.get_ref()?.downcast_ref::<OutOfMemory>()?;
-    Some(
-        Diagnostic::error(
-            Code::NotEnoughMemory,
-            format!(
-                "not enough memory to generate `{}`: it needs {} ({} bytes) and an allocation failed",
-                error.tensor,
-                size_text(error.needed),
-                error.needed
-            ),
-        )
-        .with_help("free some memory, or run where more is available (a larger memory limit or `ulimit -v`)"),
-    )
+    Some(not_enough_memory(error.get_ref()?.downcast_ref::<OutOfMemory>()?))
 }
 
-/// One tensor as little-endian f32 bytes for `verify`; when the memory for it cannot be
-/// allocated, prints E0603 and exits 2 (verify writes nothing, so nothing is left behind).
+fn not_enough_memory(error: &OutOfMemory) -> Diagnostic {
+    Diagnostic::error(
+        Code::NotEnoughMemory,
+        format!(
+            "not enough memory to generate `{}`: it needs {} ({} bytes) and an allocation failed",
+            error.tensor,
+            size_text(error.needed),
+            error.needed
+        ),
+    )
+    .with_help("free some memory, or run where more is available (a larger memory limit or `ulimit -v`)")
+}
+
+/// One tensor's bytes in its dtype, for `verify`; when the memory for it cannot be allocated,
+/// prints E0603 and exits 2 (verify writes nothing, so nothing is left behind).
 pub fn bytes_or_exit(spec: &TensorSpec, seed: u64) -> Vec<u8> {
     match crate::init::generate_bytes(spec, seed) {
         Ok(bytes) => bytes,
         Err(error) => {
-            let diagnostic = out_of_memory(&error.into());
-            print_diagnostics(&diagnostic.into_iter().collect(), None);
+            print_diagnostics(&vec![not_enough_memory(&error)], None);
             std::process::exit(2)
         }
     }
@@ -256,7 +256,10 @@ fn cgroup_mount(mountinfo: &str, version: CgroupVersion) -> Option<(String, Stri
             CgroupVersion::V2 => kind == "cgroup2",
             CgroupVersion::V1 => kind == "cgroup" && options.split(',').any(|option| option == "memory"),
         };
-        matches.then(|| Some((unescape(fields.get(3)?), unescape(fields.get(4)?))))?
+        if !matches {
+            return None;
+        }
+        Some((unescape(fields.get(3)?), unescape(fields.get(4)?)))
     })
 }
 

@@ -52,14 +52,10 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
         Err(code) => return code,
     };
     // A config that does not compile is an error here, not a difference.
-    let plan = match load_plan(&args.model) {
-        Ok((plan, file))
-            if super::memory_budget::check(&plan, &file, super::memory_budget::Purpose::Verify).is_ok() =>
-        {
-            plan
-        }
-        _ => return Outcome::Failure.into(),
-    };
+    let Ok((plan, file)) = load_plan(&args.model) else { return Outcome::Failure.into() };
+    if super::memory_budget::check(&plan, &file, super::memory_budget::Purpose::Verify).is_err() {
+        return Outcome::Failure.into();
+    }
     let report = with_weights(&args.golden, |golden| {
         let names: Vec<String> = plan.tensors.iter().map(|spec| spec.name.clone()).collect();
         inspect::diff_tensors(&names, |index| generated(&plan.tensors[index], plan.seed), &golden.tensors, tolerance)
