@@ -3,7 +3,7 @@
 //! without errors (warnings alone pass, unless `--deny-warnings`), 1 with errors, 2 when a file
 //! cannot be read or the command line is wrong. Nothing is generated or written.
 
-use super::{ExternalFiles, Outcome, io_reason};
+use super::{ExternalFiles, Outcome};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, FileReport, Severity, render_human, render_json, render_sarif};
 use crate::lint::{LintOptions, OutputBudget};
 use crate::plan::attach_external;
@@ -149,19 +149,10 @@ fn check_file(
 
 /// Reads a config. An unreadable file is an I/O failure (exit 2); bad encoding is an input error.
 fn read(path: &Path, shown: &str) -> Result<SourceFile, (Box<Diagnostic>, bool)> {
-    let bytes = super::read_config(path).map_err(|error| {
-        let diagnostic = Diagnostic::error(Code::Io, format!("cannot read `{shown}`: {}", io_reason(&error)))
-            .with_help("check the path and that the file is readable");
-        (Box::new(diagnostic), true)
-    })?;
-    let text = String::from_utf8(bytes).map_err(|error| {
-        let offset = error.utf8_error().valid_up_to();
-        let diagnostic =
-            Diagnostic::error(Code::Encoding, format!("`{shown}` is not UTF-8 text (invalid byte at offset {offset})"))
-                .with_help("save the config as UTF-8");
-        (Box::new(diagnostic), false)
-    })?;
-    Ok(SourceFile::new(shown, text))
+    super::config_source(path, shown).map_err(|diagnostic| {
+        let unreadable = diagnostic.code == Code::Io;
+        (Box::new(diagnostic), unreadable)
+    })
 }
 
 /// The output budget: `--max-size`, else the free space of the directory the output would be

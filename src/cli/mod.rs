@@ -193,28 +193,30 @@ impl From<Outcome> for ExitCode {
 
 /// Reads a config file; I/O and encoding problems are printed as diagnostics.
 pub fn read_source(path: &Path) -> Result<SourceFile, Outcome> {
-    let name = path.display().to_string();
+    config_source(path, &path.display().to_string()).map_err(|diagnostic| {
+        let outcome = if diagnostic.code == Code::Io { Outcome::Failure } else { Outcome::InputErrors };
+        print_diagnostics(&vec![diagnostic], None);
+        outcome
+    })
+}
+
+/// A config file's text, shown as `name`; an unreadable file is E0101 (`Code::Io`), one that is
+/// not UTF-8 `Code::Encoding`.
+pub fn config_source(path: &Path, name: &str) -> Result<SourceFile, Diagnostic> {
     let bytes = read_config(path).map_err(|error| {
         let help = match error.kind() {
             std::io::ErrorKind::InvalidInput => "give the path of a YAML or Keras JSON file",
             std::io::ErrorKind::FileTooLarge => "a config is text of at most 64 MiB: check the path",
             _ => "check the path and that the file is readable",
         };
-        let diagnostic =
-            Diagnostic::error(Code::Io, format!("cannot read `{name}`: {}", io_reason(&error))).with_help(help);
-        print_diagnostics(&vec![diagnostic], None);
-        Outcome::Failure
+        Diagnostic::error(Code::Io, format!("cannot read `{name}`: {}", io_reason(&error))).with_help(help)
     })?;
     let text = String::from_utf8(bytes).map_err(|error| {
-        let diagnostic = Diagnostic::error(
-            Code::Encoding,
-            format!("`{name}` is not UTF-8 text (invalid byte at offset {})", error.utf8_error().valid_up_to()),
-        )
-        .with_help("save the config as UTF-8");
-        print_diagnostics(&vec![diagnostic], None);
-        Outcome::InputErrors
+        let offset = error.utf8_error().valid_up_to();
+        Diagnostic::error(Code::Encoding, format!("`{name}` is not UTF-8 text (invalid byte at offset {offset})"))
+            .with_help("save the config as UTF-8")
     })?;
-    Ok(SourceFile::new(name, text))
+    Ok(SourceFile::new(name.to_string(), text))
 }
 
 /// The most bytes read as a config: far more than any real config, far less than memory.

@@ -260,13 +260,14 @@ fn an_output_that_is_an_input_is_refused_and_nothing_is_written() {
 }
 
 /// Runs `initc summary`, `compile` and `lint` on `config` in `dir`: each must end (killed
-/// after two minutes otherwise) with exit 2 and say `needle`.
-fn assert_config_refused(dir: &std::path::Path, config: &str, needle: &str) {
+/// after two minutes otherwise) with exit 2 and say `needle` and the same `help`.
+fn assert_config_refused(dir: &std::path::Path, config: &str, needle: &str, help: &str) {
     for args in [vec!["summary", config], vec!["compile", config, "-o", "w.safetensors"], vec!["lint", config]] {
         let child = crate::support::spawn_initc(dir, &[], &args);
         let (status, stderr) = crate::support::wait_or_kill(child);
         assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(needle), "{args:?} should say {needle:?}:\n{stderr}");
+        assert!(stderr.contains(&format!("help: {help}")), "{args:?} should help with {help:?}:\n{stderr}");
         assert!(!dir.join("w.safetensors").exists());
     }
 }
@@ -278,14 +279,34 @@ fn a_config_must_be_a_regular_file_of_at_most_64_mib() {
     // A FIFO nobody writes used to wait forever; /dev/zero used to fill memory.
     let made = std::process::Command::new("mkfifo").arg(dir.path().join("fifo.yaml")).status();
     assert!(made.is_ok_and(|status| status.success()), "mkfifo");
-    assert_config_refused(dir.path(), "fifo.yaml", "cannot read `fifo.yaml`: it is a FIFO, not a regular file");
-    assert_config_refused(dir.path(), "/dev/zero", "cannot read `/dev/zero`: it is a character device");
+    assert_config_refused(
+        dir.path(),
+        "fifo.yaml",
+        "cannot read `fifo.yaml`: it is a FIFO, not a regular file",
+        "give the path of a YAML or Keras JSON file",
+    );
+    assert_config_refused(
+        dir.path(),
+        "/dev/zero",
+        "cannot read `/dev/zero`: it is a character device",
+        "give the path of a YAML or Keras JSON file",
+    );
     fs::create_dir(dir.path().join("folder.yaml")).expect("directory");
-    assert_config_refused(dir.path(), "folder.yaml", "it is a directory, not a regular file");
+    assert_config_refused(
+        dir.path(),
+        "folder.yaml",
+        "it is a directory, not a regular file",
+        "give the path of a YAML or Keras JSON file",
+    );
     // Sparse: 64 MiB of NULs plus one byte, cheap to make.
     let big = fs::File::create(dir.path().join("big.yaml")).expect("create");
     big.set_len((64 << 20) + 1).expect("set length");
-    assert_config_refused(dir.path(), "big.yaml", "it is larger than 64 MiB, the most initc reads as a config");
+    assert_config_refused(
+        dir.path(),
+        "big.yaml",
+        "it is larger than 64 MiB, the most initc reads as a config",
+        "a config is text of at most 64 MiB: check the path",
+    );
     // At exactly 64 MiB it is read (and is not YAML).
     big.set_len(64 << 20).expect("set length");
     let output = initc(dir.path(), &["summary", "big.yaml"]);
