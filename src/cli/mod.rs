@@ -136,11 +136,12 @@ fn first_argument<'a>(first: Option<&'a str>, exists: impl Fn(&str) -> bool) -> 
 
 pub fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let first = match args.get(1) {
-        Some(arg) => arg.to_str().or(Some("")),
-        None => None,
+    let reading = match args.get(1).map(|arg| arg.to_str()) {
+        // A path that is not UTF-8 is no subcommand's name.
+        Some(None) => FirstArgument::Config,
+        first => first_argument(first.flatten(), |path| Path::new(path).exists()),
     };
-    match first_argument(first, |path| Path::new(path).exists()) {
+    match reading {
         FirstArgument::AsIs => {}
         // `initc model.yaml -o out` is `initc compile model.yaml -o out`.
         FirstArgument::Config => args.insert(1, "compile".into()),
