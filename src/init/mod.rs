@@ -310,34 +310,6 @@ impl<'a> TensorData<'a> {
     }
 }
 
-/// Elements generated at a time by `generate_f32_bytes` for a dtype other than f32.
-#[cfg(test)]
-const F32_WINDOW: usize = 1 << 16;
-
-/// The values of one tensor in row-major order, rounded into its dtype and shown as
-/// little-endian `f32` (exact for f32, f16 and bf16), for `verify`. They depend only on `seed`,
-/// the tensor's name (or the initializer's own seed), its initializer, its shape and its dtype.
-/// Holds `working_memory` and the result, allocated fallibly (tests).
-#[cfg(test)]
-pub fn generate_f32_bytes(spec: &TensorSpec, seed: u64) -> Result<Vec<u8>, OutOfMemory> {
-    let data = TensorData::new(spec, seed)?;
-    let mut out = try_filled(data.len().checked_mul(4), 0u8).map_err(|_| OutOfMemory::of(spec))?;
-    if spec.dtype == DType::F32 {
-        data.fill_bytes(0, &mut out);
-        return Ok(out);
-    }
-    let size = spec.dtype.size_bytes();
-    let mut window = vec![0u8; F32_WINDOW * size];
-    for (index, chunk) in out.chunks_mut(F32_WINDOW * 4).enumerate() {
-        let encoded = &mut window[..chunk.len() / 4 * size];
-        data.fill_bytes(index * F32_WINDOW, encoded);
-        for (value, slot) in encoded.chunks_exact(size).zip(chunk.chunks_exact_mut(4)) {
-            slot.copy_from_slice(&as_f32(spec.dtype, value).to_le_bytes());
-        }
-    }
-    Ok(out)
-}
-
 /// One encoded element of `dtype` as `f32`.
 #[cfg(test)]
 fn as_f32(dtype: DType, bytes: &[u8]) -> f32 {
@@ -362,11 +334,12 @@ pub fn generate_bytes(spec: &TensorSpec, seed: u64) -> Result<Vec<u8>, OutOfMemo
     Ok(bytes)
 }
 
-/// The values of one tensor as `generate_f32_bytes` gives them (tests).
+/// The values of one tensor as `generate_bytes` gives them, rounded into its dtype and shown as
+/// `f32` (exact for f32, f16 and bf16) (tests).
 #[cfg(test)]
 pub fn generate(spec: &TensorSpec, seed: u64) -> Vec<f32> {
-    let bytes = generate_f32_bytes(spec, seed).expect("memory");
-    bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    let bytes = generate_bytes(spec, seed).expect("memory");
+    bytes.chunks_exact(spec.dtype.size_bytes()).map(|value| as_f32(spec.dtype, value)).collect()
 }
 
 /// The tensor's stream: from the initializer's own seed and the empty name if it has one (so,
