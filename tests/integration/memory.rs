@@ -83,20 +83,28 @@ fn verify_refuses_too_with_its_exit_code_for_errors() {
     assert_eq!(equal.status.code(), Some(0), "{}", text(&equal.stderr));
 }
 
-/// `initc args…` in `dir` with its address space limited to `kilobytes`, one malloc arena and
-/// two threads, and `INITC_MEMORY_LIMIT` far above it (so the check before does not refuse).
+/// `initc args…` in `dir` with its address space limited to `kilobytes` (`ulimit -v`).
 #[cfg(target_os = "linux")]
-fn initc_in_address_space(dir: &Path, kilobytes: u64, args: &[&str]) -> Output {
-    Command::new("sh")
+fn address_space_limited(dir: &Path, kilobytes: u64, args: &[&str]) -> Command {
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg(format!("ulimit -v {kilobytes} && exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_initc"))
         .args(args)
         .current_dir(dir)
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// `initc args…` in `dir` with its address space limited to `kilobytes`, one malloc arena and
+/// two threads, and `INITC_MEMORY_LIMIT` far above it (so the check before does not refuse).
+#[cfg(target_os = "linux")]
+fn initc_in_address_space(dir: &Path, kilobytes: u64, args: &[&str]) -> Output {
+    address_space_limited(dir, kilobytes, args)
         .env("INITC_MEMORY_LIMIT", "1TB")
         .env("MALLOC_ARENA_MAX", "1")
         .env("RAYON_NUM_THREADS", "2")
-        .env("NO_COLOR", "1")
         .output()
         .expect("run initc under sh")
 }
@@ -120,14 +128,8 @@ fn an_allocation_that_fails_is_e0603_not_an_abort() {
     assert_clean_failure(&verify, 2);
 
     // Without the override, the address-space limit is what the check measures.
-    let measured = Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -v 600000 && exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_initc"))
-        .args(["compile", &name, "-o", "w.safetensors"])
-        .current_dir(dir.path())
+    let measured = address_space_limited(dir.path(), 600_000, &["compile", &name, "-o", "w.safetensors"])
         .env_remove("INITC_MEMORY_LIMIT")
-        .env("NO_COLOR", "1")
         .output()
         .expect("run initc under sh");
     assert_clean_failure(&measured, 1);
