@@ -143,6 +143,7 @@ pub fn spawn_initc(dir: &Path, env_args: &[&str], args: &[&str]) -> std::process
         .current_dir(dir)
         .args(args)
         .env_remove("RAYON_NUM_THREADS")
+        .env_remove("INITC_MEMORY_LIMIT")
         .env("NO_COLOR", "1")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
