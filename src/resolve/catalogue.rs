@@ -37,7 +37,7 @@ fn probe(keyword: &str) -> Vec<ArgumentInfo> {
     let recorder = Recorder::default();
     let context = Context {
         file: &file,
-        customs: CustomInitializers { file: &file, definitions: &[] },
+        customs: CustomInitializers::new(&file, &[]),
         entries: Cell::new(0),
         recorder: Some(&recorder),
     };
