@@ -199,13 +199,17 @@ pub fn resolver_config(data: &[u8]) -> (String, Overrides) {
                     "  - dense: {{units: \"{units}\", kernel_initializer: \"{kernel}\", bias_initializer: {bias}}}"
                 ));
             }
-            // A repeated block using the names and `i`.
+            // A repeated block using the names and `i`, its size maybe a wide expression.
             7 => {
                 let count = 1 + bytes.u16() % 2_000;
                 let var = format!("v{}", bytes.u16() % (vars.len() + 1));
-                let initializer = format!("i{}", bytes.u16() % (initializers.len() + 1));
+                let initializer = match initializers.len() {
+                    0 => "glorot_uniform".to_string(),
+                    count => format!("i{}", bytes.u16() % (count + 1)),
+                };
+                let wide = ", 1".repeat(usize::from(bytes.u8()) * 256);
                 layers.push(format!(
-                    "  - block: {{name: \"b{{i}}\", repeat: {count}, layers: [{{dense: {{units: \"max(1, {var} - i)\", kernel_initializer: {initializer}}}}}]}}"
+                    "  - block: {{name: \"b{{i}}\", repeat: {count}, layers: [{{dense: {{units: \"max(1, {var} - i{wide})\", kernel_initializer: {initializer}}}}}]}}"
                 ));
             }
             // A `--set` override, maybe of nothing, maybe making a cycle.

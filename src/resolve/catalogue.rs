@@ -39,6 +39,8 @@ fn probe(keyword: &str) -> Vec<ArgumentInfo> {
         file: &file,
         customs: CustomInitializers::new(&file, &[]),
         entries: Cell::new(0),
+        text: Cell::new(0),
+        text_exhausted: Cell::new(false),
         recorder: Some(&recorder),
     };
     let scope = Scope { variables: Arc::default(), index: None };

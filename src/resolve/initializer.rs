@@ -7,7 +7,10 @@ use crate::config::{Node, Value, list, span_in_string, string_start};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::dsl::{self, ast};
 use crate::source::{SourceFile, Span};
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
 
 /// A built-in initializer family (Keras 3 `keras.initializers`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,7 +173,8 @@ pub fn find_family(name: &str) -> Option<&'static FamilyDef> {
 /// An expression argument and how to map its spans back into the file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ArgExpr {
-    pub expr: ast::Expr,
+    /// Shared: every use of a custom initializer holds the same tree.
+    pub expr: Arc<ast::Expr>,
     /// File offset of the expression text's start, when it stands verbatim in the file.
     pub base: Option<usize>,
     /// The YAML node the expression came from.
@@ -216,11 +220,17 @@ pub struct CustomInitializers<'a> {
     file: &'a SourceFile,
     definitions: &'a [(Node, Node)],
     by_name: HashMap<&'a str, usize>,
-    /// Per definition (with a name): the built-in call it ends in, or the index in `failures`
-    /// of why it has none. A definition naming a broken one shares its failure.
-    resolved: Vec<Option<Result<InitCall, usize>>>,
+    /// Per definition (with a name): the built-in call it ends in (one copy shared along a
+    /// chain), or the index in `failures` of why it has none. A definition naming a broken one
+    /// shares its failure.
+    resolved: Vec<Option<Result<Rc<InitCall>, usize>>>,
     /// Every broken definition's diagnostic, once (a cycle is one failure of all its members).
     failures: Vec<Diagnostic>,
+    /// Per definition: the size of the text of the definition its chain ends in, which each
+    /// use copies (and `plan` evaluates once per tensor).
+    sizes: Vec<usize>,
+    /// The sizes of every use so far, for the resolver's text budget.
+    used: Cell<usize>,
 }
 
 impl<'a> CustomInitializers<'a> {
@@ -239,6 +249,8 @@ impl<'a> CustomInitializers<'a> {
             by_name,
             resolved: vec![None; definitions.len()],
             failures: Vec::new(),
+            sizes: vec![0; definitions.len()],
+            used: Cell::new(0),
         };
         customs.resolve_definitions();
         customs
@@ -253,8 +265,10 @@ impl<'a> CustomInitializers<'a> {
                 continue;
             }
             let mut current = root;
+            let mut size = 0;
             let result = loop {
                 if let Some(result) = &self.resolved[current] {
+                    size = self.sizes[current];
                     break result.clone();
                 }
                 if on_chain[current] != usize::MAX {
@@ -274,6 +288,9 @@ impl<'a> CustomInitializers<'a> {
                         current = next;
                     }
                     Ok(Reference::Call(call)) => {
+                        size = super::text_size(&self.definitions[current].1);
+                        self.sizes[current] = size;
+                        let call = Rc::new(call);
                         self.resolved[current] = Some(Ok(call.clone()));
                         break Ok(call);
                     }
@@ -288,6 +305,7 @@ impl<'a> CustomInitializers<'a> {
             for member in chain.drain(..) {
                 on_chain[member] = usize::MAX;
                 self.resolved[member] = Some(result.clone());
+                self.sizes[member] = size;
             }
         }
     }
@@ -304,6 +322,11 @@ impl<'a> CustomInitializers<'a> {
         self.definitions.iter().filter_map(|(key, _)| key.as_str()).take(SUGGESTION_POOL)
     }
 
+    /// The text that uses of custom initializers have copied so far.
+    pub fn used_text(&self) -> usize {
+        self.used.get()
+    }
+
     /// Why definitions are broken, each reported once.
     pub fn failures(&self) -> &[Diagnostic] {
         &self.failures
@@ -314,7 +337,10 @@ impl<'a> CustomInitializers<'a> {
         match self.reference(node)? {
             Reference::Call(call) => Ok(call),
             Reference::Custom(index) => match &self.resolved[index] {
-                Some(Ok(call)) => Ok(call.clone()),
+                Some(Ok(call)) => {
+                    self.used.set(self.used.get().saturating_add(self.sizes[index]));
+                    Ok(InitCall::clone(call))
+                }
                 Some(Err(failure)) => Err(self.failures[*failure].clone()),
                 // Every named definition was resolved in `new`.
                 None => {
@@ -398,7 +424,7 @@ impl<'a> CustomInitializers<'a> {
         let def = self.builtin(&call.callee.name, callee_span)?;
         let mut args = Vec::new();
         for arg in call.args {
-            let expr = ArgExpr { expr: arg.value, base, node_span: node.span };
+            let expr = ArgExpr { expr: Arc::new(arg.value), base, node_span: node.span };
             match arg.name {
                 Some(name) => {
                     let param = keyword_named(def, &name.name, at(name.span.clone()))?;
@@ -563,7 +589,11 @@ fn is_text(def: &FamilyDef, param: &str) -> bool {
 fn node_arg(file: &SourceFile, node: &Node, text: bool) -> Result<ArgExpr, Diagnostic> {
     let whole = 0..node.span.len().max(1);
     let literal = |kind| {
-        Ok(ArgExpr { expr: ast::Expr { kind, span: whole.clone() }, base: Some(node.span.start), node_span: node.span })
+        Ok(ArgExpr {
+            expr: Arc::new(ast::Expr { kind, span: whole.clone() }),
+            base: Some(node.span.start),
+            node_span: node.span,
+        })
     };
     match &node.value {
         Value::Int(value) => literal(ast::ExprKind::Number(*value as f64)),
@@ -574,7 +604,7 @@ fn node_arg(file: &SourceFile, node: &Node, text: bool) -> Result<ArgExpr, Diagn
             let base = string_start(file, node);
             let at = |range| span_in_string(file, node, range);
             let expr = dsl::parse_expr(text).map_err(|error| dsl_diagnostic(error, &at))?;
-            Ok(ArgExpr { expr, base, node_span: node.span })
+            Ok(ArgExpr { expr: Arc::new(expr), base, node_span: node.span })
         }
         _ => {
             Err(Diagnostic::error(Code::WrongType, format!("expected a number or a word, found {}", node.kind_name()))

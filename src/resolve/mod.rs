@@ -29,6 +29,12 @@ use std::sync::Arc;
 /// Past it, resolving stops with one diagnostic instead of exhausting memory.
 pub const MAX_ENTRIES: usize = 100_000;
 
+/// The most text (string bytes and nodes) the layer and param entries of one config may hold,
+/// every `repeat:` copy and every use of a custom initializer counted. Each copy parses and
+/// evaluates its expressions again (they may use `i`), so without it a block of a few
+/// megabytes repeated 100,000 times would take hours; a real model stays far below.
+pub const MAX_TEXT: usize = 16 << 20;
+
 /// What the command line adds to or overrides in the config.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
@@ -124,6 +130,10 @@ struct Context<'a> {
     customs: CustomInitializers<'a>,
     /// Entries resolved so far, against [`MAX_ENTRIES`].
     entries: Cell<usize>,
+    /// The text of the layer and param entries resolved so far, against [`MAX_TEXT`].
+    text: Cell<usize>,
+    /// Set once [`MAX_TEXT`] is passed (and reported).
+    text_exhausted: Cell<bool>,
     /// Where `initc schema` collects what each argument accepts; `None` when compiling.
     recorder: Option<&'a Recorder>,
 }
@@ -175,7 +185,14 @@ pub fn resolve(file: &SourceFile, config: &ModelConfig, overrides: &Overrides) -
         (None, None) => None,
     };
     let customs = CustomInitializers::new(file, &config.initializers);
-    let context = Context { file, customs, entries: Cell::new(0), recorder: None };
+    let context = Context {
+        file,
+        customs,
+        entries: Cell::new(0),
+        text: Cell::new(0),
+        text_exhausted: Cell::new(false),
+        recorder: None,
+    };
     check_custom_initializers(&config.initializers, &context.customs, &mut diagnostics);
     let scope = Scope { variables: variables.clone(), index: None };
     let items = resolve_items(&context, &config.layers, &scope, &mut diagnostics);
@@ -209,6 +226,26 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
                     )
                     .at(entry.span)
                     .with_help("lower a `repeat:` count"),
+                );
+            }
+            break;
+        }
+        if !matches!(keyword_entry(entry), Some(("block", _))) {
+            // A block's own entries are counted as they are resolved.
+            context.text.set(context.text.get().saturating_add(text_size(entry)));
+        }
+        if context.text.get().saturating_add(context.customs.used_text()) > MAX_TEXT {
+            if !context.text_exhausted.replace(true) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::SizeOverflow,
+                        format!(
+                            "the model's layers hold more than {} MiB of text once `repeat:` copies and uses of custom initializers are counted",
+                            MAX_TEXT >> 20
+                        ),
+                    )
+                    .at(entry.span)
+                    .with_help("lower a `repeat:` count, or shorten the expressions it repeats"),
                 );
             }
             break;
@@ -414,7 +451,7 @@ fn resolve_block(
     };
     let mut blocks = Vec::with_capacity(copies.len());
     for copy in copies {
-        if context.entries.get() > MAX_ENTRIES {
+        if context.entries.get() > MAX_ENTRIES || context.text_exhausted.get() {
             break;
         }
         let inner = match repeat {
@@ -518,6 +555,23 @@ fn cycle_text(names: &[&str], what: &str) -> (String, Vec<usize>) {
         text.push_str(&format!(" ({} {what})", names.len()));
     }
     (text, shown)
+}
+
+/// The bytes of a node's strings plus one per node: what resolving it reads (an alias counts
+/// at every use, as it is resolved at every use).
+fn text_size(node: &Node) -> usize {
+    let mut size = 0usize;
+    let mut pending = vec![node];
+    while let Some(node) = pending.pop() {
+        size = size.saturating_add(1);
+        match &node.value {
+            Value::Str(text) => size = size.saturating_add(text.len()),
+            Value::Seq(items) => pending.extend(items),
+            Value::Map(entries) => pending.extend(entries.iter().flat_map(|(key, value)| [key, value])),
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+        }
+    }
+    size
 }
 
 fn report<T>(diagnostics: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<T> {

@@ -98,7 +98,7 @@ pub fn evaluate(file: &SourceFile, entries: &[(Node, Node)], sets: &[(String, St
         };
         match dsl::parse_expr(text) {
             Ok(expr) => {
-                definition.expr = ArgExpr { expr, base: None, node_span: Span::default() };
+                definition.expr = ArgExpr { expr: Arc::new(expr), base: None, node_span: Span::default() };
                 definition.from_command_line = Some(shown);
             }
             Err(error) => diagnostics.push(Diagnostic::error(error.code, format!("`{shown}`: {}", error.message))),
@@ -265,7 +265,7 @@ fn collect_names(expr: &ast::Expr, names: &mut Vec<String>) {
 
 fn definition_expr(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic> {
     let literal = |value: f64| ArgExpr {
-        expr: ast::Expr { kind: ast::ExprKind::Number(value), span: 0..node.span.len().max(1) },
+        expr: Arc::new(ast::Expr { kind: ast::ExprKind::Number(value), span: 0..node.span.len().max(1) }),
         base: Some(node.span.start),
         node_span: node.span,
     };
@@ -276,7 +276,7 @@ fn definition_expr(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic
             let expr = dsl::parse_expr(text).map_err(|error| {
                 Diagnostic::error(error.code, error.message).at(span_in_string(file, node, error.span))
             })?;
-            Ok(ArgExpr { expr, base: string_start(file, node), node_span: node.span })
+            Ok(ArgExpr { expr: Arc::new(expr), base: string_start(file, node), node_span: node.span })
         }
         _ => Err(Diagnostic::error(
             Code::WrongType,

@@ -195,6 +195,32 @@ fn many_vars_in_many_repeated_blocks_share_one_table() {
 }
 
 #[test]
+fn big_expressions_repeated_are_refused_by_the_text_budget() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let dir = dir.path();
+    // 200 KB of expression, parsed and evaluated again in each of 1,000 copies (12 s), or
+    // shared by a custom initializer that 100,000 copies use.
+    let wide = format!("max({})", vec!["1"; 100_000].join(","));
+    let repeated = format!(
+        "input: [4]\nlayers:\n  - block: {{name: \"b{{i}}\", repeat: 1000, layers: [{{dense: {{units: \"{wide}\"}}}}]}}\n"
+    );
+    let shared = format!(
+        "input: [4]\ninitializers:\n  big: \"random_normal(stddev={wide})\"\nlayers:\n  - block: {{name: \"b{{i}}\", repeat: 100000, layers: [{{dense: {{units: 2, kernel_initializer: big}}}}]}}\n"
+    );
+    for (name, config) in [("repeated.yaml", repeated), ("shared.yaml", shared)] {
+        let output = run(dir, name, &config, &["summary"]);
+        assert_exit(&output, 1, name);
+        let stderr = text(&output.stderr);
+        let expected = "error[E0505]: the model's layers hold more than 16 MiB of text once `repeat:` copies and uses of custom initializers are counted";
+        assert!(stderr.starts_with(expected), "{}", shown(&output.stderr));
+        assert_eq!(stderr.matches("error[").count(), 1, "{}", shown(&output.stderr));
+    }
+    // Once, it is fine.
+    let once = format!("input: [4]\nlayers:\n  - dense: {{units: \"{wide}\"}}\n");
+    assert_exit(&run(dir, "once.yaml", &once, &["summary"]), 0, "once");
+}
+
+#[test]
 fn many_broken_custom_initializers_are_each_reported_once() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let dir = dir.path();

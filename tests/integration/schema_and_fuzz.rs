@@ -109,7 +109,7 @@ fn replay(target: &str, run: fn(&[u8])) -> usize {
 fn the_fuzz_corpus_replays_without_panic() {
     assert!(replay("config", fuzz_targets::config) > 50);
     assert!(replay("expression", fuzz_targets::expression) > 20);
-    assert!(replay("resolver", fuzz_targets::resolver) >= 11);
+    assert!(replay("resolver", fuzz_targets::resolver) >= 12);
 }
 
 /// The resolver target's seeds build the hostile configs they are named for, and each ends as
@@ -124,6 +124,8 @@ fn the_resolver_seeds_build_what_they_are_named_for() {
         ("initializer_cycle", "i19998: i0\n", Some("E0402")),
         ("wide_call", "random_normal(1, 1, 1, 1, ", Some("E0403")),
         ("range_and_reserved", "name: __metadata__", Some("E0208")),
+        ("repeat_and_set", "repeat: 2000, ", None),
+        ("repeat_wide", "repeat: 2000, ", Some("E0505")),
     ];
     for (seed, holds, error) in cases {
         let data = fs::read(repo().join("fuzz/corpus/resolver").join(seed)).expect("read seed");
