@@ -12,8 +12,9 @@ Each case is named `<kind>_<n>.yaml`:
   init_cycle    i0: i1, ..., i(n-1): i0                 (E0402)
   wide_call     random_normal(1, 1, 1, ...) with n positional arguments (E0403)
 
-`run` uses /usr/bin/time -v under `timeout` and prints one row per case: exit code, wall seconds
-and peak RSS in MB.
+`run` uses /usr/bin/time -v under `timeout` and prints one row per case: exit code, wall and CPU
+(user + system) seconds, and peak RSS in MB. Set TIMEOUT (seconds, default 600) and ONLY (a
+substring of the case names) in the environment.
 """
 import os
 import re
@@ -76,8 +77,11 @@ def write(out):
 
 
 def run(out, initc, timeout=600):
-    print(f"{'case':<20} {'exit':>5} {'wall s':>8} {'peak MB':>8}")
+    print(f"{'case':<22} {'exit':>7} {'wall s':>8} {'cpu s':>7} {'peak MB':>8}")
+    only = os.environ.get("ONLY", "")
     for path in write(out):
+        if only not in os.path.basename(path):
+            continue
         command = ["timeout", str(timeout), "/usr/bin/time", "-v", initc, "summary", path]
         result = subprocess.run(command, capture_output=True, text=True, errors="replace")
         stderr = result.stderr
@@ -97,7 +101,10 @@ def run(out, initc, timeout=600):
         if result.returncode == 124:
             code, seconds = "timeout", f">{timeout}"
         peak = f"{int(rss.group(1)) / 1024:.0f}" if rss else "-"
-        print(f"{os.path.basename(path)[:-5]:<20} {code!s:>5} {seconds:>8} {peak:>8}", flush=True)
+        user = re.search(r"User time \(seconds\): (\S+)", stderr)
+        system = re.search(r"System time \(seconds\): (\S+)", stderr)
+        cpu = f"{float(user.group(1)) + float(system.group(1)):.2f}" if user and system else "-"
+        print(f"{os.path.basename(path)[:-5]:<22} {code!s:>7} {seconds:>8} {cpu:>7} {peak:>8}", flush=True)
 
 
 if __name__ == "__main__":

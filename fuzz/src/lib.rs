@@ -115,7 +115,7 @@ pub fn resolver_config(data: &[u8]) -> (String, Overrides) {
             // A chain of vars, each using the next (or the previous), ending in a number.
             0 => {
                 let length = bytes.u16() % RESOLVER_MAX_NAMES.saturating_sub(vars.len()).max(1);
-                let forward = bytes.u8() % 2 == 0;
+                let forward = bytes.u8().is_multiple_of(2);
                 let first = vars.len();
                 for k in 0..length {
                     let index = first + k;
@@ -144,7 +144,7 @@ pub fn resolver_config(data: &[u8]) -> (String, Overrides) {
             // A chain of custom initializers ending in a built-in.
             3 => {
                 let length = bytes.u16() % RESOLVER_MAX_NAMES.saturating_sub(initializers.len()).max(1);
-                let forward = bytes.u8() % 2 == 0;
+                let forward = bytes.u8().is_multiple_of(2);
                 let builtin = bytes.pick(&BUILTINS);
                 let first = initializers.len();
                 for k in 0..length {

@@ -33,7 +33,7 @@ pub const MAX_ENTRIES: usize = 100_000;
 /// every `repeat:` copy and every use of a custom initializer counted. Each copy parses and
 /// evaluates its expressions again (they may use `i`), so without it a block of a few
 /// megabytes repeated 100,000 times would take hours; a real model stays far below.
-pub const MAX_TEXT: usize = 16 << 20;
+pub const MAX_TEXT: usize = 4 << 20;
 
 /// What the command line adds to or overrides in the config.
 #[derive(Clone, Debug, Default)]

@@ -211,7 +211,7 @@ fn big_expressions_repeated_are_refused_by_the_text_budget() {
         let output = run(dir, name, &config, &["summary"]);
         assert_exit(&output, 1, name);
         let stderr = text(&output.stderr);
-        let expected = "error[E0505]: the model's layers hold more than 16 MiB of text once `repeat:` copies and uses of custom initializers are counted";
+        let expected = "error[E0505]: the model's layers hold more than 4 MiB of text once `repeat:` copies and uses of custom initializers are counted";
         assert!(stderr.starts_with(expected), "{}", shown(&output.stderr));
         assert_eq!(stderr.matches("error[").count(), 1, "{}", shown(&output.stderr));
     }
