@@ -97,6 +97,21 @@ fn lex(text: &str, pos: usize) -> Result<Token, DslError> {
     let Some(first) = after_space.chars().next() else {
         return token(TokenKind::End, 0);
     };
+    // The commonest tokens without the combinators (a call may have 200,000 arguments).
+    let single = match first {
+        ',' => Some(TokenKind::Comma),
+        '(' => Some(TokenKind::LParen),
+        ')' => Some(TokenKind::RParen),
+        '+' => Some(TokenKind::Plus),
+        '-' => Some(TokenKind::Minus),
+        '/' => Some(TokenKind::Slash),
+        '=' => Some(TokenKind::Equals),
+        '*' if !after_space.starts_with("**") => Some(TokenKind::Star),
+        _ => None,
+    };
+    if let Some(kind) = single {
+        return token(kind, 1);
+    }
     if let Some(lexeme) = number_lexeme(after_space) {
         let after = &after_space[lexeme.len()..];
         // `2x`, `1e`, `1.2.3`: report the whole run rather than a confusing follow-up error.

@@ -1,10 +1,12 @@
 //! Runs the `resolver` fuzz target's body on stable Rust, in a release build, and flags every
-//! input that panics or takes longer than the limit (1 s unless `--limit` says otherwise):
+//! input that panics or whose `compile_plan` or `lint` (each the work of one command) takes
+//! longer than the limit (1 s unless `--limit` says otherwise):
 //!
 //! ```sh
 //! resolver-driver replay FILE_OR_DIR…      # each input once, timed
 //! resolver-driver random SECONDS [OUT_DIR] # random programs (and mutations of the ones that
 //!                                          # took longest) until SECONDS have passed
+//! resolver-driver show FILE                # the config an input builds, and its overrides
 //! ```
 //!
 //! A flagged input is written to OUT_DIR (default `artifacts/resolver-driver/`) as
@@ -15,6 +17,8 @@
 #[allow(dead_code)]
 mod targets;
 
+use initc::diagnostic::render_human;
+use initc::source::SourceFile;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::panic;
 use std::path::{Path, PathBuf};
@@ -83,10 +87,25 @@ enum Outcome {
     Panicked(String),
 }
 
+/// Runs what the `resolver` target runs, as the two commands it stands for: `compile_plan`
+/// with its diagnostics rendered (what `summary` and `compile` do first), then `lint`. The time
+/// is the slower of the two.
 fn run_one(input: &[u8]) -> Outcome {
-    let start = Instant::now();
-    match panic::catch_unwind(|| targets::resolver(input)) {
-        Ok(()) => Outcome::Passed(start.elapsed()),
+    let (text, overrides) = targets::resolver_config(input);
+    let file = SourceFile::new("resolver.yaml", text);
+    let outcome = panic::catch_unwind(|| {
+        let start = Instant::now();
+        let (_, diagnostics) = initc::compile_plan(&file, &overrides);
+        for diagnostic in diagnostics.iter().take(100) {
+            let _ = render_human(diagnostic, Some(&file));
+        }
+        let compile = start.elapsed();
+        let start = Instant::now();
+        let _ = initc::lint::lint(&file, &overrides, &initc::lint::LintOptions::default());
+        compile.max(start.elapsed())
+    });
+    match outcome {
+        Ok(time) => Outcome::Passed(time),
         Err(payload) => {
             let message = payload
                 .downcast_ref::<String>()
@@ -191,14 +210,23 @@ fn main() -> ExitCode {
                 flagged += usize::from(was_flagged);
                 if let Some(time) = time.filter(|time| pool.len() < 32 || *time > pool[pool.len() - 1].0) {
                     pool.push((time, input));
-                    pool.sort_by(|a, b| b.0.cmp(&a.0));
+                    pool.sort_by_key(|(time, _)| std::cmp::Reverse(*time));
                     pool.truncate(32);
                 }
             }
         }
+        Some("show") if args.len() == 2 => {
+            let Ok(input) = std::fs::read(&args[1]) else {
+                eprintln!("cannot read {}", args[1]);
+                return ExitCode::from(2);
+            };
+            let (text, overrides) = targets::resolver_config(&input);
+            println!("# --dtype {:?} --set {:?}\n{text}", overrides.dtype, overrides.sets);
+            return ExitCode::SUCCESS;
+        }
         _ => {
             eprintln!(
-                "usage: resolver-driver [--limit SECONDS] [--seed N] (replay FILE_OR_DIR… | random SECONDS [OUT_DIR])"
+                "usage: resolver-driver [--limit SECONDS] [--seed N] (replay FILE_OR_DIR… | random SECONDS [OUT_DIR] | show FILE)"
             );
             return ExitCode::from(2);
         }
