@@ -61,11 +61,8 @@ pub fn compile_plan_inspecting<T>(
     let (rows, found) = infer::infer(&model);
     diagnostics.extend(found);
     // The layers built before a shape error still get their initializers checked.
-    let (mut plan, found) = plan::build_plan(&model, &rows, overrides.layout);
+    let (plan, found) = plan::build_plan(&model, &rows, overrides.layout, overrides.dtype);
     diagnostics.extend(found);
-    if let Some(plan) = &mut plan {
-        plan.set_dtype(overrides.dtype);
-    }
     sort_and_dedupe(&mut diagnostics);
     match plan {
         Some(plan) if !diagnostics.iter().any(diagnostic::Diagnostic::is_error) => {
@@ -81,11 +78,7 @@ pub fn compile_plan_inspecting<T>(
 /// custom initializer is found once in its definition and again at every use.
 pub(crate) fn sort_and_dedupe(diagnostics: &mut Diagnostics) {
     diagnostics.sort_by_key(|d| d.primary.as_ref().map_or(0, |label| label.span.start));
-    let mut seen = Vec::new();
-    diagnostics.retain(|d| {
-        let key = (d.code, d.message.clone(), d.primary.as_ref().map(|label| label.span));
-        let fresh = !seen.contains(&key);
-        seen.push(key);
-        fresh
-    });
+    // A set, not a list: a config can produce 100,000 diagnostics.
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.retain(|d| seen.insert((d.code, d.message.clone(), d.primary.as_ref().map(|label| label.span))));
 }

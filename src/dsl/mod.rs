@@ -51,7 +51,15 @@ impl DslError {
 /// Parses an initializer reference: a bare name (`he_uniform`, `HeUniform`, `my_init`) or a
 /// call with positional and keyword arguments (`random_normal(0.0, stddev=0.05)`).
 pub fn parse_call(text: &str) -> Result<Call, DslError> {
-    parse::parse_call(text)
+    parse::parse_call(text, &|_| usize::MAX)
+}
+
+/// [`parse_call`] for a caller that rejects a call with more than `most(callee)` arguments:
+/// parsing stops after the first argument too many, which the returned call then holds last
+/// (its span ends there), so a hostile call with a million arguments costs no more than one
+/// with a few.
+pub fn parse_call_bounded(text: &str, most: &dyn Fn(&str) -> usize) -> Result<Call, DslError> {
+    parse::parse_call(text, most)
 }
 
 /// Parses an arithmetic expression (`4 * d_model`, `0.02 / sqrt(2 * n_layer)`).

@@ -97,6 +97,21 @@ fn lex(text: &str, pos: usize) -> Result<Token, DslError> {
     let Some(first) = after_space.chars().next() else {
         return token(TokenKind::End, 0);
     };
+    // The commonest tokens without the combinators (a call may have 200,000 arguments).
+    let single = match first {
+        ',' => Some(TokenKind::Comma),
+        '(' => Some(TokenKind::LParen),
+        ')' => Some(TokenKind::RParen),
+        '+' => Some(TokenKind::Plus),
+        '-' => Some(TokenKind::Minus),
+        '/' => Some(TokenKind::Slash),
+        '=' => Some(TokenKind::Equals),
+        '*' if !after_space.starts_with("**") => Some(TokenKind::Star),
+        _ => None,
+    };
+    if let Some(kind) = single {
+        return token(kind, 1);
+    }
     if let Some(lexeme) = number_lexeme(after_space) {
         let after = &after_space[lexeme.len()..];
         // `2x`, `1e`, `1.2.3`: report the whole run rather than a confusing follow-up error.
@@ -318,7 +333,10 @@ impl<'a> Parser<'a> {
     }
 
     /// call := ident ["(" [arg ("," arg)* [","]] ")"]
-    fn call(&mut self) -> Result<Call, DslError> {
+    ///
+    /// Stops after the argument that is one more than `most(callee)`: the caller rejects such a
+    /// call whatever follows, so the rest is not read.
+    fn call(&mut self, most: &dyn Fn(&str) -> usize) -> Result<Call, DslError> {
         let name_token = self.peek()?;
         if name_token.kind != TokenKind::Ident {
             let found = self.describe(&name_token);
@@ -341,15 +359,23 @@ impl<'a> Parser<'a> {
             }
         }
 
+        let limit = most(&callee.name);
         let mut args: Vec<Arg> = Vec::new();
         let mut after = "`(`";
+        let mut after_keyword = false;
         let end = loop {
             let token = self.peek()?;
             if token.kind == TokenKind::RParen {
                 self.bump(&token);
                 break token.span.end;
             }
-            args.push(self.argument(args.iter().any(|arg| arg.name.is_some()), after)?);
+            let argument = self.argument(after_keyword, after)?;
+            after_keyword |= argument.name.is_some();
+            let argument_end = argument.value.span.end;
+            args.push(argument);
+            if args.len() > limit {
+                return Ok(Call { callee, args, span: name_token.span.start..argument_end });
+            }
             let token = self.peek()?;
             match token.kind {
                 TokenKind::Comma => {
@@ -517,8 +543,8 @@ fn unclosed_paren(open: Range<usize>) -> DslError {
     with_help(syntax_error("unclosed `(`", open), "add a `)` to close it")
 }
 
-pub fn parse_call(text: &str) -> Result<Call, DslError> {
-    Parser::new(text).call()
+pub fn parse_call(text: &str, most: &dyn Fn(&str) -> usize) -> Result<Call, DslError> {
+    Parser::new(text).call(most)
 }
 
 pub fn parse_expr(text: &str) -> Result<Expr, DslError> {

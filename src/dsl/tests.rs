@@ -2,7 +2,7 @@
 //! the nesting limit on a small stack, and pseudo-random input that must never panic.
 
 use super::ast::{BinOp, Call, Expr, ExprKind};
-use super::{DslError, MAX_NESTING, eval, parse_call, parse_expr};
+use super::{DslError, MAX_NESTING, eval, parse_call, parse_call_bounded, parse_expr};
 use crate::diagnostic::Code;
 
 /// `(op left right)`, `(neg x)`, `(f args…)`; with `spans`, every node gets `@start..end`.
@@ -435,4 +435,32 @@ fn random_input_never_panics() {
             let _ = eval(&expr, &test_lookup);
         }
     }
+}
+
+/// A bounded call stops after its first argument too many, whatever follows (a syntax error, or
+/// 200,000 more arguments); within the bound it reads as `parse_call`.
+#[test]
+fn a_bounded_call_stops_after_its_first_argument_too_many() {
+    let three = |_: &str| 3;
+    let cases = [
+        ("f(1, 2, 3, 4, 5)", "(f 1 2 3 4)", 0..12),
+        ("f(1, 2, 3, 4, +)", "(f 1 2 3 4)", 0..12),
+        ("f(1, x=2, y=3, z=4, w=5)", "(f 1 x=2 y=3 z=4)", 0..18),
+        ("f(1, 2, 3)", "(f 1 2 3)", 0..10),
+        ("f(1, 2)", "(f 1 2)", 0..7),
+        ("f", "f", 0..1),
+    ];
+    for (input, expected, span) in cases {
+        let call = parse_call_bounded(input, &three).unwrap_or_else(|error| panic!("{input}: {error:?}"));
+        assert_eq!((call_sexpr(&call, false).as_str(), call.span), (expected, span), "{input}");
+    }
+    // Within the bound, errors are found as before.
+    let error = parse_call_bounded("f(x=1, 2)", &three).map(|_| ()).map_err(|error| error.message);
+    assert_eq!(error, Err("positional argument after a keyword argument".to_string()));
+    let error = parse_call_bounded("f(1, 2, +)", &three).map(|_| ()).map_err(|error| error.message);
+    assert_eq!(error, Err("expected an expression after `+`, found `)`".to_string()));
+    // A callee the caller accepts no arguments for stops at the first; 200,000 read otherwise.
+    let wide = format!("f({})", vec!["1"; 200_000].join(", "));
+    assert_eq!(parse_call_bounded(&wide, &|_| 0).map(|call| call.args.len()), Ok(1));
+    assert_eq!(parse_call(&wide).map(|call| call.args.len()), Ok(200_000));
 }

@@ -24,8 +24,9 @@ use crate::Stages;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::infer::{Row, Source};
 use crate::lint::LintOptions;
-use crate::plan::{FanMode, Initializer};
+use crate::plan::{FanMode, Initializer, TensorSpec};
 use crate::source::Span;
+use std::collections::HashMap;
 
 const SATURATING: [&str; 5] = ["tanh", "sigmoid", "hard_sigmoid", "hard_tanh", "softsign"];
 const RELU_LIKE: [&str; 3] = ["relu", "relu6", "leaky_relu"];
@@ -67,13 +68,15 @@ fn scheme(initializer: &Initializer) -> Option<&'static str> {
 
 pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     let mut found = Vec::new();
+    // By name, once: a search per layer is quadratic in a 100,000-layer model.
+    let tensors: HashMap<&str, &TensorSpec> = stages.plan.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
     for (index, row) in stages.rows.iter().enumerate() {
         let Source::Layer(layer) = row.source else { continue };
         let Some(activation) = activation_of(stages.rows, index) else { continue };
         for weight in row.weights.iter().filter(|w| w.name == "kernel" || w.name == "recurrent_kernel") {
             let given = layer.initializers.iter().any(|(argument, _)| *argument == weight.initializer_argument);
             let name = row.tensor_name(weight);
-            let Some(tensor) = stages.plan.tensors.iter().find(|tensor| tensor.name == name).filter(|_| given) else {
+            let Some(tensor) = tensors.get(name.as_str()).filter(|_| given) else {
                 continue;
             };
             let help = match scheme(&tensor.initializer) {

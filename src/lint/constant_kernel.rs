@@ -21,10 +21,13 @@ use crate::Stages;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::infer::Source;
 use crate::lint::LintOptions;
-use crate::plan::Initializer;
+use crate::plan::{Initializer, TensorSpec};
+use std::collections::HashMap;
 
 pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     let mut found = Vec::new();
+    // By name, once: a search per layer is quadratic in a 100,000-layer model.
+    let tensors: HashMap<&str, &TensorSpec> = stages.plan.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
     for row in stages.rows {
         let Source::Layer(layer) = row.source else { continue };
         for weight in &row.weights {
@@ -33,7 +36,7 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
                 continue;
             }
             let name = row.tensor_name(weight);
-            let Some(tensor) = stages.plan.tensors.iter().find(|tensor| tensor.name == name) else { continue };
+            let Some(tensor) = tensors.get(name.as_str()) else { continue };
             if !matches!(tensor.initializer, Initializer::Zeros | Initializer::Ones | Initializer::Constant { .. }) {
                 continue;
             }

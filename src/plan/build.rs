@@ -3,7 +3,7 @@
 //! checks them for sense.
 
 use super::layout::{self, Layout, StoredLayout};
-use super::{Distribution, FanMode, Fans, Initializer, LayerRow, Plan, TensorSpec};
+use super::{DType, Distribution, FanMode, Fans, Initializer, LayerRow, Plan, TensorSpec};
 use crate::config::list_or;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::dsl::{self, ast::ExprKind};
@@ -15,7 +15,9 @@ use crate::source::Span;
 use std::collections::HashMap;
 
 /// The plan for the built rows. Reports every bad initializer and share, not just the first.
-pub fn build_plan(model: &ResolvedModel, rows: &[Row], layout: Layout) -> (Option<Plan>, Diagnostics) {
+/// Every floating-point tensor is of `dtype` (the command line's `--dtype`); an initializer whose
+/// values that dtype cannot hold is an error.
+pub fn build_plan(model: &ResolvedModel, rows: &[Row], layout: Layout, dtype: DType) -> (Option<Plan>, Diagnostics) {
     let mut diagnostics = Vec::new();
     let mut layers = Vec::with_capacity(rows.len());
     let mut tensors: Vec<TensorSpec> = Vec::new();
@@ -39,7 +41,7 @@ pub fn build_plan(model: &ResolvedModel, rows: &[Row], layout: Layout) -> (Optio
             }
             continue;
         }
-        let specs = match stored_specs(row, layout) {
+        let specs = match stored_specs(row, layout, dtype) {
             Ok(specs) => specs,
             Err(found) => {
                 diagnostics.extend(found);
@@ -48,6 +50,10 @@ pub fn build_plan(model: &ResolvedModel, rows: &[Row], layout: Layout) -> (Optio
         };
         for spec in specs {
             let name = spec.name.clone();
+            if name == RESERVED_NAME {
+                diagnostics.push(reserved_name(row));
+                continue;
+            }
             if let Some(&first) = tensor_index.get(&name) {
                 diagnostics.push(
                     Diagnostic::error(Code::DuplicateName, format!("two tensors are named `{name}`"))
@@ -68,13 +74,29 @@ pub fn build_plan(model: &ResolvedModel, rows: &[Row], layout: Layout) -> (Optio
     (Some(plan), diagnostics)
 }
 
+/// The key of a safetensors header that holds its metadata, so no tensor can take it.
+const RESERVED_NAME: &str = "__metadata__";
+
+fn reserved_name(row: &Row) -> Diagnostic {
+    let span = match row.source {
+        Source::Param(param) => param.name_span,
+        Source::Layer(layer) => layer.span,
+    };
+    Diagnostic::error(
+        Code::InvalidValue,
+        format!("a tensor cannot be named `{RESERVED_NAME}`: safetensors files keep their metadata under that name"),
+    )
+    .at(span)
+    .with_help("choose another name")
+}
+
 /// The tensors a row writes: its weights in the Keras layout, or renamed and rearranged in the
 /// torch layout (generated as the Keras weight they come from).
-fn stored_specs(row: &Row, layout: Layout) -> Result<Vec<TensorSpec>, Diagnostics> {
+fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpec>, Diagnostics> {
     let mut logical = Vec::with_capacity(row.weights.len());
     let mut diagnostics = Vec::new();
     for weight in &row.weights {
-        match tensor_spec(row, weight, row.tensor_name(weight)) {
+        match tensor_spec(row, weight, row.tensor_name(weight), dtype) {
             Ok(spec) => logical.push((weight.name, spec)),
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
@@ -124,7 +146,7 @@ fn stored_specs(row: &Row, layout: Layout) -> Result<Vec<TensorSpec>, Diagnostic
                 stored.push(TensorSpec {
                     name,
                     shape: Vec::new(),
-                    dtype: super::DType::I64,
+                    dtype: DType::I64,
                     initializer: Initializer::Zeros,
                     initializer_label: "zeros".to_string(),
                     fans: Fans::of_shape(&[]),
@@ -217,7 +239,7 @@ fn check_share(
     }
 }
 
-fn tensor_spec(row: &Row, weight: &Weight, name: String) -> Result<TensorSpec, Diagnostic> {
+fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result<TensorSpec, Diagnostic> {
     let span = row_span(row);
     let elements = weight.shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
     if elements.and_then(|n| n.checked_mul(4)).is_none_or(|bytes| bytes > isize::MAX as usize) {
@@ -255,16 +277,18 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String) -> Result<TensorSpec, D
         "fan_out" => Some(fans.fan_out),
         _ => variables.get(name),
     };
-    let (initializer, mut label) = evaluate(call, &lookup, &weight.shape).map_err(|diagnostic| {
+    let note = |diagnostic: Diagnostic| {
         diagnostic.with_note_at(span, format!("initialising `{name}` of shape {:?}", weight.shape))
-    })?;
+    };
+    let (initializer, mut label) = evaluate(call, &lookup, &weight.shape).map_err(note)?;
+    check_range(&initializer, call, fans, dtype).map_err(note)?;
     if let Some(fill) = &weight.fill {
         label = format!("{label}; {}[{}..{}]", fill.value, fill.range.start, fill.range.end);
     }
     Ok(TensorSpec {
         name,
         shape: weight.shape.clone(),
-        dtype: super::DType::F32,
+        dtype,
         initializer,
         initializer_label: label,
         fans,
@@ -274,6 +298,123 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String) -> Result<TensorSpec, D
         counted: true,
         origin: call.span,
     })
+}
+
+/// How many standard deviations from the mean a normal draw can land: initc's Box–Muller takes
+/// its radius from a uniform no smaller than 2^-53, so |z| ≤ sqrt(−2 ln 2^-53) ≈ 8.57.
+const NORMAL_REACH: f64 = 8.6;
+/// A truncated normal is redrawn beyond 2 standard deviations (as Keras does).
+const TRUNCATED_REACH: f64 = 2.0;
+/// Keras's correction of a truncated normal's standard deviation in `variance_scaling` (the
+/// standard deviation of a standard normal truncated to [−2, 2]), as `init` applies it.
+#[allow(clippy::excessive_precision)]
+const TRUNCATED_STDDEV_CORRECTION: f64 = 0.879_625_661_034_239_78;
+
+/// Checks that every value `initializer` can produce is finite in `dtype`: the largest
+/// magnitude it reaches (a constant or gain; a uniform's bounds; a normal's mean plus its reach
+/// in standard deviations, which `variance_scaling` computes from its scale and the fan) must
+/// not exceed the dtype's largest finite value. Otherwise the tensor would hold infinities, or
+/// a uniform clamped to the dtype's largest value everywhere. `specs/initializers.md` states
+/// the rule.
+fn check_range(initializer: &Initializer, call: &InitCall, fans: Fans, dtype: DType) -> Result<(), Diagnostic> {
+    let largest = dtype.largest();
+    let argument = |name: &str| call.args.iter().find(|(n, _)| *n == name).map(|(_, expr)| expr.span());
+    let too_large = |name: &str, what: String| {
+        let type_name = dtype.safetensors_name().to_ascii_lowercase();
+        Diagnostic::error(
+            Code::InvalidInitArgument,
+            format!("{what}, beyond the range of {type_name} (±{})", shown(largest)),
+        )
+        .at(argument(name).unwrap_or(call.span))
+        .with_help(match dtype {
+            DType::F64 => format!("lower `{name}`"),
+            _ => format!("lower `{name}`, or compile with a wider `--dtype` (f64 holds up to {:e})", f64::MAX),
+        })
+    };
+    // False for an infinite or NaN reach too.
+    let within = |reach: f64| reach <= largest;
+    let normal = |mean: f64, stddev: f64, reach: f64| -> Result<(), Diagnostic> {
+        if !within(mean.abs()) {
+            return Err(too_large("mean", format!("`mean` is {}", shown(mean))));
+        }
+        let extreme = mean.abs() + reach * stddev;
+        if !within(extreme) {
+            // Past f64's range, the sum is shown unevaluated.
+            let sum = if extreme.is_finite() {
+                shown(extreme)
+            } else {
+                format!("{} + {reach}·{}", shown(mean.abs()), shown(stddev))
+            };
+            let what = format!("values reach |`mean`| + {reach}·`stddev` = {sum}");
+            return Err(too_large("stddev", what));
+        }
+        Ok(())
+    };
+    match *initializer {
+        Initializer::Constant { value } if !within(value.abs()) => {
+            Err(too_large("value", format!("`value` is {}", shown(value))))
+        }
+        Initializer::Orthogonal { gain, .. } | Initializer::Identity { gain } if !within(gain.abs()) => {
+            Err(too_large("gain", format!("`gain` is {}", shown(gain))))
+        }
+        Initializer::RandomUniform { minval, maxval, .. } => {
+            for (name, value) in [("minval", minval), ("maxval", maxval)] {
+                if !within(value.abs()) {
+                    return Err(too_large(name, format!("`{name}` is {}", shown(value))));
+                }
+            }
+            // The draw is minval + (maxval − minval)·u, computed in f64.
+            if !(maxval - minval).is_finite() {
+                return Err(Diagnostic::error(
+                    Code::InvalidInitArgument,
+                    format!(
+                        "the interval from {} to {} is wider than a 64-bit float can hold",
+                        shown(minval),
+                        shown(maxval)
+                    ),
+                )
+                .at(call.span)
+                .with_help("narrow the interval"));
+            }
+            Ok(())
+        }
+        Initializer::RandomNormal { mean, stddev, .. } => normal(mean, stddev, NORMAL_REACH),
+        Initializer::TruncatedNormal { mean, stddev, .. } => normal(mean, stddev, TRUNCATED_REACH),
+        Initializer::VarianceScaling { scale, mode, distribution, .. } => {
+            // As `init` draws it: variance = scale / max(1, fan).
+            let fan = mode.fan(fans).max(1.0);
+            let variance = scale / fan;
+            let (reach, formula) = match distribution {
+                Distribution::Uniform => ((3.0 * variance).sqrt(), "sqrt(3·scale/fan)".to_string()),
+                Distribution::TruncatedNormal => (
+                    TRUNCATED_REACH * variance.sqrt() / TRUNCATED_STDDEV_CORRECTION,
+                    format!("{TRUNCATED_REACH}·sqrt(scale/fan)/0.8796"),
+                ),
+                Distribution::UntruncatedNormal => {
+                    (NORMAL_REACH * variance.sqrt(), format!("{NORMAL_REACH}·sqrt(scale/fan)"))
+                }
+            };
+            if within(reach) {
+                return Ok(());
+            }
+            let what = format!(
+                "with `scale` {} and a fan of {}, values reach {formula} = {}",
+                shown(scale),
+                shown(fan),
+                shown(reach)
+            );
+            Err(too_large("scale", what))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A number in a message: plain when short, else in scientific notation.
+fn shown(value: f64) -> String {
+    if !value.is_finite() {
+        return "infinity".to_string();
+    }
+    if value == 0.0 || (1e-4..1e16).contains(&value.abs()) { format!("{value}") } else { format!("{value:e}") }
 }
 
 /// An argument value after evaluation.
@@ -514,4 +655,24 @@ fn seed(expr: &ArgExpr, lookup: Lookup) -> Result<Option<u64>, Diagnostic> {
         .with_help("give a whole number from 0 to 2^64-1, or leave `seed` out to use the model's seed"));
     }
     Ok(Some(value as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_normal_reach_covers_the_largest_draw() {
+        // The Box–Muller radius at its smallest uniform, 2^-53 (`init::kernel`).
+        let largest_draw = (-2.0 * 2f64.powi(-53).ln()).sqrt();
+        assert!(largest_draw <= NORMAL_REACH && NORMAL_REACH - largest_draw < 0.05, "{largest_draw}");
+    }
+
+    #[test]
+    fn numbers_in_messages_are_plain_when_short() {
+        let cases = [(65504.0, "65504"), (1e300, "1e300"), (-1e39, "-1e39"), (0.5, "0.5"), (f64::INFINITY, "infinity")];
+        for (value, expected) in cases {
+            assert_eq!(shown(value), expected);
+        }
+    }
 }

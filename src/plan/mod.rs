@@ -48,6 +48,18 @@ impl DType {
         }
     }
 
+    /// The largest finite value the dtype holds (the most negative is its negation).
+    pub fn largest(self) -> f64 {
+        match self {
+            DType::F32 => f64::from(f32::MAX),
+            // (2 − 2^-10) · 2^15 and (2 − 2^-7) · 2^127.
+            DType::F16 => 65504.0,
+            DType::BF16 => 3.389_531_389_251_535_5e38,
+            DType::F64 => f64::MAX,
+            DType::I64 => i64::MAX as f64,
+        }
+    }
+
     pub fn size_bytes(self) -> usize {
         match self {
             DType::F32 => 4,

@@ -150,12 +150,16 @@ pub fn dsl_diagnostic(error: dsl::DslError, at: &dyn Fn(std::ops::Range<usize>) 
 }
 
 /// Evaluates a value that must be a whole number of at least `min`.
+/// The largest size (a dimension, a count) a config or the command line may give: 2^53, the
+/// largest up to which every integer is exact in the f64 that expressions compute in.
+pub const MAX_SIZE: u64 = 1 << 53;
+
 pub fn eval_count(file: &SourceFile, node: &Node, lookup: Lookup, min: i64, what: &str) -> Result<usize, Diagnostic> {
     // A plain YAML integer is taken exactly; expressions are evaluated in f64.
     if let Value::Int(value) = node.value
         && value >= i128::from(min)
     {
-        return usize::try_from(value).ok().filter(|&value| value <= 1 << 53).ok_or_else(|| {
+        return usize::try_from(value).ok().filter(|&value| value as u64 <= MAX_SIZE).ok_or_else(|| {
             Diagnostic::error(Code::SizeOverflow, format!("{what} is too large: {value}"))
                 .at(node.span)
                 .with_help("sizes and counts go up to 2^53")
@@ -173,7 +177,7 @@ pub fn eval_count(file: &SourceFile, node: &Node, lookup: Lookup, min: i64, what
             .at(node.span)
             .with_help(format!("give a whole number of at least {min}")));
     }
-    if value > (1u64 << 53) as f64 {
+    if value > MAX_SIZE as f64 {
         return Err(Diagnostic::error(Code::SizeOverflow, format!("{what} is too large: {value}"))
             .at(node.span)
             .with_help("sizes and counts go up to 2^53"));

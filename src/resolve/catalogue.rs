@@ -37,8 +37,10 @@ fn probe(keyword: &str) -> Vec<ArgumentInfo> {
     let recorder = Recorder::default();
     let context = Context {
         file: &file,
-        customs: CustomInitializers { file: &file, definitions: &[] },
+        customs: CustomInitializers::new(&file, &[]),
         entries: Cell::new(0),
+        text: Cell::new(0),
+        text_exhausted: Cell::new(false),
         recorder: Some(&recorder),
     };
     let scope = Scope { variables: Arc::default(), index: None };

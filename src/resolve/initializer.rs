@@ -7,6 +7,10 @@ use crate::config::{Node, Value, list, span_in_string, string_start};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::dsl::{self, ast};
 use crate::source::{SourceFile, Span};
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
 
 /// A built-in initializer family (Keras 3 `keras.initializers`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,7 +173,8 @@ pub fn find_family(name: &str) -> Option<&'static FamilyDef> {
 /// An expression argument and how to map its spans back into the file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ArgExpr {
-    pub expr: ast::Expr,
+    /// Shared: every use of a custom initializer holds the same tree.
+    pub expr: Arc<ast::Expr>,
     /// File offset of the expression text's start, when it stands verbatim in the file.
     pub base: Option<usize>,
     /// The YAML node the expression came from.
@@ -199,36 +204,160 @@ pub struct InitCall {
     pub span: Span,
 }
 
-/// Custom initializers by name, with the definitions not yet resolved.
-pub struct CustomInitializers<'a> {
-    pub file: &'a SourceFile,
-    pub definitions: &'a [(Node, Node)],
+/// How many custom names "did you mean" looks at.
+const SUGGESTION_POOL: usize = 64;
+
+/// What an initializer node stands for before custom names are followed.
+enum Reference {
+    /// A built-in family with its arguments.
+    Call(InitCall),
+    /// A custom initializer's name (an index into the definitions).
+    Custom(usize),
 }
 
-impl CustomInitializers<'_> {
-    pub fn find(&self, name: &str) -> Option<(usize, &Node)> {
-        self.definitions.iter().enumerate().find(|(_, (key, _))| key.as_str() == Some(name)).map(|(i, (_, v))| (i, v))
+/// Custom initializers by name, each definition resolved once, in dependency order.
+pub struct CustomInitializers<'a> {
+    file: &'a SourceFile,
+    definitions: &'a [(Node, Node)],
+    by_name: HashMap<&'a str, usize>,
+    /// Per definition (with a name): the built-in call it ends in (one copy shared along a
+    /// chain), or the index in `failures` of why it has none. A definition naming a broken one
+    /// shares its failure.
+    resolved: Vec<Option<Result<Rc<InitCall>, usize>>>,
+    /// Every broken definition's diagnostic, once (a cycle is one failure of all its members).
+    failures: Vec<Diagnostic>,
+    /// Per definition: the size of the text of the definition its chain ends in, which each
+    /// use copies (and `plan` evaluates once per tensor).
+    sizes: Vec<usize>,
+    /// The sizes of every use so far, for the resolver's text budget.
+    used: Cell<usize>,
+}
+
+impl<'a> CustomInitializers<'a> {
+    /// Resolves every definition: each follows the names it refers to once, so the work is
+    /// linear in the number of definitions however long their chains (and with no recursion).
+    pub fn new(file: &'a SourceFile, definitions: &'a [(Node, Node)]) -> CustomInitializers<'a> {
+        let mut by_name = HashMap::with_capacity(definitions.len());
+        for (index, (key, _)) in definitions.iter().enumerate() {
+            if let Some(name) = key.as_str() {
+                by_name.entry(name).or_insert(index);
+            }
+        }
+        let mut customs = CustomInitializers {
+            file,
+            definitions,
+            by_name,
+            resolved: vec![None; definitions.len()],
+            failures: Vec::new(),
+            sizes: vec![0; definitions.len()],
+            used: Cell::new(0),
+        };
+        customs.resolve_definitions();
+        customs
     }
 
+    fn resolve_definitions(&mut self) {
+        // Where each definition sits on the current chain, to cut a cycle out of it.
+        let mut on_chain = vec![usize::MAX; self.definitions.len()];
+        let mut chain: Vec<usize> = Vec::new();
+        for root in 0..self.definitions.len() {
+            if self.resolved[root].is_some() || self.definitions[root].0.as_str().is_none() {
+                continue;
+            }
+            let mut current = root;
+            let mut size = 0;
+            let result = loop {
+                if let Some(result) = &self.resolved[current] {
+                    size = self.sizes[current];
+                    break result.clone();
+                }
+                if on_chain[current] != usize::MAX {
+                    let members = chain.split_off(on_chain[current]);
+                    self.failures.push(self.cycle(&members));
+                    let failure = Err(self.failures.len() - 1);
+                    for member in members {
+                        on_chain[member] = usize::MAX;
+                        self.resolved[member] = Some(failure.clone());
+                    }
+                    break failure;
+                }
+                match self.reference(&self.definitions[current].1) {
+                    Ok(Reference::Custom(next)) => {
+                        on_chain[current] = chain.len();
+                        chain.push(current);
+                        current = next;
+                    }
+                    Ok(Reference::Call(call)) => {
+                        size = super::text_size(&self.definitions[current].1);
+                        self.sizes[current] = size;
+                        let call = Rc::new(call);
+                        self.resolved[current] = Some(Ok(call.clone()));
+                        break Ok(call);
+                    }
+                    Err(diagnostic) => {
+                        self.failures.push(diagnostic);
+                        let failure = Err(self.failures.len() - 1);
+                        self.resolved[current] = Some(failure.clone());
+                        break failure;
+                    }
+                }
+            };
+            for member in chain.drain(..) {
+                on_chain[member] = usize::MAX;
+                self.resolved[member] = Some(result.clone());
+                self.sizes[member] = size;
+            }
+        }
+    }
+
+    /// The index of the custom initializer called `name`.
+    fn find(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The custom names a misspelt initializer is compared with: the first few defined, so that
+    /// many misspellings among many definitions stay linear (a suggestion is a typo's
+    /// neighbour, and configs define a handful).
     fn names(&self) -> impl Iterator<Item = &str> {
-        self.definitions.iter().filter_map(|(key, _)| key.as_str())
+        self.definitions.iter().filter_map(|(key, _)| key.as_str()).take(SUGGESTION_POOL)
     }
 
-    /// Resolves an initializer node (any form) to a family call. `chain` holds the custom
-    /// initializers being expanded, to catch cycles.
+    /// The text that uses of custom initializers have copied so far.
+    pub fn used_text(&self) -> usize {
+        self.used.get()
+    }
+
+    /// Why definitions are broken, each reported once.
+    pub fn failures(&self) -> &[Diagnostic] {
+        &self.failures
+    }
+
+    /// Resolves an initializer node (any form) to a family call.
     pub fn resolve(&self, node: &Node) -> Result<InitCall, Diagnostic> {
-        self.resolve_in(node, &mut Vec::new())
+        match self.reference(node)? {
+            Reference::Call(call) => Ok(call),
+            Reference::Custom(index) => match &self.resolved[index] {
+                Some(Ok(call)) => {
+                    self.used.set(self.used.get().saturating_add(self.sizes[index]));
+                    Ok(InitCall::clone(call))
+                }
+                Some(Err(failure)) => Err(self.failures[*failure].clone()),
+                // Every named definition was resolved in `new`.
+                None => {
+                    Err(Diagnostic::error(Code::UnknownInitializer, "internal error: an unresolved custom initializer")
+                        .at(node.span))
+                }
+            },
+        }
     }
 
-    /// Resolves the definition of custom initializer `index` on its own.
-    pub fn resolve_definition(&self, index: usize) -> Result<InitCall, Diagnostic> {
-        self.resolve_in(&self.definitions[index].1, &mut vec![index])
-    }
-
-    fn resolve_in(&self, node: &Node, chain: &mut Vec<usize>) -> Result<InitCall, Diagnostic> {
+    /// What `node` stands for, without following a custom initializer's name.
+    fn reference(&self, node: &Node) -> Result<Reference, Diagnostic> {
         match &node.value {
-            Value::Str(text) => self.resolve_string(node, text, chain),
-            Value::Map(entries) if node.get("class_name").is_some() => self.resolve_keras(node, entries),
+            Value::Str(text) => self.resolve_string(node, text),
+            Value::Map(entries) if node.get("class_name").is_some() => {
+                self.resolve_keras(node, entries).map(Reference::Call)
+            }
             Value::Map(entries) if entries.len() == 1 => {
                 let (key, value) = &entries[0];
                 let Some(name) = key.as_str() else {
@@ -260,40 +389,42 @@ impl CustomInitializers<'_> {
                         args.push((param, node_arg(self.file, value, is_text(def, param))?));
                     }
                 }
-                Ok(InitCall { family: def.family, args, span: node.span })
+                Ok(Reference::Call(InitCall { family: def.family, args, span: node.span }))
             }
             _ => Err(expected_initializer(node)),
         }
     }
 
-    fn resolve_string(&self, node: &Node, text: &str, chain: &mut Vec<usize>) -> Result<InitCall, Diagnostic> {
+    fn resolve_string(&self, node: &Node, text: &str) -> Result<Reference, Diagnostic> {
         let base = string_start(self.file, node);
         let at = |range| span_in_string(self.file, node, range);
-        let call = dsl::parse_call(text).map_err(|error| dsl_diagnostic(error, &at))?;
+        // A call stops reading arguments one past the most its callee takes: more is an error
+        // whatever follows, and a call with 200,000 arguments is not parsed to its end first.
+        let most = |name: &str| match find_family(name) {
+            Some(def) => def.params.len(),
+            None => 0,
+        };
+        let call = dsl::parse_call_bounded(text, &most).map_err(|error| dsl_diagnostic(error, &at))?;
         let callee_span = at(call.callee.span.clone());
         if find_family(&call.callee.name).is_none()
-            && let Some((index, definition)) = self.find(&call.callee.name)
+            && let Some(index) = self.find(&call.callee.name)
         {
             if !call.args.is_empty() || call.span.end > call.callee.span.end {
+                // The whole call as written (parsing stopped at its first argument).
+                let written = call.callee.span.start..text.trim_end().len().max(call.span.end);
                 return Err(Diagnostic::error(
                     Code::BadInitArgument,
                     format!("custom initializer `{}` takes no arguments", call.callee.name),
                 )
-                .at(at(call.span.clone()))
+                .at(at(written))
                 .with_help("set the arguments in its definition under `initializers:`"));
             }
-            if let Some(position) = chain.iter().position(|&i| i == index) {
-                return Err(self.cycle(&chain[position..]));
-            }
-            chain.push(index);
-            let resolved = self.resolve_in(definition, chain);
-            chain.pop();
-            return resolved;
+            return Ok(Reference::Custom(index));
         }
         let def = self.builtin(&call.callee.name, callee_span)?;
         let mut args = Vec::new();
         for arg in call.args {
-            let expr = ArgExpr { expr: arg.value, base, node_span: node.span };
+            let expr = ArgExpr { expr: Arc::new(arg.value), base, node_span: node.span };
             match arg.name {
                 Some(name) => {
                     let param = keyword_named(def, &name.name, at(name.span.clone()))?;
@@ -305,7 +436,7 @@ impl CustomInitializers<'_> {
                 }
             }
         }
-        Ok(InitCall { family: def.family, args, span: node.span })
+        Ok(Reference::Call(InitCall { family: def.family, args, span: node.span }))
     }
 
     /// Keras's serialized form `{class_name: RandomNormal, config: {mean: 0.0, …}}`.
@@ -360,14 +491,15 @@ impl CustomInitializers<'_> {
         let start = members.iter().enumerate().min_by_key(|(_, index)| **index).map_or(0, |(at, _)| at);
         let ordered: Vec<usize> = members[start..].iter().chain(&members[..start]).copied().collect();
         let key = |index: usize| &self.definitions[index].0;
-        let names: Vec<&str> = ordered.iter().chain(ordered.first()).filter_map(|&i| key(i).as_str()).collect();
+        let names: Vec<&str> = ordered.iter().filter_map(|&i| key(i).as_str()).collect();
+        let (text, shown) = super::cycle_text(&names, "initializers");
         let mut diagnostic = Diagnostic::error(
             Code::InitializerCycle,
-            format!("custom initializers refer to each other in a cycle: {}", names.join(" → ")),
+            format!("custom initializers refer to each other in a cycle: {text}"),
         )
         .at_labelled(key(ordered[0]).span, "defined in terms of itself")
         .with_help("define one of them with a built-in initializer");
-        for &member in &ordered[1..] {
+        for &member in shown.iter().skip(1).map(|&at| &ordered[at]) {
             diagnostic = diagnostic.with_note_at(key(member).span, "part of the cycle");
         }
         diagnostic
@@ -479,7 +611,11 @@ fn is_text(def: &FamilyDef, param: &str) -> bool {
 fn node_arg(file: &SourceFile, node: &Node, text: bool) -> Result<ArgExpr, Diagnostic> {
     let whole = 0..node.span.len().max(1);
     let literal = |kind| {
-        Ok(ArgExpr { expr: ast::Expr { kind, span: whole.clone() }, base: Some(node.span.start), node_span: node.span })
+        Ok(ArgExpr {
+            expr: Arc::new(ast::Expr { kind, span: whole.clone() }),
+            base: Some(node.span.start),
+            node_span: node.span,
+        })
     };
     match &node.value {
         Value::Int(value) => literal(ast::ExprKind::Number(*value as f64)),
@@ -490,7 +626,7 @@ fn node_arg(file: &SourceFile, node: &Node, text: bool) -> Result<ArgExpr, Diagn
             let base = string_start(file, node);
             let at = |range| span_in_string(file, node, range);
             let expr = dsl::parse_expr(text).map_err(|error| dsl_diagnostic(error, &at))?;
-            Ok(ArgExpr { expr, base, node_span: node.span })
+            Ok(ArgExpr { expr: Arc::new(expr), base, node_span: node.span })
         }
         _ => {
             Err(Diagnostic::error(Code::WrongType, format!("expected a number or a word, found {}", node.kind_name()))

@@ -7,7 +7,9 @@ mod catalogue;
 mod initializer;
 mod vars;
 
-pub use args::{ArgKind, Args, ArgumentInfo, INERT_ARGUMENTS, Lookup, Recorder, Spanned, eval_count, eval_number};
+pub use args::{
+    ArgKind, Args, ArgumentInfo, INERT_ARGUMENTS, Lookup, MAX_SIZE, Recorder, Spanned, eval_count, eval_number,
+};
 pub use catalogue::{block_arguments, layer_arguments, param_arguments};
 pub use initializer::{
     ArgExpr, FAMILIES, Family, FamilyDef, InitCall, KERAS_INITIALIZER_KEYS, Param, ParamKind, find_family,
@@ -26,6 +28,12 @@ use std::sync::Arc;
 /// The most layer, param and block entries one config resolves to, `repeat:` copies included.
 /// Past it, resolving stops with one diagnostic instead of exhausting memory.
 pub const MAX_ENTRIES: usize = 100_000;
+
+/// The most text (string bytes and nodes) the layer and param entries of one config may hold,
+/// every `repeat:` copy and every use of a custom initializer counted. Each copy parses and
+/// evaluates its expressions again (they may use `i`), so without it a block of a few
+/// megabytes repeated 100,000 times would take hours; a real model stays far below.
+pub const MAX_TEXT: usize = 4 << 20;
 
 /// What the command line adds to or overrides in the config.
 #[derive(Clone, Debug, Default)]
@@ -74,6 +82,8 @@ pub struct ResolvedLayer {
 pub struct ResolvedParam {
     /// The tensor's name within its block (`wpe.weight`).
     pub name: String,
+    /// Where the name is written.
+    pub name_span: Span,
     pub span: Span,
     pub shape: Vec<usize>,
     /// `None` for a param that shares another's tensor.
@@ -120,6 +130,10 @@ struct Context<'a> {
     customs: CustomInitializers<'a>,
     /// Entries resolved so far, against [`MAX_ENTRIES`].
     entries: Cell<usize>,
+    /// The text of the layer and param entries resolved so far, against [`MAX_TEXT`].
+    text: Cell<usize>,
+    /// Set once [`MAX_TEXT`] is passed (and reported).
+    text_exhausted: Cell<bool>,
     /// Where `initc schema` collects what each argument accepts; `None` when compiling.
     recorder: Option<&'a Recorder>,
 }
@@ -158,13 +172,29 @@ pub fn resolve(file: &SourceFile, config: &ModelConfig, overrides: &Overrides) -
     // `--input` replaces `input:` unread: it is how a Keras input with a variable-length axis
     // (`null`) gets a size.
     let input = match (&overrides.input, &config.input) {
-        (Some(shape), _) => Some(Spanned { value: shape.clone(), span: Span::default() }),
+        (Some(shape), _) => {
+            // The same bound as `input:` (`eval_count`): one rule wherever a size comes from.
+            for &size in shape.iter().filter(|&&size| size as u64 > MAX_SIZE) {
+                diagnostics.push(
+                    Diagnostic::error(Code::SizeOverflow, format!("a dimension of `--input` is too large: {size}"))
+                        .with_help(format!("sizes are at most 2^53 ({MAX_SIZE})")),
+                );
+            }
+            Some(Spanned { value: shape.clone(), span: Span::default() })
+        }
         (None, Some(node)) => report(&mut diagnostics, shape_value(file, node, &lookup, "input")),
         (None, None) => None,
     };
-    let customs = CustomInitializers { file, definitions: &config.initializers };
-    let context = Context { file, customs, entries: Cell::new(0), recorder: None };
-    check_custom_initializers(&context.customs, &mut diagnostics);
+    let customs = CustomInitializers::new(file, &config.initializers);
+    let context = Context {
+        file,
+        customs,
+        entries: Cell::new(0),
+        text: Cell::new(0),
+        text_exhausted: Cell::new(false),
+        recorder: None,
+    };
+    check_custom_initializers(&config.initializers, &context.customs, &mut diagnostics);
     let scope = Scope { variables: variables.clone(), index: None };
     let items = resolve_items(&context, &config.layers, &scope, &mut diagnostics);
     // Keras 2 style: the first layer's `input_shape` gives the model input.
@@ -197,6 +227,26 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
                     )
                     .at(entry.span)
                     .with_help("lower a `repeat:` count"),
+                );
+            }
+            break;
+        }
+        if !matches!(keyword_entry(entry), Some(("block", _))) {
+            // A block's own entries are counted as they are resolved.
+            context.text.set(context.text.get().saturating_add(text_size(entry)));
+        }
+        if context.text.get().saturating_add(context.customs.used_text()) > MAX_TEXT {
+            if !context.text_exhausted.replace(true) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::SizeOverflow,
+                        format!(
+                            "the model's layers hold more than {} MiB of text once `repeat:` copies and uses of custom initializers are counted",
+                            MAX_TEXT >> 20
+                        ),
+                    )
+                    .at(entry.span)
+                    .with_help("lower a `repeat:` count, or shorten the expressions it repeats"),
                 );
             }
             break;
@@ -283,9 +333,9 @@ fn resolve_param(
     let mut args = Args::new(context.file, &lookup, "param", entries, span).recording(context.recorder);
     args.note("name", ArgKind::Name);
     args.note("shape", ArgKind::Shape);
-    let name = args
-        .require("name", "wpe.weight")
-        .and_then(|node| placeholder_name(context.file, node, scope, &mut args.diagnostics));
+    let name_node = args.require("name", "wpe.weight");
+    let name_span = name_node.map_or(span, |node| node.span);
+    let name = name_node.and_then(|node| placeholder_name(context.file, node, scope, &mut args.diagnostics));
     let shape = args.require("shape", "[1024, 768]").and_then(|node| {
         let shape = shape_value(context.file, node, &lookup, "shape");
         shape.map_err(|diagnostic| args.diagnostics.push(diagnostic)).ok()
@@ -322,6 +372,7 @@ fn resolve_param(
     }
     Some(ResolvedParam {
         name: name?,
+        name_span,
         span,
         shape: shape?.value,
         initializer,
@@ -404,7 +455,7 @@ fn resolve_block(
     };
     let mut blocks = Vec::with_capacity(copies.len());
     for copy in copies {
-        if context.entries.get() > MAX_ENTRIES {
+        if context.entries.get() > MAX_ENTRIES || context.text_exhausted.get() {
             break;
         }
         let inner = match repeat {
@@ -486,6 +537,54 @@ fn share_target(
     placeholder_name(file, node, scope, diagnostics).map(|value| Spanned { value, span: node.span })
 }
 
+/// How many members of a cycle a message names; a longer cycle shows its first few and its last.
+const CYCLE_SHOWN: usize = 6;
+
+/// `a → b → c → a`, or for a long cycle `a → b → c → d → e → … → z → a (1000 vars)`, and the
+/// positions in `names` of the members it names (for their notes).
+fn cycle_text(names: &[&str], what: &str) -> (String, Vec<usize>) {
+    let shown: Vec<usize> = if names.len() <= CYCLE_SHOWN {
+        (0..names.len()).collect()
+    } else {
+        (0..CYCLE_SHOWN - 1).chain([names.len() - 1]).collect()
+    };
+    let mut text = String::new();
+    for (at, &index) in shown.iter().enumerate() {
+        if at > 0 && index != shown[at - 1] + 1 {
+            text.push_str(" → …");
+        }
+        if at > 0 {
+            text.push_str(" → ");
+        }
+        text.push_str(names[index]);
+    }
+    if let Some(first) = names.first() {
+        text.push_str(" → ");
+        text.push_str(first);
+    }
+    if shown.len() < names.len() {
+        text.push_str(&format!(" ({} {what})", names.len()));
+    }
+    (text, shown)
+}
+
+/// The bytes of a node's strings plus one per node: what resolving it reads (an alias counts
+/// at every use, as it is resolved at every use).
+fn text_size(node: &Node) -> usize {
+    let mut size = 0usize;
+    let mut pending = vec![node];
+    while let Some(node) = pending.pop() {
+        size = size.saturating_add(1);
+        match &node.value {
+            Value::Str(text) => size = size.saturating_add(text.len()),
+            Value::Seq(items) => pending.extend(items),
+            Value::Map(entries) => pending.extend(entries.iter().flat_map(|(key, value)| [key, value])),
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+        }
+    }
+    size
+}
+
 fn report<T>(diagnostics: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<T> {
     result.map_err(|diagnostic| diagnostics.push(diagnostic)).ok()
 }
@@ -525,8 +624,12 @@ fn shape_value(file: &SourceFile, node: &Node, lookup: Lookup, what: &str) -> Re
 
 /// Every custom initializer must resolve on its own, even if unused (cycles, typos). Duplicate
 /// names never get here: the YAML parser rejects duplicate keys.
-fn check_custom_initializers(customs: &CustomInitializers, diagnostics: &mut Diagnostics) {
-    for (index, (key, _)) in customs.definitions.iter().enumerate() {
+fn check_custom_initializers(
+    definitions: &[(Node, Node)],
+    customs: &CustomInitializers,
+    diagnostics: &mut Diagnostics,
+) {
+    for (key, _) in definitions {
         let Some(name) = key.as_str() else {
             diagnostics.push(
                 Diagnostic::error(Code::WrongType, format!("expected an initializer name, found {}", key.kind_name()))
@@ -542,10 +645,8 @@ fn check_custom_initializers(customs: &CustomInitializers, diagnostics: &mut Dia
                     .with_help("give the custom initializer another name"),
             );
         }
-        if let Err(diagnostic) = customs.resolve_definition(index) {
-            diagnostics.push(diagnostic);
-        }
     }
+    diagnostics.extend(customs.failures().iter().cloned());
 }
 
 /// A layer entry split into its parts, whichever form it was written in.

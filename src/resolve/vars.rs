@@ -16,23 +16,32 @@ pub const RESERVED: [&str; 5] = ["fan_in", "fan_out", "i", "pi", "e"];
 /// Evaluated variables, shared by every layer in a scope; a repeated block adds `i`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Variables {
-    values: HashMap<String, f64>,
+    /// The `vars:` values, one map shared by every scope: a copy per repeated block would cost
+    /// (vars × copies), which the config controls.
+    values: Arc<HashMap<String, f64>>,
+    /// Names a scope binds (`i` of the innermost repeated block), which shadow `values`.
+    locals: Vec<(String, f64)>,
 }
 
 impl Variables {
     pub fn get(&self, name: &str) -> Option<f64> {
-        self.values.get(name).copied()
+        match self.locals.iter().rev().find(|(local, _)| local == name) {
+            Some((_, value)) => Some(*value),
+            None => self.values.get(name).copied(),
+        }
     }
 
     /// These variables plus `name = value` (shadowing an outer one).
     pub fn with(&self, name: &str, value: f64) -> Arc<Variables> {
-        let mut values = self.values.clone();
-        values.insert(name.to_string(), value);
-        Arc::new(Variables { values })
+        let mut locals: Vec<(String, f64)> = self.locals.iter().filter(|(local, _)| local != name).cloned().collect();
+        locals.push((name.to_string(), value));
+        Arc::new(Variables { values: self.values.clone(), locals })
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.values.keys().map(String::as_str)
+        let shadowed = |name: &&str| self.locals.iter().any(|(local, _)| local == name);
+        let outer = self.values.keys().map(String::as_str).filter(move |name| !shadowed(name));
+        self.locals.iter().map(|(name, _)| name.as_str()).chain(outer)
     }
 }
 
@@ -92,7 +101,7 @@ pub fn evaluate(file: &SourceFile, entries: &[(Node, Node)], sets: &[(String, St
         };
         match dsl::parse_expr(text) {
             Ok(expr) => {
-                definition.expr = ArgExpr { expr, base: None, node_span: Span::default() };
+                definition.expr = ArgExpr { expr: Arc::new(expr), base: None, node_span: Span::default() };
                 definition.from_command_line = Some(shown);
             }
             Err(error) => {
@@ -101,19 +110,8 @@ pub fn evaluate(file: &SourceFile, entries: &[(Node, Node)], sets: &[(String, St
             }
         }
     }
-    let mut values = HashMap::new();
-    let mut state = vec![State::Pending; definitions.len()];
-    for index in 0..definitions.len() {
-        visit(index, &definitions, &mut state, &mut values, &mut Vec::new(), &mut diagnostics);
-    }
-    // A var whose definition failed was reported there; a stand-in value keeps its uses from
-    // being reported again as unknown names. Nothing is generated from a config with errors.
-    for (definition, state) in definitions.iter().zip(&state) {
-        if *state == State::Failed {
-            values.insert(definition.name.clone(), 1.0);
-        }
-    }
-    (Variables { values }, diagnostics)
+    let values = evaluate_in_order(&definitions, &mut diagnostics);
+    (Variables { values: Arc::new(values), locals: Vec::new() }, diagnostics)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -124,63 +122,107 @@ enum State {
     Failed,
 }
 
-/// Evaluates definition `index` after the vars it uses (depth-first; a var met again while
-/// visiting closes a cycle).
-fn visit(
+/// A var being visited: its definition and the dependencies not yet looked at.
+struct Frame {
     index: usize,
-    definitions: &[Definition],
-    state: &mut [State],
-    values: &mut HashMap<String, f64>,
-    path: &mut Vec<usize>,
-    diagnostics: &mut Diagnostics,
-) -> bool {
-    match state[index] {
-        State::Done => return true,
-        State::Failed => return false,
-        State::Visiting => {
-            let start = path.iter().position(|&i| i == index).unwrap_or(0);
-            let names: Vec<&str> =
-                path[start..].iter().chain([&index]).map(|&i| definitions[i].name.as_str()).collect();
-            let first = &definitions[path[start]];
-            let mut diagnostic = Diagnostic::error(
-                Code::VarCycle,
-                format!("vars refer to each other in a cycle: {}", names.join(" → ")),
-            )
-            .with_help("define one of them with a number");
-            if let Some(span) = first.name_span {
-                diagnostic = diagnostic.at_labelled(span, "defined in terms of itself");
+    dependencies: std::vec::IntoIter<usize>,
+    /// False once a dependency failed: this var is then not evaluated (nor reported again).
+    ready: bool,
+}
+
+/// Evaluates every definition after the vars it uses: a depth-first walk with its own stack
+/// (the depth is the length of the longest chain of vars, which the config controls), each var
+/// visited once, names found through a map. A var met again while visiting closes a cycle,
+/// reported once.
+fn evaluate_in_order(definitions: &[Definition], diagnostics: &mut Diagnostics) -> HashMap<String, f64> {
+    let by_name: HashMap<&str, usize> =
+        definitions.iter().enumerate().map(|(index, d)| (d.name.as_str(), index)).collect();
+    let dependencies_of = |index: usize| -> std::vec::IntoIter<usize> {
+        let mut names = Vec::new();
+        collect_names(&definitions[index].expr.expr, &mut names);
+        let mut found: Vec<usize> = names.iter().filter_map(|name| by_name.get(name.as_str()).copied()).collect();
+        // A var used twice is one dependency (keeps `x * x * x …` linear).
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|index| seen.insert(*index));
+        found.into_iter()
+    };
+    let mut values = HashMap::new();
+    let mut state = vec![State::Pending; definitions.len()];
+    // Where each var on the stack sits in it, to cut a cycle out of the stack.
+    let mut stack_position = vec![usize::MAX; definitions.len()];
+    let mut stack: Vec<Frame> = Vec::new();
+    for root in 0..definitions.len() {
+        if state[root] != State::Pending {
+            continue;
+        }
+        state[root] = State::Visiting;
+        stack_position[root] = 0;
+        stack.push(Frame { index: root, dependencies: dependencies_of(root), ready: true });
+        while let Some(frame) = stack.last_mut() {
+            let index = frame.index;
+            if state[index] == State::Failed {
+                // A member of a cycle found above it: already reported.
+                stack.pop();
+                stack_position[index] = usize::MAX;
+                if let Some(parent) = stack.last_mut() {
+                    parent.ready = false;
+                }
+                continue;
             }
-            for &member in &path[start + 1..] {
-                if let Some(span) = definitions[member].name_span {
-                    diagnostic = diagnostic.with_note_at(span, "part of the cycle");
+            if let Some(dependency) = frame.dependencies.next() {
+                match state[dependency] {
+                    State::Done => {}
+                    State::Failed => frame.ready = false,
+                    State::Visiting => {
+                        let members: Vec<usize> =
+                            stack[stack_position[dependency]..].iter().map(|frame| frame.index).collect();
+                        diagnostics.push(cycle(definitions, &members));
+                        for member in members {
+                            state[member] = State::Failed;
+                        }
+                    }
+                    State::Pending => {
+                        state[dependency] = State::Visiting;
+                        stack_position[dependency] = stack.len();
+                        let dependencies = dependencies_of(dependency);
+                        stack.push(Frame { index: dependency, dependencies, ready: true });
+                    }
+                }
+                continue;
+            }
+            let ready = frame.ready;
+            stack.pop();
+            stack_position[index] = usize::MAX;
+            let evaluated = if ready { evaluate_one(&definitions[index], &values, diagnostics) } else { None };
+            match evaluated {
+                Some(value) => {
+                    values.insert(definitions[index].name.clone(), value);
+                    state[index] = State::Done;
+                }
+                None => {
+                    state[index] = State::Failed;
+                    if let Some(parent) = stack.last_mut() {
+                        parent.ready = false;
+                    }
                 }
             }
-            diagnostics.push(diagnostic);
-            for &member in &path[start..] {
-                state[member] = State::Failed;
-            }
-            return false;
-        }
-        State::Pending => {}
-    }
-    state[index] = State::Visiting;
-    path.push(index);
-    let mut dependencies = Vec::new();
-    collect_names(&definitions[index].expr.expr, &mut dependencies);
-    let mut ready = true;
-    for dependency in dependencies {
-        if let Some(other) = definitions.iter().position(|d| d.name == dependency) {
-            ready &= visit(other, definitions, state, values, path, diagnostics);
-            if state[index] == State::Failed {
-                path.pop();
-                return false;
-            }
         }
     }
-    path.pop();
-    let definition = &definitions[index];
-    let result = if ready {
-        dsl::eval(&definition.expr.expr, &|name: &str| values.get(name).copied()).map_err(|error| {
+    // A var whose definition failed was reported there; a stand-in value keeps its uses from
+    // being reported again as unknown names. Nothing is generated from a config with errors.
+    for (definition, state) in definitions.iter().zip(&state) {
+        if *state == State::Failed {
+            values.insert(definition.name.clone(), 1.0);
+        }
+    }
+    values
+}
+
+/// Evaluates one definition whose dependencies all have values; reports why it cannot.
+fn evaluate_one(definition: &Definition, values: &HashMap<String, f64>, diagnostics: &mut Diagnostics) -> Option<f64> {
+    let result = dsl::eval(&definition.expr.expr, &|name: &str| values.get(name).copied());
+    result
+        .map_err(|error| {
             let help = match (&error.help, error.code) {
                 (None, Code::UnknownName) => {
                     "a var may use numbers, other vars, `pi`, `e` and functions like `sqrt`".to_string()
@@ -191,45 +233,46 @@ fn visit(
                 Some(shown) => Diagnostic::error(error.code, format!("`{shown}`: {}", error.message)),
                 None => Diagnostic::error(error.code, error.message).at(definition.expr.span_of(error.span)),
             };
-            diagnostic.with_help(help)
+            diagnostics.push(diagnostic.with_help(help));
         })
-    } else {
-        Err(Diagnostic::error(Code::UnknownName, String::new()))
-    };
-    match result {
-        Ok(value) => {
-            values.insert(definition.name.clone(), value);
-            state[index] = State::Done;
-            true
-        }
-        Err(diagnostic) => {
-            // A var that failed only because one it uses failed is not reported again.
-            if ready {
-                diagnostics.push(diagnostic);
-            }
-            state[index] = State::Failed;
-            false
-        }
-    }
+        .ok()
 }
 
-/// Every variable name an expression uses, in order.
-fn collect_names(expr: &ast::Expr, names: &mut Vec<String>) {
-    match &expr.kind {
-        ast::ExprKind::Var(name) => names.push(name.clone()),
-        ast::ExprKind::Number(_) | ast::ExprKind::Str(_) => {}
-        ast::ExprKind::Neg(inner) => collect_names(inner, names),
-        ast::ExprKind::Binary(_, left, right) => {
-            collect_names(left, names);
-            collect_names(right, names);
+/// The cycle through `members` (in the order they were entered), at the first one's name.
+fn cycle(definitions: &[Definition], members: &[usize]) -> Diagnostic {
+    let names: Vec<&str> = members.iter().map(|&index| definitions[index].name.as_str()).collect();
+    let (text, shown) = super::cycle_text(&names, "vars");
+    let mut diagnostic = Diagnostic::error(Code::VarCycle, format!("vars refer to each other in a cycle: {text}"))
+        .with_help("define one of them with a number");
+    if let Some(span) = members.first().and_then(|&first| definitions[first].name_span) {
+        diagnostic = diagnostic.at_labelled(span, "defined in terms of itself");
+    }
+    for &member in shown.iter().skip(1).map(|&at| &members[at]) {
+        if let Some(span) = definitions[member].name_span {
+            diagnostic = diagnostic.with_note_at(span, "part of the cycle");
         }
-        ast::ExprKind::Call(_, args) => args.iter().for_each(|arg| collect_names(arg, names)),
+    }
+    diagnostic
+}
+
+/// Every variable name an expression uses, in order (with its own stack: the parser bounds the
+/// depth, but nothing here needs to rely on it).
+fn collect_names(expr: &ast::Expr, names: &mut Vec<String>) {
+    let mut pending = vec![expr];
+    while let Some(expr) = pending.pop() {
+        match &expr.kind {
+            ast::ExprKind::Var(name) => names.push(name.clone()),
+            ast::ExprKind::Number(_) | ast::ExprKind::Str(_) => {}
+            ast::ExprKind::Neg(inner) => pending.push(inner),
+            ast::ExprKind::Binary(_, left, right) => pending.extend([&**right, &**left]),
+            ast::ExprKind::Call(_, args) => pending.extend(args.iter().rev()),
+        }
     }
 }
 
 fn definition_expr(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic> {
     let literal = |value: f64| ArgExpr {
-        expr: ast::Expr { kind: ast::ExprKind::Number(value), span: 0..node.span.len().max(1) },
+        expr: Arc::new(ast::Expr { kind: ast::ExprKind::Number(value), span: 0..node.span.len().max(1) }),
         base: Some(node.span.start),
         node_span: node.span,
     };
@@ -241,7 +284,7 @@ fn definition_expr(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic
                 let help = error.help_text();
                 Diagnostic::error(error.code, error.message).at(span_in_string(file, node, error.span)).with_help(help)
             })?;
-            Ok(ArgExpr { expr, base: string_start(file, node), node_span: node.span })
+            Ok(ArgExpr { expr: Arc::new(expr), base: string_start(file, node), node_span: node.span })
         }
         _ => Err(Diagnostic::error(
             Code::WrongType,
@@ -264,4 +307,65 @@ fn name_problem(name: &str) -> Option<String> {
         return Some(format!("`{name}` is a reserved name in expressions and cannot be a var"));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evaluated(vars: &str, sets: &[(&str, &str)]) -> (Variables, Vec<String>) {
+        let text = format!("vars: {vars}\nlayers: [flatten]\n");
+        let file = SourceFile::new("vars.yaml", text);
+        let (config, found) = crate::config::parse(&file);
+        assert!(found.is_empty(), "{found:?}");
+        let config = config.expect("a config");
+        let sets: Vec<(String, String)> = sets.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        let (variables, diagnostics) = evaluate(&file, &config.vars, &sets);
+        (variables, diagnostics.iter().map(|d| format!("{} {}", d.code.as_str(), d.message)).collect())
+    }
+
+    #[test]
+    fn vars_evaluate_in_dependency_order_and_cycles_are_reported_once() {
+        let (variables, messages) = evaluated("{a: b + c, b: c * 2, c: 3, d: a}", &[]);
+        assert_eq!(messages, Vec::<String>::new());
+        assert_eq!([variables.get("a"), variables.get("d")], [Some(9.0), Some(9.0)]);
+        // `x` and `w` only use the cycle: not reported again.
+        let (_, messages) = evaluated("{x: p, p: q + q, q: r, r: p, w: x + 1}", &[]);
+        assert_eq!(messages, ["E0305 vars refer to each other in a cycle: p → q → r → p"]);
+        let (_, messages) = evaluated("{s: s}", &[]);
+        assert_eq!(messages, ["E0305 vars refer to each other in a cycle: s → s"]);
+        // Two cycles, each once; an unknown name once.
+        let (_, messages) = evaluated("{a: b, b: a, c: d, d: c, e: nope}", &[]);
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        // `--set` replaces a definition, and may close a cycle.
+        let (variables, messages) = evaluated("{a: 2, b: a * 2}", &[("a", "5")]);
+        assert_eq!((variables.get("b"), messages.len()), (Some(10.0), 0));
+        let (_, messages) = evaluated("{a: 2, b: a * 2}", &[("a", "b")]);
+        assert_eq!(messages, ["E0305 vars refer to each other in a cycle: a → b → a"]);
+    }
+
+    #[test]
+    fn a_long_cycle_names_its_first_five_members_and_its_last() {
+        let vars: Vec<String> = (0..7).map(|k| format!("v{k}: v{}", (k + 1) % 7)).collect();
+        let (_, messages) = evaluated(&format!("{{{}}}", vars.join(", ")), &[]);
+        assert_eq!(
+            messages,
+            ["E0305 vars refer to each other in a cycle: v0 → v1 → v2 → v3 → v4 → … → v6 → v0 (7 vars)"]
+        );
+        let vars: Vec<String> = (0..6).map(|k| format!("v{k}: v{}", (k + 1) % 6)).collect();
+        let (_, messages) = evaluated(&format!("{{{}}}", vars.join(", ")), &[]);
+        assert_eq!(messages, ["E0305 vars refer to each other in a cycle: v0 → v1 → v2 → v3 → v4 → v5 → v0"]);
+    }
+
+    #[test]
+    fn a_scope_binding_shadows_without_copying_the_vars() {
+        let (variables, _) = evaluated("{a: 1, b: 2}", &[]);
+        let inner = variables.with("i", 3.0);
+        let innermost = inner.with("i", 4.0);
+        assert_eq!([inner.get("i"), innermost.get("i"), innermost.get("a")], [Some(3.0), Some(4.0), Some(1.0)]);
+        assert!(Arc::ptr_eq(&variables.values, &innermost.values));
+        let mut names: Vec<&str> = innermost.names().collect();
+        names.sort_unstable();
+        assert_eq!(names, ["a", "b", "i"]);
+    }
 }

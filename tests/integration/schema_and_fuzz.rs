@@ -109,6 +109,35 @@ fn replay(target: &str, run: fn(&[u8])) -> usize {
 fn the_fuzz_corpus_replays_without_panic() {
     assert!(replay("config", fuzz_targets::config) > 50);
     assert!(replay("expression", fuzz_targets::expression) > 20);
+    assert!(replay("resolver", fuzz_targets::resolver) >= 12);
+}
+
+/// The resolver target's seeds build the hostile configs they are named for, and each ends as
+/// it should.
+#[test]
+fn the_resolver_seeds_build_what_they_are_named_for() {
+    let cases = [
+        ("var_chain_forward", "v19998: 3\n", None),
+        ("var_chain_backward", "v19998: v19997 + 0\n", None),
+        ("var_cycle", "v19998: v0 * 1\n", Some("E0305")),
+        ("initializer_chain_forward", "i19998: \"constant(0.5)\"\n", None),
+        ("initializer_cycle", "i19998: i0\n", Some("E0402")),
+        ("wide_call", "random_normal(1, 1, 1, 1, ", Some("E0403")),
+        ("range_and_reserved", "name: __metadata__", Some("E0208")),
+        ("repeat_and_set", "repeat: 2000, ", None),
+        ("repeat_wide", "repeat: 2000, ", Some("E0505")),
+    ];
+    for (seed, holds, error) in cases {
+        let data = fs::read(repo().join("fuzz/corpus/resolver").join(seed)).expect("read seed");
+        let (text, overrides) = fuzz_targets::resolver_config(&data);
+        assert!(text.contains(holds), "{seed} does not hold {holds:?}:\n{}", &text[..text.len().min(2_000)]);
+        let (plan, diagnostics) = initc::compile_plan(&SourceFile::new(seed, text), &overrides);
+        let codes: Vec<&str> = diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code.as_str()).collect();
+        match error {
+            None => assert!(plan.is_some() && codes.is_empty(), "{seed}: {codes:?}"),
+            Some(code) => assert!(codes.contains(&code), "{seed}: {codes:?}"),
+        }
+    }
 }
 
 /// Runs `initc compile` on `content` and returns its stderr, checking it failed with a diagnostic.
