@@ -12,6 +12,7 @@ mod lint;
 mod schema;
 mod summary;
 mod verify;
+mod weights;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, render_human};
 use crate::plan::attach_external;
@@ -239,9 +240,11 @@ pub fn load_plan(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile), Ou
         _ => return Err(Outcome::InputErrors),
     };
     let directory = args.config.parent().unwrap_or(Path::new(""));
-    let diagnostics = attach_external(&mut plan, &mut ExternalFiles::new(directory).reader());
+    let mut external = ExternalFiles::new(directory);
+    let diagnostics = attach_external(&mut plan, &mut external.reader());
     if print_diagnostics(&diagnostics, Some(&file)) {
-        return Err(Outcome::InputErrors);
+        // A source that changed while it was read is an I/O failure, not a mistake in the config.
+        return Err(if external.read_failed() { Outcome::Failure } else { Outcome::InputErrors });
     }
     Ok((plan, file))
 }
