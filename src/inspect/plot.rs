@@ -221,6 +221,12 @@ fn plan_chart(report: &TensorReport, histogram: &Histogram) -> Option<ChartPlan>
     let total = histogram.counts.iter().sum::<u64>().max(1) as f64;
     let expected = report.expectation.as_ref();
     let (mut low, mut high) = (histogram.low, histogram.high);
+    // All values equal: a window around them, so that a constant rounded into the dtype
+    // (0.1 as f32 is 0.10000000149) does not become the whole axis.
+    if histogram.counts.len() == 1 {
+        let spread = if low == 0.0 { 1.0 } else { low.abs() * 0.1 };
+        (low, high) = (low - spread, high + spread);
+    }
     if let Some((expected_low, expected_high)) = expected.and_then(expected_range) {
         low = low.min(expected_low);
         high = high.max(expected_high);
