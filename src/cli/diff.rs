@@ -75,11 +75,11 @@ pub fn run(args: &DiffArgs) -> ExitCode {
     }
 }
 
-/// Elements compared per request: whole statistics-sized blocks, about `CHUNK_BYTES` of both
-/// sides together.
+/// Elements compared per request: about `CHUNK_BYTES` of both sides together, in whole blocks
+/// of 16 Ki elements.
 fn elements_per_request(widths: (usize, usize)) -> u64 {
-    let block = inspect::BLOCK_ELEMENTS as u64;
-    (CHUNK_BYTES as u64 / (widths.0 + widths.1) as u64 / block).max(1) * block
+    const BLOCK: u64 = 16 * 1024;
+    (CHUNK_BYTES as u64 / (widths.0 + widths.1) as u64 / BLOCK).max(1) * BLOCK
 }
 
 /// One pair's requests: element ranges of both tensors.

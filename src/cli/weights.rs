@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 const SHARD_INDEX_NAME: &str = "model.safetensors.index.json";
 /// The single file a checkpoint directory holds when it is not sharded.
 const SINGLE_FILE_NAME: &str = "model.safetensors";
-/// Bytes read per request: a multiple of every dtype's statistics block, so no block is split.
-pub(super) const CHUNK_BYTES: usize = 8 << 20;
+/// Bytes read per request: a multiple of every dtype's statistics block, so no block is split,
+/// and small enough that the bytes the kernel copies in are still in the cache when computed on.
+pub(super) const CHUNK_BYTES: usize = 2 << 20;
 /// Buffers in flight: one being filled, one queued, one being computed on.
 const BUFFERS: usize = 3;
 
@@ -292,6 +293,17 @@ pub(super) struct Piece<'f> {
     pub length: usize,
 }
 
+impl Piece<'_> {
+    /// Asks the kernel to start reading this range into the page cache (a hint; errors are
+    /// ignored, the read itself reports them).
+    fn prefetch(&self) {
+        #[cfg(target_os = "linux")]
+        if let Some(length) = std::num::NonZeroU64::new(self.length as u64) {
+            let _ = rustix::fs::fadvise(&self.file.file, self.offset, Some(length), rustix::fs::Advice::WillNeed);
+        }
+    }
+}
+
 /// Reads each request's pieces back to back into one buffer, on a background thread one request
 /// ahead, and hands `consume` the request's tag and bytes in order. Stops at the first error
 /// (a read's or `consume`'s).
@@ -306,7 +318,12 @@ pub(super) fn read_ahead<'f, T: Send>(
         let (give_back, returned) = std::sync::mpsc::channel::<Vec<u8>>();
         scope.spawn(move || {
             let mut allocated = 0;
-            for (tag, pieces) in requests {
+            let mut requests = requests.peekable();
+            while let Some((tag, pieces)) = requests.next() {
+                // The disk starts on the next request while this one is read and computed on.
+                if let Some((_, next)) = requests.peek() {
+                    next.iter().for_each(Piece::prefetch);
+                }
                 let size: usize = pieces.iter().map(|piece| piece.length).sum();
                 let mut buffer = match returned.try_recv() {
                     Ok(buffer) => buffer,

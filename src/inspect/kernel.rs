@@ -109,6 +109,8 @@ impl Decoder {
     }
 
     /// Decodes whole elements of `bytes` into `out` (one value per element; `out` may be longer).
+    /// Inlined, so that it is compiled with the SIMD features of the loop that calls it.
+    #[inline(always)]
     pub fn decode_into(self, bytes: &[u8], out: &mut [f64]) {
         match self {
             Decoder::F64 => decode::<8>(bytes, out, f64::from_le_bytes),
@@ -335,15 +337,78 @@ pub fn count_codes(width: usize, bytes: &[u8], counts: &mut [u32]) {
     }
 }
 
-/// Bin counts of the finite values of `bytes` over `[low, low + bins / scale]`.
+/// Adds the bin counts of the finite values of `bytes` to `counts` (`bins.bins` long).
 pub fn bin_values(decoder: Decoder, bytes: &[u8], bins: &Binning, counts: &mut [u64]) {
-    let mut strip = [0.0f64; STRIP];
-    for piece in bytes.chunks(STRIP * decoder.width()) {
-        let values = &mut strip[..piece.len() / decoder.width()];
-        decoder.decode_into(piece, values);
-        for &value in values.iter() {
-            if value.abs() < f64::INFINITY {
-                counts[bins.bin_of(value)] += 1;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has the feature the function enables.
+            return unsafe { bin_values_avx2(decoder, bytes, bins, counts) };
+        }
+    }
+    bin_values_inline(decoder, bytes, bins, counts);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn bin_values_avx2(decoder: Decoder, bytes: &[u8], bins: &Binning, counts: &mut [u64]) {
+    bin_values_inline(decoder, bytes, bins, counts);
+}
+
+/// Interleaved count tables of a histogram: neighbours in the same bin do not wait on each
+/// other's store.
+const BIN_TABLES: usize = 8;
+
+#[inline(always)]
+fn bin_values_inline(decoder: Decoder, bytes: &[u8], bins: &Binning, counts: &mut [u64]) {
+    match decoder {
+        Decoder::F64 => bin::<8>(bytes, bins, counts, f64::from_le_bytes),
+        Decoder::F32 => bin::<4>(bytes, bins, counts, |b| f64::from(f32::from_le_bytes(b))),
+        Decoder::F16 => bin::<2>(bytes, bins, counts, |b| f16_to_f64(u16::from_le_bytes(b))),
+        Decoder::Bf16 => {
+            bin::<2>(bytes, bins, counts, |b| f64::from(f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16)))
+        }
+        Decoder::I64 => bin::<8>(bytes, bins, counts, |b| i64::from_le_bytes(b) as f64),
+        Decoder::U64 => bin::<8>(bytes, bins, counts, |b| u64::from_le_bytes(b) as f64),
+        Decoder::I32 => bin::<4>(bytes, bins, counts, |b| f64::from(i32::from_le_bytes(b))),
+        Decoder::U32 => bin::<4>(bytes, bins, counts, |b| f64::from(u32::from_le_bytes(b))),
+        Decoder::I16 => bin::<2>(bytes, bins, counts, |b| f64::from(i16::from_le_bytes(b))),
+        Decoder::U16 => bin::<2>(bytes, bins, counts, |b| f64::from(u16::from_le_bytes(b))),
+        Decoder::Table(table) => bin::<1>(bytes, bins, counts, |[b]| table[usize::from(b)]),
+    }
+}
+
+#[inline(always)]
+fn bin<const W: usize>(bytes: &[u8], bins: &Binning, counts: &mut [u64], convert: impl Fn([u8; W]) -> f64 + Copy) {
+    let mut indices = [0u32; STRIP];
+    // One slot past the bins takes the values that are not finite.
+    let slots = bins.bins + 1;
+    let mut tables = vec![0u32; BIN_TABLES * slots];
+    // Parts small enough that no `u32` count can overflow.
+    for part in bytes.chunks((1usize << 30) * W) {
+        for piece in part.chunks(STRIP * W) {
+            let length = piece.len() / W;
+            for (index, chunk) in indices.iter_mut().zip(piece.chunks_exact(W)) {
+                let mut array = [0u8; W];
+                array.copy_from_slice(chunk);
+                let value = convert(array);
+                // Not finite: the extra slot.
+                *index = if value.abs() < f64::INFINITY { bins.bin_of(value) as u32 } else { bins.bins as u32 };
+            }
+            let (groups, tail) = indices[..length].as_chunks::<BIN_TABLES>();
+            for group in groups {
+                for (table, &index) in group.iter().enumerate() {
+                    tables[table * slots + index as usize] += 1;
+                }
+            }
+            for &index in tail {
+                tables[index as usize] += 1;
+            }
+        }
+        for table in tables.chunks_exact_mut(slots) {
+            for (total, count) in counts.iter_mut().zip(table.iter_mut()) {
+                *total += u64::from(*count);
+                *count = 0;
             }
         }
     }
@@ -361,17 +426,24 @@ pub struct Binning {
 impl Binning {
     /// `bins` bins over `[low, high]`; one bin when `low == high`.
     pub fn new(low: f64, high: f64, bins: usize) -> Binning {
-        let bins = if high > low { bins.max(1) } else { 1 };
+        // Bin numbers go through i32.
+        let bins = if high > low { bins.clamp(1, 1 << 24) } else { 1 };
         Binning { low, high, bins, scale: bins as f64 / (high - low) }
     }
 
+    /// The bin of a finite `value` in `[low, high]`: the last bin is closed on the right, and a
+    /// NaN position (one bin over a zero range) is bin 0. Written with comparisons, `floor` and
+    /// the 2^52 trick instead of `as` (whose saturation keeps loops scalar), so loops vectorise.
     #[inline(always)]
     pub fn bin_of(&self, value: f64) -> usize {
-        if self.bins == 1 {
-            return 0;
-        }
-        // `as` saturates (a NaN product becomes 0), and the last bin is closed on the right.
-        (((value - self.low) * self.scale) as usize).min(self.bins - 1)
+        let position = (value - self.low) * self.scale;
+        // A NaN position compares false and becomes 0.
+        let position = if position > 0.0 { position } else { 0.0 };
+        let last = (self.bins - 1) as f64;
+        let position = if position < last { position } else { last };
+        // A whole number below 2^52 is the low bits of itself plus 2^52.
+        const TWO_TO_52: f64 = 4_503_599_627_370_496.0;
+        ((position.floor() + TWO_TO_52).to_bits() & 0xffff_ffff) as usize
     }
 }
 
@@ -387,27 +459,42 @@ pub struct BlockDifference {
 }
 
 /// The absolute and relative difference of `a` against the reference `b`. Equal values
-/// (NaN and NaN, the same infinity) differ by 0; a NaN against anything else by infinity.
+/// (NaN and NaN, the same infinity) differ by 0; a NaN against anything else, or an infinity
+/// against anything but itself, by infinity.
 #[inline(always)]
 pub fn difference(a: f64, b: f64) -> (f64, f64) {
-    let equal = a == b || (a.is_nan() && b.is_nan());
+    // NaN is the only value unequal to itself.
+    #[allow(clippy::eq_op)]
+    let both_nan = a != a && b != b;
+    let equal = a == b || both_nan;
     // `a − b` is NaN only when one side is NaN (or for equal infinities, caught above).
     let distance = (a - b).abs();
+    #[allow(clippy::eq_op)]
     let absolute = if equal {
         0.0
-    } else if distance.is_nan() {
+    } else if distance != distance {
         f64::INFINITY
     } else {
         distance
     };
+    let magnitude = b.abs();
+    // `b` zero, infinite or NaN: no relative difference to speak of.
     let relative = if equal {
         0.0
-    } else if b == 0.0 || b.abs() == f64::INFINITY || b.is_nan() {
-        f64::INFINITY
+    } else if magnitude > 0.0 && magnitude < f64::INFINITY {
+        absolute / magnitude
     } else {
-        absolute / b.abs()
+        f64::INFINITY
     };
     (absolute, relative)
+}
+
+/// True when `a` is outside the tolerance around the reference `b`: `|a − b| > atol + rtol·|b|`,
+/// where an infinite difference (a NaN or an infinity on one side only) is always outside, as
+/// numpy's `isclose` has it.
+#[inline(always)]
+pub fn outside(absolute: f64, b: f64, absolute_tolerance: f64, relative_tolerance: f64) -> bool {
+    absolute == f64::INFINITY || absolute > absolute_tolerance + relative_tolerance * b.abs()
 }
 
 /// Compares `count` elements of `left` and `right` (each decoded by its own decoder).
@@ -419,11 +506,29 @@ pub fn block_difference(
 ) -> BlockDifference {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the CPU has every feature the function enables.
+            return unsafe { block_difference_avx512(left, right, absolute_tolerance, relative_tolerance) };
+        }
         if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has the feature the function enables.
+            // SAFETY: as above.
             return unsafe { block_difference_avx2(left, right, absolute_tolerance, relative_tolerance) };
         }
     }
+    block_difference_inline(left, right, absolute_tolerance, relative_tolerance)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+fn block_difference_avx512(
+    left: (Decoder, &[u8]),
+    right: (Decoder, &[u8]),
+    absolute_tolerance: f64,
+    relative_tolerance: f64,
+) -> BlockDifference {
     block_difference_inline(left, right, absolute_tolerance, relative_tolerance)
 }
 
@@ -454,16 +559,33 @@ fn block_difference_inline(
         left_decoder.decode_into(&left[start * left_decoder.width()..(start + length) * left_decoder.width()], &mut a);
         right_decoder
             .decode_into(&right[start * right_decoder.width()..(start + length) * right_decoder.width()], &mut b);
-        let (mut mismatched, mut max_abs, mut max_rel) = (0u64, 0.0f64, 0.0f64);
-        for index in 0..length {
-            let (distance, relative) = difference(a[index], b[index]);
-            absolute[index] = distance;
-            mismatched += u64::from(distance > absolute_tolerance + relative_tolerance * b[index].abs());
-            max_abs = if distance > max_abs { distance } else { max_abs };
-            max_rel = if relative > max_rel { relative } else { max_rel };
+        // Lane-wise maxima and counts, so the loop vectorises; a maximum does not depend on order.
+        let (mut mismatched, mut max_abs, mut max_rel) = ([0u64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+        let (a_groups, a_tail) = a[..length].as_chunks::<LANES>();
+        let (b_groups, b_tail) = b[..length].as_chunks::<LANES>();
+        let (abs_groups, abs_tail) = absolute[..length].as_chunks_mut::<LANES>();
+        for ((a, b), out) in a_groups.iter().zip(b_groups).zip(abs_groups) {
+            #[allow(clippy::needless_range_loop)]
+            for lane in 0..LANES {
+                let (distance, relative) = difference(a[lane], b[lane]);
+                out[lane] = distance;
+                mismatched[lane] += u64::from(outside(distance, b[lane], absolute_tolerance, relative_tolerance));
+                max_abs[lane] = if distance > max_abs[lane] { distance } else { max_abs[lane] };
+                max_rel[lane] = if relative > max_rel[lane] { relative } else { max_rel[lane] };
+            }
         }
-        result.mismatched += mismatched;
+        for (lane, ((&a, &b), out)) in a_tail.iter().zip(b_tail).zip(abs_tail.iter_mut()).enumerate() {
+            let (distance, relative) = difference(a, b);
+            *out = distance;
+            mismatched[lane] += u64::from(outside(distance, b, absolute_tolerance, relative_tolerance));
+            max_abs[lane] = if distance > max_abs[lane] { distance } else { max_abs[lane] };
+            max_rel[lane] = if relative > max_rel[lane] { relative } else { max_rel[lane] };
+        }
+        result.mismatched += mismatched.iter().sum::<u64>();
+        let max_rel = max_rel.iter().fold(0.0f64, |high, &lane| high.max(lane));
+        let max_abs = max_abs.iter().fold(0.0f64, |high, &lane| high.max(lane));
         result.max_rel = result.max_rel.max(max_rel);
+        // The first element with the strip's largest difference, when it beats the earlier ones.
         if max_abs > result.max_abs {
             result.max_abs = max_abs;
             result.worst = absolute[..length].iter().position(|&distance| distance == max_abs).map(|at| start + at);
@@ -476,6 +598,19 @@ fn block_difference_inline(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bins_are_those_of_the_plain_formula() {
+        let binning = Binning::new(-1.5, 2.25, 7);
+        let plain = |value: f64| (((value - -1.5) * (7.0 / 3.75)) as usize).min(6);
+        for step in 0..=10_000 {
+            let value = -1.5 + 3.75 * step as f64 / 10_000.0;
+            assert_eq!(binning.bin_of(value), plain(value), "{value}");
+        }
+        assert_eq!(binning.bin_of(2.25), 6, "the last bin is closed");
+        assert_eq!(Binning::new(3.0, 3.0, 24).bin_of(3.0), 0);
+        assert_eq!(Binning::new(0.0, f64::MAX, 24).bin_of(f64::MAX), 23);
+    }
 
     #[test]
     fn halves_decode_exactly_with_the_bit_trick() {
@@ -497,5 +632,6 @@ mod tests {
         assert_eq!(portable, BlockDifference::default());
         let changed = block_difference((Decoder::F32, &bytes[..1000]), (Decoder::F32, b), 0.0, 0.0);
         assert_eq!(changed, block_difference_inline((Decoder::F32, &bytes[..1000]), (Decoder::F32, b), 0.0, 0.0));
+        assert!(changed.mismatched > 0 && changed.worst.is_some());
     }
 }
