@@ -4,6 +4,7 @@
 # and a 1 GiB F32 file with initc, then runs each command three times and prints every run and
 # the medians: elapsed seconds and peak resident memory (KB) from /usr/bin/time -v.
 # Issue 10's targets: warm inspect ≤ 4× a cached read, cold ≤ 1.2× a cold read, peak RSS < 64 MB.
+# (GNU cat reads 128 KiB at a time, so its copies stay in the cache: the fastest cached read.)
 #   cargo build --release && benches/inspect_speed.sh [OUT_DIR]
 # OUT_DIR (default: target/bench-out) must be on the filesystem being measured; its files are
 # deleted at the end. INITC=path/to/initc measures another build.
@@ -51,6 +52,7 @@ BF16=$OUT/bf16.safetensors
 F32=$OUT/f32.safetensors
 echo "== $(ls -l "$BF16" | awk '{print $5}') bytes BF16, $(ls -l "$F32" | awk '{print $5}') bytes F32; $("$INITC" --version)"
 run "cat bf16" warm cat "$BF16"
+run "dd bs=1M bf16" warm dd if="$BF16" of=/dev/null bs=1M status=none
 run "inspect bf16" warm "$INITC" inspect "$BF16"
 run "inspect --hist bf16" warm "$INITC" inspect --hist "$BF16"
 run "cat f32" warm cat "$F32"
@@ -60,6 +62,7 @@ run "diff bf16 bf16" warm "$INITC" diff "$BF16" "$BF16"
 if [ -w /proc/sys/vm/drop_caches ]; then
   run "cat bf16" cold cat "$BF16"
   run "inspect bf16" cold "$INITC" inspect "$BF16"
+  run "inspect --hist bf16" cold "$INITC" inspect --hist "$BF16"
 else
   echo "(not root: cold runs skipped)"
 fi

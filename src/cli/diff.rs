@@ -1,12 +1,12 @@
 //! `initc diff A B`: compares two safetensors files (or sharded checkpoints) tensor by
-//! tensor, reading both a piece at a time. Exit 0 when equal within the tolerance, 1 when not,
+//! tensor, reading both a block at a time. Exit 0 when equal within the tolerance, 1 when not,
 //! 2 on error. The tolerance options, the reading of a golden file against tensors generated in
 //! memory, and the printing are shared with `initc verify`.
 
 use super::Outcome;
 use super::inspect::{OutputFormat, fail, read_failed};
-use super::weights::{CHUNK_BYTES, Piece, Progress, ReadError, WeightFiles, read_ahead};
-use crate::inspect::{self, Comparator, DiffReport, TensorComparison, TensorData, TensorDifference, Tolerance};
+use super::weights::{Progress, ReadError, WeightFiles, in_rounds};
+use crate::inspect::{self, Comparator, DiffReport, TensorComparison, TensorData, Tolerance};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,25 +75,13 @@ pub fn run(args: &DiffArgs) -> ExitCode {
     }
 }
 
-/// Elements compared per request: about `CHUNK_BYTES` of both sides together, in whole blocks
-/// of 16 Ki elements.
-fn elements_per_request(widths: (usize, usize)) -> u64 {
-    const BLOCK: u64 = 16 * 1024;
-    (CHUNK_BYTES as u64 / (widths.0 + widths.1) as u64 / BLOCK).max(1) * BLOCK
-}
+/// Elements compared per block (each side's bytes of a block are read by the thread that
+/// compares them).
+const ELEMENTS_PER_BLOCK: usize = 64 * 1024;
+/// Blocks per round, the unit of prefetching and of progress.
+const BLOCKS_PER_ROUND: usize = 32;
 
-/// One pair's requests: element ranges of both tensors.
-struct PairPlan {
-    pair: usize,
-    elements: u64,
-    per_request: u64,
-    widths: (usize, usize),
-    left: usize,
-    right: usize,
-}
-
-/// Compares two sets of tensors read from files, by name, every pair's pieces read ahead
-/// together.
+/// Compares two sets of tensors read from files, by name.
 fn diff_files(
     left: &WeightFiles,
     right: &WeightFiles,
@@ -104,77 +92,60 @@ fn diff_files(
     let (left_names, right_names): (Vec<String>, Vec<String>) = (names(left), names(right));
     let (only_left, only_right, pairs) =
         inspect::match_names(left_names.iter().map(String::as_str), right_names.iter().map(String::as_str));
-    let mut results: Vec<Option<TensorComparison>> = Vec::with_capacity(pairs.len());
-    let mut comparators: Vec<Option<Comparator>> = Vec::with_capacity(pairs.len());
-    let mut plans = Vec::new();
-    for (pair, &(left_index, right_index)) in pairs.iter().enumerate() {
-        let (a, b) = (&left.tensors[left_index].entry, &right.tensors[right_index].entry);
-        match Comparator::start((a.dtype, &a.shape), (b.dtype, &b.shape), tolerance) {
-            Err(difference) => {
-                results.push(Some(TensorComparison::new(
-                    &a.name,
-                    (a.dtype, &a.shape),
-                    (b.dtype, &b.shape),
-                    difference,
-                )));
-                comparators.push(None);
-            }
-            Ok(comparator) => {
-                let widths = comparator.widths();
-                let elements = (a.length / widths.0 as u64).min(b.length / widths.1 as u64);
-                plans.push(PairPlan {
-                    pair,
-                    elements,
-                    per_request: elements_per_request(widths),
-                    widths,
-                    left: left_index,
-                    right: right_index,
-                });
-                results.push(None);
-                comparators.push(Some(comparator));
-            }
-        }
-    }
-    let total = plans.iter().map(|plan| plan.elements * (plan.widths.0 + plan.widths.1) as u64).sum();
-    let requests = plans.iter().flat_map(|plan| {
-        (0..plan.elements).step_by(plan.per_request as usize).map(move |start| {
-            let end = (start + plan.per_request).min(plan.elements);
-            let (left_width, right_width) = (plan.widths.0 as u64, plan.widths.1 as u64);
-            let pieces: Vec<Piece<'_>> = left
-                .pieces(plan.left, start * left_width, end * left_width, u64::MAX)
-                .chain(right.pieces(plan.right, start * right_width, end * right_width, u64::MAX))
-                .collect();
-            ((plan.pair, ((end - start) * left_width) as usize), pieces)
-        })
-    });
-    let mut progress = Progress::new(total, quiet);
-    read_ahead(requests, &mut progress, |(pair, split), bytes| {
-        if let Some(comparator) = &mut comparators[pair] {
-            comparator.feed(&bytes[..split], &bytes[split..]);
-        }
-        Ok(())
-    })?;
-    progress.finish();
-    let compared = pairs
+    let total = pairs
         .iter()
-        .zip(results)
-        .zip(comparators)
-        .map(|((&(left_index, right_index), result), comparator)| {
-            let (a, b) = (&left.tensors[left_index].entry, &right.tensors[right_index].entry);
-            let difference = match (result, comparator) {
-                (Some(result), _) => return result,
-                (None, Some(comparator)) => comparator.finish(),
-                (None, None) => TensorDifference::Incomparable,
-            };
-            TensorComparison::new(&a.name, (a.dtype, &a.shape), (b.dtype, &b.shape), difference)
+        .map(|&(left_index, right_index)| {
+            left.tensors[left_index].entry.length + right.tensors[right_index].entry.length
         })
-        .collect();
+        .sum();
+    let mut progress = Progress::new(total, quiet);
+    let mut compared = Vec::with_capacity(pairs.len());
+    for (left_index, right_index) in pairs {
+        let (a, b) = (&left.tensors[left_index].entry, &right.tensors[right_index].entry);
+        let sides = ((a.dtype, a.shape.as_slice()), (b.dtype, b.shape.as_slice()));
+        let difference = match Comparator::start(sides.0, sides.1, tolerance) {
+            Err(difference) => difference,
+            Ok(mut comparator) => {
+                let (left_width, right_width) = comparator.widths();
+                let elements = (a.length / left_width as u64).min(b.length / right_width as u64);
+                let range = |block: usize, width: usize| {
+                    let from = (block * ELEMENTS_PER_BLOCK * width) as u64;
+                    (from, (from + (ELEMENTS_PER_BLOCK * width) as u64).min(elements * width as u64))
+                };
+                let fill = |block: usize, a: &mut Vec<u8>, b: &mut Vec<u8>| {
+                    let (from, to) = range(block, left_width);
+                    left.read_range(left_index, from, to, a)?;
+                    let (from, to) = range(block, right_width);
+                    right.read_range(right_index, from, to, b)
+                };
+                let blocks = elements.div_ceil(ELEMENTS_PER_BLOCK as u64) as usize;
+                in_rounds(
+                    blocks,
+                    BLOCKS_PER_ROUND,
+                    |next| {
+                        let (from, to) = (range(next.start, left_width).0, range(next.end - 1, left_width).1);
+                        left.prefetch(left_index, from, to);
+                        let (from, to) = (range(next.start, right_width).0, range(next.end - 1, right_width).1);
+                        right.prefetch(right_index, from, to);
+                    },
+                    |round| {
+                        comparator.feed_blocks(round.clone(), ELEMENTS_PER_BLOCK, fill)?;
+                        let bytes = |width| range(round.end - 1, width).1 - range(round.start, width).0;
+                        progress.advance(bytes(left_width) + bytes(right_width));
+                        Ok(())
+                    },
+                )?;
+                comparator.finish()
+            }
+        };
+        compared.push(TensorComparison::new(&a.name, sides.0, sides.1, difference));
+    }
+    progress.finish();
     Ok(DiffReport { only_left, only_right, compared, tolerance })
 }
 
 /// Compares tensors made in memory one at a time (`load_left(index)` for `left_names[index]`)
-/// with a golden set read from files, by name; each golden tensor is read ahead in pieces while
-/// the previous piece is compared.
+/// with a golden set read from files, by name.
 pub(super) fn diff_generated<'l>(
     left_names: &[String],
     mut load_left: impl FnMut(usize) -> TensorData<'l>,
@@ -195,19 +166,33 @@ pub(super) fn diff_generated<'l>(
         let difference = match Comparator::start(sides.0, sides.1, tolerance) {
             Err(difference) => difference,
             Ok(mut comparator) => {
-                let widths = comparator.widths();
-                let elements = (generated.bytes.len() / widths.0).min((golden.length / widths.1 as u64) as usize);
-                let per_request = elements_per_request(widths) as usize;
-                let requests = (0..elements).step_by(per_request).map(|start| {
-                    let end = (start + per_request).min(elements);
-                    let pieces =
-                        right.pieces(right_index, (start * widths.1) as u64, (end * widths.1) as u64, u64::MAX);
-                    ((start, end), pieces.collect::<Vec<_>>())
-                });
-                read_ahead(requests, &mut progress, |(start, end), bytes| {
-                    comparator.feed(&generated.bytes[start * widths.0..end * widths.0], bytes);
-                    Ok(())
-                })?;
+                let (left_width, right_width) = comparator.widths();
+                let elements = (generated.bytes.len() / left_width).min((golden.length / right_width as u64) as usize);
+                let range = |block: usize, width: usize| {
+                    let from = block * ELEMENTS_PER_BLOCK * width;
+                    (from, (from + ELEMENTS_PER_BLOCK * width).min(elements * width))
+                };
+                let fill = |block: usize, a: &mut Vec<u8>, b: &mut Vec<u8>| {
+                    let (from, to) = range(block, left_width);
+                    a.clear();
+                    a.extend_from_slice(&generated.bytes[from..to]);
+                    let (from, to) = range(block, right_width);
+                    right.read_range(right_index, from as u64, to as u64, b)
+                };
+                in_rounds(
+                    elements.div_ceil(ELEMENTS_PER_BLOCK),
+                    BLOCKS_PER_ROUND,
+                    |next| {
+                        let (from, to) = (range(next.start, right_width).0, range(next.end - 1, right_width).1);
+                        right.prefetch(right_index, from as u64, to as u64);
+                    },
+                    |round| {
+                        comparator.feed_blocks(round.clone(), ELEMENTS_PER_BLOCK, fill)?;
+                        progress
+                            .advance((range(round.end - 1, right_width).1 - range(round.start, right_width).0) as u64);
+                        Ok(())
+                    },
+                )?;
                 comparator.finish()
             }
         };

@@ -1,11 +1,11 @@
 //! `initc inspect`: statistics (and histograms, and a figure of them) of every tensor of a
-//! safetensors file or a sharded checkpoint directory, read once, a piece at a time (see
+//! safetensors file or a sharded checkpoint directory, read once, a block at a time (see
 //! [`super::weights`]). Also the printing of read errors `diff` and `verify` share.
 
-use super::weights::{CHUNK_BYTES, Progress, ReadError, WeightFiles, read_ahead};
+use super::weights::{Progress, ReadError, WeightFiles, in_rounds};
 use super::{Outcome, io_reason, print_diagnostics};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::inspect::{self, Binner, Histogram, Measured, Measurement, TensorReport, TensorStats};
+use crate::inspect::{self, Binner, Measurement, TensorReport};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -151,35 +151,11 @@ fn select(weights: &WeightFiles, patterns: &[glob::Pattern]) -> Vec<usize> {
         .collect()
 }
 
-/// Where one tensor's measurement stands.
-enum State {
-    Measuring(Measurement),
-    /// Wider than 16 bits with a histogram wanted: the range is known, the bins need the
-    /// bytes again.
-    Binning(TensorStats, Binner),
-    Done(Option<TensorStats>, Option<Histogram>),
-}
-
-impl State {
-    /// The state once the first pass has seen every byte.
-    fn measured(measured: Measured, dtype: safetensors::Dtype, bins: Option<usize>) -> State {
-        match bins {
-            Some(bins) if measured.needs_binner() => match Binner::new(dtype, &measured.stats, bins) {
-                Some(binner) => State::Binning(measured.stats, binner),
-                None => State::Done(Some(measured.stats), None),
-            },
-            Some(bins) => State::Done(Some(measured.stats), measured.histogram(bins)),
-            None => State::Done(Some(measured.stats), None),
-        }
-    }
-}
-
-/// First pass over a tensor's bytes, or the second (the histogram of a wide dtype).
-#[derive(Clone, Copy, PartialEq)]
-enum Pass {
-    Statistics,
-    Histogram,
-}
+/// Blocks per round, the unit of prefetching and of progress: about 4 to 32 MiB.
+const BLOCKS_PER_ROUND: usize = 64;
+/// Rounds are longer when bit patterns are counted: each parallel split adds a table of 65,536
+/// counts into the totals once per round.
+const BLOCKS_PER_ROUND_COUNTING: usize = 256;
 
 /// Measures the `selected` tensors: one pass each, a second for the histogram of a dtype wider
 /// than 16 bits (usually still in the page cache).
@@ -189,79 +165,96 @@ fn measure(
     bins: Option<usize>,
     quiet: bool,
 ) -> Result<Vec<TensorReport>, ReadError> {
-    let mut states: Vec<State> = selected
+    let total: u64 = selected
         .iter()
-        .map(|&index| match Measurement::new(weights.tensors[index].entry.dtype, bins.is_some()) {
-            Some(measurement) => State::Measuring(measurement),
-            None => State::Done(None, None),
-        })
-        .collect();
-    let mut passes = Vec::new();
-    for (position, &index) in selected.iter().enumerate() {
-        let entry = &weights.tensors[index].entry;
-        let Some(width) = inspect::element_bytes(entry.dtype) else { continue };
-        passes.push((position, index, Pass::Statistics));
-        if bins.is_some() && width > 2 {
-            passes.push((position, index, Pass::Histogram));
-        }
-    }
-    let total: u64 = passes.iter().map(|&(_, index, _)| weights.tensors[index].entry.length).sum();
-    let requests = passes.iter().flat_map(|&(position, index, pass)| {
-        let count = weights.tensors[index].entry.length.div_ceil(CHUNK_BYTES as u64);
-        weights
-            .chunks(index)
-            .enumerate()
-            .map(move |(chunk, piece)| ((position, pass, chunk as u64 + 1 == count), vec![piece]))
-    });
-    let mut progress = Progress::new(total, quiet);
-    read_ahead(requests, &mut progress, |(position, pass, last), bytes| {
-        let dtype = weights.tensors[selected[position]].entry.dtype;
-        let state = &mut states[position];
-        match (&mut *state, pass) {
-            (State::Measuring(measurement), Pass::Statistics) => {
-                measurement.feed(bytes);
-                if last {
-                    let State::Measuring(measurement) = std::mem::replace(state, State::Done(None, None)) else {
-                        return Ok(());
-                    };
-                    *state = State::measured(measurement.finish(), dtype, bins);
-                }
-            }
-            (State::Binning(stats, binner), Pass::Histogram) => {
-                binner.feed(bytes);
-                if last {
-                    let stats = *stats;
-                    if let State::Binning(_, binner) = std::mem::replace(state, State::Done(None, None)) {
-                        *state = State::Done(Some(stats), Some(binner.finish()));
-                    }
-                }
-            }
-            // The second pass of a tensor without finite values: nothing to bin.
-            _ => {}
-        }
-        Ok(())
-    })?;
-    progress.finish();
-    let reports = selected
-        .iter()
-        .zip(states)
-        .map(|(&index, state)| {
+        .map(|&index| {
             let entry = &weights.tensors[index].entry;
-            // A tensor without bytes had no request: its measurement ends here.
-            let (stats, histogram) = match state {
-                State::Measuring(measurement) => match State::measured(measurement.finish(), entry.dtype, bins) {
-                    State::Done(stats, histogram) => (stats, histogram),
-                    State::Binning(stats, binner) => (Some(stats), Some(binner.finish())),
-                    State::Measuring(_) => (None, None),
-                },
-                State::Binning(stats, binner) => (Some(stats), Some(binner.finish())),
-                State::Done(stats, histogram) => (stats, histogram),
-            };
-            let label = weights.metadata.get(&format!("{INITIALIZER_KEY_PREFIX}{}", entry.name));
-            TensorReport::new(&entry.name, entry.dtype, &entry.shape, stats, label.map(String::as_str), histogram)
+            match inspect::element_bytes(entry.dtype) {
+                Some(width) if bins.is_some() && width > 2 => 2 * entry.length,
+                Some(_) => entry.length,
+                None => 0,
+            }
         })
-        .collect();
+        .sum();
+    let mut progress = Progress::new(total, quiet);
+    let mut reports = Vec::with_capacity(selected.len());
+    for &index in selected {
+        let entry = &weights.tensors[index].entry;
+        let (stats, histogram) = match Measurement::new(entry.dtype, bins.is_some()) {
+            None => (None, None),
+            Some(mut measurement) => {
+                let per_round = if measurement.counts_codes() { BLOCKS_PER_ROUND_COUNTING } else { BLOCKS_PER_ROUND };
+                let block_bytes = measurement.block_bytes() as u64;
+                read_blocks(weights, index, block_bytes, per_round, &mut progress, |blocks, fill| {
+                    measurement.feed_blocks(blocks, fill)
+                })?;
+                let measured = measurement.finish();
+                let histogram = match bins {
+                    Some(bins) if measured.needs_binner() => match Binner::new(entry.dtype, &measured.stats, bins) {
+                        Some(mut binner) => {
+                            let block_bytes = binner.block_bytes() as u64;
+                            read_blocks(
+                                weights,
+                                index,
+                                block_bytes,
+                                BLOCKS_PER_ROUND,
+                                &mut progress,
+                                |blocks, fill| binner.feed_blocks(blocks, fill),
+                            )?;
+                            Some(binner.finish())
+                        }
+                        None => None,
+                    },
+                    Some(bins) => measured.histogram(bins),
+                    None => None,
+                };
+                (Some(measured.stats), histogram)
+            }
+        };
+        let label = weights.metadata.get(&format!("{INITIALIZER_KEY_PREFIX}{}", entry.name));
+        reports.push(TensorReport::new(
+            &entry.name,
+            entry.dtype,
+            &entry.shape,
+            stats,
+            label.map(String::as_str),
+            histogram,
+        ));
+    }
+    progress.finish();
     Ok(reports)
+}
+
+/// Hands `feed` tensor `index`'s blocks of `block_bytes` in rounds, with the function that reads
+/// a block into a buffer; prefetches each next round and advances the progress bar.
+fn read_blocks(
+    weights: &WeightFiles,
+    index: usize,
+    block_bytes: u64,
+    per_round: usize,
+    progress: &mut Progress,
+    mut feed: impl FnMut(
+        std::ops::Range<usize>,
+        &(dyn Fn(usize, &mut Vec<u8>) -> Result<(), ReadError> + Sync),
+    ) -> Result<(), ReadError>,
+) -> Result<(), ReadError> {
+    let length = weights.tensors[index].entry.length;
+    let blocks = length.div_ceil(block_bytes) as usize;
+    let fill = |block: usize, buffer: &mut Vec<u8>| {
+        let from = block as u64 * block_bytes;
+        weights.read_range(index, from, from + block_bytes, buffer)
+    };
+    in_rounds(
+        blocks,
+        per_round,
+        |next| weights.prefetch(index, next.start as u64 * block_bytes, next.end as u64 * block_bytes),
+        |round| {
+            feed(round.clone(), &fill)?;
+            let bytes = (round.end as u64 * block_bytes).min(length) - round.start as u64 * block_bytes;
+            progress.advance(bytes);
+            Ok(())
+        },
+    )
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced and then

@@ -1,11 +1,12 @@
 //! Reading safetensors files for `inspect`, `diff`, `verify` and `from_file`: a file, a sharded
 //! checkpoint directory or its index is opened and every header parsed; tensor data is then read
-//! with positioned reads (`pread`) into a few reused buffers, one request ahead on a background
-//! thread, while the caller computes on the previous one.
+//! block by block with positioned reads (`pread`), each block by the thread that computes on it,
+//! into that thread's buffer (so the bytes the kernel copies in are still in the core's cache),
+//! in rounds, the kernel being asked to read the next round ahead.
 //!
-//! Nothing is memory-mapped: resident memory stays at three buffers whatever the file's size,
-//! and a file that shrinks while it is read gives a short read, reported as "changed while it
-//! was read", instead of a SIGBUS. Only regular files are opened (a FIFO would block forever),
+//! Nothing is memory-mapped: resident memory stays at a block or two per thread whatever the
+//! file's size, and a file that shrinks while it is read gives a short read, reported as
+//! "changed while it was read", instead of a SIGBUS. Only regular files are opened (a FIFO would block forever),
 //! and an index may name only files that stay inside its directory once links are followed.
 
 use super::io_reason;
@@ -20,11 +21,8 @@ use std::time::{Duration, Instant};
 const SHARD_INDEX_NAME: &str = "model.safetensors.index.json";
 /// The single file a checkpoint directory holds when it is not sharded.
 const SINGLE_FILE_NAME: &str = "model.safetensors";
-/// Bytes read per request: a multiple of every dtype's statistics block, so no block is split,
-/// and small enough that the bytes the kernel copies in are still in the cache when computed on.
+/// Bytes read at a time by `from_file`.
 pub(super) const CHUNK_BYTES: usize = 2 << 20;
-/// Buffers in flight: one being filled, one queued, one being computed on.
-const BUFFERS: usize = 3;
 
 /// Why a file could not be read, with the help line that fits.
 #[derive(Debug)]
@@ -98,6 +96,17 @@ impl OpenFile {
                 ReadError::weights(format!("cannot read `{}`: {}", self.shown, io_reason(&error)))
             }
         })
+    }
+
+    /// Asks the kernel to start reading `[offset, offset + length)` into the page cache (a hint;
+    /// errors are ignored, the read itself reports them).
+    pub(super) fn prefetch(&self, offset: u64, length: u64) {
+        #[cfg(target_os = "linux")]
+        if let Some(length) = std::num::NonZeroU64::new(length) {
+            let _ = rustix::fs::fadvise(&self.file, offset, Some(length), rustix::fs::Advice::WillNeed);
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (offset, length);
     }
 
     /// Reads and validates the header: the tensors (where their bytes lie) and the metadata.
@@ -250,22 +259,21 @@ impl WeightFiles {
         Ok(WeightFiles { files, tensors, metadata })
     }
 
-    /// The pieces of tensor `index`'s bytes, `CHUNK_BYTES` at a time.
-    pub(super) fn chunks(&self, index: usize) -> impl Iterator<Item = Piece<'_>> {
+    /// Bytes `[from, to)` of tensor `index` into `buffer` (resized to fit).
+    pub(super) fn read_range(&self, index: usize, from: u64, to: u64, buffer: &mut Vec<u8>) -> Result<(), ReadError> {
         let tensor = &self.tensors[index];
-        self.pieces(index, 0, tensor.entry.length, CHUNK_BYTES as u64)
+        let to = to.min(tensor.entry.length);
+        buffer.resize(to.saturating_sub(from) as usize, 0);
+        self.files[tensor.file].read_at(buffer, tensor.entry.start + from)
     }
 
-    /// Bytes `[from, to)` of tensor `index` in pieces of at most `size` bytes.
-    pub(super) fn pieces(&self, index: usize, from: u64, to: u64, size: u64) -> impl Iterator<Item = Piece<'_>> {
+    /// Tells the kernel that bytes `[from, to)` of tensor `index` will be read soon.
+    pub(super) fn prefetch(&self, index: usize, from: u64, to: u64) {
         let tensor = &self.tensors[index];
-        let file = &self.files[tensor.file];
         let to = to.min(tensor.entry.length);
-        (from..to).step_by(size.max(1) as usize).map(move |at| Piece {
-            file,
-            offset: tensor.entry.start + at,
-            length: (to - at).min(size) as usize,
-        })
+        if to > from {
+            self.files[tensor.file].prefetch(tensor.entry.start + from, to - from);
+        }
     }
 }
 
@@ -286,81 +294,25 @@ fn inside(directory: &Path, name: &str) -> Result<PathBuf, ReadError> {
     }
 }
 
-/// A byte range of an open file.
-pub(super) struct Piece<'f> {
-    pub file: &'f OpenFile,
-    pub offset: u64,
-    pub length: usize,
-}
-
-impl Piece<'_> {
-    /// Asks the kernel to start reading this range into the page cache (a hint; errors are
-    /// ignored, the read itself reports them).
-    fn prefetch(&self) {
-        #[cfg(target_os = "linux")]
-        if let Some(length) = std::num::NonZeroU64::new(self.length as u64) {
-            let _ = rustix::fs::fadvise(&self.file.file, self.offset, Some(length), rustix::fs::Advice::WillNeed);
+/// Runs `run` over blocks `0..count` in rounds of `per_round`: before each round, `prefetch`
+/// is told the next round's blocks, so that the disk reads them while this round is computed on.
+pub(super) fn in_rounds<E>(
+    count: usize,
+    per_round: usize,
+    mut prefetch: impl FnMut(std::ops::Range<usize>),
+    mut run: impl FnMut(std::ops::Range<usize>) -> Result<(), E>,
+) -> Result<(), E> {
+    let per_round = per_round.max(1);
+    let mut start = 0;
+    while start < count {
+        let end = (start + per_round).min(count);
+        if end < count {
+            prefetch(end..(end + per_round).min(count));
         }
+        run(start..end)?;
+        start = end;
     }
-}
-
-/// Reads each request's pieces back to back into one buffer, on a background thread one request
-/// ahead, and hands `consume` the request's tag and bytes in order. Stops at the first error
-/// (a read's or `consume`'s).
-pub(super) fn read_ahead<'f, T: Send>(
-    requests: impl Iterator<Item = (T, Vec<Piece<'f>>)> + Send,
-    progress: &mut Progress,
-    mut consume: impl FnMut(T, &[u8]) -> Result<(), ReadError>,
-) -> Result<(), ReadError> {
-    type Filled<T> = Result<(T, Vec<u8>, usize), ReadError>;
-    std::thread::scope(|scope| {
-        let (filled, received) = std::sync::mpsc::sync_channel::<Filled<T>>(1);
-        let (give_back, returned) = std::sync::mpsc::channel::<Vec<u8>>();
-        scope.spawn(move || {
-            let mut allocated = 0;
-            let mut requests = requests.peekable();
-            while let Some((tag, pieces)) = requests.next() {
-                // The disk starts on the next request while this one is read and computed on.
-                if let Some((_, next)) = requests.peek() {
-                    next.iter().for_each(Piece::prefetch);
-                }
-                let size: usize = pieces.iter().map(|piece| piece.length).sum();
-                let mut buffer = match returned.try_recv() {
-                    Ok(buffer) => buffer,
-                    Err(_) if allocated < BUFFERS => {
-                        allocated += 1;
-                        Vec::new()
-                    }
-                    Err(_) => match returned.recv() {
-                        Ok(buffer) => buffer,
-                        Err(_) => return,
-                    },
-                };
-                // Grown only, never cleared: zeroing every buffer again would cost a pass.
-                if buffer.len() < size {
-                    buffer.resize(size, 0);
-                }
-                let mut at = 0;
-                for piece in &pieces {
-                    if let Err(error) = piece.file.read_at(&mut buffer[at..at + piece.length], piece.offset) {
-                        let _ = filled.send(Err(error));
-                        return;
-                    }
-                    at += piece.length;
-                }
-                if filled.send(Ok((tag, buffer, size))).is_err() {
-                    return;
-                }
-            }
-        });
-        for message in received {
-            let (tag, buffer, size) = message?;
-            consume(tag, &buffer[..size])?;
-            progress.advance(size as u64);
-            let _ = give_back.send(buffer);
-        }
-        Ok(())
-    })
+    Ok(())
 }
 
 /// A progress bar on stderr (bytes read, rate, ETA) that appears only once a command has run
@@ -428,40 +380,37 @@ mod tests {
         let path = dir.path().join("w.safetensors");
         write_weights(&path, &[("a", vec![1.0; 1000]), ("b", vec![2.0; 1000])]);
         let weights = WeightFiles::open(&path).expect("valid file");
+        let mut buffer = Vec::new();
+        weights.read_range(1, 0, 4000, &mut buffer).expect("whole before the truncation");
         // Another process truncates the file between the header and the data.
         let full = std::fs::metadata(&path).expect("exists").len();
         std::fs::OpenOptions::new().write(true).open(&path).and_then(|f| f.set_len(full - 100)).expect("truncate");
-        let requests = (0..weights.tensors.len()).map(|index| (index, weights.chunks(index).collect()));
-        let mut seen = Vec::new();
-        let result = read_ahead(requests, &mut Progress::new(0, true), |index, bytes| {
-            seen.push((index, bytes.len()));
-            Ok(())
-        });
-        let error = result.expect_err("a short read");
-        assert!(error.message.contains("`") && error.message.contains("changed while it was read"), "{error:?}");
+        weights.read_range(0, 0, 4000, &mut buffer).expect("the first tensor is still whole");
+        let error = weights.read_range(1, 0, 4000, &mut buffer).expect_err("a short read");
+        assert!(error.message.contains("changed while it was read"), "{error:?}");
         assert!(error.message.contains(&path.display().to_string()), "{error:?}");
-        assert_eq!(seen, vec![(0, 4000)], "the first tensor was still whole");
+        assert_eq!(error.help, HELP_CHANGED);
     }
 
     #[test]
-    fn buffers_are_reused_and_requests_come_in_order() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("w.safetensors");
-        let values: Vec<f32> = (0..300_000).map(|i| i as f32).collect();
-        write_weights(&path, &[("a", values.clone())]);
-        let weights = WeightFiles::open(&path).expect("valid file");
-        let requests = weights.pieces(0, 0, 1_200_000, 4096).enumerate().map(|(index, piece)| (index, vec![piece]));
-        let mut bytes = Vec::new();
-        let mut next = 0;
-        read_ahead(requests, &mut Progress::new(0, true), |index, chunk| {
-            assert_eq!(index, next);
-            next += 1;
-            bytes.extend_from_slice(chunk);
-            Ok(())
-        })
-        .expect("reads");
-        let expected: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        assert!(bytes == expected);
+    fn rounds_cover_every_block_once_in_order_and_prefetch_the_next() {
+        let mut seen = Vec::new();
+        let mut prefetched = Vec::new();
+        let result: Result<(), ()> = in_rounds(
+            10,
+            4,
+            |next| prefetched.push(next),
+            |round| {
+                seen.push(round);
+                Ok(())
+            },
+        );
+        assert_eq!(result, Ok(()));
+        assert_eq!(seen, vec![0..4, 4..8, 8..10]);
+        assert_eq!(prefetched, vec![4..8, 8..10]);
+        let stopped: Result<(), usize> =
+            in_rounds(10, 4, |_| {}, |round| if round.start == 4 { Err(4) } else { Ok(()) });
+        assert_eq!(stopped, Err(4));
     }
 
     #[cfg(unix)]

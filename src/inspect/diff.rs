@@ -10,6 +10,7 @@
 use super::file::TensorData;
 use super::kernel::{self, BlockDifference, Decoder};
 use super::report::printable;
+use super::stats::split_length;
 use rayon::prelude::*;
 use safetensors::Dtype;
 use serde::Serialize;
@@ -137,36 +138,87 @@ impl Comparator {
 
     /// Compares the next elements: `left` and `right` hold the same number of whole elements.
     pub fn feed(&mut self, left: &[u8], right: &[u8]) {
-        let Mode::Values { left: left_decoder, right: right_decoder, same_dtype } = self.mode else {
-            self.equal_bytes &= left == right;
-            return;
-        };
-        let (left_width, right_width) = (left_decoder.width(), right_decoder.width());
+        let (left_width, right_width) = self.widths();
         let count = (left.len() / left_width).min(right.len() / right_width);
+        let blocks = count.div_ceil(BLOCK_ELEMENTS);
+        let fed: Result<(), std::convert::Infallible> = self.feed_blocks(0..blocks, BLOCK_ELEMENTS, |block, a, b| {
+            let (start, end) = (block * BLOCK_ELEMENTS, ((block + 1) * BLOCK_ELEMENTS).min(count));
+            a.clear();
+            a.extend_from_slice(&left[start * left_width..end * left_width]);
+            b.clear();
+            b.extend_from_slice(&right[start * right_width..end * right_width]);
+            Ok(())
+        });
+        let Ok(()) = fed;
+    }
+
+    /// Compares the next blocks of `elements_per_block` elements (the last may be shorter):
+    /// `fill(i, left, right)` puts both sides' bytes of block `i` (counted from the first block
+    /// of this call) into the buffers, on the thread that then compares them. Blocks run in
+    /// parallel.
+    pub fn feed_blocks<E: Send>(
+        &mut self,
+        blocks: std::ops::Range<usize>,
+        elements_per_block: usize,
+        fill: impl Fn(usize, &mut Vec<u8>, &mut Vec<u8>) -> Result<(), E> + Sync,
+    ) -> Result<(), E> {
+        let mode = match self.mode {
+            Mode::Bytes => None,
+            Mode::Values { left, right, same_dtype } => Some((left, right, same_dtype)),
+        };
         let tolerance = self.tolerance;
-        let blocks: Vec<BlockDifference> = (0..count.div_ceil(BLOCK_ELEMENTS))
+        let (first, count) = (blocks.start, blocks.len());
+        // Per block: (index, elements, the difference or whether the bytes were equal).
+        let mut results: Vec<(usize, u64, BlockDifference, bool)> = blocks
             .into_par_iter()
-            .map(|block| {
-                let (start, end) = (block * BLOCK_ELEMENTS, ((block + 1) * BLOCK_ELEMENTS).min(count));
-                let a = &left[start * left_width..end * left_width];
-                let b = &right[start * right_width..end * right_width];
-                // Equal bytes of one dtype are equal values (NaN included): nothing to add.
-                if same_dtype && a == b {
-                    return BlockDifference::default();
-                }
-                kernel::block_difference((left_decoder, a), (right_decoder, b), tolerance.absolute, tolerance.relative)
-            })
-            .collect();
-        for (block, difference) in blocks.into_iter().enumerate() {
+            .with_min_len(split_length(count))
+            .try_fold(
+                || (Vec::new(), Vec::new(), Vec::new()),
+                |(mut results, mut a, mut b), index| {
+                    fill(index, &mut a, &mut b)?;
+                    let result = match mode {
+                        None => (index, a.len().min(b.len()) as u64, BlockDifference::default(), a == b),
+                        Some((left, right, same_dtype)) => {
+                            let count = (a.len() / left.width()).min(b.len() / right.width()) as u64;
+                            // Equal bytes of one dtype are equal values (NaN included).
+                            let difference = if same_dtype && a == b {
+                                BlockDifference::default()
+                            } else {
+                                kernel::block_difference(
+                                    (left, &a),
+                                    (right, &b),
+                                    tolerance.absolute,
+                                    tolerance.relative,
+                                )
+                            };
+                            (index, count, difference, true)
+                        }
+                    };
+                    results.push(result);
+                    Ok((results, a, b))
+                },
+            )
+            .map(|split| split.map(|(results, _, _)| results))
+            .try_reduce(Vec::new, |mut all, part| {
+                all.extend(part);
+                Ok(all)
+            })?;
+        results.sort_by_key(|result| result.0);
+        let mut elements = 0;
+        for (index, count, difference, equal_bytes) in results {
+            elements += count;
+            self.equal_bytes &= equal_bytes;
             self.mismatched += difference.mismatched;
             self.max_rel = self.max_rel.max(difference.max_rel);
             // On equal absolute differences the earlier element stays the worst.
             if difference.max_abs > self.max_abs {
                 self.max_abs = difference.max_abs;
-                self.worst = difference.worst.map(|at| self.done + (block * BLOCK_ELEMENTS + at) as u64);
+                let block_start = self.done + ((index - first) * elements_per_block) as u64;
+                self.worst = difference.worst.map(|at| block_start + at as u64);
             }
         }
-        self.done += count as u64;
+        self.done += elements;
+        Ok(())
     }
 
     pub fn finish(self) -> TensorDifference {

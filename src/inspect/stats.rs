@@ -18,8 +18,6 @@ use safetensors::Dtype;
 
 /// Elements per block: the unit of parallel work and of the fixed merge order.
 pub const BLOCK_ELEMENTS: usize = 64 * 1024;
-/// Blocks handed to the thread pool at once.
-const BLOCKS_PER_ROUND: usize = 256;
 
 /// Statistics of a tensor's values. The moments and the range cover finite values only; NaN
 /// and ±Inf are counted separately. `std` is the population standard deviation (numpy's
@@ -110,68 +108,12 @@ impl TensorStats {
 pub struct Measurement {
     decoder: Decoder,
     stats: TensorStats,
-    /// The start of a block not yet complete.
+    /// The start of a block not yet complete (for [`Measurement::feed`]).
     carry: Vec<u8>,
+    /// Blocks fed so far.
+    blocks: usize,
     /// Counts by bit pattern, when a histogram is wanted and the dtype is 8 or 16 bits wide.
-    codes: Option<CodeCounts>,
-}
-
-/// Counts by bit pattern: one `u32` table per thread (so threads never share a counter),
-/// added into `u64` totals before any could overflow and at the end.
-struct CodeCounts {
-    totals: Vec<u64>,
-    /// Per thread; for 16-bit codes two interleaved tables (see `kernel::count_codes`).
-    tables: Vec<Vec<u32>>,
-    /// Elements counted into `tables` since they were last added to `totals`.
-    pending: u64,
-}
-
-/// Spare `u32` tables: a 16-bit tensor's tables are 512 KiB each, and a checkpoint has hundreds
-/// of tensors, so they are reused rather than allocated (and faulted in) again.
-static SPARE_TABLES: std::sync::Mutex<Vec<Vec<u32>>> = std::sync::Mutex::new(Vec::new());
-/// Spare tables kept at most.
-const MAX_SPARE_TABLES: usize = 8;
-
-impl CodeCounts {
-    fn new(width: usize) -> CodeCounts {
-        CodeCounts { totals: vec![0; 1 << (8 * width)], tables: Vec::new(), pending: 0 }
-    }
-
-    /// `count` zeroed tables of `length`.
-    fn ensure_tables(&mut self, count: usize, length: usize) {
-        while self.tables.len() < count {
-            let spare = SPARE_TABLES.lock().ok().and_then(|mut spare| spare.pop());
-            let table = match spare {
-                Some(mut table) if table.len() == length => {
-                    table.fill(0);
-                    table
-                }
-                _ => vec![0; length],
-            };
-            self.tables.push(table);
-        }
-    }
-
-    /// Adds the tables into the totals and zeroes them.
-    fn flush(&mut self) {
-        let codes = self.totals.len();
-        for table in &mut self.tables {
-            for (index, count) in table.iter_mut().enumerate() {
-                self.totals[index % codes] += u64::from(*count);
-                *count = 0;
-            }
-        }
-        self.pending = 0;
-    }
-
-    fn into_totals(mut self) -> Vec<u64> {
-        self.flush();
-        if let Ok(mut spare) = SPARE_TABLES.lock() {
-            let room = MAX_SPARE_TABLES.saturating_sub(spare.len());
-            spare.extend(self.tables.drain(..).take(room));
-        }
-        self.totals
-    }
+    codes: Option<Vec<u64>>,
 }
 
 /// What one pass found: the statistics, and the counts by bit pattern if they were taken.
@@ -182,18 +124,117 @@ pub struct Measured {
     codes: Option<Vec<u64>>,
 }
 
+/// Spare `u32` count tables: a 16-bit tensor's are 512 KiB each and every parallel split needs
+/// one, so they are reused rather than allocated (and faulted in) again.
+static SPARE_TABLES: std::sync::Mutex<Vec<Vec<u32>>> = std::sync::Mutex::new(Vec::new());
+/// Spare tables kept at most.
+const MAX_SPARE_TABLES: usize = 8;
+
+/// A zeroed table of `length` counts.
+fn take_table(length: usize) -> Vec<u32> {
+    match SPARE_TABLES.lock().ok().and_then(|mut spare| spare.pop()) {
+        Some(mut table) if table.len() == length => {
+            table.fill(0);
+            table
+        }
+        _ => vec![0; length],
+    }
+}
+
+fn give_back(table: Vec<u32>) {
+    if let Ok(mut spare) = SPARE_TABLES.lock()
+        && spare.len() < MAX_SPARE_TABLES
+    {
+        spare.push(table);
+    }
+}
+
+/// Blocks per parallel split of `count` blocks: about two splits per thread, since each split
+/// allocates a read buffer (and a count table).
+pub(super) fn split_length(count: usize) -> usize {
+    (count / (2 * rayon::current_num_threads())).max(1)
+}
+
+/// What one parallel split of a round computed: each block's moments by index, and its counts.
+type Split = (Vec<(usize, BlockMoments)>, Option<Vec<u32>>);
+
 impl Measurement {
     /// A measurement of a `dtype` tensor; `None` for a dtype without decodable values. With
     /// `histogram`, 8- and 16-bit dtypes also count their bit patterns.
     pub fn new(dtype: Dtype, histogram: bool) -> Option<Measurement> {
         let decoder = Decoder::of(dtype)?;
-        let codes = (histogram && decoder.width() <= 2).then(|| CodeCounts::new(decoder.width()));
-        Some(Measurement { decoder, stats: TensorStats::EMPTY, carry: Vec::new(), codes })
+        let codes = (histogram && decoder.width() <= 2).then(|| vec![0u64; 1 << (8 * decoder.width())]);
+        Some(Measurement { decoder, stats: TensorStats::EMPTY, carry: Vec::new(), blocks: 0, codes })
     }
 
-    /// Adds the next bytes of the tensor (any length; an element may be split between calls).
+    /// Bytes of a block: every block of a tensor but its last holds exactly this many.
+    pub fn block_bytes(&self) -> usize {
+        BLOCK_ELEMENTS * self.decoder.width()
+    }
+
+    /// True when bit patterns are counted (then larger rounds of blocks pay off: every parallel
+    /// split of a round adds a whole table into the totals).
+    pub fn counts_codes(&self) -> bool {
+        self.codes.is_some()
+    }
+
+    /// Adds the tensor's blocks `blocks` (block `i` is bytes `[i·block_bytes, (i+1)·block_bytes)`,
+    /// the last one possibly shorter), which must follow the blocks fed before. `fill(i, buffer)`
+    /// puts block `i`'s bytes into `buffer`, on the thread that then computes on them (while the
+    /// bytes are still in that core's cache); blocks run in parallel, merged in order.
+    pub fn feed_blocks<E: Send>(
+        &mut self,
+        blocks: std::ops::Range<usize>,
+        fill: impl Fn(usize, &mut Vec<u8>) -> Result<(), E> + Sync,
+    ) -> Result<(), E> {
+        let decoder = self.decoder;
+        let width = decoder.width();
+        let table_length = self.codes.as_ref().map(|codes| codes.len() * if width == 2 { 2 } else { 1 });
+        let count = blocks.len();
+        let splits: Vec<Split> = blocks
+            .into_par_iter()
+            .with_min_len(split_length(count))
+            .try_fold(
+                || (Vec::new(), Vec::new(), table_length.map(take_table)),
+                |(mut moments, mut buffer, mut table), index| {
+                    fill(index, &mut buffer)?;
+                    if let Some(table) = &mut table {
+                        kernel::count_codes(width, &buffer, table);
+                    }
+                    moments.push((index, kernel::block_moments(decoder, &buffer)));
+                    Ok((moments, buffer, table))
+                },
+            )
+            .map(|split| split.map(|(moments, _, table)| (moments, table)))
+            .collect::<Result<_, E>>()?;
+        self.absorb(splits);
+        self.blocks += count;
+        Ok(())
+    }
+
+    /// Merges a round's splits: the moments in block order, the counts into the totals.
+    fn absorb(&mut self, splits: Vec<Split>) {
+        let mut moments = Vec::new();
+        for (part, table) in splits {
+            moments.extend(part);
+            if let (Some(codes), Some(table)) = (&mut self.codes, table) {
+                // Two interleaved tables for 16-bit codes (see `kernel::count_codes`).
+                let length = codes.len();
+                for (index, &count) in table.iter().enumerate() {
+                    codes[index % length] += u64::from(count);
+                }
+                give_back(table);
+            }
+        }
+        moments.sort_by_key(|(index, _)| *index);
+        self.stats =
+            moments.into_iter().map(|(_, block)| TensorStats::of_block(block)).fold(self.stats, TensorStats::merge);
+    }
+
+    /// Adds the next bytes of a tensor held in memory (any length; an element or a block may be
+    /// split between calls).
     pub fn feed(&mut self, mut bytes: &[u8]) {
-        let block_bytes = BLOCK_ELEMENTS * self.decoder.width();
+        let block_bytes = self.block_bytes();
         if !self.carry.is_empty() {
             let take = (block_bytes - self.carry.len()).min(bytes.len());
             self.carry.extend_from_slice(&bytes[..take]);
@@ -202,63 +243,39 @@ impl Measurement {
                 return;
             }
             let carry = std::mem::take(&mut self.carry);
-            self.process(&carry);
+            self.feed_whole(&carry);
             self.carry = carry;
             self.carry.clear();
         }
         let whole = bytes.len() / block_bytes * block_bytes;
-        for round in bytes[..whole].chunks(block_bytes * BLOCKS_PER_ROUND) {
-            self.process(round);
-        }
+        self.feed_whole(&bytes[..whole]);
         self.carry.extend_from_slice(&bytes[whole..]);
     }
 
-    /// Whole blocks (or the tensor's last, shorter one), in parallel, merged in order.
-    fn process(&mut self, bytes: &[u8]) {
-        let block_bytes = BLOCK_ELEMENTS * self.decoder.width();
-        let decoder = self.decoder;
-        let blocks: Vec<BlockMoments> = match &mut self.codes {
-            None => bytes.par_chunks(block_bytes).map(|block| kernel::block_moments(decoder, block)).collect(),
-            Some(codes) => {
-                let width = decoder.width();
-                let blocks: Vec<&[u8]> = bytes.chunks(block_bytes).collect();
-                let groups = rayon::current_num_threads().clamp(1, blocks.len().max(1));
-                let table_length = codes.totals.len() * if width == 2 { 2 } else { 1 };
-                if codes.pending + (bytes.len() / width) as u64 > u64::from(u32::MAX) {
-                    codes.flush();
-                }
-                codes.ensure_tables(groups, table_length);
-                codes.pending += (bytes.len() / width) as u64;
-                // Contiguous runs of blocks, one per thread; counts are integers, so any split
-                // gives the same totals, and the moments keep their block order.
-                let per_group = blocks.len().div_ceil(groups).max(1);
-                let parts: Vec<Vec<BlockMoments>> = codes
-                    .tables
-                    .par_iter_mut()
-                    .zip(blocks.par_chunks(per_group))
-                    .map(|(table, group)| {
-                        group
-                            .iter()
-                            .map(|block| {
-                                kernel::count_codes(width, block, table);
-                                kernel::block_moments(decoder, block)
-                            })
-                            .collect()
-                    })
-                    .collect();
-                parts.into_iter().flatten().collect()
-            }
-        };
-        self.stats = blocks.into_iter().map(TensorStats::of_block).fold(self.stats, TensorStats::merge);
+    /// Blocks in memory (whole ones, or the tensor's last).
+    fn feed_whole(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let block_bytes = self.block_bytes();
+        let first = self.blocks;
+        let count = bytes.len().div_ceil(block_bytes);
+        let fed: Result<(), std::convert::Infallible> = self.feed_blocks(first..first + count, |index, buffer| {
+            let start = (index - first) * block_bytes;
+            buffer.clear();
+            buffer.extend_from_slice(&bytes[start..(start + block_bytes).min(bytes.len())]);
+            Ok(())
+        });
+        let Ok(()) = fed;
     }
 
     /// The statistics, after the last bytes were fed.
     pub fn finish(mut self) -> Measured {
         if !self.carry.is_empty() {
             let carry = std::mem::take(&mut self.carry);
-            self.process(&carry);
+            self.feed_whole(&carry);
         }
-        Measured { stats: self.stats, decoder: self.decoder, codes: self.codes.map(CodeCounts::into_totals) }
+        Measured { stats: self.stats, decoder: self.decoder, codes: self.codes }
     }
 }
 
@@ -306,7 +323,44 @@ impl Binner {
         Some(Binner { decoder: Decoder::of(dtype)?, binning, counts: vec![0; binning.bins], carry: Vec::new() })
     }
 
-    /// Adds the next bytes (any length; an element may be split between calls).
+    /// Bytes of a block, as [`Measurement::block_bytes`].
+    pub fn block_bytes(&self) -> usize {
+        BLOCK_ELEMENTS * self.decoder.width()
+    }
+
+    /// Adds blocks read by `fill`, as [`Measurement::feed_blocks`] does (counts are integers,
+    /// so neither the order nor the split changes them).
+    pub fn feed_blocks<E: Send>(
+        &mut self,
+        blocks: std::ops::Range<usize>,
+        fill: impl Fn(usize, &mut Vec<u8>) -> Result<(), E> + Sync,
+    ) -> Result<(), E> {
+        let (decoder, binning, bins) = (self.decoder, self.binning, self.counts.len());
+        let count = blocks.len();
+        let counts = blocks
+            .into_par_iter()
+            .with_min_len(split_length(count))
+            .try_fold(
+                || (vec![0u64; bins], Vec::new()),
+                |(mut counts, mut buffer), index| {
+                    fill(index, &mut buffer)?;
+                    kernel::bin_values(decoder, &buffer, &binning, &mut counts);
+                    Ok((counts, buffer))
+                },
+            )
+            .map(|split| split.map(|(counts, _)| counts))
+            .try_reduce(
+                || vec![0u64; bins],
+                |mut total, part| {
+                    total.iter_mut().zip(part).for_each(|(sum, count)| *sum += count);
+                    Ok(total)
+                },
+            )?;
+        self.counts.iter_mut().zip(counts).for_each(|(sum, count)| *sum += count);
+        Ok(())
+    }
+
+    /// Adds the next bytes of a tensor held in memory (any length).
     pub fn feed(&mut self, mut bytes: &[u8]) {
         let width = self.decoder.width();
         if !self.carry.is_empty() {
@@ -320,25 +374,14 @@ impl Binner {
             kernel::bin_values(self.decoder, &carry, &self.binning, &mut self.counts);
         }
         let whole = bytes.len() / width * width;
-        let (decoder, binning, bins) = (self.decoder, self.binning, self.counts.len());
-        // Counts are integers: any split and order give the same sums.
-        let counts = bytes[..whole]
-            .par_chunks(BLOCK_ELEMENTS * width)
-            .fold(
-                || vec![0u64; bins],
-                |mut counts, block| {
-                    kernel::bin_values(decoder, block, &binning, &mut counts);
-                    counts
-                },
-            )
-            .reduce(
-                || vec![0u64; bins],
-                |mut total, part| {
-                    total.iter_mut().zip(part).for_each(|(sum, count)| *sum += count);
-                    total
-                },
-            );
-        self.counts.iter_mut().zip(counts).for_each(|(sum, count)| *sum += count);
+        let block_bytes = self.block_bytes();
+        let fed: Result<(), std::convert::Infallible> =
+            self.feed_blocks(0..whole.div_ceil(block_bytes), |index, buffer| {
+                buffer.clear();
+                buffer.extend_from_slice(&bytes[index * block_bytes..((index + 1) * block_bytes).min(whole)]);
+                Ok(())
+            });
+        let Ok(()) = fed;
         self.carry.extend_from_slice(&bytes[whole..]);
     }
 
