@@ -1,10 +1,12 @@
 //! `initc diff A B`: compares two safetensors files (or sharded checkpoints) tensor by
-//! tensor. Exit 0 when equal within the tolerance, 1 when not, 2 on error. The tolerance
-//! options and the printing are shared with `initc verify`.
+//! tensor, reading both a block at a time. Exit 0 when equal within the tolerance, 1 when not,
+//! 2 on error. The tolerance options, the reading of a golden file against tensors generated in
+//! memory, and the printing are shared with `initc verify`.
 
 use super::Outcome;
-use super::inspect::{OutputFormat, fail, with_weights};
-use crate::inspect::{self, DiffReport, Tolerance};
+use super::inspect::{OutputFormat, fail, read_failed};
+use super::weights::{Progress, ReadError, WeightFiles, in_rounds};
+use crate::inspect::{self, Comparator, DiffReport, TensorComparison, TensorData, Tolerance};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +33,9 @@ pub struct ComparisonArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 impl ComparisonArgs {
@@ -62,14 +67,137 @@ pub fn run(args: &DiffArgs) -> ExitCode {
         Ok(tolerance) => tolerance,
         Err(code) => return code,
     };
-    let report = with_weights(&args.a, |left| {
-        with_weights(&args.b, |right| {
-            let names: Vec<String> = left.tensors.iter().map(|tensor| tensor.name.clone()).collect();
-            inspect::diff_tensors(&names, |index| left.tensors[index].clone(), &right.tensors, tolerance)
-        })
-    });
+    let opened = WeightFiles::open(&args.a).and_then(|left| Ok((left, WeightFiles::open(&args.b)?)));
+    let report = opened.and_then(|(left, right)| diff_files(&left, &right, tolerance, args.comparison.quiet));
     match report {
-        Ok(Ok(report)) => args.comparison.finish(&report, &args.a.display().to_string(), &args.b.display().to_string()),
-        Ok(Err(outcome)) | Err(outcome) => outcome.into(),
+        Ok(report) => args.comparison.finish(&report, &args.a.display().to_string(), &args.b.display().to_string()),
+        Err(error) => read_failed(error),
     }
+}
+
+/// Elements compared per block (each side's bytes of a block are read by the thread that
+/// compares them).
+const ELEMENTS_PER_BLOCK: usize = 64 * 1024;
+/// Blocks per round, the unit of prefetching and of progress.
+const BLOCKS_PER_ROUND: usize = 32;
+
+/// Compares two sets of tensors read from files, by name.
+fn diff_files(
+    left: &WeightFiles,
+    right: &WeightFiles,
+    tolerance: Tolerance,
+    quiet: bool,
+) -> Result<DiffReport, ReadError> {
+    let names = |weights: &WeightFiles| weights.tensors.iter().map(|tensor| tensor.entry.name.clone()).collect();
+    let (left_names, right_names): (Vec<String>, Vec<String>) = (names(left), names(right));
+    let (only_left, only_right, pairs) =
+        inspect::match_names(left_names.iter().map(String::as_str), right_names.iter().map(String::as_str));
+    let total = pairs
+        .iter()
+        .map(|&(left_index, right_index)| {
+            left.tensors[left_index].entry.length + right.tensors[right_index].entry.length
+        })
+        .sum();
+    let mut progress = Progress::new(total, quiet);
+    let mut compared = Vec::with_capacity(pairs.len());
+    for (left_index, right_index) in pairs {
+        let (a, b) = (&left.tensors[left_index].entry, &right.tensors[right_index].entry);
+        let sides = ((a.dtype, a.shape.as_slice()), (b.dtype, b.shape.as_slice()));
+        let difference = match Comparator::start(sides.0, sides.1, tolerance) {
+            Err(difference) => difference,
+            Ok(mut comparator) => {
+                let (left_width, right_width) = comparator.widths();
+                let elements = (a.length / left_width as u64).min(b.length / right_width as u64);
+                let range = |block: usize, width: usize| {
+                    let from = (block * ELEMENTS_PER_BLOCK * width) as u64;
+                    (from, (from + (ELEMENTS_PER_BLOCK * width) as u64).min(elements * width as u64))
+                };
+                let fill = |block: usize, a: &mut Vec<u8>, b: &mut Vec<u8>| {
+                    let (from, to) = range(block, left_width);
+                    left.read_range(left_index, from, to, a)?;
+                    let (from, to) = range(block, right_width);
+                    right.read_range(right_index, from, to, b)
+                };
+                let blocks = elements.div_ceil(ELEMENTS_PER_BLOCK as u64) as usize;
+                in_rounds(
+                    blocks,
+                    BLOCKS_PER_ROUND,
+                    |next| {
+                        let (from, to) = (range(next.start, left_width).0, range(next.end - 1, left_width).1);
+                        left.prefetch(left_index, from, to);
+                        let (from, to) = (range(next.start, right_width).0, range(next.end - 1, right_width).1);
+                        right.prefetch(right_index, from, to);
+                    },
+                    |round| {
+                        comparator.feed_blocks(round.clone(), ELEMENTS_PER_BLOCK, fill)?;
+                        let bytes = |width| range(round.end - 1, width).1 - range(round.start, width).0;
+                        progress.advance(bytes(left_width) + bytes(right_width));
+                        Ok(())
+                    },
+                )?;
+                comparator.finish()
+            }
+        };
+        compared.push(TensorComparison::new(&a.name, sides.0, sides.1, difference));
+    }
+    progress.finish();
+    Ok(DiffReport { only_left, only_right, compared, tolerance })
+}
+
+/// Compares tensors made in memory one at a time (`load_left(index)` for `left_names[index]`)
+/// with a golden set read from files, by name.
+pub(super) fn diff_generated<'l>(
+    left_names: &[String],
+    mut load_left: impl FnMut(usize) -> TensorData<'l>,
+    right: &WeightFiles,
+    tolerance: Tolerance,
+    quiet: bool,
+) -> Result<DiffReport, ReadError> {
+    let right_names: Vec<&str> = right.tensors.iter().map(|tensor| tensor.entry.name.as_str()).collect();
+    let (only_left, only_right, pairs) =
+        inspect::match_names(left_names.iter().map(String::as_str), right_names.iter().copied());
+    let total = pairs.iter().map(|&(_, right_index)| right.tensors[right_index].entry.length).sum();
+    let mut progress = Progress::new(total, quiet);
+    let mut compared = Vec::with_capacity(pairs.len());
+    for (left_index, right_index) in pairs {
+        let generated = load_left(left_index);
+        let golden = &right.tensors[right_index].entry;
+        let sides = ((generated.dtype, generated.shape.as_slice()), (golden.dtype, golden.shape.as_slice()));
+        let difference = match Comparator::start(sides.0, sides.1, tolerance) {
+            Err(difference) => difference,
+            Ok(mut comparator) => {
+                let (left_width, right_width) = comparator.widths();
+                let elements = (generated.bytes.len() / left_width).min((golden.length / right_width as u64) as usize);
+                let range = |block: usize, width: usize| {
+                    let from = block * ELEMENTS_PER_BLOCK * width;
+                    (from, (from + ELEMENTS_PER_BLOCK * width).min(elements * width))
+                };
+                let fill = |block: usize, a: &mut Vec<u8>, b: &mut Vec<u8>| {
+                    let (from, to) = range(block, left_width);
+                    a.clear();
+                    a.extend_from_slice(&generated.bytes[from..to]);
+                    let (from, to) = range(block, right_width);
+                    right.read_range(right_index, from as u64, to as u64, b)
+                };
+                in_rounds(
+                    elements.div_ceil(ELEMENTS_PER_BLOCK),
+                    BLOCKS_PER_ROUND,
+                    |next| {
+                        let (from, to) = (range(next.start, right_width).0, range(next.end - 1, right_width).1);
+                        right.prefetch(right_index, from as u64, to as u64);
+                    },
+                    |round| {
+                        comparator.feed_blocks(round.clone(), ELEMENTS_PER_BLOCK, fill)?;
+                        progress
+                            .advance((range(round.end - 1, right_width).1 - range(round.start, right_width).0) as u64);
+                        Ok(())
+                    },
+                )?;
+                comparator.finish()
+            }
+        };
+        compared.push(TensorComparison::new(&generated.name, sides.0, sides.1, difference));
+    }
+    progress.finish();
+    Ok(DiffReport { only_left, only_right, compared, tolerance })
 }

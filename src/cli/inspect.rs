@@ -1,23 +1,21 @@
-//! `initc inspect`: statistics (and histograms) of every tensor of a safetensors file or a
-//! sharded checkpoint directory, read memory-mapped. Also home of [`MappedWeights`], the
-//! reader `diff` and `verify` share.
+//! `initc inspect`: statistics (and histograms, and a figure of them) of every tensor of a
+//! safetensors file or a sharded checkpoint directory, read once, a block at a time (see
+//! [`super::weights`]). Also the printing of read errors `diff` and `verify` share.
 
+use super::weights::{Progress, ReadError, WeightFiles, in_rounds};
 use super::{Outcome, io_reason, print_diagnostics};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::inspect::{self, HistogramPanel, TensorData, TensorReport, WeightFile};
+use crate::inspect::{self, Binner, Measurement, TensorReport};
 use clap::{Args, ValueEnum};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// The index file Hugging Face writes beside the shards of a sharded checkpoint.
-const SHARD_INDEX_NAME: &str = "model.safetensors.index.json";
-/// The single file a checkpoint directory holds when it is not sharded.
-const SINGLE_FILE_NAME: &str = "model.safetensors";
 /// Prefix of initc's per-tensor metadata keys.
 const INITIALIZER_KEY_PREFIX: &str = "initc.initializer.";
 /// Bins of the histograms `--hist` prints and `--plot` draws, unless `--bins` says otherwise.
 const DEFAULT_BINS: u16 = 24;
+/// Panels `--plot` draws at most, unless `--max-panels` says otherwise.
+const DEFAULT_MAX_PANELS: u16 = 24;
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
@@ -33,9 +31,21 @@ pub struct InspectArgs {
     /// Histogram bins.
     #[arg(long, default_value_t = DEFAULT_BINS, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub bins: u16,
-    /// Write a grid of histograms, one panel per tensor, to this file (`.svg` or `.png`).
+    /// Only the tensors whose names match this pattern (`*` any characters, `?` one, `[ab]` one
+    /// of); repeat it for several. E.g. `--tensors 'model.layers.0.*'`.
+    #[arg(long, value_name = "PATTERN")]
+    pub tensors: Vec<String>,
+    /// Write a figure of the histograms to this file (`.svg` or `.png`): one panel per tensor,
+    /// with the density its initializer implies.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Panels `--plot` draws at most (the first tensors listed; pick others with `--tensors`).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PANELS,
+          value_parser = clap::value_parser!(u16).range(1..=inspect::MAX_PANELS as i64))]
+    pub max_panels: u16,
+    /// No progress bar and no notes on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -44,161 +54,82 @@ pub enum OutputFormat {
     Json,
 }
 
-/// The memory maps behind a file or a sharded checkpoint; the tensors borrow from them.
-pub(super) struct MappedWeights {
-    /// (path as shown, map), one per file, shards in name order.
-    maps: Vec<(String, memmap2::Mmap)>,
-    /// For a sharded checkpoint: tensor → shard, from the index.
-    weight_map: Option<std::collections::BTreeMap<String, String>>,
-}
-
-/// The tensors of a [`MappedWeights`], in file (then data) order, and the merged metadata.
-pub(super) struct LoadedWeights<'a> {
-    pub tensors: Vec<TensorData<'a>>,
-    pub metadata: HashMap<String, String>,
-}
-
-fn map_file(path: &Path) -> Result<memmap2::Mmap, String> {
-    let shown = path.display();
-    let file = std::fs::File::open(path).map_err(|error| format!("cannot read `{shown}`: {}", io_reason(&error)))?;
-    // SAFETY: the map is read-only and lives only while this command runs; a file changed
-    // underneath it by another process could give wrong values, never unsafety here.
-    let map = unsafe { memmap2::Mmap::map(&file) }
-        .map_err(|error| format!("cannot read `{shown}`: {}", io_reason(&error)))?;
-    #[cfg(unix)]
-    let _ = map.advise(memmap2::Advice::Sequential);
-    Ok(map)
-}
-
-impl MappedWeights {
-    /// Opens a safetensors file, a directory holding `model.safetensors.index.json` (or a
-    /// single `model.safetensors`), or an index file.
-    pub(super) fn open(path: &Path) -> Result<MappedWeights, String> {
-        let index = if path.is_dir() {
-            let index = path.join(SHARD_INDEX_NAME);
-            if index.is_file() {
-                index
-            } else if path.join(SINGLE_FILE_NAME).is_file() {
-                return MappedWeights::open(&path.join(SINGLE_FILE_NAME));
-            } else {
-                return Err(format!(
-                    "`{}` is a directory without `{SHARD_INDEX_NAME}` or `{SINGLE_FILE_NAME}`",
-                    path.display()
-                ));
-            }
-        } else if path.file_name().and_then(|name| name.to_str()).is_some_and(|name| name.ends_with(".index.json")) {
-            path.to_path_buf()
-        } else {
-            let map = map_file(path)?;
-            return Ok(MappedWeights { maps: vec![(path.display().to_string(), map)], weight_map: None });
-        };
-        let text = std::fs::read_to_string(&index)
-            .map_err(|error| format!("cannot read `{}`: {}", index.display(), io_reason(&error)))?;
-        let parsed = inspect::parse_shard_index(&text).map_err(|error| format!("`{}`: {error}", index.display()))?;
-        let directory = index.parent().unwrap_or(Path::new(""));
-        let maps = parsed
-            .shards
-            .iter()
-            .map(|shard| map_file(&directory.join(shard)).map(|map| (shard.clone(), map)))
-            .collect::<Result<_, _>>()?;
-        Ok(MappedWeights { maps, weight_map: Some(parsed.weight_map) })
-    }
-
-    /// Parses every file; checks that each tensor the index lists is in its shard and that no
-    /// name appears in two shards.
-    pub(super) fn load(&self) -> Result<LoadedWeights<'_>, String> {
-        let mut tensors = Vec::new();
-        let mut metadata = HashMap::new();
-        let mut shard_of: HashMap<String, &str> = HashMap::new();
-        for (shown, map) in &self.maps {
-            let file = WeightFile::parse(map).map_err(|error| format!("`{shown}` is {error}"))?;
-            for tensor in file.tensors {
-                if shard_of.insert(tensor.name.clone(), shown).is_some() {
-                    return Err(format!(
-                        "tensor `{}` appears in more than one shard (again in `{shown}`)",
-                        tensor.name
-                    ));
-                }
-                tensors.push(tensor);
-            }
-            for (key, value) in file.metadata {
-                metadata.entry(key).or_insert(value);
-            }
-        }
-        if let Some(weight_map) = &self.weight_map {
-            for (name, shard) in weight_map {
-                if shard_of.get(name) != Some(&shard.as_str()) {
-                    return Err(format!("the index puts tensor `{name}` in `{shard}`, which does not hold it"));
-                }
-            }
-        }
-        Ok(LoadedWeights { tensors, metadata })
-    }
-}
-
-/// Opens and parses `path`, printing a diagnostic on failure.
-pub(super) fn with_weights<T>(path: &Path, use_weights: impl FnOnce(LoadedWeights<'_>) -> T) -> Result<T, Outcome> {
-    let failed = |message: String| {
-        let diagnostic = Diagnostic::error(Code::Io, message)
-            .with_help("give a safetensors file, a checkpoint directory, or its model.safetensors.index.json");
-        print_diagnostics(&vec![diagnostic], None);
-        Outcome::Failure
-    };
-    let mapped = MappedWeights::open(path).map_err(failed)?;
-    let loaded = mapped.load().map_err(failed)?;
-    Ok(use_weights(loaded))
-}
-
 /// Prints a diagnostic for a failure that is not about an input file's contents.
 pub(super) fn fail(message: String, help: &str) -> ExitCode {
     print_diagnostics(&vec![Diagnostic::error(Code::Io, message).with_help(help)], None);
     Outcome::Failure.into()
 }
 
+/// Prints a read error (exit 2).
+pub(super) fn read_failed(error: ReadError) -> ExitCode {
+    fail(error.message, error.help)
+}
+
+#[derive(Clone, Copy)]
 enum PlotFormat {
     Svg,
     Png,
 }
 
 pub fn run(args: &InspectArgs) -> ExitCode {
-    let plot_format = match &args.plot {
+    let plot = match &args.plot {
         None => None,
         Some(path) => match path.extension().and_then(|ext| ext.to_str()).map(str::to_ascii_lowercase).as_deref() {
-            Some("svg") => Some(PlotFormat::Svg),
-            Some("png") => Some(PlotFormat::Png),
+            Some("svg") => Some((path, PlotFormat::Svg)),
+            Some("png") => Some((path, PlotFormat::Png)),
             _ => {
                 let message = format!("`--plot {}`: the figure's file name must end in .svg or .png", path.display());
                 return fail(message, "e.g. `--plot histograms.svg`");
             }
         },
     };
-    let bins = (args.hist || args.plot.is_some()).then_some(usize::from(args.bins));
-    let measured = with_weights(&args.path, |weights| {
-        weights
-            .tensors
-            .iter()
-            .map(|tensor| {
-                let label = weights.metadata.get(&format!("{INITIALIZER_KEY_PREFIX}{}", tensor.name));
-                TensorReport::measure(tensor, label.map(String::as_str), bins)
-            })
-            .collect::<Vec<_>>()
-    });
-    let mut reports = match measured {
-        Ok(reports) => reports,
-        Err(outcome) => return outcome.into(),
+    let patterns: Result<Vec<glob::Pattern>, _> =
+        args.tensors.iter().map(|text| glob::Pattern::new(text).map_err(|error| (text, error))).collect();
+    let patterns = match patterns {
+        Ok(patterns) => patterns,
+        Err((text, error)) => {
+            return fail(
+                format!("`--tensors {text}` is not a pattern: {}", error.msg),
+                "`*` matches any characters, `?` one, `[ab]` one of a and b; e.g. `--tensors 'layers.0.*'`",
+            );
+        }
     };
-    if let (Some(path), Some(format)) = (&args.plot, plot_format) {
-        let panels: Vec<HistogramPanel> = reports.iter().map(panel).collect();
+    let weights = match WeightFiles::open(&args.path) {
+        Ok(weights) => weights,
+        Err(error) => return read_failed(error),
+    };
+    let selected = select(&weights, &patterns);
+    if selected.is_empty() && !patterns.is_empty() {
+        let example = weights.tensors.first().map(|tensor| inspect::printable(&tensor.entry.name).into_owned());
+        return fail(
+            format!("no tensor of `{}` matches `--tensors {}`", args.path.display(), args.tensors.join(" --tensors ")),
+            &match example {
+                Some(example) => format!("names look like `{example}`; `*` matches any characters"),
+                None => "the file holds no tensor".to_string(),
+            },
+        );
+    }
+    let bins = (args.hist || plot.is_some()).then_some(usize::from(args.bins));
+    let mut reports = match measure(&weights, &selected, bins, args.quiet) {
+        Ok(reports) => reports,
+        Err(error) => return read_failed(error),
+    };
+    if let Some((path, format)) = plot {
+        let panels = &reports[..reports.len().min(usize::from(args.max_panels))];
+        if panels.len() < reports.len() && !args.quiet {
+            eprintln!(
+                "note: the figure shows the first {} of {} tensors; choose others with `--tensors PATTERN` or raise `--max-panels`",
+                panels.len(),
+                reports.len()
+            );
+        }
         let bytes = match format {
-            PlotFormat::Svg => Ok(inspect::svg_figure(&panels).into_bytes()),
-            PlotFormat::Png => inspect::png_figure(&panels),
+            PlotFormat::Svg => inspect::svg_figure(panels).map(String::into_bytes),
+            PlotFormat::Png => inspect::png_figure(panels),
         };
-        let written = bytes.and_then(|bytes| {
-            std::fs::write(path, bytes)
-                .map_err(|error| format!("cannot write `{}`: {}", path.display(), io_reason(&error)))
-        });
+        let written = bytes.and_then(|bytes| write_atomically(path, &bytes));
         if let Err(message) = written {
-            return fail(message, "check that the directory exists and is writable");
+            return fail(message, "check that the directory exists and is writable, and that the disk has room");
         }
     }
     if !args.hist {
@@ -211,19 +142,154 @@ pub fn run(args: &InspectArgs) -> ExitCode {
     Outcome::Success.into()
 }
 
-/// A figure panel: the name as title; dtype, shape, mean and std under it.
-fn panel(report: &TensorReport) -> HistogramPanel {
-    let shape = report.shape.iter().map(usize::to_string).collect::<Vec<_>>().join(", ");
-    let moments = report
-        .stats
-        .filter(|stats| stats.finite > 0)
-        .map(|stats| {
-            format!(" mean {} std {}", inspect::compact_number(stats.mean), inspect::compact_number(stats.std()))
+/// Indices of the tensors matching any pattern (all without patterns), in listing order.
+fn select(weights: &WeightFiles, patterns: &[glob::Pattern]) -> Vec<usize> {
+    (0..weights.tensors.len())
+        .filter(|&index| {
+            patterns.is_empty() || patterns.iter().any(|pattern| pattern.matches(&weights.tensors[index].entry.name))
         })
-        .unwrap_or_default();
-    HistogramPanel {
-        title: report.name.clone(),
-        subtitle: format!("{} [{shape}]{moments}", report.dtype),
-        histogram: report.histogram.clone(),
+        .collect()
+}
+
+/// Blocks per round, the unit of prefetching and of progress: about 4 to 32 MiB.
+const BLOCKS_PER_ROUND: usize = 64;
+/// Rounds are longer when bit patterns are counted: each parallel split adds a table of 65,536
+/// counts into the totals once per round.
+const BLOCKS_PER_ROUND_COUNTING: usize = 256;
+
+/// Measures the `selected` tensors: one pass each, a second for the histogram of a dtype wider
+/// than 16 bits (usually still in the page cache).
+fn measure(
+    weights: &WeightFiles,
+    selected: &[usize],
+    bins: Option<usize>,
+    quiet: bool,
+) -> Result<Vec<TensorReport>, ReadError> {
+    let total: u64 = selected
+        .iter()
+        .map(|&index| {
+            let entry = &weights.tensors[index].entry;
+            match inspect::element_bytes(entry.dtype) {
+                Some(width) if bins.is_some() && width > 2 => 2 * entry.length,
+                Some(_) => entry.length,
+                None => 0,
+            }
+        })
+        .sum();
+    let mut progress = Progress::new(total, quiet);
+    let mut reports = Vec::with_capacity(selected.len());
+    for &index in selected {
+        let entry = &weights.tensors[index].entry;
+        let (stats, histogram) = match Measurement::new(entry.dtype, bins.is_some()) {
+            None => (None, None),
+            Some(mut measurement) => {
+                let per_round = if measurement.counts_codes() { BLOCKS_PER_ROUND_COUNTING } else { BLOCKS_PER_ROUND };
+                let block_bytes = measurement.block_bytes() as u64;
+                read_blocks(weights, index, block_bytes, per_round, &mut progress, |blocks, fill| {
+                    measurement.feed_blocks(blocks, fill)
+                })?;
+                let measured = measurement.finish();
+                let histogram = match bins {
+                    Some(bins) if measured.needs_binner() => match Binner::new(entry.dtype, &measured.stats, bins) {
+                        Some(mut binner) => {
+                            let block_bytes = binner.block_bytes() as u64;
+                            read_blocks(
+                                weights,
+                                index,
+                                block_bytes,
+                                BLOCKS_PER_ROUND,
+                                &mut progress,
+                                |blocks, fill| binner.feed_blocks(blocks, fill),
+                            )?;
+                            Some(binner.finish())
+                        }
+                        None => None,
+                    },
+                    Some(bins) => measured.histogram(bins),
+                    None => None,
+                };
+                (Some(measured.stats), histogram)
+            }
+        };
+        let label = weights.metadata.get(&format!("{INITIALIZER_KEY_PREFIX}{}", entry.name));
+        reports.push(TensorReport::new(
+            &entry.name,
+            entry.dtype,
+            &entry.shape,
+            stats,
+            label.map(String::as_str),
+            histogram,
+        ));
     }
+    progress.finish();
+    Ok(reports)
+}
+
+/// Hands `feed` tensor `index`'s blocks of `block_bytes` in rounds, with the function that reads
+/// a block into a buffer; prefetches each next round and advances the progress bar.
+fn read_blocks(
+    weights: &WeightFiles,
+    index: usize,
+    block_bytes: u64,
+    per_round: usize,
+    progress: &mut Progress,
+    mut feed: impl FnMut(
+        std::ops::Range<usize>,
+        &(dyn Fn(usize, &mut Vec<u8>) -> Result<(), ReadError> + Sync),
+    ) -> Result<(), ReadError>,
+) -> Result<(), ReadError> {
+    let length = weights.tensors[index].entry.length;
+    let blocks = length.div_ceil(block_bytes) as usize;
+    let fill = |block: usize, buffer: &mut Vec<u8>| {
+        let from = block as u64 * block_bytes;
+        weights.read_range(index, from, from + block_bytes, buffer)
+    };
+    in_rounds(
+        blocks,
+        per_round,
+        |next| weights.prefetch(index, next.start as u64 * block_bytes, next.end as u64 * block_bytes),
+        |round| {
+            feed(round.clone(), &fill)?;
+            let bytes = (round.end as u64 * block_bytes).min(length) - round.start as u64 * block_bytes;
+            progress.advance(bytes);
+            Ok(())
+        },
+    )
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, synced and then
+/// renamed over it: a failure (a full disk, say) leaves an existing file as it was and no new one.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(format!("cannot write `{shown}`: it is a directory"));
+    }
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let cannot = |error: std::io::Error| format!("cannot write `{shown}`: {}", io_reason(&error));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".initc-").suffix(".tmp");
+    // The figure keeps an existing file's permissions; a new one gets the usual 0644 (less the umask).
+    match std::fs::metadata(path) {
+        Ok(existing) => {
+            builder.permissions(existing.permissions());
+        }
+        #[cfg(unix)]
+        Err(_) => {
+            builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        }
+        #[cfg(not(unix))]
+        Err(_) => {}
+    }
+    let mut temporary = builder.tempfile_in(directory).map_err(cannot)?;
+    if let Ok(existing) = std::fs::metadata(path) {
+        // Exactly, past the umask.
+        let _ = temporary.as_file().set_permissions(existing.permissions());
+    }
+    temporary.write_all(bytes).and_then(|()| temporary.as_file().sync_all()).map_err(cannot)?;
+    temporary.persist(path).map_err(|error| cannot(error.error))?;
+    Ok(())
 }

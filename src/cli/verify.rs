@@ -2,10 +2,11 @@
 //! time (no file is written), and compares it with a golden file as `initc diff` does.
 //! Exit 0 when equal within the tolerance, 1 when not, 2 on any error (the config's included).
 
-use super::diff::ComparisonArgs;
-use super::inspect::with_weights;
+use super::diff::{ComparisonArgs, diff_generated};
+use super::inspect::read_failed;
+use super::weights::WeightFiles;
 use super::{ModelArgs, Outcome, load_plan};
-use crate::inspect::{self, TensorData};
+use crate::inspect::TensorData;
 use crate::plan::{DType, TensorSpec};
 use clap::Args;
 use std::path::PathBuf;
@@ -56,9 +57,10 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
     if super::memory_budget::check(&plan, &file, super::memory_budget::Purpose::Verify).is_err() {
         return Outcome::Failure.into();
     }
-    let report = with_weights(&args.golden, |golden| {
+    let report = WeightFiles::open(&args.golden).and_then(|golden| {
         let names: Vec<String> = plan.tensors.iter().map(|spec| spec.name.clone()).collect();
-        inspect::diff_tensors(&names, |index| generated(&plan.tensors[index], plan.seed), &golden.tensors, tolerance)
+        let generate = |index| generated(&plan.tensors[index], plan.seed);
+        diff_generated(&names, generate, &golden, tolerance, args.comparison.quiet)
     });
     match report {
         Ok(report) => args.comparison.finish(
@@ -66,6 +68,6 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
             &args.model.config.display().to_string(),
             &args.golden.display().to_string(),
         ),
-        Err(outcome) => outcome.into(),
+        Err(error) => read_failed(error),
     }
 }

@@ -2,18 +2,19 @@
 //! differences, and per tensor the largest absolute and relative differences, checked against
 //! a tolerance as numpy's `isclose` does (`|a − b| ≤ atol + rtol·|b|`, `b` the reference).
 //!
-//! Both `initc diff` and `initc verify` go through [`diff_tensors`]; the left side is loaded
-//! one tensor at a time by a closure, so `verify` can generate each tensor only when it is
-//! compared.
+//! Both `initc diff` and `initc verify` feed a [`Comparator`] the two tensors' bytes piece by
+//! piece, in blocks compared in parallel (equal bytes are skipped at memory speed); every
+//! result is a count or a maximum, so neither the pieces nor the threads change it.
+//! [`diff_tensors`] does the same for tensors held in memory.
 
-use super::element::{decode_block, element_bytes};
 use super::file::TensorData;
+use super::kernel::{self, BlockDifference, Decoder};
+use super::report::printable;
+use super::stats::split_length;
 use rayon::prelude::*;
+use safetensors::Dtype;
 use serde::Serialize;
 use std::collections::HashMap;
-
-/// Elements compared per block.
-const BLOCK_ELEMENTS: usize = 64 * 1024;
 
 /// `|a − b| ≤ absolute + relative·|b|`. The default (both 0) asks for exact equality.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -75,117 +76,228 @@ impl DiffReport {
     }
 }
 
-/// Running result over a block of elements.
-#[derive(Clone, Copy, Debug, Default)]
-struct Partial {
+/// The comparison of two same-named tensors' values, fed their bytes piece by piece.
+pub struct Comparator {
+    mode: Mode,
+    tolerance: Tolerance,
+    /// Elements compared so far.
+    done: u64,
     mismatched: u64,
     max_abs: f64,
     max_rel: f64,
     worst: Option<u64>,
+    equal_bytes: bool,
 }
 
-impl Partial {
-    /// Keeps the larger maxima; on equal absolute differences the earlier index wins.
-    fn merge(self, other: Partial) -> Partial {
-        let take_other = other.max_abs > self.max_abs || (self.worst.is_none() && other.worst.is_some());
-        Partial {
-            mismatched: self.mismatched + other.mismatched,
-            max_abs: self.max_abs.max(other.max_abs),
-            max_rel: self.max_rel.max(other.max_rel),
-            worst: if take_other { other.worst } else { self.worst },
+enum Mode {
+    Values { left: Decoder, right: Decoder, same_dtype: bool },
+    Bytes,
+}
+
+/// Elements per parallel block of a comparison (the results do not depend on it).
+const BLOCK_ELEMENTS: usize = 16 * 1024;
+
+impl Comparator {
+    /// How two tensors with these dtypes and shapes compare: `Err` with the difference when the
+    /// headers settle it (different shapes, values on one side only), else a comparator to feed.
+    pub fn start(
+        left: (Dtype, &[usize]),
+        right: (Dtype, &[usize]),
+        tolerance: Tolerance,
+    ) -> Result<Comparator, TensorDifference> {
+        if left.1 != right.1 {
+            return Err(TensorDifference::Shape);
+        }
+        let mode = match (Decoder::of(left.0), Decoder::of(right.0)) {
+            (Some(left_decoder), Some(right_decoder)) => {
+                Mode::Values { left: left_decoder, right: right_decoder, same_dtype: left.0 == right.0 }
+            }
+            (None, None) => Mode::Bytes,
+            _ => return Err(TensorDifference::Incomparable),
+        };
+        Ok(Comparator {
+            mode,
+            tolerance,
+            done: 0,
+            mismatched: 0,
+            max_abs: 0.0,
+            max_rel: 0.0,
+            worst: None,
+            equal_bytes: left.0 == right.0,
+        })
+    }
+
+    /// Bytes of one element on each side, to cut both sides at the same element (1 and 1 when
+    /// the tensors are compared byte for byte).
+    pub fn widths(&self) -> (usize, usize) {
+        match self.mode {
+            Mode::Values { left, right, .. } => (left.width(), right.width()),
+            Mode::Bytes => (1, 1),
+        }
+    }
+
+    /// Compares the next elements: `left` and `right` hold the same number of whole elements.
+    pub fn feed(&mut self, left: &[u8], right: &[u8]) {
+        let (left_width, right_width) = self.widths();
+        let count = (left.len() / left_width).min(right.len() / right_width);
+        let blocks = count.div_ceil(BLOCK_ELEMENTS);
+        let fed: Result<(), std::convert::Infallible> = self.feed_blocks(0..blocks, BLOCK_ELEMENTS, |block, a, b| {
+            let (start, end) = (block * BLOCK_ELEMENTS, ((block + 1) * BLOCK_ELEMENTS).min(count));
+            a.clear();
+            a.extend_from_slice(&left[start * left_width..end * left_width]);
+            b.clear();
+            b.extend_from_slice(&right[start * right_width..end * right_width]);
+            Ok(())
+        });
+        let Ok(()) = fed;
+    }
+
+    /// Compares the next blocks of `elements_per_block` elements (the last may be shorter):
+    /// `fill(i, left, right)` puts both sides' bytes of block `i` (counted from the first block
+    /// of this call) into the buffers, on the thread that then compares them. Blocks run in
+    /// parallel.
+    pub fn feed_blocks<E: Send>(
+        &mut self,
+        blocks: std::ops::Range<usize>,
+        elements_per_block: usize,
+        fill: impl Fn(usize, &mut Vec<u8>, &mut Vec<u8>) -> Result<(), E> + Sync,
+    ) -> Result<(), E> {
+        let mode = match self.mode {
+            Mode::Bytes => None,
+            Mode::Values { left, right, same_dtype } => Some((left, right, same_dtype)),
+        };
+        let tolerance = self.tolerance;
+        let (first, count) = (blocks.start, blocks.len());
+        // Per block: (index, elements, the difference or whether the bytes were equal).
+        let mut results: Vec<(usize, u64, BlockDifference, bool)> = blocks
+            .into_par_iter()
+            .with_min_len(split_length(count))
+            .try_fold(
+                || (Vec::new(), Vec::new(), Vec::new()),
+                |(mut results, mut a, mut b), index| {
+                    fill(index, &mut a, &mut b)?;
+                    let result = match mode {
+                        None => (index, a.len().min(b.len()) as u64, BlockDifference::default(), a == b),
+                        Some((left, right, same_dtype)) => {
+                            let count = (a.len() / left.width()).min(b.len() / right.width()) as u64;
+                            // Equal bytes of one dtype are equal values (NaN included).
+                            let difference = if same_dtype && a == b {
+                                BlockDifference::default()
+                            } else {
+                                kernel::block_difference(
+                                    (left, &a),
+                                    (right, &b),
+                                    tolerance.absolute,
+                                    tolerance.relative,
+                                )
+                            };
+                            (index, count, difference, true)
+                        }
+                    };
+                    results.push(result);
+                    Ok((results, a, b))
+                },
+            )
+            .map(|split| split.map(|(results, _, _)| results))
+            .try_reduce(Vec::new, |mut all, part| {
+                all.extend(part);
+                Ok(all)
+            })?;
+        results.sort_by_key(|result| result.0);
+        let mut elements = 0;
+        for (index, count, difference, equal_bytes) in results {
+            elements += count;
+            self.equal_bytes &= equal_bytes;
+            self.mismatched += difference.mismatched;
+            self.max_rel = self.max_rel.max(difference.max_rel);
+            // On equal absolute differences the earlier element stays the worst.
+            if difference.max_abs > self.max_abs {
+                self.max_abs = difference.max_abs;
+                let block_start = self.done + ((index - first) * elements_per_block) as u64;
+                self.worst = difference.worst.map(|at| block_start + at as u64);
+            }
+        }
+        self.done += elements;
+        Ok(())
+    }
+
+    pub fn finish(self) -> TensorDifference {
+        match self.mode {
+            Mode::Bytes => TensorDifference::Bytes { equal: self.equal_bytes },
+            Mode::Values { .. } => TensorDifference::Values {
+                count: self.done,
+                mismatched: self.mismatched,
+                max_abs: self.max_abs,
+                max_rel: self.max_rel,
+                worst: self.worst,
+            },
         }
     }
 }
 
-/// The absolute and relative difference of `a` against the reference `b`. Equal values
-/// (NaN and NaN, the same infinity) differ by 0; a NaN against anything else by infinity.
-fn difference(a: f64, b: f64) -> (f64, f64) {
-    if a == b || (a.is_nan() && b.is_nan()) {
-        return (0.0, 0.0);
-    }
-    let absolute = if a.is_nan() || b.is_nan() { f64::INFINITY } else { (a - b).abs() };
-    let absolute = if absolute.is_nan() { f64::INFINITY } else { absolute };
-    let relative = if b == 0.0 || !b.is_finite() { f64::INFINITY } else { absolute / b.abs() };
-    (absolute, relative)
-}
-
-fn compare_values(left: &TensorData<'_>, right: &TensorData<'_>, tolerance: Tolerance) -> TensorDifference {
-    let (Some(left_width), Some(right_width)) = (element_bytes(left.dtype), element_bytes(right.dtype)) else {
-        return TensorDifference::Incomparable;
-    };
-    let count = (left.bytes.len() / left_width).min(right.bytes.len() / right_width);
-    let blocks = count.div_ceil(BLOCK_ELEMENTS);
-    let partials: Vec<Partial> = (0..blocks)
-        .into_par_iter()
-        .map(|block| {
-            let start = block * BLOCK_ELEMENTS;
-            let end = (start + BLOCK_ELEMENTS).min(count);
-            let (mut a, mut b) = (Vec::with_capacity(end - start), Vec::with_capacity(end - start));
-            decode_block(left.dtype, &left.bytes[start * left_width..end * left_width], &mut a);
-            decode_block(right.dtype, &right.bytes[start * right_width..end * right_width], &mut b);
-            let mut partial = Partial::default();
-            for (offset, (&a, &b)) in a.iter().zip(&b).enumerate() {
-                let (absolute, relative) = difference(a, b);
-                if absolute > tolerance.absolute + tolerance.relative * b.abs() {
-                    partial.mismatched += 1;
-                }
-                if absolute > partial.max_abs || (partial.worst.is_none() && absolute > 0.0) {
-                    partial.max_abs = absolute;
-                    partial.worst = Some((start + offset) as u64);
-                }
-                partial.max_rel = partial.max_rel.max(relative);
-            }
-            partial
-        })
-        .collect();
-    let total = partials.into_iter().fold(Partial::default(), Partial::merge);
-    TensorDifference::Values {
-        count: count as u64,
-        mismatched: total.mismatched,
-        max_abs: total.max_abs,
-        max_rel: total.max_rel,
-        worst: total.worst,
+impl TensorComparison {
+    /// The comparison of `name`, with both sides' dtypes and shapes.
+    pub fn new(
+        name: &str,
+        left: (Dtype, &[usize]),
+        right: (Dtype, &[usize]),
+        difference: TensorDifference,
+    ) -> TensorComparison {
+        TensorComparison {
+            name: name.to_string(),
+            dtypes: (format!("{:?}", left.0), format!("{:?}", right.0)),
+            shapes: (left.1.to_vec(), right.1.to_vec()),
+            difference,
+        }
     }
 }
 
-/// Compares two same-named tensors.
+/// Compares two same-named tensors held in memory.
 pub fn compare_tensors(left: &TensorData<'_>, right: &TensorData<'_>, tolerance: Tolerance) -> TensorComparison {
-    let difference = if left.shape != right.shape {
-        TensorDifference::Shape
-    } else if element_bytes(left.dtype).is_none() && element_bytes(right.dtype).is_none() {
-        TensorDifference::Bytes { equal: left.dtype == right.dtype && left.bytes == right.bytes }
-    } else {
-        compare_values(left, right, tolerance)
+    let sides = ((left.dtype, left.shape.as_slice()), (right.dtype, right.shape.as_slice()));
+    let difference = match Comparator::start(sides.0, sides.1, tolerance) {
+        Err(difference) => difference,
+        Ok(mut comparator) => {
+            comparator.feed(&left.bytes, &right.bytes);
+            comparator.finish()
+        }
     };
-    TensorComparison {
-        name: left.name.clone(),
-        dtypes: (format!("{:?}", left.dtype), format!("{:?}", right.dtype)),
-        shapes: (left.shape.clone(), right.shape.clone()),
-        difference,
+    TensorComparison::new(&left.name, sides.0, sides.1, difference)
+}
+
+/// Which names are on one side only, and the (left, right) index pairs of the names on both,
+/// in left order.
+pub fn match_names<'a>(
+    left: impl IntoIterator<Item = &'a str>,
+    right: impl IntoIterator<Item = &'a str> + Clone,
+) -> (Vec<String>, Vec<String>, Vec<(usize, usize)>) {
+    let right_by_name: HashMap<&str, usize> = right.clone().into_iter().enumerate().map(|(i, n)| (n, i)).collect();
+    let (mut only_left, mut pairs) = (Vec::new(), Vec::new());
+    let mut left_set = std::collections::HashSet::new();
+    for (index, name) in left.into_iter().enumerate() {
+        left_set.insert(name);
+        match right_by_name.get(name) {
+            Some(&right_index) => pairs.push((index, right_index)),
+            None => only_left.push(name.to_string()),
+        }
     }
+    let only_right = right.into_iter().filter(|name| !left_set.contains(name)).map(str::to_string).collect();
+    (only_left, only_right, pairs)
 }
 
 /// Compares the tensors named `left_names` (loaded on demand by `load_left(index)`) with
-/// `right`, by name.
+/// `right`, by name, all in memory.
 pub fn diff_tensors<'l>(
     left_names: &[String],
     mut load_left: impl FnMut(usize) -> TensorData<'l>,
     right: &[TensorData<'_>],
     tolerance: Tolerance,
 ) -> DiffReport {
-    let right_by_name: HashMap<&str, &TensorData<'_>> =
-        right.iter().map(|tensor| (tensor.name.as_str(), tensor)).collect();
-    let mut report = DiffReport { tolerance, ..DiffReport::default() };
-    for (index, name) in left_names.iter().enumerate() {
-        match right_by_name.get(name.as_str()) {
-            Some(right) => report.compared.push(compare_tensors(&load_left(index), right, tolerance)),
-            None => report.only_left.push(name.clone()),
-        }
-    }
-    let left_set: std::collections::HashSet<&str> = left_names.iter().map(String::as_str).collect();
-    report.only_right =
-        right.iter().filter(|tensor| !left_set.contains(tensor.name.as_str())).map(|t| t.name.clone()).collect();
-    report
+    let (only_left, only_right, pairs) =
+        match_names(left_names.iter().map(String::as_str), right.iter().map(|tensor| tensor.name.as_str()));
+    let compared =
+        pairs.into_iter().map(|(left, right_index)| compare_tensors(&load_left(left), &right[right_index], tolerance));
+    DiffReport { only_left, only_right, compared: compared.collect(), tolerance }
 }
 
 /// A flat index as a multi-index of `shape`, row-major.
@@ -212,10 +324,10 @@ fn sci(value: f64) -> String {
 pub fn diff_text(report: &DiffReport, left: &str, right: &str) -> String {
     let mut out = String::new();
     for name in &report.only_left {
-        out.push_str(&format!("only in {left}: {name}\n"));
+        out.push_str(&format!("only in {left}: {}\n", printable(name)));
     }
     for name in &report.only_right {
-        out.push_str(&format!("only in {right}: {name}\n"));
+        out.push_str(&format!("only in {right}: {}\n", printable(name)));
     }
     let (mut max_abs, mut max_rel) = (0.0f64, 0.0f64);
     for comparison in &report.compared {
@@ -245,7 +357,7 @@ pub fn diff_text(report: &DiffReport, left: &str, right: &str) -> String {
             }
         }
         if !comparison.is_equal() {
-            out.push_str(&format!("{}: {}\n", comparison.name, notes.join("; ")));
+            out.push_str(&format!("{}: {}\n", printable(&comparison.name), notes.join("; ")));
         }
     }
     let equal = report.compared.iter().filter(|c| c.is_equal()).count();
@@ -392,10 +504,64 @@ mod tests {
     }
 
     #[test]
+    fn a_nan_or_an_infinity_on_one_side_is_never_within_the_tolerance() {
+        let numbers = [tensor("w", &[3], &[1.0, 2.0, 3.0])];
+        for other in [[f32::NAN, 2.0, 3.0], [1.0, f32::INFINITY, 3.0], [1.0, 2.0, f32::NEG_INFINITY]] {
+            let other = [tensor("w", &[3], &other)];
+            for (left, right) in [(&numbers, &other), (&other, &numbers)] {
+                for tolerance in [Tolerance::default(), Tolerance { absolute: 1e300, relative: 10.0 }] {
+                    let report = diff(left, right, tolerance);
+                    assert!(!report.is_equal(), "{left:?} vs {right:?} within {tolerance:?}");
+                }
+            }
+        }
+        let nan = [tensor("w", &[2], &[f32::NAN, f32::INFINITY])];
+        assert!(diff(&nan, &nan, Tolerance::default()).is_equal());
+    }
+
+    #[test]
     fn nan_against_a_number_is_an_infinite_difference() {
+        use super::kernel::difference;
         assert_eq!(difference(f64::NAN, 1.0), (f64::INFINITY, f64::INFINITY));
+        assert_eq!(difference(1.0, f64::NAN), (f64::INFINITY, f64::INFINITY));
+        assert_eq!(difference(f64::NAN, f64::NAN), (0.0, 0.0));
         assert_eq!(difference(f64::INFINITY, f64::INFINITY), (0.0, 0.0));
+        assert_eq!(difference(f64::INFINITY, f64::NEG_INFINITY), (f64::INFINITY, f64::INFINITY));
+        assert_eq!(difference(1.0, f64::INFINITY), (f64::INFINITY, f64::INFINITY));
         assert_eq!(difference(1.0, 0.0), (1.0, f64::INFINITY));
+        assert_eq!(difference(3.0, -1.0), (4.0, 4.0));
         assert_eq!(unravel(5, &[2, 3]), vec![1, 2]);
+    }
+
+    #[test]
+    fn pieces_do_not_change_a_comparison() {
+        let count = 3 * BLOCK_ELEMENTS + 77;
+        let left: Vec<f32> = (0..count).map(|i| (i % 1000) as f32).collect();
+        let mut right = left.clone();
+        for &at in &[5, BLOCK_ELEMENTS + 3, 2 * BLOCK_ELEMENTS + 9, count - 1] {
+            right[at] += 0.5;
+        }
+        right[BLOCK_ELEMENTS + 3] += 0.5;
+        let (a, b) = (tensor("w", &[count], &left), tensor("w", &[count], &right));
+        let whole = compare_tensors(&a, &b, Tolerance::default()).difference;
+        assert_eq!(
+            whole,
+            TensorDifference::Values {
+                count: count as u64,
+                mismatched: 4,
+                max_abs: 1.0,
+                max_rel: 0.5 / 5.5,
+                worst: Some(BLOCK_ELEMENTS as u64 + 3)
+            }
+        );
+        for piece in [1, 999, BLOCK_ELEMENTS + 1] {
+            let mut comparator =
+                Comparator::start((Dtype::F32, &[count]), (Dtype::F32, &[count]), Tolerance::default())
+                    .unwrap_or_else(|_| panic!("comparable"));
+            for (x, y) in a.bytes.chunks(piece * 4).zip(b.bytes.chunks(piece * 4)) {
+                comparator.feed(x, y);
+            }
+            assert_eq!(comparator.finish(), whole, "pieces of {piece}");
+        }
     }
 }

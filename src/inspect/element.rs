@@ -1,5 +1,5 @@
-//! Element types: which safetensors dtypes have values initc can read, their widths, and the
-//! decoding of little-endian bytes into `f64`.
+//! Element types: which safetensors dtypes have values initc can read, and their widths. The
+//! decoding itself is [`super::kernel::Decoder`]'s.
 
 use safetensors::Dtype;
 
@@ -16,14 +16,14 @@ pub fn element_bytes(dtype: Dtype) -> Option<usize> {
     }
 }
 
-/// True when [`decode_block`] can decode this dtype.
+/// True when this dtype has values initc decodes.
 pub fn has_values(dtype: Dtype) -> bool {
     element_bytes(dtype).is_some()
 }
 
 /// `float8_e4m3fn` (OCP FP8 E4M3, the one safetensors calls `F8_E4M3`): bias 7, no
 /// infinities, `S.1111.111` is NaN.
-fn f8_e4m3(byte: u8) -> f64 {
+pub(super) fn f8_e4m3(byte: u8) -> f64 {
     let sign = if byte & 0x80 == 0 { 1.0 } else { -1.0 };
     let exponent = i32::from((byte >> 3) & 0x0f);
     let mantissa = f64::from(byte & 0x07);
@@ -36,44 +36,15 @@ fn f8_e4m3(byte: u8) -> f64 {
     sign * (1.0 + mantissa / 8.0) * 2f64.powi(exponent - 7)
 }
 
-/// Appends the values of `bytes` (whole little-endian elements of `dtype`) to `out`. Trailing
-/// bytes that do not make a whole element are ignored; a dtype without values appends nothing.
-pub fn decode_block(dtype: Dtype, bytes: &[u8], out: &mut Vec<f64>) {
-    fn each<const N: usize>(bytes: &[u8], out: &mut Vec<f64>, convert: impl Fn([u8; N]) -> f64) {
-        out.extend(bytes.chunks_exact(N).map(|chunk| {
-            let mut array = [0u8; N];
-            array.copy_from_slice(chunk);
-            convert(array)
-        }));
-    }
-    match dtype {
-        Dtype::F32 => each(bytes, out, |b| f64::from(f32::from_le_bytes(b))),
-        Dtype::F64 => each(bytes, out, f64::from_le_bytes),
-        Dtype::F16 => each(bytes, out, |b| half::f16::from_le_bytes(b).to_f64()),
-        Dtype::BF16 => each(bytes, out, |b| half::bf16::from_le_bytes(b).to_f64()),
-        // E5M2 is the upper byte of an IEEE half.
-        Dtype::F8_E5M2 => each(bytes, out, |[b]: [u8; 1]| half::f16::from_bits(u16::from(b) << 8).to_f64()),
-        Dtype::F8_E4M3 => each(bytes, out, |[b]: [u8; 1]| f8_e4m3(b)),
-        Dtype::BOOL | Dtype::U8 => each(bytes, out, |[b]: [u8; 1]| f64::from(b)),
-        Dtype::I8 => each(bytes, out, |b| f64::from(i8::from_le_bytes(b))),
-        Dtype::I16 => each(bytes, out, |b| f64::from(i16::from_le_bytes(b))),
-        Dtype::U16 => each(bytes, out, |b| f64::from(u16::from_le_bytes(b))),
-        Dtype::I32 => each(bytes, out, |b| f64::from(i32::from_le_bytes(b))),
-        Dtype::U32 => each(bytes, out, |b| f64::from(u32::from_le_bytes(b))),
-        // 64-bit integers beyond 2^53 round to the nearest f64, which statistics can bear.
-        Dtype::I64 => each(bytes, out, |b| i64::from_le_bytes(b) as f64),
-        Dtype::U64 => each(bytes, out, |b| u64::from_le_bytes(b) as f64),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::kernel::Decoder;
     use super::*;
 
     fn decoded(dtype: Dtype, bytes: &[u8]) -> Vec<f64> {
-        let mut out = Vec::new();
-        decode_block(dtype, bytes, &mut out);
+        let Some(decoder) = Decoder::of(dtype) else { return Vec::new() };
+        let mut out = vec![0.0; bytes.len() / decoder.width()];
+        decoder.decode_into(bytes, &mut out);
         out
     }
 
@@ -93,8 +64,13 @@ mod tests {
     fn integers_decode_and_partial_elements_are_ignored() {
         assert_eq!(decoded(Dtype::I16, &[0xff, 0xff, 0x02]), vec![-1.0]);
         assert_eq!(decoded(Dtype::U8, &[7, 8]), vec![7.0, 8.0]);
+        assert_eq!(decoded(Dtype::I8, &[0xff]), vec![-1.0]);
         assert_eq!(decoded(Dtype::I64, &(-3i64).to_le_bytes()), vec![-3.0]);
+        assert_eq!(decoded(Dtype::U32, &u32::MAX.to_le_bytes()), vec![f64::from(u32::MAX)]);
         assert!(decoded(Dtype::C64, &[0; 8]).is_empty());
         assert!(!has_values(Dtype::F4));
+        for dtype in [Dtype::F64, Dtype::BF16, Dtype::U8, Dtype::I32, Dtype::F8_E4M3] {
+            assert_eq!(Decoder::of(dtype).map(Decoder::width), element_bytes(dtype), "{dtype:?}");
+        }
     }
 }

@@ -24,11 +24,98 @@ pub struct Expectation {
     pub bounds: Option<(f64, f64)>,
     /// A truncated normal's σ before truncation (its std after truncation is `std`).
     pub sigma: Option<f64>,
+    /// The shape of the values' distribution, for drawing it over a histogram.
+    pub density: Density,
+    /// A constant fill: `(value, fraction)` of the elements set to `value` after drawing.
+    pub fill: Option<(f64, f64)>,
+}
+
+/// The distribution of an initializer's values (before any constant fill).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Density {
+    Normal {
+        mean: f64,
+        std: f64,
+    },
+    /// A normal of σ `sigma` cut at `[low, high]` (Keras: mean ± 2σ) and renormalised.
+    Truncated {
+        mean: f64,
+        sigma: f64,
+        low: f64,
+        high: f64,
+    },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    /// Every value is `value`.
+    Constant {
+        value: f64,
+    },
+    /// Only the bounds are known (an orthogonal matrix's entries).
+    Bounded {
+        low: f64,
+        high: f64,
+    },
+}
+
+impl Density {
+    /// The probability density at `x`, `None` where it has none (a constant, only bounds).
+    pub fn at(&self, x: f64) -> Option<f64> {
+        let normal = |x: f64, mean: f64, std: f64| {
+            let z = (x - mean) / std;
+            (-0.5 * z * z).exp() / (std * (2.0 * std::f64::consts::PI).sqrt())
+        };
+        match *self {
+            Density::Normal { mean, std } if std > 0.0 => Some(normal(x, mean, std)),
+            Density::Truncated { mean, sigma, low, high } if sigma > 0.0 => {
+                let inside = normal_cdf(high, mean, sigma) - normal_cdf(low, mean, sigma);
+                Some(if (low..=high).contains(&x) && inside > 0.0 { normal(x, mean, sigma) / inside } else { 0.0 })
+            }
+            Density::Uniform { low, high } if high > low => {
+                Some(if (low..=high).contains(&x) { 1.0 / (high - low) } else { 0.0 })
+            }
+            _ => None,
+        }
+    }
+
+    /// The probability of a value in `[from, to]`, `None` where there is no density (a
+    /// constant, only bounds). This is what a histogram bin should hold, however wide the bin.
+    pub fn mass(&self, from: f64, to: f64) -> Option<f64> {
+        let clamp = |value: f64, low: f64, high: f64| value.max(low).min(high);
+        match *self {
+            Density::Normal { mean, std } if std > 0.0 => {
+                Some((normal_cdf(to, mean, std) - normal_cdf(from, mean, std)).max(0.0))
+            }
+            Density::Truncated { mean, sigma, low, high } if sigma > 0.0 => {
+                let inside = normal_cdf(high, mean, sigma) - normal_cdf(low, mean, sigma);
+                let (from, to) = (clamp(from, low, high), clamp(to, low, high));
+                let part = normal_cdf(to, mean, sigma) - normal_cdf(from, mean, sigma);
+                Some(if inside > 0.0 { (part / inside).max(0.0) } else { 0.0 })
+            }
+            Density::Uniform { low, high } if high > low => {
+                Some(((clamp(to, low, high) - clamp(from, low, high)) / (high - low)).max(0.0))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// P(X ≤ x) for a normal of `mean` and `std`.
+fn normal_cdf(x: f64, mean: f64, std: f64) -> f64 {
+    0.5 * libm::erfc(-(x - mean) / (std * std::f64::consts::SQRT_2))
 }
 
 impl Expectation {
     fn constant(value: f64) -> Expectation {
-        Expectation { mean: value, std: 0.0, bounds: Some((value, value)), sigma: None }
+        Expectation {
+            mean: value,
+            std: 0.0,
+            bounds: Some((value, value)),
+            sigma: None,
+            density: Density::Constant { value },
+            fill: None,
+        }
     }
 
     fn uniform(low: f64, high: f64) -> Expectation {
@@ -37,20 +124,25 @@ impl Expectation {
             std: (high - low) / 12f64.sqrt(),
             bounds: Some((low, high)),
             sigma: None,
+            density: Density::Uniform { low, high },
+            fill: None,
         }
     }
 
     fn normal(mean: f64, std: f64) -> Expectation {
-        Expectation { mean, std, bounds: None, sigma: None }
+        Expectation { mean, std, bounds: None, sigma: None, density: Density::Normal { mean, std }, fill: None }
     }
 
     /// Keras's truncated normal: σ before truncation, cut at mean ± 2σ.
     fn truncated(mean: f64, sigma: f64) -> Expectation {
+        let (low, high) = (mean - 2.0 * sigma, mean + 2.0 * sigma);
         Expectation {
             mean,
             std: sigma * TRUNCATED_STDDEV_CORRECTION,
-            bounds: Some((mean - 2.0 * sigma, mean + 2.0 * sigma)),
+            bounds: Some((low, high)),
             sigma: Some(sigma),
+            density: Density::Truncated { mean, sigma, low, high },
+            fill: None,
         }
     }
 
@@ -70,6 +162,8 @@ impl Expectation {
             std: (second_moment - mean * mean).max(0.0).sqrt(),
             bounds,
             sigma: if kept == 0.0 { None } else { self.sigma },
+            density: if kept == 0.0 { Density::Constant { value } } else { self.density },
+            fill: (kept > 0.0).then_some((value, filled)),
         }
     }
 }
@@ -197,7 +291,15 @@ pub fn expectation_for_label(label: &str, shape: &[usize]) -> Option<Expectation
             let (rows, cols) = matrix_of(shape);
             // Orthonormal rows or columns: the squares sum to gain² · min(rows, cols).
             let std = gain.abs() * (rows.min(cols) / (rows * cols).max(1.0)).sqrt();
-            Expectation { mean: 0.0, std, bounds: Some((-gain.abs(), gain.abs())), sigma: None }
+            let (low, high) = (-gain.abs(), gain.abs());
+            Expectation {
+                mean: 0.0,
+                std,
+                bounds: Some((low, high)),
+                sigma: None,
+                density: Density::Bounded { low, high },
+                fill: None,
+            }
         }
         "identity" => {
             let gain = number_or("gain", 1.0)?;
@@ -279,6 +381,32 @@ mod tests {
         let lstm_bias = expect("zeros; 1[16..32]", &[64]);
         assert!(close(lstm_bias.mean, 0.25));
         assert_eq!(lstm_bias.bounds, Some((0.0, 1.0)));
+        assert_eq!((lstm_bias.density, lstm_bias.fill), (Density::Constant { value: 0.0 }, Some((1.0, 0.25))));
+        assert_eq!(expect("ones; 0[0..4]", &[4]).density, Density::Constant { value: 0.0 });
+    }
+
+    #[test]
+    fn densities_integrate_to_one() {
+        let integral = |density: Density, low: f64, high: f64| {
+            let steps = 200_000;
+            let width = (high - low) / steps as f64;
+            (0..steps).map(|i| density.at(low + (i as f64 + 0.5) * width).unwrap_or(f64::NAN) * width).sum::<f64>()
+        };
+        for label in ["he_normal", "random_normal(mean=1, stddev=0.5)", "glorot_uniform", "truncated_normal(stddev=2)"]
+        {
+            let expectation = expect(label, &[30, 20]);
+            let total = integral(expectation.density, expectation.mean - 10.0, expectation.mean + 10.0);
+            assert!((total - 1.0).abs() < 1e-4, "{label}: {total}");
+        }
+        for label in ["he_normal", "glorot_uniform", "truncated_normal(mean=1, stddev=2)"] {
+            let density = expect(label, &[30, 20]).density;
+            let total = density.mass(-100.0, 100.0).unwrap_or(f64::NAN);
+            assert!((total - 1.0).abs() < 1e-12, "{label}: {total}");
+            let half = density.mass(-100.0, expect(label, &[30, 20]).mean).unwrap_or(f64::NAN);
+            assert!((half - 0.5).abs() < 1e-12, "{label}: {half}");
+        }
+        assert_eq!(expect("orthogonal", &[4, 4]).density.at(0.0), None);
+        assert_eq!(expect("constant(value=2)", &[4]).density.at(2.0), None);
     }
 
     #[test]

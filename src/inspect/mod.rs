@@ -1,26 +1,32 @@
 //! Weight inspection: per-tensor statistics, histograms, the values an initializer label
 //! implies, comparisons between two sets of tensors, and histogram figures (SVG, PNG).
 //!
-//! Everything here is a pure computation over byte slices that the caller owns (usually a
-//! memory map opened by [`crate::cli`]): nothing opens files or prints. Statistics stream over
-//! the data in fixed blocks, in parallel but merged in a fixed order, so a tensor never needs
-//! a second copy in memory and the numbers do not depend on the thread count.
+//! Everything here is a pure computation over byte slices that the caller owns (pieces of a
+//! file that [`crate::cli`] reads into reused buffers): nothing opens files or prints.
+//! Statistics and comparisons are fed a tensor piece by piece, in one pass, and work in fixed
+//! blocks, in parallel but merged in a fixed order, so memory does not grow with the tensor and
+//! the numbers depend neither on the pieces nor on the thread count.
 //! [`specs/inspect.md`](../../specs/inspect.md) describes the commands built on this module.
 
 mod diff;
 mod element;
 mod expect;
 mod file;
+mod kernel;
 mod plot;
 mod report;
 mod stats;
 
 pub use diff::{
-    DiffReport, TensorComparison, TensorDifference, Tolerance, compare_tensors, diff_json, diff_tensors, diff_text,
+    Comparator, DiffReport, TensorComparison, TensorDifference, Tolerance, compare_tensors, diff_json, diff_tensors,
+    diff_text, match_names,
 };
-pub use element::{decode_block, element_bytes, has_values};
-pub use expect::{Expectation, expectation_for_label};
-pub use file::{ShardIndex, TensorData, WeightFile, parse_shard_index};
-pub use plot::{HistogramPanel, compact_number, png_figure, svg_figure};
-pub use report::{TensorReport, inspect_json, inspect_text, terminal_histogram};
-pub use stats::{Histogram, TensorStats, histogram, statistics};
+pub use element::{element_bytes, has_values};
+pub use expect::{Density, Expectation, expectation_for_label};
+pub use file::{
+    FileHeader, LENGTH_PREFIX_BYTES, ShardIndex, TensorData, TensorEntry, WeightFile, header_length, parse_header,
+    parse_shard_index,
+};
+pub use plot::{MAX_PANELS, compact_number, png_figure, svg_figure};
+pub use report::{TensorReport, inspect_json, inspect_text, printable, terminal_histogram};
+pub use stats::{BLOCK_ELEMENTS, Binner, Histogram, Measured, Measurement, TensorStats, histogram, statistics};

@@ -1,9 +1,9 @@
 //! `initc inspect`'s output: one report per tensor, rendered as a text table (with optional
-//! terminal histograms) or as JSON.
+//! terminal histograms) or as JSON. Names from files are escaped for the terminal.
 
 use super::expect::Expectation;
 use super::file::TensorData;
-use super::stats::{Histogram, TensorStats};
+use super::stats::{Histogram, Measurement, TensorStats};
 use serde::Serialize;
 
 /// Everything `inspect` says about one tensor.
@@ -22,24 +22,64 @@ pub struct TensorReport {
 }
 
 impl TensorReport {
-    /// The report of `tensor` with its statistics and, if asked, a histogram of `bins` bins.
-    pub fn measure(tensor: &TensorData<'_>, initializer: Option<&str>, bins: Option<usize>) -> TensorReport {
-        let stats = super::stats::statistics(tensor.dtype, &tensor.bytes);
-        let histogram = match (bins, &stats) {
-            (Some(bins), Some(stats)) => super::stats::histogram(tensor.dtype, &tensor.bytes, stats, bins),
-            _ => None,
-        };
+    /// The report of a tensor from what was measured; the expectation comes from the label.
+    pub fn new(
+        name: &str,
+        dtype: safetensors::Dtype,
+        shape: &[usize],
+        stats: Option<TensorStats>,
+        initializer: Option<&str>,
+        histogram: Option<Histogram>,
+    ) -> TensorReport {
         TensorReport {
-            name: tensor.name.clone(),
-            dtype: format!("{:?}", tensor.dtype),
-            shape: tensor.shape.clone(),
-            params: tensor.params(),
+            name: name.to_string(),
+            dtype: format!("{dtype:?}"),
+            shape: shape.to_vec(),
+            params: shape.iter().fold(1u64, |product, &dim| product.saturating_mul(dim as u64)),
             stats,
             initializer: initializer.map(str::to_string),
-            expectation: initializer.and_then(|label| super::expect::expectation_for_label(label, &tensor.shape)),
+            expectation: initializer.and_then(|label| super::expect::expectation_for_label(label, shape)),
             histogram,
         }
     }
+
+    /// The report of a tensor held in memory, with a histogram of `bins` bins if asked.
+    pub fn measure(tensor: &TensorData<'_>, initializer: Option<&str>, bins: Option<usize>) -> TensorReport {
+        let measured = Measurement::new(tensor.dtype, bins.is_some()).map(|mut measurement| {
+            measurement.feed(&tensor.bytes);
+            measurement.finish()
+        });
+        let histogram = match (bins, &measured) {
+            (Some(bins), Some(measured)) if measured.needs_binner() => {
+                super::stats::histogram(tensor.dtype, &tensor.bytes, &measured.stats, bins)
+            }
+            (Some(bins), Some(measured)) => measured.histogram(bins),
+            _ => None,
+        };
+        let stats = measured.map(|measured| measured.stats);
+        TensorReport::new(&tensor.name, tensor.dtype, &tensor.shape, stats, initializer, histogram)
+    }
+}
+
+/// `text` with control characters (and the invisible marks that reorder text) written as
+/// `\u{…}` escapes, so that a name read from a file cannot move the cursor, change colours or
+/// hide itself on a terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| {
+        c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A number for a table cell: six decimals in the everyday range, scientific outside it,
@@ -101,7 +141,7 @@ pub fn inspect_text(reports: &[TensorReport]) -> String {
             let stats = report.stats.as_ref();
             let statistic = |pick: fn(&TensorStats) -> f64| stats.map_or("-".to_string(), |s| number(pick(s)));
             [
-                report.name.clone(),
+                printable(&report.name).into_owned(),
                 report.dtype.clone(),
                 shape_text(&report.shape),
                 report.params.to_string(),
@@ -289,5 +329,17 @@ mod tests {
         assert_eq!(first["histogram"]["counts"].as_array().map(Vec::len), Some(4));
         assert!(parsed[1]["mean"].is_null());
         assert!(parsed[1].get("initializer").is_none());
+    }
+
+    #[test]
+    fn control_characters_in_names_are_escaped_in_text() {
+        assert_eq!(printable("dense.kernel"), "dense.kernel");
+        assert_eq!(printable("a\u{1b}[31mb\n\u{202e}"), "a\\u{1b}[31mb\\u{a}\\u{202e}");
+        let mut hostile = report(&[1.0], None);
+        hostile.name = "x\u{1b}]0;pwned\u{7}".to_string();
+        let text = inspect_text(&[hostile.clone()]);
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+        assert!(text.contains("x\\u{1b}]0;pwned\\u{7}"), "{text}");
+        assert!(inspect_json(&[hostile]).contains("x\\u001b]0;pwned\\u0007"));
     }
 }

@@ -1,17 +1,23 @@
-//! One-pass, numerically stable statistics and histograms over a tensor's bytes.
+//! Statistics and histograms of a tensor's bytes, streamed: the caller feeds the bytes in
+//! pieces of any size, in order, and gets every statistic (and, for 8- and 16-bit dtypes, the
+//! histogram) from one pass.
 //!
-//! The data is cut into blocks of [`BLOCK_ELEMENTS`]; each block is decoded into a small
-//! buffer, its mean and sum of squared deviations are computed in `f64` with two passes over
-//! that (cache-resident) buffer, and the blocks are merged in order with Chan et al.'s
-//! pairwise update. Blocks run in parallel, but the merge order is fixed, so the result does
-//! not depend on the thread count. Memory use is one block per thread, whatever the tensor size.
+//! The data is cut into blocks of [`BLOCK_ELEMENTS`] counted from the tensor's first element,
+//! whatever the pieces; each block's count, range, mean and sum of squared deviations come from
+//! [`kernel::block_moments`], and the blocks are merged in order with Chan et al.'s pairwise
+//! update. Blocks run in parallel, but the merge order is fixed, so the result does not depend
+//! on the thread count or on how the bytes were cut. A histogram needs the range first: for 8-
+//! and 16-bit dtypes the pass also counts every bit pattern (a table of 256 or 65,536 counts) and
+//! the histogram is made from that table; wider dtypes are binned by a [`Binner`] in a second
+//! pass. Memory is one piece, one table and a few blocks' worth of values, whatever the size.
 
-use super::element::{decode_block, element_bytes};
+use super::element::element_bytes;
+use super::kernel::{self, Binning, BlockMoments, Decoder};
 use rayon::prelude::*;
 use safetensors::Dtype;
 
-/// Elements decoded at a time (512 KiB of `f64`).
-const BLOCK_ELEMENTS: usize = 64 * 1024;
+/// Elements per block: the unit of parallel work and of the fixed merge order.
+pub const BLOCK_ELEMENTS: usize = 64 * 1024;
 
 /// Statistics of a tensor's values. The moments and the range cover finite values only; NaN
 /// and ±Inf are counted separately. `std` is the population standard deviation (numpy's
@@ -55,36 +61,18 @@ impl TensorStats {
         if self.count == 0 { f64::NAN } else { self.zeros as f64 / self.count as f64 }
     }
 
-    fn of_block(values: &[f64]) -> TensorStats {
-        let mut stats = TensorStats { count: values.len() as u64, ..TensorStats::EMPTY };
-        let mut sum = 0.0;
-        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-        for &value in values {
-            if value.is_nan() {
-                stats.nan += 1;
-            } else if value.is_infinite() {
-                stats.inf += 1;
-            } else {
-                stats.finite += 1;
-                sum += value;
-                min = min.min(value);
-                max = max.max(value);
-                if value == 0.0 {
-                    stats.zeros += 1;
-                }
-            }
+    fn of_block(block: BlockMoments) -> TensorStats {
+        TensorStats {
+            count: block.count,
+            finite: block.finite,
+            mean: block.mean,
+            sum_squared_deviations: block.squared_deviations,
+            min: block.min,
+            max: block.max,
+            zeros: block.zeros,
+            nan: block.nan,
+            inf: block.count - block.finite - block.nan,
         }
-        if stats.finite > 0 {
-            let mean = sum / stats.finite as f64;
-            let deviations: f64 = values.iter().filter(|v| v.is_finite()).map(|&v| (v - mean) * (v - mean)).sum();
-            // The rounding error of `sum` shifts the mean; this term corrects the deviations for it.
-            let residual: f64 = values.iter().filter(|v| v.is_finite()).map(|&v| v - mean).sum();
-            stats.mean = mean + residual / stats.finite as f64;
-            stats.sum_squared_deviations = (deviations - residual * residual / stats.finite as f64).max(0.0);
-            stats.min = min;
-            stats.max = max;
-        }
-        stats
     }
 
     /// Chan, Golub and LeVeque's pairwise combination of two partial results.
@@ -116,22 +104,298 @@ impl TensorStats {
     }
 }
 
+/// One tensor being measured: feed its bytes in order, then [`Measurement::finish`].
+pub struct Measurement {
+    decoder: Decoder,
+    stats: TensorStats,
+    /// The start of a block not yet complete (for [`Measurement::feed`]).
+    carry: Vec<u8>,
+    /// Blocks fed so far.
+    blocks: usize,
+    /// Counts by bit pattern, when a histogram is wanted and the dtype is 8 or 16 bits wide.
+    codes: Option<Vec<u64>>,
+}
+
+/// What one pass found: the statistics, and the counts by bit pattern if they were taken.
+#[derive(Clone, Debug)]
+pub struct Measured {
+    pub stats: TensorStats,
+    decoder: Decoder,
+    codes: Option<Vec<u64>>,
+}
+
+/// Spare `u32` count tables: a 16-bit tensor's are 512 KiB each and every parallel split needs
+/// one, so they are reused rather than allocated (and faulted in) again.
+static SPARE_TABLES: std::sync::Mutex<Vec<Vec<u32>>> = std::sync::Mutex::new(Vec::new());
+/// Spare tables kept at most.
+const MAX_SPARE_TABLES: usize = 8;
+
+/// A zeroed table of `length` counts.
+fn take_table(length: usize) -> Vec<u32> {
+    match SPARE_TABLES.lock().ok().and_then(|mut spare| spare.pop()) {
+        Some(mut table) if table.len() == length => {
+            table.fill(0);
+            table
+        }
+        _ => vec![0; length],
+    }
+}
+
+fn give_back(table: Vec<u32>) {
+    if let Ok(mut spare) = SPARE_TABLES.lock()
+        && spare.len() < MAX_SPARE_TABLES
+    {
+        spare.push(table);
+    }
+}
+
+/// Blocks per parallel split of `count` blocks: about two splits per thread, since each split
+/// allocates a read buffer (and a count table).
+pub(super) fn split_length(count: usize) -> usize {
+    (count / (2 * rayon::current_num_threads())).max(1)
+}
+
+/// What one parallel split of a round computed: each block's moments by index, and its counts.
+type Split = (Vec<(usize, BlockMoments)>, Option<Vec<u32>>);
+
+impl Measurement {
+    /// A measurement of a `dtype` tensor; `None` for a dtype without decodable values. With
+    /// `histogram`, 8- and 16-bit dtypes also count their bit patterns.
+    pub fn new(dtype: Dtype, histogram: bool) -> Option<Measurement> {
+        let decoder = Decoder::of(dtype)?;
+        let codes = (histogram && decoder.width() <= 2).then(|| vec![0u64; 1 << (8 * decoder.width())]);
+        Some(Measurement { decoder, stats: TensorStats::EMPTY, carry: Vec::new(), blocks: 0, codes })
+    }
+
+    /// Bytes of a block: every block of a tensor but its last holds exactly this many.
+    pub fn block_bytes(&self) -> usize {
+        BLOCK_ELEMENTS * self.decoder.width()
+    }
+
+    /// True when bit patterns are counted (then larger rounds of blocks pay off: every parallel
+    /// split of a round adds a whole table into the totals).
+    pub fn counts_codes(&self) -> bool {
+        self.codes.is_some()
+    }
+
+    /// Adds the tensor's blocks `blocks` (block `i` is bytes `[i·block_bytes, (i+1)·block_bytes)`,
+    /// the last one possibly shorter), which must follow the blocks fed before. `fill(i, buffer)`
+    /// puts block `i`'s bytes into `buffer`, on the thread that then computes on them (while the
+    /// bytes are still in that core's cache); blocks run in parallel, merged in order.
+    pub fn feed_blocks<E: Send>(
+        &mut self,
+        blocks: std::ops::Range<usize>,
+        fill: impl Fn(usize, &mut Vec<u8>) -> Result<(), E> + Sync,
+    ) -> Result<(), E> {
+        let decoder = self.decoder;
+        let width = decoder.width();
+        let table_length = self.codes.as_ref().map(|codes| codes.len() * if width == 2 { 2 } else { 1 });
+        let count = blocks.len();
+        let splits: Vec<Split> = blocks
+            .into_par_iter()
+            .with_min_len(split_length(count))
+            .try_fold(
+                || (Vec::new(), Vec::new(), table_length.map(take_table)),
+                |(mut moments, mut buffer, mut table), index| {
+                    fill(index, &mut buffer)?;
+                    if let Some(table) = &mut table {
+                        kernel::count_codes(width, &buffer, table);
+                    }
+                    moments.push((index, kernel::block_moments(decoder, &buffer)));
+                    Ok((moments, buffer, table))
+                },
+            )
+            .map(|split| split.map(|(moments, _, table)| (moments, table)))
+            .collect::<Result<_, E>>()?;
+        self.absorb(splits);
+        self.blocks += count;
+        Ok(())
+    }
+
+    /// Merges a round's splits: the moments in block order, the counts into the totals.
+    fn absorb(&mut self, splits: Vec<Split>) {
+        let mut moments = Vec::new();
+        for (part, table) in splits {
+            moments.extend(part);
+            if let (Some(codes), Some(table)) = (&mut self.codes, table) {
+                // Two interleaved tables for 16-bit codes (see `kernel::count_codes`).
+                let length = codes.len();
+                for (index, &count) in table.iter().enumerate() {
+                    codes[index % length] += u64::from(count);
+                }
+                give_back(table);
+            }
+        }
+        moments.sort_by_key(|(index, _)| *index);
+        self.stats =
+            moments.into_iter().map(|(_, block)| TensorStats::of_block(block)).fold(self.stats, TensorStats::merge);
+    }
+
+    /// Adds the next bytes of a tensor held in memory (any length; an element or a block may be
+    /// split between calls).
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        let block_bytes = self.block_bytes();
+        if !self.carry.is_empty() {
+            let take = (block_bytes - self.carry.len()).min(bytes.len());
+            self.carry.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.carry.len() < block_bytes {
+                return;
+            }
+            let carry = std::mem::take(&mut self.carry);
+            self.feed_whole(&carry);
+            self.carry = carry;
+            self.carry.clear();
+        }
+        let whole = bytes.len() / block_bytes * block_bytes;
+        self.feed_whole(&bytes[..whole]);
+        self.carry.extend_from_slice(&bytes[whole..]);
+    }
+
+    /// Blocks in memory (whole ones, or the tensor's last).
+    fn feed_whole(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let block_bytes = self.block_bytes();
+        let first = self.blocks;
+        let count = bytes.len().div_ceil(block_bytes);
+        let fed: Result<(), std::convert::Infallible> = self.feed_blocks(first..first + count, |index, buffer| {
+            let start = (index - first) * block_bytes;
+            buffer.clear();
+            buffer.extend_from_slice(&bytes[start..(start + block_bytes).min(bytes.len())]);
+            Ok(())
+        });
+        let Ok(()) = fed;
+    }
+
+    /// The statistics, after the last bytes were fed.
+    pub fn finish(mut self) -> Measured {
+        if !self.carry.is_empty() {
+            let carry = std::mem::take(&mut self.carry);
+            self.feed_whole(&carry);
+        }
+        Measured { stats: self.stats, decoder: self.decoder, codes: self.codes }
+    }
+}
+
+impl Measured {
+    /// The histogram from the counts by bit pattern; `None` when they were not taken (then a
+    /// [`Binner`] pass makes it) or when there is no finite value.
+    pub fn histogram(&self, bins: usize) -> Option<Histogram> {
+        let codes = self.codes.as_ref()?;
+        let binning = binning_of(&self.stats, bins)?;
+        let mut counts = vec![0u64; binning.bins];
+        for (code, &count) in codes.iter().enumerate() {
+            if count > 0 {
+                let value = self.decoder.value_of_code(code as u64);
+                if value.is_finite() {
+                    counts[binning.bin_of(value)] += count;
+                }
+            }
+        }
+        Some(Histogram { low: binning.low, high: binning.high, counts })
+    }
+
+    /// True when a histogram needs a second pass over the bytes (a [`Binner`]).
+    pub fn needs_binner(&self) -> bool {
+        self.codes.is_none() && self.stats.finite > 0
+    }
+}
+
+fn binning_of(stats: &TensorStats, bins: usize) -> Option<Binning> {
+    (stats.finite > 0 && stats.min.is_finite() && stats.max.is_finite())
+        .then(|| Binning::new(stats.min, stats.max, bins))
+}
+
+/// The second pass of a histogram for dtypes wider than 16 bits: feed the bytes again.
+pub struct Binner {
+    decoder: Decoder,
+    binning: Binning,
+    counts: Vec<u64>,
+    carry: Vec<u8>,
+}
+
+impl Binner {
+    /// `None` for a dtype without values or a tensor without finite values.
+    pub fn new(dtype: Dtype, stats: &TensorStats, bins: usize) -> Option<Binner> {
+        let binning = binning_of(stats, bins)?;
+        Some(Binner { decoder: Decoder::of(dtype)?, binning, counts: vec![0; binning.bins], carry: Vec::new() })
+    }
+
+    /// Bytes of a block, as [`Measurement::block_bytes`].
+    pub fn block_bytes(&self) -> usize {
+        BLOCK_ELEMENTS * self.decoder.width()
+    }
+
+    /// Adds blocks read by `fill`, as [`Measurement::feed_blocks`] does (counts are integers,
+    /// so neither the order nor the split changes them).
+    pub fn feed_blocks<E: Send>(
+        &mut self,
+        blocks: std::ops::Range<usize>,
+        fill: impl Fn(usize, &mut Vec<u8>) -> Result<(), E> + Sync,
+    ) -> Result<(), E> {
+        let (decoder, binning, bins) = (self.decoder, self.binning, self.counts.len());
+        let count = blocks.len();
+        let counts = blocks
+            .into_par_iter()
+            .with_min_len(split_length(count))
+            .try_fold(
+                || (vec![0u64; bins], Vec::new()),
+                |(mut counts, mut buffer), index| {
+                    fill(index, &mut buffer)?;
+                    kernel::bin_values(decoder, &buffer, &binning, &mut counts);
+                    Ok((counts, buffer))
+                },
+            )
+            .map(|split| split.map(|(counts, _)| counts))
+            .try_reduce(
+                || vec![0u64; bins],
+                |mut total, part| {
+                    total.iter_mut().zip(part).for_each(|(sum, count)| *sum += count);
+                    Ok(total)
+                },
+            )?;
+        self.counts.iter_mut().zip(counts).for_each(|(sum, count)| *sum += count);
+        Ok(())
+    }
+
+    /// Adds the next bytes of a tensor held in memory (any length).
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        let width = self.decoder.width();
+        if !self.carry.is_empty() {
+            let take = (width - self.carry.len()).min(bytes.len());
+            self.carry.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.carry.len() < width {
+                return;
+            }
+            let carry = std::mem::take(&mut self.carry);
+            kernel::bin_values(self.decoder, &carry, &self.binning, &mut self.counts);
+        }
+        let whole = bytes.len() / width * width;
+        let block_bytes = self.block_bytes();
+        let fed: Result<(), std::convert::Infallible> =
+            self.feed_blocks(0..whole.div_ceil(block_bytes), |index, buffer| {
+                buffer.clear();
+                buffer.extend_from_slice(&bytes[index * block_bytes..((index + 1) * block_bytes).min(whole)]);
+                Ok(())
+            });
+        let Ok(()) = fed;
+        self.carry.extend_from_slice(&bytes[whole..]);
+    }
+
+    pub fn finish(self) -> Histogram {
+        Histogram { low: self.binning.low, high: self.binning.high, counts: self.counts }
+    }
+}
+
 /// Statistics of `bytes` read as little-endian `dtype` elements; `None` for a dtype without
 /// decodable values.
 pub fn statistics(dtype: Dtype, bytes: &[u8]) -> Option<TensorStats> {
-    let width = element_bytes(dtype)?;
-    let blocks: Vec<TensorStats> = bytes
-        .par_chunks(BLOCK_ELEMENTS * width)
-        .map_init(
-            || Vec::with_capacity(BLOCK_ELEMENTS),
-            |buffer, block| {
-                buffer.clear();
-                decode_block(dtype, block, buffer);
-                TensorStats::of_block(buffer)
-            },
-        )
-        .collect();
-    Some(blocks.into_iter().fold(TensorStats::EMPTY, TensorStats::merge))
+    let mut measurement = Measurement::new(dtype, false)?;
+    measurement.feed(bytes);
+    Some(measurement.finish().stats)
 }
 
 /// Counts of finite values in equal-width bins over `[low, high]` (the last bin is closed).
@@ -152,44 +416,12 @@ impl Histogram {
 }
 
 /// The histogram of `bytes` as `dtype`, `bins` bins over the finite range `[stats.min,
-/// stats.max]` (a second streaming pass). `None` for a dtype without values or no finite value.
+/// stats.max]`. `None` for a dtype without values or no finite value.
 pub fn histogram(dtype: Dtype, bytes: &[u8], stats: &TensorStats, bins: usize) -> Option<Histogram> {
-    let width = element_bytes(dtype)?;
-    if stats.finite == 0 || !stats.min.is_finite() || !stats.max.is_finite() {
-        return None;
-    }
-    let (low, high) = (stats.min, stats.max);
-    let bins = if high > low { bins.max(1) } else { 1 };
-    let scale = bins as f64 / (high - low);
-    let bin_of = |value: f64| -> usize {
-        if bins == 1 {
-            return 0;
-        }
-        // `as` saturates, and the last bin is closed on the right.
-        (((value - low) * scale) as usize).min(bins - 1)
-    };
-    let counts = bytes
-        .par_chunks(BLOCK_ELEMENTS * width)
-        .map_init(
-            || Vec::with_capacity(BLOCK_ELEMENTS),
-            |buffer, block| {
-                buffer.clear();
-                decode_block(dtype, block, buffer);
-                let mut counts = vec![0u64; bins];
-                for &value in buffer.iter().filter(|v| v.is_finite()) {
-                    counts[bin_of(value)] += 1;
-                }
-                counts
-            },
-        )
-        .reduce(
-            || vec![0u64; bins],
-            |mut total, part| {
-                total.iter_mut().zip(part).for_each(|(sum, count)| *sum += count);
-                total
-            },
-        );
-    Some(Histogram { low, high, counts })
+    element_bytes(dtype)?;
+    let mut binner = Binner::new(dtype, stats, bins)?;
+    binner.feed(bytes);
+    Some(binner.finish())
 }
 
 #[cfg(test)]
@@ -264,5 +496,74 @@ mod tests {
 
     fn histogram_counts(bytes: &[u8], stats: &TensorStats) -> Vec<u64> {
         histogram(Dtype::F32, bytes, stats, 10).map(|h| h.counts).unwrap_or_default()
+    }
+
+    /// Values with a spread of magnitudes, NaN, infinities and zeros, as `dtype` bytes.
+    fn mixed_bytes(dtype: Dtype, count: usize) -> Vec<u8> {
+        (0..count)
+            .flat_map(|i| {
+                let value = match i % 1009 {
+                    0 => f32::NAN,
+                    1 => f32::INFINITY,
+                    2 | 3 => 0.0,
+                    k => ((k * 7919) % 2003) as f32 / 97.0 - 10.0,
+                };
+                match dtype {
+                    Dtype::BF16 => half::bf16::from_f32(value).to_le_bytes().to_vec(),
+                    Dtype::F16 => half::f16::from_f32(value).to_le_bytes().to_vec(),
+                    _ => value.to_le_bytes().to_vec(),
+                }
+            })
+            .collect()
+    }
+
+    fn measure_in_pieces(dtype: Dtype, bytes: &[u8], piece: usize, histogram: bool) -> Measured {
+        let mut measurement = Measurement::new(dtype, histogram).expect("a dtype with values");
+        for part in bytes.chunks(piece) {
+            measurement.feed(part);
+        }
+        measurement.finish()
+    }
+
+    #[test]
+    fn pieces_and_thread_counts_do_not_change_a_bit() {
+        for dtype in [Dtype::F32, Dtype::BF16, Dtype::F16] {
+            let bytes = mixed_bytes(dtype, 5 * BLOCK_ELEMENTS + 1234);
+            let whole = measure_in_pieces(dtype, &bytes, bytes.len(), true);
+            for piece in [1, 3, 4096, BLOCK_ELEMENTS * 2 + 5, 7 * BLOCK_ELEMENTS] {
+                assert_eq!(measure_in_pieces(dtype, &bytes, piece, true).stats, whole.stats, "{dtype:?} {piece}");
+            }
+            assert_eq!(measure_in_pieces(dtype, &bytes, 4096, false).stats, whole.stats, "{dtype:?}");
+            for threads in [1, 3] {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool");
+                let measured = pool.install(|| measure_in_pieces(dtype, &bytes, 1 << 20, true));
+                assert_eq!(measured.stats, whole.stats, "{dtype:?} on {threads} threads");
+            }
+            let nan = (0..5 * BLOCK_ELEMENTS + 1234).filter(|i| i % 1009 == 0).count() as u64;
+            let inf = (0..5 * BLOCK_ELEMENTS + 1234).filter(|i| i % 1009 == 1).count() as u64;
+            assert_eq!((whole.stats.nan, whole.stats.inf), (nan, inf), "{dtype:?}");
+        }
+    }
+
+    #[test]
+    fn histograms_from_bit_patterns_equal_binning_every_value() {
+        for dtype in [Dtype::BF16, Dtype::F16, Dtype::I8, Dtype::U16] {
+            let bytes: Vec<u8> = match dtype {
+                Dtype::I8 => (0..10_000u32).map(|i| (i * 37 % 251) as u8).collect(),
+                Dtype::U16 => (0..10_000u32).flat_map(|i| ((i * 7919) as u16).to_le_bytes()).collect(),
+                _ => mixed_bytes(dtype, 3 * BLOCK_ELEMENTS),
+            };
+            let measured = measure_in_pieces(dtype, &bytes, 1000, true);
+            assert!(!measured.needs_binner());
+            for bins in [1, 7, 24] {
+                let from_codes = measured.histogram(bins).expect("finite values");
+                let binned = histogram(dtype, &bytes, &measured.stats, bins).expect("finite values");
+                assert_eq!(from_codes, binned, "{dtype:?} {bins}");
+                assert_eq!(from_codes.counts.iter().sum::<u64>(), measured.stats.finite);
+            }
+        }
+        let f32_bytes = mixed_bytes(Dtype::F32, 1000);
+        let measured = measure_in_pieces(Dtype::F32, &f32_bytes, 1000, true);
+        assert!(measured.needs_binner() && measured.histogram(4).is_none());
     }
 }

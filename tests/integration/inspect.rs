@@ -376,3 +376,260 @@ fn verify_compiles_in_memory_and_compares_with_the_golden_file() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output.stderr));
     }
 }
+
+/// Runs initc and fails (killing it) if it has not finished within `seconds`: for inputs that
+/// used to block forever.
+fn initc_within(dir: &Path, args: &[&str], seconds: u64) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_initc"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("RAYON_NUM_THREADS")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("initc starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().expect("waits").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("initc {args:?} still ran after {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// The SVG's structure, not its pixels: per panel its title, every text in document order
+/// (header lines, axis names, tick labels, legend) and how many of each element it holds.
+fn svg_structure(svg: &str) -> String {
+    let document = roxmltree::Document::parse(svg).unwrap_or_else(|error| panic!("not XML ({error}):\n{svg}"));
+    let mut out = String::new();
+    for panel in document.descendants().filter(|node| node.attribute("class") == Some("panel")) {
+        let title = panel.children().find(|node| node.has_tag_name("title")).and_then(|node| node.text());
+        out.push_str(&format!("panel {}\n", title.unwrap_or("(no title)")));
+        let texts: Vec<&str> = panel
+            .descendants()
+            .filter(|node| node.has_tag_name("text"))
+            .filter_map(|node| node.text())
+            .map(str::trim)
+            .collect();
+        out.push_str(&format!("  text: {}\n", texts.join(" | ")));
+        let mut counts = std::collections::BTreeMap::new();
+        for node in panel.descendants().filter(|node| node.is_element()) {
+            *counts.entry(node.tag_name().name()).or_insert(0) += 1;
+        }
+        let counts: Vec<String> = counts.iter().map(|(name, count)| format!("{name} {count}")).collect();
+        out.push_str(&format!("  elements: {}\n", counts.join(", ")));
+    }
+    out
+}
+
+#[test]
+fn inspect_plot_svg_structure_matches_its_golden_file() {
+    let dir = compiled();
+    let output = initc(dir.path(), &["inspect", "model.safetensors", "--plot", "figure.svg", "--bins", "8"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let svg = fs::read_to_string(dir.path().join("figure.svg")).expect("the SVG was written");
+    let structure = svg_structure(&svg);
+    // What a reader needs is there: the initializer whole, its expected values, axis ticks.
+    assert!(structure.contains("initializer: random_normal(mean=0, stddev=0.02)"), "{structure}");
+    assert!(structure.contains("expected: mean 0, std 0.02"), "{structure}");
+    assert!(structure.contains("| value |") && structure.contains("share of values"), "{structure}");
+    let golden = crate::support::repo().join("tests/golden/plot/probe.structure.txt");
+    crate::support::assert_no_failures(crate::support::check_golden(&golden, &structure).into_iter().collect());
+    // The PNG is the same figure as a raster.
+    let output = initc(dir.path(), &["inspect", "model.safetensors", "--plot", "figure.png", "--bins", "8"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let png = fs::read(dir.path().join("figure.png")).expect("the PNG was written");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let reader = decoder.read_info().expect("a valid PNG");
+    let (width, height) = svg
+        .split_once("width=\"")
+        .and_then(|(_, rest)| rest.split_once("\" height=\""))
+        .and_then(|(width, rest)| Some((width.parse().ok()?, rest.split_once('"')?.0.parse().ok()?)))
+        .expect("the SVG's size");
+    assert_eq!((reader.info().width, reader.info().height), (width, height));
+}
+
+#[test]
+fn inspect_plot_picks_tensors_and_caps_the_panels() {
+    let dir = compiled();
+    let output = initc(dir.path(), &["inspect", "model.safetensors", "--plot", "few.svg", "--max-panels", "2"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("the figure shows the first 2 of 6 tensors"), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).lines().filter(|line| line.starts_with("dense")).count(), 6, "all in the table");
+    let svg = fs::read_to_string(dir.path().join("few.svg")).expect("written");
+    assert_eq!(svg.matches("<g class=\"panel\"").count(), 2);
+    let output =
+        initc(dir.path(), &["inspect", "model.safetensors", "--plot", "one.svg", "--tensors", "dense_1.*", "-q"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("dense_1.kernel") && !stdout.contains("dense.kernel"), "{stdout}");
+    assert!(stdout.ends_with("2 tensors, 136 parameters\n"), "{stdout}");
+    let svg = fs::read_to_string(dir.path().join("one.svg")).expect("written");
+    assert!(svg.contains("<title>dense_1.kernel</title>") && svg.contains("<title>dense_1.bias</title>"));
+    assert_eq!(svg.matches("<g class=\"panel\"").count(), 2);
+    for (pattern, message) in [("nothing.*", "no tensor of `model.safetensors` matches"), ("[", "is not a pattern")] {
+        let output = initc(dir.path(), &["inspect", "model.safetensors", "--tensors", pattern]);
+        assert_eq!(output.status.code(), Some(2), "{pattern}");
+        assert!(text(&output.stderr).contains(message), "{}", text(&output.stderr));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_failed_plot_leaves_the_existing_figure_as_it_was() {
+    let dir = compiled();
+    let old = "<svg>the figure of an earlier run, which must survive</svg>\n".repeat(200);
+    fs::write(dir.path().join("figure.svg"), &old).expect("write");
+    // A file-size limit makes the write fail part-way, as a full disk does.
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 8; exec '{}' inspect model.safetensors --plot figure.svg",
+        env!("CARGO_BIN_EXE_initc")
+    );
+    let output =
+        std::process::Command::new("sh").current_dir(dir.path()).args(["-c", &script]).output().expect("sh runs");
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("cannot write `figure.svg`"), "{}", text(&output.stderr));
+    assert_eq!(fs::read_to_string(dir.path().join("figure.svg")).expect("still there"), old);
+    let names: Vec<String> = fs::read_dir(dir.path())
+        .expect("list")
+        .filter_map(|entry| entry.ok().map(|entry| entry.file_name().to_string_lossy().into_owned()))
+        .collect();
+    assert!(!names.iter().any(|name| name.ends_with(".tmp")), "no temporary file left: {names:?}");
+    // Into a directory that does not exist: an error, and nothing created.
+    let output = initc(dir.path(), &["inspect", "model.safetensors", "--plot", "missing/figure.png"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!dir.path().join("missing").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_directories_and_empty_paths_are_refused_not_waited_on() {
+    let dir = compiled();
+    let status = std::process::Command::new("mkfifo").arg(dir.path().join("pipe")).status().expect("mkfifo");
+    assert!(status.success());
+    let output = initc_within(dir.path(), &["inspect", "pipe"], 20);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("`pipe` is a FIFO, not a regular file"), "{}", text(&output.stderr));
+    for (source, message) in [
+        ("pipe", "`pipe` is a FIFO, not a regular file"),
+        ("sub", "`sub` is a directory, not a regular file"),
+        ("", "`path` is empty: name a safetensors file"),
+    ] {
+        fs::create_dir_all(dir.path().join("sub")).expect("mkdir");
+        let config = format!(
+            "input: [2]\nlayers:\n  - dense: {{units: 2, kernel_initializer: \"from_file(path='{source}', tensor='w')\"}}\n"
+        );
+        fs::write(dir.path().join("from.yaml"), config).expect("write");
+        let output = initc_within(dir.path(), &["compile", "from.yaml", "-o", "from.safetensors"], 20);
+        assert_eq!(output.status.code(), Some(1), "{source:?}: {}", text(&output.stderr));
+        assert!(text(&output.stderr).contains(message), "{source:?}: {}", text(&output.stderr));
+        assert!(!dir.path().join("from.safetensors").exists());
+    }
+    // A shard that is a directory.
+    let sharded = dir.path().join("sharded");
+    fs::create_dir_all(sharded.join("shard.safetensors")).expect("mkdir");
+    let index = serde_json::json!({"weight_map": {"w": "shard.safetensors"}});
+    fs::write(sharded.join("model.safetensors.index.json"), index.to_string()).expect("write index");
+    let output = initc(dir.path(), &["inspect", "sharded"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("`shard.safetensors` is a directory, not a regular file"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_index_may_not_lead_outside_its_directory_through_a_link() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let outside = dir.path().join("outside.safetensors");
+    write_file(&outside, &[("w".into(), Dtype::F32, vec![1], f32_bytes(&[1.0]))], None);
+    let sharded = dir.path().join("sharded");
+    fs::create_dir(&sharded).expect("mkdir");
+    std::os::unix::fs::symlink(&outside, sharded.join("model-1.safetensors")).expect("symlink");
+    let index = serde_json::json!({"weight_map": {"w": "model-1.safetensors"}});
+    fs::write(sharded.join("model.safetensors.index.json"), index.to_string()).expect("write index");
+    let output = initc(dir.path(), &["inspect", "sharded"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stdout));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("shard `model-1.safetensors` is a link to") && stderr.contains("outside"), "{stderr}");
+    // A link that stays inside the directory is fine.
+    fs::rename(&outside, sharded.join("real.safetensors")).expect("move");
+    fs::remove_file(sharded.join("model-1.safetensors")).expect("remove link");
+    std::os::unix::fs::symlink("real.safetensors", sharded.join("model-1.safetensors")).expect("symlink");
+    let output = initc(dir.path(), &["inspect", "sharded"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+}
+
+#[test]
+fn names_are_escaped_for_the_terminal_and_duplicates_named() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let hostile = "evil\u{1b}]0;title\u{7}\u{1b}[2J";
+    write_file(&dir.path().join("a.safetensors"), &[(hostile.into(), Dtype::F32, vec![1], f32_bytes(&[1.0]))], None);
+    write_file(&dir.path().join("b.safetensors"), &[(hostile.into(), Dtype::F32, vec![1], f32_bytes(&[2.0]))], None);
+    let output = initc(dir.path(), &["inspect", "a.safetensors"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = text(&output.stdout);
+    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'), "{stdout:?}");
+    assert!(stdout.contains("evil\\u{1b}]0;title\\u{7}\\u{1b}[2J"), "{stdout}");
+    let output = initc(dir.path(), &["diff", "a.safetensors", "b.safetensors"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!text(&output.stdout).contains('\u{1b}'), "{:?}", text(&output.stdout));
+    // JSON escapes them itself, and keeps the name exact.
+    let json = json_of(dir.path(), &["inspect", "a.safetensors", "--format", "json"]);
+    assert_eq!(json[0]["name"], hostile);
+
+    // A header that lists a name twice (the JSON stays valid; serde would keep the last).
+    let header = r#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#;
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(&[0; 8]);
+    fs::write(dir.path().join("twice.safetensors"), bytes).expect("write");
+    let output = initc(dir.path(), &["inspect", "twice.safetensors"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("lists tensor `w` twice"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn statistics_do_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // Several statistics blocks, an odd tail, NaN and Inf, in three dtypes.
+    let count = 3 * 65_536 + 101;
+    let values: Vec<f32> = (0..count)
+        .map(|i| match i % 5003 {
+            7 => f32::NAN,
+            8 => f32::NEG_INFINITY,
+            k => ((k * 7919) % 10_007) as f32 / 1000.0 - 5.0,
+        })
+        .collect();
+    let bf16: Vec<u8> = values.iter().flat_map(|&v| half::bf16::from_f32(v).to_le_bytes()).collect();
+    let f64_bytes: Vec<u8> = values.iter().flat_map(|&v| (f64::from(v) * 1.1).to_le_bytes()).collect();
+    let tensors: Vec<Entry> = vec![
+        ("f32".into(), Dtype::F32, vec![count], f32_bytes(&values)),
+        ("bf16".into(), Dtype::BF16, vec![count], bf16),
+        ("f64".into(), Dtype::F64, vec![count], f64_bytes),
+    ];
+    write_file(&dir.path().join("w.safetensors"), &tensors, None);
+    let args = ["inspect", "w.safetensors", "--format", "json", "--hist"];
+    let runs: Vec<Value> = ["1", "2", "3"]
+        .iter()
+        .map(|threads| {
+            let output = crate::support::initc_with_env(dir.path(), &args, &[("RAYON_NUM_THREADS", threads)]);
+            assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+            serde_json::from_slice(&output.stdout).expect("JSON")
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1]);
+    assert_eq!(runs[0], runs[2]);
+    for entry in runs[0].as_array().expect("array") {
+        assert_eq!(entry["nan"], (count / 5003 + 1) as u64, "{}", entry["name"]);
+        let counts = entry["histogram"]["counts"].as_array().expect("histogram");
+        let total: u64 = counts.iter().filter_map(Value::as_u64).sum();
+        assert_eq!(total, count as u64 - 2 * (count / 5003 + 1) as u64, "{}", entry["name"]);
+    }
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# `initc inspect` (and `diff`) against reading the same file, warm (in the page cache) and cold
+# (caches dropped: needs root). Makes a 1 GiB BF16 file (one 32768 × 16384 random_normal tensor)
+# and a 1 GiB F32 file with initc, then runs each command three times and prints every run and
+# the medians: elapsed seconds and peak resident memory (KB) from /usr/bin/time -v.
+# Issue 10's targets: warm inspect ≤ 4× a cached read, cold ≤ 1.2× a cold read, peak RSS < 64 MB.
+# (GNU cat reads 128 KiB at a time, so its copies stay in the cache: the fastest cached read.)
+#   cargo build --release && benches/inspect_speed.sh [OUT_DIR]
+# OUT_DIR (default: target/bench-out) must be on the filesystem being measured; its files are
+# deleted at the end. INITC=path/to/initc measures another build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+INITC=${INITC:-target/release/initc}
+OUT=${1:-target/bench-out}
+RUNS=${RUNS:-3}
+mkdir -p "$OUT"
+trap 'rm -f "$OUT/bf16.safetensors" "$OUT/f32.safetensors" "$OUT"/big_*.yaml' EXIT
+
+for dtype in bf16 f32; do
+  cat >"$OUT/big_$dtype.yaml" <<EOF
+name: big_$dtype
+layers:
+  - param: {name: w, shape: [$([ $dtype = bf16 ] && echo 32768 || echo 16384), 16384], initializer: "random_normal(stddev=0.02)"}
+EOF
+  "$INITC" "$OUT/big_$dtype.yaml" --dtype "$dtype" -o "$OUT/$dtype.safetensors" --quiet
+done
+
+# "seconds peak_kb" of one run; the command's own output is discarded.
+measure() {
+  /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '
+    /Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i] }
+    /Maximum resident set size/ { kb = $2 }
+    END { printf "%.3f %d\n", s, kb }'
+}
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+median() { sort -n | awk '{v[NR]=$0} END {print v[int((NR+1)/2)]}'; }
+
+# name, warm|cold, command…: prints each run, then the median line.
+run() {
+  local name=$1 mode=$2
+  shift 2
+  local results=()
+  for _ in $(seq "$RUNS"); do
+    if [ "$mode" = cold ]; then drop_caches; else cat "$OUT"/*.safetensors >/dev/null; fi
+    results+=("$(measure "$@")")
+    echo "  $name ($mode): ${results[-1]}"
+  done
+  printf '%s\n' "${results[@]}" | median | awk -v n="$name" -v m="$mode" '{printf "median %-28s %-4s %7.3f s %8d KB\n", n, m, $1, $2}'
+}
+
+BF16=$OUT/bf16.safetensors
+F32=$OUT/f32.safetensors
+echo "== $(ls -l "$BF16" | awk '{print $5}') bytes BF16, $(ls -l "$F32" | awk '{print $5}') bytes F32; $("$INITC" --version)"
+run "cat bf16" warm cat "$BF16"
+run "dd bs=1M bf16" warm dd if="$BF16" of=/dev/null bs=1M status=none
+run "inspect bf16" warm "$INITC" inspect "$BF16"
+run "inspect --hist bf16" warm "$INITC" inspect --hist "$BF16"
+run "cat f32" warm cat "$F32"
+run "inspect f32" warm "$INITC" inspect "$F32"
+run "inspect --hist f32" warm "$INITC" inspect --hist "$F32"
+run "diff bf16 bf16" warm "$INITC" diff "$BF16" "$BF16"
+if [ -w /proc/sys/vm/drop_caches ]; then
+  run "cat bf16" cold cat "$BF16"
+  run "inspect bf16" cold "$INITC" inspect "$BF16"
+  run "inspect --hist bf16" cold "$INITC" inspect --hist "$BF16"
+else
+  echo "(not root: cold runs skipped)"
+fi

@@ -1,0 +1,637 @@
+//! The inner loops of statistics, histograms and comparisons over one block of raw bytes.
+//!
+//! Every dtype is decoded to `f64` element by element with branch-free code (`F16` by moving its
+//! bits into an `f32` and scaling by 2^112, `BF16` by a shift, 8-bit floats through a 256-entry
+//! table), and every sum runs in [`LANES`] fixed lanes that are added up in one order at the
+//! end. The loops vectorise, and each is compiled three times (AVX-512, AVX2, portable) and
+//! picked at run time; the SIMD width changes how many lanes run at once, never the order of an
+//! operation, so every path gives the same bits.
+
+use super::element::f8_e4m3;
+use safetensors::Dtype;
+
+/// Accumulator lanes of every sum: element `i` of a block goes to lane `i % LANES`.
+const LANES: usize = 16;
+
+/// Statistics of one block: counts, the range and the moments of its finite values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BlockMoments {
+    pub count: u64,
+    pub finite: u64,
+    pub zeros: u64,
+    pub nan: u64,
+    /// Mean of the finite values (NaN when there are none).
+    pub mean: f64,
+    /// Sum of squared deviations of the finite values from `mean`.
+    pub squared_deviations: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// How the elements of one dtype become `f64`. `Table` holds the value of every byte.
+#[derive(Clone, Copy, Debug)]
+pub enum Decoder {
+    F64,
+    F32,
+    F16,
+    Bf16,
+    I64,
+    U64,
+    I32,
+    U32,
+    I16,
+    U16,
+    Table(&'static [f64; 256]),
+}
+
+/// Values of the 8-bit dtypes, by byte.
+struct ByteTables {
+    unsigned: [f64; 256],
+    signed: [f64; 256],
+    e5m2: [f64; 256],
+    e4m3: [f64; 256],
+}
+
+fn byte_tables() -> &'static ByteTables {
+    static TABLES: std::sync::OnceLock<ByteTables> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut tables = ByteTables { unsigned: [0.0; 256], signed: [0.0; 256], e5m2: [0.0; 256], e4m3: [0.0; 256] };
+        for byte in 0..=255u8 {
+            let index = usize::from(byte);
+            tables.unsigned[index] = f64::from(byte);
+            tables.signed[index] = f64::from(byte as i8);
+            // E5M2 is the upper byte of an IEEE half.
+            tables.e5m2[index] = f16_to_f64(u16::from(byte) << 8);
+            tables.e4m3[index] = f8_e4m3(byte);
+        }
+        tables
+    })
+}
+
+impl Decoder {
+    /// The decoder of `dtype`, `None` for a dtype without values initc reads.
+    pub fn of(dtype: Dtype) -> Option<Decoder> {
+        Some(match dtype {
+            Dtype::F64 => Decoder::F64,
+            Dtype::F32 => Decoder::F32,
+            Dtype::F16 => Decoder::F16,
+            Dtype::BF16 => Decoder::Bf16,
+            Dtype::I64 => Decoder::I64,
+            Dtype::U64 => Decoder::U64,
+            Dtype::I32 => Decoder::I32,
+            Dtype::U32 => Decoder::U32,
+            Dtype::I16 => Decoder::I16,
+            Dtype::U16 => Decoder::U16,
+            Dtype::BOOL | Dtype::U8 => Decoder::Table(&byte_tables().unsigned),
+            Dtype::I8 => Decoder::Table(&byte_tables().signed),
+            Dtype::F8_E5M2 => Decoder::Table(&byte_tables().e5m2),
+            Dtype::F8_E4M3 => Decoder::Table(&byte_tables().e4m3),
+            _ => return None,
+        })
+    }
+
+    /// Bytes per element.
+    pub fn width(self) -> usize {
+        match self {
+            Decoder::F64 | Decoder::I64 | Decoder::U64 => 8,
+            Decoder::F32 | Decoder::I32 | Decoder::U32 => 4,
+            Decoder::F16 | Decoder::Bf16 | Decoder::I16 | Decoder::U16 => 2,
+            Decoder::Table(_) => 1,
+        }
+    }
+
+    /// The value of the element whose bits are `code` (the low `8 · width` bits).
+    pub fn value_of_code(self, code: u64) -> f64 {
+        let bytes = code.to_le_bytes();
+        let mut value = 0.0;
+        self.decode_into(&bytes[..self.width()], std::slice::from_mut(&mut value));
+        value
+    }
+
+    /// Decodes whole elements of `bytes` into `out` (one value per element; `out` may be longer).
+    /// Inlined, so that it is compiled with the SIMD features of the loop that calls it.
+    #[inline(always)]
+    pub fn decode_into(self, bytes: &[u8], out: &mut [f64]) {
+        match self {
+            Decoder::F64 => decode::<8>(bytes, out, f64::from_le_bytes),
+            Decoder::F32 => decode::<4>(bytes, out, |b| f64::from(f32::from_le_bytes(b))),
+            Decoder::F16 => decode::<2>(bytes, out, |b| f16_to_f64(u16::from_le_bytes(b))),
+            Decoder::Bf16 => {
+                decode::<2>(bytes, out, |b| f64::from(f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16)))
+            }
+            // 64-bit integers beyond 2^53 round to the nearest f64, which statistics can bear.
+            Decoder::I64 => decode::<8>(bytes, out, |b| i64::from_le_bytes(b) as f64),
+            Decoder::U64 => decode::<8>(bytes, out, |b| u64::from_le_bytes(b) as f64),
+            Decoder::I32 => decode::<4>(bytes, out, |b| f64::from(i32::from_le_bytes(b))),
+            Decoder::U32 => decode::<4>(bytes, out, |b| f64::from(u32::from_le_bytes(b))),
+            Decoder::I16 => decode::<2>(bytes, out, |b| f64::from(i16::from_le_bytes(b))),
+            Decoder::U16 => decode::<2>(bytes, out, |b| f64::from(u16::from_le_bytes(b))),
+            Decoder::Table(table) => decode::<1>(bytes, out, |[b]| table[usize::from(b)]),
+        }
+    }
+}
+
+#[inline(always)]
+fn decode<const W: usize>(bytes: &[u8], out: &mut [f64], convert: impl Fn([u8; W]) -> f64) {
+    for (value, chunk) in out.iter_mut().zip(bytes.chunks_exact(W)) {
+        let mut array = [0u8; W];
+        array.copy_from_slice(chunk);
+        *value = convert(array);
+    }
+}
+
+/// An IEEE half as `f64`, exactly: its exponent and mantissa moved into an `f32` read as a
+/// number 2^-112 too small (normal and subnormal halves alike), Inf and NaN kept by setting the
+/// `f32`'s exponent to all ones.
+#[inline(always)]
+pub fn f16_to_f64(bits: u16) -> f64 {
+    let bits = u32::from(bits);
+    let sign = (bits & 0x8000) << 16;
+    let magnitude = bits & 0x7fff;
+    let scaled = f32::from_bits(magnitude << 13) * f32::from_bits(0x7780_0000);
+    let special = f32::from_bits((magnitude << 13) | 0x7f80_0000);
+    let unsigned = if magnitude >= 0x7c00 { special } else { scaled };
+    f64::from(f32::from_bits(unsigned.to_bits() | sign))
+}
+
+/// Elements decoded at a time inside a block (on the stack).
+const STRIP: usize = 1024;
+
+/// The statistics of `bytes` (whole elements): two sweeps over strips that stay in the cache,
+/// the second for the deviations from the first's mean, with the rounding of that mean
+/// corrected by the residual sum.
+pub fn block_moments(decoder: Decoder, bytes: &[u8]) -> BlockMoments {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the CPU has every feature the function enables.
+            return unsafe { block_moments_avx512(decoder, bytes) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            return unsafe { block_moments_avx2(decoder, bytes) };
+        }
+    }
+    block_moments_inline(decoder, bytes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+fn block_moments_avx512(decoder: Decoder, bytes: &[u8]) -> BlockMoments {
+    block_moments_inline(decoder, bytes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn block_moments_avx2(decoder: Decoder, bytes: &[u8]) -> BlockMoments {
+    block_moments_inline(decoder, bytes)
+}
+
+#[inline(always)]
+fn block_moments_inline(decoder: Decoder, bytes: &[u8]) -> BlockMoments {
+    match decoder {
+        Decoder::F64 => moments::<8>(bytes, f64::from_le_bytes),
+        Decoder::F32 => moments::<4>(bytes, |b| f64::from(f32::from_le_bytes(b))),
+        Decoder::F16 => moments::<2>(bytes, |b| f16_to_f64(u16::from_le_bytes(b))),
+        Decoder::Bf16 => moments::<2>(bytes, |b| f64::from(f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16))),
+        Decoder::I64 => moments::<8>(bytes, |b| i64::from_le_bytes(b) as f64),
+        Decoder::U64 => moments::<8>(bytes, |b| u64::from_le_bytes(b) as f64),
+        Decoder::I32 => moments::<4>(bytes, |b| f64::from(i32::from_le_bytes(b))),
+        Decoder::U32 => moments::<4>(bytes, |b| f64::from(u32::from_le_bytes(b))),
+        Decoder::I16 => moments::<2>(bytes, |b| f64::from(i16::from_le_bytes(b))),
+        Decoder::U16 => moments::<2>(bytes, |b| f64::from(u16::from_le_bytes(b))),
+        Decoder::Table(table) => moments::<1>(bytes, |[b]| table[usize::from(b)]),
+    }
+}
+
+/// Lane-wise accumulators of the first sweep.
+struct FirstSweep {
+    sum: [f64; LANES],
+    min: [f64; LANES],
+    max: [f64; LANES],
+    finite: [u64; LANES],
+    zeros: [u64; LANES],
+    nan: [u64; LANES],
+}
+
+#[inline(always)]
+fn moments<const W: usize>(bytes: &[u8], convert: impl Fn([u8; W]) -> f64 + Copy) -> BlockMoments {
+    let count = bytes.len() / W;
+    let bytes = &bytes[..count * W];
+    let mut first = FirstSweep {
+        sum: [0.0; LANES],
+        min: [f64::INFINITY; LANES],
+        max: [f64::NEG_INFINITY; LANES],
+        finite: [0; LANES],
+        zeros: [0; LANES],
+        nan: [0; LANES],
+    };
+    let mut strip = [0.0f64; STRIP];
+    for piece in bytes.chunks(STRIP * W) {
+        let values = &mut strip[..piece.len() / W];
+        decode::<W>(piece, values, convert);
+        let (groups, tail) = values.as_chunks::<LANES>();
+        for group in groups {
+            for (lane, &value) in group.iter().enumerate() {
+                first_sweep_lane(&mut first, lane, value);
+            }
+        }
+        // A strip is a multiple of LANES long, so only the block's last strip has a tail.
+        for (lane, &value) in tail.iter().enumerate() {
+            first_sweep_lane(&mut first, lane, value);
+        }
+    }
+    let finite: u64 = first.finite.iter().sum();
+    let nan: u64 = first.nan.iter().sum();
+    let zeros: u64 = first.zeros.iter().sum();
+    if finite == 0 {
+        return BlockMoments {
+            count: count as u64,
+            finite,
+            zeros,
+            nan,
+            mean: f64::NAN,
+            squared_deviations: 0.0,
+            min: f64::NAN,
+            max: f64::NAN,
+        };
+    }
+    let sum = first.sum.iter().fold(0.0, |total, &lane| total + lane);
+    let min = first.min.iter().fold(f64::INFINITY, |low, &lane| if lane < low { lane } else { low });
+    let max = first.max.iter().fold(f64::NEG_INFINITY, |high, &lane| if lane > high { lane } else { high });
+    let mean = sum / finite as f64;
+    let (mut deviations, mut residual) = ([0.0f64; LANES], [0.0f64; LANES]);
+    for piece in bytes.chunks(STRIP * W) {
+        let values = &mut strip[..piece.len() / W];
+        decode::<W>(piece, values, convert);
+        let (groups, tail) = values.as_chunks::<LANES>();
+        for group in groups {
+            for (lane, &value) in group.iter().enumerate() {
+                let deviation = if value.abs() < f64::INFINITY { value - mean } else { 0.0 };
+                deviations[lane] += deviation * deviation;
+                residual[lane] += deviation;
+            }
+        }
+        for (lane, &value) in tail.iter().enumerate() {
+            let deviation = if value.abs() < f64::INFINITY { value - mean } else { 0.0 };
+            deviations[lane] += deviation * deviation;
+            residual[lane] += deviation;
+        }
+    }
+    let deviations = deviations.iter().fold(0.0, |total, &lane| total + lane);
+    let residual = residual.iter().fold(0.0, |total, &lane| total + lane);
+    // The rounding error of `sum` shifts the mean; the residual corrects both for it.
+    BlockMoments {
+        count: count as u64,
+        finite,
+        zeros,
+        nan,
+        // Values near ±f64::MAX overflow the sums: keep what is left meaningful.
+        mean: if residual.is_finite() { mean + residual / finite as f64 } else { mean },
+        squared_deviations: match deviations - residual * residual / finite as f64 {
+            overflowed if overflowed.is_nan() => f64::INFINITY,
+            squared => squared.max(0.0),
+        },
+        min,
+        max,
+    }
+}
+
+#[inline(always)]
+fn first_sweep_lane(first: &mut FirstSweep, lane: usize, value: f64) {
+    // `abs() < ∞` is false for ±Inf and NaN.
+    let finite = value.abs() < f64::INFINITY;
+    first.sum[lane] += if finite { value } else { 0.0 };
+    let low = if finite { value } else { f64::INFINITY };
+    let high = if finite { value } else { f64::NEG_INFINITY };
+    first.min[lane] = if low < first.min[lane] { low } else { first.min[lane] };
+    first.max[lane] = if high > first.max[lane] { high } else { first.max[lane] };
+    first.finite[lane] += u64::from(finite);
+    first.zeros[lane] += u64::from(value == 0.0);
+    first.nan[lane] += u64::from(value.is_nan());
+}
+
+/// Adds the elements of `bytes` (1 or 2 bytes wide) to `counts`, indexed by their bits.
+pub fn count_codes(width: usize, bytes: &[u8], counts: &mut [u32]) {
+    match width {
+        1 => {
+            for &byte in bytes {
+                counts[usize::from(byte)] += 1;
+            }
+        }
+        _ => {
+            // Two interleaved tables, so that equal neighbours do not wait on each other's store.
+            let (even, odd) = counts.split_at_mut(counts.len() / 2);
+            let mut pairs = bytes.chunks_exact(4);
+            for pair in &mut pairs {
+                even[usize::from(u16::from_le_bytes([pair[0], pair[1]]))] += 1;
+                odd[usize::from(u16::from_le_bytes([pair[2], pair[3]]))] += 1;
+            }
+            if let [low, high, ..] = *pairs.remainder() {
+                even[usize::from(u16::from_le_bytes([low, high]))] += 1;
+            }
+        }
+    }
+}
+
+/// Adds the bin counts of the finite values of `bytes` to `counts` (`bins.bins` long).
+pub fn bin_values(decoder: Decoder, bytes: &[u8], bins: &Binning, counts: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has the feature the function enables.
+            return unsafe { bin_values_avx2(decoder, bytes, bins, counts) };
+        }
+    }
+    bin_values_inline(decoder, bytes, bins, counts);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn bin_values_avx2(decoder: Decoder, bytes: &[u8], bins: &Binning, counts: &mut [u64]) {
+    bin_values_inline(decoder, bytes, bins, counts);
+}
+
+/// Interleaved count tables of a histogram: neighbours in the same bin do not wait on each
+/// other's store.
+const BIN_TABLES: usize = 8;
+
+#[inline(always)]
+fn bin_values_inline(decoder: Decoder, bytes: &[u8], bins: &Binning, counts: &mut [u64]) {
+    match decoder {
+        Decoder::F64 => bin::<8>(bytes, bins, counts, f64::from_le_bytes),
+        Decoder::F32 => bin::<4>(bytes, bins, counts, |b| f64::from(f32::from_le_bytes(b))),
+        Decoder::F16 => bin::<2>(bytes, bins, counts, |b| f16_to_f64(u16::from_le_bytes(b))),
+        Decoder::Bf16 => {
+            bin::<2>(bytes, bins, counts, |b| f64::from(f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16)))
+        }
+        Decoder::I64 => bin::<8>(bytes, bins, counts, |b| i64::from_le_bytes(b) as f64),
+        Decoder::U64 => bin::<8>(bytes, bins, counts, |b| u64::from_le_bytes(b) as f64),
+        Decoder::I32 => bin::<4>(bytes, bins, counts, |b| f64::from(i32::from_le_bytes(b))),
+        Decoder::U32 => bin::<4>(bytes, bins, counts, |b| f64::from(u32::from_le_bytes(b))),
+        Decoder::I16 => bin::<2>(bytes, bins, counts, |b| f64::from(i16::from_le_bytes(b))),
+        Decoder::U16 => bin::<2>(bytes, bins, counts, |b| f64::from(u16::from_le_bytes(b))),
+        Decoder::Table(table) => bin::<1>(bytes, bins, counts, |[b]| table[usize::from(b)]),
+    }
+}
+
+#[inline(always)]
+fn bin<const W: usize>(bytes: &[u8], bins: &Binning, counts: &mut [u64], convert: impl Fn([u8; W]) -> f64 + Copy) {
+    let mut indices = [0u32; STRIP];
+    // One slot past the bins takes the values that are not finite.
+    let slots = bins.bins + 1;
+    let mut tables = vec![0u32; BIN_TABLES * slots];
+    // Parts small enough that no `u32` count can overflow.
+    for part in bytes.chunks((1usize << 30) * W) {
+        for piece in part.chunks(STRIP * W) {
+            let length = piece.len() / W;
+            for (index, chunk) in indices.iter_mut().zip(piece.chunks_exact(W)) {
+                let mut array = [0u8; W];
+                array.copy_from_slice(chunk);
+                let value = convert(array);
+                // Not finite: the extra slot.
+                *index = if value.abs() < f64::INFINITY { bins.bin_of(value) as u32 } else { bins.bins as u32 };
+            }
+            let (groups, tail) = indices[..length].as_chunks::<BIN_TABLES>();
+            for group in groups {
+                for (table, &index) in group.iter().enumerate() {
+                    tables[table * slots + index as usize] += 1;
+                }
+            }
+            for &index in tail {
+                tables[index as usize] += 1;
+            }
+        }
+        for table in tables.chunks_exact_mut(slots) {
+            for (total, count) in counts.iter_mut().zip(table.iter_mut()) {
+                *total += u64::from(*count);
+                *count = 0;
+            }
+        }
+    }
+}
+
+/// Equal-width bins over `[low, high]`, the last one closed.
+#[derive(Clone, Copy, Debug)]
+pub struct Binning {
+    pub low: f64,
+    pub high: f64,
+    pub bins: usize,
+    scale: f64,
+}
+
+impl Binning {
+    /// `bins` bins over `[low, high]`; one bin when `low == high`.
+    pub fn new(low: f64, high: f64, bins: usize) -> Binning {
+        // Bin numbers go through i32.
+        let bins = if high > low { bins.clamp(1, 1 << 24) } else { 1 };
+        Binning { low, high, bins, scale: bins as f64 / (high - low) }
+    }
+
+    /// The bin of a finite `value` in `[low, high]`: the last bin is closed on the right, and a
+    /// NaN position (one bin over a zero range) is bin 0. Written with comparisons, `floor` and
+    /// the 2^52 trick instead of `as` (whose saturation keeps loops scalar), so loops vectorise.
+    #[inline(always)]
+    pub fn bin_of(&self, value: f64) -> usize {
+        let position = (value - self.low) * self.scale;
+        // A NaN position compares false and becomes 0.
+        let position = if position > 0.0 { position } else { 0.0 };
+        let last = (self.bins - 1) as f64;
+        let position = if position < last { position } else { last };
+        // A whole number below 2^52 is the low bits of itself plus 2^52.
+        const TWO_TO_52: f64 = 4_503_599_627_370_496.0;
+        ((position.floor() + TWO_TO_52).to_bits() & 0xffff_ffff) as usize
+    }
+}
+
+/// Comparison of one block: elements outside the tolerance, the largest differences and the
+/// first element with the largest absolute difference.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BlockDifference {
+    pub mismatched: u64,
+    pub max_abs: f64,
+    pub max_rel: f64,
+    /// Index in the block of the first element whose absolute difference is `max_abs` (> 0).
+    pub worst: Option<usize>,
+}
+
+/// The absolute and relative difference of `a` against the reference `b`. Equal values
+/// (NaN and NaN, the same infinity) differ by 0; a NaN against anything else, or an infinity
+/// against anything but itself, by infinity.
+#[inline(always)]
+pub fn difference(a: f64, b: f64) -> (f64, f64) {
+    // NaN is the only value unequal to itself.
+    #[allow(clippy::eq_op)]
+    let both_nan = a != a && b != b;
+    let equal = a == b || both_nan;
+    // `a − b` is NaN only when one side is NaN (or for equal infinities, caught above).
+    let distance = (a - b).abs();
+    #[allow(clippy::eq_op)]
+    let absolute = if equal {
+        0.0
+    } else if distance != distance {
+        f64::INFINITY
+    } else {
+        distance
+    };
+    let magnitude = b.abs();
+    // `b` zero, infinite or NaN: no relative difference to speak of.
+    let relative = if equal {
+        0.0
+    } else if magnitude > 0.0 && magnitude < f64::INFINITY {
+        absolute / magnitude
+    } else {
+        f64::INFINITY
+    };
+    (absolute, relative)
+}
+
+/// True when `a` is outside the tolerance around the reference `b`: `|a − b| > atol + rtol·|b|`,
+/// where an infinite difference (a NaN or an infinity on one side only) is always outside, as
+/// numpy's `isclose` has it.
+#[inline(always)]
+pub fn outside(absolute: f64, b: f64, absolute_tolerance: f64, relative_tolerance: f64) -> bool {
+    absolute == f64::INFINITY || absolute > absolute_tolerance + relative_tolerance * b.abs()
+}
+
+/// Compares `count` elements of `left` and `right` (each decoded by its own decoder).
+pub fn block_difference(
+    left: (Decoder, &[u8]),
+    right: (Decoder, &[u8]),
+    absolute_tolerance: f64,
+    relative_tolerance: f64,
+) -> BlockDifference {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the CPU has every feature the function enables.
+            return unsafe { block_difference_avx512(left, right, absolute_tolerance, relative_tolerance) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            return unsafe { block_difference_avx2(left, right, absolute_tolerance, relative_tolerance) };
+        }
+    }
+    block_difference_inline(left, right, absolute_tolerance, relative_tolerance)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+fn block_difference_avx512(
+    left: (Decoder, &[u8]),
+    right: (Decoder, &[u8]),
+    absolute_tolerance: f64,
+    relative_tolerance: f64,
+) -> BlockDifference {
+    block_difference_inline(left, right, absolute_tolerance, relative_tolerance)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn block_difference_avx2(
+    left: (Decoder, &[u8]),
+    right: (Decoder, &[u8]),
+    absolute_tolerance: f64,
+    relative_tolerance: f64,
+) -> BlockDifference {
+    block_difference_inline(left, right, absolute_tolerance, relative_tolerance)
+}
+
+#[inline(always)]
+fn block_difference_inline(
+    (left_decoder, left): (Decoder, &[u8]),
+    (right_decoder, right): (Decoder, &[u8]),
+    absolute_tolerance: f64,
+    relative_tolerance: f64,
+) -> BlockDifference {
+    let count = (left.len() / left_decoder.width()).min(right.len() / right_decoder.width());
+    let mut result = BlockDifference::default();
+    let (mut a, mut b, mut absolute) = ([0.0f64; STRIP], [0.0f64; STRIP], [0.0f64; STRIP]);
+    let mut start = 0;
+    while start < count {
+        let length = STRIP.min(count - start);
+        left_decoder.decode_into(&left[start * left_decoder.width()..(start + length) * left_decoder.width()], &mut a);
+        right_decoder
+            .decode_into(&right[start * right_decoder.width()..(start + length) * right_decoder.width()], &mut b);
+        // Lane-wise maxima and counts, so the loop vectorises; a maximum does not depend on order.
+        let (mut mismatched, mut max_abs, mut max_rel) = ([0u64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+        let (a_groups, a_tail) = a[..length].as_chunks::<LANES>();
+        let (b_groups, b_tail) = b[..length].as_chunks::<LANES>();
+        let (abs_groups, abs_tail) = absolute[..length].as_chunks_mut::<LANES>();
+        for ((a, b), out) in a_groups.iter().zip(b_groups).zip(abs_groups) {
+            #[allow(clippy::needless_range_loop)]
+            for lane in 0..LANES {
+                let (distance, relative) = difference(a[lane], b[lane]);
+                out[lane] = distance;
+                mismatched[lane] += u64::from(outside(distance, b[lane], absolute_tolerance, relative_tolerance));
+                max_abs[lane] = if distance > max_abs[lane] { distance } else { max_abs[lane] };
+                max_rel[lane] = if relative > max_rel[lane] { relative } else { max_rel[lane] };
+            }
+        }
+        for (lane, ((&a, &b), out)) in a_tail.iter().zip(b_tail).zip(abs_tail.iter_mut()).enumerate() {
+            let (distance, relative) = difference(a, b);
+            *out = distance;
+            mismatched[lane] += u64::from(outside(distance, b, absolute_tolerance, relative_tolerance));
+            max_abs[lane] = if distance > max_abs[lane] { distance } else { max_abs[lane] };
+            max_rel[lane] = if relative > max_rel[lane] { relative } else { max_rel[lane] };
+        }
+        result.mismatched += mismatched.iter().sum::<u64>();
+        let max_rel = max_rel.iter().fold(0.0f64, |high, &lane| high.max(lane));
+        let max_abs = max_abs.iter().fold(0.0f64, |high, &lane| high.max(lane));
+        result.max_rel = result.max_rel.max(max_rel);
+        // The first element with the strip's largest difference, when it beats the earlier ones.
+        if max_abs > result.max_abs {
+            result.max_abs = max_abs;
+            result.worst = absolute[..length].iter().position(|&distance| distance == max_abs).map(|at| start + at);
+        }
+        start += length;
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_are_those_of_the_plain_formula() {
+        let binning = Binning::new(-1.5, 2.25, 7);
+        let plain = |value: f64| (((value - -1.5) * (7.0 / 3.75)) as usize).min(6);
+        for step in 0..=10_000 {
+            let value = -1.5 + 3.75 * step as f64 / 10_000.0;
+            assert_eq!(binning.bin_of(value), plain(value), "{value}");
+        }
+        assert_eq!(binning.bin_of(2.25), 6, "the last bin is closed");
+        assert_eq!(Binning::new(3.0, 3.0, 24).bin_of(3.0), 0);
+        assert_eq!(Binning::new(0.0, f64::MAX, 24).bin_of(f64::MAX), 23);
+    }
+
+    #[test]
+    fn halves_decode_exactly_with_the_bit_trick() {
+        for bits in 0..=u16::MAX {
+            let expected = half::f16::from_bits(bits).to_f64();
+            let got = f16_to_f64(bits);
+            assert!(got.to_bits() == expected.to_bits() || (got.is_nan() && expected.is_nan()), "{bits:#06x}");
+        }
+    }
+
+    #[test]
+    fn moments_do_not_depend_on_the_simd_path() {
+        let values: Vec<f32> = (0..5000).map(|i| ((i * 7919) % 1013) as f32 / 77.0 - 5.0).collect();
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let portable = block_moments_inline(Decoder::F32, &bytes);
+        assert_eq!(block_moments(Decoder::F32, &bytes), portable);
+        let (a, b) = (&bytes[..4000], &bytes[4000..]);
+        let portable = block_difference_inline((Decoder::F32, a), (Decoder::F32, &bytes[..4000]), 0.0, 0.0);
+        assert_eq!(portable, BlockDifference::default());
+        let changed = block_difference((Decoder::F32, &bytes[..1000]), (Decoder::F32, b), 0.0, 0.0);
+        assert_eq!(changed, block_difference_inline((Decoder::F32, &bytes[..1000]), (Decoder::F32, b), 0.0, 0.0));
+        assert!(changed.mismatched > 0 && changed.worst.is_some());
+    }
+}
