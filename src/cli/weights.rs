@@ -294,8 +294,10 @@ fn inside(directory: &Path, name: &str) -> Result<PathBuf, ReadError> {
     }
 }
 
-/// Runs `run` over blocks `0..count` in rounds of `per_round`: before each round, `prefetch`
-/// is told the next round's blocks, so that the disk reads them while this round is computed on.
+/// Runs `run` over blocks `0..count` in rounds of `per_round`. The kernel is asked (through
+/// `prefetch`) to read up to `ROUNDS_AHEAD` rounds past the current one, so the disk keeps working
+/// while a round is computed on; the blocks of a round are read in parallel, which the kernel's
+/// own read-ahead would take for random reads.
 pub(super) fn in_rounds<E>(
     count: usize,
     per_round: usize,
@@ -303,17 +305,22 @@ pub(super) fn in_rounds<E>(
     mut run: impl FnMut(std::ops::Range<usize>) -> Result<(), E>,
 ) -> Result<(), E> {
     let per_round = per_round.max(1);
-    let mut start = 0;
+    let (mut start, mut prefetched) = (0, 0);
     while start < count {
         let end = (start + per_round).min(count);
-        if end < count {
-            prefetch(end..(end + per_round).min(count));
+        let wanted = (end + ROUNDS_AHEAD * per_round).min(count);
+        if wanted > prefetched {
+            prefetch(prefetched..wanted);
+            prefetched = wanted;
         }
         run(start..end)?;
         start = end;
     }
     Ok(())
 }
+
+/// Rounds read ahead of the one being computed on (a few MiB to a few tens of MiB).
+const ROUNDS_AHEAD: usize = 4;
 
 /// A progress bar on stderr (bytes read, rate, ETA) that appears only once a command has run
 /// for `SHOW_AFTER`, only when stderr is a terminal, and never with `--quiet`.
@@ -407,7 +414,11 @@ mod tests {
         );
         assert_eq!(result, Ok(()));
         assert_eq!(seen, vec![0..4, 4..8, 8..10]);
-        assert_eq!(prefetched, vec![4..8, 8..10]);
+        assert_eq!(prefetched, vec![0..10], "the current round and the next ones");
+        let mut prefetched = Vec::new();
+        let result: Result<(), ()> = in_rounds(100, 10, |next| prefetched.push(next), |_| Ok(()));
+        assert_eq!(result, Ok(()));
+        assert_eq!(prefetched[..2], [0..50, 50..60], "then one round at a time");
         let stopped: Result<(), usize> =
             in_rounds(10, 4, |_| {}, |round| if round.start == 4 { Err(4) } else { Ok(()) });
         assert_eq!(stopped, Err(4));
