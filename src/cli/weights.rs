@@ -114,7 +114,7 @@ impl OpenFile {
         let invalid = |message: String| ReadError::weights(format!("`{}` is {message}", self.shown));
         let mut prefix = [0u8; 8];
         if self.length < inspect::LENGTH_PREFIX_BYTES {
-            return Err(invalid("not a valid safetensors file: shorter than its 8-byte header length".to_string()));
+            return Err(invalid("not a safetensors file: shorter than its 8-byte header length".to_string()));
         }
         self.read_at(&mut prefix, 0)?;
         let length = inspect::header_length(prefix, self.length).map_err(invalid)?;
