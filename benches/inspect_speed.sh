@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `initc inspect` (and `diff`) against reading the same file, warm (in the page cache) and cold
 # (caches dropped: needs root). Makes a 1 GiB BF16 file (one 32768 × 16384 random_normal tensor)
-# and a 1 GiB F32 file with initc, then runs each command three times and prints every run and
-# the medians: elapsed seconds and peak resident memory (KB) from /usr/bin/time -v.
+# and a 1 GiB F32 file with initc, then runs each command RUNS times (default 3), printing every run and
+# the medians (and the best run: on a shared machine the least disturbed one): elapsed seconds
+# and peak resident memory (KB) from /usr/bin/time -v.
 # Issue 10's targets: warm inspect ≤ 4× a cached read, cold ≤ 1.2× a cold read, peak RSS < 64 MB.
 # (GNU cat reads 128 KiB at a time, so its copies stay in the cache: the fastest cached read.)
 #   cargo build --release && benches/inspect_speed.sh [OUT_DIR]
@@ -45,7 +46,10 @@ run() {
     results+=("$(measure "$@")")
     echo "  $name ($mode): ${results[-1]}"
   done
-  printf '%s\n' "${results[@]}" | median | awk -v n="$name" -v m="$mode" '{printf "median %-28s %-4s %7.3f s %8d KB\n", n, m, $1, $2}'
+  local best
+  best=$(printf '%s\n' "${results[@]}" | sort -n | head -1 | awk '{print $1}')
+  printf '%s\n' "${results[@]}" | median |
+    awk -v n="$name" -v m="$mode" -v b="$best" '{printf "median %-24s %-4s %7.3f s (best %6.3f s) %8d KB\n", n, m, $1, b, $2}'
 }
 
 BF16=$OUT/bf16.safetensors
