@@ -5,7 +5,7 @@
 
 use super::Outcome;
 use super::inspect::{OutputFormat, fail, read_failed};
-use super::weights::{Progress, ReadError, WeightFiles, in_rounds};
+use super::weights::{Progress, ReadError, WeightFiles, blocks_ahead, in_rounds};
 use crate::inspect::{self, Comparator, DiffReport, TensorComparison, TensorData, Tolerance};
 use clap::Args;
 use std::path::PathBuf;
@@ -122,6 +122,7 @@ fn diff_files(
                 in_rounds(
                     blocks,
                     BLOCKS_PER_ROUND,
+                    blocks_ahead((ELEMENTS_PER_BLOCK * (left_width + right_width)) as u64),
                     |next| {
                         let (from, to) = (range(next.start, left_width).0, range(next.end - 1, left_width).1);
                         left.prefetch(left_index, from, to);
@@ -182,6 +183,7 @@ pub(super) fn diff_generated<'l>(
                 in_rounds(
                     elements.div_ceil(ELEMENTS_PER_BLOCK),
                     BLOCKS_PER_ROUND,
+                    blocks_ahead((ELEMENTS_PER_BLOCK * right_width) as u64),
                     |next| {
                         let (from, to) = (range(next.start, right_width).0, range(next.end - 1, right_width).1);
                         right.prefetch(right_index, from as u64, to as u64);

@@ -2,7 +2,7 @@
 //! safetensors file or a sharded checkpoint directory, read once, a block at a time (see
 //! [`super::weights`]). Also the printing of read errors `diff` and `verify` share.
 
-use super::weights::{Progress, ReadError, WeightFiles, in_rounds};
+use super::weights::{Progress, ReadError, WeightFiles, blocks_ahead, in_rounds};
 use super::{Outcome, io_reason, print_diagnostics};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::inspect::{self, Binner, Measurement, TensorReport};
@@ -247,6 +247,7 @@ fn read_blocks(
     in_rounds(
         blocks,
         per_round,
+        blocks_ahead(block_bytes),
         |next| weights.prefetch(index, next.start as u64 * block_bytes, next.end as u64 * block_bytes),
         |round| {
             feed(round.clone(), &fill)?;

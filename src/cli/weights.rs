@@ -295,12 +295,13 @@ fn inside(directory: &Path, name: &str) -> Result<PathBuf, ReadError> {
 }
 
 /// Runs `run` over blocks `0..count` in rounds of `per_round`. The kernel is asked (through
-/// `prefetch`) to read up to `ROUNDS_AHEAD` rounds past the current one, so the disk keeps working
+/// `prefetch`) to read the blocks up to `ahead` past the current round, so the disk keeps working
 /// while a round is computed on; the blocks of a round are read in parallel, which the kernel's
 /// own read-ahead would take for random reads.
 pub(super) fn in_rounds<E>(
     count: usize,
     per_round: usize,
+    ahead: usize,
     mut prefetch: impl FnMut(std::ops::Range<usize>),
     mut run: impl FnMut(std::ops::Range<usize>) -> Result<(), E>,
 ) -> Result<(), E> {
@@ -308,7 +309,7 @@ pub(super) fn in_rounds<E>(
     let (mut start, mut prefetched) = (0, 0);
     while start < count {
         let end = (start + per_round).min(count);
-        let wanted = (end + ROUNDS_AHEAD * per_round).min(count);
+        let wanted = end.saturating_add(ahead).min(count);
         if wanted > prefetched {
             prefetch(prefetched..wanted);
             prefetched = wanted;
@@ -319,8 +320,13 @@ pub(super) fn in_rounds<E>(
     Ok(())
 }
 
-/// Rounds read ahead of the one being computed on (a few MiB to a few tens of MiB).
-const ROUNDS_AHEAD: usize = 4;
+/// Bytes of a file the kernel is asked to read ahead of the blocks being computed on.
+pub(super) const PREFETCH_BYTES: u64 = 64 << 20;
+
+/// Blocks of `block_bytes` in [`PREFETCH_BYTES`].
+pub(super) fn blocks_ahead(block_bytes: u64) -> usize {
+    (PREFETCH_BYTES / block_bytes.max(1)) as usize
+}
 
 /// A progress bar on stderr (bytes read, rate, ETA) that appears only once a command has run
 /// for `SHOW_AFTER`, only when stderr is a terminal, and never with `--quiet`.
@@ -406,6 +412,7 @@ mod tests {
         let result: Result<(), ()> = in_rounds(
             10,
             4,
+            8,
             |next| prefetched.push(next),
             |round| {
                 seen.push(round);
@@ -416,11 +423,11 @@ mod tests {
         assert_eq!(seen, vec![0..4, 4..8, 8..10]);
         assert_eq!(prefetched, vec![0..10], "the current round and the next ones");
         let mut prefetched = Vec::new();
-        let result: Result<(), ()> = in_rounds(100, 10, |next| prefetched.push(next), |_| Ok(()));
+        let result: Result<(), ()> = in_rounds(100, 10, 40, |next| prefetched.push(next), |_| Ok(()));
         assert_eq!(result, Ok(()));
         assert_eq!(prefetched[..2], [0..50, 50..60], "then one round at a time");
         let stopped: Result<(), usize> =
-            in_rounds(10, 4, |_| {}, |round| if round.start == 4 { Err(4) } else { Ok(()) });
+            in_rounds(10, 4, 0, |_| {}, |round| if round.start == 4 { Err(4) } else { Ok(()) });
         assert_eq!(stopped, Err(4));
     }
 
