@@ -219,9 +219,8 @@ impl Measurement {
             moments.extend(part);
             if let (Some(codes), Some(table)) = (&mut self.codes, table) {
                 // Two interleaved tables for 16-bit codes (see `kernel::count_codes`).
-                let length = codes.len();
-                for (index, &count) in table.iter().enumerate() {
-                    codes[index % length] += u64::from(count);
+                for half in table.chunks(codes.len()) {
+                    codes.iter_mut().zip(half).for_each(|(total, &count)| *total += u64::from(count));
                 }
                 give_back(table);
             }
