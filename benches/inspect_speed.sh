@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `initc inspect` (and `diff`) against reading the same file, warm (in the page cache) and cold
 # (caches dropped: needs root). Makes a 1 GiB BF16 file (one 32768 × 16384 random_normal tensor)
-# and a 1 GiB F32 file with initc, then runs each command three times and prints every run and
-# the medians: elapsed seconds and peak resident memory (KB) from /usr/bin/time -v.
+# and a 1 GiB F32 file with initc, then runs each command RUNS times (default 3), printing every run and
+# the medians (and the best run: on a shared machine the least disturbed one): elapsed seconds
+# and peak resident memory (KB) from /usr/bin/time -v.
 # Issue 10's targets: warm inspect ≤ 4× a cached read, cold ≤ 1.2× a cold read, peak RSS < 64 MB.
 # (GNU cat reads 128 KiB at a time, so its copies stay in the cache: the fastest cached read.)
 #   cargo build --release && benches/inspect_speed.sh [OUT_DIR]
@@ -35,6 +36,15 @@ measure() {
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 median() { sort -n | awk '{v[NR]=$0} END {print v[int((NR+1)/2)]}'; }
 
+# The median line of runs given as "seconds kb" lines on stdin.
+summary() {
+  local name=$1 mode=$2 results best
+  results=$(cat)
+  best=$(printf '%s\n' "$results" | sort -n | head -1 | awk '{print $1}')
+  printf '%s\n' "$results" | median |
+    awk -v n="$name" -v m="$mode" -v b="$best" '{printf "median %-24s %-4s %7.3f s (best %6.3f s) %8d KB\n", n, m, $1, b, $2}'
+}
+
 # name, warm|cold, command…: prints each run, then the median line.
 run() {
   local name=$1 mode=$2
@@ -45,7 +55,28 @@ run() {
     results+=("$(measure "$@")")
     echo "  $name ($mode): ${results[-1]}"
   done
-  printf '%s\n' "${results[@]}" | median | awk -v n="$name" -v m="$mode" '{printf "median %-28s %-4s %7.3f s %8d KB\n", n, m, $1, $2}'
+  printf '%s\n' "${results[@]}" | summary "$name" "$mode"
+}
+
+# Cold runs of several commands, interleaved so that each round sees the same machine (the disk
+# and the page cache are shared with whatever else runs): "name=command" arguments.
+cold_rounds() {
+  local names=() commands=() i
+  for pair in "$@"; do names+=("${pair%%=*}"); commands+=("${pair#*=}"); done
+  local -A results
+  for _ in $(seq "$RUNS"); do
+    for i in "${!commands[@]}"; do
+      drop_caches
+      # shellcheck disable=SC2086
+      local line
+      line=$(measure ${commands[$i]})
+      echo "  ${names[$i]} (cold): $line"
+      results[$i]+="$line"$'\n'
+    done
+  done
+  for i in "${!commands[@]}"; do
+    printf '%s' "${results[$i]}" | summary "${names[$i]}" cold
+  done
 }
 
 BF16=$OUT/bf16.safetensors
@@ -60,9 +91,7 @@ run "inspect f32" warm "$INITC" inspect "$F32"
 run "inspect --hist f32" warm "$INITC" inspect --hist "$F32"
 run "diff bf16 bf16" warm "$INITC" diff "$BF16" "$BF16"
 if [ -w /proc/sys/vm/drop_caches ]; then
-  run "cat bf16" cold cat "$BF16"
-  run "inspect bf16" cold "$INITC" inspect "$BF16"
-  run "inspect --hist bf16" cold "$INITC" inspect --hist "$BF16"
+  cold_rounds "cat bf16=cat $BF16" "inspect bf16=$INITC inspect $BF16" "inspect --hist bf16=$INITC inspect --hist $BF16"
 else
   echo "(not root: cold runs skipped)"
 fi

@@ -78,7 +78,7 @@ pub fn run(args: &DiffArgs) -> ExitCode {
 /// Elements compared per block (each side's bytes of a block are read by the thread that
 /// compares them).
 const ELEMENTS_PER_BLOCK: usize = 64 * 1024;
-/// Blocks per round, the unit of prefetching and of progress.
+/// Blocks per round, the unit of progress.
 const BLOCKS_PER_ROUND: usize = 32;
 
 /// Compares two sets of tensors read from files, by name.
@@ -119,22 +119,12 @@ fn diff_files(
                     right.read_range(right_index, from, to, b)
                 };
                 let blocks = elements.div_ceil(ELEMENTS_PER_BLOCK as u64) as usize;
-                in_rounds(
-                    blocks,
-                    BLOCKS_PER_ROUND,
-                    |next| {
-                        let (from, to) = (range(next.start, left_width).0, range(next.end - 1, left_width).1);
-                        left.prefetch(left_index, from, to);
-                        let (from, to) = (range(next.start, right_width).0, range(next.end - 1, right_width).1);
-                        right.prefetch(right_index, from, to);
-                    },
-                    |round| {
-                        comparator.feed_blocks(round.clone(), ELEMENTS_PER_BLOCK, fill)?;
-                        let bytes = |width| range(round.end - 1, width).1 - range(round.start, width).0;
-                        progress.advance(bytes(left_width) + bytes(right_width));
-                        Ok(())
-                    },
-                )?;
+                in_rounds(blocks, BLOCKS_PER_ROUND, |round| {
+                    comparator.feed_blocks(round.clone(), ELEMENTS_PER_BLOCK, fill)?;
+                    let bytes = |width| range(round.end - 1, width).1 - range(round.start, width).0;
+                    progress.advance(bytes(left_width) + bytes(right_width));
+                    Ok(())
+                })?;
                 comparator.finish()
             }
         };
@@ -179,20 +169,11 @@ pub(super) fn diff_generated<'l>(
                     let (from, to) = range(block, right_width);
                     right.read_range(right_index, from as u64, to as u64, b)
                 };
-                in_rounds(
-                    elements.div_ceil(ELEMENTS_PER_BLOCK),
-                    BLOCKS_PER_ROUND,
-                    |next| {
-                        let (from, to) = (range(next.start, right_width).0, range(next.end - 1, right_width).1);
-                        right.prefetch(right_index, from as u64, to as u64);
-                    },
-                    |round| {
-                        comparator.feed_blocks(round.clone(), ELEMENTS_PER_BLOCK, fill)?;
-                        progress
-                            .advance((range(round.end - 1, right_width).1 - range(round.start, right_width).0) as u64);
-                        Ok(())
-                    },
-                )?;
+                in_rounds(elements.div_ceil(ELEMENTS_PER_BLOCK), BLOCKS_PER_ROUND, |round| {
+                    comparator.feed_blocks(round.clone(), ELEMENTS_PER_BLOCK, fill)?;
+                    progress.advance((range(round.end - 1, right_width).1 - range(round.start, right_width).0) as u64);
+                    Ok(())
+                })?;
                 comparator.finish()
             }
         };

@@ -151,7 +151,7 @@ fn select(weights: &WeightFiles, patterns: &[glob::Pattern]) -> Vec<usize> {
         .collect()
 }
 
-/// Blocks per round, the unit of prefetching and of progress: about 4 to 32 MiB.
+/// Blocks per round, the unit of progress: about 4 to 32 MiB.
 const BLOCKS_PER_ROUND: usize = 64;
 /// Rounds are longer when bit patterns are counted: each parallel split adds a table of 65,536
 /// counts into the totals once per round.
@@ -226,7 +226,7 @@ fn measure(
 }
 
 /// Hands `feed` tensor `index`'s blocks of `block_bytes` in rounds, with the function that reads
-/// a block into a buffer; prefetches each next round and advances the progress bar.
+/// a block into a buffer, and advances the progress bar.
 fn read_blocks(
     weights: &WeightFiles,
     index: usize,
@@ -244,17 +244,12 @@ fn read_blocks(
         let from = block as u64 * block_bytes;
         weights.read_range(index, from, from + block_bytes, buffer)
     };
-    in_rounds(
-        blocks,
-        per_round,
-        |next| weights.prefetch(index, next.start as u64 * block_bytes, next.end as u64 * block_bytes),
-        |round| {
-            feed(round.clone(), &fill)?;
-            let bytes = (round.end as u64 * block_bytes).min(length) - round.start as u64 * block_bytes;
-            progress.advance(bytes);
-            Ok(())
-        },
-    )
+    in_rounds(blocks, per_round, |round| {
+        feed(round.clone(), &fill)?;
+        let bytes = (round.end as u64 * block_bytes).min(length) - round.start as u64 * block_bytes;
+        progress.advance(bytes);
+        Ok(())
+    })
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced and then

@@ -9,9 +9,8 @@
 
 use super::file::TensorData;
 use super::kernel::{self, BlockDifference, Decoder};
+use super::parallel::for_each_block;
 use super::report::printable;
-use super::stats::split_length;
-use rayon::prelude::*;
 use safetensors::Dtype;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -167,45 +166,30 @@ impl Comparator {
             Mode::Values { left, right, same_dtype } => Some((left, right, same_dtype)),
         };
         let tolerance = self.tolerance;
-        let (first, count) = (blocks.start, blocks.len());
-        // Per block: (index, elements, the difference or whether the bytes were equal).
-        let mut results: Vec<(usize, u64, BlockDifference, bool)> = blocks
-            .into_par_iter()
-            .with_min_len(split_length(count))
-            .try_fold(
-                || (Vec::new(), Vec::new(), Vec::new()),
-                |(mut results, mut a, mut b), index| {
-                    fill(index, &mut a, &mut b)?;
-                    let result = match mode {
-                        None => (index, a.len().min(b.len()) as u64, BlockDifference::default(), a == b),
-                        Some((left, right, same_dtype)) => {
-                            let count = (a.len() / left.width()).min(b.len() / right.width()) as u64;
-                            // Equal bytes of one dtype are equal values (NaN included).
-                            let difference = if same_dtype && a == b {
-                                BlockDifference::default()
-                            } else {
-                                kernel::block_difference(
-                                    (left, &a),
-                                    (right, &b),
-                                    tolerance.absolute,
-                                    tolerance.relative,
-                                )
-                            };
-                            (index, count, difference, true)
-                        }
-                    };
-                    results.push(result);
-                    Ok((results, a, b))
-                },
-            )
-            .map(|split| split.map(|(results, _, _)| results))
-            .try_reduce(Vec::new, |mut all, part| {
-                all.extend(part);
-                Ok(all)
-            })?;
-        results.sort_by_key(|result| result.0);
+        let first = blocks.start;
+        // Per block: its elements, the difference, and whether the bytes were equal.
+        let (_, results) = for_each_block(
+            blocks,
+            || (Vec::new(), Vec::new()),
+            |(a, b): &mut (Vec<u8>, Vec<u8>), index| {
+                fill(index, a, b)?;
+                Ok(match mode {
+                    None => (a.len().min(b.len()) as u64, BlockDifference::default(), a == b),
+                    Some((left, right, same_dtype)) => {
+                        let count = (a.len() / left.width()).min(b.len() / right.width()) as u64;
+                        // Equal bytes of one dtype are equal values (NaN included).
+                        let difference = if same_dtype && a == b {
+                            BlockDifference::default()
+                        } else {
+                            kernel::block_difference((left, a), (right, b), tolerance.absolute, tolerance.relative)
+                        };
+                        (count, difference, true)
+                    }
+                })
+            },
+        )?;
         let mut elements = 0;
-        for (index, count, difference, equal_bytes) in results {
+        for (index, (count, difference, equal_bytes)) in results {
             elements += count;
             self.equal_bytes &= equal_bytes;
             self.mismatched += difference.mismatched;

@@ -56,13 +56,11 @@ pub const LENGTH_PREFIX_BYTES: u64 = 8;
 pub fn header_length(prefix: [u8; 8], file_length: u64) -> Result<usize, String> {
     let length = u64::from_le_bytes(prefix);
     if length > MAX_HEADER_BYTES {
-        return Err(format!(
-            "not a valid safetensors file: header too large ({length} bytes; at most {MAX_HEADER_BYTES})"
-        ));
+        return Err(format!("not a safetensors file: header too large ({length} bytes; at most {MAX_HEADER_BYTES})"));
     }
     if length > file_length.saturating_sub(LENGTH_PREFIX_BYTES) {
         return Err(format!(
-            "not a valid safetensors file: the header is said to be {length} bytes long, the file has {} after the length",
+            "not a safetensors file: the header is said to be {length} bytes long, the file has {} after the length",
             file_length.saturating_sub(LENGTH_PREFIX_BYTES)
         ));
     }
@@ -102,7 +100,7 @@ impl<'de> serde::Deserialize<'de> for FirstDuplicate {
 /// `file_length` bytes: JSON, a name listed once, known dtypes, offsets that tile the data
 /// exactly, and data that ends where the file ends.
 pub fn parse_header(header: &[u8], file_length: u64) -> Result<FileHeader, String> {
-    let invalid = |reason: String| format!("not a valid safetensors file: {reason}");
+    let invalid = |reason: String| format!("not a safetensors file: {reason}");
     let text = std::str::from_utf8(header).map_err(|error| invalid(format!("invalid UTF-8 in header: {error}")))?;
     if let Ok(FirstDuplicate(Some(name))) = serde_json::from_str::<FirstDuplicate>(text) {
         return Err(invalid(format!("the header lists tensor `{}` twice", crate::inspect::printable(&name))));
@@ -145,7 +143,7 @@ impl<'a> WeightFile<'a> {
     pub fn parse(buffer: &'a [u8]) -> Result<WeightFile<'a>, String> {
         let prefix: [u8; 8] = match buffer.get(..8).map(<[u8; 8]>::try_from) {
             Some(Ok(prefix)) => prefix,
-            _ => return Err("not a valid safetensors file: shorter than its 8-byte header length".to_string()),
+            _ => return Err("not a safetensors file: shorter than its 8-byte header length".to_string()),
         };
         let length = header_length(prefix, buffer.len() as u64)?;
         let header = parse_header(&buffer[8..8 + length], buffer.len() as u64)?;

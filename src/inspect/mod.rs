@@ -13,6 +13,7 @@ mod element;
 mod expect;
 mod file;
 mod kernel;
+mod parallel;
 mod plot;
 mod report;
 mod stats;

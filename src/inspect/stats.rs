@@ -13,7 +13,7 @@
 
 use super::element::element_bytes;
 use super::kernel::{self, Binning, BlockMoments, Decoder};
-use rayon::prelude::*;
+use super::parallel::for_each_block;
 use safetensors::Dtype;
 
 /// Elements per block: the unit of parallel work and of the fixed merge order.
@@ -149,15 +149,6 @@ fn give_back(table: Vec<u32>) {
     }
 }
 
-/// Blocks per parallel split of `count` blocks: about two splits per thread, since each split
-/// allocates a read buffer (and a count table).
-pub(super) fn split_length(count: usize) -> usize {
-    (count / (2 * rayon::current_num_threads())).max(1)
-}
-
-/// What one parallel split of a round computed: each block's moments by index, and its counts.
-type Split = (Vec<(usize, BlockMoments)>, Option<Vec<u32>>);
-
 impl Measurement {
     /// A measurement of a `dtype` tensor; `None` for a dtype without decodable values. With
     /// `histogram`, 8- and 16-bit dtypes also count their bit patterns.
@@ -191,44 +182,30 @@ impl Measurement {
         let width = decoder.width();
         let table_length = self.codes.as_ref().map(|codes| codes.len() * if width == 2 { 2 } else { 1 });
         let count = blocks.len();
-        let splits: Vec<Split> = blocks
-            .into_par_iter()
-            .with_min_len(split_length(count))
-            .try_fold(
-                || (Vec::new(), Vec::new(), table_length.map(take_table)),
-                |(mut moments, mut buffer, mut table), index| {
-                    fill(index, &mut buffer)?;
-                    if let Some(table) = &mut table {
-                        kernel::count_codes(width, &buffer, table);
-                    }
-                    moments.push((index, kernel::block_moments(decoder, &buffer)));
-                    Ok((moments, buffer, table))
-                },
-            )
-            .map(|split| split.map(|(moments, _, table)| (moments, table)))
-            .collect::<Result<_, E>>()?;
-        self.absorb(splits);
-        self.blocks += count;
-        Ok(())
-    }
-
-    /// Merges a round's splits: the moments in block order, the counts into the totals.
-    fn absorb(&mut self, splits: Vec<Split>) {
-        let mut moments = Vec::new();
-        for (part, table) in splits {
-            moments.extend(part);
+        let (states, moments) = for_each_block(
+            blocks,
+            || (Vec::new(), table_length.map(take_table)),
+            |(buffer, table), index| {
+                fill(index, buffer)?;
+                if let Some(table) = table {
+                    kernel::count_codes(width, buffer, table);
+                }
+                Ok(kernel::block_moments(decoder, buffer))
+            },
+        )?;
+        for (_, table) in states {
             if let (Some(codes), Some(table)) = (&mut self.codes, table) {
                 // Two interleaved tables for 16-bit codes (see `kernel::count_codes`).
-                let length = codes.len();
-                for (index, &count) in table.iter().enumerate() {
-                    codes[index % length] += u64::from(count);
+                for half in table.chunks(codes.len()) {
+                    codes.iter_mut().zip(half).for_each(|(total, &count)| *total += u64::from(count));
                 }
                 give_back(table);
             }
         }
-        moments.sort_by_key(|(index, _)| *index);
         self.stats =
             moments.into_iter().map(|(_, block)| TensorStats::of_block(block)).fold(self.stats, TensorStats::merge);
+        self.blocks += count;
+        Ok(())
     }
 
     /// Adds the next bytes of a tensor held in memory (any length; an element or a block may be
@@ -336,27 +313,19 @@ impl Binner {
         fill: impl Fn(usize, &mut Vec<u8>) -> Result<(), E> + Sync,
     ) -> Result<(), E> {
         let (decoder, binning, bins) = (self.decoder, self.binning, self.counts.len());
-        let count = blocks.len();
-        let counts = blocks
-            .into_par_iter()
-            .with_min_len(split_length(count))
-            .try_fold(
-                || (vec![0u64; bins], Vec::new()),
-                |(mut counts, mut buffer), index| {
-                    fill(index, &mut buffer)?;
-                    kernel::bin_values(decoder, &buffer, &binning, &mut counts);
-                    Ok((counts, buffer))
-                },
-            )
-            .map(|split| split.map(|(counts, _)| counts))
-            .try_reduce(
-                || vec![0u64; bins],
-                |mut total, part| {
-                    total.iter_mut().zip(part).for_each(|(sum, count)| *sum += count);
-                    Ok(total)
-                },
-            )?;
-        self.counts.iter_mut().zip(counts).for_each(|(sum, count)| *sum += count);
+        let (states, _) = for_each_block(
+            blocks,
+            || (vec![0u64; bins], Vec::new()),
+            |(counts, buffer), index| {
+                fill(index, buffer)?;
+                kernel::bin_values(decoder, buffer, &binning, counts);
+                Ok(())
+            },
+        )?;
+        // Counts are integers: neither the thread nor the order changes their sums.
+        for (counts, _) in states {
+            self.counts.iter_mut().zip(counts).for_each(|(sum, count)| *sum += count);
+        }
         Ok(())
     }
 
