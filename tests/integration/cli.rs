@@ -143,7 +143,7 @@ fn from_file_copies_tensors_relative_to_the_config_and_checks_them() {
         ("missing.safetensors", "dense.kernel", "cannot read `missing.safetensors`"),
         ("base.safetensors", "dense.kernal", "has no tensor `dense.kernal` (did you mean `dense.kernel`?)"),
         ("base.safetensors", "dense_1.kernel", "has shape [4, 3], this tensor needs [6, 4]"),
-        ("warm.yaml", "x", "`warm.yaml` is not a valid safetensors file"),
+        ("warm.yaml", "x", "`warm.yaml` is not a safetensors file"),
     ];
     for (path, tensor, needle) in cases {
         let config = format!(
