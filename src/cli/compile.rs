@@ -5,16 +5,16 @@
 //! replace its own input. Shows a progress bar on a terminal for long compiles.
 
 use super::output_set::{self, OutputSet};
+use super::weights::Progress;
 use super::{ModelArgs, Outcome, io_reason, print_diagnostics};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::emit::{self, ShardLayout};
 use crate::plan::Plan;
 use clap::Args;
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub struct CompileArgs {
@@ -350,45 +350,4 @@ fn validate(file: &File) -> std::io::Result<()> {
             format!("the written file is not valid safetensors: {error}"),
         )
     })
-}
-
-/// A progress bar on stderr (bytes, rate, ETA) that appears only once a compile has run for
-/// `SHOW_AFTER`, only when stderr is a terminal, and never with `--quiet`. Nothing on stdout.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    started: Instant,
-    shown: bool,
-}
-
-const SHOW_AFTER: Duration = Duration::from_secs(1);
-
-impl Progress {
-    fn new(total: u64, quiet: bool) -> Progress {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::hidden());
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        });
-        Progress { bar, started: Instant::now(), shown: false }
-    }
-
-    fn advance(&mut self, bytes: u64) {
-        if let Some(bar) = &self.bar {
-            bar.inc(bytes);
-            if !self.shown && self.started.elapsed() >= SHOW_AFTER {
-                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                self.shown = true;
-            }
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }
