@@ -5,6 +5,7 @@
 //! [`cli`] drives it and is the only module that does I/O. [`inspect`] works on finished
 //! files: statistics, histograms and diffs (`initc inspect`, `diff`, `verify`). See `ARCHITECTURE.md`.
 
+pub mod args;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
@@ -12,6 +13,7 @@ pub mod dsl;
 pub mod emit;
 pub mod infer;
 pub mod init;
+pub mod initializers;
 pub mod inspect;
 pub mod layers;
 pub mod lint;

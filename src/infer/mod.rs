@@ -101,7 +101,7 @@ fn walk<'a>(
                     .with_help("add `input: [d1, d2, …]` (per example, no batch axis) to the config, or pass `--input d1,d2,…`"));
                 };
                 check_expected_input(layer, &name, input)?;
-                let built = layer.layer.build(input).map_err(|diagnostic| {
+                let built = layer.layer.build(std::slice::from_ref(input)).map_err(|diagnostic| {
                     let context = format!("layer `{name}` gets input {}", shape_text(input));
                     match diagnostic.primary {
                         None => diagnostic.at_labelled(layer.span, context),

@@ -1,8 +1,8 @@
 //! `activation`: applies an activation function; no weights, same shape (Keras 3 `Activation`).
 
-use super::{Built, Layer, LayerType, activation_argument};
+use super::{Built, Layer, LayerType, UnaryLayer, activation_argument};
+use crate::args::Args;
 use crate::diagnostic::Diagnostic;
-use crate::resolve::Args;
 
 pub const TYPE: LayerType =
     LayerType { name: "activation", class_name: "Activation", arguments: &["activation"], parse };
@@ -15,8 +15,8 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     Some(Box::new(Activation))
 }
 
-impl Layer for Activation {
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+impl UnaryLayer for Activation {
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         Ok(Built { output_shape: input.to_vec(), weights: Vec::new() })
     }
 }

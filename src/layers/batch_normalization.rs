@@ -4,9 +4,9 @@
 //! `moving_mean` and `moving_variance`, all `(input[axis],)`; output = input.
 
 use super::layer_normalization::{INERT_NORMALIZATION_ARGUMENTS, feature_axis};
-use super::{Built, Layer, LayerType, Weight};
+use super::{Built, Layer, LayerType, UnaryLayer, Weight};
+use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::resolve::{Args, Spanned};
 
 pub const TYPE: LayerType = LayerType {
     name: "batch_normalization",
@@ -68,8 +68,8 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     Some(Box::new(BatchNormalization { axis: axis?, center, scale }))
 }
 
-impl Layer for BatchNormalization {
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+impl UnaryLayer for BatchNormalization {
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let features = input[feature_axis(&self.axis, input)?];
         let mut weights = Vec::with_capacity(4);
         if self.scale {

@@ -6,9 +6,9 @@
 //! input that is not of rank N + 1; only Conv1D takes `padding: causal`.
 
 use super::spatial::{CONV1D_PADDINGS, PADDINGS, Window, axes_text, data_format_argument, shape_text, split_spatial};
-use super::{Built, Layer, LayerType, Weight, activation_argument};
+use super::{Built, Layer, LayerType, UnaryLayer, Weight, activation_argument};
+use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::resolve::{Args, Spanned};
 
 const ARGUMENTS: &[&str] = &[
     "filters",
@@ -86,8 +86,8 @@ fn parse<const RANK: usize>(args: &mut Args) -> Option<Box<dyn Layer>> {
     Some(Box::new(Conv { rank: RANK, filters, groups, window, use_bias }))
 }
 
-impl Layer for Conv {
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+impl UnaryLayer for Conv {
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let name = type_name(self.rank);
         let Some((spatial, channels)) = split_spatial(input, self.rank) else {
             let axes = axes_text(self.rank);

@@ -1,8 +1,8 @@
 //! `dense`: a fully connected layer on the last axis (Keras 3 `Dense`).
 
-use super::{Built, Layer, LayerType, Weight, activation_argument};
+use super::{Built, Layer, LayerType, UnaryLayer, Weight, activation_argument};
+use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::resolve::{Args, Spanned};
 
 pub const TYPE: LayerType = LayerType {
     name: "dense",
@@ -24,8 +24,8 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     Some(Box::new(Dense { units: units?, use_bias }))
 }
 
-impl Layer for Dense {
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+impl UnaryLayer for Dense {
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let Some((&input_dim, outer)) = input.split_last() else {
             return Err(Diagnostic::error(
                 Code::WrongInputRank,

@@ -1,8 +1,8 @@
 //! `dropout`: zeroes a fraction of inputs in training; no weights, same shape (Keras 3 `Dropout`).
 
-use super::{Built, Layer, LayerType};
+use super::{Built, Layer, LayerType, UnaryLayer};
+use crate::args::Args;
 use crate::diagnostic::Diagnostic;
-use crate::resolve::Args;
 
 pub const TYPE: LayerType =
     LayerType { name: "dropout", class_name: "Dropout", arguments: &["rate", "noise_shape", "seed"], parse };
@@ -18,8 +18,8 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     rate.map(|_| Box::new(Dropout) as Box<dyn Layer>)
 }
 
-impl Layer for Dropout {
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+impl UnaryLayer for Dropout {
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         Ok(Built { output_shape: input.to_vec(), weights: Vec::new() })
     }
 }

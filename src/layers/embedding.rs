@@ -3,9 +3,9 @@
 //! default `uniform` (RandomUniform ±0.05); input of any rank r gives rank r + 1 with
 //! `output_dim` appended. `input_dim` here is the vocabulary size, not the input's last axis.
 
-use super::{Built, Layer, LayerType, Weight};
+use super::{Built, Layer, LayerType, UnaryLayer, Weight};
+use crate::args::Args;
 use crate::diagnostic::Diagnostic;
-use crate::resolve::Args;
 
 pub const TYPE: LayerType = LayerType {
     name: "embedding",
@@ -38,8 +38,8 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     Some(Box::new(Embedding { input_dim: input_dim?.value, output_dim: output_dim?.value }))
 }
 
-impl Layer for Embedding {
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+impl UnaryLayer for Embedding {
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let weights =
             vec![Weight::new("embeddings", vec![self.input_dim, self.output_dim], "embeddings_initializer", "uniform")];
         let output_shape = input.iter().copied().chain([self.output_dim]).collect();

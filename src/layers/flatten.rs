@@ -1,8 +1,8 @@
 //! `flatten`: collapses every non-batch axis into one (Keras 3 `Flatten`).
 
-use super::{Built, Layer, LayerType};
+use super::{Built, Layer, LayerType, UnaryLayer};
+use crate::args::Args;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::resolve::Args;
 
 pub const TYPE: LayerType = LayerType { name: "flatten", class_name: "Flatten", arguments: &["data_format"], parse };
 
@@ -14,8 +14,8 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     Some(Box::new(Flatten))
 }
 
-impl Layer for Flatten {
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+impl UnaryLayer for Flatten {
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let size = input.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
             Diagnostic::error(Code::SizeOverflow, "the flattened size does not fit in 64 bits")
                 .with_help("the input's sizes multiply past 2^64: check `input:` and the layers before")

@@ -3,9 +3,9 @@
 //! channels_last). Output `(channels,)`, or `(1, …, 1, channels)` with `keepdims: true`.
 
 use super::spatial::{axes_text, data_format_argument, shape_text, split_spatial};
-use super::{Built, Layer, LayerType};
+use super::{Built, Layer, LayerType, UnaryLayer};
+use crate::args::Args;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::resolve::Args;
 
 const ARGUMENTS: &[&str] = &["data_format", "keepdims"];
 
@@ -51,8 +51,8 @@ fn parse<const RANK: usize, const AVERAGE: bool>(args: &mut Args) -> Option<Box<
     Some(Box::new(GlobalPooling { name: type_name(RANK, AVERAGE), rank: RANK, keepdims }))
 }
 
-impl Layer for GlobalPooling {
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+impl UnaryLayer for GlobalPooling {
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let Some((_, channels)) = split_spatial(input, self.rank) else {
             let axes = axes_text(self.rank);
             return Err(Diagnostic::error(

@@ -4,9 +4,9 @@
 //! normalised axes in the order given; output = input.
 
 use super::spatial::shape_text;
-use super::{Built, Layer, LayerType, Weight};
+use super::{Built, Layer, LayerType, UnaryLayer, Weight};
+use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::resolve::{Args, Spanned};
 
 pub const TYPE: LayerType = LayerType {
     name: "layer_normalization",
@@ -84,8 +84,8 @@ pub fn feature_axis(axis: &Spanned<i64>, input: &[usize]) -> Result<usize, Diagn
     }
 }
 
-impl Layer for LayerNormalization {
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+impl UnaryLayer for LayerNormalization {
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let mut indices: Vec<(usize, &Spanned<i64>)> = Vec::with_capacity(self.axes.value.len());
         for axis in &self.axes.value {
             let index = feature_axis(axis, input)?;

@@ -17,9 +17,17 @@ mod spatial;
 pub mod torch;
 pub use spatial::shape_text;
 
+use crate::args::Args;
 use crate::diagnostic::Diagnostic;
-use crate::resolve::Args;
 use std::fmt::Debug;
+
+/// A range of a tensor's elements set to a constant after its initializer ran (Keras LSTM's
+/// `unit_forget_bias` sets the forget gate's slice of the bias to ones).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstantFill {
+    pub range: std::ops::Range<usize>,
+    pub value: f64,
+}
 
 /// A weight a layer creates once it knows its input shape.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,7 +42,7 @@ pub struct Weight {
     /// False for statistics a layer keeps but does not train (batch norm's moving mean).
     pub trainable: bool,
     /// Elements set to a constant after the initializer ran.
-    pub fill: Option<crate::plan::ConstantFill>,
+    pub fill: Option<ConstantFill>,
 }
 
 impl Weight {
@@ -58,11 +66,54 @@ pub struct Built {
     pub weights: Vec<Weight>,
 }
 
-/// A layer with its arguments parsed, waiting for its input shape (deferred initialisation).
+/// How many inputs a layer consumes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arity {
+    Exactly(usize),
+    AtLeast(usize),
+}
+
+impl Arity {
+    pub fn accepts(self, count: usize) -> bool {
+        match self {
+            Arity::Exactly(n) => count == n,
+            Arity::AtLeast(n) => count >= n,
+        }
+    }
+
+    /// `1 input`, `2 inputs`, `at least 2 inputs`.
+    pub fn text(self) -> String {
+        let (prefix, n) = match self {
+            Arity::Exactly(n) => ("", n),
+            Arity::AtLeast(n) => ("at least ", n),
+        };
+        format!("{prefix}{n} input{}", if n == 1 { "" } else { "s" })
+    }
+}
+
+/// A layer with its arguments parsed, waiting for its input shapes (deferred initialisation).
 pub trait Layer: Debug + Send + Sync {
-    /// Output shape and weights for `input` (no batch dimension). Errors carry a span when the
+    /// How many inputs it takes; `build` is only called with a count this accepts.
+    fn arity(&self) -> Arity;
+    /// Output shape and weights for `inputs` (no batch dimension). Errors carry a span when the
     /// layer knows which argument is at fault; the caller points the rest at the layer.
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic>;
+    fn build(&self, inputs: &[Vec<usize>]) -> Result<Built, Diagnostic>;
+}
+
+/// A layer of one input, which is most of them.
+pub trait UnaryLayer: Debug + Send + Sync {
+    /// Output shape and weights for `input` (no batch dimension).
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic>;
+}
+
+impl<T: UnaryLayer> Layer for T {
+    fn arity(&self) -> Arity {
+        Arity::Exactly(1)
+    }
+
+    fn build(&self, inputs: &[Vec<usize>]) -> Result<Built, Diagnostic> {
+        self.build_one(&inputs[0])
+    }
 }
 
 /// A layer type: its names and how to read its arguments.
@@ -168,7 +219,7 @@ pub fn activation_argument(args: &mut Args, required: bool) -> Option<String> {
 pub fn named_activation_argument(args: &mut Args, name: &str) -> Option<String> {
     use crate::diagnostic::{Code, did_you_mean};
     let activation = args.string(name);
-    args.note(name, crate::resolve::ArgKind::Activation);
+    args.note(name, crate::args::ArgKind::Activation);
     let activation = activation?;
     if ACTIVATIONS.contains(&activation.value.as_str()) {
         return Some(activation.value);

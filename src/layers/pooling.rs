@@ -5,9 +5,9 @@
 //! `pool_size` defaults to 2 per axis and `strides` to `pool_size`; no weights.
 
 use super::spatial::{PADDINGS, Window, axes_text, data_format_argument, shape_text, split_spatial};
-use super::{Built, Layer, LayerType};
+use super::{Built, Layer, LayerType, UnaryLayer};
+use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::resolve::{Args, Spanned};
 
 const ARGUMENTS: &[&str] = &["pool_size", "strides", "padding", "data_format"];
 
@@ -55,8 +55,8 @@ fn parse<const RANK: usize, const AVERAGE: bool>(args: &mut Args) -> Option<Box<
     Some(Box::new(Pooling { name: type_name(RANK, AVERAGE), rank: RANK, window }))
 }
 
-impl Layer for Pooling {
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+impl UnaryLayer for Pooling {
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let Some((spatial, channels)) = split_spatial(input, self.rank) else {
             let axes = axes_text(self.rank);
             return Err(Diagnostic::error(

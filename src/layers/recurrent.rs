@@ -5,12 +5,12 @@
 //! a second row `(2, 3·units)`. LSTM's `unit_forget_bias` (default true) sets the forget gate's
 //! bias slice `[units, 2·units)` to ones after the bias initializer ran.
 
+use super::ConstantFill;
 use super::spatial::shape_text;
-use super::{Built, Layer, LayerType, Weight, activation_argument, named_activation_argument};
+use super::{Built, Layer, LayerType, UnaryLayer, Weight, activation_argument, named_activation_argument};
+use crate::args::Args;
 use crate::config::Value;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::plan::ConstantFill;
-use crate::resolve::Args;
 
 /// Arguments every recurrent layer takes.
 const COMMON: [&str; 17] = [
@@ -172,8 +172,8 @@ fn overflow(what: &str) -> Diagnostic {
         .with_help("use fewer `units` or a smaller input")
 }
 
-impl Layer for Recurrent {
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+impl UnaryLayer for Recurrent {
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let name = self.cell.name();
         let &[timesteps, features] = input else {
             return Err(Diagnostic::error(
@@ -213,11 +213,11 @@ impl Layer for Recurrent {
 #[cfg(test)]
 mod tests {
     use super::{Cell, Recurrent};
-    use crate::layers::Layer;
+    use crate::layers::UnaryLayer;
 
     fn params(cell: Cell, units: usize, input: &[usize]) -> usize {
         let layer = Recurrent { cell, units, use_bias: true, return_sequences: false };
-        let built = layer.build(input).unwrap_or_else(|error| panic!("{}", error.message));
+        let built = layer.build_one(input).unwrap_or_else(|error| panic!("{}", error.message));
         built.weights.iter().map(|w| w.shape.iter().product::<usize>()).sum()
     }
 
@@ -233,7 +233,7 @@ mod tests {
     fn unit_forget_bias_fills_the_forget_gate_slice_with_ones() {
         let layer =
             Recurrent { cell: Cell::Lstm { unit_forget_bias: true }, units: 3, use_bias: true, return_sequences: true };
-        let built = layer.build(&[5, 2]).unwrap_or_else(|error| panic!("{}", error.message));
+        let built = layer.build_one(&[5, 2]).unwrap_or_else(|error| panic!("{}", error.message));
         assert_eq!(built.output_shape, vec![5, 3]);
         let bias = built.weights.iter().find(|w| w.name == "bias").map(|w| (w.shape.clone(), w.fill.clone()));
         let fill = bias.as_ref().and_then(|(_, fill)| fill.clone()).map(|fill| (fill.range, fill.value));

@@ -4,9 +4,9 @@
 //! counts agree; no weights.
 
 use super::spatial::shape_text;
-use super::{Built, Layer, LayerType};
+use super::{Built, Layer, LayerType, UnaryLayer};
+use crate::args::Args;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::resolve::Args;
 use crate::source::Span;
 
 pub const TYPE: LayerType = LayerType { name: "reshape", class_name: "Reshape", arguments: &["target_shape"], parse };
@@ -79,8 +79,8 @@ impl Reshape {
     }
 }
 
-impl Layer for Reshape {
-    fn build(&self, input: &[usize]) -> Result<Built, Diagnostic> {
+impl UnaryLayer for Reshape {
+    fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let input_size = product(input.iter().copied())?;
         let known = product(self.target.iter().flatten().copied())?;
         let input_text = shape_text(input);
@@ -122,10 +122,10 @@ fn reshape(target: &[i64]) -> Reshape {
 #[cfg(test)]
 mod tests {
     use super::reshape;
-    use crate::layers::Layer;
+    use crate::layers::UnaryLayer;
 
     fn check(input: &[usize], target: &[i64]) -> Option<Vec<usize>> {
-        reshape(target).build(input).ok().map(|built| built.output_shape)
+        reshape(target).build_one(input).ok().map(|built| built.output_shape)
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! and `compute_pooling_output_shape` in `keras/src/ops/operation_utils.py`), for any number of
 //! spatial dimensions, and the arguments those layers share.
 
+use crate::args::{ArgKind, Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::resolve::{ArgKind, Args, Spanned};
 
 pub const PADDINGS: [&str; 2] = ["valid", "same"];
 pub const CONV1D_PADDINGS: [&str; 3] = ["valid", "same", "causal"];
@@ -114,7 +114,7 @@ pub fn split_spatial(input: &[usize], rank: usize) -> Option<(&[usize], usize)> 
 #[cfg(test)]
 mod tests {
     use super::{Window, shape_text};
-    use crate::resolve::Spanned;
+    use crate::args::Spanned;
     use crate::source::Span;
 
     /// Output lengths of a window, or `None` when the output would be empty.

@@ -4,7 +4,20 @@
 //! `nn.RNN`, `nn.LSTM`, `nn.GRU` (one layer, batch_first; gate orders per torch's docs).
 
 use super::Weight;
-use crate::plan::layout::Transform;
+
+/// A rearrangement of a logical tensor into the stored one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transform {
+    /// A matrix `(in, out)` stored as `(out, in)` (dense, RNN kernels).
+    Transpose,
+    /// A convolution kernel `(k…, in, out)` stored as `(out, in, k…)`.
+    ChannelsFirstKernel,
+    /// A GRU kernel `(in, 3u)` whose gate blocks go from Keras's order (z, r, h) to torch's
+    /// (r, z, n), stored transposed as `(3u, in)`.
+    GruKernel,
+    /// Row `0` (input) or `1` (recurrent) of a GRU bias `(2, 3u)`, gate blocks reordered.
+    GruBiasRow(usize),
+}
 
 /// Where one stored torch tensor comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -12,19 +12,7 @@ pub enum Layout {
     Torch,
 }
 
-/// A rearrangement of a logical tensor into the stored one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transform {
-    /// A matrix `(in, out)` stored as `(out, in)` (dense, RNN kernels).
-    Transpose,
-    /// A convolution kernel `(k…, in, out)` stored as `(out, in, k…)`.
-    ChannelsFirstKernel,
-    /// A GRU kernel `(in, 3u)` whose gate blocks go from Keras's order (z, r, h) to torch's
-    /// (r, z, n), stored transposed as `(3u, in)`.
-    GruKernel,
-    /// Row `0` (input) or `1` (recurrent) of a GRU bias `(2, 3u)`, gate blocks reordered.
-    GruBiasRow(usize),
-}
+pub use crate::layers::torch::Transform;
 
 /// Where a stored tensor's values come from.
 #[derive(Clone, Debug, PartialEq)]

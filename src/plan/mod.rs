@@ -5,6 +5,7 @@ mod build;
 mod external;
 pub mod layout;
 
+pub use crate::layers::ConstantFill;
 pub use build::build_plan;
 pub use external::{ExternalTensor, attach_external};
 
@@ -229,14 +230,6 @@ impl Initializer {
                 | Initializer::Copy(_)
         )
     }
-}
-
-/// A range of a tensor's elements set to a constant after its initializer ran (Keras LSTM's
-/// `unit_forget_bias` sets the forget gate's slice of the bias to ones).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConstantFill {
-    pub range: std::ops::Range<usize>,
-    pub value: f64,
 }
 
 /// One tensor of the output file, with everything needed to generate its values.

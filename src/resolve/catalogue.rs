@@ -3,9 +3,9 @@
 //! the kind of value it expects. `initc schema` is built from this, so it cannot drift from
 //! what the parser accepts.
 
-use super::args::{ArgKind, ArgumentInfo, INERT_ARGUMENTS, Recorder};
 use super::initializer::CustomInitializers;
 use super::{BLOCK_ARGUMENTS, Context, PARAM_ARGUMENTS, Scope, resolve_items};
+use crate::args::{ArgKind, ArgumentInfo, INERT_ARGUMENTS, Recorder};
 use crate::config::{Node, Value};
 use crate::layers::{COMMON_ARGUMENTS, LayerType};
 use crate::source::{SourceFile, Span};

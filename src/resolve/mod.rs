@@ -2,18 +2,17 @@
 //! blocks (with `repeat` copies), layer names (Keras auto-naming), initializer references to
 //! built-in families, the model's seed and input shape.
 
-mod args;
 mod catalogue;
 mod initializer;
 mod vars;
 
-pub use args::{
+pub use crate::args::{
     ArgKind, Args, ArgumentInfo, INERT_ARGUMENTS, Lookup, MAX_SIZE, Recorder, Spanned, eval_count, eval_number,
 };
-pub use catalogue::{block_arguments, layer_arguments, param_arguments};
-pub use initializer::{
+pub use crate::initializers::{
     ArgExpr, FAMILIES, Family, FamilyDef, InitCall, KERAS_INITIALIZER_KEYS, Param, ParamKind, find_family,
 };
+pub use catalogue::{block_arguments, layer_arguments, param_arguments};
 pub use vars::{RESERVED, Variables};
 
 use crate::config::{ModelConfig, Node, Value, list, span_in_string};

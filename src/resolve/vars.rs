@@ -2,10 +2,10 @@
 //! dependency order (a var may use others, in any order; cycles and unknown names are errors),
 //! with `--set NAME=EXPR` overrides from the command line.
 
-use super::initializer::ArgExpr;
 use crate::config::{Node, Value, span_in_string, string_start};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::dsl::{self, ast};
+use crate::initializers::ArgExpr;
 use crate::source::{SourceFile, Span};
 use std::collections::HashMap;
 use std::sync::Arc;
