@@ -448,6 +448,7 @@ fn node_arg(file: &SourceFile, node: &Node, text: bool) -> Result<ArgExpr, Diagn
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::initializers::Family;
 
     #[test]
     fn every_family_has_its_row_in_declaration_order() {
