@@ -50,6 +50,8 @@ pub enum ArgKind {
     Activation,
     /// A name, which may hold the placeholder `{i}`.
     Name,
+    /// What an entry consumes: one name, or a list of names.
+    Names,
     /// A shape: a list of sizes, or one size.
     Shape,
     /// An initializer in any form.

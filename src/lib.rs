@@ -1,7 +1,7 @@
 //! initc compiles a declarative model config (YAML) into initialised weights (safetensors).
 //!
 //! The pipeline runs in reading order, data flowing one way:
-//! [`source`] → [`config`] → [`dsl`] → [`resolve`] → [`infer`] → [`plan`] → [`init`] → [`emit`];
+//! [`source`] → [`config`] → [`dsl`] → [`resolve`] → [`graph`] → [`infer`] → [`plan`] → [`init`] → [`emit`];
 //! [`cli`] drives it and is the only module that does I/O. [`inspect`] works on finished
 //! files: statistics, histograms and diffs (`initc inspect`, `diff`, `verify`). See `ARCHITECTURE.md`.
 
@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod dsl;
 pub mod emit;
+pub mod graph;
 pub mod infer;
 pub mod init;
 pub mod initializers;
@@ -40,8 +41,8 @@ pub struct Stages<'a> {
     pub file: &'a SourceFile,
     pub overrides: &'a Overrides,
     pub config: &'a config::ModelConfig,
-    pub model: &'a resolve::ResolvedModel,
-    pub rows: &'a [infer::Row<'a>],
+    pub graph: &'a graph::Graph,
+    pub inferred: &'a infer::Inferred,
     pub plan: &'a Plan,
 }
 
@@ -53,22 +54,22 @@ pub fn compile_plan_inspecting<T>(
 ) -> (Option<Plan>, Diagnostics, Option<T>) {
     let (config, mut diagnostics) = config::parse(file);
     let Some(config) = config else { return (None, diagnostics, None) };
-    let (model, found) = resolve::resolve(file, &config, overrides);
+    let (graph, found) = resolve::resolve(file, &config, overrides);
     diagnostics.extend(found);
     sort_and_dedupe(&mut diagnostics);
-    let Some(model) = model else { return (None, diagnostics, None) };
+    let Some(graph) = graph else { return (None, diagnostics, None) };
     if diagnostics.iter().any(diagnostic::Diagnostic::is_error) {
         return (None, diagnostics, None);
     }
-    let (rows, found) = infer::infer(&model);
+    let (inferred, found) = infer::infer(&graph);
     diagnostics.extend(found);
     // The layers built before a shape error still get their initializers checked.
-    let (plan, found) = plan::build_plan(&model, &rows, overrides.layout, overrides.dtype);
+    let (plan, found) = plan::build_plan(&graph, &inferred, overrides.layout, overrides.dtype);
     diagnostics.extend(found);
     sort_and_dedupe(&mut diagnostics);
     match plan {
         Some(plan) if !diagnostics.iter().any(diagnostic::Diagnostic::is_error) => {
-            let stages = Stages { file, overrides, config: &config, model: &model, rows: &rows, plan: &plan };
+            let stages = Stages { file, overrides, config: &config, graph: &graph, inferred: &inferred, plan: &plan };
             let inspected = inspect(&stages);
             (Some(plan), diagnostics, Some(inspected))
         }

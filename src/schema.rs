@@ -51,7 +51,7 @@ pub fn schema() -> Json {
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "initc model config",
-        "description": "A Keras-style Sequential model for initc (see specs/config.md).",
+        "description": "A Keras-style model for initc: a stack of layers or a graph (see specs/config.md).",
         "type": "object",
         "definitions": definitions,
         "if": {"required": ["class_name"]},
@@ -72,6 +72,29 @@ fn top_level(key: &str) -> Option<Json> {
             "description": "The global seed of every random initializer without its own `seed`.",
         }),
         "input" => json!({"$ref": "#/definitions/shape"}),
+        "inputs" => json!({
+            "type": "object",
+            "description": "Named model inputs: a shape, or `{shape, dtype}`.",
+            "minProperties": 1,
+            "additionalProperties": {
+                "anyOf": [
+                    {"$ref": "#/definitions/shape"},
+                    {
+                        "type": "object",
+                        "properties": {"shape": {"$ref": "#/definitions/shape"}, "dtype": {"type": "string"}},
+                        "required": ["shape"],
+                        "additionalProperties": false,
+                    }
+                ]
+            },
+        }),
+        "outputs" => json!({
+            "description": "What the model returns: one name or a list of names (default: the last entry).",
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+            ]
+        }),
         "vars" => json!({
             "type": ["object", "null"],
             "description": "Named numbers usable in every numeric field and initializer argument.",
@@ -219,6 +242,12 @@ fn kind_schema(kind: &ArgKind) -> Json {
         ArgKind::Text => json!({"type": "string"}),
         ArgKind::Activation => json!({"$ref": "#/definitions/activation"}),
         ArgKind::Name => json!({"type": ["string", "integer"], "minLength": 1}),
+        ArgKind::Names => json!({
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+            ]
+        }),
         ArgKind::Shape => json!({"$ref": "#/definitions/shape"}),
         ArgKind::Initializer => json!({"$ref": "#/definitions/initializer"}),
         ArgKind::Layers => json!({"$ref": "#/definitions/layers"}),

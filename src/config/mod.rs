@@ -17,6 +17,10 @@ pub struct ModelConfig {
     pub name: Option<Node>,
     pub seed: Option<Node>,
     pub input: Option<Node>,
+    /// `inputs:`: named model inputs, name → shape or `{shape, dtype}`.
+    pub inputs: Option<Node>,
+    /// `outputs:`: what the model returns, one name or a list (Keras: `[layer, node, tensor]` triples).
+    pub outputs: Option<Node>,
     /// `vars:` entries, name → value, in source order.
     pub vars: Vec<(Node, Node)>,
     /// `initializers:` entries, name → definition, in source order.
@@ -26,7 +30,7 @@ pub struct ModelConfig {
     pub layers_span: Span,
 }
 
-pub const TOP_LEVEL_KEYS: [&str; 6] = ["name", "seed", "input", "vars", "initializers", "layers"];
+pub const TOP_LEVEL_KEYS: [&str; 8] = ["name", "seed", "input", "inputs", "outputs", "vars", "initializers", "layers"];
 
 /// Parses a config file. Returns the config when the YAML was readable at all, plus every
 /// problem found in its top-level structure.
@@ -64,6 +68,8 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
             "name" => config.name = Some(value.clone()),
             "seed" => config.seed = Some(value.clone()),
             "input" => config.input = Some(value.clone()),
+            "inputs" => config.inputs = Some(value.clone()),
+            "outputs" => config.outputs = Some(value.clone()),
             "vars" => match &value.value {
                 Value::Map(entries) => config.vars = entries.clone(),
                 Value::Null => {}

@@ -53,6 +53,10 @@ codes! {
     Placeholder = "E0210", "`{i}` in a name outside a repeated block, or an unknown `{…}` placeholder";
     UnknownShare = "E0211", "`share:` names no earlier layer or param";
     NoTorchLayout = "E0212", "`--layout torch` on a layer type PyTorch has no equivalent of";
+    UnknownInput = "E0213", "`inputs:`, `outputs:` or a Keras `inbound_nodes` entry names nothing the model has";
+    GraphCycle = "E0214", "entries that consume each other in a cycle";
+    UnusedInput = "W0215", "a model input that no entry consumes";
+    DanglingNode = "W0216", "a layer whose output nothing consumes and the model does not return";
     DuplicateName = "E0207", "two layers, tensors or initializers with the same name";
     InvalidValue = "E0208", "a value outside what the argument accepts (a zero size, an unknown padding, ...)";
     NoSuchWeight = "E0209", "an initializer given to a layer that has no such weight";
@@ -74,6 +78,8 @@ codes! {
     SizeOverflow = "E0505", "a shape or byte size too large to represent";
     ResidualMismatch = "E0506", "a residual block whose output shape differs from its input shape";
     ShareMismatch = "E0507", "a layer shares weights with one whose weights have other names or shapes";
+    WrongInputCount = "E0508", "a layer given more or fewer inputs than it takes";
+    MergeMismatch = "E0509", "inputs of a merge layer whose shapes cannot be combined";
     BadCliValue = "E0601", "a command-line value that does not parse";
     OutputTooLarge = "E0602", "the output would be larger than `--max-size` or the free space, or its header than safetensors readers accept";
     NotEnoughMemory = "E0603", "generating a tensor would need more memory than is available";

@@ -7,12 +7,16 @@
 //! `…`, so long block-prefixed names stay readable in full.
 
 use super::size::count_text;
-use crate::plan::{LayerRow, Plan};
+use crate::plan::{LayerRow, Plan, SummaryStyle};
 use serde::Serialize;
 use std::fmt::Write as _;
 
-/// Inner widths of the three columns, padding included.
-const COLUMN_WIDTHS: [usize; 3] = [33, 24, 15];
+/// One column of the table: inner width (padding included), alignment and heading.
+struct Column {
+    width: usize,
+    align: Align,
+    heading: &'static str,
+}
 
 #[derive(Clone, Copy)]
 enum Align {
@@ -20,9 +24,30 @@ enum Align {
     Right,
 }
 
-const COLUMN_ALIGNS: [Align; 3] = [Align::Left, Align::Left, Align::Right];
+/// What happens to a word longer than its column.
+#[derive(Clone, Copy, PartialEq)]
+enum Overflow {
+    /// Folded across lines, so long block-prefixed names stay readable in full.
+    Fold,
+    /// Cut to the column with `…`, as Keras (rich) does.
+    Ellipsis,
+}
 
-const HEADINGS: [&str; 3] = ["Layer (type)", "Output Shape", "Param #"];
+/// A Sequential model's three columns (Keras: 88 columns wide at most, positions 0.45/0.80/1.0,
+/// fitted by rich into an 80-column terminal).
+const SEQUENTIAL_COLUMNS: [Column; 3] = [
+    Column { width: 33, align: Align::Left, heading: "Layer (type)" },
+    Column { width: 24, align: Align::Left, heading: "Output Shape" },
+    Column { width: 15, align: Align::Right, heading: "Param #" },
+];
+
+/// A functional model's four columns (Keras: 108 wide at most, positions 0.3/0.56/0.74/1.0).
+const FUNCTIONAL_COLUMNS: [Column; 4] = [
+    Column { width: 21, align: Align::Left, heading: "Layer (type)" },
+    Column { width: 19, align: Align::Left, heading: "Output Shape" },
+    Column { width: 12, align: Align::Right, heading: "Param #" },
+    Column { width: 19, align: Align::Left, heading: "Connected to" },
+];
 
 /// Box-drawing characters of one horizontal rule: left end, fill, column junction, right end.
 struct Rule {
@@ -41,16 +66,41 @@ const BOTTOM_RULE: Rule = Rule { left: '└', fill: '─', junction: '┴', righ
 const HEADING_VERTICAL: char = '┃';
 const BODY_VERTICAL: char = '│';
 
-fn push_rule(text: &mut String, rule: &Rule) {
-    text.push(rule.left);
-    for (column, &width) in COLUMN_WIDTHS.iter().enumerate() {
-        if column > 0 {
-            text.push(rule.junction);
+/// The table's columns and how it treats long words.
+struct Table {
+    columns: &'static [Column],
+    overflow: Overflow,
+}
+
+impl Table {
+    fn push_rule(&self, text: &mut String, rule: &Rule) {
+        text.push(rule.left);
+        for (index, column) in self.columns.iter().enumerate() {
+            if index > 0 {
+                text.push(rule.junction);
+            }
+            text.extend(std::iter::repeat_n(rule.fill, column.width));
         }
-        text.extend(std::iter::repeat_n(rule.fill, width));
+        text.push(rule.right);
+        text.push('\n');
     }
-    text.push(rule.right);
-    text.push('\n');
+
+    fn push_row(&self, text: &mut String, cells: &[&str], vertical: char) {
+        let wrapped: Vec<Vec<String>> = cells
+            .iter()
+            .zip(self.columns)
+            .map(|(content, column)| wrap(content, column.width - 2, self.overflow))
+            .collect();
+        let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+        for line in 0..lines {
+            text.push(vertical);
+            for (cell, column) in wrapped.iter().zip(self.columns) {
+                push_cell(text, cell.get(line).map_or("", String::as_str), column.width, column.align);
+                text.push(vertical);
+            }
+            text.push('\n');
+        }
+    }
 }
 
 /// One cell: a space, the content aligned within `width - 2`, a space; wider if it must be.
@@ -70,22 +120,9 @@ fn push_cell(text: &mut String, content: &str, width: usize, align: Align) {
     text.push(' ');
 }
 
-fn push_row(text: &mut String, cells: [&str; 3], vertical: char) {
-    let wrapped: Vec<Vec<String>> =
-        cells.iter().zip(&COLUMN_WIDTHS).map(|(content, &width)| wrap(content, width - 2)).collect();
-    let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1);
-    for line in 0..lines {
-        text.push(vertical);
-        for ((cell, &width), &align) in wrapped.iter().zip(&COLUMN_WIDTHS).zip(&COLUMN_ALIGNS) {
-            push_cell(text, cell.get(line).map_or("", String::as_str), width, align);
-            text.push(vertical);
-        }
-        text.push('\n');
-    }
-}
-
-/// Greedy word wrap at spaces into lines of at most `width` characters; a longer word is folded.
-fn wrap(content: &str, width: usize) -> Vec<String> {
+/// Greedy word wrap at spaces into lines of at most `width` characters; a longer word gets
+/// lines of its own, folded or cut with `…`.
+fn wrap(content: &str, width: usize, overflow: Overflow) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
     for word in content.split(' ') {
@@ -98,6 +135,10 @@ fn wrap(content: &str, width: usize) -> Vec<String> {
         }
         if line_len > 0 {
             lines.push(std::mem::take(&mut line));
+        }
+        if word.len() > width && overflow == Overflow::Ellipsis {
+            word.truncate(width.saturating_sub(1));
+            word.push('…');
         }
         while word.len() > width {
             lines.push(word.drain(..width).collect());
@@ -169,19 +210,33 @@ fn layer_cell(layer: &LayerRow) -> String {
 }
 
 pub(super) fn text(plan: &Plan) -> String {
+    let (table, connections) = match plan.summary_style {
+        SummaryStyle::Sequential => (Table { columns: &SEQUENTIAL_COLUMNS, overflow: Overflow::Fold }, false),
+        SummaryStyle::Functional { connections: false } => {
+            (Table { columns: &SEQUENTIAL_COLUMNS, overflow: Overflow::Ellipsis }, false)
+        }
+        SummaryStyle::Functional { connections: true } => {
+            (Table { columns: &FUNCTIONAL_COLUMNS, overflow: Overflow::Ellipsis }, true)
+        }
+    };
     let mut text = String::new();
     let _ = writeln!(text, "Model: \"{}\"", plan.model_name);
-    push_rule(&mut text, &TOP_RULE);
-    push_row(&mut text, HEADINGS, HEADING_VERTICAL);
-    push_rule(&mut text, &HEADING_RULE);
+    table.push_rule(&mut text, &TOP_RULE);
+    let headings: Vec<&str> = table.columns.iter().map(|column| column.heading).collect();
+    table.push_row(&mut text, &headings, HEADING_VERTICAL);
+    table.push_rule(&mut text, &HEADING_RULE);
     for (index, layer) in plan.layers.iter().enumerate() {
         if index > 0 {
-            push_rule(&mut text, &ROW_RULE);
+            table.push_rule(&mut text, &ROW_RULE);
         }
-        let cells = [layer_cell(layer), shape_cell(layer), count_text(layer.params)];
-        push_row(&mut text, [&cells[0], &cells[1], &cells[2]], BODY_VERTICAL);
+        let mut cells = vec![layer_cell(layer), shape_cell(layer), count_text(layer.params)];
+        if connections {
+            cells.push(if layer.connected_to.is_empty() { "-".to_string() } else { layer.connected_to.join(", ") });
+        }
+        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+        table.push_row(&mut text, &cells, BODY_VERTICAL);
     }
-    push_rule(&mut text, &BOTTOM_RULE);
+    table.push_rule(&mut text, &BOTTOM_RULE);
 
     let total = plan.total_params();
     let trainable = plan.trainable_params();
@@ -223,6 +278,9 @@ struct LayerJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     shape: Option<&'a [usize]>,
     params: u64,
+    /// What each call consumes, for a graph (`dense[0][0]`).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    connected_to: &'a [String],
 }
 
 /// The JSON summary; field order is the key order.
@@ -254,6 +312,7 @@ pub(super) fn json(plan: &Plan) -> String {
             },
             shape: layer.param_shape.as_deref(),
             params: layer.params,
+            connected_to: &layer.connected_to,
         })
         .collect();
     let total = plan.total_params();

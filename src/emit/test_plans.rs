@@ -26,6 +26,7 @@ pub(crate) fn layer(name: &str, class_name: &'static str, output_shape: &[usize]
         output_shape: Some(output_shape.to_vec()),
         param_shape: None,
         params,
+        connected_to: Vec::new(),
     }
 }
 
@@ -52,7 +53,7 @@ pub(crate) fn seed_model_plan() -> Plan {
         tensor("dense_3.kernel", &[8, 64], "glorot_uniform", true),
         tensor("dense_3.bias", &[64], "zeros", true),
     ];
-    Plan { model_name: "sequential".to_string(), seed: 42, layers, tensors }
+    Plan { model_name: "sequential".to_string(), seed: 42, layers, summary_style: Default::default(), tensors }
 }
 
 /// A small plan with a scalar, an empty tensor and a non-trainable one.
@@ -65,5 +66,5 @@ pub(crate) fn small_plan() -> Plan {
         tensor("norm.moving_mean", &[2], "zeros", false),
     ];
     let layers = vec![layer("dense", "Dense", &[2], 8), layer("norm", "BatchNormalization", &[2], 2)];
-    Plan { model_name: "small".to_string(), seed: 7, layers, tensors }
+    Plan { model_name: "small".to_string(), seed: 7, layers, summary_style: Default::default(), tensors }
 }

@@ -3,18 +3,22 @@
 
 mod activation;
 mod batch_normalization;
+mod concatenate;
 mod conv;
 mod dense;
+mod dot;
 mod dropout;
 mod embedding;
 mod flatten;
 mod global_pooling;
 mod layer_normalization;
+mod merge;
 mod pooling;
 mod recurrent;
 mod reshape;
 mod spatial;
 pub mod torch;
+pub use merge::residual_add;
 pub use spatial::shape_text;
 
 use crate::args::Args;
@@ -135,19 +139,23 @@ impl std::fmt::Debug for LayerType {
 }
 
 /// Arguments every layer takes (Keras's base `Layer`).
-pub const COMMON_ARGUMENTS: [&str; 5] = ["name", "trainable", "input_shape", "input_dim", "share"];
+pub const COMMON_ARGUMENTS: [&str; 6] = ["name", "trainable", "input_shape", "input_dim", "share", "inputs"];
 
 /// Every layer type, sorted by config name (messages list them in this order).
 pub static LAYER_TYPES: &[LayerType] = &[
     activation::TYPE,
+    merge::ADD,
+    merge::AVERAGE,
     pooling::AVERAGE_POOLING1D,
     pooling::AVERAGE_POOLING2D,
     pooling::AVERAGE_POOLING3D,
     batch_normalization::TYPE,
+    concatenate::TYPE,
     conv::CONV1D,
     conv::CONV2D,
     conv::CONV3D,
     dense::TYPE,
+    dot::TYPE,
     dropout::TYPE,
     embedding::TYPE,
     flatten::TYPE,
@@ -163,8 +171,12 @@ pub static LAYER_TYPES: &[LayerType] = &[
     pooling::MAX_POOLING1D,
     pooling::MAX_POOLING2D,
     pooling::MAX_POOLING3D,
+    merge::MAXIMUM,
+    merge::MINIMUM,
+    merge::MULTIPLY,
     reshape::TYPE,
     recurrent::SIMPLE_RNN,
+    merge::SUBTRACT,
 ];
 
 /// Looks a layer type up by its snake_case or Keras class name.

@@ -22,7 +22,7 @@
 
 use crate::Stages;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::infer::{Row, Source};
+use crate::graph::{Graph, Op, Producer};
 use crate::lint::LintOptions;
 use crate::plan::{FanMode, Initializer, TensorSpec};
 use crate::source::Span;
@@ -39,8 +39,9 @@ struct Activation<'a> {
     how: &'static str,
 }
 
-fn activation_of<'a>(rows: &'a [Row<'a>], index: usize) -> Option<Activation<'a>> {
-    let Source::Layer(layer) = rows[index].source else { return None };
+fn activation_of<'a>(graph: &'a Graph, consumers: &[Vec<usize>], index: usize) -> Option<Activation<'a>> {
+    let node = &graph.nodes[index];
+    let Op::Layer(layer) = &node.op else { return None };
     match &layer.activation {
         Some(own) if own.value != "linear" => {
             return Some(Activation { name: &own.value, span: own.span, how: "activation set here" });
@@ -49,11 +50,28 @@ fn activation_of<'a>(rows: &'a [Row<'a>], index: usize) -> Option<Activation<'a>
         None => {}
     }
     if RECURRENT.contains(&layer.layer_type.name) {
-        return Some(Activation { name: "tanh", span: layer.span, how: "recurrent layers use `tanh` by default" });
+        return Some(Activation { name: "tanh", span: node.span, how: "recurrent layers use `tanh` by default" });
     }
-    let Source::Layer(next) = rows.get(index + 1)?.source else { return None };
+    // The one layer its output goes to, when that is an `activation` layer.
+    let [next] = consumers[index].as_slice() else { return None };
+    let Op::Layer(next) = &graph.nodes[*next].op else { return None };
     let next_activation = next.activation.as_ref().filter(|_| next.layer_type.name == "activation")?;
     Some(Activation { name: &next_activation.value, span: next_activation.span, how: "activation applied here" })
+}
+
+/// For each node, the nodes that consume its output.
+fn consumers(graph: &Graph) -> Vec<Vec<usize>> {
+    let mut consumers = vec![Vec::new(); graph.nodes.len()];
+    for (index, node) in graph.nodes.iter().enumerate() {
+        for edge in node.calls.iter().flatten() {
+            if let Producer::Call { node: producer, .. } = edge.from
+                && !consumers[producer].contains(&index)
+            {
+                consumers[producer].push(index);
+            }
+        }
+    }
+    consumers
 }
 
 /// He's, Glorot's or LeCun's scheme, if the initializer is one of them.
@@ -70,12 +88,13 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     let mut found = Vec::new();
     // By name, once: a search per layer is quadratic in a 100,000-layer model.
     let tensors: HashMap<&str, &TensorSpec> = stages.plan.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
-    for (index, row) in stages.rows.iter().enumerate() {
-        let Source::Layer(layer) = row.source else { continue };
-        let Some(activation) = activation_of(stages.rows, index) else { continue };
-        for weight in row.weights.iter().filter(|w| w.name == "kernel" || w.name == "recurrent_kernel") {
+    let consumers = consumers(stages.graph);
+    for (index, (node, built)) in stages.graph.nodes.iter().zip(&stages.inferred.nodes).enumerate() {
+        let (Op::Layer(layer), Some(built)) = (&node.op, built) else { continue };
+        let Some(activation) = activation_of(stages.graph, &consumers, index) else { continue };
+        for weight in built.weights.iter().filter(|w| w.name == "kernel" || w.name == "recurrent_kernel") {
             let given = layer.initializers.iter().any(|(argument, _)| *argument == weight.initializer_argument);
-            let name = row.tensor_name(weight);
+            let name = format!("{}.{}", node.name, weight.name);
             let Some(tensor) = tensors.get(name.as_str()).filter(|_| given) else {
                 continue;
             };

@@ -19,7 +19,7 @@
 
 use crate::Stages;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::infer::Source;
+use crate::graph::Op;
 use crate::lint::LintOptions;
 use crate::plan::{Initializer, TensorSpec};
 use std::collections::HashMap;
@@ -28,14 +28,14 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     let mut found = Vec::new();
     // By name, once: a search per layer is quadratic in a 100,000-layer model.
     let tensors: HashMap<&str, &TensorSpec> = stages.plan.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
-    for row in stages.rows {
-        let Source::Layer(layer) = row.source else { continue };
-        for weight in &row.weights {
+    for (node, built) in stages.graph.nodes.iter().zip(&stages.inferred.nodes) {
+        let (Op::Layer(layer), Some(built)) = (&node.op, built) else { continue };
+        for weight in &built.weights {
             let is_embedding = weight.name == "embeddings";
             if !is_embedding && !weight.name.ends_with("kernel") {
                 continue;
             }
-            let name = row.tensor_name(weight);
+            let name = format!("{}.{}", node.name, weight.name);
             let Some(tensor) = tensors.get(name.as_str()) else { continue };
             if !matches!(tensor.initializer, Initializer::Zeros | Initializer::Ones | Initializer::Constant { .. }) {
                 continue;
@@ -57,7 +57,7 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
                     ),
                 )
                 .at_labelled(tensor.origin, "constant initializer")
-                .with_note_at(layer.span, format!("`{}` is a `{}` layer", row.name, layer.layer_type.name))
+                .with_note_at(node.span, format!("`{}` is a `{}` layer", node.name, layer.layer_type.name))
                 .with_help(
                     "use a random initializer such as `glorot_uniform` (the Keras default) so the units can differ",
                 ),

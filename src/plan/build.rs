@@ -3,38 +3,65 @@
 //! checks them for sense.
 
 use super::layout::{self, Layout, StoredLayout};
-use super::{DType, Distribution, FanMode, Fans, Initializer, LayerRow, Plan, TensorSpec};
+use super::{DType, Distribution, FanMode, Fans, Initializer, Plan, TensorSpec};
+use crate::args::{Lookup, Spanned};
 use crate::config::list_or;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::dsl::{self, ast::ExprKind};
-use crate::infer::{Row, Source};
+use crate::graph::{Graph, LayerOp, Node, Op, ParamOp};
+use crate::infer::Inferred;
+use crate::initializers::{ArgExpr, Family, InitCall, ParamKind};
 use crate::layers::Weight;
 use crate::layers::torch::{TorchSource, torch_tensors};
-use crate::resolve::{ArgExpr, Family, InitCall, Lookup, ParamKind, ResolvedModel, Spanned};
 use crate::source::Span;
 use std::collections::HashMap;
 
-/// The plan for the built rows. Reports every bad initializer and share, not just the first.
-/// Every floating-point tensor is of `dtype` (the command line's `--dtype`); an initializer whose
-/// values that dtype cannot hold is an error.
-pub fn build_plan(model: &ResolvedModel, rows: &[Row], layout: Layout, dtype: DType) -> (Option<Plan>, Diagnostics) {
+/// A built node as the plan reads it.
+struct Row<'a> {
+    name: &'a str,
+    class_name: &'static str,
+    weights: &'a [Weight],
+    node: &'a Node,
+    source: Source<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Layer(&'a LayerOp),
+    Param(&'a ParamOp),
+}
+
+impl Row<'_> {
+    /// `<layer>.<weight>` for a layer's weight; a param's tensor is named by the param itself.
+    fn tensor_name(&self, weight: &Weight) -> String {
+        match self.source {
+            Source::Layer(_) => format!("{}.{}", self.name, weight.name),
+            Source::Param(_) => self.name.to_string(),
+        }
+    }
+}
+
+/// The plan for the built nodes, in declaration order. Reports every bad initializer and share,
+/// not just the first. Every floating-point tensor is of `dtype` (the command line's `--dtype`);
+/// an initializer whose values that dtype cannot hold is an error.
+pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DType) -> (Option<Plan>, Diagnostics) {
     let mut diagnostics = Vec::new();
-    let mut layers = Vec::with_capacity(rows.len());
     let mut tensors: Vec<TensorSpec> = Vec::new();
     let mut tensor_index: HashMap<String, usize> = HashMap::new();
+    let rows: Vec<Row> = graph
+        .nodes
+        .iter()
+        .zip(&inferred.nodes)
+        .filter_map(|(node, built)| {
+            let built = built.as_ref()?;
+            let source = match &node.op {
+                Op::Layer(layer) => Source::Layer(layer),
+                Op::Param(param) => Source::Param(param),
+            };
+            Some(Row { name: &node.name, class_name: node.class_name(), weights: &built.weights, node, source })
+        })
+        .collect();
     for (row_index, row) in rows.iter().enumerate() {
-        let params =
-            row.weights.iter().map(|w| w.shape.iter().product::<usize>() as u64).fold(0u64, u64::saturating_add);
-        layers.push(LayerRow {
-            name: row.name.clone(),
-            class_name: row.class_name,
-            output_shape: row.output_shape.clone(),
-            param_shape: match row.source {
-                Source::Param(param) => Some(param.shape.clone()),
-                Source::Layer(_) => None,
-            },
-            params,
-        });
         if let Some(share) = row_share(row) {
             if let Err(diagnostic) = check_share(row, share, &rows[..row_index], &tensors, &tensor_index) {
                 diagnostics.push(diagnostic);
@@ -70,7 +97,8 @@ pub fn build_plan(model: &ResolvedModel, rows: &[Row], layout: Layout, dtype: DT
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, diagnostics);
     }
-    let plan = Plan { model_name: model.name.clone(), seed: model.seed, layers, tensors };
+    let (layers, summary_style) = super::rows::summary_rows(graph, inferred);
+    let plan = Plan { model_name: graph.name.clone(), seed: graph.seed, layers, summary_style, tensors };
     (Some(plan), diagnostics)
 }
 
@@ -80,7 +108,7 @@ const RESERVED_NAME: &str = "__metadata__";
 fn reserved_name(row: &Row) -> Diagnostic {
     let span = match row.source {
         Source::Param(param) => param.name_span,
-        Source::Layer(layer) => layer.span,
+        Source::Layer(_) => row.node.span,
     };
     Diagnostic::error(
         Code::InvalidValue,
@@ -95,7 +123,7 @@ fn reserved_name(row: &Row) -> Diagnostic {
 fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpec>, Diagnostics> {
     let mut logical = Vec::with_capacity(row.weights.len());
     let mut diagnostics = Vec::new();
-    for weight in &row.weights {
+    for weight in row.weights {
         match tensor_spec(row, weight, row.tensor_name(weight), dtype) {
             Ok(spec) => logical.push((weight.name, spec)),
             Err(diagnostic) => diagnostics.push(diagnostic),
@@ -163,17 +191,11 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
 }
 
 fn row_span(row: &Row) -> Span {
-    match row.source {
-        Source::Layer(layer) => layer.span,
-        Source::Param(param) => param.span,
-    }
+    row.node.span
 }
 
 fn row_share<'a>(row: &Row<'a>) -> Option<&'a Spanned<String>> {
-    match row.source {
-        Source::Layer(layer) => layer.share.as_ref(),
-        Source::Param(param) => param.share.as_ref(),
-    }
+    row.node.share.as_ref()
 }
 
 /// A sharing layer must name an earlier layer whose weights have the same names and shapes; a
@@ -213,21 +235,21 @@ fn check_share(
             Ok(())
         }
         Source::Layer(_) => {
-            let other = earlier.iter().find(|r| &r.name == target && matches!(r.source, Source::Layer(_)));
+            let other = earlier.iter().find(|r| r.name == target && matches!(r.source, Source::Layer(_)));
             let other = other.ok_or_else(|| unknown("layer"))?;
             let describe = |weights: &[Weight]| {
                 weights.iter().map(|w| format!("{} {:?}", w.name, w.shape)).collect::<Vec<_>>().join(", ")
             };
             let same = row.weights.len() == other.weights.len()
-                && row.weights.iter().zip(&other.weights).all(|(a, b)| a.name == b.name && a.shape == b.shape);
+                && row.weights.iter().zip(other.weights).all(|(a, b)| a.name == b.name && a.shape == b.shape);
             if !same {
                 return Err(Diagnostic::error(
                     Code::ShareMismatch,
                     format!(
                         "`{}` cannot share `{target}`'s weights: it needs [{}], `{target}` has [{}]",
                         row.name,
-                        describe(&row.weights),
-                        describe(&other.weights)
+                        describe(row.weights),
+                        describe(other.weights)
                     ),
                 )
                 .at(share.span)
@@ -254,12 +276,12 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result
     let (given, variables, trainable) = match row.source {
         Source::Layer(layer) => {
             let given = layer.initializers.iter().find(|(argument, _)| *argument == weight.initializer_argument);
-            (given.map(|(_, call)| call), &layer.variables, layer.trainable && weight.trainable)
+            (given.map(|(_, call)| call), &row.node.variables, row.node.trainable && weight.trainable)
         }
         Source::Param(param) => {
             fans.fan_in = param.fan_in.unwrap_or(fans.fan_in);
             fans.fan_out = param.fan_out.unwrap_or(fans.fan_out);
-            (param.initializer.as_ref(), &param.variables, param.trainable)
+            (param.initializer.as_ref(), &row.node.variables, row.node.trainable)
         }
     };
     let default;
@@ -267,7 +289,7 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result
         Some(call) => call,
         None => {
             let family =
-                crate::resolve::find_family(weight.default_initializer).map_or(Family::Zeros, |def| def.family);
+                crate::initializers::find_family(weight.default_initializer).map_or(Family::Zeros, |def| def.family);
             default = InitCall { family, args: Vec::new(), span };
             &default
         }

@@ -4,6 +4,7 @@
 mod build;
 mod external;
 pub mod layout;
+mod rows;
 
 pub use crate::layers::ConstantFill;
 pub use build::build_plan;
@@ -273,6 +274,19 @@ pub struct LayerRow {
     /// A param's tensor shape, which its summary row shows in place of an output shape.
     pub param_shape: Option<Vec<usize>>,
     pub params: u64,
+    /// What each call consumes, as Keras's functional summary shows it (`dense[0][0]`).
+    pub connected_to: Vec<String>,
+}
+
+/// How the summary table looks, as Keras decides it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SummaryStyle {
+    /// A Sequential model's: no input rows, three columns.
+    #[default]
+    Sequential,
+    /// A functional model's: `InputLayer` rows, and a "Connected to" column unless the graph is
+    /// a chain (Keras calls that "sequential-like").
+    Functional { connections: bool },
 }
 
 /// A finished plan: what `init` generates and `emit` writes.
@@ -281,6 +295,7 @@ pub struct Plan {
     pub model_name: String,
     pub seed: u64,
     pub layers: Vec<LayerRow>,
+    pub summary_style: SummaryStyle,
     pub tensors: Vec<TensorSpec>,
 }
 

@@ -3,17 +3,20 @@
 //! built-in families, the model's seed and input shape.
 
 mod catalogue;
+mod inbound;
 mod initializer;
+mod lower;
 mod vars;
 
 pub use crate::args::{
     ArgKind, Args, ArgumentInfo, INERT_ARGUMENTS, Lookup, MAX_SIZE, Recorder, Spanned, eval_count, eval_number,
 };
+pub use crate::graph::{ExpectedInput, Variables};
 pub use crate::initializers::{
     ArgExpr, FAMILIES, Family, FamilyDef, InitCall, KERAS_INITIALIZER_KEYS, Param, ParamKind, find_family,
 };
 pub use catalogue::{block_arguments, layer_arguments, param_arguments};
-pub use vars::{RESERVED, Variables};
+pub use vars::RESERVED;
 
 use crate::config::{ModelConfig, Node, Value, list, span_in_string};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
@@ -47,13 +50,32 @@ pub struct Overrides {
     pub dtype: crate::plan::DType,
 }
 
-/// The input shape a layer states it expects (`input_dim`, `input_shape`).
-#[derive(Clone, Debug, PartialEq)]
-pub enum ExpectedInput {
-    /// The last axis has this size.
-    LastDim(usize),
-    /// The whole per-example shape.
-    Shape(Vec<usize>),
+/// What an entry consumes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Consumes {
+    /// The previous entry's output; the first entry of a list, what its block or model feeds it.
+    #[default]
+    Previous,
+    /// `inputs: [a, b]`: names in scope.
+    Named(Vec<Spanned<String>>),
+    /// A Keras layer's `inbound_nodes`: each call's tensors.
+    Keras(Vec<Vec<inbound::KerasTensor>>),
+}
+
+/// A named model input (`inputs:`, or the one `input:` gives).
+#[derive(Debug)]
+pub struct ResolvedInput {
+    pub name: String,
+    pub shape: Option<Vec<usize>>,
+    pub dtype: String,
+    pub span: Span,
+}
+
+/// A reference in `outputs:`.
+#[derive(Clone, Debug)]
+pub enum OutputRef {
+    Named(Spanned<String>),
+    Keras(inbound::KerasTensor),
 }
 
 #[derive(Debug)]
@@ -74,6 +96,7 @@ pub struct ResolvedLayer {
     pub share: Option<Spanned<String>>,
     /// The vars in scope (with `i` inside a repeated block), for initializer arguments.
     pub variables: Arc<Variables>,
+    pub consumes: Consumes,
 }
 
 /// `param`: one raw tensor with an explicit shape, for what no layer type describes.
@@ -103,6 +126,8 @@ pub struct ResolvedBlock {
     pub span: Span,
     /// Residual style: the block's output shape must equal its input shape, and is passed on.
     pub residual: bool,
+    /// `inputs:` of the block: what its first entry consumes.
+    pub consumes: Option<Vec<Spanned<String>>>,
     pub items: Vec<Item>,
 }
 
@@ -118,8 +143,13 @@ pub enum Item {
 pub struct ResolvedModel {
     pub name: String,
     pub seed: u64,
-    /// The per-example input shape, from `--input`, `input:` or the first layer's `input_shape`.
-    pub input: Option<Spanned<Vec<usize>>>,
+    /// The model inputs: those `inputs:` declares, or the one `input:`, `--input` or the first
+    /// layer's `input_shape` gives (named `input_layer`, as Keras names it).
+    pub inputs: Vec<ResolvedInput>,
+    /// Whether `inputs:` declared them (the model is a graph).
+    pub declared_inputs: bool,
+    /// `outputs:`; `None` means the last entry.
+    pub outputs: Option<Vec<OutputRef>>,
     pub items: Vec<Item>,
 }
 
@@ -146,7 +176,27 @@ struct Scope {
 
 /// Resolves a parsed config. Every problem is reported; the model is returned only when there
 /// were none, so later stages never see a half-resolved layer.
-pub fn resolve(file: &SourceFile, config: &ModelConfig, overrides: &Overrides) -> (Option<ResolvedModel>, Diagnostics) {
+pub fn resolve(
+    file: &SourceFile,
+    config: &ModelConfig,
+    overrides: &Overrides,
+) -> (Option<crate::graph::Graph>, Diagnostics) {
+    let (model, mut diagnostics) = resolve_items_of(file, config, overrides);
+    let Some(model) = model else { return (None, diagnostics) };
+    let (graph, found) = lower::lower(model);
+    diagnostics.extend(found);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return (None, diagnostics);
+    }
+    (graph, diagnostics)
+}
+
+/// The item tree of a config: every entry resolved, not yet connected.
+fn resolve_items_of(
+    file: &SourceFile,
+    config: &ModelConfig,
+    overrides: &Overrides,
+) -> (Option<ResolvedModel>, Diagnostics) {
     let (variables, mut diagnostics) = vars::evaluate(file, &config.vars, &overrides.sets);
     let variables = Arc::new(variables);
     let name = match &config.name {
@@ -204,10 +254,156 @@ pub fn resolve(file: &SourceFile, config: &ModelConfig, overrides: &Overrides) -
         },
         _ => None,
     });
+    let (inputs, declared_inputs) = match &config.inputs {
+        Some(node) => {
+            if let Some(input_node) = &config.input {
+                diagnostics.push(
+                    Diagnostic::error(Code::InvalidValue, "`input:` and `inputs:` are both given")
+                        .at(input_node.span)
+                        .with_note_at(node.span, "`inputs:` is here")
+                        .with_help("name the input under `inputs:` and remove `input:`"),
+                );
+            }
+            let mut inputs = named_inputs(file, node, &lookup, &mut diagnostics);
+            if let Some(shape) = &overrides.input {
+                match inputs.as_mut_slice() {
+                    [only] => only.shape = Some(shape.clone()),
+                    _ => diagnostics.push(
+                        Diagnostic::error(
+                            Code::BadCliValue,
+                            "`--input` gives one shape, but the model has several inputs",
+                        )
+                        .at(node.span)
+                        .with_help("set each input's shape under `inputs:` (a var and `--set` can size them)"),
+                    ),
+                }
+            }
+            (inputs, true)
+        }
+        None => {
+            let span = config.input.as_ref().map_or(Span::default(), |node| node.span);
+            let inputs = vec![ResolvedInput {
+                name: "input_layer".to_string(),
+                shape: input.map(|input| input.value),
+                dtype: "float32".to_string(),
+                span,
+            }];
+            (inputs, false)
+        }
+    };
+    let outputs = config.outputs.as_ref().and_then(|node| report(&mut diagnostics, output_refs(node)));
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, diagnostics);
     }
-    (Some(ResolvedModel { name, seed, input, items }), diagnostics)
+    (Some(ResolvedModel { name, seed, inputs, declared_inputs, outputs, items }), diagnostics)
+}
+
+/// `inputs: {name: shape, other: {shape: …, dtype: int32}}`.
+fn named_inputs(file: &SourceFile, node: &Node, lookup: Lookup, diagnostics: &mut Diagnostics) -> Vec<ResolvedInput> {
+    let Some(entries) = node.as_map().filter(|entries| !entries.is_empty()) else {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::WrongType,
+                format!("`inputs` must be a non-empty mapping, found {}", node.kind_name()),
+            )
+            .at(node.span)
+            .with_help(
+                "name each input with its shape, e.g. `inputs: {features: [32], tokens: {shape: [128], dtype: int32}}`",
+            ),
+        );
+        return Vec::new();
+    };
+    let mut inputs = Vec::with_capacity(entries.len());
+    for (key, value) in entries {
+        let Some(name) = key.as_str().filter(|name| !name.is_empty()) else {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::WrongType,
+                    format!("an input name must be a non-empty string, found {}", key.kind_name()),
+                )
+                .at(key.span)
+                .with_help("name the input with a word, e.g. `features: [32]`"),
+            );
+            continue;
+        };
+        let (shape_node, dtype) = match value.as_map() {
+            Some(fields) => {
+                let mut shape_node = None;
+                let mut dtype = "float32".to_string();
+                for (field, field_value) in fields {
+                    match field.as_str() {
+                        Some("shape") => shape_node = Some(field_value),
+                        Some("dtype") => match field_value.as_str() {
+                            Some(text) if INPUT_DTYPES.contains(&text) => dtype = text.to_string(),
+                            _ => diagnostics.push(
+                                Diagnostic::error(Code::InvalidValue, "unknown input dtype")
+                                    .at(field_value.span)
+                                    .with_help(format!("an input's dtype is one of {}", list(&INPUT_DTYPES))),
+                            ),
+                        },
+                        _ => diagnostics.push(
+                            Diagnostic::error(Code::UnknownKey, "unknown key in an input")
+                                .at(field.span)
+                                .with_help("an input is a shape, or `{shape: [...], dtype: int32}`"),
+                        ),
+                    }
+                }
+                (shape_node, dtype)
+            }
+            None => (Some(value), "float32".to_string()),
+        };
+        let shape = match shape_node {
+            Some(shape_node) if shape_node.is_null() => None,
+            Some(shape_node) => report(diagnostics, shape_value(file, shape_node, lookup, "inputs")).map(|s| s.value),
+            None => {
+                diagnostics.push(
+                    Diagnostic::error(Code::MissingKey, format!("input `{name}` has no `shape`"))
+                        .at(key.span)
+                        .with_help("give its per-example shape, e.g. `{shape: [128], dtype: int32}`"),
+                );
+                None
+            }
+        };
+        inputs.push(ResolvedInput { name: name.to_string(), shape, dtype, span: key.span });
+    }
+    inputs
+}
+
+/// The dtypes a model input may have (Keras's names).
+const INPUT_DTYPES: [&str; 9] =
+    ["float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "bool"];
+
+/// `outputs: name`, `outputs: [a, b]`, or Keras's `[[layer, node, tensor], …]` (or one triple).
+fn output_refs(node: &Node) -> Result<Vec<OutputRef>, Diagnostic> {
+    let bad = || {
+        Diagnostic::error(
+            Code::WrongType,
+            format!("`outputs` must be a name or a list of names, found {}", node.kind_name()),
+        )
+        .at(node.span)
+        .with_help("name what the model returns, e.g. `outputs: [classifier, regressor]`")
+    };
+    let one = |item: &Node| -> Result<OutputRef, Diagnostic> {
+        match &item.value {
+            Value::Str(text) if !text.is_empty() => {
+                Ok(OutputRef::Named(Spanned { value: text.clone(), span: item.span }))
+            }
+            Value::Seq(_) => inbound::keras_tensor_triple(item).map(OutputRef::Keras),
+            _ => {
+                Err(Diagnostic::error(Code::WrongType, format!("an output must be a name, found {}", item.kind_name()))
+                    .at(item.span)
+                    .with_help("name a layer, a block or an input"))
+            }
+        }
+    };
+    match &node.value {
+        Value::Str(_) => Ok(vec![one(node)?]),
+        Value::Seq(items) if items.is_empty() => Err(bad()),
+        // One Keras triple: `["dense", 0, 0]`.
+        Value::Seq(items) if matches!(items.get(1).map(|n| &n.value), Some(Value::Int(_))) => Ok(vec![one(node)?]),
+        Value::Seq(items) => items.iter().map(one).collect(),
+        _ => Err(bad()),
+    }
 }
 
 /// Resolves a list of layer, param and block entries in one naming scope.
@@ -317,7 +513,7 @@ pub const KERAS_LAYER_KEYS: [&str; 7] =
     ["class_name", "config", "module", "registered_name", "build_config", "name", "inbound_nodes"];
 
 const PARAM_ARGUMENTS: [&str; 7] = ["name", "shape", "initializer", "fan_in", "fan_out", "trainable", "share"];
-const BLOCK_ARGUMENTS: [&str; 4] = ["name", "repeat", "residual", "layers"];
+const BLOCK_ARGUMENTS: [&str; 5] = ["name", "repeat", "residual", "inputs", "layers"];
 
 fn resolve_param(
     context: &Context,
@@ -411,6 +607,8 @@ fn resolve_block(
         count.map(|count| (count, node)).map_err(|d| args.diagnostics.push(d)).ok()
     });
     let residual = args.bool_or("residual", false);
+    let consumes =
+        args.take_as("inputs", ArgKind::Names).and_then(|node| report(&mut args.diagnostics, names_value(node)));
     args.note("layers", ArgKind::Layers);
     let layers = args.require("layers", "[{dense: {units: 8}}]").and_then(|node| match node.as_seq() {
         Some(items) if !items.is_empty() => Some(items),
@@ -466,7 +664,7 @@ fn resolve_block(
             None => auto_name("block", counters),
         };
         let items = resolve_items(context, layers, &inner, diagnostics);
-        blocks.push(ResolvedBlock { name, span, residual, items });
+        blocks.push(ResolvedBlock { name, span, residual, consumes: consumes.clone(), items });
     }
     Some(blocks)
 }
@@ -653,13 +851,15 @@ struct LayerEntry<'a> {
     type_name: &'a str,
     type_span: Span,
     arguments: &'a [(Node, Node)],
+    /// A Keras layer's `inbound_nodes`.
+    inbound: Option<&'a Node>,
 }
 
 /// Splits a layer entry into its type name, the span of that name, and its argument map.
 fn layer_parts(entry: &Node) -> Result<LayerEntry<'_>, Diagnostic> {
     const EMPTY: &[(Node, Node)] = &[];
     match &entry.value {
-        Value::Str(name) => Ok(LayerEntry { type_name: name, type_span: entry.span, arguments: EMPTY }),
+        Value::Str(name) => Ok(LayerEntry { type_name: name, type_span: entry.span, arguments: EMPTY, inbound: None }),
         Value::Map(entries) if entry.get("class_name").is_some() => {
             let class = entry.get("class_name").and_then(Node::as_str).ok_or_else(|| bad_layer(entry))?;
             let class_span = entry.get("class_name").map_or(entry.span, |node| node.span);
@@ -670,14 +870,15 @@ fn layer_parts(entry: &Node) -> Result<LayerEntry<'_>, Diagnostic> {
                         .with_help("a Keras layer has `class_name` and `config` (and `module`, `registered_name`, `build_config`)"));
                 }
             }
+            let inbound = entry.get("inbound_nodes");
             match entry.get("config") {
-                None => Ok(LayerEntry { type_name: class, type_span: class_span, arguments: EMPTY }),
+                None => Ok(LayerEntry { type_name: class, type_span: class_span, arguments: EMPTY, inbound }),
                 Some(config) if config.is_null() => {
-                    Ok(LayerEntry { type_name: class, type_span: class_span, arguments: EMPTY })
+                    Ok(LayerEntry { type_name: class, type_span: class_span, arguments: EMPTY, inbound })
                 }
                 Some(config) => config
                     .as_map()
-                    .map(|arguments| LayerEntry { type_name: class, type_span: class_span, arguments })
+                    .map(|arguments| LayerEntry { type_name: class, type_span: class_span, arguments, inbound })
                     .ok_or_else(|| {
                         Diagnostic::error(
                             Code::WrongType,
@@ -692,8 +893,10 @@ fn layer_parts(entry: &Node) -> Result<LayerEntry<'_>, Diagnostic> {
             let (key, value) = &entries[0];
             let name = key.as_str().ok_or_else(|| bad_layer(entry))?;
             match &value.value {
-                Value::Null => Ok(LayerEntry { type_name: name, type_span: key.span, arguments: EMPTY }),
-                Value::Map(arguments) => Ok(LayerEntry { type_name: name, type_span: key.span, arguments }),
+                Value::Null => Ok(LayerEntry { type_name: name, type_span: key.span, arguments: EMPTY, inbound: None }),
+                Value::Map(arguments) => {
+                    Ok(LayerEntry { type_name: name, type_span: key.span, arguments, inbound: None })
+                }
                 _ => Err(Diagnostic::error(
                     Code::WrongType,
                     format!("the arguments of `{name}` must be a mapping, found {}", value.kind_name()),
@@ -725,7 +928,7 @@ fn resolve_layer(
 ) -> Option<ResolvedLayer> {
     let file = context.file;
     let customs = &context.customs;
-    let LayerEntry { type_name, type_span, arguments: entries } = report(diagnostics, layer_parts(entry))?;
+    let LayerEntry { type_name, type_span, arguments: entries, inbound } = report(diagnostics, layer_parts(entry))?;
     let Some(layer_type) = layers::find(type_name) else {
         let names = layers::LAYER_TYPES.iter().map(|t| t.name);
         let diagnostic = Diagnostic::error(Code::UnknownLayer, format!("unknown layer type `{type_name}`"))
@@ -743,6 +946,16 @@ fn resolve_layer(
     let share =
         args.take_as("share", ArgKind::Name).and_then(|node| share_target(file, node, scope, &mut args.diagnostics));
     let trainable = args.bool_or("trainable", true);
+    let named =
+        args.take_as("inputs", ArgKind::Names).and_then(|node| report(&mut args.diagnostics, names_value(node)));
+    let consumes = match (named, inbound) {
+        (Some(names), _) => Consumes::Named(names),
+        (None, Some(node)) => match report(&mut args.diagnostics, inbound::calls(node)) {
+            Some(calls) => Consumes::Keras(calls),
+            None => Consumes::Previous,
+        },
+        (None, None) => Consumes::Previous,
+    };
     let expected_input = expected_input(&mut args, &lookup, layer_type);
     let mut initializers = Vec::new();
     for &argument in layer_type.arguments.iter().filter(|a| a.ends_with("_initializer")) {
@@ -797,7 +1010,28 @@ fn resolve_layer(
         initializers,
         share,
         variables: scope.variables.clone(),
+        consumes,
     })
+}
+
+/// `inputs: name` or `inputs: [a, b]`.
+fn names_value(node: &Node) -> Result<Vec<Spanned<String>>, Diagnostic> {
+    let name = |item: &Node| match item.as_str() {
+        Some(text) if !text.is_empty() => Ok(Spanned { value: text.to_string(), span: item.span }),
+        _ => Err(Diagnostic::error(
+            Code::WrongType,
+            format!("expected the name of an input or entry, found {}", item.kind_name()),
+        )
+        .at(item.span)
+        .with_help("name what the entry consumes, e.g. `inputs: [features, dense_1]`")),
+    };
+    match &node.value {
+        Value::Seq(items) if !items.is_empty() => items.iter().map(name).collect(),
+        Value::Seq(_) => Err(Diagnostic::error(Code::WrongType, "`inputs` must not be empty")
+            .at(node.span)
+            .with_help("name what the entry consumes, or leave `inputs` out to consume the previous entry")),
+        _ => Ok(vec![name(node)?]),
+    }
 }
 
 fn expected_input(args: &mut Args, lookup: Lookup, layer_type: &LayerType) -> Option<Spanned<ExpectedInput>> {

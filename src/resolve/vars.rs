@@ -5,6 +5,7 @@
 use crate::config::{Node, Value, span_in_string, string_start};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::dsl::{self, ast};
+use crate::graph::Variables;
 use crate::initializers::ArgExpr;
 use crate::source::{SourceFile, Span};
 use std::collections::HashMap;
@@ -12,38 +13,6 @@ use std::sync::Arc;
 
 /// Names expressions give a meaning of their own; a var may not take them.
 pub const RESERVED: [&str; 5] = ["fan_in", "fan_out", "i", "pi", "e"];
-
-/// Evaluated variables, shared by every layer in a scope; a repeated block adds `i`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Variables {
-    /// The `vars:` values, one map shared by every scope: a copy per repeated block would cost
-    /// (vars × copies), which the config controls.
-    values: Arc<HashMap<String, f64>>,
-    /// Names a scope binds (`i` of the innermost repeated block), which shadow `values`.
-    locals: Vec<(String, f64)>,
-}
-
-impl Variables {
-    pub fn get(&self, name: &str) -> Option<f64> {
-        match self.locals.iter().rev().find(|(local, _)| local == name) {
-            Some((_, value)) => Some(*value),
-            None => self.values.get(name).copied(),
-        }
-    }
-
-    /// These variables plus `name = value` (shadowing an outer one).
-    pub fn with(&self, name: &str, value: f64) -> Arc<Variables> {
-        let mut locals: Vec<(String, f64)> = self.locals.iter().filter(|(local, _)| local != name).cloned().collect();
-        locals.push((name.to_string(), value));
-        Arc::new(Variables { values: self.values.clone(), locals })
-    }
-
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        let shadowed = |name: &&str| self.locals.iter().any(|(local, _)| local == name);
-        let outer = self.values.keys().map(String::as_str).filter(move |name| !shadowed(name));
-        self.locals.iter().map(|(name, _)| name.as_str()).chain(outer)
-    }
-}
 
 /// One var's definition, from the config or from `--set`.
 struct Definition {
@@ -111,7 +80,7 @@ pub fn evaluate(file: &SourceFile, entries: &[(Node, Node)], sets: &[(String, St
         }
     }
     let values = evaluate_in_order(&definitions, &mut diagnostics);
-    (Variables { values: Arc::new(values), locals: Vec::new() }, diagnostics)
+    (Variables::new(values), diagnostics)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -363,7 +332,7 @@ mod tests {
         let inner = variables.with("i", 3.0);
         let innermost = inner.with("i", 4.0);
         assert_eq!([inner.get("i"), innermost.get("i"), innermost.get("a")], [Some(3.0), Some(4.0), Some(1.0)]);
-        assert!(Arc::ptr_eq(&variables.values, &innermost.values));
+        assert!(variables.shares_values_with(&innermost));
         let mut names: Vec<&str> = innermost.names().collect();
         names.sort_unstable();
         assert_eq!(names, ["a", "b", "i"]);

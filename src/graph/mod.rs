@@ -1,0 +1,161 @@
+//! The graph IR between the front ends and the back ends: named inputs, nodes (a layer or a raw
+//! param, with the tensors each of its calls consumes), and outputs. `resolve` builds it from any
+//! front end; `infer`, `plan` and `lint` read only it.
+
+mod order;
+mod variables;
+
+pub use order::{Cycle, Operation, keras_operations};
+pub use variables::Variables;
+
+use crate::args::Spanned;
+use crate::initializers::InitCall;
+use crate::layers::{Layer, LayerType};
+use crate::source::Span;
+use std::sync::Arc;
+
+/// A model as a graph. Nodes are in declaration order, which names and streams follow.
+#[derive(Debug)]
+pub struct Graph {
+    pub name: String,
+    pub seed: u64,
+    pub inputs: Vec<Input>,
+    pub nodes: Vec<Node>,
+    /// What the model returns.
+    pub outputs: Vec<Edge>,
+    /// Declared as a graph (`inputs:`, a Keras `Functional` model) or not a chain: the summary is
+    /// Keras's functional one, with `InputLayer` rows and connections.
+    pub functional: bool,
+}
+
+/// A named model input (Keras `Input`).
+#[derive(Debug)]
+pub struct Input {
+    pub name: String,
+    /// Per example, without the batch axis; `None` when nothing gave it.
+    pub shape: Option<Vec<usize>>,
+    /// `float32` unless the config says otherwise (token ids are `int32`).
+    pub dtype: String,
+    pub span: Span,
+}
+
+/// What produces a tensor: a model input, or one call of a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Producer {
+    Input(usize),
+    Call { node: usize, call: usize },
+}
+
+/// A tensor consumed: its producer and where the config names it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Edge {
+    pub from: Producer,
+    pub span: Span,
+}
+
+/// A layer or a raw param.
+#[derive(Debug)]
+pub struct Node {
+    /// The full name, block prefixes included (`transformer.h.0.ln_1`).
+    pub name: String,
+    /// Where the node is declared (a layer's type name, a param's keyword).
+    pub span: Span,
+    pub op: Op,
+    /// Each call's inputs. A layer is called once, or more often when it is shared the Keras way
+    /// (one layer applied to several tensors, its weights made once); a param is never called.
+    pub calls: Vec<Vec<Edge>>,
+    pub trainable: bool,
+    /// `share: other`: the full name of the node whose weights this one reuses.
+    pub share: Option<Spanned<String>>,
+    /// The vars in scope (with `i` inside a repeated block), for initializer arguments.
+    pub variables: Arc<Variables>,
+}
+
+#[derive(Debug)]
+pub enum Op {
+    Layer(LayerOp),
+    Param(ParamOp),
+}
+
+/// A layer with its arguments parsed, waiting for its input shapes.
+#[derive(Debug)]
+pub struct LayerOp {
+    pub layer_type: &'static LayerType,
+    pub layer: Box<dyn Layer>,
+    pub expected_input: Option<Spanned<ExpectedInput>>,
+    /// The `activation:` as written (the layer checks it); `None` when not given or null.
+    pub activation: Option<Spanned<String>>,
+    /// Initializers the config gives, by layer argument (`kernel_initializer`).
+    pub initializers: Vec<(&'static str, InitCall)>,
+}
+
+/// `param`: one raw tensor with an explicit shape, for what no layer type describes.
+#[derive(Debug)]
+pub struct ParamOp {
+    /// Where the name is written.
+    pub name_span: Span,
+    pub shape: Vec<usize>,
+    /// `None` for a param that shares another's tensor.
+    pub initializer: Option<InitCall>,
+    /// Overrides of what the shape implies.
+    pub fan_in: Option<f64>,
+    pub fan_out: Option<f64>,
+}
+
+/// The input shape a layer states it expects (`input_dim`, `input_shape`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExpectedInput {
+    /// The last axis has this size.
+    LastDim(usize),
+    /// The whole per-example shape.
+    Shape(Vec<usize>),
+}
+
+impl Node {
+    pub fn layer(&self) -> Option<&LayerOp> {
+        match &self.op {
+            Op::Layer(layer) => Some(layer),
+            Op::Param(_) => None,
+        }
+    }
+
+    pub fn param(&self) -> Option<&ParamOp> {
+        match &self.op {
+            Op::Param(param) => Some(param),
+            Op::Layer(_) => None,
+        }
+    }
+
+    /// Keras's class name: `Dense`, …, or `Param`.
+    pub fn class_name(&self) -> &'static str {
+        match &self.op {
+            Op::Layer(layer) => layer.layer_type.class_name,
+            Op::Param(_) => "Param",
+        }
+    }
+}
+
+impl Graph {
+    /// The name of what produces a tensor, as Keras's summary shows it: `dense[0][0]`.
+    pub fn producer_text(&self, producer: Producer) -> String {
+        match producer {
+            Producer::Input(index) => format!("{}[0][0]", self.inputs[index].name),
+            Producer::Call { node, call } => format!("{}[{call}][0]", self.nodes[node].name),
+        }
+    }
+
+    /// The name of what produces a tensor, for messages: `dense_1`, or `dense_1 (call 2)`.
+    pub fn producer_name(&self, producer: Producer) -> String {
+        match producer {
+            Producer::Input(index) => format!("input `{}`", self.inputs[index].name),
+            Producer::Call { node, call: 0 } => format!("`{}`", self.nodes[node].name),
+            Producer::Call { node, call } => format!("`{}` (call {})", self.nodes[node].name, call + 1),
+        }
+    }
+
+    /// The calls in an order where every call comes after the calls it consumes; declaration
+    /// order where the graph leaves a choice. A cycle is an error naming its members.
+    pub fn schedule(&self) -> Result<Vec<(usize, usize)>, Cycle> {
+        order::schedule(self)
+    }
+}

@@ -1,0 +1,46 @@
+//! The values of `vars:` in one scope, which initializer arguments read in `plan`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Evaluated variables, shared by every layer in a scope; a repeated block adds `i`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Variables {
+    /// The `vars:` values, one map shared by every scope: a copy per repeated block would cost
+    /// (vars × copies), which the config controls.
+    values: Arc<HashMap<String, f64>>,
+    /// Names a scope binds (`i` of the innermost repeated block), which shadow `values`.
+    locals: Vec<(String, f64)>,
+}
+
+impl Variables {
+    /// The `vars:` values, with no local binding.
+    pub fn new(values: HashMap<String, f64>) -> Variables {
+        Variables { values: Arc::new(values), locals: Vec::new() }
+    }
+
+    pub fn get(&self, name: &str) -> Option<f64> {
+        match self.locals.iter().rev().find(|(local, _)| local == name) {
+            Some((_, value)) => Some(*value),
+            None => self.values.get(name).copied(),
+        }
+    }
+
+    /// These variables plus `name = value` (shadowing an outer one).
+    pub fn with(&self, name: &str, value: f64) -> Arc<Variables> {
+        let mut locals: Vec<(String, f64)> = self.locals.iter().filter(|(local, _)| local != name).cloned().collect();
+        locals.push((name.to_string(), value));
+        Arc::new(Variables { values: self.values.clone(), locals })
+    }
+
+    /// Whether both read the same `vars:` map (a scope binding never copies it).
+    pub fn shares_values_with(&self, other: &Variables) -> bool {
+        Arc::ptr_eq(&self.values, &other.values)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        let shadowed = |name: &&str| self.locals.iter().any(|(local, _)| local == name);
+        let outer = self.values.keys().map(String::as_str).filter(move |name| !shadowed(name));
+        self.locals.iter().map(|(name, _)| name.as_str()).chain(outer)
+    }
+}

@@ -1,0 +1,56 @@
+//! The summary's rows: one per layer or param in declaration order for a stack of layers; for a
+//! graph, Keras's functional rows (its `InputLayer`s too) in Keras's order, each with what it is
+//! connected to.
+
+use super::{LayerRow, SummaryStyle};
+use crate::graph::{Graph, Op, Operation, keras_operations};
+use crate::infer::Inferred;
+
+/// The rows of the summary table and the table's style.
+pub fn summary_rows(graph: &Graph, inferred: &Inferred) -> (Vec<LayerRow>, SummaryStyle) {
+    if !graph.functional {
+        let rows = graph.nodes.iter().zip(&inferred.nodes).filter_map(|(node, built)| {
+            let built = built.as_ref()?;
+            Some(node_row(graph, node, built, false))
+        });
+        return (rows.collect(), SummaryStyle::Sequential);
+    }
+    let (operations, sequential_like) = keras_operations(graph);
+    let rows = operations.into_iter().filter_map(|operation| match operation {
+        Operation::Input(index) => {
+            let input = &graph.inputs[index];
+            Some(LayerRow {
+                name: input.name.clone(),
+                class_name: "InputLayer",
+                output_shape: input.shape.clone(),
+                param_shape: None,
+                params: 0,
+                connected_to: Vec::new(),
+            })
+        }
+        Operation::Node(index) => {
+            let built = inferred.nodes[index].as_ref()?;
+            Some(node_row(graph, &graph.nodes[index], built, true))
+        }
+    });
+    (rows.collect(), SummaryStyle::Functional { connections: !sequential_like })
+}
+
+fn node_row(graph: &Graph, node: &crate::graph::Node, built: &crate::infer::BuiltNode, connections: bool) -> LayerRow {
+    let params = built.weights.iter().map(|w| w.shape.iter().product::<usize>() as u64).fold(0u64, u64::saturating_add);
+    let connected_to = match connections {
+        true => node.calls.iter().flatten().map(|edge| graph.producer_text(edge.from)).collect(),
+        false => Vec::new(),
+    };
+    LayerRow {
+        name: node.name.clone(),
+        class_name: node.class_name(),
+        output_shape: built.output_shape().map(<[usize]>::to_vec),
+        param_shape: match &node.op {
+            Op::Param(param) => Some(param.shape.clone()),
+            Op::Layer(_) => None,
+        },
+        params,
+        connected_to,
+    }
+}

@@ -1,0 +1,93 @@
+//! A Keras layer's `inbound_nodes`: which tensors each call of the layer consumes. Keras 3
+//! writes each call as `{args, kwargs}` holding `__keras_tensor__` entries whose
+//! `keras_history` is `[layer, node index, tensor index]`; Keras 2 wrote each call as a list of
+//! `[layer, node index, tensor index, kwargs]`.
+
+use crate::config::{Node, Value};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::Span;
+
+/// One tensor a call consumes: output `tensor` of call `node` of `layer`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KerasTensor {
+    pub layer: String,
+    pub node: usize,
+    pub tensor: usize,
+    pub span: Span,
+}
+
+/// Each call's tensors, in the order Keras passes them (positional arguments, then keyword ones).
+pub fn calls(node: &Node) -> Result<Vec<Vec<KerasTensor>>, Diagnostic> {
+    let Some(items) = node.as_seq() else {
+        return Err(malformed(node, "`inbound_nodes` must be a list"));
+    };
+    items
+        .iter()
+        .map(|call| {
+            let mut tensors = Vec::new();
+            match &call.value {
+                // Keras 3.
+                Value::Map(_) => {
+                    for key in ["args", "kwargs"] {
+                        if let Some(part) = call.get(key) {
+                            collect(part, &mut tensors)?;
+                        }
+                    }
+                }
+                // Keras 2: `[[layer, node, tensor, kwargs], …]`.
+                Value::Seq(entries) => {
+                    for entry in entries {
+                        tensors.push(keras_tensor_triple(entry)?);
+                    }
+                }
+                _ => return Err(malformed(call, "an inbound node must be a mapping (`{args, kwargs}`) or a list")),
+            }
+            if tensors.is_empty() {
+                return Err(malformed(call, "this inbound node names no tensor"));
+            }
+            Ok(tensors)
+        })
+        .collect()
+}
+
+/// Every `__keras_tensor__` inside `node`, depth first.
+fn collect(node: &Node, tensors: &mut Vec<KerasTensor>) -> Result<(), Diagnostic> {
+    let mut pending = vec![node];
+    while let Some(node) = pending.pop() {
+        match &node.value {
+            Value::Map(entries) if node.get("class_name").and_then(Node::as_str) == Some("__keras_tensor__") => {
+                let history = node
+                    .get("config")
+                    .and_then(|config| config.get("keras_history"))
+                    .ok_or_else(|| malformed(node, "a `__keras_tensor__` without `config.keras_history`"))?;
+                let _ = entries;
+                tensors.push(keras_tensor_triple(history)?);
+            }
+            Value::Map(entries) => pending.extend(entries.iter().rev().map(|(_, value)| value)),
+            Value::Seq(items) => pending.extend(items.iter().rev()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `[layer, node index, tensor index]` (a fourth element, Keras 2's kwargs, is ignored).
+pub fn keras_tensor_triple(node: &Node) -> Result<KerasTensor, Diagnostic> {
+    let items = node.as_seq().unwrap_or_default();
+    let index = |at: usize| match items.get(at).map(|n| &n.value) {
+        Some(Value::Int(value)) => usize::try_from(*value).ok(),
+        _ => None,
+    };
+    match (items.first().and_then(Node::as_str), index(1), index(2)) {
+        (Some(layer), Some(call), Some(tensor)) if items.len() <= 4 => {
+            Ok(KerasTensor { layer: layer.to_string(), node: call, tensor, span: node.span })
+        }
+        _ => Err(malformed(node, "expected `[layer name, node index, tensor index]`")),
+    }
+}
+
+fn malformed(node: &Node, what: &str) -> Diagnostic {
+    Diagnostic::error(Code::WrongType, what.to_string())
+        .at(node.span)
+        .with_help("give the JSON that Keras's `model.to_json()` writes, unchanged")
+}

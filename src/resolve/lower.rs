@@ -1,0 +1,459 @@
+//! Lowers the item tree into the graph IR. Every layer becomes a node whose calls name the tensors
+//! they consume: by default the previous entry's output (so a `layers:` list is a chain), or what
+//! `inputs:` or Keras's `inbound_nodes` names; a residual block becomes an explicit `add` node.
+//! Names are looked up after every entry is known, so an entry may name a later one; a cycle, an
+//! unknown name or an unused input is reported here.
+
+use super::inbound::KerasTensor;
+use super::{Consumes, Item, OutputRef, ResolvedModel, cycle_text};
+use crate::args::Spanned;
+use crate::config::list;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::graph::{Edge, Graph, Input, LayerOp, Node, Op, ParamOp, Producer};
+use crate::layers;
+use crate::source::Span;
+use std::collections::HashMap;
+
+/// A tensor an entry consumes when it names nothing itself.
+#[derive(Clone, Debug)]
+enum Feed {
+    /// A tensor already known.
+    Known(Producer, Span),
+    /// A name, looked up in `scope` (a block prefix such as `enc.`) once every entry is known.
+    Named(Spanned<String>, String),
+}
+
+/// What a full name stands for.
+#[derive(Clone, Debug)]
+enum Target {
+    /// A layer's (first call's) output, or a block's output.
+    Tensors(Vec<Feed>),
+    /// A param: it holds a tensor but produces nothing to consume.
+    Param(Span),
+}
+
+/// An edge whose producer is known only once every name is.
+struct Pending {
+    node: usize,
+    call: usize,
+    slot: usize,
+    reference: Reference,
+}
+
+enum Reference {
+    Feed(Feed),
+    Keras(KerasTensor),
+}
+
+struct Lowering {
+    nodes: Vec<Node>,
+    names: HashMap<String, Target>,
+    inputs: HashMap<String, usize>,
+    pending: Vec<Pending>,
+    diagnostics: Diagnostics,
+}
+
+/// A placeholder until the pending edge is resolved.
+const UNRESOLVED: Producer = Producer::Input(usize::MAX);
+
+/// The graph of a resolved model, or the diagnostics that keep it from being one.
+pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
+    let inputs: Vec<Input> = model
+        .inputs
+        .into_iter()
+        .map(|input| Input { name: input.name, shape: input.shape, dtype: input.dtype, span: input.span })
+        .collect();
+    let mut lowering = Lowering {
+        nodes: Vec::new(),
+        names: HashMap::new(),
+        inputs: inputs.iter().enumerate().map(|(index, input)| (input.name.clone(), index)).collect(),
+        pending: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    let feed = match inputs.as_slice() {
+        [only] => vec![Feed::Known(Producer::Input(0), only.span)],
+        _ => Vec::new(),
+    };
+    let last = lowering.items(model.items, "", feed);
+    let outputs: Vec<Edge> = match model.outputs {
+        Some(references) => references
+            .into_iter()
+            .filter_map(|reference| {
+                let reference = match reference {
+                    OutputRef::Named(name) => Reference::Feed(Feed::Named(name, String::new())),
+                    OutputRef::Keras(tensor) => Reference::Keras(tensor),
+                };
+                let span = reference_span(&reference);
+                lowering.resolve(&reference).map(|from| Edge { from, span })
+            })
+            .collect(),
+        None => last.iter().filter_map(|feed| lowering.feed_edge(feed)).collect(),
+    };
+    lowering.resolve_pending();
+    let Lowering { nodes, diagnostics, .. } = lowering;
+    let mut diagnostics = diagnostics;
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return (None, diagnostics);
+    }
+    let mut graph =
+        Graph { name: model.name, seed: model.seed, inputs, nodes, outputs, functional: model.declared_inputs };
+    if let Err(cycle) = graph.schedule() {
+        let names: Vec<&str> = cycle.calls.iter().map(|&(node, _)| graph.nodes[node].name.as_str()).collect();
+        let (text, shown) = cycle_text(&names, "entries");
+        let mut diagnostic = Diagnostic::error(Code::GraphCycle, format!("{text} consume each other in a cycle"))
+            .at_labelled(graph.nodes[cycle.calls[0].0].span, "the cycle starts here")
+            .with_help("let one of these entries consume a model input or an entry outside the cycle");
+        for &at in shown.iter().skip(1) {
+            let node = &graph.nodes[cycle.calls[at].0];
+            diagnostic = diagnostic.with_note_at(node.span, format!("`{}` is in the cycle", node.name));
+        }
+        diagnostics.push(diagnostic);
+        return (None, diagnostics);
+    }
+    diagnostics.extend(unconsumed(&graph, model.declared_inputs));
+    graph.functional = model.declared_inputs || !is_chain(&graph);
+    (Some(graph), diagnostics)
+}
+
+impl Lowering {
+    /// Lowers a list of entries, each consuming the previous one's output by default; returns the
+    /// list's output.
+    fn items(&mut self, items: Vec<Item>, prefix: &str, mut previous: Vec<Feed>) -> Vec<Feed> {
+        for item in items {
+            match item {
+                Item::Param(param) => {
+                    let name = format!("{prefix}{}", param.name);
+                    self.names.insert(name.clone(), Target::Param(param.span));
+                    self.nodes.push(Node {
+                        name,
+                        span: param.span,
+                        op: Op::Param(ParamOp {
+                            name_span: param.name_span,
+                            shape: param.shape,
+                            initializer: param.initializer,
+                            fan_in: param.fan_in,
+                            fan_out: param.fan_out,
+                        }),
+                        calls: Vec::new(),
+                        trainable: param.trainable,
+                        share: param.share,
+                        variables: param.variables,
+                    });
+                }
+                Item::Layer(layer) => {
+                    let index = self.nodes.len();
+                    let name = format!("{prefix}{}", layer.name);
+                    let references: Vec<Vec<Reference>> = match layer.consumes {
+                        Consumes::Previous => {
+                            if previous.is_empty() {
+                                self.diagnostics.push(
+                                    Diagnostic::error(
+                                        Code::UnknownInput,
+                                        format!("layer `{name}` does not say what it consumes, and the model has several inputs"),
+                                    )
+                                    .at(layer.span)
+                                    .with_help("name what it consumes, e.g. `inputs: [features]`"),
+                                );
+                            }
+                            vec![previous.iter().cloned().map(Reference::Feed).collect()]
+                        }
+                        Consumes::Named(names) => vec![
+                            names
+                                .into_iter()
+                                .map(|name| Reference::Feed(Feed::Named(name, prefix.to_string())))
+                                .collect(),
+                        ],
+                        Consumes::Keras(calls) => {
+                            calls.into_iter().map(|call| call.into_iter().map(Reference::Keras).collect()).collect()
+                        }
+                    };
+                    let calls = self.edges(index, references);
+                    self.names.insert(
+                        name.clone(),
+                        Target::Tensors(vec![Feed::Known(Producer::Call { node: index, call: 0 }, layer.span)]),
+                    );
+                    self.nodes.push(Node {
+                        name,
+                        span: layer.span,
+                        op: Op::Layer(LayerOp {
+                            layer_type: layer.layer_type,
+                            layer: layer.layer,
+                            expected_input: layer.expected_input,
+                            activation: layer.activation,
+                            initializers: layer.initializers,
+                        }),
+                        calls,
+                        trainable: layer.trainable,
+                        share: layer.share,
+                        variables: layer.variables,
+                    });
+                    previous = vec![Feed::Known(Producer::Call { node: index, call: 0 }, layer.span)];
+                }
+                Item::Block(block) => {
+                    let name = format!("{prefix}{}", block.name);
+                    let feed = match block.consumes {
+                        Some(names) => names.into_iter().map(|name| Feed::Named(name, prefix.to_string())).collect(),
+                        None => previous.clone(),
+                    };
+                    let inner = format!("{name}.");
+                    let mut output = self.items(block.items, &inner, feed.clone());
+                    if block.residual {
+                        output = self.residual_add(&name, block.span, feed, output);
+                    }
+                    self.names.insert(name, Target::Tensors(output.clone()));
+                    previous = output;
+                }
+            }
+        }
+        previous
+    }
+
+    /// A residual block's `add`: its input plus its output.
+    fn residual_add(&mut self, block: &str, span: Span, input: Vec<Feed>, output: Vec<Feed>) -> Vec<Feed> {
+        let index = self.nodes.len();
+        let mut name = format!("{block}.add");
+        let mut count = 0;
+        while self.names.contains_key(&name) {
+            count += 1;
+            name = format!("{block}.add_{count}");
+        }
+        let references = vec![input.into_iter().chain(output).map(Reference::Feed).collect()];
+        let calls = self.edges(index, references);
+        let layer_type = layers::find("add").expect("the catalogue has `add`");
+        self.names
+            .insert(name.clone(), Target::Tensors(vec![Feed::Known(Producer::Call { node: index, call: 0 }, span)]));
+        self.nodes.push(Node {
+            name,
+            span,
+            op: Op::Layer(LayerOp {
+                layer_type,
+                layer: layers::residual_add(block.to_string()),
+                expected_input: None,
+                activation: None,
+                initializers: Vec::new(),
+            }),
+            calls,
+            trainable: true,
+            share: None,
+            variables: Default::default(),
+        });
+        vec![Feed::Known(Producer::Call { node: index, call: 0 }, span)]
+    }
+
+    /// Each call's edges: known producers now, names once every entry is known.
+    fn edges(&mut self, node: usize, calls: Vec<Vec<Reference>>) -> Vec<Vec<Edge>> {
+        let mut edges = Vec::with_capacity(calls.len());
+        for (call, references) in calls.into_iter().enumerate() {
+            let mut call_edges = Vec::with_capacity(references.len());
+            for (slot, reference) in references.into_iter().enumerate() {
+                let span = reference_span(&reference);
+                match reference {
+                    Reference::Feed(Feed::Known(from, _)) => call_edges.push(Edge { from, span }),
+                    reference => {
+                        call_edges.push(Edge { from: UNRESOLVED, span });
+                        self.pending.push(Pending { node, call, slot, reference });
+                    }
+                }
+            }
+            edges.push(call_edges);
+        }
+        edges
+    }
+
+    fn resolve_pending(&mut self) {
+        for pending in std::mem::take(&mut self.pending) {
+            if let Some(from) = self.resolve(&pending.reference) {
+                self.nodes[pending.node].calls[pending.call][pending.slot].from = from;
+            }
+        }
+    }
+
+    fn feed_edge(&mut self, feed: &Feed) -> Option<Edge> {
+        let span = match feed {
+            Feed::Known(_, span) => *span,
+            Feed::Named(name, _) => name.span,
+        };
+        self.resolve(&Reference::Feed(feed.clone())).map(|from| Edge { from, span })
+    }
+
+    /// The producer a reference names, or `None` after reporting why there is none.
+    fn resolve(&mut self, reference: &Reference) -> Option<Producer> {
+        match reference {
+            Reference::Feed(feed) => self.resolve_feed(feed, 0),
+            Reference::Keras(tensor) => self.resolve_keras(tensor),
+        }
+    }
+
+    fn resolve_feed(&mut self, feed: &Feed, depth: usize) -> Option<Producer> {
+        let (name, scope) = match feed {
+            Feed::Known(producer, _) => return Some(*producer),
+            Feed::Named(name, scope) => (name, scope),
+        };
+        // The innermost scope first: `enc.dense` inside `enc`, then `dense` outside.
+        let mut candidates = Vec::new();
+        let mut prefix = scope.as_str();
+        loop {
+            candidates.push(format!("{prefix}{}", name.value));
+            if prefix.is_empty() {
+                break;
+            }
+            let trimmed = &prefix[..prefix.len() - 1];
+            prefix = trimmed.rfind('.').map_or("", |dot| &prefix[..=dot]);
+        }
+        let target = candidates.iter().find_map(|candidate| self.names.get(candidate).cloned());
+        match target {
+            Some(Target::Tensors(feeds)) => match feeds.as_slice() {
+                [only] if depth < 64 => {
+                    let only = only.clone();
+                    self.resolve_feed(&only, depth + 1)
+                }
+                _ => {
+                    self.diagnostics.push(
+                        Diagnostic::error(Code::UnknownInput, format!("`{}` does not give one tensor", name.value))
+                            .at(name.span)
+                            .with_help("name one of its entries instead (`block.layer`)"),
+                    );
+                    None
+                }
+            },
+            Some(Target::Param(span)) => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnknownInput,
+                        format!("`{}` is a param: it produces nothing to consume", name.value),
+                    )
+                    .at(name.span)
+                    .with_note_at(span, "the param is declared here")
+                    .with_help("name an input, a layer or a block"),
+                );
+                None
+            }
+            None => match self.inputs.get(&name.value) {
+                Some(&index) => Some(Producer::Input(index)),
+                None => {
+                    self.diagnostics.push(self.unknown(&name.value, name.span));
+                    None
+                }
+            },
+        }
+    }
+
+    fn resolve_keras(&mut self, tensor: &KerasTensor) -> Option<Producer> {
+        if tensor.tensor != 0 {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::UnknownInput,
+                    format!("`{}` has one output, but tensor {} of it is consumed", tensor.layer, tensor.tensor),
+                )
+                .at(tensor.span)
+                .with_help("the layers initc knows give one tensor each; check the `keras_history` entry"),
+            );
+            return None;
+        }
+        if let Some(&index) = self.inputs.get(&tensor.layer) {
+            return Some(Producer::Input(index));
+        }
+        let node = self.nodes.iter().position(|node| node.name == tensor.layer);
+        match node {
+            Some(node) if tensor.node < self.nodes[node].calls.len() => {
+                Some(Producer::Call { node, call: tensor.node })
+            }
+            Some(node) => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnknownInput,
+                        format!(
+                            "`{}` is called {} time(s), but its call {} is consumed",
+                            tensor.layer,
+                            self.nodes[node].calls.len(),
+                            tensor.node
+                        ),
+                    )
+                    .at(tensor.span)
+                    .with_help("the node index counts the layer's `inbound_nodes`, from 0"),
+                );
+                None
+            }
+            None => {
+                self.diagnostics.push(self.unknown(&tensor.layer, tensor.span));
+                None
+            }
+        }
+    }
+
+    fn unknown(&self, name: &str, span: Span) -> Diagnostic {
+        let diagnostic = Diagnostic::error(Code::UnknownInput, format!("no input, layer or block named `{name}`"))
+            .at_labelled(span, "named here");
+        let known: Vec<&str> = self.inputs.keys().chain(self.names.keys()).map(String::as_str).collect();
+        match did_you_mean(name, known.iter().copied()) {
+            Some(similar) => diagnostic.with_help(format!("did you mean `{similar}`?")),
+            None if self.inputs.is_empty() => {
+                diagnostic.with_help("name a layer or block, as `initc summary` shows it")
+            }
+            None => {
+                let mut inputs: Vec<&str> = self.inputs.keys().map(String::as_str).collect();
+                inputs.sort_unstable();
+                diagnostic.with_help(format!(
+                    "the model's inputs are {}; layers are named as `initc summary` shows them",
+                    list(&inputs)
+                ))
+            }
+        }
+    }
+}
+
+fn reference_span(reference: &Reference) -> Span {
+    match reference {
+        Reference::Feed(Feed::Known(_, span)) => *span,
+        Reference::Feed(Feed::Named(name, _)) => name.span,
+        Reference::Keras(tensor) => tensor.span,
+    }
+}
+
+/// Each producer's number of consumers (edges and outputs).
+fn consumer_counts(graph: &Graph) -> HashMap<Producer, usize> {
+    let mut counts = HashMap::new();
+    let edges = graph.nodes.iter().flat_map(|node| node.calls.iter().flatten()).chain(&graph.outputs);
+    for edge in edges {
+        *counts.entry(edge.from).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Declared inputs nothing consumes, and layer outputs that go nowhere.
+fn unconsumed(graph: &Graph, declared_inputs: bool) -> Diagnostics {
+    let counts = consumer_counts(graph);
+    let mut diagnostics = Vec::new();
+    if declared_inputs {
+        for (index, input) in graph.inputs.iter().enumerate() {
+            if !counts.contains_key(&Producer::Input(index)) {
+                diagnostics.push(
+                    Diagnostic::warning(Code::UnusedInput, format!("input `{}` is never consumed", input.name))
+                        .at(input.span)
+                        .with_help("consume it with `inputs:` on an entry, or remove it"),
+                );
+            }
+        }
+    }
+    for (index, node) in graph.nodes.iter().enumerate() {
+        for call in 0..node.calls.len() {
+            if !counts.contains_key(&Producer::Call { node: index, call }) {
+                diagnostics.push(
+                    Diagnostic::warning(Code::DanglingNode, format!("nothing consumes the output of `{}`", node.name))
+                        .at(node.span)
+                        .with_help("consume it with `inputs:` on a later entry, add it to `outputs:`, or remove it"),
+                );
+            }
+        }
+    }
+    diagnostics
+}
+
+/// A straight stack: every layer called once on one tensor, every tensor consumed once, one output.
+fn is_chain(graph: &Graph) -> bool {
+    let single_calls = graph.nodes.iter().all(|node| match &node.op {
+        Op::Layer(_) => node.calls.len() == 1 && node.calls[0].len() == 1,
+        Op::Param(_) => true,
+    });
+    single_calls && graph.outputs.len() == 1 && consumer_counts(graph).values().all(|&count| count == 1)
+}
