@@ -1,6 +1,7 @@
-//! Keras's `model.to_json()` of a Sequential model → [`ModelConfig`]. The layers pass through
-//! unchanged (the resolver reads `{class_name, config}` entries); what this module does is find
-//! the model's name, its layer list and its input shape, and refuse what it cannot import.
+//! Keras's `model.to_json()` of a Sequential or Functional model → [`ModelConfig`]. The layers
+//! pass through unchanged (the resolver reads `{class_name, config, inbound_nodes}` entries); what
+//! this module does is find the model's name, its layer list, its inputs (a Sequential model's
+//! input shape, a Functional model's `InputLayer`s) and outputs, and refuse what it cannot import.
 
 use super::{ModelConfig, Node, Value, list};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
@@ -12,6 +13,9 @@ pub const DOCUMENT_KEYS: [&str; 8] =
 
 /// Keys of a Sequential model's `config`. `trainable` and `dtype` do not change initial weights.
 pub const MODEL_CONFIG_KEYS: [&str; 5] = ["name", "layers", "build_input_shape", "trainable", "dtype"];
+
+/// Keys of a Functional model's `config`.
+pub const FUNCTIONAL_CONFIG_KEYS: [&str; 5] = ["name", "trainable", "layers", "input_layers", "output_layers"];
 
 /// Converts a Keras model JSON document into the config it describes.
 pub fn convert(root: &Node) -> (Option<ModelConfig>, Diagnostics) {
@@ -31,10 +35,13 @@ pub fn convert(root: &Node) -> (Option<ModelConfig>, Diagnostics) {
             diagnostics.push(unknown_key(key, "a Keras model document", &DOCUMENT_KEYS));
         }
     }
-    if let Err(diagnostic) = check_sequential(root) {
-        diagnostics.push(diagnostic);
-        return (None, diagnostics);
-    }
+    let functional = match check_class(root) {
+        Ok(functional) => functional,
+        Err(diagnostic) => {
+            diagnostics.push(diagnostic);
+            return (None, diagnostics);
+        }
+    };
     let model = match root.get("config") {
         Some(model) if model.as_map().is_some() => model,
         Some(model) => {
@@ -58,6 +65,10 @@ pub fn convert(root: &Node) -> (Option<ModelConfig>, Diagnostics) {
         }
     };
 
+    if functional {
+        let config = convert_functional(model, &mut diagnostics);
+        return (Some(config), diagnostics);
+    }
     let mut config = ModelConfig { layers_span: model.span, ..ModelConfig::default() };
     let mut layers_seen = false;
     for (key, value) in model.as_map().unwrap_or_default() {
@@ -87,30 +98,105 @@ pub fn convert(root: &Node) -> (Option<ModelConfig>, Diagnostics) {
     (Some(config), diagnostics)
 }
 
-/// Only Sequential models are a plain list of layers; anything else is refused by name.
-fn check_sequential(root: &Node) -> Result<(), Diagnostic> {
+/// Whether the document is a Functional model (else Sequential); any other class is refused.
+fn check_class(root: &Node) -> Result<bool, Diagnostic> {
     let Some(class_node) = root.get("class_name") else {
         return Err(Diagnostic::error(Code::MissingKey, "this Keras model has no `class_name`")
             .at(root.span)
             .with_help(
-                "give the JSON that Keras's `model.to_json()` writes; it starts with `\"class_name\": \"Sequential\"`",
+                "give the JSON that Keras's `model.to_json()` writes; it starts with `\"class_name\": \"Sequential\"` or `\"Functional\"`",
             ));
     };
     match class_node.as_str() {
-        Some("Sequential") => Ok(()),
+        Some("Sequential") => Ok(false),
+        Some("Functional" | "Model") => Ok(true),
         Some(class) => Err(Diagnostic::error(
             Code::InvalidValue,
-            format!("cannot import a Keras `{class}` model: only Sequential models can be imported"),
+            format!("cannot import a Keras `{class}` model: only Sequential and Functional models can be imported"),
         )
-        .at_labelled(class_node.span, "not a Sequential model")
-        .with_help("rebuild the model with `keras.Sequential`, or write it as an initc config (see specs/config.md)")),
+        .at_labelled(class_node.span, "not a Sequential or Functional model")
+        .with_help("a subclassed model has no JSON graph: rebuild it with the functional API, or write it as an initc config (see specs/config.md)")),
         None => Err(Diagnostic::error(
             Code::WrongType,
             format!("`class_name` must be a string, found {}", class_node.kind_name()),
         )
         .at(class_node.span)
-        .with_help("a Keras model JSON has `\"class_name\": \"Sequential\"`")),
+        .with_help("a Keras model JSON has `\"class_name\": \"Sequential\"` or `\"Functional\"`")),
     }
+}
+
+/// A Functional model: its `InputLayer`s become named inputs, `output_layers` the outputs, and
+/// the other layers (with their `inbound_nodes`) pass through.
+fn convert_functional(model: &Node, diagnostics: &mut Diagnostics) -> ModelConfig {
+    let mut config = ModelConfig { layers_span: model.span, ..ModelConfig::default() };
+    let mut inputs = Vec::new();
+    for (key, value) in model.as_map().unwrap_or_default() {
+        match key.as_str() {
+            Some("name") => config.name = Some(value.clone()),
+            Some("layers") => {
+                config.layers_span = key.span;
+                let Some(items) = value.as_seq() else {
+                    diagnostics.push(
+                        Diagnostic::error(Code::WrongType, format!("`layers` must be a list, found {}", value.kind_name()))
+                            .at(value.span)
+                            .with_help("a Functional model's `config.layers` is a list of `{class_name, config, inbound_nodes}` entries"),
+                    );
+                    continue;
+                };
+                for item in items {
+                    if item.get("class_name").and_then(Node::as_str) == Some("InputLayer") {
+                        if let Some(input) = input_entry(item, diagnostics) {
+                            inputs.push(input);
+                        }
+                    } else {
+                        config.layers.push(item.clone());
+                    }
+                }
+            }
+            Some("output_layers") => config.outputs = Some(value.clone()),
+            Some("input_layers" | "trainable") => {}
+            _ => diagnostics.push(unknown_key(key, "a Functional model's `config`", &FUNCTIONAL_CONFIG_KEYS)),
+        }
+    }
+    if config.layers.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(Code::MissingKey, "this Keras model has no layers")
+                .at(model.span)
+                .with_help("a model needs at least one layer besides its `InputLayer`s"),
+        );
+    }
+    config.inputs = Some(Node { value: Value::Map(inputs), span: model.span });
+    config
+}
+
+/// An `InputLayer` as an `inputs:` entry: its name → `{shape, dtype}`.
+fn input_entry(item: &Node, diagnostics: &mut Diagnostics) -> Option<(Node, Node)> {
+    let config = item.get("config");
+    let name = config.and_then(|config| config.get("name")).or_else(|| item.get("name")).and_then(Node::as_str);
+    let Some(name) = name else {
+        diagnostics.push(
+            Diagnostic::error(Code::MissingKey, "this `InputLayer` has no name")
+                .at(item.span)
+                .with_help("give the JSON that Keras's `model.to_json()` writes, unchanged"),
+        );
+        return None;
+    };
+    let shape = config.and_then(|config| config.get("batch_shape").or_else(|| config.get("batch_input_shape")));
+    let Some(shape) = shape else {
+        diagnostics.push(
+            Diagnostic::error(Code::MissingKey, format!("`InputLayer` `{name}` has no `batch_shape`"))
+                .at(config.map_or(item.span, |config| config.span))
+                .with_help("export the model built with `keras.Input(shape=…)`"),
+        );
+        return None;
+    };
+    let shape = per_example_shape(shape, "batch_shape").map_err(|d| diagnostics.push(d)).ok()?;
+    let mut fields = vec![(Node { value: Value::Str("shape".into()), span: shape.span }, shape)];
+    if let Some(dtype) = config.and_then(|config| config.get("dtype")).filter(|dtype| dtype.as_str().is_some()) {
+        fields.push((Node { value: Value::Str("dtype".into()), span: dtype.span }, dtype.clone()));
+    }
+    let key = Node { value: Value::Str(name.to_string()), span: item.span };
+    Some((key, Node { value: Value::Map(fields), span: item.span }))
 }
 
 /// Splits `config.layers` into the input shape its leading `InputLayer` gives and the layers
@@ -289,15 +375,15 @@ mod tests {
     }
 
     #[test]
-    fn a_functional_model_is_rejected_at_its_class_name() {
-        let text = r#"{"class_name": "Functional", "config": {"name": "m", "layers": []}}"#;
+    fn a_subclassed_model_is_rejected_at_its_class_name() {
+        let text = r#"{"class_name": "MyModel", "config": {"name": "m", "layers": []}}"#;
         let (config, diagnostics) = parse(text);
         assert!(config.is_none());
         assert_eq!(diagnostics.len(), 1);
-        assert!(diagnostics[0].message.contains("`Functional`"), "{}", diagnostics[0].message);
-        assert!(diagnostics[0].message.contains("only Sequential"), "{}", diagnostics[0].message);
+        assert!(diagnostics[0].message.contains("`MyModel`"), "{}", diagnostics[0].message);
+        assert!(diagnostics[0].message.contains("only Sequential and Functional"), "{}", diagnostics[0].message);
         let span = diagnostics[0].primary.as_ref().map(|label| label.span.start);
-        assert_eq!(span, text.find("\"Functional\""));
+        assert_eq!(span, text.find("\"MyModel\""));
     }
 
     #[test]

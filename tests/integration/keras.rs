@@ -171,10 +171,3 @@ fn an_unsupported_keras_layer_is_an_error_naming_its_class() {
     );
     assert!(stderr.contains("E0204") && stderr.contains("`Conv2DTranspose`"), "{stderr}");
 }
-
-#[test]
-fn a_functional_keras_model_is_refused() {
-    let stderr = summary_error(r#"{"class_name": "Functional", "config": {"name": "m", "layers": []}}"#);
-    assert!(stderr.contains("`Functional`") && stderr.contains("only Sequential models"), "{stderr}");
-    assert!(stderr.contains("model.json:1:"), "the error should point into the file:\n{stderr}");
-}

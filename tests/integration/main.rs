@@ -7,6 +7,7 @@ mod golden;
 mod hostile;
 mod inspect;
 mod keras;
+mod keras_functional;
 mod lint;
 mod memory;
 mod output;
