@@ -4,6 +4,7 @@
 //! `moving_mean` and `moving_variance`, all `(input[axis],)`; output = input.
 
 use super::layer_normalization::{INERT_NORMALIZATION_ARGUMENTS, feature_axis};
+use super::torch::{TorchSource, TorchTensor, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
@@ -30,7 +31,19 @@ pub const TYPE: LayerType = LayerType {
         "synchronized",
     ],
     parse,
+    torch,
 };
+
+/// `nn.BatchNorm1d/2d/3d`: the running statistics, plus the batch counter torch keeps.
+fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    Ok(vec![
+        weight("weight", "gamma", None),
+        weight("bias", "beta", None),
+        weight("running_mean", "moving_mean", None),
+        weight("running_var", "moving_variance", None),
+        TorchTensor { name: "num_batches_tracked", source: TorchSource::Counter("moving_mean") },
+    ])
+}
 
 #[derive(Debug)]
 struct BatchNormalization {

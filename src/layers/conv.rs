@@ -6,6 +6,7 @@
 //! input that is not of rank N + 1; only Conv1D takes `padding: causal`.
 
 use super::spatial::{CONV1D_PADDINGS, PADDINGS, Window, axes_text, data_format_argument, shape_text, split_spatial};
+use super::torch::{Transform, TorchTensor, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight, activation_argument};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
@@ -25,11 +26,16 @@ const ARGUMENTS: &[&str] = &[
 ];
 
 pub const CONV1D: LayerType =
-    LayerType { name: "conv1d", class_name: "Conv1D", arguments: ARGUMENTS, parse: parse::<1> };
+    LayerType { name: "conv1d", class_name: "Conv1D", arguments: ARGUMENTS, parse: parse::<1>, torch };
 pub const CONV2D: LayerType =
-    LayerType { name: "conv2d", class_name: "Conv2D", arguments: ARGUMENTS, parse: parse::<2> };
+    LayerType { name: "conv2d", class_name: "Conv2D", arguments: ARGUMENTS, parse: parse::<2>, torch };
 pub const CONV3D: LayerType =
-    LayerType { name: "conv3d", class_name: "Conv3D", arguments: ARGUMENTS, parse: parse::<3> };
+    LayerType { name: "conv3d", class_name: "Conv3D", arguments: ARGUMENTS, parse: parse::<3>, torch };
+
+/// `nn.Conv1d/2d/3d`: the kernel channels-first, `(out, in, k…)`.
+fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    Ok(vec![weight("weight", "kernel", Some(Transform::ChannelsFirstKernel)), weight("bias", "bias", None)])
+}
 
 #[derive(Debug)]
 struct Conv {

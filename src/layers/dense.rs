@@ -1,5 +1,6 @@
 //! `dense`: a fully connected layer on the last axis (Keras 3 `Dense`).
 
+use super::torch::{Transform, TorchTensor, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight, activation_argument};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
@@ -9,7 +10,13 @@ pub const TYPE: LayerType = LayerType {
     class_name: "Dense",
     arguments: &["units", "activation", "use_bias", "kernel_initializer", "bias_initializer"],
     parse,
+    torch,
 };
+
+/// `nn.Linear`: the kernel transposed to `(out, in)`.
+fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    Ok(vec![weight("weight", "kernel", Some(Transform::Transpose)), weight("bias", "bias", None)])
+}
 
 #[derive(Debug)]
 struct Dense {

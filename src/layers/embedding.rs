@@ -3,6 +3,7 @@
 //! default `uniform` (RandomUniform ±0.05); input of any rank r gives rank r + 1 with
 //! `output_dim` appended. `input_dim` here is the vocabulary size, not the input's last axis.
 
+use super::torch::{TorchTensor, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight};
 use crate::args::Args;
 use crate::diagnostic::Diagnostic;
@@ -20,7 +21,13 @@ pub const TYPE: LayerType = LayerType {
         "input_length",
     ],
     parse,
+    torch,
 };
+
+/// `nn.Embedding`: the same table.
+fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    Ok(vec![weight("weight", "embeddings", None)])
+}
 
 #[derive(Debug)]
 struct Embedding {

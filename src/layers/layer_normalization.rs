@@ -4,6 +4,7 @@
 //! normalised axes in the order given; output = input.
 
 use super::spatial::shape_text;
+use super::torch::{TorchTensor, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
@@ -25,11 +26,17 @@ pub const TYPE: LayerType = LayerType {
         "gamma_constraint",
     ],
     parse,
+    torch,
 };
 
 /// Normalisation arguments that do not change the initial weights.
 pub const INERT_NORMALIZATION_ARGUMENTS: [&str; 4] =
     ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"];
+
+/// `nn.LayerNorm`: `weight` and `bias`.
+fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    Ok(vec![weight("weight", "gamma", None), weight("bias", "beta", None)])
+}
 
 #[derive(Debug)]
 struct LayerNormalization {

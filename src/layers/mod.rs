@@ -126,6 +126,8 @@ pub struct LayerType {
     pub arguments: &'static [&'static str],
     /// Reads the arguments; `None` when they had errors (reported into `args`).
     pub parse: fn(&mut Args) -> Option<Box<dyn Layer>>,
+    /// Its weights' names and layouts in the equivalent PyTorch module (`--layout torch`).
+    pub torch: torch::TorchMapping,
 }
 
 impl std::fmt::Debug for LayerType {
