@@ -61,7 +61,7 @@ fn walk<'a>(
                 output_shape: shape.clone(),
                 weights: vec![Weight {
                     trainable: param.trainable,
-                    ..Weight::new("", param.shape.clone(), "initializer", "glorot_uniform")
+                    ..Weight::new("", param.shape.clone(), "initializer", crate::initializers::Family::GlorotUniform)
                 }],
                 source: Source::Param(param),
             }),

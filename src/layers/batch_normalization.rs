@@ -8,6 +8,7 @@ use super::torch::{TorchSource, TorchTensor, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::initializers::Family;
 
 pub const TYPE: LayerType = LayerType {
     name: "batch_normalization",
@@ -86,14 +87,14 @@ impl UnaryLayer for BatchNormalization {
         let features = input[feature_axis(&self.axis, input)?];
         let mut weights = Vec::with_capacity(4);
         if self.scale {
-            weights.push(Weight::new("gamma", vec![features], "gamma_initializer", "ones"));
+            weights.push(Weight::new("gamma", vec![features], "gamma_initializer", Family::Ones));
         }
         if self.center {
-            weights.push(Weight::new("beta", vec![features], "beta_initializer", "zeros"));
+            weights.push(Weight::new("beta", vec![features], "beta_initializer", Family::Zeros));
         }
         for (name, argument, default) in [
-            ("moving_mean", "moving_mean_initializer", "zeros"),
-            ("moving_variance", "moving_variance_initializer", "ones"),
+            ("moving_mean", "moving_mean_initializer", Family::Zeros),
+            ("moving_variance", "moving_variance_initializer", Family::Ones),
         ] {
             weights.push(Weight { trainable: false, ..Weight::new(name, vec![features], argument, default) });
         }

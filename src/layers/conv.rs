@@ -6,10 +6,11 @@
 //! input that is not of rank N + 1; only Conv1D takes `padding: causal`.
 
 use super::spatial::{CONV1D_PADDINGS, PADDINGS, Window, axes_text, data_format_argument, shape_text, split_spatial};
-use super::torch::{Transform, TorchTensor, weight};
+use super::torch::{TorchTensor, Transform, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight, activation_argument};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::initializers::Family;
 
 const ARGUMENTS: &[&str] = &[
     "filters",
@@ -116,9 +117,9 @@ impl UnaryLayer for Conv {
         output_shape.push(filters);
         let kernel_shape =
             self.window.size.value.iter().copied().chain([channels / self.groups.value, filters]).collect();
-        let mut weights = vec![Weight::new("kernel", kernel_shape, "kernel_initializer", "glorot_uniform")];
+        let mut weights = vec![Weight::new("kernel", kernel_shape, "kernel_initializer", Family::GlorotUniform)];
         if self.use_bias {
-            weights.push(Weight::new("bias", vec![filters], "bias_initializer", "zeros"));
+            weights.push(Weight::new("bias", vec![filters], "bias_initializer", Family::Zeros));
         }
         Ok(Built { output_shape, weights })
     }

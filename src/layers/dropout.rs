@@ -5,8 +5,13 @@ use super::{Built, Layer, LayerType, UnaryLayer};
 use crate::args::Args;
 use crate::diagnostic::Diagnostic;
 
-pub const TYPE: LayerType =
-    LayerType { name: "dropout", class_name: "Dropout", arguments: &["rate", "noise_shape", "seed"], parse, torch: no_weights };
+pub const TYPE: LayerType = LayerType {
+    name: "dropout",
+    class_name: "Dropout",
+    arguments: &["rate", "noise_shape", "seed"],
+    parse,
+    torch: no_weights,
+};
 
 #[derive(Debug)]
 struct Dropout;

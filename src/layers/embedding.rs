@@ -7,6 +7,7 @@ use super::torch::{TorchTensor, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight};
 use crate::args::Args;
 use crate::diagnostic::Diagnostic;
+use crate::initializers::Family;
 
 pub const TYPE: LayerType = LayerType {
     name: "embedding",
@@ -47,8 +48,12 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
 
 impl UnaryLayer for Embedding {
     fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
-        let weights =
-            vec![Weight::new("embeddings", vec![self.input_dim, self.output_dim], "embeddings_initializer", "uniform")];
+        let weights = vec![Weight::new(
+            "embeddings",
+            vec![self.input_dim, self.output_dim],
+            "embeddings_initializer",
+            Family::RandomUniform,
+        )];
         let output_shape = input.iter().copied().chain([self.output_dim]).collect();
         Ok(Built { output_shape, weights })
     }

@@ -5,7 +5,8 @@ use super::{Built, Layer, LayerType, UnaryLayer};
 use crate::args::Args;
 use crate::diagnostic::{Code, Diagnostic};
 
-pub const TYPE: LayerType = LayerType { name: "flatten", class_name: "Flatten", arguments: &["data_format"], parse, torch: no_weights };
+pub const TYPE: LayerType =
+    LayerType { name: "flatten", class_name: "Flatten", arguments: &["data_format"], parse, torch: no_weights };
 
 #[derive(Debug)]
 struct Flatten;

@@ -8,6 +8,7 @@ use super::torch::{TorchTensor, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::initializers::Family;
 
 pub const TYPE: LayerType = LayerType {
     name: "layer_normalization",
@@ -110,10 +111,10 @@ impl UnaryLayer for LayerNormalization {
         let shape: Vec<usize> = indices.iter().map(|&(index, _)| input[index]).collect();
         let mut weights = Vec::new();
         if self.gamma {
-            weights.push(Weight::new("gamma", shape.clone(), "gamma_initializer", "ones"));
+            weights.push(Weight::new("gamma", shape.clone(), "gamma_initializer", Family::Ones));
         }
         if self.beta {
-            weights.push(Weight::new("beta", shape, "beta_initializer", "zeros"));
+            weights.push(Weight::new("beta", shape, "beta_initializer", Family::Zeros));
         }
         Ok(Built { output_shape: input.to_vec(), weights })
     }

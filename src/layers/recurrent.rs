@@ -6,12 +6,13 @@
 //! bias slice `[units, 2·units)` to ones after the bias initializer ran.
 
 use super::ConstantFill;
-use super::torch::{TorchSource, TorchTensor, Transform, weight};
 use super::spatial::shape_text;
+use super::torch::{TorchSource, TorchTensor, Transform, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight, activation_argument, named_activation_argument};
 use crate::args::Args;
 use crate::config::Value;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::initializers::Family;
 
 /// Arguments every recurrent layer takes.
 const COMMON: [&str; 17] = [
@@ -218,23 +219,23 @@ impl UnaryLayer for Recurrent {
         let units = self.units;
         let gate_units = units.checked_mul(self.cell.gates()).ok_or_else(|| overflow("gate"))?;
         let mut weights = vec![
-            Weight::new("kernel", vec![features, gate_units], "kernel_initializer", "glorot_uniform"),
-            Weight::new("recurrent_kernel", vec![units, gate_units], "recurrent_initializer", "orthogonal"),
+            Weight::new("kernel", vec![features, gate_units], "kernel_initializer", Family::GlorotUniform),
+            Weight::new("recurrent_kernel", vec![units, gate_units], "recurrent_initializer", Family::Orthogonal),
         ];
         if self.use_bias {
             let bias = match self.cell {
                 Cell::Gru { reset_after: true } => {
                     // Separate input and recurrent biases, stacked.
-                    Weight::new("bias", vec![2, gate_units], "bias_initializer", "zeros")
+                    Weight::new("bias", vec![2, gate_units], "bias_initializer", Family::Zeros)
                 }
                 Cell::Lstm { unit_forget_bias: true } => {
                     let end = units.checked_mul(2).ok_or_else(|| overflow("bias"))?;
                     Weight {
                         fill: Some(ConstantFill { range: units..end, value: 1.0 }),
-                        ..Weight::new("bias", vec![gate_units], "bias_initializer", "zeros")
+                        ..Weight::new("bias", vec![gate_units], "bias_initializer", Family::Zeros)
                     }
                 }
-                _ => Weight::new("bias", vec![gate_units], "bias_initializer", "zeros"),
+                _ => Weight::new("bias", vec![gate_units], "bias_initializer", Family::Zeros),
             };
             weights.push(bias);
         }

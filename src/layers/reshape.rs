@@ -10,7 +10,8 @@ use crate::args::Args;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::Span;
 
-pub const TYPE: LayerType = LayerType { name: "reshape", class_name: "Reshape", arguments: &["target_shape"], parse, torch: no_weights };
+pub const TYPE: LayerType =
+    LayerType { name: "reshape", class_name: "Reshape", arguments: &["target_shape"], parse, torch: no_weights };
 
 #[derive(Debug)]
 struct Reshape {
