@@ -4,6 +4,7 @@
 mod activation;
 mod batch_normalization;
 mod conv;
+mod cropping;
 mod dense;
 mod dropout;
 mod embedding;
@@ -17,6 +18,7 @@ mod spatial;
 #[cfg(test)]
 pub mod testing;
 pub mod torch;
+mod zero_padding;
 pub use spatial::shape_text;
 
 use crate::args::Args;
@@ -152,6 +154,9 @@ pub static LAYER_TYPES: &[LayerType] = &[
     conv::CONV1D,
     conv::CONV2D,
     conv::CONV3D,
+    cropping::CROPPING1D,
+    cropping::CROPPING2D,
+    cropping::CROPPING3D,
     dense::TYPE,
     dropout::TYPE,
     embedding::TYPE,
@@ -170,6 +175,9 @@ pub static LAYER_TYPES: &[LayerType] = &[
     pooling::MAX_POOLING3D,
     reshape::TYPE,
     recurrent::SIMPLE_RNN,
+    zero_padding::ZERO_PADDING1D,
+    zero_padding::ZERO_PADDING2D,
+    zero_padding::ZERO_PADDING3D,
 ];
 
 /// Looks a layer type up by its snake_case or Keras class name.
@@ -260,6 +268,9 @@ mod tests {
         ("conv1d", "{filters: 2, kernel_size: 3}", &[5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
         ("conv2d", "{filters: 2, kernel_size: 3}", &[5, 5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
         ("conv3d", "{filters: 2, kernel_size: 3}", &[5, 5, 5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("cropping1d", "{}", &[4, 2], &[]),
+        ("cropping2d", "{}", &[4, 4, 2], &[]),
+        ("cropping3d", "{}", &[4, 4, 4, 2], &[]),
         ("dense", "{units: 3}", &[4], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
         ("dropout", "{rate: 0.5}", &[4], &[]),
         ("embedding", "{input_dim: 10, output_dim: 4}", &[7], &[("embeddings", "uniform")]),
@@ -284,6 +295,9 @@ mod tests {
         ("simple_rnn", "{units: 2}", &[5, 3], &[
             ("kernel", "glorot_uniform"), ("recurrent_kernel", "orthogonal"), ("bias", "zeros"),
         ]),
+        ("zero_padding1d", "{}", &[4, 2], &[]),
+        ("zero_padding2d", "{}", &[4, 4, 2], &[]),
+        ("zero_padding3d", "{}", &[4, 4, 4, 2], &[]),
     ];
 
     #[test]
