@@ -4,7 +4,7 @@
 //! single pair for 1-D). Defaults: 1 at every end for 1-D and 3-D, 0 for 2-D. Like Keras, cropping
 //! an axis to nothing is an error. No weights; `Cropping1D` has no `data_format` in Keras.
 
-use super::spatial::{axis_name, data_format_argument, shape_text, split_spatial, wrong_rank};
+use super::spatial::{axis_name, data_format_argument, split_spatial, wrong_rank};
 use super::torch::no_weights;
 use super::{Built, Layer, LayerType, UnaryLayer};
 use crate::args::{Args, Spanned};
@@ -68,9 +68,8 @@ impl UnaryLayer for Cropping {
                 return Err(Diagnostic::error(
                     Code::EmptyOutput,
                     format!(
-                        "cropping {before} + {after} from spatial axis {axis} ({}) of input {} leaves nothing of its length {length}",
-                        axis_name(self.rank, axis),
-                        shape_text(input)
+                        "`cropping` removes {before} + {after} of the {length} positions on spatial axis {axis} ({}), leaving nothing",
+                        axis_name(self.rank, axis)
                     ),
                 )
                 .at(self.cropping.span)
@@ -124,8 +123,8 @@ mod tests {
     fn refuses_cropping_an_axis_to_nothing_and_bad_arguments() {
         let table: &[(&str, &[usize], &str, &str)] = &[
             // Keras: "`cropping` parameter of `Cropping1D` layer must be smaller than the input length".
-            ("cropping1d", &[5, 7], "{cropping: [2, 3]}", "leaves nothing of its length 5"),
-            ("cropping1d", &[5, 7], "{cropping: [3, 3]}", "leaves nothing of its length 5"),
+            ("cropping1d", &[5, 7], "{cropping: [2, 3]}", "of the 5 positions on spatial axis 0 (steps)"),
+            ("cropping1d", &[5, 7], "{cropping: [3, 3]}", "of the 5 positions on spatial axis 0 (steps)"),
             ("cropping2d", &[5, 6, 7], "{cropping: [0, 3]}", "spatial axis 1 (width)"),
             ("cropping3d", &[2, 6, 7, 1], "{}", "spatial axis 0 (depth)"),
             ("cropping1d", &[5, 7], "{cropping: [1.5, 1]}", "must be a whole number"),
