@@ -24,6 +24,12 @@ pub enum ArgKind {
     Sizes {
         rank: usize,
     },
+    /// Amounts ≥ 0 to add or remove at both ends of each spatial axis: one for all, or per
+    /// axis one or a `[before, after]` pair (a single pair when `rank` is 1).
+    Margins {
+        rank: usize,
+        default: usize,
+    },
     /// A number in `[low, high]`, or an expression.
     Number {
         low: f64,
@@ -384,6 +390,45 @@ impl<'a> Args<'a> {
             _ => eval_count(self.file, node, self.lookup, 1, &what).map(|value| vec![value; rank]),
         };
         self.report(values).map(|value| Spanned { value, span: node.span })
+    }
+
+    /// `(before, after)` amounts ≥ 0 per spatial axis (`padding`, `cropping`): one number for
+    /// every end; with one axis, a `[before, after]` pair; with more, a list with one entry per
+    /// axis, each one number or a `[before, after]` pair (Keras's int, tuple, or tuple of
+    /// tuples). `default` at every end when absent; `None` when invalid.
+    pub fn margins(&mut self, name: &str, rank: usize, default: usize) -> Option<Spanned<Vec<(usize, usize)>>> {
+        self.note(name, ArgKind::Margins { rank, default });
+        let Some(node) = self.take(name) else {
+            return Some(Spanned { value: vec![(default, default); rank], span: self.layer_span });
+        };
+        let what = format!("`{name}`");
+        let count = |item: &Node| eval_count(self.file, item, self.lookup, 0, &what);
+        let pair = |item: &Node| -> Result<(usize, usize), Diagnostic> {
+            match &item.value {
+                Value::Seq(ends) if ends.len() == 2 => Ok((count(&ends[0])?, count(&ends[1])?)),
+                Value::Seq(ends) => Err(Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("{what} needs one number or a [before, after] pair here, found a list of {}", ends.len()),
+                )
+                .at(item.span)
+                .with_help(format!("write e.g. `{name}: [1, 2]` for 1 before and 2 after"))),
+                _ => count(item).map(|value| (value, value)),
+            }
+        };
+        let margins = match &node.value {
+            _ if rank == 1 => pair(node).map(|pair| vec![pair]),
+            Value::Seq(items) if items.len() == rank => items.iter().map(pair).collect(),
+            Value::Seq(items) => Err(Diagnostic::error(
+                Code::InvalidValue,
+                format!("{what} needs {rank} entries, one per spatial axis, found a list of {}", items.len()),
+            )
+            .at(node.span)
+            .with_help(format!(
+                "give one number for every axis, or {rank} entries, each a number or a [before, after] pair"
+            ))),
+            _ => count(node).map(|value| vec![(value, value); rank]),
+        };
+        self.report(margins).map(|value| Spanned { value, span: node.span })
     }
 
     /// A required per-dimension size.

@@ -216,6 +216,16 @@ fn kind_schema(kind: &ArgKind) -> Json {
         ArgKind::Sizes { rank } => json!({
             "anyOf": [count(1), {"type": "array", "items": count(1), "minItems": rank, "maxItems": rank}],
         }),
+        ArgKind::Margins { rank, default } => {
+            let pair = json!({"type": "array", "items": count(0), "minItems": 2, "maxItems": 2});
+            let per_axis = if *rank == 1 {
+                pair
+            } else {
+                let entry = json!({"anyOf": [count(0), pair]});
+                json!({"type": "array", "items": entry, "minItems": rank, "maxItems": rank})
+            };
+            json!({"anyOf": [count(0), per_axis], "default": default})
+        }
         ArgKind::Number { low, high, default } => {
             let mut schema = json!({"type": ["number", "string"]});
             if low.is_finite() {

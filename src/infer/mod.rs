@@ -65,7 +65,7 @@ pub fn infer(graph: &Graph) -> (Inferred, Diagnostics) {
         {
             let weight = Weight {
                 trainable: node.trainable,
-                ..Weight::new("", param.shape.clone(), "initializer", "glorot_uniform")
+                ..Weight::new("", param.shape.clone(), "initializer", crate::initializers::Family::GlorotUniform)
             };
             nodes[index] = Some(BuiltNode { calls: Vec::new(), weights: vec![weight] });
         }

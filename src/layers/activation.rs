@@ -1,11 +1,12 @@
 //! `activation`: applies an activation function; no weights, same shape (Keras 3 `Activation`).
 
+use super::torch::no_weights;
 use super::{Built, Layer, LayerType, UnaryLayer, activation_argument};
 use crate::args::Args;
 use crate::diagnostic::Diagnostic;
 
 pub const TYPE: LayerType =
-    LayerType { name: "activation", class_name: "Activation", arguments: &["activation"], parse };
+    LayerType { name: "activation", class_name: "Activation", arguments: &["activation"], parse, torch: no_weights };
 
 #[derive(Debug)]
 struct Activation;

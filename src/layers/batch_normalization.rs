@@ -4,9 +4,11 @@
 //! `moving_mean` and `moving_variance`, all `(input[axis],)`; output = input.
 
 use super::layer_normalization::{INERT_NORMALIZATION_ARGUMENTS, feature_axis};
+use super::torch::{TorchSource, TorchTensor, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::initializers::Family;
 
 pub const TYPE: LayerType = LayerType {
     name: "batch_normalization",
@@ -30,7 +32,19 @@ pub const TYPE: LayerType = LayerType {
         "synchronized",
     ],
     parse,
+    torch,
 };
+
+/// `nn.BatchNorm1d/2d/3d`: the running statistics, plus the batch counter torch keeps.
+fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    Ok(vec![
+        weight("weight", "gamma", None),
+        weight("bias", "beta", None),
+        weight("running_mean", "moving_mean", None),
+        weight("running_var", "moving_variance", None),
+        TorchTensor { name: "num_batches_tracked", source: TorchSource::Counter("moving_mean") },
+    ])
+}
 
 #[derive(Debug)]
 struct BatchNormalization {
@@ -73,14 +87,14 @@ impl UnaryLayer for BatchNormalization {
         let features = input[feature_axis(&self.axis, input)?];
         let mut weights = Vec::with_capacity(4);
         if self.scale {
-            weights.push(Weight::new("gamma", vec![features], "gamma_initializer", "ones"));
+            weights.push(Weight::new("gamma", vec![features], "gamma_initializer", Family::Ones));
         }
         if self.center {
-            weights.push(Weight::new("beta", vec![features], "beta_initializer", "zeros"));
+            weights.push(Weight::new("beta", vec![features], "beta_initializer", Family::Zeros));
         }
         for (name, argument, default) in [
-            ("moving_mean", "moving_mean_initializer", "zeros"),
-            ("moving_variance", "moving_variance_initializer", "ones"),
+            ("moving_mean", "moving_mean_initializer", Family::Zeros),
+            ("moving_variance", "moving_variance_initializer", Family::Ones),
         ] {
             weights.push(Weight { trainable: false, ..Weight::new(name, vec![features], argument, default) });
         }

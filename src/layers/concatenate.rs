@@ -3,11 +3,13 @@
 //! the default −1 is the last.
 
 use super::spatial::shape_text;
+use super::torch::no_weights;
 use super::{Arity, Built, Layer, LayerType};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
 
-pub const TYPE: LayerType = LayerType { name: "concatenate", class_name: "Concatenate", arguments: &["axis"], parse };
+pub const TYPE: LayerType =
+    LayerType { name: "concatenate", class_name: "Concatenate", arguments: &["axis"], parse, torch: no_weights };
 
 #[derive(Debug)]
 struct Concatenate {

@@ -6,9 +6,11 @@
 //! input that is not of rank N + 1; only Conv1D takes `padding: causal`.
 
 use super::spatial::{CONV1D_PADDINGS, PADDINGS, Window, axes_text, data_format_argument, shape_text, split_spatial};
+use super::torch::{TorchTensor, Transform, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight, activation_argument};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::initializers::Family;
 
 const ARGUMENTS: &[&str] = &[
     "filters",
@@ -25,11 +27,16 @@ const ARGUMENTS: &[&str] = &[
 ];
 
 pub const CONV1D: LayerType =
-    LayerType { name: "conv1d", class_name: "Conv1D", arguments: ARGUMENTS, parse: parse::<1> };
+    LayerType { name: "conv1d", class_name: "Conv1D", arguments: ARGUMENTS, parse: parse::<1>, torch };
 pub const CONV2D: LayerType =
-    LayerType { name: "conv2d", class_name: "Conv2D", arguments: ARGUMENTS, parse: parse::<2> };
+    LayerType { name: "conv2d", class_name: "Conv2D", arguments: ARGUMENTS, parse: parse::<2>, torch };
 pub const CONV3D: LayerType =
-    LayerType { name: "conv3d", class_name: "Conv3D", arguments: ARGUMENTS, parse: parse::<3> };
+    LayerType { name: "conv3d", class_name: "Conv3D", arguments: ARGUMENTS, parse: parse::<3>, torch };
+
+/// `nn.Conv1d/2d/3d`: the kernel channels-first, `(out, in, k…)`.
+fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    Ok(vec![weight("weight", "kernel", Some(Transform::ChannelsFirstKernel)), weight("bias", "bias", None)])
+}
 
 #[derive(Debug)]
 struct Conv {
@@ -110,9 +117,9 @@ impl UnaryLayer for Conv {
         output_shape.push(filters);
         let kernel_shape =
             self.window.size.value.iter().copied().chain([channels / self.groups.value, filters]).collect();
-        let mut weights = vec![Weight::new("kernel", kernel_shape, "kernel_initializer", "glorot_uniform")];
+        let mut weights = vec![Weight::new("kernel", kernel_shape, "kernel_initializer", Family::GlorotUniform)];
         if self.use_bias {
-            weights.push(Weight::new("bias", vec![filters], "bias_initializer", "zeros"));
+            weights.push(Weight::new("bias", vec![filters], "bias_initializer", Family::Zeros));
         }
         Ok(Built { output_shape, weights })
     }

@@ -1,15 +1,23 @@
 //! `dense`: a fully connected layer on the last axis (Keras 3 `Dense`).
 
+use super::torch::{TorchTensor, Transform, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight, activation_argument};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::initializers::Family;
 
 pub const TYPE: LayerType = LayerType {
     name: "dense",
     class_name: "Dense",
     arguments: &["units", "activation", "use_bias", "kernel_initializer", "bias_initializer"],
     parse,
+    torch,
 };
+
+/// `nn.Linear`: the kernel transposed to `(out, in)`.
+fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    Ok(vec![weight("weight", "kernel", Some(Transform::Transpose)), weight("bias", "bias", None)])
+}
 
 #[derive(Debug)]
 struct Dense {
@@ -34,9 +42,10 @@ impl UnaryLayer for Dense {
             .with_help("give the model an `input:` with at least one size, e.g. `input: [20]`"));
         };
         let units = self.units.value;
-        let mut weights = vec![Weight::new("kernel", vec![input_dim, units], "kernel_initializer", "glorot_uniform")];
+        let mut weights =
+            vec![Weight::new("kernel", vec![input_dim, units], "kernel_initializer", Family::GlorotUniform)];
         if self.use_bias {
-            weights.push(Weight::new("bias", vec![units], "bias_initializer", "zeros"));
+            weights.push(Weight::new("bias", vec![units], "bias_initializer", Family::Zeros));
         }
         let output_shape = outer.iter().copied().chain([units]).collect();
         Ok(Built { output_shape, weights })

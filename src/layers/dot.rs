@@ -3,11 +3,13 @@
 //! from the end of each input. `normalize` changes values, not shapes.
 
 use super::spatial::shape_text;
+use super::torch::no_weights;
 use super::{Arity, Built, Layer, LayerType};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
 
-pub const TYPE: LayerType = LayerType { name: "dot", class_name: "Dot", arguments: &["axes", "normalize"], parse };
+pub const TYPE: LayerType =
+    LayerType { name: "dot", class_name: "Dot", arguments: &["axes", "normalize"], parse, torch: no_weights };
 
 #[derive(Debug)]
 struct Dot {

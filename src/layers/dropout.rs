@@ -1,11 +1,17 @@
 //! `dropout`: zeroes a fraction of inputs in training; no weights, same shape (Keras 3 `Dropout`).
 
+use super::torch::no_weights;
 use super::{Built, Layer, LayerType, UnaryLayer};
 use crate::args::Args;
 use crate::diagnostic::Diagnostic;
 
-pub const TYPE: LayerType =
-    LayerType { name: "dropout", class_name: "Dropout", arguments: &["rate", "noise_shape", "seed"], parse };
+pub const TYPE: LayerType = LayerType {
+    name: "dropout",
+    class_name: "Dropout",
+    arguments: &["rate", "noise_shape", "seed"],
+    parse,
+    torch: no_weights,
+};
 
 #[derive(Debug)]
 struct Dropout;

@@ -3,9 +3,11 @@
 //! default `uniform` (RandomUniform ±0.05); input of any rank r gives rank r + 1 with
 //! `output_dim` appended. `input_dim` here is the vocabulary size, not the input's last axis.
 
+use super::torch::{TorchTensor, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight};
 use crate::args::Args;
 use crate::diagnostic::Diagnostic;
+use crate::initializers::Family;
 
 pub const TYPE: LayerType = LayerType {
     name: "embedding",
@@ -20,7 +22,13 @@ pub const TYPE: LayerType = LayerType {
         "input_length",
     ],
     parse,
+    torch,
 };
+
+/// `nn.Embedding`: the same table.
+fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    Ok(vec![weight("weight", "embeddings", None)])
+}
 
 #[derive(Debug)]
 struct Embedding {
@@ -40,8 +48,12 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
 
 impl UnaryLayer for Embedding {
     fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
-        let weights =
-            vec![Weight::new("embeddings", vec![self.input_dim, self.output_dim], "embeddings_initializer", "uniform")];
+        let weights = vec![Weight::new(
+            "embeddings",
+            vec![self.input_dim, self.output_dim],
+            "embeddings_initializer",
+            Family::RandomUniform,
+        )];
         let output_shape = input.iter().copied().chain([self.output_dim]).collect();
         Ok(Built { output_shape, weights })
     }

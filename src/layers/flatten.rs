@@ -1,10 +1,12 @@
 //! `flatten`: collapses every non-batch axis into one (Keras 3 `Flatten`).
 
+use super::torch::no_weights;
 use super::{Built, Layer, LayerType, UnaryLayer};
 use crate::args::Args;
 use crate::diagnostic::{Code, Diagnostic};
 
-pub const TYPE: LayerType = LayerType { name: "flatten", class_name: "Flatten", arguments: &["data_format"], parse };
+pub const TYPE: LayerType =
+    LayerType { name: "flatten", class_name: "Flatten", arguments: &["data_format"], parse, torch: no_weights };
 
 #[derive(Debug)]
 struct Flatten;

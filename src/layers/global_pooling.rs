@@ -3,6 +3,7 @@
 //! channels_last). Output `(channels,)`, or `(1, …, 1, channels)` with `keepdims: true`.
 
 use super::spatial::{axes_text, data_format_argument, shape_text, split_spatial};
+use super::torch::no_weights;
 use super::{Built, Layer, LayerType, UnaryLayer};
 use crate::args::Args;
 use crate::diagnostic::{Code, Diagnostic};
@@ -14,7 +15,7 @@ const fn global(
     class_name: &'static str,
     parse: fn(&mut Args) -> Option<Box<dyn Layer>>,
 ) -> LayerType {
-    LayerType { name, class_name, arguments: ARGUMENTS, parse }
+    LayerType { name, class_name, arguments: ARGUMENTS, parse, torch: no_weights }
 }
 
 pub const GLOBAL_AVERAGE_POOLING1D: LayerType =

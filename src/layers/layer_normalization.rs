@@ -4,9 +4,11 @@
 //! normalised axes in the order given; output = input.
 
 use super::spatial::shape_text;
+use super::torch::{TorchTensor, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::initializers::Family;
 
 pub const TYPE: LayerType = LayerType {
     name: "layer_normalization",
@@ -25,11 +27,17 @@ pub const TYPE: LayerType = LayerType {
         "gamma_constraint",
     ],
     parse,
+    torch,
 };
 
 /// Normalisation arguments that do not change the initial weights.
 pub const INERT_NORMALIZATION_ARGUMENTS: [&str; 4] =
     ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"];
+
+/// `nn.LayerNorm`: `weight` and `bias`.
+fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    Ok(vec![weight("weight", "gamma", None), weight("bias", "beta", None)])
+}
 
 #[derive(Debug)]
 struct LayerNormalization {
@@ -103,10 +111,10 @@ impl UnaryLayer for LayerNormalization {
         let shape: Vec<usize> = indices.iter().map(|&(index, _)| input[index]).collect();
         let mut weights = Vec::new();
         if self.gamma {
-            weights.push(Weight::new("gamma", shape.clone(), "gamma_initializer", "ones"));
+            weights.push(Weight::new("gamma", shape.clone(), "gamma_initializer", Family::Ones));
         }
         if self.beta {
-            weights.push(Weight::new("beta", shape, "beta_initializer", "zeros"));
+            weights.push(Weight::new("beta", shape, "beta_initializer", Family::Zeros));
         }
         Ok(Built { output_shape: input.to_vec(), weights })
     }

@@ -4,18 +4,23 @@
 //! at their last axes, and an axis of size 1 stretches to the other's size.
 
 use super::spatial::shape_text;
+use super::torch::no_weights;
 use super::{Arity, Built, Layer, LayerType};
 use crate::args::Args;
 use crate::diagnostic::{Code, Diagnostic};
 
-pub const ADD: LayerType = LayerType { name: "add", class_name: "Add", arguments: &[], parse: parse::<0> };
+pub const ADD: LayerType =
+    LayerType { name: "add", class_name: "Add", arguments: &[], parse: parse::<0>, torch: no_weights };
 pub const SUBTRACT: LayerType =
-    LayerType { name: "subtract", class_name: "Subtract", arguments: &[], parse: parse::<1> };
+    LayerType { name: "subtract", class_name: "Subtract", arguments: &[], parse: parse::<1>, torch: no_weights };
 pub const MULTIPLY: LayerType =
-    LayerType { name: "multiply", class_name: "Multiply", arguments: &[], parse: parse::<2> };
-pub const AVERAGE: LayerType = LayerType { name: "average", class_name: "Average", arguments: &[], parse: parse::<3> };
-pub const MAXIMUM: LayerType = LayerType { name: "maximum", class_name: "Maximum", arguments: &[], parse: parse::<4> };
-pub const MINIMUM: LayerType = LayerType { name: "minimum", class_name: "Minimum", arguments: &[], parse: parse::<5> };
+    LayerType { name: "multiply", class_name: "Multiply", arguments: &[], parse: parse::<2>, torch: no_weights };
+pub const AVERAGE: LayerType =
+    LayerType { name: "average", class_name: "Average", arguments: &[], parse: parse::<3>, torch: no_weights };
+pub const MAXIMUM: LayerType =
+    LayerType { name: "maximum", class_name: "Maximum", arguments: &[], parse: parse::<4>, torch: no_weights };
+pub const MINIMUM: LayerType =
+    LayerType { name: "minimum", class_name: "Minimum", arguments: &[], parse: parse::<5>, torch: no_weights };
 
 /// The config names, by the index `parse` is instantiated with.
 const NAMES: [&str; 6] = ["add", "subtract", "multiply", "average", "maximum", "minimum"];

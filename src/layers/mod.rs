@@ -5,6 +5,7 @@ mod activation;
 mod batch_normalization;
 mod concatenate;
 mod conv;
+mod cropping;
 mod dense;
 mod dot;
 mod dropout;
@@ -17,12 +18,16 @@ mod pooling;
 mod recurrent;
 mod reshape;
 mod spatial;
+#[cfg(test)]
+pub mod testing;
 pub mod torch;
+mod zero_padding;
 pub use merge::residual_add;
 pub use spatial::shape_text;
 
 use crate::args::Args;
 use crate::diagnostic::Diagnostic;
+use crate::initializers::Family;
 use std::fmt::Debug;
 
 /// A range of a tensor's elements set to a constant after its initializer ran (Keras LSTM's
@@ -41,8 +46,8 @@ pub struct Weight {
     pub shape: Vec<usize>,
     /// The layer argument that sets its initializer (`kernel_initializer`).
     pub initializer_argument: &'static str,
-    /// Keras's default for that argument.
-    pub default_initializer: &'static str,
+    /// Keras's default for that argument, with the family's default parameters.
+    pub default_initializer: Family,
     /// False for statistics a layer keeps but does not train (batch norm's moving mean).
     pub trainable: bool,
     /// Elements set to a constant after the initializer ran.
@@ -51,7 +56,7 @@ pub struct Weight {
 
 impl Weight {
     /// A trainable weight initialised by `argument`, `default` unless the config says otherwise.
-    pub fn new(name: &'static str, shape: Vec<usize>, argument: &'static str, default: &'static str) -> Weight {
+    pub fn new(name: &'static str, shape: Vec<usize>, argument: &'static str, default: Family) -> Weight {
         Weight {
             name,
             shape,
@@ -130,6 +135,8 @@ pub struct LayerType {
     pub arguments: &'static [&'static str],
     /// Reads the arguments; `None` when they had errors (reported into `args`).
     pub parse: fn(&mut Args) -> Option<Box<dyn Layer>>,
+    /// Its weights' names and layouts in the equivalent PyTorch module (`--layout torch`).
+    pub torch: torch::TorchMapping,
 }
 
 impl std::fmt::Debug for LayerType {
@@ -154,6 +161,9 @@ pub static LAYER_TYPES: &[LayerType] = &[
     conv::CONV1D,
     conv::CONV2D,
     conv::CONV3D,
+    cropping::CROPPING1D,
+    cropping::CROPPING2D,
+    cropping::CROPPING3D,
     dense::TYPE,
     dot::TYPE,
     dropout::TYPE,
@@ -177,6 +187,9 @@ pub static LAYER_TYPES: &[LayerType] = &[
     reshape::TYPE,
     recurrent::SIMPLE_RNN,
     merge::SUBTRACT,
+    zero_padding::ZERO_PADDING1D,
+    zero_padding::ZERO_PADDING2D,
+    zero_padding::ZERO_PADDING3D,
 ];
 
 /// Looks a layer type up by its snake_case or Keras class name.
@@ -246,4 +259,83 @@ pub fn named_activation_argument(args: &mut Args, name: &str) -> Option<String> 
     };
     args.diagnostics.push(diagnostic);
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LAYER_TYPES, find, testing};
+    use crate::initializers::find_family;
+
+    /// Each layer type's weights and the default initializer each had as a name, before the
+    /// defaults became typed.
+    #[rustfmt::skip]
+    const DEFAULTS: &[(&str, &str, &[usize], &[(&str, &str)])] = &[
+        ("activation", "{activation: relu}", &[4], &[]),
+        ("average_pooling1d", "{}", &[4, 2], &[]),
+        ("average_pooling2d", "{}", &[4, 4, 2], &[]),
+        ("average_pooling3d", "{}", &[4, 4, 4, 2], &[]),
+        ("batch_normalization", "{}", &[4], &[
+            ("gamma", "ones"), ("beta", "zeros"), ("moving_mean", "zeros"), ("moving_variance", "ones"),
+        ]),
+        ("conv1d", "{filters: 2, kernel_size: 3}", &[5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("conv2d", "{filters: 2, kernel_size: 3}", &[5, 5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("conv3d", "{filters: 2, kernel_size: 3}", &[5, 5, 5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("cropping1d", "{}", &[4, 2], &[]),
+        ("cropping2d", "{}", &[4, 4, 2], &[]),
+        ("cropping3d", "{}", &[4, 4, 4, 2], &[]),
+        ("dense", "{units: 3}", &[4], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("dropout", "{rate: 0.5}", &[4], &[]),
+        ("embedding", "{input_dim: 10, output_dim: 4}", &[7], &[("embeddings", "uniform")]),
+        ("flatten", "{}", &[4, 2], &[]),
+        ("global_average_pooling1d", "{}", &[4, 2], &[]),
+        ("global_average_pooling2d", "{}", &[4, 4, 2], &[]),
+        ("global_average_pooling3d", "{}", &[4, 4, 4, 2], &[]),
+        ("global_max_pooling1d", "{}", &[4, 2], &[]),
+        ("global_max_pooling2d", "{}", &[4, 4, 2], &[]),
+        ("global_max_pooling3d", "{}", &[4, 4, 4, 2], &[]),
+        ("gru", "{units: 2}", &[5, 3], &[
+            ("kernel", "glorot_uniform"), ("recurrent_kernel", "orthogonal"), ("bias", "zeros"),
+        ]),
+        ("layer_normalization", "{}", &[4], &[("gamma", "ones"), ("beta", "zeros")]),
+        ("lstm", "{units: 2}", &[5, 3], &[
+            ("kernel", "glorot_uniform"), ("recurrent_kernel", "orthogonal"), ("bias", "zeros"),
+        ]),
+        ("max_pooling1d", "{}", &[4, 2], &[]),
+        ("max_pooling2d", "{}", &[4, 4, 2], &[]),
+        ("max_pooling3d", "{}", &[4, 4, 4, 2], &[]),
+        ("reshape", "{target_shape: [-1]}", &[4, 2], &[]),
+        ("simple_rnn", "{units: 2}", &[5, 3], &[
+            ("kernel", "glorot_uniform"), ("recurrent_kernel", "orthogonal"), ("bias", "zeros"),
+        ]),
+        ("zero_padding1d", "{}", &[4, 2], &[]),
+        ("zero_padding2d", "{}", &[4, 4, 2], &[]),
+        ("zero_padding3d", "{}", &[4, 4, 4, 2], &[]),
+    ];
+
+    #[test]
+    fn every_weight_default_is_the_family_its_old_name_meant() {
+        for &(type_name, arguments, input, expected) in DEFAULTS {
+            let built =
+                testing::build(type_name, arguments, input).unwrap_or_else(|error| panic!("{type_name}: {error}"));
+            let found: Vec<&str> = built.weights.iter().map(|w| w.name).collect();
+            let names: Vec<&str> = expected.iter().map(|&(weight, _)| weight).collect();
+            assert_eq!(found, names, "{type_name}: weights");
+            for (weight, &(_, old_name)) in built.weights.iter().zip(expected) {
+                let family = find_family(old_name).map(|def| def.family);
+                assert_eq!(Some(weight.default_initializer), family, "{type_name}.{}: `{old_name}`", weight.name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_catalogue_is_sorted_by_config_name_and_names_are_unique() {
+        let names: Vec<&str> = LAYER_TYPES.iter().map(|t| t.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+        for &(type_name, ..) in DEFAULTS {
+            assert!(find(type_name).is_some(), "{type_name}");
+        }
+    }
 }

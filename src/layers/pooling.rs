@@ -5,6 +5,7 @@
 //! `pool_size` defaults to 2 per axis and `strides` to `pool_size`; no weights.
 
 use super::spatial::{PADDINGS, Window, axes_text, data_format_argument, shape_text, split_spatial};
+use super::torch::no_weights;
 use super::{Built, Layer, LayerType, UnaryLayer};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
@@ -16,7 +17,7 @@ const fn pooling(
     class_name: &'static str,
     parse: fn(&mut Args) -> Option<Box<dyn Layer>>,
 ) -> LayerType {
-    LayerType { name, class_name, arguments: ARGUMENTS, parse }
+    LayerType { name, class_name, arguments: ARGUMENTS, parse, torch: no_weights }
 }
 
 pub const MAX_POOLING1D: LayerType = pooling("max_pooling1d", "MaxPooling1D", parse::<1, false>);

@@ -7,10 +7,12 @@
 
 use super::ConstantFill;
 use super::spatial::shape_text;
+use super::torch::{TorchSource, TorchTensor, Transform, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight, activation_argument, named_activation_argument};
 use crate::args::Args;
 use crate::config::Value;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::initializers::Family;
 
 /// Arguments every recurrent layer takes.
 const COMMON: [&str; 17] = [
@@ -57,10 +59,42 @@ pub const SIMPLE_RNN: LayerType = LayerType {
     class_name: "SimpleRNN",
     arguments: &SIMPLE_RNN_ARGUMENTS,
     parse: parse_simple_rnn,
+    torch: torch_simple_rnn_or_lstm,
 };
-pub const LSTM: LayerType =
-    LayerType { name: "lstm", class_name: "LSTM", arguments: &LSTM_ARGUMENTS, parse: parse_lstm };
-pub const GRU: LayerType = LayerType { name: "gru", class_name: "GRU", arguments: &GRU_ARGUMENTS, parse: parse_gru };
+pub const LSTM: LayerType = LayerType {
+    name: "lstm",
+    class_name: "LSTM",
+    arguments: &LSTM_ARGUMENTS,
+    parse: parse_lstm,
+    torch: torch_simple_rnn_or_lstm,
+};
+pub const GRU: LayerType =
+    LayerType { name: "gru", class_name: "GRU", arguments: &GRU_ARGUMENTS, parse: parse_gru, torch: torch_gru };
+
+/// `nn.RNN` / `nn.LSTM` (one layer, batch_first): kernels transposed; torch's second bias,
+/// which Keras does not have, is zeros. Both use Keras's gate order (i, f, c, o for the LSTM).
+fn torch_simple_rnn_or_lstm(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    Ok(vec![
+        weight("weight_ih_l0", "kernel", Some(Transform::Transpose)),
+        weight("weight_hh_l0", "recurrent_kernel", Some(Transform::Transpose)),
+        weight("bias_ih_l0", "bias", None),
+        TorchTensor { name: "bias_hh_l0", source: TorchSource::ZerosLike("bias") },
+    ])
+}
+
+/// `nn.GRU` (one layer, batch_first): gate blocks reordered from (z, r, h) to (r, z, n), the
+/// two bias rows split. Only `reset_after: true` computes what torch computes.
+fn torch_gru(weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    if weights.iter().any(|w| w.name == "bias" && w.shape.len() != 2) {
+        return Err("torch's GRU applies the reset gate after the matrix product: use `reset_after: true`".into());
+    }
+    Ok(vec![
+        weight("weight_ih_l0", "kernel", Some(Transform::GruKernel)),
+        weight("weight_hh_l0", "recurrent_kernel", Some(Transform::GruKernel)),
+        weight("bias_ih_l0", "bias", Some(Transform::GruBiasRow(0))),
+        weight("bias_hh_l0", "bias", Some(Transform::GruBiasRow(1))),
+    ])
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Cell {
@@ -185,23 +219,23 @@ impl UnaryLayer for Recurrent {
         let units = self.units;
         let gate_units = units.checked_mul(self.cell.gates()).ok_or_else(|| overflow("gate"))?;
         let mut weights = vec![
-            Weight::new("kernel", vec![features, gate_units], "kernel_initializer", "glorot_uniform"),
-            Weight::new("recurrent_kernel", vec![units, gate_units], "recurrent_initializer", "orthogonal"),
+            Weight::new("kernel", vec![features, gate_units], "kernel_initializer", Family::GlorotUniform),
+            Weight::new("recurrent_kernel", vec![units, gate_units], "recurrent_initializer", Family::Orthogonal),
         ];
         if self.use_bias {
             let bias = match self.cell {
                 Cell::Gru { reset_after: true } => {
                     // Separate input and recurrent biases, stacked.
-                    Weight::new("bias", vec![2, gate_units], "bias_initializer", "zeros")
+                    Weight::new("bias", vec![2, gate_units], "bias_initializer", Family::Zeros)
                 }
                 Cell::Lstm { unit_forget_bias: true } => {
                     let end = units.checked_mul(2).ok_or_else(|| overflow("bias"))?;
                     Weight {
                         fill: Some(ConstantFill { range: units..end, value: 1.0 }),
-                        ..Weight::new("bias", vec![gate_units], "bias_initializer", "zeros")
+                        ..Weight::new("bias", vec![gate_units], "bias_initializer", Family::Zeros)
                     }
                 }
-                _ => Weight::new("bias", vec![gate_units], "bias_initializer", "zeros"),
+                _ => Weight::new("bias", vec![gate_units], "bias_initializer", Family::Zeros),
             };
             weights.push(bias);
         }

@@ -4,12 +4,14 @@
 //! counts agree; no weights.
 
 use super::spatial::shape_text;
+use super::torch::no_weights;
 use super::{Built, Layer, LayerType, UnaryLayer};
 use crate::args::Args;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::Span;
 
-pub const TYPE: LayerType = LayerType { name: "reshape", class_name: "Reshape", arguments: &["target_shape"], parse };
+pub const TYPE: LayerType =
+    LayerType { name: "reshape", class_name: "Reshape", arguments: &["target_shape"], parse, torch: no_weights };
 
 #[derive(Debug)]
 struct Reshape {

@@ -82,6 +82,26 @@ pub fn axes_text(rank: usize) -> &'static str {
     }
 }
 
+/// The name of spatial axis `axis` of an input with `rank` spatial axes: `steps`, `height`, …
+pub fn axis_name(rank: usize, axis: usize) -> &'static str {
+    let names: &[&str] = match rank {
+        1 => &["steps"],
+        2 => &["height", "width"],
+        _ => &["depth", "height", "width"],
+    };
+    names.get(axis).copied().unwrap_or("spatial")
+}
+
+/// The error for an input that does not have `rank` spatial axes plus channels.
+pub fn wrong_rank(name: &str, rank: usize, input: &[usize]) -> Diagnostic {
+    let axes = axes_text(rank);
+    Diagnostic::error(
+        Code::WrongInputRank,
+        format!("`{name}` needs a rank-{} input ({axes}), found {}", rank + 1, shape_text(input)),
+    )
+    .with_help(format!("put a `reshape` before it, or give `input:` as [{axes}]"))
+}
+
 /// Reads `data_format`: initc lays tensors out channels_last only, Keras's default.
 pub fn data_format_argument(args: &mut Args) {
     let format = args.string("data_format");

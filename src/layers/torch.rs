@@ -1,9 +1,9 @@
-//! PyTorch's names and layouts for each layer type's weights (`--layout torch`), so that
+//! PyTorch's names and layouts for layer weights (`--layout torch`), so that
 //! `load_state_dict(strict=True)` succeeds on the equivalent torch module and computes the same
-//! function: `nn.Linear`, `nn.Conv1d/2d/3d`, `nn.Embedding`, `nn.LayerNorm`, `nn.BatchNorm*d`,
-//! `nn.RNN`, `nn.LSTM`, `nn.GRU` (one layer, batch_first; gate orders per torch's docs).
+//! function. Each layer type's mapping lives in its own file ([`LayerType::torch`]); this file
+//! holds the shared types and the lookup by class name.
 
-use super::Weight;
+use super::{LAYER_TYPES, LayerType, Weight};
 
 /// A rearrangement of a logical tensor into the stored one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,63 +30,53 @@ pub enum TorchSource {
     Counter(&'static str),
 }
 
+impl TorchSource {
+    /// The Keras weight this tensor needs.
+    fn logical(self) -> &'static str {
+        match self {
+            TorchSource::Weight { logical, .. } | TorchSource::ZerosLike(logical) | TorchSource::Counter(logical) => {
+                logical
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TorchTensor {
     pub name: &'static str,
     pub source: TorchSource,
 }
 
-const fn weight(name: &'static str, logical: &'static str, transform: Option<Transform>) -> TorchTensor {
+/// How a layer type's Keras weights become torch tensors: every tensor the torch module has
+/// (those whose Keras weight is absent are dropped by [`torch_tensors`]), or why there is no
+/// torch equivalent.
+pub type TorchMapping = fn(&[Weight]) -> Result<Vec<TorchTensor>, String>;
+
+/// Torch tensor `name` holding Keras weight `logical`, rearranged by `transform`.
+pub const fn weight(name: &'static str, logical: &'static str, transform: Option<Transform>) -> TorchTensor {
     TorchTensor { name, source: TorchSource::Weight { logical, transform } }
+}
+
+/// The mapping of a layer type without weights. Refuses weights, so that a layer that gains
+/// some without a mapping is an error rather than a file missing tensors.
+pub fn no_weights(weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    match weights.first() {
+        None => Ok(Vec::new()),
+        Some(weight) => Err(format!("its weight `{}` has no PyTorch layout in initc", weight.name)),
+    }
 }
 
 /// The torch tensors of a layer of Keras class `class_name` with these (Keras) weights, or why
 /// the layer has no torch equivalent.
 pub fn torch_tensors(class_name: &str, weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
-    let has = |name: &str| weights.iter().any(|w| w.name == name);
-    let mapping: Vec<TorchTensor> = match class_name {
-        _ if weights.is_empty() => Vec::new(),
-        "Dense" => vec![weight("weight", "kernel", Some(Transform::Transpose)), weight("bias", "bias", None)],
-        "Conv1D" | "Conv2D" | "Conv3D" => {
-            vec![weight("weight", "kernel", Some(Transform::ChannelsFirstKernel)), weight("bias", "bias", None)]
-        }
-        "Embedding" => vec![weight("weight", "embeddings", None)],
-        "LayerNormalization" => vec![weight("weight", "gamma", None), weight("bias", "beta", None)],
-        "BatchNormalization" => vec![
-            weight("weight", "gamma", None),
-            weight("bias", "beta", None),
-            weight("running_mean", "moving_mean", None),
-            weight("running_var", "moving_variance", None),
-            TorchTensor { name: "num_batches_tracked", source: TorchSource::Counter("moving_mean") },
-        ],
-        "SimpleRNN" | "LSTM" => vec![
-            weight("weight_ih_l0", "kernel", Some(Transform::Transpose)),
-            weight("weight_hh_l0", "recurrent_kernel", Some(Transform::Transpose)),
-            weight("bias_ih_l0", "bias", None),
-            TorchTensor { name: "bias_hh_l0", source: TorchSource::ZerosLike("bias") },
-        ],
-        "GRU" => {
-            if weights.iter().any(|w| w.name == "bias" && w.shape.len() != 2) {
-                return Err(
-                    "torch's GRU applies the reset gate after the matrix product: use `reset_after: true`".into()
-                );
-            }
-            vec![
-                weight("weight_ih_l0", "kernel", Some(Transform::GruKernel)),
-                weight("weight_hh_l0", "recurrent_kernel", Some(Transform::GruKernel)),
-                weight("bias_ih_l0", "bias", Some(Transform::GruBiasRow(0))),
-                weight("bias_hh_l0", "bias", Some(Transform::GruBiasRow(1))),
-            ]
-        }
-        other => return Err(format!("`{other}` has no PyTorch layout in initc")),
-    };
+    if weights.is_empty() {
+        return Ok(Vec::new());
+    }
+    let layer_type: &LayerType = LAYER_TYPES
+        .iter()
+        .find(|t| t.class_name == class_name)
+        .ok_or_else(|| format!("`{class_name}` has no PyTorch layout in initc"))?;
+    let mapping = (layer_type.torch)(weights)?;
     // Weights a layer does not have (no bias, no beta) have no torch tensor either.
-    Ok(mapping
-        .into_iter()
-        .filter(|tensor| match tensor.source {
-            TorchSource::Weight { logical, .. } | TorchSource::ZerosLike(logical) | TorchSource::Counter(logical) => {
-                has(logical)
-            }
-        })
-        .collect())
+    Ok(mapping.into_iter().filter(|tensor| weights.iter().any(|w| w.name == tensor.source.logical())).collect())
 }

@@ -288,9 +288,7 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result
     let call = match given {
         Some(call) => call,
         None => {
-            let family =
-                crate::initializers::find_family(weight.default_initializer).map_or(Family::Zeros, |def| def.family);
-            default = InitCall { family, args: Vec::new(), span };
+            default = InitCall { family: weight.default_initializer, args: Vec::new(), span };
             &default
         }
     };
