@@ -36,7 +36,7 @@ pub struct InspectArgs {
     #[arg(long, value_name = "PATTERN")]
     pub tensors: Vec<String>,
     /// Write a figure of the histograms to this file (`.svg` or `.png`): one panel per tensor,
-    /// with the density its initializer implies.
+    /// with the density its initializer implies, for at most `--max-panels` tensors.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
     /// Panels `--plot` draws at most (the first tensors listed; pick others with `--tensors`).
