@@ -276,7 +276,11 @@ fn stats_of_codes(decoder: Decoder, codes: &[u64]) -> TensorStats {
     let mut stats = TensorStats::EMPTY;
     let (mut sum, mut min, mut max) = (0.0f64, f64::INFINITY, f64::NEG_INFINITY);
     let present = || {
-        codes.iter().enumerate().filter(|(_, count)| **count > 0).map(|(code, &count)| (decoder.value_of_code(code as u64), count))
+        codes
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(code, &count)| (decoder.value_of_code(code as u64), count))
     };
     for (value, count) in present() {
         stats.count += count;
@@ -646,7 +650,8 @@ mod tests {
                 })
                 .collect();
             let stats = statistics(dtype, &bytes).expect("a float dtype");
-            let exact = Decoder::of(dtype).expect("decodes").value_of_code(u64::from(u16::from_le_bytes([bytes[0], bytes[1]])));
+            let exact =
+                Decoder::of(dtype).expect("decodes").value_of_code(u64::from(u16::from_le_bytes([bytes[0], bytes[1]])));
             assert_eq!((stats.mean, stats.std()), (exact, 0.0), "{dtype:?}");
         }
     }
