@@ -180,7 +180,7 @@ fn measure(
     let mut reports = Vec::with_capacity(selected.len());
     for &index in selected {
         let entry = &weights.tensors[index].entry;
-        let (stats, histogram) = match Measurement::new(entry.dtype, bins.is_some()) {
+        let (stats, histogram) = match Measurement::new(entry.dtype) {
             None => (None, None),
             Some(mut measurement) => {
                 let per_round = if measurement.counts_codes() { BLOCKS_PER_ROUND_COUNTING } else { BLOCKS_PER_ROUND };

@@ -154,8 +154,8 @@ fn give_back(table: Vec<u32>) {
 impl Measurement {
     /// A measurement of a `dtype` tensor; `None` for a dtype without decodable values. 8- and
     /// 16-bit dtypes count their bit patterns, histogram or not, so that their statistics do not
-    /// depend on whether one is wanted; wider dtypes take `histogram` from a [`Binner`].
-    pub fn new(dtype: Dtype, _histogram: bool) -> Option<Measurement> {
+    /// depend on whether one is wanted; wider dtypes get their histogram from a [`Binner`].
+    pub fn new(dtype: Dtype) -> Option<Measurement> {
         let decoder = Decoder::of(dtype)?;
         let codes = (decoder.width() <= 2).then(|| vec![0u64; 1 << (8 * decoder.width())]);
         Some(Measurement { decoder, stats: TensorStats::EMPTY, carry: Vec::new(), blocks: 0, codes })
@@ -317,7 +317,7 @@ fn stats_of_codes(decoder: Decoder, codes: &[u64]) -> TensorStats {
 impl Measurement {
     #[cfg(test)]
     fn moments_by_block(dtype: Dtype) -> Option<Measurement> {
-        let mut measurement = Measurement::new(dtype, false)?;
+        let mut measurement = Measurement::new(dtype)?;
         measurement.codes = None;
         Some(measurement)
     }
@@ -429,7 +429,7 @@ impl Binner {
 /// Statistics of `bytes` read as little-endian `dtype` elements; `None` for a dtype without
 /// decodable values.
 pub fn statistics(dtype: Dtype, bytes: &[u8]) -> Option<TensorStats> {
-    let mut measurement = Measurement::new(dtype, false)?;
+    let mut measurement = Measurement::new(dtype)?;
     measurement.feed(bytes);
     Some(measurement.finish().stats)
 }
@@ -553,8 +553,8 @@ mod tests {
             .collect()
     }
 
-    fn measure_in_pieces(dtype: Dtype, bytes: &[u8], piece: usize, histogram: bool) -> Measured {
-        let mut measurement = Measurement::new(dtype, histogram).expect("a dtype with values");
+    fn measure_in_pieces(dtype: Dtype, bytes: &[u8], piece: usize) -> Measured {
+        let mut measurement = Measurement::new(dtype).expect("a dtype with values");
         for part in bytes.chunks(piece) {
             measurement.feed(part);
         }
@@ -565,14 +565,13 @@ mod tests {
     fn pieces_and_thread_counts_do_not_change_a_bit() {
         for dtype in [Dtype::F32, Dtype::BF16, Dtype::F16] {
             let bytes = mixed_bytes(dtype, 5 * BLOCK_ELEMENTS + 1234);
-            let whole = measure_in_pieces(dtype, &bytes, bytes.len(), true);
+            let whole = measure_in_pieces(dtype, &bytes, bytes.len());
             for piece in [1, 3, 4096, BLOCK_ELEMENTS * 2 + 5, 7 * BLOCK_ELEMENTS] {
-                assert_eq!(measure_in_pieces(dtype, &bytes, piece, true).stats, whole.stats, "{dtype:?} {piece}");
+                assert_eq!(measure_in_pieces(dtype, &bytes, piece).stats, whole.stats, "{dtype:?} {piece}");
             }
-            assert_eq!(measure_in_pieces(dtype, &bytes, 4096, false).stats, whole.stats, "{dtype:?}");
             for threads in [1, 3] {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool");
-                let measured = pool.install(|| measure_in_pieces(dtype, &bytes, 1 << 20, true));
+                let measured = pool.install(|| measure_in_pieces(dtype, &bytes, 1 << 20));
                 assert_eq!(measured.stats, whole.stats, "{dtype:?} on {threads} threads");
             }
             let nan = (0..5 * BLOCK_ELEMENTS + 1234).filter(|i| i % 1009 == 0).count() as u64;
@@ -624,7 +623,7 @@ mod tests {
     #[test]
     fn statistics_from_bit_patterns_agree_with_the_block_moments() {
         for (dtype, bytes) in adversarial_tensors() {
-            let from_codes = measure_in_pieces(dtype, &bytes, 4099, false).stats;
+            let from_codes = measure_in_pieces(dtype, &bytes, 4099).stats;
             let mut by_block = Measurement::moments_by_block(dtype).expect("a dtype with values");
             by_block.feed(&bytes);
             let by_block = by_block.finish().stats;
@@ -664,7 +663,7 @@ mod tests {
                 Dtype::U16 => (0..10_000u32).flat_map(|i| ((i * 7919) as u16).to_le_bytes()).collect(),
                 _ => mixed_bytes(dtype, 3 * BLOCK_ELEMENTS),
             };
-            let measured = measure_in_pieces(dtype, &bytes, 1000, true);
+            let measured = measure_in_pieces(dtype, &bytes, 1000);
             assert!(!measured.needs_binner());
             for bins in [1, 7, 24] {
                 let from_codes = measured.histogram(bins).expect("finite values");
@@ -674,7 +673,7 @@ mod tests {
             }
         }
         let f32_bytes = mixed_bytes(Dtype::F32, 1000);
-        let measured = measure_in_pieces(Dtype::F32, &f32_bytes, 1000, true);
+        let measured = measure_in_pieces(Dtype::F32, &f32_bytes, 1000);
         assert!(measured.needs_binner() && measured.histogram(4).is_none());
     }
 }
