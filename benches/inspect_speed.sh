@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `initc inspect` (and `diff`) against reading the same file, warm (in the page cache) and cold
 # (caches dropped: needs root). Makes a 1 GiB BF16 file (one 32768 × 16384 random_normal tensor)
-# and a 1 GiB F32 file with initc, then runs each command RUNS times (default 3), printing every run and
+# and a 1 GiB F32 file with initc, then runs each command RUNS times (default 3), the commands
+# interleaved round by round, printing every run, the load average before and after, and
 # the medians (and the best run: on a shared machine the least disturbed one): elapsed seconds
 # and peak resident memory (KB) from /usr/bin/time -v.
 # Issue 10's targets: warm inspect ≤ 4× a cached read, cold ≤ 1.2× a cold read, peak RSS < 64 MB.
@@ -45,53 +46,41 @@ summary() {
     awk -v n="$name" -v m="$mode" -v b="$best" '{printf "median %-24s %-4s %7.3f s (best %6.3f s) %8d KB\n", n, m, $1, b, $2}'
 }
 
-# name, warm|cold, command…: prints each run, then the median line.
-run() {
-  local name=$1 mode=$2
-  shift 2
-  local results=()
-  for _ in $(seq "$RUNS"); do
-    if [ "$mode" = cold ]; then drop_caches; else cat "$OUT"/*.safetensors >/dev/null; fi
-    results+=("$(measure "$@")")
-    echo "  $name ($mode): ${results[-1]}"
-  done
-  printf '%s\n' "${results[@]}" | summary "$name" "$mode"
-}
-
-# Cold runs of several commands, interleaved so that each round sees the same machine (the disk
-# and the page cache are shared with whatever else runs): "name=command" arguments.
-cold_rounds() {
+# Runs of several commands, interleaved so that each round sees the same machine (the disk,
+# the page cache and the cores are shared with whatever else runs): warm|cold, then
+# "name=command" arguments. Warm runs read both files first; cold runs drop the caches.
+rounds() {
+  local mode=$1
+  shift
   local names=() commands=() i
   for pair in "$@"; do names+=("${pair%%=*}"); commands+=("${pair#*=}"); done
   local -A results
   for _ in $(seq "$RUNS"); do
     for i in "${!commands[@]}"; do
-      drop_caches
+      if [ "$mode" = cold ]; then drop_caches; else cat "$OUT"/*.safetensors >/dev/null; fi
       # shellcheck disable=SC2086
       local line
       line=$(measure ${commands[$i]})
-      echo "  ${names[$i]} (cold): $line"
+      echo "  ${names[$i]} ($mode): $line"
       results[$i]+="$line"$'\n'
     done
   done
   for i in "${!commands[@]}"; do
-    printf '%s' "${results[$i]}" | summary "${names[$i]}" cold
+    printf '%s' "${results[$i]}" | summary "${names[$i]}" "$mode"
   done
 }
 
 BF16=$OUT/bf16.safetensors
 F32=$OUT/f32.safetensors
 echo "== $(ls -l "$BF16" | awk '{print $5}') bytes BF16, $(ls -l "$F32" | awk '{print $5}') bytes F32; $("$INITC" --version)"
-run "cat bf16" warm cat "$BF16"
-run "dd bs=1M bf16" warm dd if="$BF16" of=/dev/null bs=1M status=none
-run "inspect bf16" warm "$INITC" inspect "$BF16"
-run "inspect --hist bf16" warm "$INITC" inspect --hist "$BF16"
-run "cat f32" warm cat "$F32"
-run "inspect f32" warm "$INITC" inspect "$F32"
-run "inspect --hist f32" warm "$INITC" inspect --hist "$F32"
-run "diff bf16 bf16" warm "$INITC" diff "$BF16" "$BF16"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+rounds warm "cat bf16=cat $BF16" "dd 1MiB bf16=dd if=$BF16 of=/dev/null bs=1M status=none" \
+  "inspect bf16=$INITC inspect $BF16" "inspect --hist bf16=$INITC inspect --hist $BF16" \
+  "cat f32=cat $F32" "inspect f32=$INITC inspect $F32" "inspect --hist f32=$INITC inspect --hist $F32" \
+  "diff bf16 bf16=$INITC diff $BF16 $BF16"
 if [ -w /proc/sys/vm/drop_caches ]; then
-  cold_rounds "cat bf16=cat $BF16" "inspect bf16=$INITC inspect $BF16" "inspect --hist bf16=$INITC inspect --hist $BF16"
+  rounds cold "cat bf16=cat $BF16" "inspect bf16=$INITC inspect $BF16" "inspect --hist bf16=$INITC inspect --hist $BF16"
 else
   echo "(not root: cold runs skipped)"
 fi
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

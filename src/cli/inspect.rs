@@ -36,7 +36,7 @@ pub struct InspectArgs {
     #[arg(long, value_name = "PATTERN")]
     pub tensors: Vec<String>,
     /// Write a figure of the histograms to this file (`.svg` or `.png`): one panel per tensor,
-    /// with the density its initializer implies.
+    /// with the density its initializer implies, for at most `--max-panels` tensors.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
     /// Panels `--plot` draws at most (the first tensors listed; pick others with `--tensors`).
@@ -180,7 +180,7 @@ fn measure(
     let mut reports = Vec::with_capacity(selected.len());
     for &index in selected {
         let entry = &weights.tensors[index].entry;
-        let (stats, histogram) = match Measurement::new(entry.dtype, bins.is_some()) {
+        let (stats, histogram) = match Measurement::new(entry.dtype) {
             None => (None, None),
             Some(mut measurement) => {
                 let per_round = if measurement.counts_codes() { BLOCKS_PER_ROUND_COUNTING } else { BLOCKS_PER_ROUND };

@@ -460,22 +460,51 @@ fn bin_values_inline(decoder: Decoder, bytes: &[u8], bins: &Binning, counts: &mu
     }
 }
 
+/// Slots (the bins and the one for values that are not finite) few enough to be counted by
+/// comparing every element with every slot, in byte lanes, rather than by increments.
+const COMPARED_SLOTS: usize = 32;
+/// Elements compared with a slot at once: one vector of bytes (two with AVX2).
+const COMPARE_LANES: usize = 64;
+/// Groups of [`COMPARE_LANES`] counted before the byte counters (which hold 255) are added up.
+const GROUPS_PER_FLUSH: usize = 255;
+
+/// The slot of one element: its bin, or `bins.bins` when it is not finite.
+#[inline(always)]
+fn slot_of<const W: usize>(chunk: &[u8], bins: &Binning, convert: impl Fn([u8; W]) -> f64) -> usize {
+    let mut array = [0u8; W];
+    array.copy_from_slice(chunk);
+    let value = convert(array);
+    if value.abs() < f64::INFINITY { bins.bin_of(value) } else { bins.bins }
+}
+
 #[inline(always)]
 fn bin<const W: usize>(bytes: &[u8], bins: &Binning, counts: &mut [u64], convert: impl Fn([u8; W]) -> f64 + Copy) {
-    let mut indices = [0u32; STRIP];
     // One slot past the bins takes the values that are not finite.
     let slots = bins.bins + 1;
+    if slots <= COMPARED_SLOTS {
+        bin_by_comparison::<W>(bytes, bins, counts, convert);
+    } else {
+        bin_by_increment::<W>(bytes, bins, counts, convert);
+    }
+}
+
+/// [`bin`] for any number of slots: an increment of a count table per element.
+#[inline(always)]
+fn bin_by_increment<const W: usize>(
+    bytes: &[u8],
+    bins: &Binning,
+    counts: &mut [u64],
+    convert: impl Fn([u8; W]) -> f64 + Copy,
+) {
+    let slots = bins.bins + 1;
+    let mut indices = [0u32; STRIP];
     let mut tables = vec![0u32; BIN_TABLES * slots];
     // Parts small enough that no `u32` count can overflow.
     for part in bytes.chunks((1usize << 30) * W) {
         for piece in part.chunks(STRIP * W) {
             let length = piece.len() / W;
             for (index, chunk) in indices.iter_mut().zip(piece.chunks_exact(W)) {
-                let mut array = [0u8; W];
-                array.copy_from_slice(chunk);
-                let value = convert(array);
-                // Not finite: the extra slot.
-                *index = if value.abs() < f64::INFINITY { bins.bin_of(value) as u32 } else { bins.bins as u32 };
+                *index = slot_of::<W>(chunk, bins, convert) as u32;
             }
             let (groups, tail) = indices[..length].as_chunks::<BIN_TABLES>();
             for group in groups {
@@ -494,6 +523,56 @@ fn bin<const W: usize>(bytes: &[u8], bins: &Binning, counts: &mut [u64], convert
             }
         }
     }
+}
+
+/// [`bin`] for at most [`COMPARED_SLOTS`] slots: each element's slot goes into a byte, and every
+/// slot counts the bytes equal to it in [`COMPARE_LANES`] byte counters, which vectorises (a
+/// compare and a subtract per slot and vector) where increments of a table wait on each other.
+#[inline(always)]
+fn bin_by_comparison<const W: usize>(
+    bytes: &[u8],
+    bins: &Binning,
+    counts: &mut [u64],
+    convert: impl Fn([u8; W]) -> f64 + Copy,
+) {
+    let slots = bins.bins + 1;
+    // Past the elements of a short strip: a slot that no bin has.
+    const NO_SLOT: u8 = u8::MAX;
+    let mut indices = [NO_SLOT; STRIP];
+    let mut lanes = [[0u8; COMPARE_LANES]; COMPARED_SLOTS];
+    let mut groups = 0;
+    let add_up = |lanes: &mut [[u8; COMPARE_LANES]; COMPARED_SLOTS], counts: &mut [u64]| {
+        // `counts` has no entry for the last slot (values that are not finite): it is dropped.
+        for (count, lane) in counts.iter_mut().zip(lanes.iter()) {
+            *count += lane.iter().map(|&n| u64::from(n)).sum::<u64>();
+        }
+        *lanes = [[0; COMPARE_LANES]; COMPARED_SLOTS];
+    };
+    for piece in bytes.chunks(STRIP * W) {
+        let length = piece.len() / W;
+        for (index, chunk) in indices.iter_mut().zip(piece.chunks_exact(W)) {
+            *index = slot_of::<W>(chunk, bins, convert) as u8;
+        }
+        indices[length..].fill(NO_SLOT);
+        let used = length.div_ceil(COMPARE_LANES);
+        if groups + used > GROUPS_PER_FLUSH {
+            add_up(&mut lanes, counts);
+            groups = 0;
+        }
+        groups += used;
+        let strip_groups = &indices.as_chunks::<COMPARE_LANES>().0[..used];
+        // Slot by slot, so that a slot's counters stay in registers over the strip.
+        for (slot, lane) in (0..slots as u8).zip(lanes.iter_mut()) {
+            let mut counters = *lane;
+            for group in strip_groups {
+                for (counter, &index) in counters.iter_mut().zip(group) {
+                    *counter += u8::from(index == slot);
+                }
+            }
+            *lane = counters;
+        }
+    }
+    add_up(&mut lanes, counts);
 }
 
 /// Equal-width bins over `[low, high]`, the last one closed.
@@ -731,5 +810,44 @@ mod tests {
         let changed = block_difference((Decoder::F32, &bytes[..1000]), (Decoder::F32, b), 0.0, 0.0);
         assert_eq!(changed, block_difference_inline((Decoder::F32, &bytes[..1000]), (Decoder::F32, b), 0.0, 0.0));
         assert!(changed.mismatched > 0 && changed.worst.is_some());
+    }
+
+    #[test]
+    fn counting_by_comparison_equals_counting_by_increment() {
+        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, 1e-310, -1e-310, 1e-40, f64::MAX];
+        let values: Vec<f64> = (0..40_000)
+            .map(|i| if i % 97 < specials.len() { specials[i % 97] } else { ((i * 7919) % 4001) as f64 / 97.0 - 20.0 })
+            .collect();
+        let constant = vec![0.25f64; 20_000];
+        for data in [&values, &constant] {
+            let finite = || data.iter().copied().filter(|v| v.is_finite() && v.abs() < 1e300);
+            let (low, high) = (finite().fold(f64::INFINITY, f64::min), finite().fold(f64::NEG_INFINITY, f64::max));
+            let encodings: [(Decoder, Vec<u8>); 5] = [
+                (Decoder::F64, data.iter().flat_map(|v| v.to_le_bytes()).collect()),
+                (Decoder::F32, data.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect()),
+                (Decoder::F16, data.iter().flat_map(|&v| half::f16::from_f64(v).to_le_bytes()).collect()),
+                (Decoder::Bf16, data.iter().flat_map(|&v| half::bf16::from_f64(v).to_le_bytes()).collect()),
+                (Decoder::I32, data.iter().flat_map(|&v| (v as i32).to_le_bytes()).collect()),
+            ];
+            for (decoder, bytes) in &encodings {
+                for bins in [1, 2, 7, 24, 31] {
+                    let binning = Binning::new(low, high, bins);
+                    let (mut compared, mut incremented) = (vec![0u64; bins], vec![0u64; bins]);
+                    bin_values(*decoder, bytes, &binning, &mut compared);
+                    let convert = |b: [u8; 8]| {
+                        let mut value = 0.0;
+                        decoder.decode_into(&b[..decoder.width()], std::slice::from_mut(&mut value));
+                        value
+                    };
+                    // The increment path, element by element through the generic decoder.
+                    for chunk in bytes.chunks_exact(decoder.width()) {
+                        let mut padded = [0u8; 8];
+                        padded[..chunk.len()].copy_from_slice(chunk);
+                        bin_by_increment::<8>(&padded, &binning, &mut incremented, convert);
+                    }
+                    assert_eq!(compared, incremented, "{decoder:?} {bins} bins");
+                }
+            }
+        }
     }
 }

@@ -45,7 +45,7 @@ impl TensorReport {
 
     /// The report of a tensor held in memory, with a histogram of `bins` bins if asked.
     pub fn measure(tensor: &TensorData<'_>, initializer: Option<&str>, bins: Option<usize>) -> TensorReport {
-        let measured = Measurement::new(tensor.dtype, bins.is_some()).map(|mut measurement| {
+        let measured = Measurement::new(tensor.dtype).map(|mut measurement| {
             measurement.feed(&tensor.bytes);
             measurement.finish()
         });

@@ -6,10 +6,12 @@
 //! whatever the pieces; each block's count, range, mean and sum of squared deviations come from
 //! [`kernel::block_moments`], and the blocks are merged in order with Chan et al.'s pairwise
 //! update. Blocks run in parallel, but the merge order is fixed, so the result does not depend
-//! on the thread count or on how the bytes were cut. A histogram needs the range first: for 8-
-//! and 16-bit dtypes the pass also counts every bit pattern (a table of 256 or 65,536 counts) and
-//! the histogram is made from that table; wider dtypes are binned by a [`Binner`] in a second
-//! pass. Memory is one piece, one table and a few blocks' worth of values, whatever the size.
+//! on the thread count or on how the bytes were cut. 8- and 16-bit dtypes are not measured block
+//! by block: the pass only counts every bit pattern (a table of 256 or 65,536 counts), and the
+//! statistics and the histogram are both made from that table at the end (one scattered
+//! increment per element instead of the moments' sweeps and then the count). A histogram needs
+//! the range first, so wider dtypes are binned by a [`Binner`] in a second pass. Memory is one
+//! piece, one table and a few blocks' worth of values, whatever the size.
 
 use super::element::element_bytes;
 use super::kernel::{self, Binning, BlockMoments, Decoder};
@@ -112,7 +114,7 @@ pub struct Measurement {
     carry: Vec<u8>,
     /// Blocks fed so far.
     blocks: usize,
-    /// Counts by bit pattern, when a histogram is wanted and the dtype is 8 or 16 bits wide.
+    /// Counts by bit pattern, for a dtype 8 or 16 bits wide (the statistics come from them).
     codes: Option<Vec<u64>>,
 }
 
@@ -150,11 +152,12 @@ fn give_back(table: Vec<u32>) {
 }
 
 impl Measurement {
-    /// A measurement of a `dtype` tensor; `None` for a dtype without decodable values. With
-    /// `histogram`, 8- and 16-bit dtypes also count their bit patterns.
-    pub fn new(dtype: Dtype, histogram: bool) -> Option<Measurement> {
+    /// A measurement of a `dtype` tensor; `None` for a dtype without decodable values. 8- and
+    /// 16-bit dtypes count their bit patterns, histogram or not, so that their statistics do not
+    /// depend on whether one is wanted; wider dtypes get their histogram from a [`Binner`].
+    pub fn new(dtype: Dtype) -> Option<Measurement> {
         let decoder = Decoder::of(dtype)?;
-        let codes = (histogram && decoder.width() <= 2).then(|| vec![0u64; 1 << (8 * decoder.width())]);
+        let codes = (decoder.width() <= 2).then(|| vec![0u64; 1 << (8 * decoder.width())]);
         Some(Measurement { decoder, stats: TensorStats::EMPTY, carry: Vec::new(), blocks: 0, codes })
     }
 
@@ -187,10 +190,13 @@ impl Measurement {
             || (Vec::new(), table_length.map(take_table)),
             |(buffer, table), index| {
                 fill(index, buffer)?;
-                if let Some(table) = table {
-                    kernel::count_codes(width, buffer, table);
-                }
-                Ok(kernel::block_moments(decoder, buffer))
+                Ok(match table {
+                    Some(table) => {
+                        kernel::count_codes(width, buffer, table);
+                        None
+                    }
+                    None => Some(kernel::block_moments(decoder, buffer)),
+                })
             },
         )?;
         for (_, table) in states {
@@ -202,8 +208,10 @@ impl Measurement {
                 give_back(table);
             }
         }
-        self.stats =
-            moments.into_iter().map(|(_, block)| TensorStats::of_block(block)).fold(self.stats, TensorStats::merge);
+        self.stats = moments
+            .into_iter()
+            .filter_map(|(_, block)| block.map(TensorStats::of_block))
+            .fold(self.stats, TensorStats::merge);
         self.blocks += count;
         Ok(())
     }
@@ -252,7 +260,66 @@ impl Measurement {
             let carry = std::mem::take(&mut self.carry);
             self.feed_whole(&carry);
         }
-        Measured { stats: self.stats, decoder: self.decoder, codes: self.codes }
+        let stats = match &self.codes {
+            Some(codes) => stats_of_codes(self.decoder, codes),
+            None => self.stats,
+        };
+        Measured { stats, decoder: self.decoder, codes: self.codes }
+    }
+}
+
+/// The statistics of the elements counted in `codes` (`codes[c]` elements have the bits `c`),
+/// from the table alone: the sum in code order, then the deviations from its mean, whose
+/// residual corrects the rounding of that mean (as [`kernel::block_moments`] does per block).
+/// A count times an 8- or 16-bit float is exact in `f64` below 2^42 elements.
+fn stats_of_codes(decoder: Decoder, codes: &[u64]) -> TensorStats {
+    let mut stats = TensorStats::EMPTY;
+    let (mut sum, mut min, mut max) = (0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    let present = || {
+        codes
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(code, &count)| (decoder.value_of_code(code as u64), count))
+    };
+    for (value, count) in present() {
+        stats.count += count;
+        if value.is_nan() {
+            stats.nan += count;
+        } else if value.is_infinite() {
+            stats.inf += count;
+        } else {
+            stats.finite += count;
+            stats.zeros += if value == 0.0 { count } else { 0 };
+            sum += value * count as f64;
+            min = min.min(value);
+            max = max.max(value);
+        }
+    }
+    if stats.finite == 0 {
+        return stats;
+    }
+    let finite = stats.finite as f64;
+    let mean = sum / finite;
+    let (mut deviations, mut residual) = (0.0f64, 0.0f64);
+    for (value, count) in present().filter(|(value, _)| value.is_finite()) {
+        let deviation = value - mean;
+        deviations += deviation * deviation * count as f64;
+        residual += deviation * count as f64;
+    }
+    stats.mean = mean + residual / finite;
+    stats.sum_squared_deviations = (deviations - residual * residual / finite).max(0.0);
+    stats.min = min;
+    stats.max = max;
+    stats
+}
+
+impl Measurement {
+    #[cfg(test)]
+    fn moments_by_block(dtype: Dtype) -> Option<Measurement> {
+        let mut measurement = Measurement::new(dtype)?;
+        measurement.codes = None;
+        Some(measurement)
     }
 }
 
@@ -362,7 +429,7 @@ impl Binner {
 /// Statistics of `bytes` read as little-endian `dtype` elements; `None` for a dtype without
 /// decodable values.
 pub fn statistics(dtype: Dtype, bytes: &[u8]) -> Option<TensorStats> {
-    let mut measurement = Measurement::new(dtype, false)?;
+    let mut measurement = Measurement::new(dtype)?;
     measurement.feed(bytes);
     Some(measurement.finish().stats)
 }
@@ -486,8 +553,8 @@ mod tests {
             .collect()
     }
 
-    fn measure_in_pieces(dtype: Dtype, bytes: &[u8], piece: usize, histogram: bool) -> Measured {
-        let mut measurement = Measurement::new(dtype, histogram).expect("a dtype with values");
+    fn measure_in_pieces(dtype: Dtype, bytes: &[u8], piece: usize) -> Measured {
+        let mut measurement = Measurement::new(dtype).expect("a dtype with values");
         for part in bytes.chunks(piece) {
             measurement.feed(part);
         }
@@ -498,19 +565,93 @@ mod tests {
     fn pieces_and_thread_counts_do_not_change_a_bit() {
         for dtype in [Dtype::F32, Dtype::BF16, Dtype::F16] {
             let bytes = mixed_bytes(dtype, 5 * BLOCK_ELEMENTS + 1234);
-            let whole = measure_in_pieces(dtype, &bytes, bytes.len(), true);
+            let whole = measure_in_pieces(dtype, &bytes, bytes.len());
             for piece in [1, 3, 4096, BLOCK_ELEMENTS * 2 + 5, 7 * BLOCK_ELEMENTS] {
-                assert_eq!(measure_in_pieces(dtype, &bytes, piece, true).stats, whole.stats, "{dtype:?} {piece}");
+                assert_eq!(measure_in_pieces(dtype, &bytes, piece).stats, whole.stats, "{dtype:?} {piece}");
             }
-            assert_eq!(measure_in_pieces(dtype, &bytes, 4096, false).stats, whole.stats, "{dtype:?}");
             for threads in [1, 3] {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool");
-                let measured = pool.install(|| measure_in_pieces(dtype, &bytes, 1 << 20, true));
+                let measured = pool.install(|| measure_in_pieces(dtype, &bytes, 1 << 20));
                 assert_eq!(measured.stats, whole.stats, "{dtype:?} on {threads} threads");
             }
             let nan = (0..5 * BLOCK_ELEMENTS + 1234).filter(|i| i % 1009 == 0).count() as u64;
             let inf = (0..5 * BLOCK_ELEMENTS + 1234).filter(|i| i % 1009 == 1).count() as u64;
             assert_eq!((whole.stats.nan, whole.stats.inf), (nan, inf), "{dtype:?}");
+        }
+    }
+
+    /// Adversarial 8- and 16-bit tensors: NaN, ±Inf, ±0, subnormals, the extremes, a constant.
+    fn adversarial_tensors() -> Vec<(Dtype, Vec<u8>)> {
+        let halves = |values: &[f32], dtype: Dtype| -> Vec<u8> {
+            values
+                .iter()
+                .flat_map(|&v| match dtype {
+                    Dtype::BF16 => half::bf16::from_f32(v).to_le_bytes(),
+                    _ => half::f16::from_f32(v).to_le_bytes(),
+                })
+                .collect()
+        };
+        let mut tensors = Vec::new();
+        for dtype in [Dtype::BF16, Dtype::F16] {
+            let tiny = if dtype == Dtype::BF16 { 1e-40 } else { 1e-7 };
+            let big = if dtype == Dtype::BF16 { 3e38 } else { 65000.0 };
+            let mixed: Vec<f32> = (0..3 * BLOCK_ELEMENTS + 5)
+                .map(|i| match i % 13 {
+                    0 => f32::NAN,
+                    1 => f32::INFINITY,
+                    2 => f32::NEG_INFINITY,
+                    3 => -0.0,
+                    4 => tiny,
+                    5 => -tiny,
+                    6 if i % 1000 == 6 => big,
+                    _ => ((i * 7919) % 2003) as f32 / 97.0 - 10.0,
+                })
+                .collect();
+            tensors.push((dtype, halves(&mixed, dtype)));
+            tensors.push((dtype, halves(&vec![0.1; 2 * BLOCK_ELEMENTS + 3], dtype)));
+            tensors.push((dtype, halves(&[f32::NAN, f32::INFINITY, tiny], dtype)));
+            tensors.push((dtype, halves(&[f32::NAN; 7], dtype)));
+            tensors.push((dtype, halves(&[1e4 + 1.0, 1e4 - 1.0, 1e4, 1e4], dtype)));
+        }
+        tensors.push((Dtype::I8, (0..70_000u32).map(|i| (i * 37 % 256) as u8).collect()));
+        tensors.push((Dtype::U16, (0..70_000u32).flat_map(|i| ((i * 7919) as u16).to_le_bytes()).collect()));
+        tensors.push((Dtype::F8_E4M3, (0..=255u8).cycle().take(10_000).collect()));
+        tensors.push((Dtype::F8_E5M2, (0..=255u8).cycle().take(10_000).collect()));
+        tensors
+    }
+
+    #[test]
+    fn statistics_from_bit_patterns_agree_with_the_block_moments() {
+        for (dtype, bytes) in adversarial_tensors() {
+            let from_codes = measure_in_pieces(dtype, &bytes, 4099).stats;
+            let mut by_block = Measurement::moments_by_block(dtype).expect("a dtype with values");
+            by_block.feed(&bytes);
+            let by_block = by_block.finish().stats;
+            let counted = |s: &TensorStats| (s.count, s.finite, s.zeros, s.nan, s.inf);
+            assert_eq!(counted(&from_codes), counted(&by_block), "{dtype:?}");
+            let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+            assert!(same(from_codes.min, by_block.min) && same(from_codes.max, by_block.max), "{dtype:?}");
+            let close = |a: f64, b: f64, scale: f64| same(a, b) || (a - b).abs() <= 1e-12 * scale;
+            let scale = from_codes.max.abs().max(from_codes.min.abs());
+            assert!(close(from_codes.mean, by_block.mean, scale), "{dtype:?} {from_codes:?} {by_block:?}");
+            assert!(close(from_codes.std(), by_block.std(), scale), "{dtype:?} {from_codes:?} {by_block:?}");
+        }
+    }
+
+    #[test]
+    fn a_constant_16_bit_tensor_has_its_value_as_mean_and_no_spread() {
+        for dtype in [Dtype::BF16, Dtype::F16] {
+            let value = half::f16::from_f32(0.1).to_f32();
+            let bytes: Vec<u8> = (0..5 * BLOCK_ELEMENTS + 7)
+                .flat_map(|_| match dtype {
+                    Dtype::BF16 => half::bf16::from_f32(value).to_le_bytes(),
+                    _ => half::f16::from_f32(value).to_le_bytes(),
+                })
+                .collect();
+            let stats = statistics(dtype, &bytes).expect("a float dtype");
+            let exact =
+                Decoder::of(dtype).expect("decodes").value_of_code(u64::from(u16::from_le_bytes([bytes[0], bytes[1]])));
+            assert_eq!((stats.mean, stats.std()), (exact, 0.0), "{dtype:?}");
         }
     }
 
@@ -522,7 +663,7 @@ mod tests {
                 Dtype::U16 => (0..10_000u32).flat_map(|i| ((i * 7919) as u16).to_le_bytes()).collect(),
                 _ => mixed_bytes(dtype, 3 * BLOCK_ELEMENTS),
             };
-            let measured = measure_in_pieces(dtype, &bytes, 1000, true);
+            let measured = measure_in_pieces(dtype, &bytes, 1000);
             assert!(!measured.needs_binner());
             for bins in [1, 7, 24] {
                 let from_codes = measured.histogram(bins).expect("finite values");
@@ -532,7 +673,7 @@ mod tests {
             }
         }
         let f32_bytes = mixed_bytes(Dtype::F32, 1000);
-        let measured = measure_in_pieces(Dtype::F32, &f32_bytes, 1000, true);
+        let measured = measure_in_pieces(Dtype::F32, &f32_bytes, 1000);
         assert!(measured.needs_binner() && measured.histogram(4).is_none());
     }
 }
