@@ -266,10 +266,12 @@ mod tests {
     use super::{LAYER_TYPES, find, testing};
     use crate::initializers::find_family;
 
-    /// Each layer type's weights and the default initializer each had as a name, before the
-    /// defaults became typed.
+    /// A layer type, its arguments, an input, and its weights with the default initializer each
+    /// had as a name before the defaults became typed.
+    type Case = (&'static str, &'static str, &'static [usize], &'static [(&'static str, &'static str)]);
+
     #[rustfmt::skip]
-    const DEFAULTS: &[(&str, &str, &[usize], &[(&str, &str)])] = &[
+    const DEFAULTS: &[Case] = &[
         ("activation", "{activation: relu}", &[4], &[]),
         ("average_pooling1d", "{}", &[4, 2], &[]),
         ("average_pooling2d", "{}", &[4, 4, 2], &[]),
