@@ -390,11 +390,16 @@ mod tests {
     #[test]
     fn words_longer_than_their_column_are_folded_not_cut() {
         assert_eq!(
-            wrap("transformer.h.11.attn.c_attn.weight (Param)", 31),
+            wrap("transformer.h.11.attn.c_attn.weight (Param)", 31, Overflow::Fold),
             ["transformer.h.11.attn.c_attn.we", "ight (Param)"]
         );
-        assert_eq!(wrap("", 5), [""]);
-        assert_eq!(wrap("ab cd ef", 5), ["ab cd", "ef"]);
+        assert_eq!(wrap("", 5, Overflow::Fold), [""]);
+        assert_eq!(wrap("ab cd ef", 5, Overflow::Fold), ["ab cd", "ef"]);
+        // Keras (rich) cuts the word instead, as functional summaries show it.
+        assert_eq!(
+            wrap("convnext_tiny_stage_0 (LayerNormalization)", 19, Overflow::Ellipsis),
+            ["convnext_tiny_stag…", "(LayerNormalizatio…"]
+        );
         let mut plan = seed_model_plan();
         plan.layers = vec![layer("x", "Dense", &[123_456_789, 987_654_321, 5], 12_345_678_901_234)];
         let expected = "│ x (Dense)                       │ (None, 123456789,      │ 12,345,678,90 │\n\

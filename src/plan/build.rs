@@ -135,7 +135,7 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
     if layout == Layout::Keras || matches!(row.source, Source::Param(_)) {
         return Ok(logical.into_iter().map(|(_, spec)| spec).collect());
     }
-    let mapping = torch_tensors(row.class_name, &row.weights).map_err(|reason| {
+    let mapping = torch_tensors(row.class_name, row.weights).map_err(|reason| {
         vec![
             Diagnostic::error(
                 Code::NoTorchLayout,

@@ -55,12 +55,11 @@ fn collect(node: &Node, tensors: &mut Vec<KerasTensor>) -> Result<(), Diagnostic
     let mut pending = vec![node];
     while let Some(node) = pending.pop() {
         match &node.value {
-            Value::Map(entries) if node.get("class_name").and_then(Node::as_str) == Some("__keras_tensor__") => {
+            Value::Map(_) if node.get("class_name").and_then(Node::as_str) == Some("__keras_tensor__") => {
                 let history = node
                     .get("config")
                     .and_then(|config| config.get("keras_history"))
                     .ok_or_else(|| malformed(node, "a `__keras_tensor__` without `config.keras_history`"))?;
-                let _ = entries;
                 tensors.push(keras_tensor_triple(history)?);
             }
             Value::Map(entries) => pending.extend(entries.iter().rev().map(|(_, value)| value)),

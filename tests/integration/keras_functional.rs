@@ -12,9 +12,15 @@ use std::path::{Path, PathBuf};
 
 /// Models whose every layer initc supports.
 const SUPPORTED: &[&str] = &[
+    "densenet121",
     "inceptionv3",
     "merge_layers",
+    "padding_cropping",
     "residual_mlp",
+    "resnet101",
+    "resnet152",
+    "resnet50",
+    "resnet50v2",
     "resnet_small",
     "shared_layer",
     "transformer_block",
@@ -27,15 +33,9 @@ const SUPPORTED: &[&str] = &[
 /// Models with a layer class initc does not have yet, and the first such class.
 const UNSUPPORTED: &[(&str, &str)] = &[
     ("convnexttiny", "Normalization"),
-    ("densenet121", "ZeroPadding2D"),
     ("efficientnetb0", "Rescaling"),
     ("mobilenetv2", "ReLU"),
-    ("nasnetmobile", "ZeroPadding2D"),
-    ("padding_cropping", "ZeroPadding2D"),
-    ("resnet101", "ZeroPadding2D"),
-    ("resnet152", "ZeroPadding2D"),
-    ("resnet50", "ZeroPadding2D"),
-    ("resnet50v2", "ZeroPadding2D"),
+    ("nasnetmobile", "SeparableConv2D"),
     ("xception", "SeparableConv2D"),
 ];
 
