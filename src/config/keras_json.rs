@@ -19,6 +19,18 @@ pub const FUNCTIONAL_CONFIG_KEYS: [&str; 5] = ["name", "trainable", "layers", "i
 
 /// Converts a Keras model JSON document into the config it describes.
 pub fn convert(root: &Node) -> (Option<ModelConfig>, Diagnostics) {
+    convert_with_keys(root, &[])
+}
+
+/// Keys a model has when it is a layer of another model.
+const NESTED_KEYS: [&str; 2] = ["name", "inbound_nodes"];
+
+/// Converts a model used as a layer of another (its entry in the outer `layers`).
+pub fn convert_nested(entry: &Node) -> (Option<ModelConfig>, Diagnostics) {
+    convert_with_keys(entry, &NESTED_KEYS)
+}
+
+fn convert_with_keys(root: &Node, extra_keys: &[&str]) -> (Option<ModelConfig>, Diagnostics) {
     let mut diagnostics = Vec::new();
     let Some(entries) = root.as_map() else {
         return (
@@ -31,7 +43,7 @@ pub fn convert(root: &Node) -> (Option<ModelConfig>, Diagnostics) {
         );
     };
     for (key, _) in entries {
-        if !key.as_str().is_some_and(|name| DOCUMENT_KEYS.contains(&name)) {
+        if !key.as_str().is_some_and(|name| DOCUMENT_KEYS.contains(&name) || extra_keys.contains(&name)) {
             diagnostics.push(unknown_key(key, "a Keras model document", &DOCUMENT_KEYS));
         }
     }

@@ -1,7 +1,7 @@
 //! The config front end: YAML text → a spanned tree of [`Node`]s → [`ModelConfig`], whose fields
 //! are the config's top-level keys. The only module that touches the YAML crate.
 
-mod keras_json;
+pub mod keras_json;
 mod node;
 mod syntax_hints;
 

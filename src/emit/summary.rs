@@ -152,6 +152,11 @@ fn wrap(content: &str, width: usize, overflow: Overflow) -> Vec<String> {
 /// A layer's output shape as Python prints it; a param shows its tensor shape in brackets
 /// instead, as it has no output of its own; `?` when no input reaches the layer.
 fn shape_cell(layer: &LayerRow) -> String {
+    if let (Some(first), false) = (&layer.output_shape, layer.other_outputs.is_empty()) {
+        // Python's `str` of a list of shapes.
+        let shapes: Vec<String> = std::iter::once(first).chain(&layer.other_outputs).map(|s| python_shape(s)).collect();
+        return format!("[{}]", shapes.join(", "));
+    }
     match (&layer.param_shape, &layer.output_shape) {
         (Some(shape), _) => format!("[{}]", shape.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")),
         (None, Some(shape)) => python_shape(shape),
@@ -272,8 +277,9 @@ struct LayerJson<'a> {
     name: &'a str,
     #[serde(rename = "type")]
     class_name: &'a str,
-    /// `null` for the batch dimension, then the layer's dimensions; `null` for a param.
-    output_shape: Option<Vec<Option<usize>>>,
+    /// `null` for the batch dimension, then the layer's dimensions; `null` for a param; a list
+    /// of such shapes for a nested model with several outputs.
+    output_shape: Option<serde_json::Value>,
     /// A param's tensor shape (params only).
     #[serde(skip_serializing_if = "Option::is_none")]
     shape: Option<&'a [usize]>,
@@ -305,10 +311,18 @@ pub(super) fn json(plan: &Plan) -> String {
             class_name: layer.class_name,
             output_shape: match layer.param_shape {
                 Some(_) => None,
-                None => layer
-                    .output_shape
-                    .as_ref()
-                    .map(|shape| std::iter::once(None).chain(shape.iter().copied().map(Some)).collect()),
+                None => layer.output_shape.as_ref().map(|first| {
+                    let batched = |shape: &Vec<usize>| -> Vec<Option<usize>> {
+                        std::iter::once(None).chain(shape.iter().copied().map(Some)).collect()
+                    };
+                    if layer.other_outputs.is_empty() {
+                        serde_json::json!(batched(first))
+                    } else {
+                        let all: Vec<Vec<Option<usize>>> =
+                            std::iter::once(first).chain(&layer.other_outputs).map(batched).collect();
+                        serde_json::json!(all)
+                    }
+                }),
             },
             shape: layer.param_shape.as_deref(),
             params: layer.params,

@@ -24,6 +24,7 @@ pub(crate) fn layer(name: &str, class_name: &'static str, output_shape: &[usize]
         name: name.to_string(),
         class_name,
         output_shape: Some(output_shape.to_vec()),
+        other_outputs: Vec::new(),
         param_shape: None,
         params,
         connected_to: Vec::new(),

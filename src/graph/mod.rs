@@ -43,7 +43,12 @@ pub struct Input {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Producer {
     Input(usize),
-    Call { node: usize, call: usize },
+    /// Output `tensor` of call `call` of a node (only a nested model has more than one).
+    Call {
+        node: usize,
+        call: usize,
+        tensor: usize,
+    },
 }
 
 /// A tensor consumed: its producer and where the config names it.
@@ -75,6 +80,19 @@ pub struct Node {
 pub enum Op {
     Layer(LayerOp),
     Param(ParamOp),
+    /// A model used as a layer (a Keras `Sequential` or `Functional` inside another).
+    Model(ModelOp),
+}
+
+/// A nested model: its own graph, whose inputs each call feeds and whose outputs it returns.
+#[derive(Debug)]
+pub struct ModelOp {
+    pub graph: Box<Graph>,
+    /// `Sequential` or `Functional`.
+    pub class_name: &'static str,
+    /// Keras prefixes a nested `Sequential`'s weight paths with its name
+    /// (`inner/dense/kernel`), not a nested `Functional`'s (`dense/kernel`).
+    pub prefixes_weights: bool,
 }
 
 /// A layer with its arguments parsed, waiting for its input shapes.
@@ -112,25 +130,12 @@ pub enum ExpectedInput {
 }
 
 impl Node {
-    pub fn layer(&self) -> Option<&LayerOp> {
-        match &self.op {
-            Op::Layer(layer) => Some(layer),
-            Op::Param(_) => None,
-        }
-    }
-
-    pub fn param(&self) -> Option<&ParamOp> {
-        match &self.op {
-            Op::Param(param) => Some(param),
-            Op::Layer(_) => None,
-        }
-    }
-
-    /// Keras's class name: `Dense`, …, or `Param`.
+    /// Keras's class name: `Dense`, …, `Sequential` for a nested model, or `Param`.
     pub fn class_name(&self) -> &'static str {
         match &self.op {
             Op::Layer(layer) => layer.layer_type.class_name,
             Op::Param(_) => "Param",
+            Op::Model(model) => model.class_name,
         }
     }
 }
@@ -140,7 +145,7 @@ impl Graph {
     pub fn producer_text(&self, producer: Producer) -> String {
         match producer {
             Producer::Input(index) => format!("{}[0][0]", self.inputs[index].name),
-            Producer::Call { node, call } => format!("{}[{call}][0]", self.nodes[node].name),
+            Producer::Call { node, call, tensor } => format!("{}[{call}][{tensor}]", self.nodes[node].name),
         }
     }
 
@@ -148,8 +153,11 @@ impl Graph {
     pub fn producer_name(&self, producer: Producer) -> String {
         match producer {
             Producer::Input(index) => format!("input `{}`", self.inputs[index].name),
-            Producer::Call { node, call: 0 } => format!("`{}`", self.nodes[node].name),
-            Producer::Call { node, call } => format!("`{}` (call {})", self.nodes[node].name, call + 1),
+            Producer::Call { node, call: 0, tensor: 0 } => format!("`{}`", self.nodes[node].name),
+            Producer::Call { node, call, tensor: 0 } => format!("`{}` (call {})", self.nodes[node].name, call + 1),
+            Producer::Call { node, call, tensor } => {
+                format!("output {} of `{}` (call {})", tensor + 1, self.nodes[node].name, call + 1)
+            }
         }
     }
 

@@ -38,7 +38,7 @@ pub(super) fn schedule(graph: &Graph) -> Result<Vec<(usize, usize)>, Cycle> {
             // A later call of a shared layer comes after its first, which makes the weights.
             let previous = (call > 0).then(|| id(node_index, call - 1));
             let producers = edges.iter().filter_map(|edge| match edge.from {
-                Producer::Call { node, call } if call < graph.nodes[node].calls.len() => Some(id(node, call)),
+                Producer::Call { node, call, .. } if call < graph.nodes[node].calls.len() => Some(id(node, call)),
                 _ => None,
             });
             for producer in producers.chain(previous) {
@@ -96,10 +96,17 @@ pub fn keras_operations(graph: &Graph) -> (Vec<Operation>, bool) {
         Producer::Input(index) => Operation::Input(index),
         Producer::Call { node, .. } => Operation::Node(node),
     };
+    // A Keras node is a call: the tensors of one call share it.
+    let node_key = |producer: Producer| match producer {
+        Producer::Call { node, call, .. } => Producer::Call { node, call, tensor: 0 },
+        input => input,
+    };
     let parents = |key: Key| -> Vec<Key> {
         match key {
             Producer::Input(_) => Vec::new(),
-            Producer::Call { node, call } => graph.nodes[node].calls[call].iter().map(|edge| edge.from).collect(),
+            Producer::Call { node, call, .. } => {
+                graph.nodes[node].calls[call].iter().map(|edge| node_key(edge.from)).collect()
+            }
         }
     };
     // `_build_map`: a depth-first walk from each output, nodes appended when finished.
@@ -109,7 +116,7 @@ pub fn keras_operations(graph: &Graph) -> (Vec<Operation>, bool) {
     let mut in_progress: std::collections::HashSet<Key> = std::collections::HashSet::new();
     for output in &graph.outputs {
         let mut stack: Vec<(Key, Vec<Key>, usize)> = Vec::new();
-        let mut pending = Some(output.from);
+        let mut pending = Some(node_key(output.from));
         loop {
             if let Some(key) = pending.take()
                 && !finished.contains(&key)

@@ -6,29 +6,41 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::graph::{ExpectedInput, Graph, LayerOp, Node, Op, Producer};
 use crate::layers::{Weight, shape_text};
 
-/// One call of a built layer.
+/// One call of a built node.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BuiltCall {
     pub inputs: Vec<Vec<usize>>,
-    pub output: Vec<usize>,
+    /// One shape per output: a layer has one, a nested model one per model output.
+    pub outputs: Vec<Vec<usize>>,
 }
 
 /// A built node: the weights it creates and what each of its calls consumed and produced.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct BuiltNode {
     pub calls: Vec<BuiltCall>,
     pub weights: Vec<Weight>,
+    /// A nested model's own nodes, built by its first call.
+    pub inner: Option<Box<Inferred>>,
 }
 
 impl BuiltNode {
-    /// The output of its last call, which Keras's summary shows; `None` for a param.
-    pub fn output_shape(&self) -> Option<&[usize]> {
-        self.calls.last().map(|call| call.output.as_slice())
+    /// The outputs of its last call, which Keras's summary shows; `None` for a param.
+    pub fn output_shapes(&self) -> Option<&[Vec<usize>]> {
+        self.calls.last().map(|call| call.outputs.as_slice())
+    }
+
+    /// Every weight it holds, a nested model's included.
+    pub fn parameter_count(&self) -> u64 {
+        let own = self.weights.iter().map(|w| w.shape.iter().product::<usize>() as u64).fold(0u64, u64::saturating_add);
+        let inner = self.inner.as_ref().map_or(0, |inner| {
+            inner.nodes.iter().flatten().map(BuiltNode::parameter_count).fold(0u64, u64::saturating_add)
+        });
+        own.saturating_add(inner)
     }
 }
 
 /// Every node that could be built, by node index.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Inferred {
     pub nodes: Vec<Option<BuiltNode>>,
 }
@@ -37,6 +49,12 @@ pub struct Inferred {
 /// what consumes it depends on it, and returns what was built before it so those weights can
 /// still be checked: the layers built, and the params declared before the failing layer.
 pub fn infer(graph: &Graph) -> (Inferred, Diagnostics) {
+    let inputs: Vec<Option<Vec<usize>>> = graph.inputs.iter().map(|input| input.shape.clone()).collect();
+    infer_with(graph, &inputs)
+}
+
+/// [`infer`] with the model inputs' shapes given (a nested model gets them from its call).
+fn infer_with(graph: &Graph, input_shapes: &[Option<Vec<usize>>]) -> (Inferred, Diagnostics) {
     let mut nodes: Vec<Option<BuiltNode>> = (0..graph.nodes.len()).map(|_| None).collect();
     let Ok(order) = graph.schedule() else {
         // `resolve` reports cycles; a graph with one never gets here.
@@ -46,11 +64,18 @@ pub fn infer(graph: &Graph) -> (Inferred, Diagnostics) {
     let mut diagnostics = Vec::new();
     for (index, call) in order {
         let node = &graph.nodes[index];
-        let Op::Layer(layer) = &node.op else { continue };
-        match build_call(graph, &nodes, index, layer, call) {
-            Ok((inputs, built)) => {
-                let entry = nodes[index].get_or_insert_with(|| BuiltNode { calls: Vec::new(), weights: built.weights });
-                entry.calls.push(BuiltCall { inputs, output: built.output_shape });
+        let result = match &node.op {
+            Op::Layer(layer) => build_call(graph, input_shapes, &nodes, index, layer, call).map(|(inputs, built)| {
+                let outputs = vec![built.output_shape];
+                (BuiltCall { inputs, outputs }, built.weights, None)
+            }),
+            Op::Model(model) => build_model_call(graph, input_shapes, &nodes, index, &model.graph, call),
+            Op::Param(_) => continue,
+        };
+        match result {
+            Ok((built_call, weights, inner)) => {
+                let entry = nodes[index].get_or_insert_with(|| BuiltNode { calls: Vec::new(), weights, inner });
+                entry.calls.push(built_call);
             }
             Err(diagnostic) => {
                 diagnostics.push(diagnostic);
@@ -67,23 +92,72 @@ pub fn infer(graph: &Graph) -> (Inferred, Diagnostics) {
                 trainable: node.trainable,
                 ..Weight::new("", param.shape.clone(), "initializer", crate::initializers::Family::GlorotUniform)
             };
-            nodes[index] = Some(BuiltNode { calls: Vec::new(), weights: vec![weight] });
+            nodes[index] = Some(BuiltNode { calls: Vec::new(), weights: vec![weight], inner: None });
         }
     }
     (Inferred { nodes }, diagnostics)
 }
 
 type BuildResult = Result<(Vec<Vec<usize>>, crate::layers::Built), Diagnostic>;
+type ModelResult = Result<(BuiltCall, Vec<Weight>, Option<Box<Inferred>>), Diagnostic>;
 
-fn build_call(graph: &Graph, built: &[Option<BuiltNode>], index: usize, layer: &LayerOp, call: usize) -> BuildResult {
-    let node: &Node = &graph.nodes[index];
+/// A nested model's call: its graph inferred with the call's input shapes.
+fn build_model_call(
+    graph: &Graph,
+    input_shapes: &[Option<Vec<usize>>],
+    built: &[Option<BuiltNode>],
+    index: usize,
+    inner: &Graph,
+    call: usize,
+) -> ModelResult {
+    let node = &graph.nodes[index];
+    let inputs = input_shapes_of(graph, input_shapes, built, node, call)?;
+    if inputs.len() != inner.inputs.len() {
+        return Err(Diagnostic::error(
+            Code::WrongInputCount,
+            format!("model `{}` takes {} input(s), but is given {}", node.name, inner.inputs.len(), inputs.len()),
+        )
+        .at(node.span)
+        .with_help("call a nested model with one tensor per input"));
+    }
+    let given: Vec<Option<Vec<usize>>> = inputs.iter().cloned().map(Some).collect();
+    let (inferred, mut diagnostics) = infer_with(inner, &given);
+    if !diagnostics.is_empty() {
+        let diagnostic = diagnostics.remove(0);
+        return Err(diagnostic.with_note_at(node.span, format!("inside model `{}`", node.name)));
+    }
+    let outputs = inner
+        .outputs
+        .iter()
+        .map(|edge| match edge.from {
+            Producer::Input(at) => Some(inputs[at].clone()),
+            Producer::Call { node, call, tensor } => inferred.nodes[node]
+                .as_ref()
+                .and_then(|b| b.calls.get(call))
+                .and_then(|c| c.outputs.get(tensor))
+                .cloned(),
+        })
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    let inner = (call == 0).then(|| Box::new(inferred));
+    Ok((BuiltCall { inputs, outputs }, Vec::new(), inner))
+}
+
+/// The shapes a call's edges carry.
+fn input_shapes_of(
+    graph: &Graph,
+    input_shapes: &[Option<Vec<usize>>],
+    built: &[Option<BuiltNode>],
+    node: &Node,
+    call: usize,
+) -> Result<Vec<Vec<usize>>, Diagnostic> {
     let edges = &node.calls[call];
     let mut inputs = Vec::with_capacity(edges.len());
     for edge in edges {
         let shape = match edge.from {
-            Producer::Input(index) => graph.inputs[index].shape.clone(),
-            Producer::Call { node, call } => {
-                built[node].as_ref().and_then(|b| b.calls.get(call)).map(|c| c.output.clone())
+            Producer::Input(index) => input_shapes.get(index).cloned().flatten(),
+            Producer::Call { node, call, tensor } => {
+                built[node].as_ref().and_then(|b| b.calls.get(call)).and_then(|c| c.outputs.get(tensor)).cloned()
             }
         };
         let Some(shape) = shape else {
@@ -101,6 +175,20 @@ fn build_call(graph: &Graph, built: &[Option<BuiltNode>], index: usize, layer: &
         };
         inputs.push(shape);
     }
+    Ok(inputs)
+}
+
+fn build_call(
+    graph: &Graph,
+    input_shapes: &[Option<Vec<usize>>],
+    built: &[Option<BuiltNode>],
+    index: usize,
+    layer: &LayerOp,
+    call: usize,
+) -> BuildResult {
+    let node: &Node = &graph.nodes[index];
+    let edges = &node.calls[call];
+    let inputs = input_shapes_of(graph, input_shapes, built, node, call)?;
     let arity = layer.layer.arity();
     if !arity.accepts(inputs.len()) {
         return Err(Diagnostic::error(

@@ -18,7 +18,8 @@ use std::collections::HashMap;
 
 /// A built node as the plan reads it.
 struct Row<'a> {
-    name: &'a str,
+    /// The full name: a nested `Sequential`'s name prefixes its layers' names.
+    name: std::borrow::Cow<'a, str>,
     class_name: &'static str,
     weights: &'a [Weight],
     node: &'a Node,
@@ -41,6 +42,30 @@ impl Row<'_> {
     }
 }
 
+/// The built layers and params in declaration order, a nested model's own in its place.
+fn collect_rows<'a>(graph: &'a Graph, inferred: &'a Inferred, prefix: &str, rows: &mut Vec<Row<'a>>) {
+    for (node, built) in graph.nodes.iter().zip(&inferred.nodes) {
+        let Some(built) = built else { continue };
+        let source = match &node.op {
+            Op::Layer(layer) => Source::Layer(layer),
+            Op::Param(param) => Source::Param(param),
+            Op::Model(model) => {
+                let Some(inner) = &built.inner else { continue };
+                let inner_prefix =
+                    if model.prefixes_weights { format!("{prefix}{}.", node.name) } else { prefix.to_string() };
+                collect_rows(&model.graph, inner, &inner_prefix, rows);
+                continue;
+            }
+        };
+        let name = if prefix.is_empty() {
+            std::borrow::Cow::Borrowed(node.name.as_str())
+        } else {
+            std::borrow::Cow::Owned(format!("{prefix}{}", node.name))
+        };
+        rows.push(Row { name, class_name: node.class_name(), weights: &built.weights, node, source });
+    }
+}
+
 /// The plan for the built nodes, in declaration order. Reports every bad initializer and share,
 /// not just the first. Every floating-point tensor is of `dtype` (the command line's `--dtype`);
 /// an initializer whose values that dtype cannot hold is an error.
@@ -48,19 +73,8 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
     let mut diagnostics = Vec::new();
     let mut tensors: Vec<TensorSpec> = Vec::new();
     let mut tensor_index: HashMap<String, usize> = HashMap::new();
-    let rows: Vec<Row> = graph
-        .nodes
-        .iter()
-        .zip(&inferred.nodes)
-        .filter_map(|(node, built)| {
-            let built = built.as_ref()?;
-            let source = match &node.op {
-                Op::Layer(layer) => Source::Layer(layer),
-                Op::Param(param) => Source::Param(param),
-            };
-            Some(Row { name: &node.name, class_name: node.class_name(), weights: &built.weights, node, source })
-        })
-        .collect();
+    let mut rows: Vec<Row> = Vec::with_capacity(graph.nodes.len());
+    collect_rows(graph, inferred, "", &mut rows);
     for (row_index, row) in rows.iter().enumerate() {
         if let Some(share) = row_share(row) {
             if let Err(diagnostic) = check_share(row, share, &rows[..row_index], &tensors, &tensor_index) {
@@ -235,7 +249,7 @@ fn check_share(
             Ok(())
         }
         Source::Layer(_) => {
-            let other = earlier.iter().find(|r| r.name == target && matches!(r.source, Source::Layer(_)));
+            let other = earlier.iter().find(|r| r.name == *target && matches!(r.source, Source::Layer(_)));
             let other = other.ok_or_else(|| unknown("layer"))?;
             let describe = |weights: &[Weight]| {
                 weights.iter().map(|w| format!("{} {:?}", w.name, w.shape)).collect::<Vec<_>>().join(", ")

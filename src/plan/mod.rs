@@ -271,6 +271,8 @@ pub struct LayerRow {
     pub class_name: &'static str,
     /// Output shape without the batch dimension; `None` when no input reaches the layer.
     pub output_shape: Option<Vec<usize>>,
+    /// The outputs after the first, for a nested model with several.
+    pub other_outputs: Vec<Vec<usize>>,
     /// A param's tensor shape, which its summary row shows in place of an output shape.
     pub param_shape: Option<Vec<usize>>,
     pub params: u64,

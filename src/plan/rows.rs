@@ -23,6 +23,7 @@ pub fn summary_rows(graph: &Graph, inferred: &Inferred) -> (Vec<LayerRow>, Summa
                 name: input.name.clone(),
                 class_name: "InputLayer",
                 output_shape: input.shape.clone(),
+                other_outputs: Vec::new(),
                 param_shape: None,
                 params: 0,
                 connected_to: Vec::new(),
@@ -37,7 +38,7 @@ pub fn summary_rows(graph: &Graph, inferred: &Inferred) -> (Vec<LayerRow>, Summa
 }
 
 fn node_row(graph: &Graph, node: &crate::graph::Node, built: &crate::infer::BuiltNode, connections: bool) -> LayerRow {
-    let params = built.weights.iter().map(|w| w.shape.iter().product::<usize>() as u64).fold(0u64, u64::saturating_add);
+    let params = built.parameter_count();
     let connected_to = match connections {
         true => node.calls.iter().flatten().map(|edge| graph.producer_text(edge.from)).collect(),
         false => Vec::new(),
@@ -45,10 +46,11 @@ fn node_row(graph: &Graph, node: &crate::graph::Node, built: &crate::infer::Buil
     LayerRow {
         name: node.name.clone(),
         class_name: node.class_name(),
-        output_shape: built.output_shape().map(<[usize]>::to_vec),
+        output_shape: built.output_shapes().and_then(|outputs| outputs.first().cloned()),
+        other_outputs: built.output_shapes().map_or_else(Vec::new, |outputs| outputs.iter().skip(1).cloned().collect()),
         param_shape: match &node.op {
             Op::Param(param) => Some(param.shape.clone()),
-            Op::Layer(_) => None,
+            Op::Layer(_) | Op::Model(_) => None,
         },
         params,
         connected_to,

@@ -9,7 +9,7 @@ use super::{Consumes, Item, OutputRef, ResolvedModel, cycle_text};
 use crate::args::Spanned;
 use crate::config::list;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
-use crate::graph::{Edge, Graph, Input, LayerOp, Node, Op, ParamOp, Producer};
+use crate::graph::{Edge, Graph, Input, LayerOp, ModelOp, Node, Op, ParamOp, Producer};
 use crate::layers;
 use crate::source::Span;
 use std::collections::HashMap;
@@ -143,34 +143,14 @@ impl Lowering {
                 Item::Layer(layer) => {
                     let index = self.nodes.len();
                     let name = format!("{prefix}{}", layer.name);
-                    let references: Vec<Vec<Reference>> = match layer.consumes {
-                        Consumes::Previous => {
-                            if previous.is_empty() {
-                                self.diagnostics.push(
-                                    Diagnostic::error(
-                                        Code::UnknownInput,
-                                        format!("layer `{name}` does not say what it consumes, and the model has several inputs"),
-                                    )
-                                    .at(layer.span)
-                                    .with_help("name what it consumes, e.g. `inputs: [features]`"),
-                                );
-                            }
-                            vec![previous.iter().cloned().map(Reference::Feed).collect()]
-                        }
-                        Consumes::Named(names) => vec![
-                            names
-                                .into_iter()
-                                .map(|name| Reference::Feed(Feed::Named(name, prefix.to_string())))
-                                .collect(),
-                        ],
-                        Consumes::Keras(calls) => {
-                            calls.into_iter().map(|call| call.into_iter().map(Reference::Keras).collect()).collect()
-                        }
-                    };
+                    let references = self.references(layer.consumes, &name, layer.span, prefix, &previous);
                     let calls = self.edges(index, references);
                     self.names.insert(
                         name.clone(),
-                        Target::Tensors(vec![Feed::Known(Producer::Call { node: index, call: 0 }, layer.span)]),
+                        Target::Tensors(vec![Feed::Known(
+                            Producer::Call { node: index, call: 0, tensor: 0 },
+                            layer.span,
+                        )]),
                     );
                     self.nodes.push(Node {
                         name,
@@ -187,7 +167,29 @@ impl Lowering {
                         share: layer.share,
                         variables: layer.variables,
                     });
-                    previous = vec![Feed::Known(Producer::Call { node: index, call: 0 }, layer.span)];
+                    previous = vec![Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, layer.span)];
+                }
+                Item::Nested(nested) => {
+                    let index = self.nodes.len();
+                    let name = format!("{prefix}{}", nested.name);
+                    let references = self.references(nested.consumes, &name, nested.span, prefix, &previous);
+                    let calls = self.edges(index, references);
+                    let known = Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, nested.span);
+                    self.names.insert(name.clone(), Target::Tensors(vec![known.clone()]));
+                    self.nodes.push(Node {
+                        name,
+                        span: nested.span,
+                        op: Op::Model(ModelOp {
+                            graph: Box::new(nested.graph),
+                            class_name: nested.class_name,
+                            prefixes_weights: nested.class_name == "Sequential",
+                        }),
+                        calls,
+                        trainable: nested.trainable,
+                        share: None,
+                        variables: nested.variables,
+                    });
+                    previous = vec![known];
                 }
                 Item::Block(block) => {
                     let name = format!("{prefix}{}", block.name);
@@ -208,6 +210,38 @@ impl Lowering {
         previous
     }
 
+    /// What each call of an entry consumes, as references.
+    fn references(
+        &mut self,
+        consumes: Consumes,
+        name: &str,
+        span: Span,
+        prefix: &str,
+        previous: &[Feed],
+    ) -> Vec<Vec<Reference>> {
+        match consumes {
+            Consumes::Previous => {
+                if previous.is_empty() {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::UnknownInput,
+                            format!("layer `{name}` does not say what it consumes, and the model has several inputs"),
+                        )
+                        .at(span)
+                        .with_help("name what it consumes, e.g. `inputs: [features]`"),
+                    );
+                }
+                vec![previous.iter().cloned().map(Reference::Feed).collect()]
+            }
+            Consumes::Named(names) => {
+                vec![names.into_iter().map(|name| Reference::Feed(Feed::Named(name, prefix.to_string()))).collect()]
+            }
+            Consumes::Keras(calls) => {
+                calls.into_iter().map(|call| call.into_iter().map(Reference::Keras).collect()).collect()
+            }
+        }
+    }
+
     /// A residual block's `add`: its input plus its output.
     fn residual_add(&mut self, block: &str, span: Span, input: Vec<Feed>, output: Vec<Feed>) -> Vec<Feed> {
         let index = self.nodes.len();
@@ -220,8 +254,10 @@ impl Lowering {
         let references = vec![input.into_iter().chain(output).map(Reference::Feed).collect()];
         let calls = self.edges(index, references);
         let layer_type = layers::find("add").expect("the catalogue has `add`");
-        self.names
-            .insert(name.clone(), Target::Tensors(vec![Feed::Known(Producer::Call { node: index, call: 0 }, span)]));
+        self.names.insert(
+            name.clone(),
+            Target::Tensors(vec![Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, span)]),
+        );
         self.nodes.push(Node {
             name,
             span,
@@ -237,7 +273,7 @@ impl Lowering {
             share: None,
             variables: Default::default(),
         });
-        vec![Feed::Known(Producer::Call { node: index, call: 0 }, span)]
+        vec![Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, span)]
     }
 
     /// Each call's edges: known producers now, names once every entry is known.
@@ -339,24 +375,39 @@ impl Lowering {
     }
 
     fn resolve_keras(&mut self, tensor: &KerasTensor) -> Option<Producer> {
-        if tensor.tensor != 0 {
-            self.diagnostics.push(
-                Diagnostic::error(
-                    Code::UnknownInput,
-                    format!("`{}` has one output, but tensor {} of it is consumed", tensor.layer, tensor.tensor),
-                )
-                .at(tensor.span)
-                .with_help("the layers initc knows give one tensor each; check the `keras_history` entry"),
-            );
-            return None;
-        }
         if let Some(&index) = self.inputs.get(&tensor.layer) {
             return Some(Producer::Input(index));
         }
-        let node = self.nodes.iter().position(|node| node.name == tensor.layer);
+        let node = match self.names.get(&tensor.layer) {
+            Some(Target::Tensors(feeds)) => match feeds.as_slice() {
+                [Feed::Known(Producer::Call { node, .. }, _)] => Some(*node),
+                _ => None,
+            },
+            _ => None,
+        };
         match node {
             Some(node) if tensor.node < self.nodes[node].calls.len() => {
-                Some(Producer::Call { node, call: tensor.node })
+                let outputs = match &self.nodes[node].op {
+                    Op::Model(model) => model.graph.outputs.len(),
+                    _ => 1,
+                };
+                if tensor.tensor >= outputs {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::UnknownInput,
+                            format!(
+                                "`{}` has {outputs} output(s), but its output {} is consumed",
+                                tensor.layer, tensor.tensor
+                            ),
+                        )
+                        .at(tensor.span)
+                        .with_help(
+                            "the tensor index counts the layer's outputs, from 0; check the `keras_history` entry",
+                        ),
+                    );
+                    return None;
+                }
+                Some(Producer::Call { node, call: tensor.node, tensor: tensor.tensor })
             }
             Some(node) => {
                 self.diagnostics.push(
@@ -435,9 +486,16 @@ fn unconsumed(graph: &Graph, declared_inputs: bool) -> Diagnostics {
             }
         }
     }
+    let consumed_calls: std::collections::HashSet<(usize, usize)> = counts
+        .keys()
+        .filter_map(|producer| match producer {
+            Producer::Call { node, call, .. } => Some((*node, *call)),
+            Producer::Input(_) => None,
+        })
+        .collect();
     for (index, node) in graph.nodes.iter().enumerate() {
         for call in 0..node.calls.len() {
-            if !counts.contains_key(&Producer::Call { node: index, call }) {
+            if !consumed_calls.contains(&(index, call)) {
                 diagnostics.push(
                     Diagnostic::warning(Code::DanglingNode, format!("nothing consumes the output of `{}`", node.name))
                         .at(node.span)
@@ -452,7 +510,7 @@ fn unconsumed(graph: &Graph, declared_inputs: bool) -> Diagnostics {
 /// A straight stack: every layer called once on one tensor, every tensor consumed once, one output.
 fn is_chain(graph: &Graph) -> bool {
     let single_calls = graph.nodes.iter().all(|node| match &node.op {
-        Op::Layer(_) => node.calls.len() == 1 && node.calls[0].len() == 1,
+        Op::Layer(_) | Op::Model(_) => node.calls.len() == 1 && node.calls[0].len() == 1,
         Op::Param(_) => true,
     });
     single_calls && graph.outputs.len() == 1 && consumer_counts(graph).values().all(|&count| count == 1)

@@ -131,12 +131,26 @@ pub struct ResolvedBlock {
     pub items: Vec<Item>,
 }
 
+/// A Keras model used as a layer: its own graph, lowered already.
+#[derive(Debug)]
+pub struct ResolvedNested {
+    pub name: String,
+    /// The class name in the file.
+    pub span: Span,
+    pub class_name: &'static str,
+    pub graph: crate::graph::Graph,
+    pub trainable: bool,
+    pub consumes: Consumes,
+    pub variables: Arc<Variables>,
+}
+
 /// One entry of a `layers:` list.
 #[derive(Debug)]
 pub enum Item {
     Layer(ResolvedLayer),
     Param(ResolvedParam),
     Block(ResolvedBlock),
+    Nested(ResolvedNested),
 }
 
 #[derive(Debug)]
@@ -452,6 +466,9 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
             }
             Some(("block", body)) => resolve_block(context, entry, body, scope, &mut counters, diagnostics)
                 .map(|blocks| blocks.into_iter().map(Item::Block).collect()),
+            _ if nested_class(entry).is_some() => {
+                resolve_nested(context, entry, &mut counters, scope, diagnostics).map(|n| vec![Item::Nested(n)])
+            }
             _ => resolve_layer(context, entry, scope, &mut counters, diagnostics).map(|l| vec![Item::Layer(l)]),
         };
         for item in resolved.into_iter().flatten() {
@@ -459,6 +476,7 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
                 Item::Layer(layer) => (&layer.name, layer.span),
                 Item::Param(param) => (&param.name, param.span),
                 Item::Block(block) => (&block.name, block.span),
+                Item::Nested(nested) => (&nested.name, nested.span),
             };
             if let Some(first) = names.get(name) {
                 diagnostics.push(
@@ -473,6 +491,46 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
         }
     }
     items
+}
+
+/// `Sequential` or `Functional` when the entry is a Keras model used as a layer.
+fn nested_class(entry: &Node) -> Option<&'static str> {
+    match entry.get("class_name")?.as_str()? {
+        "Sequential" => Some("Sequential"),
+        "Functional" | "Model" => Some("Functional"),
+        _ => None,
+    }
+}
+
+/// A Keras model inside another: converted as a model document, resolved and lowered on its own.
+fn resolve_nested(
+    context: &Context,
+    entry: &Node,
+    counters: &mut HashMap<&'static str, usize>,
+    scope: &Scope,
+    diagnostics: &mut Diagnostics,
+) -> Option<ResolvedNested> {
+    let class_name = nested_class(entry)?;
+    let span = entry.get("class_name").map_or(entry.span, |node| node.span);
+    let (config, found) = crate::config::keras_json::convert_nested(entry);
+    diagnostics.extend(found);
+    let config = config?;
+    let (model, found) = resolve_items_of(context.file, &config, &Overrides::default());
+    diagnostics.extend(found);
+    let (graph, found) = lower::lower(model?);
+    diagnostics.extend(found);
+    let graph = graph?;
+    let consumes = match entry.get("inbound_nodes") {
+        Some(node) => Consumes::Keras(report(diagnostics, inbound::calls(node))?),
+        None => Consumes::Previous,
+    };
+    let trainable =
+        entry.get("config").and_then(|c| c.get("trainable")).map_or(true, |node| node.value != Value::Bool(false));
+    let name = match entry.get("name").and_then(Node::as_str) {
+        Some(name) => name.to_string(),
+        None => auto_name(if class_name == "Sequential" { "sequential" } else { "functional" }, counters),
+    };
+    Some(ResolvedNested { name, span, class_name, graph, trainable, consumes, variables: scope.variables.clone() })
 }
 
 /// `param: {…}` or `block: {…}`: the keyword and its argument map.

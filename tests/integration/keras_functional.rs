@@ -15,6 +15,7 @@ const SUPPORTED: &[&str] = &[
     "densenet121",
     "inceptionv3",
     "merge_layers",
+    "nested_model",
     "padding_cropping",
     "residual_mlp",
     "resnet101",
@@ -43,8 +44,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
 const REFUSED: &[(&str, &str)] = &[
     // Its default input is (None, None, 3): sizes only `--input` can give.
     ("mobilenetv3small", "expected a number, found null"),
-    // A model used as a layer.
-    ("nested_model", "unknown key in a Keras layer"),
 ];
 
 fn dir() -> PathBuf {
