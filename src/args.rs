@@ -58,6 +58,8 @@ pub enum ArgKind {
     Name,
     /// What an entry consumes: one name, or a list of names.
     Names,
+    /// What each call of a shared layer consumes: a list of names or lists of names.
+    Calls,
     /// A shape: a list of sizes, or one size.
     Shape,
     /// An initializer in any form.

@@ -183,6 +183,18 @@ fn layer() -> Json {
                 "type": "object", "required": ["class_name"], "properties": keras,
                 "additionalProperties": false, "allOf": keras_conditions,
             },
+            {
+                "description": "A Keras model used as a layer (its `to_json()` entry).",
+                "type": "object",
+                "required": ["class_name", "config"],
+                "properties": {
+                    "class_name": {"enum": ["Sequential", "Functional", "Model"]},
+                    "config": {"type": "object"},
+                    "module": {}, "registered_name": {}, "build_config": {}, "compile_config": {},
+                    "name": {"type": "string"}, "inbound_nodes": {"type": "array"},
+                },
+                "additionalProperties": false,
+            },
         ],
     })
 }
@@ -252,6 +264,16 @@ fn kind_schema(kind: &ArgKind) -> Json {
         ArgKind::Text => json!({"type": "string"}),
         ArgKind::Activation => json!({"$ref": "#/definitions/activation"}),
         ArgKind::Name => json!({"type": ["string", "integer"], "minLength": 1}),
+        ArgKind::Calls => json!({
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "anyOf": [
+                    {"type": "string", "minLength": 1},
+                    {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+                ]
+            }
+        }),
         ArgKind::Names => json!({
             "anyOf": [
                 {"type": "string", "minLength": 1},
@@ -361,6 +383,18 @@ fn initializer() -> Json {
             {
                 "type": "object", "required": ["class_name"], "properties": keras,
                 "additionalProperties": false, "allOf": keras_conditions,
+            },
+            {
+                "description": "A Keras model used as a layer (its `to_json()` entry).",
+                "type": "object",
+                "required": ["class_name", "config"],
+                "properties": {
+                    "class_name": {"enum": ["Sequential", "Functional", "Model"]},
+                    "config": {"type": "object"},
+                    "module": {}, "registered_name": {}, "build_config": {}, "compile_config": {},
+                    "name": {"type": "string"}, "inbound_nodes": {"type": "array"},
+                },
+                "additionalProperties": false,
             },
         ],
     })

@@ -146,7 +146,7 @@ impl std::fmt::Debug for LayerType {
 }
 
 /// Arguments every layer takes (Keras's base `Layer`).
-pub const COMMON_ARGUMENTS: [&str; 6] = ["name", "trainable", "input_shape", "input_dim", "share", "inputs"];
+pub const COMMON_ARGUMENTS: [&str; 7] = ["name", "trainable", "input_shape", "input_dim", "share", "inputs", "calls"];
 
 /// Every layer type, sorted by config name (messages list them in this order).
 pub static LAYER_TYPES: &[LayerType] = &[

@@ -236,6 +236,12 @@ impl Lowering {
             Consumes::Named(names) => {
                 vec![names.into_iter().map(|name| Reference::Feed(Feed::Named(name, prefix.to_string()))).collect()]
             }
+            Consumes::Calls(calls) => calls
+                .into_iter()
+                .map(|names| {
+                    names.into_iter().map(|name| Reference::Feed(Feed::Named(name, prefix.to_string()))).collect()
+                })
+                .collect(),
             Consumes::Keras(calls) => {
                 calls.into_iter().map(|call| call.into_iter().map(Reference::Keras).collect()).collect()
             }
@@ -325,6 +331,12 @@ impl Lowering {
             Feed::Known(producer, _) => return Some(*producer),
             Feed::Named(name, scope) => (name, scope),
         };
+        // `encoder[1]`: call 1 of `encoder`; `model[0][1]`: its output 1.
+        if let Some((base, call, tensor)) = indexed(&name.value) {
+            let base = Feed::Named(Spanned { value: base.to_string(), span: name.span }, scope.clone());
+            let producer = self.resolve_feed(&base, depth + 1)?;
+            return self.indexed_producer(producer, call, tensor, name);
+        }
         // The innermost scope first: `enc.dense` inside `enc`, then `dense` outside.
         let mut candidates = Vec::new();
         let mut prefix = scope.as_str();
@@ -372,6 +384,41 @@ impl Lowering {
                 }
             },
         }
+    }
+
+    /// Call `call`'s output `tensor` of what `producer` names (its first call's first output).
+    fn indexed_producer(
+        &mut self,
+        producer: Producer,
+        call: usize,
+        tensor: usize,
+        name: &Spanned<String>,
+    ) -> Option<Producer> {
+        let (calls, outputs) = match producer {
+            Producer::Input(_) => (1, 1),
+            Producer::Call { node, .. } => {
+                let outputs = match &self.nodes[node].op {
+                    Op::Model(model) => model.graph.outputs.len(),
+                    _ => 1,
+                };
+                (self.nodes[node].calls.len(), outputs)
+            }
+        };
+        if call >= calls || tensor >= outputs {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::UnknownInput,
+                    format!("`{}` names call {call}, output {tensor}, of something called {calls} time(s) with {outputs} output(s)", name.value),
+                )
+                .at(name.span)
+                .with_help("count calls and outputs from 0: `encoder[1]` is the second call of `encoder`"),
+            );
+            return None;
+        }
+        Some(match producer {
+            Producer::Call { node, .. } => Producer::Call { node, call, tensor },
+            input => input,
+        })
     }
 
     fn resolve_keras(&mut self, tensor: &KerasTensor) -> Option<Producer> {
@@ -450,6 +497,24 @@ impl Lowering {
                 ))
             }
         }
+    }
+}
+
+/// `name[k]` or `name[k][t]`: the name, the call and the output index.
+fn indexed(text: &str) -> Option<(&str, usize, usize)> {
+    fn strip(text: &str) -> Option<(&str, usize)> {
+        let open = text.strip_suffix(']')?.rfind('[')?;
+        let digits = &text[open + 1..text.len() - 1];
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some((&text[..open], digits.parse().ok()?))
+    }
+    let (rest, last) = strip(text)?;
+    match strip(rest) {
+        Some((base, call)) if !base.is_empty() => Some((base, call, last)),
+        _ if !rest.is_empty() => Some((rest, last, 0)),
+        _ => None,
     }
 }
 

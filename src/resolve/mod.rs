@@ -58,6 +58,9 @@ pub enum Consumes {
     Previous,
     /// `inputs: [a, b]`: names in scope.
     Named(Vec<Spanned<String>>),
+    /// `calls: [a, b]`: a layer called once per item (Keras's shared layer), each call consuming
+    /// what its item names.
+    Calls(Vec<Vec<Spanned<String>>>),
     /// A Keras layer's `inbound_nodes`: each call's tensors.
     Keras(Vec<Vec<inbound::KerasTensor>>),
 }
@@ -525,7 +528,7 @@ fn resolve_nested(
         None => Consumes::Previous,
     };
     let trainable =
-        entry.get("config").and_then(|c| c.get("trainable")).map_or(true, |node| node.value != Value::Bool(false));
+        entry.get("config").and_then(|c| c.get("trainable")).is_none_or(|node| node.value != Value::Bool(false));
     let name = match entry.get("name").and_then(Node::as_str) {
         Some(name) => name.to_string(),
         None => auto_name(if class_name == "Sequential" { "sequential" } else { "functional" }, counters),
@@ -1006,13 +1009,23 @@ fn resolve_layer(
     let trainable = args.bool_or("trainable", true);
     let named =
         args.take_as("inputs", ArgKind::Names).and_then(|node| report(&mut args.diagnostics, names_value(node)));
-    let consumes = match (named, inbound) {
-        (Some(names), _) => Consumes::Named(names),
-        (None, Some(node)) => match report(&mut args.diagnostics, inbound::calls(node)) {
+    let calls = args.take_as("calls", ArgKind::Calls).and_then(|node| report(&mut args.diagnostics, calls_value(node)));
+    let consumes = match (named, calls, inbound) {
+        (Some(names), Some(_), _) => {
+            args.diagnostics.push(
+                Diagnostic::error(Code::InvalidValue, "`inputs` and `calls` are both given")
+                    .at(names[0].span)
+                    .with_help("use `inputs` for a layer called once, `calls` for one called several times"),
+            );
+            Consumes::Previous
+        }
+        (Some(names), None, _) => Consumes::Named(names),
+        (None, Some(calls), _) => Consumes::Calls(calls),
+        (None, None, Some(node)) => match report(&mut args.diagnostics, inbound::calls(node)) {
             Some(calls) => Consumes::Keras(calls),
             None => Consumes::Previous,
         },
-        (None, None) => Consumes::Previous,
+        (None, None, None) => Consumes::Previous,
     };
     let expected_input = expected_input(&mut args, &lookup, layer_type);
     let mut initializers = Vec::new();
@@ -1070,6 +1083,19 @@ fn resolve_layer(
         variables: scope.variables.clone(),
         consumes,
     })
+}
+
+/// `calls: [a, [b, c]]`: per call, one name or a list of names.
+fn calls_value(node: &Node) -> Result<Vec<Vec<Spanned<String>>>, Diagnostic> {
+    match node.as_seq() {
+        Some(items) if !items.is_empty() => items.iter().map(names_value).collect(),
+        _ => Err(Diagnostic::error(
+            Code::WrongType,
+            format!("`calls` must be a non-empty list, found {}", node.kind_name()),
+        )
+        .at(node.span)
+        .with_help("list what each call consumes, e.g. `calls: [left, right]`")),
+    }
 }
 
 /// `inputs: name` or `inputs: [a, b]`.

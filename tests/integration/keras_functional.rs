@@ -215,7 +215,7 @@ fn unsupported_models_are_refused_naming_the_class() {
 #[test]
 fn graph_examples_print_keras_summary() {
     let mut failures = Vec::new();
-    for name in ["residual_mlp", "two_input", "two_output", "resnet_small"] {
+    for name in ["residual_mlp", "two_input", "two_output", "resnet_small", "shared_layer", "nested_model"] {
         let expected = std::fs::read_to_string(dir().join(format!("{name}.summary.txt"))).expect("summary.txt");
         let output = initc(&repo(), &["summary", &format!("examples/{name}.yaml")]);
         if text(&output.stdout) != expected {
