@@ -22,6 +22,7 @@ pub mod plan;
 pub mod resolve;
 pub mod schema;
 pub mod source;
+pub mod tensor;
 
 use diagnostic::Diagnostics;
 use plan::Plan;

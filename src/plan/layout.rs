@@ -2,17 +2,8 @@
 //! PyTorch's layout. Values are always generated in the logical layout, with the logical
 //! tensor's fans and name, so both layouts hold the same function's weights.
 
-/// The names and layouts tensors are written in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Layout {
-    /// Keras's: `<layer>.kernel` as `(in, out)`, the default.
-    #[default]
-    Keras,
-    /// PyTorch's: `<layer>.weight` as `(out, in)`, RNN gates in torch's order.
-    Torch,
-}
-
 pub use crate::layers::torch::Transform;
+pub use crate::tensor::Layout;
 
 /// Where a stored tensor's values come from.
 #[derive(Clone, Debug, PartialEq)]

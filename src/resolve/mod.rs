@@ -45,9 +45,9 @@ pub struct Overrides {
     /// `--set NAME=EXPR`, in order.
     pub sets: Vec<(String, String)>,
     /// The names and layouts tensors are written in (`--layout`).
-    pub layout: crate::plan::layout::Layout,
+    pub layout: crate::tensor::Layout,
     /// The element type of every (floating-point) tensor (`--dtype`).
-    pub dtype: crate::plan::DType,
+    pub dtype: crate::tensor::DType,
 }
 
 /// What an entry consumes.

@@ -1,0 +1,71 @@
+//! How a tensor is stored: its element type and the naming and layout convention of the file.
+//! Below the stages: the command line's options name them, `plan` and `emit` act on them.
+
+/// Element type of a tensor in the output file. Values are computed in f64 and rounded to
+/// nearest, ties to even, into the dtype (`specs/rng.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DType {
+    #[default]
+    F32,
+    F16,
+    BF16,
+    F64,
+    /// 64-bit integers: only torch's `num_batches_tracked` counter, never chosen by `--dtype`.
+    I64,
+}
+
+impl DType {
+    pub const NAMES: [&'static str; 4] = ["f32", "f16", "bf16", "f64"];
+
+    /// `f32`, `f16`, `bf16` or `f64` (case-insensitive; `float32`, `float16`, `bfloat16`, `float64` too).
+    pub fn parse(word: &str) -> Option<DType> {
+        match word.to_ascii_lowercase().as_str() {
+            "f32" | "float32" => Some(DType::F32),
+            "f16" | "float16" => Some(DType::F16),
+            "bf16" | "bfloat16" => Some(DType::BF16),
+            "f64" | "float64" => Some(DType::F64),
+            _ => None,
+        }
+    }
+
+    /// The dtype as the safetensors header spells it.
+    pub fn safetensors_name(self) -> &'static str {
+        match self {
+            DType::F32 => "F32",
+            DType::F16 => "F16",
+            DType::BF16 => "BF16",
+            DType::F64 => "F64",
+            DType::I64 => "I64",
+        }
+    }
+
+    /// The largest finite value the dtype holds (the most negative is its negation).
+    pub fn largest(self) -> f64 {
+        match self {
+            DType::F32 => f64::from(f32::MAX),
+            // (2 − 2^-10) · 2^15 and (2 − 2^-7) · 2^127.
+            DType::F16 => 65504.0,
+            DType::BF16 => 3.389_531_389_251_535_5e38,
+            DType::F64 => f64::MAX,
+            DType::I64 => i64::MAX as f64,
+        }
+    }
+
+    pub fn size_bytes(self) -> usize {
+        match self {
+            DType::F32 => 4,
+            DType::F16 | DType::BF16 => 2,
+            DType::F64 | DType::I64 => 8,
+        }
+    }
+}
+
+/// The names and layouts tensors are written in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// Keras's: `<layer>.kernel` as `(in, out)`, the default.
+    #[default]
+    Keras,
+    /// PyTorch's: `<layer>.weight` as `(out, in)`, RNN gates in torch's order.
+    Torch,
+}
