@@ -177,7 +177,15 @@ fn convert_functional(model: &Node, diagnostics: &mut Diagnostics) -> ModelConfi
                 .with_help("a model needs at least one layer besides its `InputLayer`s"),
         );
     }
-    config.inputs = Some(Node { value: Value::Map(inputs), span: model.span });
+    if inputs.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(Code::MissingKey, "this Functional model has no `InputLayer`").at(model.span).with_help(
+                "a Functional model's `layers` start with an `InputLayer` per input, as `to_json()` writes them",
+            ),
+        );
+    } else {
+        config.inputs = Some(Node { value: Value::Map(inputs), span: model.span });
+    }
     config
 }
 

@@ -321,7 +321,10 @@ fn named_inputs(file: &SourceFile, node: &Node, lookup: Lookup, diagnostics: &mu
         diagnostics.push(
             Diagnostic::error(
                 Code::WrongType,
-                format!("`inputs` must be a non-empty mapping, found {}", node.kind_name()),
+                format!(
+                    "`inputs` must be a non-empty mapping, found {}",
+                    if node.as_map().is_some() { "an empty mapping" } else { node.kind_name() }
+                ),
             )
             .at(node.span)
             .with_help(
@@ -1089,9 +1092,12 @@ fn resolve_layer(
 fn calls_value(node: &Node) -> Result<Vec<Vec<Spanned<String>>>, Diagnostic> {
     match node.as_seq() {
         Some(items) if !items.is_empty() => items.iter().map(names_value).collect(),
-        _ => Err(Diagnostic::error(
+        found => Err(Diagnostic::error(
             Code::WrongType,
-            format!("`calls` must be a non-empty list, found {}", node.kind_name()),
+            format!(
+                "`calls` must be a non-empty list, found {}",
+                if found.is_some() { "an empty list" } else { node.kind_name() }
+            ),
         )
         .at(node.span)
         .with_help("list what each call consumes, e.g. `calls: [left, right]`")),
