@@ -73,7 +73,9 @@ struct Table {
 }
 
 impl Table {
-    fn push_rule(&self, text: &mut String, rule: &Rule) {
+    /// One horizontal rule as a line of text, made once per table and copied for every row.
+    fn rule_line(&self, rule: &Rule) -> String {
+        let mut text = String::new();
         text.push(rule.left);
         for (index, column) in self.columns.iter().enumerate() {
             if index > 0 {
@@ -83,9 +85,21 @@ impl Table {
         }
         text.push(rule.right);
         text.push('\n');
+        text
     }
 
     fn push_row(&self, text: &mut String, cells: &[&str], vertical: char) {
+        // Most rows fit on one line: written directly, without wrapping each cell into lines.
+        let fits = |(content, column): (&&str, &Column)| fits_one_line(content, column.width - 2);
+        if cells.iter().zip(self.columns).all(fits) {
+            text.push(vertical);
+            for (content, column) in cells.iter().zip(self.columns) {
+                push_cell(text, content, column.width, column.align);
+                text.push(vertical);
+            }
+            text.push('\n');
+            return;
+        }
         let wrapped: Vec<Vec<String>> = cells
             .iter()
             .zip(self.columns)
@@ -101,6 +115,12 @@ impl Table {
             text.push('\n');
         }
     }
+}
+
+/// Whether `wrap` leaves `content` as one unchanged line: it fits, and does not start with a
+/// space (which `wrap` drops).
+fn fits_one_line(content: &str, width: usize) -> bool {
+    !content.starts_with(' ') && (content.len() <= width || content.chars().count() <= width)
 }
 
 /// One cell: a space, the content aligned within `width - 2`, a space; wider if it must be.
@@ -151,27 +171,33 @@ fn wrap(content: &str, width: usize, overflow: Overflow) -> Vec<String> {
 
 /// A layer's output shape as Python prints it; a param shows its tensor shape in brackets
 /// instead, as it has no output of its own; `?` when no input reaches the layer.
-fn shape_cell(layer: &LayerRow) -> String {
+fn push_shape_cell(cell: &mut String, layer: &LayerRow) {
     match (&layer.param_shape, &layer.output_shape) {
-        (Some(shape), _) => format!("[{}]", shape.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")),
-        (None, Some(shape)) => python_shape(shape),
-        (None, None) => "?".to_string(),
+        (Some(shape), _) => {
+            cell.push('[');
+            for (index, dim) in shape.iter().enumerate() {
+                let _ = write!(cell, "{}{dim}", if index > 0 { ", " } else { "" });
+            }
+            cell.push(']');
+        }
+        (None, Some(shape)) => push_python_shape(cell, shape),
+        (None, None) => cell.push('?'),
     }
 }
 
 /// The output shape with the batch dimension, as Python prints the tuple: `(None, 126, 16)`,
 /// and `(None,)` for a shape of the batch dimension alone.
-pub(super) fn python_shape(output_shape: &[usize]) -> String {
+fn push_python_shape(text: &mut String, output_shape: &[usize]) {
     if output_shape.is_empty() {
-        return "(None,)".to_string();
+        text.push_str("(None,)");
+        return;
     }
-    let mut text = "(None".to_string();
+    text.push_str("(None");
     for dim in output_shape {
         // Writing to a String cannot fail.
         let _ = write!(text, ", {dim}");
     }
     text.push(')');
-    text
 }
 
 /// Keras 3 `readable_memory_size`, including its quirk: past the last unit the value has been
@@ -205,8 +231,22 @@ fn bytes_of(plan: &Plan, keep: impl Fn(&crate::plan::TensorSpec) -> bool) -> f64
         .fold(0.0, |total, bytes| total + bytes)
 }
 
-fn layer_cell(layer: &LayerRow) -> String {
-    format!("{} ({})", layer.name, layer.class_name)
+/// A layer's first cell: `name (Class)`.
+fn push_layer_cell(cell: &mut String, layer: &LayerRow) {
+    let _ = write!(cell, "{} ({})", layer.name, layer.class_name);
+}
+
+/// What a row's layer consumes, or `-` for nothing.
+fn push_connections_cell(cell: &mut String, layer: &LayerRow) {
+    if layer.connected_to.is_empty() {
+        cell.push('-');
+    }
+    for (index, producer) in layer.connected_to.iter().enumerate() {
+        if index > 0 {
+            cell.push_str(", ");
+        }
+        cell.push_str(producer);
+    }
 }
 
 pub(super) fn text(plan: &Plan) -> String {
@@ -219,24 +259,36 @@ pub(super) fn text(plan: &Plan) -> String {
             (Table { columns: &FUNCTIONAL_COLUMNS, overflow: Overflow::Ellipsis }, true)
         }
     };
-    let mut text = String::new();
+    let row_rule = table.rule_line(&ROW_RULE);
+    // Room for a rule and a line per row, so a summary of 100,000 rows is not copied as it grows.
+    let mut text = String::with_capacity(row_rule.len() * 2 * (plan.layers.len() + 4));
     let _ = writeln!(text, "Model: \"{}\"", plan.model_name);
-    table.push_rule(&mut text, &TOP_RULE);
+    text.push_str(&table.rule_line(&TOP_RULE));
     let headings: Vec<&str> = table.columns.iter().map(|column| column.heading).collect();
     table.push_row(&mut text, &headings, HEADING_VERTICAL);
-    table.push_rule(&mut text, &HEADING_RULE);
+    text.push_str(&table.rule_line(&HEADING_RULE));
+    // The cells of one row, reused from row to row.
+    let mut name_cell = String::new();
+    let mut shape_cell = String::new();
+    let mut connections_cell = String::new();
     for (index, layer) in plan.layers.iter().enumerate() {
         if index > 0 {
-            table.push_rule(&mut text, &ROW_RULE);
+            text.push_str(&row_rule);
         }
-        let mut cells = vec![layer_cell(layer), shape_cell(layer), count_text(layer.params)];
+        name_cell.clear();
+        push_layer_cell(&mut name_cell, layer);
+        shape_cell.clear();
+        push_shape_cell(&mut shape_cell, layer);
+        let params = count_text(layer.params);
         if connections {
-            cells.push(if layer.connected_to.is_empty() { "-".to_string() } else { layer.connected_to.join(", ") });
+            connections_cell.clear();
+            push_connections_cell(&mut connections_cell, layer);
+            table.push_row(&mut text, &[&name_cell, &shape_cell, &params, &connections_cell], BODY_VERTICAL);
+        } else {
+            table.push_row(&mut text, &[&name_cell, &shape_cell, &params], BODY_VERTICAL);
         }
-        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
-        table.push_row(&mut text, &cells, BODY_VERTICAL);
     }
-    table.push_rule(&mut text, &BOTTOM_RULE);
+    text.push_str(&table.rule_line(&BOTTOM_RULE));
 
     let total = plan.total_params();
     let trainable = plan.trainable_params();

@@ -14,7 +14,8 @@ use crate::initializers::{ArgExpr, Family, InitCall, ParamKind};
 use crate::layers::Weight;
 use crate::layers::torch::{TorchSource, torch_tensors};
 use crate::source::Span;
-use std::collections::HashMap;
+// Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
+use foldhash::{HashMap, HashMapExt};
 
 /// A built node as the plan reads it.
 struct Row<'a> {
@@ -404,19 +405,20 @@ fn check_range(initializer: &Initializer, call: &InitCall, fans: Fans, dtype: DT
             // As `init` draws it: variance = scale / max(1, fan).
             let fan = mode.fan(fans).max(1.0);
             let variance = scale / fan;
-            let (reach, formula) = match distribution {
-                Distribution::Uniform => ((3.0 * variance).sqrt(), "sqrt(3·scale/fan)".to_string()),
-                Distribution::TruncatedNormal => (
-                    TRUNCATED_REACH * variance.sqrt() / TRUNCATED_STDDEV_CORRECTION,
-                    format!("{TRUNCATED_REACH}·sqrt(scale/fan)/0.8796"),
-                ),
-                Distribution::UntruncatedNormal => {
-                    (NORMAL_REACH * variance.sqrt(), format!("{NORMAL_REACH}·sqrt(scale/fan)"))
-                }
+            let reach = match distribution {
+                Distribution::Uniform => (3.0 * variance).sqrt(),
+                Distribution::TruncatedNormal => TRUNCATED_REACH * variance.sqrt() / TRUNCATED_STDDEV_CORRECTION,
+                Distribution::UntruncatedNormal => NORMAL_REACH * variance.sqrt(),
             };
             if within(reach) {
                 return Ok(());
             }
+            // Written only for the message: every tensor passes through here.
+            let formula = match distribution {
+                Distribution::Uniform => "sqrt(3·scale/fan)".to_string(),
+                Distribution::TruncatedNormal => format!("{TRUNCATED_REACH}·sqrt(scale/fan)/0.8796"),
+                Distribution::UntruncatedNormal => format!("{NORMAL_REACH}·sqrt(scale/fan)"),
+            };
             let what = format!(
                 "with `scale` {} and a fan of {}, values reach {formula} = {}",
                 shown(scale),

@@ -12,7 +12,8 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::graph::{Edge, Graph, Input, LayerOp, Node, Op, ParamOp, Producer};
 use crate::layers;
 use crate::source::Span;
-use std::collections::HashMap;
+// Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
+use foldhash::{HashMap, HashMapExt};
 
 /// A tensor an entry consumes when it names nothing itself.
 #[derive(Clone, Debug)]

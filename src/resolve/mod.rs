@@ -24,7 +24,8 @@ use crate::layers::{self, COMMON_ARGUMENTS, Layer, LayerType};
 use crate::source::{SourceFile, Span};
 use initializer::CustomInitializers;
 use std::cell::Cell;
-use std::collections::HashMap;
+// Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 /// The most layer, param and block entries one config resolves to, `repeat:` copies included.
