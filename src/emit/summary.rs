@@ -145,25 +145,32 @@ fn push_cell(text: &mut String, content: &str, width: usize, align: Align) {
 fn wrap(content: &str, width: usize, overflow: Overflow) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
+    // In characters, as the table counts widths.
+    let mut line_len = 0;
     for word in content.split(' ') {
-        let mut word: Vec<char> = word.chars().collect();
-        let line_len = line.chars().count();
-        if line_len > 0 && line_len + 1 + word.len() <= width {
+        let word_len = word.chars().count();
+        if line_len > 0 && line_len + 1 + word_len <= width {
             line.push(' ');
-            line.extend(&word);
+            line.push_str(word);
+            line_len += 1 + word_len;
             continue;
         }
         if line_len > 0 {
             lines.push(std::mem::take(&mut line));
         }
-        if word.len() > width && overflow == Overflow::Ellipsis {
-            word.truncate(width.saturating_sub(1));
-            word.push('…');
+        let cut: String;
+        let (mut rest, mut rest_len) = (word, word_len);
+        if word_len > width && overflow == Overflow::Ellipsis {
+            cut = word.chars().take(width.saturating_sub(1)).chain(std::iter::once('…')).collect();
+            (rest, rest_len) = (&cut, width.saturating_sub(1) + 1);
         }
-        while word.len() > width {
-            lines.push(word.drain(..width).collect());
+        while rest_len > width {
+            let split = rest.char_indices().nth(width).map_or(rest.len(), |(at, _)| at);
+            lines.push(rest[..split].to_string());
+            (rest, rest_len) = (&rest[split..], rest_len - width);
         }
-        line = word.into_iter().collect();
+        line = rest.to_string();
+        line_len = rest_len;
     }
     lines.push(line);
     lines

@@ -29,29 +29,46 @@ pub(super) fn schedule(graph: &Graph) -> Result<Vec<(usize, usize)>, Cycle> {
     }
     let id = |node: usize, call: usize| first_call[node] + call;
     let mut call_of = Vec::with_capacity(total);
-    let mut waiting = vec![0usize; total];
-    let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); total];
     for (node_index, node) in graph.nodes.iter().enumerate() {
-        for (call, edges) in node.calls.iter().enumerate() {
-            let me = id(node_index, call);
-            call_of.push((node_index, call));
-            // A later call of a shared layer comes after its first, which makes the weights.
-            let previous = (call > 0).then(|| id(node_index, call - 1));
-            let producers = edges.iter().filter_map(|edge| match edge.from {
-                Producer::Call { node, call } if call < graph.nodes[node].calls.len() => Some(id(node, call)),
-                _ => None,
-            });
-            for producer in producers.chain(previous) {
-                waiting[me] += 1;
-                consumers[producer].push(me);
-            }
+        call_of.extend((0..node.calls.len()).map(|call| (node_index, call)));
+    }
+    // What each call waits for: the calls it consumes, and the previous call of a shared layer
+    // (its first call makes the weights).
+    let producers = |me: usize| {
+        let (node_index, call) = call_of[me];
+        let consumed = graph.nodes[node_index].calls[call].iter().filter_map(|edge| match edge.from {
+            Producer::Call { node, call } if call < graph.nodes[node].calls.len() => Some(id(node, call)),
+            _ => None,
+        });
+        consumed.chain((call > 0).then(|| id(node_index, call - 1)))
+    };
+    // Each call's consumers in one flat list (`consumers[start[c]..start[c + 1]]`), not a `Vec`
+    // per call: graphs have 100,000 calls.
+    let mut waiting = vec![0usize; total];
+    let mut start = vec![0usize; total + 1];
+    for me in 0..total {
+        for producer in producers(me) {
+            waiting[me] += 1;
+            start[producer + 1] += 1;
         }
     }
+    for call in 0..total {
+        start[call + 1] += start[call];
+    }
+    let mut filled = start.clone();
+    let mut consumers = vec![0usize; start[total]];
+    for me in 0..total {
+        for producer in producers(me) {
+            consumers[filled[producer]] = me;
+            filled[producer] += 1;
+        }
+    }
+    let consumers_of = |call: usize| &consumers[start[call]..start[call + 1]];
     let mut ready: BinaryHeap<Reverse<usize>> = (0..total).filter(|&c| waiting[c] == 0).map(Reverse).collect();
     let mut order = Vec::with_capacity(total);
     while let Some(Reverse(call)) = ready.pop() {
         order.push(call_of[call]);
-        for &consumer in &consumers[call] {
+        for &consumer in consumers_of(call) {
             waiting[consumer] -= 1;
             if waiting[consumer] == 0 {
                 ready.push(Reverse(consumer));
@@ -63,15 +80,15 @@ pub(super) fn schedule(graph: &Graph) -> Result<Vec<(usize, usize)>, Cycle> {
     }
     // Every call still waiting consumes one still waiting: walk back until a call repeats.
     let mut producers_of: Vec<Vec<usize>> = vec![Vec::new(); total];
-    for (producer, list) in consumers.iter().enumerate() {
-        for &consumer in list {
+    for producer in 0..total {
+        for &consumer in consumers_of(producer) {
             producers_of[consumer].push(producer);
         }
     }
-    let start = (0..total).find(|&c| waiting[c] > 0).unwrap_or(0);
+    let first_waiting = (0..total).find(|&c| waiting[c] > 0).unwrap_or(0);
     let mut seen: HashMap<usize, usize> = HashMap::new();
     let mut path = Vec::new();
-    let mut current = start;
+    let mut current = first_waiting;
     while !seen.contains_key(&current) {
         seen.insert(current, path.len());
         path.push(current);
