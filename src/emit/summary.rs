@@ -9,6 +9,7 @@
 use super::size::count_text;
 use crate::plan::{LayerRow, Plan, SummaryStyle};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// One column of the table: inner width (padding included), alignment and heading.
@@ -100,16 +101,25 @@ impl Table {
             text.push('\n');
             return;
         }
-        let wrapped: Vec<Vec<String>> = cells
+        // Only the cells that need it are wrapped; the others are one line as they are.
+        let wrapped: Vec<Option<Vec<Cow<str>>>> = cells
             .iter()
             .zip(self.columns)
-            .map(|(content, column)| wrap(content, column.width - 2, self.overflow))
+            .map(|(content, column)| {
+                let width = column.width - 2;
+                (!fits_one_line(content, width)).then(|| wrap(content, width, self.overflow))
+            })
             .collect();
-        let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+        let lines = wrapped.iter().map(|cell| cell.as_ref().map_or(1, Vec::len)).max().unwrap_or(1);
         for line in 0..lines {
             text.push(vertical);
-            for (cell, column) in wrapped.iter().zip(self.columns) {
-                push_cell(text, cell.get(line).map_or("", String::as_str), column.width, column.align);
+            for ((cell, content), column) in wrapped.iter().zip(cells).zip(self.columns) {
+                let shown = match cell {
+                    Some(cell_lines) => cell_lines.get(line).map_or("", |shown| shown.as_ref()),
+                    None if line == 0 => content,
+                    None => "",
+                };
+                push_cell(text, shown, column.width, column.align);
                 text.push(vertical);
             }
             text.push('\n');
@@ -130,47 +140,70 @@ fn push_cell(text: &mut String, content: &str, width: usize, align: Align) {
     match align {
         Align::Left => {
             text.push_str(content);
-            text.extend(std::iter::repeat_n(' ', fill));
+            push_spaces(text, fill);
         }
         Align::Right => {
-            text.extend(std::iter::repeat_n(' ', fill));
+            push_spaces(text, fill);
             text.push_str(content);
         }
     }
     text.push(' ');
 }
 
+/// `count` spaces, copied from a constant rather than pushed one character at a time.
+fn push_spaces(text: &mut String, count: usize) {
+    const SPACES: &str = "                                ";
+    let mut left = count;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        text.push_str(&SPACES[..now]);
+        left -= now;
+    }
+}
+
 /// Greedy word wrap at spaces into lines of at most `width` characters; a longer word gets
 /// lines of its own, folded or cut with `…`.
-fn wrap(content: &str, width: usize, overflow: Overflow) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    // In characters, as the table counts widths.
-    let mut line_len = 0;
+///
+/// Lines are slices of `content` (words are joined by the single spaces between them), so only
+/// a word cut with `…` is copied.
+fn wrap(content: &str, width: usize, overflow: Overflow) -> Vec<Cow<'_, str>> {
+    let mut lines: Vec<Cow<str>> = Vec::new();
+    // The line being filled: `content[start..]` up to the last word added, `len` characters.
+    let mut line: Cow<str> = Cow::Borrowed("");
+    let mut start = 0;
+    let mut len = 0;
+    let mut word_start = 0;
     for word in content.split(' ') {
+        let word_end = word_start + word.len();
         let word_len = word.chars().count();
-        if line_len > 0 && line_len + 1 + word_len <= width {
-            line.push(' ');
-            line.push_str(word);
-            line_len += 1 + word_len;
+        let next_start = word_end + 1;
+        if len > 0 && len + 1 + word_len <= width {
+            line = Cow::Borrowed(&content[start..word_end]);
+            len += 1 + word_len;
+            word_start = next_start;
             continue;
         }
-        if line_len > 0 {
+        if len > 0 {
             lines.push(std::mem::take(&mut line));
         }
-        let cut: String;
-        let (mut rest, mut rest_len) = (word, word_len);
         if word_len > width && overflow == Overflow::Ellipsis {
-            cut = word.chars().take(width.saturating_sub(1)).chain(std::iter::once('…')).collect();
-            (rest, rest_len) = (&cut, width.saturating_sub(1) + 1);
+            // Exactly `width` characters: no later word joins this line.
+            line = Cow::Owned(word.chars().take(width.saturating_sub(1)).chain(std::iter::once('…')).collect());
+            len = width.saturating_sub(1) + 1;
+            word_start = next_start;
+            continue;
         }
+        let (mut rest, mut rest_len) = (word, word_len);
+        start = word_start;
         while rest_len > width {
             let split = rest.char_indices().nth(width).map_or(rest.len(), |(at, _)| at);
-            lines.push(rest[..split].to_string());
+            lines.push(Cow::Borrowed(&rest[..split]));
             (rest, rest_len) = (&rest[split..], rest_len - width);
+            start += split;
         }
-        line = rest.to_string();
-        line_len = rest_len;
+        line = Cow::Borrowed(rest);
+        len = rest_len;
+        word_start = next_start;
     }
     lines.push(line);
     lines
@@ -278,6 +311,7 @@ pub(super) fn text(plan: &Plan) -> String {
     let mut name_cell = String::new();
     let mut shape_cell = String::new();
     let mut connections_cell = String::new();
+    let mut params_cell = String::new();
     for (index, layer) in plan.layers.iter().enumerate() {
         if index > 0 {
             text.push_str(&row_rule);
@@ -286,13 +320,16 @@ pub(super) fn text(plan: &Plan) -> String {
         push_layer_cell(&mut name_cell, layer);
         shape_cell.clear();
         push_shape_cell(&mut shape_cell, layer);
-        let params = count_text(layer.params);
+        // `count_text`, written into a buffer reused from row to row.
+        params_cell.clear();
+        let _ = write!(params_cell, "{}", indicatif::HumanCount(layer.params));
+        let params = &params_cell;
         if connections {
             connections_cell.clear();
             push_connections_cell(&mut connections_cell, layer);
-            table.push_row(&mut text, &[&name_cell, &shape_cell, &params, &connections_cell], BODY_VERTICAL);
+            table.push_row(&mut text, &[&name_cell, &shape_cell, params, &connections_cell], BODY_VERTICAL);
         } else {
-            table.push_row(&mut text, &[&name_cell, &shape_cell, &params], BODY_VERTICAL);
+            table.push_row(&mut text, &[&name_cell, &shape_cell, params], BODY_VERTICAL);
         }
     }
     text.push_str(&table.rule_line(&BOTTOM_RULE));

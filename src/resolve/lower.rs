@@ -9,11 +9,12 @@ use super::{Consumes, Item, OutputRef, ResolvedModel, cycle_text};
 use crate::args::Spanned;
 use crate::config::list;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
-use crate::graph::{Edge, Graph, Input, LayerOp, Node, Op, ParamOp, Producer};
+use crate::graph::{Edge, Graph, Input, LayerOp, Node, Op, ParamOp, Producer, Variables};
 use crate::layers;
 use crate::source::Span;
 // Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
 use foldhash::{HashMap, HashMapExt};
+use std::sync::Arc;
 
 /// A tensor an entry consumes when it names nothing itself.
 #[derive(Clone, Debug)]
@@ -52,6 +53,8 @@ struct Lowering {
     inputs: HashMap<String, usize>,
     pending: Vec<Pending>,
     diagnostics: Diagnostics,
+    /// The vars of every residual `add`, which has no initializer arguments: one shared table.
+    no_variables: Arc<Variables>,
 }
 
 /// A placeholder until the pending edge is resolved.
@@ -70,6 +73,7 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
         inputs: inputs.iter().enumerate().map(|(index, input)| (input.name.clone(), index)).collect(),
         pending: Vec::new(),
         diagnostics: Vec::new(),
+        no_variables: Arc::default(),
     };
     let feed = match inputs.as_slice() {
         [only] => vec![Feed::Known(Producer::Input(0), only.span)],
@@ -144,7 +148,7 @@ impl Lowering {
                 Item::Layer(layer) => {
                     let index = self.nodes.len();
                     let name = format!("{prefix}{}", layer.name);
-                    let references: Vec<Vec<Reference>> = match layer.consumes {
+                    let calls = match layer.consumes {
                         Consumes::Previous => {
                             if previous.is_empty() {
                                 self.diagnostics.push(
@@ -156,19 +160,26 @@ impl Lowering {
                                     .with_help("name what it consumes, e.g. `inputs: [features]`"),
                                 );
                             }
-                            vec![previous.iter().cloned().map(Reference::Feed).collect()]
+                            match known_edges(&previous) {
+                                // A chain's usual case: nothing waits for a name.
+                                Some(edges) => vec![edges],
+                                None => {
+                                    let references = previous.iter().cloned().map(Reference::Feed).collect();
+                                    self.edges(index, vec![references])
+                                }
+                            }
                         }
-                        Consumes::Named(names) => vec![
-                            names
-                                .into_iter()
-                                .map(|name| Reference::Feed(Feed::Named(name, prefix.to_string())))
-                                .collect(),
-                        ],
+                        Consumes::Named(names) => {
+                            let references =
+                                names.into_iter().map(|name| Reference::Feed(Feed::Named(name, prefix.to_string())));
+                            self.edges(index, vec![references.collect()])
+                        }
                         Consumes::Keras(calls) => {
-                            calls.into_iter().map(|call| call.into_iter().map(Reference::Keras).collect()).collect()
+                            let references =
+                                calls.into_iter().map(|call| call.into_iter().map(Reference::Keras).collect());
+                            self.edges(index, references.collect())
                         }
                     };
-                    let calls = self.edges(index, references);
                     self.names.insert(
                         name.clone(),
                         Target::Tensors(vec![Feed::Known(Producer::Call { node: index, call: 0 }, layer.span)]),
@@ -218,8 +229,11 @@ impl Lowering {
             count += 1;
             name = format!("{block}.add_{count}");
         }
-        let references = vec![input.into_iter().chain(output).map(Reference::Feed).collect()];
-        let calls = self.edges(index, references);
+        let feeds: Vec<Feed> = input.into_iter().chain(output).collect();
+        let calls = match known_edges(&feeds) {
+            Some(edges) => vec![edges],
+            None => self.edges(index, vec![feeds.into_iter().map(Reference::Feed).collect()]),
+        };
         let layer_type = layers::find("add").expect("the catalogue has `add`");
         self.names
             .insert(name.clone(), Target::Tensors(vec![Feed::Known(Producer::Call { node: index, call: 0 }, span)]));
@@ -236,7 +250,7 @@ impl Lowering {
             calls,
             trainable: true,
             share: None,
-            variables: Default::default(),
+            variables: self.no_variables.clone(),
         });
         vec![Feed::Known(Producer::Call { node: index, call: 0 }, span)]
     }
@@ -401,6 +415,17 @@ impl Lowering {
             }
         }
     }
+}
+
+/// The edges of feeds whose producers are all known already.
+fn known_edges(feeds: &[Feed]) -> Option<Vec<Edge>> {
+    feeds
+        .iter()
+        .map(|feed| match feed {
+            Feed::Known(from, span) => Some(Edge { from: *from, span: *span }),
+            Feed::Named(..) => None,
+        })
+        .collect()
 }
 
 fn reference_span(reference: &Reference) -> Span {
