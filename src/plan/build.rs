@@ -47,8 +47,6 @@ impl Row<'_> {
 /// an initializer whose values that dtype cannot hold is an error.
 pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DType) -> (Option<Plan>, Diagnostics) {
     let mut diagnostics = Vec::new();
-    let mut tensors: Vec<TensorSpec> = Vec::new();
-    let mut tensor_index: HashMap<String, usize> = HashMap::new();
     let rows: Vec<Row> = graph
         .nodes
         .iter()
@@ -62,6 +60,10 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
             Some(Row { name: &node.name, class_name: node.class_name(), weights: &built.weights, node, source })
         })
         .collect();
+    // Sized up front: a graph has 100,000 tensors, and growing moves every spec again.
+    let weights = rows.iter().map(|row| row.weights.len()).sum();
+    let mut tensors: Vec<TensorSpec> = Vec::with_capacity(weights);
+    let mut tensor_index: HashMap<String, usize> = HashMap::with_capacity(weights);
     for (row_index, row) in rows.iter().enumerate() {
         if let Some(share) = row_share(row) {
             if let Err(diagnostic) = check_share(row, share, &rows[..row_index], &tensors, &tensor_index) {
@@ -122,6 +124,18 @@ fn reserved_name(row: &Row) -> Diagnostic {
 /// The tensors a row writes: its weights in the Keras layout, or renamed and rearranged in the
 /// torch layout (generated as the Keras weight they come from).
 fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpec>, Diagnostics> {
+    if layout == Layout::Keras || matches!(row.source, Source::Param(_)) {
+        // Stored as they are: no table of logical tensors to look up.
+        let mut specs = Vec::with_capacity(row.weights.len());
+        let mut diagnostics = Vec::new();
+        for weight in row.weights {
+            match tensor_spec(row, weight, row.tensor_name(weight), dtype) {
+                Ok(spec) => specs.push(spec),
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            }
+        }
+        return if diagnostics.is_empty() { Ok(specs) } else { Err(diagnostics) };
+    }
     let mut logical = Vec::with_capacity(row.weights.len());
     let mut diagnostics = Vec::new();
     for weight in row.weights {
@@ -132,9 +146,6 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
     }
     if !diagnostics.is_empty() {
         return Err(diagnostics);
-    }
-    if layout == Layout::Keras || matches!(row.source, Source::Param(_)) {
-        return Ok(logical.into_iter().map(|(_, spec)| spec).collect());
     }
     let mapping = torch_tensors(row.class_name, row.weights).map_err(|reason| {
         vec![

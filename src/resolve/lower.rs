@@ -67,9 +67,11 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
         .into_iter()
         .map(|input| Input { name: input.name, shape: input.shape, dtype: input.dtype, span: input.span })
         .collect();
+    // Sized up front: a graph has 100,000 nodes, and growing moves every node again.
+    let nodes = node_count(&model.items);
     let mut lowering = Lowering {
-        nodes: Vec::new(),
-        names: HashMap::new(),
+        nodes: Vec::with_capacity(nodes),
+        names: HashMap::with_capacity(nodes),
         inputs: inputs.iter().enumerate().map(|(index, input)| (input.name.clone(), index)).collect(),
         pending: Vec::new(),
         diagnostics: Vec::new(),
@@ -415,6 +417,24 @@ impl Lowering {
             }
         }
     }
+}
+
+/// How many nodes the items lower to: each layer and param, and each residual block's `add`.
+fn node_count(items: &[Item]) -> usize {
+    let mut count = 0;
+    let mut lists = vec![items];
+    while let Some(list) = lists.pop() {
+        for item in list {
+            match item {
+                Item::Layer(_) | Item::Param(_) => count += 1,
+                Item::Block(block) => {
+                    count += usize::from(block.residual);
+                    lists.push(&block.items);
+                }
+            }
+        }
+    }
+    count
 }
 
 /// The edges of feeds whose producers are all known already.
