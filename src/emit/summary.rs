@@ -188,7 +188,11 @@ fn wrap(content: &str, width: usize, overflow: Overflow) -> Vec<Cow<'_, str>> {
         }
         if word_len > width && overflow == Overflow::Ellipsis {
             // Exactly `width` characters: no later word joins this line.
-            line = Cow::Owned(word.chars().take(width.saturating_sub(1)).chain(std::iter::once('…')).collect());
+            let kept = word.char_indices().nth(width.saturating_sub(1)).map_or(word.len(), |(at, _)| at);
+            let mut cut = String::with_capacity(kept + '…'.len_utf8());
+            cut.push_str(&word[..kept]);
+            cut.push('…');
+            line = Cow::Owned(cut);
             len = width.saturating_sub(1) + 1;
             word_start = next_start;
             continue;
