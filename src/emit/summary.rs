@@ -447,6 +447,11 @@ mod tests {
 
     #[test]
     fn shapes_print_as_python_tuples() {
+        let python_shape = |shape: &[usize]| {
+            let mut text = String::new();
+            push_python_shape(&mut text, shape);
+            text
+        };
         assert_eq!(python_shape(&[]), "(None,)");
         assert_eq!(python_shape(&[496]), "(None, 496)");
         assert_eq!(python_shape(&[126, 16]), "(None, 126, 16)");

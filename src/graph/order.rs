@@ -206,7 +206,8 @@ pub fn keras_operations(graph: &Graph) -> (Vec<Operation>, bool) {
             node_depth[index] = Some(0);
         }
     }
-    let mut operations: Vec<usize> = (0..operations_count).filter(|&number| operation_depth[number].is_some()).collect();
+    let mut operations: Vec<usize> =
+        (0..operations_count).filter(|&number| operation_depth[number].is_some()).collect();
     // Every key is distinct (unreached inputs by index, the others by when the walk met them).
     operations.sort_unstable_by_key(|&number| {
         let index = match unreached_input.get(number) {

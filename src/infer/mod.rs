@@ -49,8 +49,9 @@ pub fn infer(graph: &Graph) -> (Inferred, Diagnostics) {
         let Op::Layer(layer) = &node.op else { continue };
         match build_call(graph, &nodes, index, layer, call) {
             Ok((inputs, built)) => {
-                let entry = nodes[index].get_or_insert_with(|| {
-                    BuiltNode { calls: Vec::with_capacity(node.calls.len()), weights: built.weights }
+                let entry = nodes[index].get_or_insert_with(|| BuiltNode {
+                    calls: Vec::with_capacity(node.calls.len()),
+                    weights: built.weights,
                 });
                 entry.calls.push(BuiltCall { inputs, output: built.output_shape });
             }
