@@ -46,9 +46,9 @@ pub(super) fn schedule(graph: &Graph) -> Result<Vec<(usize, usize)>, Cycle> {
     // per call: graphs have 100,000 calls.
     let mut waiting = vec![0usize; total];
     let mut start = vec![0usize; total + 1];
-    for me in 0..total {
+    for (me, waits) in waiting.iter_mut().enumerate() {
         for producer in producers(me) {
-            waiting[me] += 1;
+            *waits += 1;
             start[producer + 1] += 1;
         }
     }
