@@ -36,7 +36,7 @@ impl Row<'_> {
     /// `<layer>.<weight>` for a layer's weight; a param's tensor is named by the param itself.
     fn tensor_name(&self, weight: &Weight) -> String {
         match self.source {
-            Source::Layer(_) => format!("{}.{}", self.name, weight.name),
+            Source::Layer(_) => [self.name, ".", weight.name].concat(),
             Source::Param(_) => self.name.to_string(),
         }
     }

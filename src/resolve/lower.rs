@@ -129,7 +129,7 @@ impl Lowering {
         for item in items {
             match item {
                 Item::Param(param) => {
-                    let name = format!("{prefix}{}", param.name);
+                    let name = [prefix, &param.name].concat();
                     self.names.insert(name.clone(), Target::Param(param.span));
                     self.nodes.push(Node {
                         name,
@@ -149,7 +149,7 @@ impl Lowering {
                 }
                 Item::Layer(layer) => {
                     let index = self.nodes.len();
-                    let name = format!("{prefix}{}", layer.name);
+                    let name = [prefix, &layer.name].concat();
                     let calls = match layer.consumes {
                         Consumes::Previous => {
                             if previous.is_empty() {
@@ -204,12 +204,12 @@ impl Lowering {
                     previous = vec![Feed::Known(Producer::Call { node: index, call: 0 }, layer.span)];
                 }
                 Item::Block(block) => {
-                    let name = format!("{prefix}{}", block.name);
+                    let name = [prefix, &block.name].concat();
                     let feed = match block.consumes {
                         Some(names) => names.into_iter().map(|name| Feed::Named(name, prefix.to_string())).collect(),
                         None => previous.clone(),
                     };
-                    let inner = format!("{name}.");
+                    let inner = [&name, "."].concat();
                     let mut output = self.items(block.items, &inner, feed.clone());
                     if block.residual {
                         output = self.residual_add(&name, block.span, feed, output);
