@@ -9,6 +9,7 @@
 use super::size::count_text;
 use crate::plan::{LayerRow, Plan, SummaryStyle};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// One column of the table: inner width (padding included), alignment and heading.
@@ -73,7 +74,9 @@ struct Table {
 }
 
 impl Table {
-    fn push_rule(&self, text: &mut String, rule: &Rule) {
+    /// One horizontal rule as a line of text, made once per table and copied for every row.
+    fn rule_line(&self, rule: &Rule) -> String {
+        let mut text = String::new();
         text.push(rule.left);
         for (index, column) in self.columns.iter().enumerate() {
             if index > 0 {
@@ -83,24 +86,51 @@ impl Table {
         }
         text.push(rule.right);
         text.push('\n');
+        text
     }
 
     fn push_row(&self, text: &mut String, cells: &[&str], vertical: char) {
-        let wrapped: Vec<Vec<String>> = cells
+        // Most rows fit on one line: written directly, without wrapping each cell into lines.
+        let fits = |(content, column): (&&str, &Column)| fits_one_line(content, column.width - 2);
+        if cells.iter().zip(self.columns).all(fits) {
+            text.push(vertical);
+            for (content, column) in cells.iter().zip(self.columns) {
+                push_cell(text, content, column.width, column.align);
+                text.push(vertical);
+            }
+            text.push('\n');
+            return;
+        }
+        // Only the cells that need it are wrapped; the others are one line as they are.
+        let wrapped: Vec<Option<Vec<Cow<str>>>> = cells
             .iter()
             .zip(self.columns)
-            .map(|(content, column)| wrap(content, column.width - 2, self.overflow))
+            .map(|(content, column)| {
+                let width = column.width - 2;
+                (!fits_one_line(content, width)).then(|| wrap(content, width, self.overflow))
+            })
             .collect();
-        let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+        let lines = wrapped.iter().map(|cell| cell.as_ref().map_or(1, Vec::len)).max().unwrap_or(1);
         for line in 0..lines {
             text.push(vertical);
-            for (cell, column) in wrapped.iter().zip(self.columns) {
-                push_cell(text, cell.get(line).map_or("", String::as_str), column.width, column.align);
+            for ((cell, content), column) in wrapped.iter().zip(cells).zip(self.columns) {
+                let shown = match cell {
+                    Some(cell_lines) => cell_lines.get(line).map_or("", |shown| shown.as_ref()),
+                    None if line == 0 => content,
+                    None => "",
+                };
+                push_cell(text, shown, column.width, column.align);
                 text.push(vertical);
             }
             text.push('\n');
         }
     }
+}
+
+/// Whether `wrap` leaves `content` as one unchanged line: it fits, and does not start with a
+/// space (which `wrap` drops).
+fn fits_one_line(content: &str, width: usize) -> bool {
+    !content.starts_with(' ') && (content.len() <= width || content.chars().count() <= width)
 }
 
 /// One cell: a space, the content aligned within `width - 2`, a space; wider if it must be.
@@ -110,40 +140,74 @@ fn push_cell(text: &mut String, content: &str, width: usize, align: Align) {
     match align {
         Align::Left => {
             text.push_str(content);
-            text.extend(std::iter::repeat_n(' ', fill));
+            push_spaces(text, fill);
         }
         Align::Right => {
-            text.extend(std::iter::repeat_n(' ', fill));
+            push_spaces(text, fill);
             text.push_str(content);
         }
     }
     text.push(' ');
 }
 
+/// `count` spaces, copied from a constant rather than pushed one character at a time.
+fn push_spaces(text: &mut String, count: usize) {
+    const SPACES: &str = "                                ";
+    let mut left = count;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        text.push_str(&SPACES[..now]);
+        left -= now;
+    }
+}
+
 /// Greedy word wrap at spaces into lines of at most `width` characters; a longer word gets
 /// lines of its own, folded or cut with `…`.
-fn wrap(content: &str, width: usize, overflow: Overflow) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
+///
+/// Lines are slices of `content` (words are joined by the single spaces between them), so only
+/// a word cut with `…` is copied.
+fn wrap(content: &str, width: usize, overflow: Overflow) -> Vec<Cow<'_, str>> {
+    let mut lines: Vec<Cow<str>> = Vec::new();
+    // The line being filled: `content[start..]` up to the last word added, `len` characters.
+    let mut line: Cow<str> = Cow::Borrowed("");
+    let mut start = 0;
+    let mut len = 0;
+    let mut word_start = 0;
     for word in content.split(' ') {
-        let mut word: Vec<char> = word.chars().collect();
-        let line_len = line.chars().count();
-        if line_len > 0 && line_len + 1 + word.len() <= width {
-            line.push(' ');
-            line.extend(&word);
+        let word_end = word_start + word.len();
+        let word_len = word.chars().count();
+        let next_start = word_end + 1;
+        if len > 0 && len + 1 + word_len <= width {
+            line = Cow::Borrowed(&content[start..word_end]);
+            len += 1 + word_len;
+            word_start = next_start;
             continue;
         }
-        if line_len > 0 {
+        if len > 0 {
             lines.push(std::mem::take(&mut line));
         }
-        if word.len() > width && overflow == Overflow::Ellipsis {
-            word.truncate(width.saturating_sub(1));
-            word.push('…');
+        if word_len > width && overflow == Overflow::Ellipsis {
+            // Exactly `width` characters: no later word joins this line.
+            let kept = word.char_indices().nth(width.saturating_sub(1)).map_or(word.len(), |(at, _)| at);
+            let mut cut = String::with_capacity(kept + '…'.len_utf8());
+            cut.push_str(&word[..kept]);
+            cut.push('…');
+            line = Cow::Owned(cut);
+            len = width.saturating_sub(1) + 1;
+            word_start = next_start;
+            continue;
         }
-        while word.len() > width {
-            lines.push(word.drain(..width).collect());
+        let (mut rest, mut rest_len) = (word, word_len);
+        start = word_start;
+        while rest_len > width {
+            let split = rest.char_indices().nth(width).map_or(rest.len(), |(at, _)| at);
+            lines.push(Cow::Borrowed(&rest[..split]));
+            (rest, rest_len) = (&rest[split..], rest_len - width);
+            start += split;
         }
-        line = word.into_iter().collect();
+        line = Cow::Borrowed(rest);
+        len = rest_len;
+        word_start = next_start;
     }
     lines.push(line);
     lines
@@ -151,32 +215,45 @@ fn wrap(content: &str, width: usize, overflow: Overflow) -> Vec<String> {
 
 /// A layer's output shape as Python prints it; a param shows its tensor shape in brackets
 /// instead, as it has no output of its own; `?` when no input reaches the layer.
-fn shape_cell(layer: &LayerRow) -> String {
+fn push_shape_cell(cell: &mut String, layer: &LayerRow) {
     if let (Some(first), false) = (&layer.output_shape, layer.other_outputs.is_empty()) {
         // Python's `str` of a list of shapes.
-        let shapes: Vec<String> = std::iter::once(first).chain(&layer.other_outputs).map(|s| python_shape(s)).collect();
-        return format!("[{}]", shapes.join(", "));
+        cell.push('[');
+        for (index, shape) in std::iter::once(first).chain(&layer.other_outputs).enumerate() {
+            if index > 0 {
+                cell.push_str(", ");
+            }
+            push_python_shape(cell, shape);
+        }
+        cell.push(']');
+        return;
     }
     match (&layer.param_shape, &layer.output_shape) {
-        (Some(shape), _) => format!("[{}]", shape.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")),
-        (None, Some(shape)) => python_shape(shape),
-        (None, None) => "?".to_string(),
+        (Some(shape), _) => {
+            cell.push('[');
+            for (index, dim) in shape.iter().enumerate() {
+                let _ = write!(cell, "{}{dim}", if index > 0 { ", " } else { "" });
+            }
+            cell.push(']');
+        }
+        (None, Some(shape)) => push_python_shape(cell, shape),
+        (None, None) => cell.push('?'),
     }
 }
 
 /// The output shape with the batch dimension, as Python prints the tuple: `(None, 126, 16)`,
 /// and `(None,)` for a shape of the batch dimension alone.
-pub(super) fn python_shape(output_shape: &[usize]) -> String {
+fn push_python_shape(text: &mut String, output_shape: &[usize]) {
     if output_shape.is_empty() {
-        return "(None,)".to_string();
+        text.push_str("(None,)");
+        return;
     }
-    let mut text = "(None".to_string();
+    text.push_str("(None");
     for dim in output_shape {
         // Writing to a String cannot fail.
         let _ = write!(text, ", {dim}");
     }
     text.push(')');
-    text
 }
 
 /// Keras 3 `readable_memory_size`, including its quirk: past the last unit the value has been
@@ -210,8 +287,22 @@ fn bytes_of(plan: &Plan, keep: impl Fn(&crate::plan::TensorSpec) -> bool) -> f64
         .fold(0.0, |total, bytes| total + bytes)
 }
 
-fn layer_cell(layer: &LayerRow) -> String {
-    format!("{} ({})", layer.name, layer.class_name)
+/// A layer's first cell: `name (Class)`.
+fn push_layer_cell(cell: &mut String, layer: &LayerRow) {
+    let _ = write!(cell, "{} ({})", layer.name, layer.class_name);
+}
+
+/// What a row's layer consumes, or `-` for nothing.
+fn push_connections_cell(cell: &mut String, layer: &LayerRow) {
+    if layer.connected_to.is_empty() {
+        cell.push('-');
+    }
+    for (index, producer) in layer.connected_to.iter().enumerate() {
+        if index > 0 {
+            cell.push_str(", ");
+        }
+        cell.push_str(producer);
+    }
 }
 
 pub(super) fn text(plan: &Plan) -> String {
@@ -224,24 +315,40 @@ pub(super) fn text(plan: &Plan) -> String {
             (Table { columns: &FUNCTIONAL_COLUMNS, overflow: Overflow::Ellipsis }, true)
         }
     };
-    let mut text = String::new();
+    let row_rule = table.rule_line(&ROW_RULE);
+    // Room for a rule and a line per row, so a summary of 100,000 rows is not copied as it grows.
+    let mut text = String::with_capacity(row_rule.len() * 2 * (plan.layers.len() + 4));
     let _ = writeln!(text, "Model: \"{}\"", plan.model_name);
-    table.push_rule(&mut text, &TOP_RULE);
+    text.push_str(&table.rule_line(&TOP_RULE));
     let headings: Vec<&str> = table.columns.iter().map(|column| column.heading).collect();
     table.push_row(&mut text, &headings, HEADING_VERTICAL);
-    table.push_rule(&mut text, &HEADING_RULE);
+    text.push_str(&table.rule_line(&HEADING_RULE));
+    // The cells of one row, reused from row to row.
+    let mut name_cell = String::new();
+    let mut shape_cell = String::new();
+    let mut connections_cell = String::new();
+    let mut params_cell = String::new();
     for (index, layer) in plan.layers.iter().enumerate() {
         if index > 0 {
-            table.push_rule(&mut text, &ROW_RULE);
+            text.push_str(&row_rule);
         }
-        let mut cells = vec![layer_cell(layer), shape_cell(layer), count_text(layer.params)];
+        name_cell.clear();
+        push_layer_cell(&mut name_cell, layer);
+        shape_cell.clear();
+        push_shape_cell(&mut shape_cell, layer);
+        // `count_text`, written into a buffer reused from row to row.
+        params_cell.clear();
+        let _ = write!(params_cell, "{}", indicatif::HumanCount(layer.params));
+        let params = &params_cell;
         if connections {
-            cells.push(if layer.connected_to.is_empty() { "-".to_string() } else { layer.connected_to.join(", ") });
+            connections_cell.clear();
+            push_connections_cell(&mut connections_cell, layer);
+            table.push_row(&mut text, &[&name_cell, &shape_cell, params, &connections_cell], BODY_VERTICAL);
+        } else {
+            table.push_row(&mut text, &[&name_cell, &shape_cell, params], BODY_VERTICAL);
         }
-        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
-        table.push_row(&mut text, &cells, BODY_VERTICAL);
     }
-    table.push_rule(&mut text, &BOTTOM_RULE);
+    text.push_str(&table.rule_line(&BOTTOM_RULE));
 
     let total = plan.total_params();
     let trainable = plan.trainable_params();
@@ -361,6 +468,11 @@ mod tests {
 
     #[test]
     fn shapes_print_as_python_tuples() {
+        let python_shape = |shape: &[usize]| {
+            let mut text = String::new();
+            push_python_shape(&mut text, shape);
+            text
+        };
         assert_eq!(python_shape(&[]), "(None,)");
         assert_eq!(python_shape(&[496]), "(None, 496)");
         assert_eq!(python_shape(&[126, 16]), "(None, 126, 16)");

@@ -12,6 +12,7 @@ use crate::args::Spanned;
 use crate::initializers::InitCall;
 use crate::layers::{Layer, LayerType};
 use crate::source::Span;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// A model as a graph. Nodes are in declaration order, which names and streams follow.
@@ -143,10 +144,16 @@ impl Node {
 impl Graph {
     /// The name of what produces a tensor, as Keras's summary shows it: `dense[0][0]`.
     pub fn producer_text(&self, producer: Producer) -> String {
-        match producer {
-            Producer::Input(index) => format!("{}[0][0]", self.inputs[index].name),
-            Producer::Call { node, call, tensor } => format!("{}[{call}][{tensor}]", self.nodes[node].name),
-        }
+        // Built by hand rather than with `format!`: a graph's summary makes one per edge.
+        let (name, call, tensor) = match producer {
+            Producer::Input(index) => (&self.inputs[index].name, 0, 0),
+            Producer::Call { node, call, tensor } => (&self.nodes[node].name, call, tensor),
+        };
+        let mut text = String::with_capacity(name.len() + 8);
+        text.push_str(name);
+        // Writing to a String cannot fail.
+        let _ = write!(text, "[{call}][{tensor}]");
+        text
     }
 
     /// The name of what produces a tensor, for messages: `dense_1`, or `dense_1 (call 2)`.

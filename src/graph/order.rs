@@ -29,29 +29,46 @@ pub(super) fn schedule(graph: &Graph) -> Result<Vec<(usize, usize)>, Cycle> {
     }
     let id = |node: usize, call: usize| first_call[node] + call;
     let mut call_of = Vec::with_capacity(total);
-    let mut waiting = vec![0usize; total];
-    let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); total];
     for (node_index, node) in graph.nodes.iter().enumerate() {
-        for (call, edges) in node.calls.iter().enumerate() {
-            let me = id(node_index, call);
-            call_of.push((node_index, call));
-            // A later call of a shared layer comes after its first, which makes the weights.
-            let previous = (call > 0).then(|| id(node_index, call - 1));
-            let producers = edges.iter().filter_map(|edge| match edge.from {
-                Producer::Call { node, call, .. } if call < graph.nodes[node].calls.len() => Some(id(node, call)),
-                _ => None,
-            });
-            for producer in producers.chain(previous) {
-                waiting[me] += 1;
-                consumers[producer].push(me);
-            }
+        call_of.extend((0..node.calls.len()).map(|call| (node_index, call)));
+    }
+    // What each call waits for: the calls it consumes, and the previous call of a shared layer
+    // (its first call makes the weights).
+    let producers = |me: usize| {
+        let (node_index, call) = call_of[me];
+        let consumed = graph.nodes[node_index].calls[call].iter().filter_map(|edge| match edge.from {
+            Producer::Call { node, call, .. } if call < graph.nodes[node].calls.len() => Some(id(node, call)),
+            _ => None,
+        });
+        consumed.chain((call > 0).then(|| id(node_index, call - 1)))
+    };
+    // Each call's consumers in one flat list (`consumers[start[c]..start[c + 1]]`), not a `Vec`
+    // per call: graphs have 100,000 calls.
+    let mut waiting = vec![0usize; total];
+    let mut start = vec![0usize; total + 1];
+    for (me, waits) in waiting.iter_mut().enumerate() {
+        for producer in producers(me) {
+            *waits += 1;
+            start[producer + 1] += 1;
         }
     }
+    for call in 0..total {
+        start[call + 1] += start[call];
+    }
+    let mut filled = start.clone();
+    let mut consumers = vec![0usize; start[total]];
+    for me in 0..total {
+        for producer in producers(me) {
+            consumers[filled[producer]] = me;
+            filled[producer] += 1;
+        }
+    }
+    let consumers_of = |call: usize| &consumers[start[call]..start[call + 1]];
     let mut ready: BinaryHeap<Reverse<usize>> = (0..total).filter(|&c| waiting[c] == 0).map(Reverse).collect();
     let mut order = Vec::with_capacity(total);
     while let Some(Reverse(call)) = ready.pop() {
         order.push(call_of[call]);
-        for &consumer in &consumers[call] {
+        for &consumer in consumers_of(call) {
             waiting[consumer] -= 1;
             if waiting[consumer] == 0 {
                 ready.push(Reverse(consumer));
@@ -63,15 +80,15 @@ pub(super) fn schedule(graph: &Graph) -> Result<Vec<(usize, usize)>, Cycle> {
     }
     // Every call still waiting consumes one still waiting: walk back until a call repeats.
     let mut producers_of: Vec<Vec<usize>> = vec![Vec::new(); total];
-    for (producer, list) in consumers.iter().enumerate() {
-        for &consumer in list {
+    for producer in 0..total {
+        for &consumer in consumers_of(producer) {
             producers_of[consumer].push(producer);
         }
     }
-    let start = (0..total).find(|&c| waiting[c] > 0).unwrap_or(0);
+    let first_waiting = (0..total).find(|&c| waiting[c] > 0).unwrap_or(0);
     let mut seen: HashMap<usize, usize> = HashMap::new();
     let mut path = Vec::new();
-    let mut current = start;
+    let mut current = first_waiting;
     while !seen.contains_key(&current) {
         seen.insert(current, path.len());
         path.push(current);
@@ -90,127 +107,155 @@ pub(super) fn schedule(graph: &Graph) -> Result<Vec<(usize, usize)>, Cycle> {
 /// Also whether Keras would print the summary without connections ("sequential-like": one node
 /// per depth, none with several inputs, no layer called twice). Nodes the outputs do not reach
 /// (and params, which are not called) follow, in declaration order. The graph must have no cycle.
+///
+/// Runs in time linear in the graph: tensors and operations are numbered densely and every
+/// table is a `Vec` indexed by those numbers, since graphs of 100,000 nodes are summarised.
 pub fn keras_operations(graph: &Graph) -> (Vec<Operation>, bool) {
-    type Key = Producer;
-    let operation_of = |key: Key| match key {
-        Producer::Input(index) => Operation::Input(index),
-        Producer::Call { node, .. } => Operation::Node(node),
+    let inputs = graph.inputs.len();
+    // Tensors are numbered inputs first, then every call in declaration order.
+    let mut first_call = Vec::with_capacity(graph.nodes.len());
+    let mut tensors = inputs;
+    for node in &graph.nodes {
+        first_call.push(tensors);
+        tensors += node.calls.len();
+    }
+    let tensor_of = |producer: Producer| match producer {
+        Producer::Input(index) => index,
+        Producer::Call { node, call, .. } => first_call[node] + call,
     };
-    // A Keras node is a call: the tensors of one call share it.
-    let node_key = |producer: Producer| match producer {
-        Producer::Call { node, call, .. } => Producer::Call { node, call, tensor: 0 },
-        input => input,
+    let mut producer_of = Vec::with_capacity(tensors);
+    producer_of.extend((0..inputs).map(Producer::Input));
+    for (node, entry) in graph.nodes.iter().enumerate() {
+        producer_of.extend((0..entry.calls.len()).map(|call| Producer::Call { node, call, tensor: 0 }));
+    }
+    // Operations are numbered inputs first, then nodes.
+    let operation_number = |producer: Producer| match producer {
+        Producer::Input(index) => index,
+        Producer::Call { node, .. } => inputs + node,
     };
-    let parents = |key: Key| -> Vec<Key> {
-        match key {
-            Producer::Input(_) => Vec::new(),
-            Producer::Call { node, call, .. } => {
-                graph.nodes[node].calls[call].iter().map(|edge| node_key(edge.from)).collect()
-            }
+    let operation_at = |number: usize| match number.checked_sub(inputs) {
+        None => Operation::Input(number),
+        Some(node) => Operation::Node(node),
+    };
+    let parents = |producer: Producer| -> &[super::Edge] {
+        match producer {
+            Producer::Input(_) => &[],
+            Producer::Call { node, call, .. } => &graph.nodes[node].calls[call],
         }
     };
-    // `_build_map`: a depth-first walk from each output, nodes appended when finished.
-    let mut finished: std::collections::HashSet<Key> = std::collections::HashSet::new();
-    let mut decreasing_depth: Vec<Key> = Vec::new();
-    let mut operation_index: HashMap<Operation, usize> = HashMap::new();
-    let mut in_progress: std::collections::HashSet<Key> = std::collections::HashSet::new();
+    let operations_count = inputs + graph.nodes.len();
+    // `_build_map`: a depth-first walk from each output, tensors appended when finished.
+    let mut finished = vec![false; tensors];
+    let mut in_progress = vec![false; tensors];
+    let mut decreasing_depth: Vec<Producer> = Vec::with_capacity(tensors);
+    let mut operation_index: Vec<Option<usize>> = vec![None; operations_count];
+    let mut operations_met = 0usize;
+    // Each frame: the tensor and how many of its parents have been visited.
+    let mut stack: Vec<(Producer, usize)> = Vec::new();
     for output in &graph.outputs {
-        let mut stack: Vec<(Key, Vec<Key>, usize)> = Vec::new();
-        let mut pending = Some(node_key(output.from));
+        let mut pending = Some(output.from);
         loop {
-            if let Some(key) = pending.take()
-                && !finished.contains(&key)
-                && in_progress.insert(key)
-            {
-                let count = operation_index.len();
-                operation_index.entry(operation_of(key)).or_insert(count);
-                stack.push((key, parents(key), 0));
+            if let Some(key) = pending.take() {
+                let tensor = tensor_of(key);
+                if !finished[tensor] && !in_progress[tensor] {
+                    in_progress[tensor] = true;
+                    // Keras numbers an operation by when the walk first meets it.
+                    let slot = &mut operation_index[operation_number(key)];
+                    if slot.is_none() {
+                        *slot = Some(operations_met);
+                        operations_met += 1;
+                    }
+                    stack.push((key, 0));
+                }
             }
-            let Some((key, children, next)) = stack.last_mut() else { break };
+            let Some((key, next)) = stack.last_mut() else { break };
+            let key = *key;
+            let children = parents(key);
             if *next < children.len() {
-                pending = Some(children[*next]);
+                pending = Some(children[*next].from);
                 *next += 1;
             } else {
-                let key = *key;
                 stack.pop();
-                in_progress.remove(&key);
-                finished.insert(key);
+                let tensor = tensor_of(key);
+                in_progress[tensor] = false;
+                finished[tensor] = true;
                 decreasing_depth.push(key);
             }
         }
     }
     // `map_graph`: depths, walking back from the outputs.
-    let mut node_depth: HashMap<Key, usize> = HashMap::new();
-    let mut operation_depth: HashMap<Operation, usize> = HashMap::new();
+    let mut node_depth: Vec<Option<usize>> = vec![None; tensors];
+    let mut operation_depth: Vec<Option<usize>> = vec![None; operations_count];
     for &key in decreasing_depth.iter().rev() {
-        let mut depth = *node_depth.entry(key).or_insert(0);
-        let operation = operation_of(key);
-        depth = depth.max(operation_depth.get(&operation).copied().unwrap_or(0));
-        operation_depth.insert(operation, depth);
-        node_depth.insert(key, depth);
-        for parent in parents(key) {
-            let previous = node_depth.get(&parent).copied().unwrap_or(0);
-            node_depth.insert(parent, previous.max(depth + 1));
+        let tensor = tensor_of(key);
+        let operation = operation_number(key);
+        let depth = node_depth[tensor].unwrap_or(0).max(operation_depth[operation].unwrap_or(0));
+        operation_depth[operation] = Some(depth);
+        node_depth[tensor] = Some(depth);
+        for edge in parents(key) {
+            let parent = tensor_of(edge.from);
+            node_depth[parent] = Some(node_depth[parent].unwrap_or(0).max(depth + 1));
         }
     }
     // Inputs the outputs do not reach: depth 0, before everything else of that depth.
-    let mut unreached_input_order = HashMap::new();
-    for index in 0..graph.inputs.len() {
-        let operation = Operation::Input(index);
-        if let std::collections::hash_map::Entry::Vacant(entry) = operation_depth.entry(operation) {
-            entry.insert(0);
-            unreached_input_order.insert(operation, index);
-            node_depth.insert(Producer::Input(index), 0);
+    let mut unreached_input = vec![false; inputs];
+    for index in 0..inputs {
+        if operation_depth[index].is_none() {
+            operation_depth[index] = Some(0);
+            unreached_input[index] = true;
+            node_depth[index] = Some(0);
         }
     }
-    let mut operations: Vec<Operation> = operation_depth.keys().copied().collect();
-    operations.sort_by_key(|operation| {
-        let index = match unreached_input_order.get(operation) {
-            Some(&input) => (0, input),
-            None => (1, operation_index[operation]),
+    let mut operations: Vec<usize> =
+        (0..operations_count).filter(|&number| operation_depth[number].is_some()).collect();
+    // Every key is distinct (unreached inputs by index, the others by when the walk met them).
+    operations.sort_unstable_by_key(|&number| {
+        let index = match unreached_input.get(number) {
+            Some(true) => (0, number),
+            _ => (1, operation_index[number].unwrap_or(0)),
         };
-        (Reverse(operation_depth[operation]), index)
+        (Reverse(operation_depth[number].unwrap_or(0)), index)
     });
-    // `print_summary`'s test for a sequential-like model.
-    let mut per_depth: HashMap<usize, Vec<Key>> = HashMap::new();
-    for (&key, &depth) in &node_depth {
-        per_depth.entry(depth).or_default().push(key);
-    }
-    let mut sequential_like = per_depth.values().all(|keys| keys.len() == 1 && parents(keys[0]).len() <= 1);
-    if sequential_like {
-        let mut calls_in_network: HashMap<usize, usize> = HashMap::new();
-        for key in node_depth.keys() {
-            if let Producer::Call { node, .. } = key {
-                *calls_in_network.entry(*node).or_insert(0) += 1;
-            }
+    // `print_summary`'s test for a sequential-like model: one tensor per depth, with at most
+    // one parent, and no layer called twice.
+    let mut per_depth: Vec<usize> = Vec::new();
+    let mut calls_in_network = vec![0usize; operations_count];
+    let mut sequential_like = true;
+    for (tensor, depth) in node_depth.iter().enumerate() {
+        let Some(depth) = *depth else { continue };
+        if per_depth.len() <= depth {
+            per_depth.resize(depth + 1, 0);
         }
-        sequential_like = calls_in_network.values().all(|&count| count <= 1);
+        per_depth[depth] += 1;
+        let producer = producer_of[tensor];
+        sequential_like &= parents(producer).len() <= 1;
+        if let Producer::Call { .. } = producer {
+            calls_in_network[operation_number(producer)] += 1;
+        }
     }
+    sequential_like &= per_depth.iter().all(|&count| count <= 1);
+    sequential_like &= calls_in_network.iter().all(|&count| count <= 1);
     // Each unreached node follows the nearest earlier-declared node that is reached (or the
     // inputs), so a param stays beside the layers declared with it.
-    let reached: std::collections::HashSet<Operation> = operations.iter().copied().collect();
-    let mut followers: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
-    let mut anchor = None;
-    for node in 0..graph.nodes.len() {
-        if reached.contains(&Operation::Node(node)) {
-            anchor = Some(node);
-        } else {
-            followers.entry(anchor).or_default().push(node);
-        }
-    }
-    let inputs_end = operations.iter().take_while(|operation| matches!(operation, Operation::Input(_))).count();
-    let mut ordered = Vec::with_capacity(graph.inputs.len() + graph.nodes.len());
-    for (at, &operation) in operations.iter().enumerate() {
+    let reached = |node: usize| operation_depth[inputs + node].is_some();
+    let inputs_end = operations.iter().take_while(|&&number| number < inputs).count();
+    let mut ordered = Vec::with_capacity(operations_count);
+    let leading = (0..graph.nodes.len()).take_while(|&node| !reached(node)).map(Operation::Node);
+    let followers = |ordered: &mut Vec<Operation>, node: usize| {
+        ordered.extend((node + 1..graph.nodes.len()).take_while(|&next| !reached(next)).map(Operation::Node));
+    };
+    let mut leading = Some(leading);
+    for (at, &number) in operations.iter().enumerate() {
         if at == inputs_end {
-            ordered.extend(followers.remove(&None).unwrap_or_default().into_iter().map(Operation::Node));
+            ordered.extend(leading.take().into_iter().flatten());
         }
-        ordered.push(operation);
-        if let Operation::Node(node) = operation {
-            ordered.extend(followers.remove(&Some(node)).unwrap_or_default().into_iter().map(Operation::Node));
+        ordered.push(operation_at(number));
+        if number >= inputs {
+            followers(&mut ordered, number - inputs);
         }
     }
     if inputs_end == operations.len() {
-        ordered.extend(followers.remove(&None).unwrap_or_default().into_iter().map(Operation::Node));
+        ordered.extend(leading.take().into_iter().flatten());
     }
     (ordered, sequential_like)
 }

@@ -74,7 +74,11 @@ fn infer_with(graph: &Graph, input_shapes: &[Option<Vec<usize>>]) -> (Inferred, 
         };
         match result {
             Ok((built_call, weights, inner)) => {
-                let entry = nodes[index].get_or_insert_with(|| BuiltNode { calls: Vec::new(), weights, inner });
+                let entry = nodes[index].get_or_insert_with(|| BuiltNode {
+                    calls: Vec::with_capacity(node.calls.len()),
+                    weights,
+                    inner,
+                });
                 entry.calls.push(built_call);
             }
             Err(diagnostic) => {

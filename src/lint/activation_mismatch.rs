@@ -26,7 +26,8 @@ use crate::graph::{Graph, Op, Producer};
 use crate::lint::LintOptions;
 use crate::plan::{FanMode, Initializer, TensorSpec};
 use crate::source::Span;
-use std::collections::HashMap;
+// Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
+use foldhash::HashMap;
 
 const SATURATING: [&str; 5] = ["tanh", "sigmoid", "hard_sigmoid", "hard_tanh", "softsign"];
 const RELU_LIKE: [&str; 3] = ["relu", "relu6", "leaky_relu"];

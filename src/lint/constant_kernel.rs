@@ -22,7 +22,8 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::graph::Op;
 use crate::lint::LintOptions;
 use crate::plan::{Initializer, TensorSpec};
-use std::collections::HashMap;
+// Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
+use foldhash::HashMap;
 
 pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     let mut found = Vec::new();

@@ -21,7 +21,8 @@
 use super::{ConfigInput, walk};
 use crate::config::{Node, Value};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use std::collections::{HashMap, HashSet};
+// Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
+use foldhash::{HashMap, HashSet, HashSetExt};
 
 pub fn check(input: &ConfigInput) -> Diagnostics {
     let config = input.config;

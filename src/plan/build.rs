@@ -14,7 +14,8 @@ use crate::initializers::{ArgExpr, Family, InitCall, ParamKind};
 use crate::layers::Weight;
 use crate::layers::torch::{TorchSource, torch_tensors};
 use crate::source::Span;
-use std::collections::HashMap;
+// Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
+use foldhash::{HashMap, HashMapExt};
 
 /// A built node as the plan reads it.
 struct Row<'a> {
@@ -36,7 +37,7 @@ impl Row<'_> {
     /// `<layer>.<weight>` for a layer's weight; a param's tensor is named by the param itself.
     fn tensor_name(&self, weight: &Weight) -> String {
         match self.source {
-            Source::Layer(_) => format!("{}.{}", self.name, weight.name),
+            Source::Layer(_) => [self.name.as_ref(), ".", weight.name].concat(),
             Source::Param(_) => self.name.to_string(),
         }
     }
@@ -71,10 +72,12 @@ fn collect_rows<'a>(graph: &'a Graph, inferred: &'a Inferred, prefix: &str, rows
 /// an initializer whose values that dtype cannot hold is an error.
 pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DType) -> (Option<Plan>, Diagnostics) {
     let mut diagnostics = Vec::new();
-    let mut tensors: Vec<TensorSpec> = Vec::new();
-    let mut tensor_index: HashMap<String, usize> = HashMap::new();
     let mut rows: Vec<Row> = Vec::with_capacity(graph.nodes.len());
     collect_rows(graph, inferred, "", &mut rows);
+    // Sized up front: a graph has 100,000 tensors, and growing moves every spec again.
+    let weights = rows.iter().map(|row| row.weights.len()).sum();
+    let mut tensors: Vec<TensorSpec> = Vec::with_capacity(weights);
+    let mut tensor_index: HashMap<String, usize> = HashMap::with_capacity(weights);
     for (row_index, row) in rows.iter().enumerate() {
         if let Some(share) = row_share(row) {
             if let Err(diagnostic) = check_share(row, share, &rows[..row_index], &tensors, &tensor_index) {
@@ -135,6 +138,18 @@ fn reserved_name(row: &Row) -> Diagnostic {
 /// The tensors a row writes: its weights in the Keras layout, or renamed and rearranged in the
 /// torch layout (generated as the Keras weight they come from).
 fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpec>, Diagnostics> {
+    if layout == Layout::Keras || matches!(row.source, Source::Param(_)) {
+        // Stored as they are: no table of logical tensors to look up.
+        let mut specs = Vec::with_capacity(row.weights.len());
+        let mut diagnostics = Vec::new();
+        for weight in row.weights {
+            match tensor_spec(row, weight, row.tensor_name(weight), dtype) {
+                Ok(spec) => specs.push(spec),
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            }
+        }
+        return if diagnostics.is_empty() { Ok(specs) } else { Err(diagnostics) };
+    }
     let mut logical = Vec::with_capacity(row.weights.len());
     let mut diagnostics = Vec::new();
     for weight in row.weights {
@@ -145,9 +160,6 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
     }
     if !diagnostics.is_empty() {
         return Err(diagnostics);
-    }
-    if layout == Layout::Keras || matches!(row.source, Source::Param(_)) {
-        return Ok(logical.into_iter().map(|(_, spec)| spec).collect());
     }
     let mapping = torch_tensors(row.class_name, row.weights).map_err(|reason| {
         vec![
@@ -418,19 +430,20 @@ fn check_range(initializer: &Initializer, call: &InitCall, fans: Fans, dtype: DT
             // As `init` draws it: variance = scale / max(1, fan).
             let fan = mode.fan(fans).max(1.0);
             let variance = scale / fan;
-            let (reach, formula) = match distribution {
-                Distribution::Uniform => ((3.0 * variance).sqrt(), "sqrt(3·scale/fan)".to_string()),
-                Distribution::TruncatedNormal => (
-                    TRUNCATED_REACH * variance.sqrt() / TRUNCATED_STDDEV_CORRECTION,
-                    format!("{TRUNCATED_REACH}·sqrt(scale/fan)/0.8796"),
-                ),
-                Distribution::UntruncatedNormal => {
-                    (NORMAL_REACH * variance.sqrt(), format!("{NORMAL_REACH}·sqrt(scale/fan)"))
-                }
+            let reach = match distribution {
+                Distribution::Uniform => (3.0 * variance).sqrt(),
+                Distribution::TruncatedNormal => TRUNCATED_REACH * variance.sqrt() / TRUNCATED_STDDEV_CORRECTION,
+                Distribution::UntruncatedNormal => NORMAL_REACH * variance.sqrt(),
             };
             if within(reach) {
                 return Ok(());
             }
+            // Written only for the message: every tensor passes through here.
+            let formula = match distribution {
+                Distribution::Uniform => "sqrt(3·scale/fan)".to_string(),
+                Distribution::TruncatedNormal => format!("{TRUNCATED_REACH}·sqrt(scale/fan)/0.8796"),
+                Distribution::UntruncatedNormal => format!("{NORMAL_REACH}·sqrt(scale/fan)"),
+            };
             let what = format!(
                 "with `scale` {} and a fan of {}, values reach {formula} = {}",
                 shown(scale),

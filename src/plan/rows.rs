@@ -9,14 +9,16 @@ use crate::infer::Inferred;
 /// The rows of the summary table and the table's style.
 pub fn summary_rows(graph: &Graph, inferred: &Inferred) -> (Vec<LayerRow>, SummaryStyle) {
     if !graph.functional {
-        let rows = graph.nodes.iter().zip(&inferred.nodes).filter_map(|(node, built)| {
+        let mut rows = Vec::with_capacity(graph.nodes.len());
+        rows.extend(graph.nodes.iter().zip(&inferred.nodes).filter_map(|(node, built)| {
             let built = built.as_ref()?;
             Some(node_row(graph, node, built, false))
-        });
-        return (rows.collect(), SummaryStyle::Sequential);
+        }));
+        return (rows, SummaryStyle::Sequential);
     }
     let (operations, sequential_like) = keras_operations(graph);
-    let rows = operations.into_iter().filter_map(|operation| match operation {
+    let mut rows = Vec::with_capacity(operations.len());
+    rows.extend(operations.into_iter().filter_map(|operation| match operation {
         Operation::Input(index) => {
             let input = &graph.inputs[index];
             Some(LayerRow {
@@ -33,8 +35,8 @@ pub fn summary_rows(graph: &Graph, inferred: &Inferred) -> (Vec<LayerRow>, Summa
             let built = inferred.nodes[index].as_ref()?;
             Some(node_row(graph, &graph.nodes[index], built, true))
         }
-    });
-    (rows.collect(), SummaryStyle::Functional { connections: !sequential_like })
+    }));
+    (rows, SummaryStyle::Functional { connections: !sequential_like })
 }
 
 fn node_row(graph: &Graph, node: &crate::graph::Node, built: &crate::infer::BuiltNode, connections: bool) -> LayerRow {

@@ -9,10 +9,12 @@ use super::{Consumes, Item, OutputRef, ResolvedModel, cycle_text};
 use crate::args::Spanned;
 use crate::config::list;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
-use crate::graph::{Edge, Graph, Input, LayerOp, ModelOp, Node, Op, ParamOp, Producer};
+use crate::graph::{Edge, Graph, Input, LayerOp, ModelOp, Node, Op, ParamOp, Producer, Variables};
 use crate::layers;
 use crate::source::Span;
-use std::collections::HashMap;
+// Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
+use foldhash::{HashMap, HashMapExt};
+use std::sync::Arc;
 
 /// A tensor an entry consumes when it names nothing itself.
 #[derive(Clone, Debug)]
@@ -51,6 +53,8 @@ struct Lowering {
     inputs: HashMap<String, usize>,
     pending: Vec<Pending>,
     diagnostics: Diagnostics,
+    /// The vars of every residual `add`, which has no initializer arguments: one shared table.
+    no_variables: Arc<Variables>,
 }
 
 /// A placeholder until the pending edge is resolved.
@@ -63,12 +67,15 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
         .into_iter()
         .map(|input| Input { name: input.name, shape: input.shape, dtype: input.dtype, span: input.span })
         .collect();
+    // Sized up front: a graph has 100,000 nodes, and growing moves every node again.
+    let nodes = node_count(&model.items);
     let mut lowering = Lowering {
-        nodes: Vec::new(),
-        names: HashMap::new(),
+        nodes: Vec::with_capacity(nodes),
+        names: HashMap::with_capacity(nodes),
         inputs: inputs.iter().enumerate().map(|(index, input)| (input.name.clone(), index)).collect(),
         pending: Vec::new(),
         diagnostics: Vec::new(),
+        no_variables: Arc::default(),
     };
     let feed = match inputs.as_slice() {
         [only] => vec![Feed::Known(Producer::Input(0), only.span)],
@@ -122,7 +129,7 @@ impl Lowering {
         for item in items {
             match item {
                 Item::Param(param) => {
-                    let name = format!("{prefix}{}", param.name);
+                    let name = [prefix, &param.name].concat();
                     self.names.insert(name.clone(), Target::Param(param.span));
                     self.nodes.push(Node {
                         name,
@@ -142,9 +149,15 @@ impl Lowering {
                 }
                 Item::Layer(layer) => {
                     let index = self.nodes.len();
-                    let name = format!("{prefix}{}", layer.name);
-                    let references = self.references(layer.consumes, &name, layer.span, prefix, &previous);
-                    let calls = self.edges(index, references);
+                    let name = [prefix, &layer.name].concat();
+                    let calls = match (&layer.consumes, known_edges(&previous)) {
+                        // A chain's usual case: nothing waits for a name.
+                        (Consumes::Previous, Some(edges)) if !previous.is_empty() => vec![edges],
+                        _ => {
+                            let references = self.references(layer.consumes, &name, layer.span, prefix, &previous);
+                            self.edges(index, references)
+                        }
+                    };
                     self.names.insert(
                         name.clone(),
                         Target::Tensors(vec![Feed::Known(
@@ -192,12 +205,12 @@ impl Lowering {
                     previous = vec![known];
                 }
                 Item::Block(block) => {
-                    let name = format!("{prefix}{}", block.name);
+                    let name = [prefix, &block.name].concat();
                     let feed = match block.consumes {
                         Some(names) => names.into_iter().map(|name| Feed::Named(name, prefix.to_string())).collect(),
                         None => previous.clone(),
                     };
-                    let inner = format!("{name}.");
+                    let inner = [&name, "."].concat();
                     let mut output = self.items(block.items, &inner, feed.clone());
                     if block.residual {
                         output = self.residual_add(&name, block.span, feed, output);
@@ -257,8 +270,11 @@ impl Lowering {
             count += 1;
             name = format!("{block}.add_{count}");
         }
-        let references = vec![input.into_iter().chain(output).map(Reference::Feed).collect()];
-        let calls = self.edges(index, references);
+        let feeds: Vec<Feed> = input.into_iter().chain(output).collect();
+        let calls = match known_edges(&feeds) {
+            Some(edges) => vec![edges],
+            None => self.edges(index, vec![feeds.into_iter().map(Reference::Feed).collect()]),
+        };
         let layer_type = layers::find("add").expect("the catalogue has `add`");
         self.names.insert(
             name.clone(),
@@ -277,7 +293,7 @@ impl Lowering {
             calls,
             trainable: true,
             share: None,
-            variables: Default::default(),
+            variables: self.no_variables.clone(),
         });
         vec![Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, span)]
     }
@@ -516,6 +532,35 @@ fn indexed(text: &str) -> Option<(&str, usize, usize)> {
         _ if !rest.is_empty() => Some((rest, last, 0)),
         _ => None,
     }
+}
+
+/// How many nodes the items lower to: each layer and param, and each residual block's `add`.
+fn node_count(items: &[Item]) -> usize {
+    let mut count = 0;
+    let mut lists = vec![items];
+    while let Some(list) = lists.pop() {
+        for item in list {
+            match item {
+                Item::Layer(_) | Item::Param(_) | Item::Nested(_) => count += 1,
+                Item::Block(block) => {
+                    count += usize::from(block.residual);
+                    lists.push(&block.items);
+                }
+            }
+        }
+    }
+    count
+}
+
+/// The edges of feeds whose producers are all known already.
+fn known_edges(feeds: &[Feed]) -> Option<Vec<Edge>> {
+    feeds
+        .iter()
+        .map(|feed| match feed {
+            Feed::Known(from, span) => Some(Edge { from: *from, span: *span }),
+            Feed::Named(..) => None,
+        })
+        .collect()
 }
 
 fn reference_span(reference: &Reference) -> Span {

@@ -24,7 +24,8 @@ use crate::layers::{self, COMMON_ARGUMENTS, Layer, LayerType};
 use crate::source::{SourceFile, Span};
 use initializer::CustomInitializers;
 use std::cell::Cell;
-use std::collections::HashMap;
+// Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 /// The most layer, param and block entries one config resolves to, `repeat:` copies included.
@@ -477,7 +478,14 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
             }
             _ => resolve_layer(context, entry, scope, &mut counters, diagnostics).map(|l| vec![Item::Layer(l)]),
         };
+        // A list of one entry that resolves to one item cannot repeat a name, so it needs no
+        // table of names: every copy of a repeated block of one entry is such a list.
+        let alone = entries.len() == 1 && resolved.as_ref().is_some_and(|found| found.len() == 1);
         for item in resolved.into_iter().flatten() {
+            if alone {
+                items.push(item);
+                continue;
+            }
             let (name, span) = match &item {
                 Item::Layer(layer) => (&layer.name, layer.span),
                 Item::Param(param) => (&param.name, param.span),
