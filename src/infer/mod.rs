@@ -135,16 +135,17 @@ fn build_model_call(
         .iter()
         .map(|edge| match edge.from {
             Producer::Input(at) => Some(inputs[at].clone()),
-            Producer::Call { node, call, tensor } => inferred.nodes[node]
-                .as_ref()
-                .and_then(|b| b.calls.get(call))
-                .and_then(|c| c.outputs.get(tensor))
-                .cloned(),
+            Producer::Call { node, call, tensor } => output_of(&inferred.nodes, node, call, tensor).cloned(),
         })
         .collect::<Option<Vec<_>>>()
         .unwrap_or_default();
     let inner = (call == 0).then(|| Box::new(inferred));
     Ok((BuiltCall { inputs, outputs }, Vec::new(), inner))
+}
+
+/// Output `tensor` of call `call` of node `node`, once built.
+fn output_of(built: &[Option<BuiltNode>], node: usize, call: usize, tensor: usize) -> Option<&Vec<usize>> {
+    built[node].as_ref()?.calls.get(call)?.outputs.get(tensor)
 }
 
 /// The shapes a call's edges carry.
@@ -160,9 +161,7 @@ fn input_shapes_of(
     for edge in edges {
         let shape = match edge.from {
             Producer::Input(index) => input_shapes.get(index).cloned().flatten(),
-            Producer::Call { node, call, tensor } => {
-                built[node].as_ref().and_then(|b| b.calls.get(call)).and_then(|c| c.outputs.get(tensor)).cloned()
-            }
+            Producer::Call { node, call, tensor } => output_of(built, node, call, tensor).cloned(),
         };
         let Some(shape) = shape else {
             return Err(Diagnostic::error(Code::NoInputShape, "no input shape: initc cannot infer the weights' sizes")
