@@ -384,18 +384,6 @@ fn initializer() -> Json {
                 "type": "object", "required": ["class_name"], "properties": keras,
                 "additionalProperties": false, "allOf": keras_conditions,
             },
-            {
-                "description": "A Keras model used as a layer (its `to_json()` entry).",
-                "type": "object",
-                "required": ["class_name", "config"],
-                "properties": {
-                    "class_name": {"enum": ["Sequential", "Functional", "Model"]},
-                    "config": {"type": "object"},
-                    "module": {}, "registered_name": {}, "build_config": {}, "compile_config": {},
-                    "name": {"type": "string"}, "inbound_nodes": {"type": "array"},
-                },
-                "additionalProperties": false,
-            },
         ],
     })
 }

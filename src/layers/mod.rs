@@ -23,6 +23,9 @@ pub mod testing;
 pub mod torch;
 mod zero_padding;
 pub use merge::residual_add;
+
+/// The type of the `add` that closes a residual block.
+pub static RESIDUAL_ADD_TYPE: &LayerType = &merge::ADD;
 pub use spatial::shape_text;
 
 use crate::args::Args;

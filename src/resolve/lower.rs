@@ -275,7 +275,6 @@ impl Lowering {
             Some(edges) => vec![edges],
             None => self.edges(index, vec![feeds.into_iter().map(Reference::Feed).collect()]),
         };
-        let layer_type = layers::find("add").expect("the catalogue has `add`");
         self.names.insert(
             name.clone(),
             Target::Tensors(vec![Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, span)]),
@@ -284,7 +283,7 @@ impl Lowering {
             name,
             span,
             op: Op::Layer(LayerOp {
-                layer_type,
+                layer_type: layers::RESIDUAL_ADD_TYPE,
                 layer: layers::residual_add(block.to_string()),
                 expected_input: None,
                 activation: None,

@@ -75,6 +75,9 @@ fn the_schema_rejects_what_the_parser_rejects() {
         "input: [4]\nlayers: []\n",
         "input: [4]\nvars: {fan_in: 3}\nlayers: [flatten]\n",
         "input: [4]\ninitializers: {zeros: ones}\nlayers: [flatten]\n",
+        "input: [4]\nlayers:\n  - dense: {units: 3, kernel_initializer: {class_name: Sequential, config: {layers: []}}}\n",
+        "inputs: {x: [4]}\nlayers:\n  - dense: {units: 3, inputs: []}\n",
+        "inputs: {x: [4]}\nlayers:\n  - dense: {units: 3, calls: []}\n",
     ];
     for case in cases {
         let errors = schema_errors(&validator, "case.yaml", case);
