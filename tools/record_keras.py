@@ -17,8 +17,11 @@ Setup: the CI venv (.ci/run builds it from tools/requirements-ci.txt), or any ve
 one backend:
   python3 -m venv /root/.cache/initc-ci/venv
   /root/.cache/initc-ci/venv/bin/pip install -r tools/requirements-ci.txt
-Run from anywhere:
-  /root/.cache/initc-ci/venv/bin/python tools/record_keras.py
+Run from anywhere, with model names to record only those:
+  /root/.cache/initc-ci/venv/bin/python tools/record_keras.py [NAME ...]
+
+The layer models of tools/keras_layers/ (one module per group of layer classes) are recorded
+the same way as the functional models, into tests/keras/layers/.
 The backend defaults to the first of JAX, torch and TensorFlow that is installed (override with
 KERAS_BACKEND); shapes and parameter counts do not depend on it. The summary's width follows the
 terminal, so COLUMNS is pinned to 80 (the width Python assumes without a terminal). Every model
@@ -49,8 +52,13 @@ os.environ["COLUMNS"] = "80"
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import keras_layers  # noqa: E402
+
 OUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "keras"
 FUNCTIONAL_DIR = OUT_DIR / "functional"
+# One small model per group of layer classes (tools/keras_layers/), for issue 13's catalogue.
+LAYERS_DIR = OUT_DIR / "layers"
 SUMMARY_TEXT_MODELS = ["seed_model", "mnist_cnn"]
 
 
@@ -765,7 +773,7 @@ def check_against_summary(model, expected_model):
             print(f"  note: {layer['name']}: JSON {flat} vs summary {layer['connected_to']}", file=sys.stderr)
 
 
-def record_functional(build):
+def record_functional(build, out_dir=FUNCTIONAL_DIR):
     keras.backend.clear_session()
     try:
         model = build()
@@ -776,10 +784,10 @@ def record_functional(build):
     name = build.__name__
     result = functional_expected(model)
     check_against_summary(model, result)
-    (FUNCTIONAL_DIR / f"{name}.json").write_text(model.to_json(indent=2) + "\n")
-    (FUNCTIONAL_DIR / f"{name}.expected.json").write_text(json.dumps(result, indent=2) + "\n")
-    (FUNCTIONAL_DIR / f"{name}.summary.txt").write_text(summary_text(model))
-    print(f"functional/{name}: {model.count_params()} params, {len(result['layers'])} rows", file=sys.stderr)
+    (out_dir / f"{name}.json").write_text(model.to_json(indent=2) + "\n")
+    (out_dir / f"{name}.expected.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out_dir / f"{name}.summary.txt").write_text(summary_text(model))
+    print(f"{out_dir.name}/{name}: {model.count_params()} params, {len(result['layers'])} rows", file=sys.stderr)
 
 
 def main():
@@ -801,6 +809,10 @@ def main():
     for build in FUNCTIONAL_MODELS:
         if not only or build.__name__ in only:
             record_functional(build)
+    LAYERS_DIR.mkdir(parents=True, exist_ok=True)
+    for build in keras_layers.all_models():
+        if not only or build.__name__ in only:
+            record_functional(build, LAYERS_DIR)
     print(f"Keras {keras.__version__}, backend {keras.backend.backend()}", file=sys.stderr)
 
 
