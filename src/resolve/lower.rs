@@ -117,8 +117,9 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
         diagnostics.push(diagnostic);
         return (None, diagnostics);
     }
-    diagnostics.extend(unconsumed(&graph, model.declared_inputs));
-    graph.functional = model.declared_inputs || !is_chain(&graph);
+    let counts = ConsumerCounts::of(&graph);
+    diagnostics.extend(unconsumed(&graph, &counts, model.declared_inputs));
+    graph.functional = model.declared_inputs || !is_chain(&graph, &counts);
     (Some(graph), diagnostics)
 }
 
@@ -570,23 +571,52 @@ fn reference_span(reference: &Reference) -> Span {
     }
 }
 
-/// Each producer's number of consumers (edges and outputs).
-fn consumer_counts(graph: &Graph) -> HashMap<Producer, usize> {
-    let mut counts = HashMap::new();
-    let edges = graph.nodes.iter().flat_map(|node| node.calls.iter().flatten()).chain(&graph.outputs);
-    for edge in edges {
-        *counts.entry(edge.from).or_insert(0) += 1;
+/// Each producer's number of consumers (edges and outputs), in tables indexed by input and node
+/// (a graph has 100,000 nodes; a map keyed by producer was a few percent of a summary).
+struct ConsumerCounts {
+    inputs: Vec<usize>,
+    /// Per node, per call: consumers of any of the call's outputs.
+    calls: Vec<Vec<usize>>,
+    /// Per node: consumers of its first call's first output, the only output in a chain.
+    first_outputs: Vec<usize>,
+    /// Consumers of every other output (a later call's, or a nested model's second).
+    other_outputs: HashMap<Producer, usize>,
+}
+
+impl ConsumerCounts {
+    fn of(graph: &Graph) -> ConsumerCounts {
+        let mut counts = ConsumerCounts {
+            inputs: vec![0; graph.inputs.len()],
+            calls: graph.nodes.iter().map(|node| vec![0; node.calls.len()]).collect(),
+            first_outputs: vec![0; graph.nodes.len()],
+            other_outputs: HashMap::new(),
+        };
+        let edges = graph.nodes.iter().flat_map(|node| node.calls.iter().flatten()).chain(&graph.outputs);
+        for edge in edges {
+            match edge.from {
+                Producer::Input(index) => counts.inputs[index] += 1,
+                Producer::Call { node, call, tensor } => {
+                    if let Some(count) = counts.calls[node].get_mut(call) {
+                        *count += 1;
+                    }
+                    if call == 0 && tensor == 0 {
+                        counts.first_outputs[node] += 1;
+                    } else {
+                        *counts.other_outputs.entry(edge.from).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        counts
     }
-    counts
 }
 
 /// Declared inputs nothing consumes, and layer outputs that go nowhere.
-fn unconsumed(graph: &Graph, declared_inputs: bool) -> Diagnostics {
-    let counts = consumer_counts(graph);
+fn unconsumed(graph: &Graph, counts: &ConsumerCounts, declared_inputs: bool) -> Diagnostics {
     let mut diagnostics = Vec::new();
     if declared_inputs {
         for (index, input) in graph.inputs.iter().enumerate() {
-            if !counts.contains_key(&Producer::Input(index)) {
+            if counts.inputs[index] == 0 {
                 diagnostics.push(
                     Diagnostic::warning(Code::UnusedInput, format!("input `{}` is never consumed", input.name))
                         .at(input.span)
@@ -595,16 +625,9 @@ fn unconsumed(graph: &Graph, declared_inputs: bool) -> Diagnostics {
             }
         }
     }
-    let consumed_calls: std::collections::HashSet<(usize, usize)> = counts
-        .keys()
-        .filter_map(|producer| match producer {
-            Producer::Call { node, call, .. } => Some((*node, *call)),
-            Producer::Input(_) => None,
-        })
-        .collect();
-    for (index, node) in graph.nodes.iter().enumerate() {
-        for call in 0..node.calls.len() {
-            if !consumed_calls.contains(&(index, call)) {
+    for (node, calls) in graph.nodes.iter().zip(&counts.calls) {
+        for &consumers in calls {
+            if consumers == 0 {
                 diagnostics.push(
                     Diagnostic::warning(Code::DanglingNode, format!("nothing consumes the output of `{}`", node.name))
                         .at(node.span)
@@ -617,10 +640,13 @@ fn unconsumed(graph: &Graph, declared_inputs: bool) -> Diagnostics {
 }
 
 /// A straight stack: every layer called once on one tensor, every tensor consumed once, one output.
-fn is_chain(graph: &Graph) -> bool {
+fn is_chain(graph: &Graph, counts: &ConsumerCounts) -> bool {
     let single_calls = graph.nodes.iter().all(|node| match &node.op {
         Op::Layer(_) | Op::Model(_) => node.calls.len() == 1 && node.calls[0].len() == 1,
         Op::Param(_) => true,
     });
-    single_calls && graph.outputs.len() == 1 && consumer_counts(graph).values().all(|&count| count == 1)
+    single_calls
+        && graph.outputs.len() == 1
+        && [&counts.inputs, &counts.first_outputs].into_iter().flatten().all(|&count| count <= 1)
+        && counts.other_outputs.values().all(|&count| count == 1)
 }
