@@ -10,7 +10,6 @@
 
 mod diff;
 mod element;
-mod expect;
 mod file;
 mod kernel;
 mod parallel;
@@ -23,7 +22,7 @@ pub use diff::{
     diff_text, match_names,
 };
 pub use element::{element_bytes, has_values};
-pub use expect::{Density, Expectation, expectation_for_label};
+pub use crate::initializers::{Density, Expectation, expectation_for_label};
 pub use file::{
     FileHeader, LENGTH_PREFIX_BYTES, ShardIndex, TensorData, TensorEntry, WeightFile, header_length, parse_header,
     parse_shard_index,
