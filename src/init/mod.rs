@@ -92,7 +92,7 @@ pub fn working_memory(spec: &TensorSpec) -> u64 {
     let held = match spec.initializer.form() {
         Some(form) => match form.working_memory(shape, spec.dtype) {
             Some(bytes) => bytes,
-            None if rearranged && form.is_random() => len.saturating_mul(spec.dtype.size_bytes() as u64),
+            None if rearranged && spec.initializer.is_random() => len.saturating_mul(spec.dtype.size_bytes() as u64),
             None => 0,
         },
         None => 0,
@@ -308,11 +308,11 @@ fn stream_for(initializer: &Initializer, name: &str, seed: u64) -> Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::layout::{Transform, stored_shape, to_stored};
     use crate::initializers::{
         Constant, Distribution, FanMode, Fans, Identity, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal,
         VarianceScaling,
     };
+    use crate::plan::layout::{Transform, stored_shape, to_stored};
     use crate::plan::{ConstantFill, DType};
     use crate::random::orthogonal;
     use crate::source::Span;
@@ -397,11 +397,19 @@ mod tests {
     #[test]
     fn pinned_truncated_redraw() {
         let normal = generate(
-            &spec("dense.kernel", &[40], Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None })),
+            &spec(
+                "dense.kernel",
+                &[40],
+                Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None }),
+            ),
             42,
         );
         let truncated = generate(
-            &spec("dense.kernel", &[40], Initializer::TruncatedNormal(TruncatedNormal { mean: 0.0, stddev: 1.0, seed: None })),
+            &spec(
+                "dense.kernel",
+                &[40],
+                Initializer::TruncatedNormal(TruncatedNormal { mean: 0.0, stddev: 1.0, seed: None }),
+            ),
             42,
         );
         for (index, (&n, &t)) in normal.iter().zip(&truncated).enumerate() {
@@ -419,7 +427,8 @@ mod tests {
     /// transcription of `specs/rng.md` in plain Python floats.
     #[test]
     fn pinned_f64_normals() {
-        let mut normal = spec("dense.kernel", &[6], Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None }));
+        let mut normal =
+            spec("dense.kernel", &[6], Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None }));
         normal.dtype = DType::F64;
         let bytes = generate_bytes(&normal, 42).expect("memory");
         let got: Vec<u64> = bytes.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
@@ -530,7 +539,8 @@ mod tests {
 
     #[test]
     fn one_element_orthogonal_is_plus_or_minus_gain_and_identity_is_gain() {
-        let orthogonal = generate(&spec("o", &[1, 1], Initializer::Orthogonal(Orthogonal { gain: 3.0, seed: None })), 0);
+        let orthogonal =
+            generate(&spec("o", &[1, 1], Initializer::Orthogonal(Orthogonal { gain: 3.0, seed: None })), 0);
         // Keras: q·sign(r) with q·r = a, i.e. ±gain (up to f32 rounding in the reflection).
         assert_eq!(orthogonal.len(), 1);
         assert!((orthogonal[0].abs() - 3.0).abs() < 1e-6, "{}", orthogonal[0]);
@@ -636,7 +646,8 @@ mod tests {
         // `isize::MAX` bytes, which no allocator can give.
         let huge = [1usize << 31, 1 << 31];
         let orthogonal = spec("huge.w", &huge, Initializer::Orthogonal(Orthogonal { gain: 1.0, seed: None }));
-        let normal = spec("huge.w", &huge, Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None }));
+        let normal =
+            spec("huge.w", &huge, Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None }));
         for tensor in [orthogonal.clone(), rearranged(&normal, Transform::Transpose)] {
             let error = TensorData::new(&tensor, 0).err().expect("no memory for it");
             assert_eq!(error, OutOfMemory { tensor: tensor.name.clone(), needed: working_memory(&tensor) });

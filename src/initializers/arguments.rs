@@ -3,7 +3,6 @@
 //! (checked: the family's checks for sense apply), or from a label read back from a file (taken
 //! as written, for `inspect`).
 
-use super::label::label;
 use super::{ArgExpr, Family, FamilyDef, InitCall, Initializer, ParamKind};
 use crate::args::Lookup;
 use crate::config::list_or;
@@ -13,7 +12,7 @@ use crate::source::Span;
 
 /// An argument value after evaluation.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum ArgValue {
+enum ArgValue {
     Number(f64),
     Word(&'static str),
     Seed(Option<u64>),
@@ -191,9 +190,23 @@ impl Arguments {
         })
     }
 
-    /// The canonical label: `random_normal(mean=0, stddev=0.05)`.
+    /// The canonical label, for the file's metadata: the family with every argument,
+    /// `random_normal(mean=0, stddev=0.05)`. Seeds appear only when given; families without
+    /// arguments print bare.
     pub fn label(&self) -> String {
-        label(self.def.name, self.values.iter().map(|(name, value, _)| (*name, value)))
+        let parts: Vec<String> = self
+            .values
+            .iter()
+            .filter_map(|(param, value, _)| match value {
+                ArgValue::Number(x) => Some(format!("{param}={x}")),
+                ArgValue::Word(w) => Some(format!("{param}={w}")),
+                ArgValue::Seed(Some(seed)) => Some(format!("{param}={seed}")),
+                ArgValue::Text(text) => Some(format!("{param}={text:?}")),
+                ArgValue::Seed(None) | ArgValue::Missing => None,
+            })
+            .collect();
+        let name = self.def.name;
+        if parts.is_empty() { name.to_string() } else { format!("{name}({})", parts.join(", ")) }
     }
 }
 

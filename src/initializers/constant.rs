@@ -24,14 +24,6 @@ pub struct Constant {
 }
 
 impl Form for Constant {
-    fn seed(&self) -> Option<u64> {
-        None
-    }
-
-    fn is_random(&self) -> bool {
-        false
-    }
-
     fn check_range(&self, range: &RangeCheck, _: Fans) -> Result<(), Diagnostic> {
         range.magnitude("value", self.value)
     }

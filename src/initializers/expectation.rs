@@ -142,7 +142,14 @@ impl Expectation {
 
     /// Only the moments and the bounds are known (an orthogonal matrix's entries).
     pub(super) fn bounded(mean: f64, std: f64, low: f64, high: f64) -> Expectation {
-        Expectation { mean, std, bounds: Some((low, high)), sigma: None, density: Density::Bounded { low, high }, fill: None }
+        Expectation {
+            mean,
+            std,
+            bounds: Some((low, high)),
+            sigma: None,
+            density: Density::Bounded { low, high },
+            fill: None,
+        }
     }
 
     /// `count` of `total` elements overwritten with `value`.

@@ -33,14 +33,6 @@ pub struct FromFile {
 }
 
 impl Form for FromFile {
-    fn seed(&self) -> Option<u64> {
-        None
-    }
-
-    fn is_random(&self) -> bool {
-        false
-    }
-
     /// The values are checked when they are attached.
     fn check_range(&self, _: &RangeCheck, _: Fans) -> Result<(), Diagnostic> {
         Ok(())

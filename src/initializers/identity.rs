@@ -33,14 +33,6 @@ fn value(index: usize, cols: usize, gain: f64) -> f64 {
 }
 
 impl Form for Identity {
-    fn seed(&self) -> Option<u64> {
-        None
-    }
-
-    fn is_random(&self) -> bool {
-        false
-    }
-
     fn check_range(&self, range: &RangeCheck, _: Fans) -> Result<(), Diagnostic> {
         range.magnitude("gain", self.gain)
     }

@@ -41,13 +41,22 @@ pub struct Target<'a> {
     pub dtype: DType,
 }
 
+/// Whether a form's values are drawn from a stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Randomness {
+    /// Fixed values (a constant, a diagonal, a file's): no stream.
+    Fixed,
+    /// Drawn from the tensor's stream, or, when the initializer has its own `seed`, from that
+    /// seed's stream (which, as in Keras, replaces the per-tensor one).
+    Drawn { seed: Option<u64> },
+}
+
 /// What every evaluated form does; each family's file implements it.
 pub trait Form {
-    /// The initializer's own `seed` argument, which (as in Keras) replaces the per-tensor stream.
-    fn seed(&self) -> Option<u64>;
-
-    /// Whether the values come from a stream (so names and seeds select them).
-    fn is_random(&self) -> bool;
+    /// Whether the values are drawn, and from which stream.
+    fn randomness(&self) -> Randomness {
+        Randomness::Fixed
+    }
 
     /// Checks that every value the form can produce is finite in the tensor's dtype
     /// (`specs/initializers.md`, Range).
@@ -88,10 +97,13 @@ impl Initializer {
 
     /// The initializer's own `seed` argument, which (as in Keras) replaces the per-tensor stream.
     pub fn explicit_seed(&self) -> Option<u64> {
-        self.form().and_then(Form::seed)
+        match self.form()?.randomness() {
+            Randomness::Drawn { seed } => seed,
+            Randomness::Fixed => None,
+        }
     }
 
     pub fn is_random(&self) -> bool {
-        self.form().is_some_and(Form::is_random)
+        self.form().is_some_and(|form| form.randomness() != Randomness::Fixed)
     }
 }

@@ -1,24 +1,7 @@
-//! The canonical label of an evaluated initializer, as initc writes it into a file's metadata
-//! (`initc.initializer.<tensor>`): `he_uniform`, `random_normal(mean=0, stddev=0.02)`, and an
-//! optional constant fill after `; ` (`zeros; 1[16..32]`, LSTM's `unit_forget_bias`); and the
-//! same label read back.
-
-use super::arguments::ArgValue;
-
-/// `random_normal(mean=0, stddev=0.05)`: the initializer with every argument, for the file's
-/// metadata. Seeds appear only when given; families without arguments print bare.
-pub(super) fn label<'a>(name: &str, values: impl Iterator<Item = (&'a str, &'a ArgValue)>) -> String {
-    let parts: Vec<String> = values
-        .filter_map(|(param, value)| match value {
-            ArgValue::Number(x) => Some(format!("{param}={x}")),
-            ArgValue::Word(w) => Some(format!("{param}={w}")),
-            ArgValue::Seed(Some(seed)) => Some(format!("{param}={seed}")),
-            ArgValue::Text(text) => Some(format!("{param}={text:?}")),
-            ArgValue::Seed(None) | ArgValue::Missing => None,
-        })
-        .collect();
-    if parts.is_empty() { name.to_string() } else { format!("{name}({})", parts.join(", ")) }
-}
+//! A label read back: the canonical label initc writes into a file's metadata
+//! (`initc.initializer.<tensor>`, made by `Arguments::label`), `he_uniform`,
+//! `random_normal(mean=0, stddev=0.02)`, with an optional constant fill after `; `
+//! (`zeros; 1[16..32]`, LSTM's `unit_forget_bias`), split into its parts.
 
 /// A parsed label: the family, its `key=value` arguments, and what follows the call.
 pub(super) struct Label<'a> {

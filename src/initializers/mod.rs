@@ -37,7 +37,7 @@ pub use call::{ArgExpr, InitCall};
 pub use definition::{FamilyDef, KERAS_INITIALIZER_KEYS, Param, ParamKind};
 pub use expectation::{Density, Expectation, expectation_for_label};
 pub use fans::Fans;
-pub use initializer::{Form, Initializer, Target};
+pub use initializer::{Form, Initializer, Randomness, Target};
 pub use range::check_range;
 
 pub use constant::Constant;

@@ -5,7 +5,7 @@
 
 use super::fans::{matrix_size, matrix_view};
 use super::range::RangeCheck;
-use super::{Arguments, Expectation, Family, FamilyDef, Fans, Form, Initializer, Param, Target};
+use super::{Arguments, Expectation, Family, FamilyDef, Fans, Form, Initializer, Param, Randomness, Target};
 use crate::diagnostic::Diagnostic;
 use crate::random::orthogonal::{self, Precision};
 use crate::random::{Sampling, Stream};
@@ -32,12 +32,8 @@ pub struct Orthogonal {
 }
 
 impl Form for Orthogonal {
-    fn seed(&self) -> Option<u64> {
-        self.seed
-    }
-
-    fn is_random(&self) -> bool {
-        true
+    fn randomness(&self) -> Randomness {
+        Randomness::Drawn { seed: self.seed }
     }
 
     fn check_range(&self, range: &RangeCheck, _: Fans) -> Result<(), Diagnostic> {

@@ -2,7 +2,7 @@
 //! (`random.normal(shape, mean, stddev)`), drawn by Box–Muller (`specs/rng.md`).
 
 use super::range::{NORMAL_REACH, RangeCheck};
-use super::{Arguments, Expectation, Family, FamilyDef, Fans, Form, Initializer, Param, Target};
+use super::{Arguments, Expectation, Family, FamilyDef, Fans, Form, Initializer, Param, Randomness, Target};
 use crate::diagnostic::Diagnostic;
 use crate::random::{Sampler, Sampling, Stream};
 use std::collections::TryReserveError;
@@ -34,12 +34,8 @@ impl RandomNormal {
 }
 
 impl Form for RandomNormal {
-    fn seed(&self) -> Option<u64> {
-        self.seed
-    }
-
-    fn is_random(&self) -> bool {
-        true
+    fn randomness(&self) -> Randomness {
+        Randomness::Drawn { seed: self.seed }
     }
 
     fn check_range(&self, range: &RangeCheck, _: Fans) -> Result<(), Diagnostic> {

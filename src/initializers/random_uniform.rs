@@ -2,7 +2,7 @@
 //! (`random.uniform(shape, minval, maxval)`), uniform on [minval, maxval).
 
 use super::range::{RangeCheck, shown};
-use super::{Arguments, Expectation, Family, FamilyDef, Fans, Form, Initializer, Param, Target};
+use super::{Arguments, Expectation, Family, FamilyDef, Fans, Form, Initializer, Param, Randomness, Target};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::random::{Sampler, Sampling, Stream};
 use std::collections::TryReserveError;
@@ -19,10 +19,13 @@ fn evaluate(arguments: &Arguments, _: &[usize]) -> Result<Initializer, Diagnosti
     let (minval, maxval) = (arguments.number("minval"), arguments.number("maxval"));
     // Written so that a NaN passes here, as it always has (the range check stops it).
     arguments.require(!(minval >= maxval), || {
-        Diagnostic::error(Code::InvalidInitArgument, format!("`minval` ({minval}) must be less than `maxval` ({maxval})"))
-            .at(arguments.span_of("minval"))
-            .with_note_at(arguments.span_of("maxval"), "maxval")
-            .with_help("swap them, or widen the interval")
+        Diagnostic::error(
+            Code::InvalidInitArgument,
+            format!("`minval` ({minval}) must be less than `maxval` ({maxval})"),
+        )
+        .at(arguments.span_of("minval"))
+        .with_note_at(arguments.span_of("maxval"), "maxval")
+        .with_help("swap them, or widen the interval")
     })?;
     Ok(Initializer::RandomUniform(RandomUniform { minval, maxval, seed: arguments.seed() }))
 }
@@ -41,12 +44,8 @@ impl RandomUniform {
 }
 
 impl Form for RandomUniform {
-    fn seed(&self) -> Option<u64> {
-        self.seed
-    }
-
-    fn is_random(&self) -> bool {
-        true
+    fn randomness(&self) -> Randomness {
+        Randomness::Drawn { seed: self.seed }
     }
 
     fn check_range(&self, range: &RangeCheck, _: Fans) -> Result<(), Diagnostic> {
@@ -57,7 +56,11 @@ impl Form for RandomUniform {
         if !(maxval - minval).is_finite() {
             return Err(Diagnostic::error(
                 Code::InvalidInitArgument,
-                format!("the interval from {} to {} is wider than a 64-bit float can hold", shown(minval), shown(maxval)),
+                format!(
+                    "the interval from {} to {} is wider than a 64-bit float can hold",
+                    shown(minval),
+                    shown(maxval)
+                ),
             )
             .at(range.call_span())
             .with_help("narrow the interval"));

@@ -51,7 +51,11 @@ impl RangeCheck<'_> {
 
     /// Argument `name`'s own magnitude must fit (a constant, a gain, a bound, a mean).
     pub fn magnitude(&self, name: &str, value: f64) -> Result<(), Diagnostic> {
-        if self.within(value.abs()) { Ok(()) } else { Err(self.too_large(name, format!("`{name}` is {}", shown(value)))) }
+        if self.within(value.abs()) {
+            Ok(())
+        } else {
+            Err(self.too_large(name, format!("`{name}` is {}", shown(value))))
+        }
     }
 
     /// A normal of `mean` and `stddev` whose draws land within `reach` standard deviations.

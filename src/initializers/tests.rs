@@ -59,7 +59,10 @@ fn every_family_samples_what_it_expects() {
         let std = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / count).sqrt();
         // 6,144 values: the mean within five standard errors, the std within 5 %.
         let scale = expected.std.max(f64::MIN_POSITIVE);
-        assert!((mean - expected.mean).abs() <= 5.0 * scale / count.sqrt() + 1e-12, "{label}: mean {mean} vs {expected:?}");
+        assert!(
+            (mean - expected.mean).abs() <= 5.0 * scale / count.sqrt() + 1e-12,
+            "{label}: mean {mean} vs {expected:?}"
+        );
         assert!((std - expected.std).abs() <= 0.05 * expected.std + 1e-12, "{label}: std {std} vs {expected:?}");
         if let Some((low, high)) = expected.bounds {
             assert!(values.iter().all(|v| (low..=high).contains(v)), "{label}: outside [{low}, {high}]");

@@ -2,7 +2,7 @@
 //! (`random.truncated_normal`): a normal draw, redrawn while more than 2·stddev from the mean.
 
 use super::range::RangeCheck;
-use super::{Arguments, Expectation, Family, FamilyDef, Fans, Form, Initializer, Param, Target};
+use super::{Arguments, Expectation, Family, FamilyDef, Fans, Form, Initializer, Randomness, Target};
 use crate::diagnostic::Diagnostic;
 use crate::random::{Sampler, Sampling, Stream, TRUNCATION_BOUND};
 use std::collections::TryReserveError;
@@ -11,7 +11,8 @@ pub const DEF: FamilyDef = FamilyDef {
     family: Family::TruncatedNormal,
     name: "truncated_normal",
     class_names: &["TruncatedNormal"],
-    params: &[Param::number("mean", 0.0), Param::number("stddev", 0.05), Param::SEED],
+    // Keras's arguments and defaults are `RandomNormal`'s.
+    params: super::random_normal::DEF.params,
     evaluate,
 };
 
@@ -35,12 +36,8 @@ impl TruncatedNormal {
 }
 
 impl Form for TruncatedNormal {
-    fn seed(&self) -> Option<u64> {
-        self.seed
-    }
-
-    fn is_random(&self) -> bool {
-        true
+    fn randomness(&self) -> Randomness {
+        Randomness::Drawn { seed: self.seed }
     }
 
     fn check_range(&self, range: &RangeCheck, _: Fans) -> Result<(), Diagnostic> {

@@ -4,7 +4,7 @@
 //! as their Keras constructors write it).
 
 use super::range::{NORMAL_REACH, RangeCheck, shown};
-use super::{Arguments, Expectation, Family, FamilyDef, Fans, Form, Initializer, Param, ParamKind, Target};
+use super::{Arguments, Expectation, Family, FamilyDef, Fans, Form, Initializer, Param, ParamKind, Randomness, Target};
 use crate::diagnostic::Diagnostic;
 use crate::random::{Sampler, Sampling, Stream, TRUNCATED_STDDEV_CORRECTION, TRUNCATION_BOUND};
 use std::collections::TryReserveError;
@@ -138,12 +138,8 @@ pub fn sampler(scale: f64, mode: FanMode, distribution: Distribution, fans: Fans
 }
 
 impl Form for VarianceScaling {
-    fn seed(&self) -> Option<u64> {
-        self.seed
-    }
-
-    fn is_random(&self) -> bool {
-        true
+    fn randomness(&self) -> Randomness {
+        Randomness::Drawn { seed: self.seed }
     }
 
     fn check_range(&self, range: &RangeCheck, fans: Fans) -> Result<(), Diagnostic> {

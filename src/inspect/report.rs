@@ -1,9 +1,9 @@
 //! `initc inspect`'s output: one report per tensor, rendered as a text table (with optional
 //! terminal histograms) or as JSON. Names from files are escaped for the terminal.
 
-use crate::initializers::Expectation;
 use super::file::TensorData;
 use super::stats::{Histogram, Measurement, TensorStats};
+use crate::initializers::Expectation;
 use serde::Serialize;
 
 /// Everything `inspect` says about one tensor.

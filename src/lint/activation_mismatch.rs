@@ -23,8 +23,8 @@
 use crate::Stages;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::graph::{Graph, Op, Producer};
-use crate::lint::LintOptions;
 use crate::initializers::{FanMode, Initializer, VarianceScaling};
+use crate::lint::LintOptions;
 use crate::plan::TensorSpec;
 use crate::source::Span;
 // Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.

@@ -24,8 +24,8 @@
 
 use crate::Stages;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::lint::LintOptions;
 use crate::initializers::{Distribution, Initializer, TruncatedNormal, VarianceScaling};
+use crate::lint::LintOptions;
 use crate::random::TRUNCATED_STDDEV_CORRECTION;
 
 pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
@@ -33,9 +33,12 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     for tensor in &stages.plan.tensors {
         let (mean, stddev) = match tensor.initializer {
             Initializer::TruncatedNormal(TruncatedNormal { mean, stddev, .. }) => (mean, stddev),
-            Initializer::VarianceScaling(VarianceScaling { scale, mode, distribution: Distribution::TruncatedNormal, .. }) => {
-                (0.0, (scale / mode.fan(tensor.fans).max(1.0)).sqrt() / TRUNCATED_STDDEV_CORRECTION)
-            }
+            Initializer::VarianceScaling(VarianceScaling {
+                scale,
+                mode,
+                distribution: Distribution::TruncatedNormal,
+                ..
+            }) => (0.0, (scale / mode.fan(tensor.fans).max(1.0)).sqrt() / TRUNCATED_STDDEV_CORRECTION),
             _ => continue,
         };
         let (low, high) = ((mean - 2.0 * stddev) as f32, (mean + 2.0 * stddev) as f32);

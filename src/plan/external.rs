@@ -2,8 +2,8 @@
 //! against the tensors they initialise, and attaches the values. Reading is the caller's.
 
 use super::{Initializer, Plan};
-use crate::initializers::FromFile;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::initializers::FromFile;
 use std::sync::Arc;
 
 /// A tensor read from a safetensors file.
