@@ -169,9 +169,15 @@ impl Arguments {
         Ok(value)
     }
 
-    /// A check for sense: the error when `holds` is false, for a config's arguments only.
+    /// A check for sense: the error when `holds` is false (see `refuse`).
     pub fn require(&self, holds: bool, error: impl FnOnce() -> Diagnostic) -> Result<(), Diagnostic> {
-        if holds || !self.checked { Ok(()) } else { Err(error()) }
+        if holds { Ok(()) } else { self.refuse(error) }
+    }
+
+    /// Arguments that make no sense: the error for a config's arguments; a label read back from
+    /// a file is taken as written.
+    pub fn refuse(&self, error: impl FnOnce() -> Diagnostic) -> Result<(), Diagnostic> {
+        if self.checked { Err(error()) } else { Ok(()) }
     }
 
     /// A check of the tensor's rank: `needs` says what the family takes (`rank 2 (a matrix)`).

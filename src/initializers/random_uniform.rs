@@ -17,16 +17,18 @@ pub const DEF: FamilyDef = FamilyDef {
 
 fn evaluate(arguments: &Arguments, _: &[usize]) -> Result<Initializer, Diagnostic> {
     let (minval, maxval) = (arguments.number("minval"), arguments.number("maxval"));
-    // Written so that a NaN passes here, as it always has (the range check stops it).
-    arguments.require(!(minval >= maxval), || {
-        Diagnostic::error(
-            Code::InvalidInitArgument,
-            format!("`minval` ({minval}) must be less than `maxval` ({maxval})"),
-        )
-        .at(arguments.span_of("minval"))
-        .with_note_at(arguments.span_of("maxval"), "maxval")
-        .with_help("swap them, or widen the interval")
-    })?;
+    // A NaN passes here (the range check stops it).
+    if minval >= maxval {
+        arguments.refuse(|| {
+            Diagnostic::error(
+                Code::InvalidInitArgument,
+                format!("`minval` ({minval}) must be less than `maxval` ({maxval})"),
+            )
+            .at(arguments.span_of("minval"))
+            .with_note_at(arguments.span_of("maxval"), "maxval")
+            .with_help("swap them, or widen the interval")
+        })?;
+    }
     Ok(Initializer::RandomUniform(RandomUniform { minval, maxval, seed: arguments.seed() }))
 }
 
