@@ -12,6 +12,7 @@ const SHAPE: [usize; 2] = [96, 64];
 fn every_family_with_its_defaults() -> Vec<(&'static FamilyDef, Initializer, String)> {
     FAMILIES
         .iter()
+        // from_file's values are a file's, not initc's (the integration tests read them).
         .filter(|def| def.family != Family::FromFile)
         .map(|def| {
             let call = InitCall { family: def.family, args: Vec::new(), span: Span::new(0, 0) };
@@ -67,6 +68,9 @@ fn every_family_samples_what_it_expects() {
         if let Some((low, high)) = expected.bounds {
             assert!(values.iter().all(|v| (low..=high).contains(v)), "{label}: outside [{low}, {high}]");
         }
-        assert_eq!(initializer.is_random(), expected.std > 0.0 && def.family != Family::Identity, "{label}");
+        // A drawn form's values come from the tensor's stream: another name, other values.
+        let renamed = crate::plan::TensorSpec { name: "other.kernel".to_string(), ..spec };
+        let other = crate::init::generate_bytes(&renamed, 7).expect("memory");
+        assert_eq!(other != bytes, initializer.is_random(), "{label}");
     }
 }
