@@ -6,8 +6,9 @@
 //! `label.rs`), fans (`fans.rs`), the evaluated `Initializer` (`initializer.rs`), range checks
 //! (`range.rs`) and expectations (`expectation.rs`).
 //!
-//! A new family is one file here plus its line in `FAMILIES` (its name in `Family`, and its
-//! evaluated form in `Initializer` when it has one of its own).
+//! A new family is one file here plus its line in `FAMILIES` (its name in `Family`, and, when it
+//! has an evaluated form of its own, its variant in `Initializer` with its arm in
+//! `Initializer::form`).
 
 mod arguments;
 mod call;
