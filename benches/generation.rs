@@ -3,7 +3,10 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use initc::init::TensorData;
-use initc::plan::{DType, Distribution, FanMode, Fans, Initializer, TensorSpec};
+use initc::initializers::{
+    Distribution, FanMode, Fans, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
+};
+use initc::plan::{DType, Initializer, TensorSpec};
 use initc::source::Span;
 use std::hint::black_box;
 
@@ -28,17 +31,17 @@ fn spec(shape: &[usize], initializer: Initializer, dtype: DType) -> TensorSpec {
 
 fn families() -> Vec<(&'static str, Initializer)> {
     vec![
-        ("normal", Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None }),
-        ("uniform", Initializer::RandomUniform { minval: -1.0, maxval: 1.0, seed: None }),
-        ("truncated_normal", Initializer::TruncatedNormal { mean: 0.0, stddev: 0.02, seed: None }),
+        ("normal", Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None })),
+        ("uniform", Initializer::RandomUniform(RandomUniform { minval: -1.0, maxval: 1.0, seed: None })),
+        ("truncated_normal", Initializer::TruncatedNormal(TruncatedNormal { mean: 0.0, stddev: 0.02, seed: None })),
         (
             "glorot_uniform",
-            Initializer::VarianceScaling {
+            Initializer::VarianceScaling(VarianceScaling {
                 scale: 1.0,
                 mode: FanMode::FanAvg,
                 distribution: Distribution::Uniform,
                 seed: None,
-            },
+            }),
         ),
         ("zeros", Initializer::Zeros),
     ]
@@ -70,7 +73,7 @@ fn orthogonal(c: &mut Criterion) {
     let mut group = c.benchmark_group("orthogonal");
     group.sample_size(10);
     for n in [512usize, 1024, 4096] {
-        let spec = spec(&[n, n], Initializer::Orthogonal { gain: 1.0, seed: None }, DType::F32);
+        let spec = spec(&[n, n], Initializer::Orthogonal(Orthogonal { gain: 1.0, seed: None }), DType::F32);
         group.bench_with_input(BenchmarkId::from_parameter(n), &spec, |b, spec| {
             b.iter(|| black_box(TensorData::new(spec, 42).expect("memory").len()))
         });

@@ -19,6 +19,7 @@ pub mod inspect;
 pub mod layers;
 pub mod lint;
 pub mod plan;
+pub mod random;
 pub mod resolve;
 pub mod schema;
 pub mod source;

@@ -126,7 +126,7 @@ fn shortfall(plan: &Plan, purpose: Purpose, available: &Available) -> Option<Dia
     let shape = format!("{:?} {}", spec.shape, spec.dtype.safetensors_name().to_lowercase());
     let rearranged = spec.layout.as_ref().is_some_and(|layout| layout.transform.is_some());
     let (label, help) = match spec.initializer {
-        Initializer::Orthogonal { .. } => (
+        Initializer::Orthogonal(_) => (
             format!("`{}` {shape}: orthogonal holds its whole matrix while it is written", spec.name),
             "free some memory or run where more is available; a smaller tensor, or an initializer that streams \
              (not `orthogonal`), needs less",

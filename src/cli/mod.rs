@@ -379,7 +379,9 @@ pub fn load_plan_and_sources(args: &ModelArgs) -> Result<(crate::plan::Plan, Sou
         .tensors
         .iter()
         .filter_map(|spec| match &spec.initializer {
-            crate::plan::Initializer::FromFile { path, .. } => Some(directory.join(path)),
+            crate::plan::Initializer::FromFile(crate::initializers::FromFile { path, .. }) => {
+                Some(directory.join(path))
+            }
             _ => None,
         })
         .collect();

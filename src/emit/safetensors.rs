@@ -115,7 +115,7 @@ pub(super) fn check_names(plan: &Plan) -> io::Result<()> {
             return Err(invalid_input(format!("tensor name `{}` appears twice", spec.name)));
         }
         match &spec.initializer {
-            Initializer::FromFile { .. } => {
+            Initializer::FromFile(_) => {
                 return Err(invalid_input(format!("tensor `{}`: its `from_file` values were never loaded", spec.name)));
             }
             Initializer::Copy(values) if values.len() != spec.element_count() => {
@@ -476,13 +476,14 @@ mod tests {
 
     #[test]
     fn chunk_size_does_not_change_a_byte() {
+        use crate::initializers::{Orthogonal, RandomNormal, RandomUniform, TruncatedNormal};
         use crate::plan::{DType, Initializer};
         let mut plan = small_plan();
         let randoms = [
-            Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None },
-            Initializer::RandomUniform { minval: -1.0, maxval: 1.0, seed: None },
-            Initializer::TruncatedNormal { mean: 0.0, stddev: 1.0, seed: None },
-            Initializer::Orthogonal { gain: 1.0, seed: None },
+            Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None }),
+            Initializer::RandomUniform(RandomUniform { minval: -1.0, maxval: 1.0, seed: None }),
+            Initializer::TruncatedNormal(TruncatedNormal { mean: 0.0, stddev: 1.0, seed: None }),
+            Initializer::Orthogonal(Orthogonal { gain: 1.0, seed: None }),
         ];
         for (index, initializer) in randoms.into_iter().enumerate() {
             let mut spec = tensor(&format!("random_{index}.kernel"), &[301, 67], "random", true);

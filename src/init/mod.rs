@@ -1,31 +1,18 @@
-//! Initializer families and the counter-based RNG behind them (Philox4x32-10, one stream per
-//! tensor), and the zeros, ones, constant and identity fills. Bit-exact across runs, thread counts
-//! and platforms: see `specs/rng.md` and
-//! `specs/initializers.md`.
+//! The values of one tensor: its stream (keyed by the global seed and the tensor's name, or by
+//! the initializer's own seed), its family's sampling, parallel pieces, rounding into its dtype,
+//! a constant fill, and the stored layout. The families (`initializers`) say how values are
+//! made; the generator (`random`) makes them. Bit-exact across runs, thread counts and
+//! platforms: see `specs/rng.md` and `specs/initializers.md`.
 
-mod dtype;
-mod identity;
-mod kernel;
-mod orthogonal;
-mod philox;
-mod random_normal;
-mod random_uniform;
-mod sampler;
-mod stream;
-mod truncated_normal;
-mod variance_scaling;
-
-#[cfg(test)]
-mod ks;
-
+use crate::initializers::Target;
 use crate::plan::layout::StoredLayout;
 use crate::plan::{DType, Initializer, TensorSpec};
+use crate::random::orthogonal::Orthogonal;
+use crate::random::{Job, PIECE_ELEMENTS, Sampling, Stream, dtype, try_filled};
 use rayon::prelude::*;
-use sampler::{Job, PIECE_ELEMENTS};
 use std::collections::TryReserveError;
-use stream::Stream;
 
-pub use dtype::round as round_to_dtype;
+pub use crate::random::dtype::round as round_to_dtype;
 
 /// One tensor's values, ready to be produced a window at a time: the stream-based families need
 /// no state at all, orthogonal holds its finished Q (every column depends on every reflector), a `Copy` its
@@ -41,11 +28,9 @@ pub struct TensorData<'a> {
 enum Source<'a> {
     Constant(f64),
     Random(Job),
-    Identity {
-        cols: usize,
-        gain: f64,
-    },
-    Orthogonal(orthogonal::Orthogonal),
+    /// Element `i` is `value(i)`.
+    Indexed(Box<dyn Fn(usize) -> f64 + Send + Sync>),
+    Orthogonal(Orthogonal),
     Copy(&'a [f32]),
     /// Encoded bytes of the whole tensor (a stream-based logical tensor behind a rearrangement).
     Bytes(Vec<u8>),
@@ -87,16 +72,6 @@ impl From<OutOfMemory> for std::io::Error {
     }
 }
 
-/// A vector of `len` copies of `value` (`None`: a length past `usize`), or the error of the
-/// allocation that failed: never the abort `vec!` gives.
-pub(crate) fn try_filled<T: Clone>(len: Option<usize>, value: T) -> Result<Vec<T>, TryReserveError> {
-    let len = len.unwrap_or(usize::MAX);
-    let mut vector = Vec::new();
-    vector.try_reserve_exact(len)?;
-    vector.resize(len, value);
-    Ok(vector)
-}
-
 /// Scratch while a window is filled, whatever the tensor: a piece of f64 values per thread in
 /// flight (128 KiB; orthogonal's per-task products are smaller), allowed for 64 threads.
 pub const STREAMING_BYTES: u64 = 64 * PIECE_ELEMENTS as u64 * 8;
@@ -113,20 +88,14 @@ pub fn working_memory(spec: &TensorSpec) -> u64 {
     if len == 0 {
         return scratch;
     }
-    let held = match spec.initializer {
-        Initializer::Orthogonal { .. } => {
-            let (rows, cols) = matrix_view(shape);
-            orthogonal::working_memory(rows, cols, orthogonal::Precision::for_dtype(spec.dtype))
-        }
-        Initializer::RandomNormal { .. }
-        | Initializer::RandomUniform { .. }
-        | Initializer::TruncatedNormal { .. }
-        | Initializer::VarianceScaling { .. }
-            if spec.layout.as_ref().is_some_and(|layout| layout.transform.is_some()) =>
-        {
-            len.saturating_mul(spec.dtype.size_bytes() as u64)
-        }
-        _ => 0,
+    let rearranged = spec.layout.as_ref().is_some_and(|layout| layout.transform.is_some());
+    let held = match spec.initializer.form() {
+        Some(form) => match form.working_memory(shape, spec.dtype) {
+            Some(bytes) => bytes,
+            None if rearranged && spec.initializer.is_random() => len.saturating_mul(spec.dtype.size_bytes() as u64),
+            None => 0,
+        },
+        None => 0,
     };
     held.saturating_add(scratch)
 }
@@ -174,32 +143,20 @@ impl<'a> TensorData<'a> {
         let source = if len == 0 {
             Source::Constant(0.0)
         } else {
-            match spec.initializer {
-                Initializer::Zeros => Source::Constant(0.0),
-                Initializer::Ones => Source::Constant(1.0),
-                Initializer::Constant { value } => Source::Constant(value),
-                Initializer::RandomNormal { mean, stddev, .. } => {
-                    Source::Random(random_normal::sampler(mean, stddev).job(stream(), spec.dtype))
+            match (&spec.initializer, spec.initializer.form()) {
+                (Initializer::Copy(values), _) if values.len() == len => Source::Copy(values),
+                (_, Some(form)) => {
+                    let target = Target { shape, fans: spec.fans, dtype: spec.dtype };
+                    match form.sampling(target, &stream)? {
+                        Sampling::Constant(value) => Source::Constant(value),
+                        Sampling::Draws(sampler) => Source::Random(sampler.job(stream(), spec.dtype)),
+                        Sampling::Indexed(value) => Source::Indexed(value),
+                        Sampling::Orthogonal(matrix) => Source::Orthogonal(matrix),
+                    }
                 }
-                Initializer::RandomUniform { minval, maxval, .. } => {
-                    Source::Random(random_uniform::sampler(minval, maxval).job(stream(), spec.dtype))
-                }
-                Initializer::TruncatedNormal { mean, stddev, .. } => {
-                    Source::Random(truncated_normal::sampler(mean, stddev).job(stream(), spec.dtype))
-                }
-                Initializer::VarianceScaling { scale, mode, distribution, .. } => Source::Random(
-                    variance_scaling::sampler(scale, mode, distribution, spec.fans).job(stream(), spec.dtype),
-                ),
-                Initializer::Orthogonal { gain, .. } => {
-                    let (rows, cols) = matrix_view(shape);
-                    let precision = orthogonal::Precision::for_dtype(spec.dtype);
-                    Source::Orthogonal(orthogonal::Orthogonal::new(rows, cols, gain, precision, &stream())?)
-                }
-                Initializer::Identity { gain } => Source::Identity { cols: matrix_view(shape).1, gain },
-                Initializer::Copy(ref values) if values.len() == len => Source::Copy(values),
                 // The command line attaches a `from_file` tensor's values (checked against the
                 // shape) before anything is generated, and `emit` refuses a plan where it did not.
-                Initializer::Copy(_) | Initializer::FromFile { .. } => Source::Constant(0.0),
+                (_, None) => Source::Constant(0.0),
             }
         };
         let fill = spec.fill.as_ref().map(|fill| (fill.range.clone(), fill.value));
@@ -231,10 +188,7 @@ impl<'a> TensorData<'a> {
                 out.par_chunks_mut(PIECE_ELEMENTS * size)
                     .for_each(|piece| piece.copy_from_slice(&pattern[..piece.len()]));
             }
-            Source::Identity { cols, gain } => {
-                let cols = (*cols).max(1);
-                self.fill_with(first, out, |index| identity::value(index, cols, *gain));
-            }
+            Source::Indexed(value) => self.fill_with(first, out, value),
             Source::Orthogonal(matrix) => self.fill_pieces(first, out, |start, values| matrix.fill(start, values)),
             Source::Copy(values) => {
                 self.fill_with(first, out, |index| values.get(index).copied().map_or(0.0, f64::from))
@@ -282,7 +236,7 @@ impl<'a> TensorData<'a> {
         }
         match &self.source {
             Source::Constant(value) => *value,
-            Source::Identity { cols, gain } => identity::value(index, (*cols).max(1), *gain),
+            Source::Indexed(value) => value(index),
             Source::Orthogonal(matrix) => matrix.value(index),
             Source::Copy(values) => values.get(index).copied().map_or(0.0, f64::from),
             Source::Random(_) | Source::Bytes(_) | Source::Rearranged { .. } => 0.0,
@@ -351,19 +305,16 @@ fn stream_for(initializer: &Initializer, name: &str, seed: u64) -> Stream {
     }
 }
 
-/// Keras's orthogonal flattening: (∏shape[:-1], shape[-1]); a rank-0 shape reads as 1 × 1.
-fn matrix_view(shape: &[usize]) -> (usize, usize) {
-    match shape.split_last() {
-        Some((&cols, leading)) => (leading.iter().product(), cols),
-        None => (1, 1),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::initializers::{
+        Constant, Distribution, FanMode, Fans, Identity, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal,
+        VarianceScaling,
+    };
     use crate::plan::layout::{Transform, stored_shape, to_stored};
-    use crate::plan::{ConstantFill, DType, Distribution, FanMode, Fans};
+    use crate::plan::{ConstantFill, DType};
+    use crate::random::orthogonal;
     use crate::source::Span;
 
     fn spec(name: &str, shape: &[usize], initializer: Initializer) -> TensorSpec {
@@ -386,30 +337,30 @@ mod tests {
         vec![
             Initializer::Zeros,
             Initializer::Ones,
-            Initializer::Constant { value: 0.25 },
-            Initializer::RandomNormal { mean: 0.0, stddev: 0.05, seed },
-            Initializer::RandomUniform { minval: -0.05, maxval: 0.05, seed },
-            Initializer::TruncatedNormal { mean: 0.0, stddev: 0.05, seed },
-            Initializer::VarianceScaling {
+            Initializer::Constant(Constant { value: 0.25 }),
+            Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 0.05, seed }),
+            Initializer::RandomUniform(RandomUniform { minval: -0.05, maxval: 0.05, seed }),
+            Initializer::TruncatedNormal(TruncatedNormal { mean: 0.0, stddev: 0.05, seed }),
+            Initializer::VarianceScaling(VarianceScaling {
                 scale: 1.0,
                 mode: FanMode::FanAvg,
                 distribution: Distribution::Uniform,
                 seed,
-            },
-            Initializer::VarianceScaling {
+            }),
+            Initializer::VarianceScaling(VarianceScaling {
                 scale: 2.0,
                 mode: FanMode::FanIn,
                 distribution: Distribution::TruncatedNormal,
                 seed,
-            },
-            Initializer::VarianceScaling {
+            }),
+            Initializer::VarianceScaling(VarianceScaling {
                 scale: 1.0,
                 mode: FanMode::FanOut,
                 distribution: Distribution::UntruncatedNormal,
                 seed,
-            },
-            Initializer::Orthogonal { gain: 1.0, seed },
-            Initializer::Identity { gain: 1.0 },
+            }),
+            Initializer::Orthogonal(Orthogonal { gain: 1.0, seed }),
+            Initializer::Identity(Identity { gain: 1.0 }),
         ]
     }
 
@@ -422,9 +373,9 @@ mod tests {
     #[test]
     fn pinned_first_values() {
         let cases: [(Initializer, [u32; 4]); 3] = [
-            (Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None }, PINNED_NORMAL),
-            (Initializer::RandomUniform { minval: 0.0, maxval: 1.0, seed: None }, PINNED_UNIFORM),
-            (Initializer::TruncatedNormal { mean: 0.0, stddev: 1.0, seed: None }, PINNED_TRUNCATED),
+            (Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None }), PINNED_NORMAL),
+            (Initializer::RandomUniform(RandomUniform { minval: 0.0, maxval: 1.0, seed: None }), PINNED_UNIFORM),
+            (Initializer::TruncatedNormal(TruncatedNormal { mean: 0.0, stddev: 1.0, seed: None }), PINNED_TRUNCATED),
         ];
         for (initializer, expected) in cases {
             let values = generate(&spec("dense.kernel", &[2, 2], initializer.clone()), 42);
@@ -446,11 +397,19 @@ mod tests {
     #[test]
     fn pinned_truncated_redraw() {
         let normal = generate(
-            &spec("dense.kernel", &[40], Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None }),
+            &spec(
+                "dense.kernel",
+                &[40],
+                Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None }),
+            ),
             42,
         );
         let truncated = generate(
-            &spec("dense.kernel", &[40], Initializer::TruncatedNormal { mean: 0.0, stddev: 1.0, seed: None }),
+            &spec(
+                "dense.kernel",
+                &[40],
+                Initializer::TruncatedNormal(TruncatedNormal { mean: 0.0, stddev: 1.0, seed: None }),
+            ),
             42,
         );
         for (index, (&n, &t)) in normal.iter().zip(&truncated).enumerate() {
@@ -468,7 +427,8 @@ mod tests {
     /// transcription of `specs/rng.md` in plain Python floats.
     #[test]
     fn pinned_f64_normals() {
-        let mut normal = spec("dense.kernel", &[6], Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None });
+        let mut normal =
+            spec("dense.kernel", &[6], Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None }));
         normal.dtype = DType::F64;
         let bytes = generate_bytes(&normal, 42).expect("memory");
         let got: Vec<u64> = bytes.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
@@ -487,7 +447,7 @@ mod tests {
     fn narrow_dtypes_round_the_same_values() {
         // f32, f16 and bf16 share the f32 Box–Muller; with mean 0 and σ 1 the f32 tensor holds the
         // exact values, which f16 and bf16 round once more.
-        let initializer = Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None };
+        let initializer = Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None });
         let reference = generate(&spec("dense.kernel", &[1000], initializer.clone()), 42);
         for dtype in [DType::F16, DType::BF16] {
             let mut narrow = spec("dense.kernel", &[1000], initializer.clone());
@@ -555,9 +515,9 @@ mod tests {
     fn element_values_do_not_depend_on_tensor_length() {
         // Element i is a function of (stream, i): a longer tensor extends a shorter one.
         for initializer in [
-            Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: Some(8) },
-            Initializer::RandomUniform { minval: -1.0, maxval: 1.0, seed: Some(8) },
-            Initializer::TruncatedNormal { mean: 0.0, stddev: 1.0, seed: Some(8) },
+            Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: Some(8) }),
+            Initializer::RandomUniform(RandomUniform { minval: -1.0, maxval: 1.0, seed: Some(8) }),
+            Initializer::TruncatedNormal(TruncatedNormal { mean: 0.0, stddev: 1.0, seed: Some(8) }),
         ] {
             let short = generate(&spec("x", &[33_333], initializer.clone()), 0);
             let long = generate(&spec("x", &[70_001], initializer.clone()), 0);
@@ -579,11 +539,12 @@ mod tests {
 
     #[test]
     fn one_element_orthogonal_is_plus_or_minus_gain_and_identity_is_gain() {
-        let orthogonal = generate(&spec("o", &[1, 1], Initializer::Orthogonal { gain: 3.0, seed: None }), 0);
+        let orthogonal =
+            generate(&spec("o", &[1, 1], Initializer::Orthogonal(Orthogonal { gain: 3.0, seed: None })), 0);
         // Keras: q·sign(r) with q·r = a, i.e. ±gain (up to f32 rounding in the reflection).
         assert_eq!(orthogonal.len(), 1);
         assert!((orthogonal[0].abs() - 3.0).abs() < 1e-6, "{}", orthogonal[0]);
-        let identity = generate(&spec("i", &[1, 1], Initializer::Identity { gain: 3.0 }), 0);
+        let identity = generate(&spec("i", &[1, 1], Initializer::Identity(Identity { gain: 3.0 })), 0);
         assert_eq!(identity, vec![3.0]);
     }
 
@@ -648,8 +609,8 @@ mod tests {
 
     #[test]
     fn working_memory_counts_what_is_held_whole() {
-        let orthogonal = Initializer::Orthogonal { gain: 1.0, seed: None };
-        let normal = Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None };
+        let orthogonal = Initializer::Orthogonal(Orthogonal { gain: 1.0, seed: None });
+        let normal = Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None });
         let q = |rows, cols, dtype| orthogonal::working_memory(rows, cols, orthogonal::Precision::for_dtype(dtype));
         let with_dtype = |mut spec: TensorSpec, dtype| {
             spec.dtype = dtype;
@@ -684,8 +645,9 @@ mod tests {
         // 2^62 elements: Q, or the logical bytes of a rearranged tensor, would take more than
         // `isize::MAX` bytes, which no allocator can give.
         let huge = [1usize << 31, 1 << 31];
-        let orthogonal = spec("huge.w", &huge, Initializer::Orthogonal { gain: 1.0, seed: None });
-        let normal = spec("huge.w", &huge, Initializer::RandomNormal { mean: 0.0, stddev: 1.0, seed: None });
+        let orthogonal = spec("huge.w", &huge, Initializer::Orthogonal(Orthogonal { gain: 1.0, seed: None }));
+        let normal =
+            spec("huge.w", &huge, Initializer::RandomNormal(RandomNormal { mean: 0.0, stddev: 1.0, seed: None }));
         for tensor in [orthogonal.clone(), rearranged(&normal, Transform::Transpose)] {
             let error = TensorData::new(&tensor, 0).err().expect("no memory for it");
             assert_eq!(error, OutOfMemory { tensor: tensor.name.clone(), needed: working_memory(&tensor) });
@@ -695,12 +657,12 @@ mod tests {
 
     #[test]
     fn uses_the_fans_of_the_spec_not_of_the_shape() {
-        let initializer = Initializer::VarianceScaling {
+        let initializer = Initializer::VarianceScaling(VarianceScaling {
             scale: 1.0,
             mode: FanMode::FanIn,
             distribution: Distribution::Uniform,
             seed: None,
-        };
+        });
         let mut overridden = spec("w", &[100, 10], initializer);
         overridden.fans = Fans { fan_in: 3.0, fan_out: 3.0 };
         let values = generate(&overridden, 0);

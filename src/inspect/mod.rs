@@ -10,7 +10,6 @@
 
 mod diff;
 mod element;
-mod expect;
 mod file;
 mod kernel;
 mod parallel;
@@ -18,12 +17,12 @@ mod plot;
 mod report;
 mod stats;
 
+pub use crate::initializers::{Density, Expectation, expectation_for_label};
 pub use diff::{
     Comparator, DiffReport, TensorComparison, TensorDifference, Tolerance, compare_tensors, diff_json, diff_tensors,
     diff_text, match_names,
 };
 pub use element::{element_bytes, has_values};
-pub use expect::{Density, Expectation, expectation_for_label};
 pub use file::{
     FileHeader, LENGTH_PREFIX_BYTES, ShardIndex, TensorData, TensorEntry, WeightFile, header_length, parse_header,
     parse_shard_index,

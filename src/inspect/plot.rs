@@ -10,9 +10,9 @@
 //! tensor's name and the panel's own `<svg>`. PNG is drawn into an RGB raster with DejaVu Sans
 //! (embedded from the `dejavu` crate, so no system font is needed) and encoded with `png`.
 
-use super::expect::{Density, Expectation};
 use super::report::{TensorReport, printable};
 use super::stats::Histogram;
+use crate::initializers::{Density, Expectation};
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 use plotters::coord::Shift;
 use plotters::prelude::*;

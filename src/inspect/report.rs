@@ -1,9 +1,9 @@
 //! `initc inspect`'s output: one report per tensor, rendered as a text table (with optional
 //! terminal histograms) or as JSON. Names from files are escaped for the terminal.
 
-use super::expect::Expectation;
 use super::file::TensorData;
 use super::stats::{Histogram, Measurement, TensorStats};
+use crate::initializers::Expectation;
 use serde::Serialize;
 
 /// Everything `inspect` says about one tensor.
@@ -38,7 +38,7 @@ impl TensorReport {
             params: shape.iter().fold(1u64, |product, &dim| product.saturating_mul(dim as u64)),
             stats,
             initializer: initializer.map(str::to_string),
-            expectation: initializer.and_then(|label| super::expect::expectation_for_label(label, shape)),
+            expectation: initializer.and_then(|label| crate::initializers::expectation_for_label(label, shape)),
             histogram,
         }
     }

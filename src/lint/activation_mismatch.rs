@@ -23,8 +23,9 @@
 use crate::Stages;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::graph::{Graph, Op, Producer};
+use crate::initializers::{FanMode, Initializer, VarianceScaling};
 use crate::lint::LintOptions;
-use crate::plan::{FanMode, Initializer, TensorSpec};
+use crate::plan::TensorSpec;
 use crate::source::Span;
 // Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
 use foldhash::HashMap;
@@ -78,9 +79,9 @@ fn consumers(graph: &Graph) -> Vec<Vec<usize>> {
 /// He's, Glorot's or LeCun's scheme, if the initializer is one of them.
 fn scheme(initializer: &Initializer) -> Option<&'static str> {
     match *initializer {
-        Initializer::VarianceScaling { scale: 2.0, mode: FanMode::FanIn, .. } => Some("he"),
-        Initializer::VarianceScaling { scale: 1.0, mode: FanMode::FanAvg, .. } => Some("glorot"),
-        Initializer::VarianceScaling { scale: 1.0, mode: FanMode::FanIn, .. } => Some("lecun"),
+        Initializer::VarianceScaling(VarianceScaling { scale: 2.0, mode: FanMode::FanIn, .. }) => Some("he"),
+        Initializer::VarianceScaling(VarianceScaling { scale: 1.0, mode: FanMode::FanAvg, .. }) => Some("glorot"),
+        Initializer::VarianceScaling(VarianceScaling { scale: 1.0, mode: FanMode::FanIn, .. }) => Some("lecun"),
         _ => None,
     }
 }

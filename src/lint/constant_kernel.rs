@@ -38,7 +38,7 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
             }
             let name = format!("{}.{}", node.name, weight.name);
             let Some(tensor) = tensors.get(name.as_str()) else { continue };
-            if !matches!(tensor.initializer, Initializer::Zeros | Initializer::Ones | Initializer::Constant { .. }) {
+            if !matches!(tensor.initializer, Initializer::Zeros | Initializer::Ones | Initializer::Constant(_)) {
                 continue;
             }
             let (count, what) = if is_embedding {

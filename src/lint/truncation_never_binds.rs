@@ -24,21 +24,21 @@
 
 use crate::Stages;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::initializers::{Distribution, Initializer, TruncatedNormal, VarianceScaling};
 use crate::lint::LintOptions;
-use crate::plan::{Distribution, Initializer};
-
-/// Keras's correction for a standard normal truncated to [−2, 2] (as in `init::variance_scaling`).
-#[allow(clippy::excessive_precision)]
-const TRUNCATED_STDDEV_CORRECTION: f64 = 0.879_625_661_034_239_78;
+use crate::random::TRUNCATED_STDDEV_CORRECTION;
 
 pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     let mut found = Vec::new();
     for tensor in &stages.plan.tensors {
         let (mean, stddev) = match tensor.initializer {
-            Initializer::TruncatedNormal { mean, stddev, .. } => (mean, stddev),
-            Initializer::VarianceScaling { scale, mode, distribution: Distribution::TruncatedNormal, .. } => {
-                (0.0, (scale / mode.fan(tensor.fans).max(1.0)).sqrt() / TRUNCATED_STDDEV_CORRECTION)
-            }
+            Initializer::TruncatedNormal(TruncatedNormal { mean, stddev, .. }) => (mean, stddev),
+            Initializer::VarianceScaling(VarianceScaling {
+                scale,
+                mode,
+                distribution: Distribution::TruncatedNormal,
+                ..
+            }) => (0.0, (scale / mode.fan(tensor.fans).max(1.0)).sqrt() / TRUNCATED_STDDEV_CORRECTION),
             _ => continue,
         };
         let (low, high) = ((mean - 2.0 * stddev) as f32, (mean + 2.0 * stddev) as f32);

@@ -3,6 +3,7 @@
 
 use super::{Initializer, Plan};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::initializers::FromFile;
 use std::sync::Arc;
 
 /// A tensor read from a safetensors file.
@@ -23,7 +24,7 @@ pub fn attach_external(
 ) -> Diagnostics {
     let mut diagnostics = Vec::new();
     for spec in &mut plan.tensors {
-        let Initializer::FromFile { path, tensor } = &spec.initializer else { continue };
+        let Initializer::FromFile(FromFile { path, tensor }) = &spec.initializer else { continue };
         let problem =
             |message: String| Diagnostic::error(Code::FromFile, format!("`{}`: {message}", spec.name)).at(spec.origin);
         let external = match read(path, tensor) {

@@ -1,18 +1,12 @@
-//! What an initializer label implies about a tensor's values: the expected mean and standard
-//! deviation, the bounds the values stay within, and for truncated normals the σ before
-//! truncation.
-//!
-//! Labels are the ones initc writes into `__metadata__` (`initc.initializer.<tensor>`):
-//! `he_uniform`, `random_normal(mean=0, stddev=0.02)`,
-//! `variance_scaling(scale=2, mode=fan_in, distribution=uniform)`, `constant(value=0.4)`, and
-//! an optional constant fill after `; ` (`zeros; 1[16..32]`, LSTM's `unit_forget_bias`). Fans
-//! are Keras 3's `compute_fans` of the tensor's shape.
+//! What an initializer implies about a tensor's values: the expected mean and standard
+//! deviation, the bounds the values stay within, for truncated normals the σ before truncation,
+//! and the density `inspect` draws over a histogram. Each family gives its own
+//! (`Form::expectation`); `expectation_for_label` reads a label initc wrote back into the family's
+//! evaluated form. Fans are Keras 3's `compute_fans` of the tensor's shape.
 
-use crate::plan::{Distribution, FanMode, Fans};
-
-/// Standard deviation of a standard normal truncated to [−2, 2] (Keras's constant).
-#[allow(clippy::excessive_precision)]
-const TRUNCATED_STDDEV_CORRECTION: f64 = 0.879_625_661_034_239_78;
+use super::label::{parse_fill, parse_label};
+use super::{Arguments, FAMILIES};
+use crate::random::{TRUNCATED_STDDEV_CORRECTION, TRUNCATION_BOUND};
 
 /// The distribution an initializer draws from, summarised. For random initializers the mean
 /// and std are those of the distribution; the measured ones differ by sampling error.
@@ -107,7 +101,7 @@ fn normal_cdf(x: f64, mean: f64, std: f64) -> f64 {
 }
 
 impl Expectation {
-    fn constant(value: f64) -> Expectation {
+    pub(super) fn constant(value: f64) -> Expectation {
         Expectation {
             mean: value,
             std: 0.0,
@@ -118,7 +112,7 @@ impl Expectation {
         }
     }
 
-    fn uniform(low: f64, high: f64) -> Expectation {
+    pub(super) fn uniform(low: f64, high: f64) -> Expectation {
         Expectation {
             mean: (low + high) / 2.0,
             std: (high - low) / 12f64.sqrt(),
@@ -129,13 +123,13 @@ impl Expectation {
         }
     }
 
-    fn normal(mean: f64, std: f64) -> Expectation {
+    pub(super) fn normal(mean: f64, std: f64) -> Expectation {
         Expectation { mean, std, bounds: None, sigma: None, density: Density::Normal { mean, std }, fill: None }
     }
 
     /// Keras's truncated normal: σ before truncation, cut at mean ± 2σ.
-    fn truncated(mean: f64, sigma: f64) -> Expectation {
-        let (low, high) = (mean - 2.0 * sigma, mean + 2.0 * sigma);
+    pub(super) fn truncated(mean: f64, sigma: f64) -> Expectation {
+        let (low, high) = (mean - TRUNCATION_BOUND * sigma, mean + TRUNCATION_BOUND * sigma);
         Expectation {
             mean,
             std: sigma * TRUNCATED_STDDEV_CORRECTION,
@@ -146,8 +140,20 @@ impl Expectation {
         }
     }
 
+    /// Only the moments and the bounds are known (an orthogonal matrix's entries).
+    pub(super) fn bounded(mean: f64, std: f64, low: f64, high: f64) -> Expectation {
+        Expectation {
+            mean,
+            std,
+            bounds: Some((low, high)),
+            sigma: None,
+            density: Density::Bounded { low, high },
+            fill: None,
+        }
+    }
+
     /// `count` of `total` elements overwritten with `value`.
-    fn with_fill(self, value: f64, count: f64, total: f64) -> Expectation {
+    pub(super) fn with_fill(self, value: f64, count: f64, total: f64) -> Expectation {
         if total <= 0.0 || count <= 0.0 {
             return self;
         }
@@ -168,149 +174,15 @@ impl Expectation {
     }
 }
 
-/// A parsed label: the family, its `key=value` arguments, and what follows the call.
-struct Label<'a> {
-    name: &'a str,
-    arguments: Vec<(&'a str, &'a str)>,
-    rest: &'a str,
-}
-
-impl Label<'_> {
-    fn number(&self, key: &str) -> Option<f64> {
-        self.arguments.iter().find(|(name, _)| *name == key).and_then(|(_, value)| value.parse().ok())
-    }
-
-    fn word(&self, key: &str) -> Option<&str> {
-        self.arguments.iter().find(|(name, _)| *name == key).map(|(_, value)| *value)
-    }
-}
-
-/// Splits `name(key=value, …) rest` at the top level; quoted values may hold `,`, `)` or `\"`.
-fn parse_label(label: &str) -> Option<Label<'_>> {
-    let label = label.trim();
-    let name_end = label.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(label.len());
-    let name = &label[..name_end];
-    if name.is_empty() {
-        return None;
-    }
-    let after = &label[name_end..];
-    let Some(inside) = after.strip_prefix('(') else {
-        return Some(Label { name, arguments: Vec::new(), rest: after.trim() });
-    };
-    let mut arguments = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (at, character) in inside.char_indices() {
-        match character {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            ',' | ')' if !quoted => {
-                let argument = inside[start..at].trim();
-                if !argument.is_empty() {
-                    let (key, value) = argument.split_once('=')?;
-                    arguments.push((key.trim(), value.trim()));
-                }
-                if character == ')' {
-                    return Some(Label { name, arguments, rest: inside[at + 1..].trim() });
-                }
-                start = at + 1;
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// A fill suffix `; value[start..end]`.
-fn parse_fill(rest: &str) -> Option<(f64, usize)> {
-    let fill = rest.strip_prefix(';')?.trim();
-    let (value, range) = fill.split_once('[')?;
-    let (start, end) = range.strip_suffix(']')?.split_once("..")?;
-    let (start, end): (usize, usize) = (start.trim().parse().ok()?, end.trim().parse().ok()?);
-    Some((value.trim().parse().ok()?, end.checked_sub(start)?))
-}
-
-/// The named variance-scaling initializers as (scale, mode, distribution).
-fn named_variance_scaling(name: &str) -> Option<(f64, FanMode, Distribution)> {
-    Some(match name {
-        "glorot_uniform" => (1.0, FanMode::FanAvg, Distribution::Uniform),
-        "glorot_normal" => (1.0, FanMode::FanAvg, Distribution::TruncatedNormal),
-        "he_uniform" => (2.0, FanMode::FanIn, Distribution::Uniform),
-        "he_normal" => (2.0, FanMode::FanIn, Distribution::TruncatedNormal),
-        "lecun_uniform" => (1.0, FanMode::FanIn, Distribution::Uniform),
-        "lecun_normal" => (1.0, FanMode::FanIn, Distribution::TruncatedNormal),
-        _ => return None,
-    })
-}
-
-/// Keras 3 `VarianceScaling`: `scale / max(1, fan)` is the variance.
-fn variance_scaling(scale: f64, mode: FanMode, distribution: Distribution, shape: &[usize]) -> Expectation {
-    let variance = scale / mode.fan(Fans::of_shape(shape)).max(1.0);
-    match distribution {
-        Distribution::TruncatedNormal => Expectation::truncated(0.0, variance.sqrt() / TRUNCATED_STDDEV_CORRECTION),
-        Distribution::UntruncatedNormal => Expectation::normal(0.0, variance.sqrt()),
-        Distribution::Uniform => {
-            let limit = (3.0 * variance).sqrt();
-            Expectation::uniform(-limit, limit)
-        }
-    }
-}
-
-/// The (rows, cols) Keras flattens a tensor to for `orthogonal` and `identity`, as `f64` so
-/// that no shape can overflow the product.
-fn matrix_of(shape: &[usize]) -> (f64, f64) {
-    match shape.split_last() {
-        Some((&cols, rows)) => (rows.iter().map(|&dim| dim as f64).product(), cols as f64),
-        None => (1.0, 1.0),
-    }
-}
-
 /// The expectation an initializer label implies for a tensor of `shape`; `None` for labels it
-/// cannot interpret (`from_file`, an unknown name, malformed arguments).
+/// cannot interpret (`from_file`, an unknown name, malformed arguments). The label is read back
+/// into its family's arguments as written, evaluated without the checks for sense a config's
+/// arguments get, and asked for its expectation.
 pub fn expectation_for_label(label: &str, shape: &[usize]) -> Option<Expectation> {
     let label = parse_label(label)?;
-    let number_or = |key: &str, default: f64| match label.word(key) {
-        None => Some(default),
-        Some(_) => label.number(key),
-    };
-    let base = match label.name {
-        "zeros" => Expectation::constant(0.0),
-        "ones" => Expectation::constant(1.0),
-        "constant" => Expectation::constant(number_or("value", 0.0)?),
-        "random_normal" => Expectation::normal(number_or("mean", 0.0)?, number_or("stddev", 0.05)?),
-        "random_uniform" => Expectation::uniform(number_or("minval", -0.05)?, number_or("maxval", 0.05)?),
-        "truncated_normal" => Expectation::truncated(number_or("mean", 0.0)?, number_or("stddev", 0.05)?),
-        "variance_scaling" => {
-            let mode = label.word("mode").map_or(Some(FanMode::FanIn), FanMode::parse)?;
-            let distribution =
-                label.word("distribution").map_or(Some(Distribution::TruncatedNormal), Distribution::parse)?;
-            variance_scaling(number_or("scale", 1.0)?, mode, distribution, shape)
-        }
-        "orthogonal" => {
-            let gain = number_or("gain", 1.0)?;
-            let (rows, cols) = matrix_of(shape);
-            // Orthonormal rows or columns: the squares sum to gain² · min(rows, cols).
-            let std = gain.abs() * (rows.min(cols) / (rows * cols).max(1.0)).sqrt();
-            let (low, high) = (-gain.abs(), gain.abs());
-            Expectation {
-                mean: 0.0,
-                std,
-                bounds: Some((low, high)),
-                sigma: None,
-                density: Density::Bounded { low, high },
-                fill: None,
-            }
-        }
-        "identity" => {
-            let gain = number_or("gain", 1.0)?;
-            let (rows, cols) = matrix_of(shape);
-            Expectation::constant(0.0).with_fill(gain, rows.min(cols), rows * cols)
-        }
-        name => {
-            let (scale, mode, distribution) = named_variance_scaling(name)?;
-            variance_scaling(scale, mode, distribution, shape)
-        }
-    };
+    let def = FAMILIES.iter().find(|def| def.name == label.name)?;
+    let arguments = Arguments::of_label(def, &label.arguments)?;
+    let base = (def.evaluate)(&arguments, shape).ok()?.form()?.expectation(shape)?;
     if label.rest.is_empty() {
         return Some(base);
     }

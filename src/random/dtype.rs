@@ -7,7 +7,7 @@
 //! drops the low 32 bits of the f64 before rounding (and on x86 with F16C it rounds through f32
 //! to nearest), so a value just above a tie can round the wrong way.
 
-use crate::plan::DType;
+use crate::tensor::DType;
 
 /// f64 → f32 rounded to odd: truncate toward zero, then set the last bit if anything was lost.
 /// Overflow gives ±f32::MAX (odd), which still rounds to ±inf in f16 and bf16 as it should.

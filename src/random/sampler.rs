@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::dtype;
 use super::kernel::{self, LANES, Words};
 use super::stream::Stream;
-use crate::plan::DType;
+use crate::tensor::DType;
 
 /// Elements per parallel work item.
 pub const PIECE_ELEMENTS: usize = 1 << 14;
@@ -19,7 +19,12 @@ pub const PIECE_ELEMENTS: usize = 1 << 14;
 const TRUNCATION_ATTEMPTS: u64 = 1 << 16;
 const ATTEMPT_SHIFT: u32 = 48;
 /// Keras truncates at two standard deviations.
-const TRUNCATION_BOUND: f64 = 2.0;
+pub const TRUNCATION_BOUND: f64 = 2.0;
+/// Standard deviation of a standard normal truncated to [−TRUNCATION_BOUND, TRUNCATION_BOUND]; Keras
+/// divides by it so that a truncated draw has the requested variance. Keras's literal verbatim (it
+/// rounds to this f64).
+#[allow(clippy::excessive_precision)]
+pub const TRUNCATED_STDDEV_CORRECTION: f64 = 0.879_625_661_034_239_78;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Sampler {

@@ -304,7 +304,7 @@ pub fn normal_batch_f32(words: &Words, quads: &mut [[f32; LANES]; 4]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::init::philox::philox4x32_10;
+    use crate::random::philox::philox4x32_10;
 
     #[test]
     fn batch_philox_matches_the_scalar_block_function() {

@@ -1,4 +1,4 @@
-//! orthogonal(gain): a random orthogonal matrix distributed as Keras 3's `Orthogonal` (the Q of
+//! A random orthogonal matrix distributed as Keras 3's `Orthogonal` (the Q of
 //! the QR of a standard normal matrix, column k times sign(R[k][k])), made as a product of
 //! Householder reflections drawn directly from normals (Stewart 1980), transposed if rows < cols,
 //! times gain.
@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use super::sampler::Sampler;
 use super::stream::Stream;
 use super::try_filled;
-use crate::plan::DType;
+use crate::tensor::DType;
 
 /// Rows per vector: every column is stored as whole vectors, padded with zeros below.
 const LANES: usize = 16;
@@ -593,7 +593,7 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::init::ks;
+    use crate::random::ks;
 
     /// The whole row-major result.
     fn values(rows: usize, cols: usize, gain: f64, precision: Precision, stream: &Stream) -> Vec<f64> {
