@@ -582,6 +582,40 @@ impl<'a> Args<'a> {
         Some(Spanned { value: values, span: node.span })
     }
 
+    /// Whether argument `name` is written as `null` (which [`Args::take`] treats as absent).
+    pub fn is_null(&self, name: &str) -> bool {
+        self.entries.iter().any(|(key, value, _)| key.as_str() == Some(name) && value.is_null())
+    }
+
+    /// An optional whole number or list of them (`shared_axes: [1, 2]`): `Some(None)` when
+    /// absent or null, `None` when invalid (reported).
+    pub fn optional_integers(&mut self, name: &str) -> Option<Option<Spanned<Vec<Spanned<i64>>>>> {
+        self.note(name, ArgKind::Integers { min: i64::MIN, default: None });
+        match self.take(name) {
+            None => Some(None),
+            Some(node) => self.integer_list(node, name, i64::MIN).map(Some),
+        }
+    }
+
+    /// An optional number or list of numbers (`bin_boundaries: [0.0, 1.0]`, `scale: 0.5`):
+    /// `Some(None)` when absent or null, `None` when invalid (reported).
+    pub fn optional_numbers(&mut self, name: &str) -> Option<Option<Spanned<Vec<f64>>>> {
+        self.note(name, ArgKind::Any);
+        let Some(node) = self.take(name) else {
+            return Some(None);
+        };
+        let items: Vec<&Node> = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        let mut values = Vec::with_capacity(items.len());
+        for item in items {
+            let value = eval_number(self.file, item, self.lookup);
+            values.push(self.report(value)?);
+        }
+        Some(Some(Spanned { value: values, span: node.span }))
+    }
+
     /// An optional whole number (`axis: -1`); `default` when absent, `None` when invalid.
     pub fn integer_or(&mut self, name: &str, default: i64) -> Option<Spanned<i64>> {
         self.note(name, ArgKind::Integer { default: Some(default) });
