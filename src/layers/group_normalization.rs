@@ -98,3 +98,26 @@ impl UnaryLayer for GroupNormalization {
         Ok(Built { output_shape: input.to_vec(), weights })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::layers::testing;
+    use crate::layers::torch::{TorchSource, torch_tensors};
+
+    #[test]
+    fn torch_group_norm_gets_zero_bias_without_center_and_refuses_no_scale() {
+        let names = |arguments: &str| {
+            let built = testing::build("group_normalization", arguments, &[6, 8]).expect("builds");
+            torch_tensors("GroupNormalization", &built.weights)
+                .map(|tensors| tensors.iter().map(|t| (t.name, t.source)).collect::<Vec<_>>())
+        };
+        let weight = |logical| TorchSource::Weight { logical, transform: None };
+        assert_eq!(names("{groups: 2}"), Ok(vec![("weight", weight("gamma")), ("bias", weight("beta"))]));
+        assert_eq!(
+            names("{groups: 2, center: false}"),
+            Ok(vec![("weight", weight("gamma")), ("bias", TorchSource::ZerosLike("gamma"))])
+        );
+        assert_eq!(names("{groups: 2, center: false, scale: false}"), Ok(Vec::new()));
+        assert!(names("{groups: 2, scale: false}").is_err_and(|reason| reason.contains("`scale: false`")));
+    }
+}

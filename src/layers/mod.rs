@@ -365,6 +365,11 @@ mod tests {
         ("simple_rnn", "{units: 2}", &[5, 3], &[
             ("kernel", "glorot_uniform"), ("recurrent_kernel", "orthogonal"), ("bias", "zeros"),
         ]),
+        ("p_re_lu", "{}", &[4, 2], &[("alpha", "zeros")]),
+        ("group_normalization", "{groups: 2}", &[4], &[("gamma", "ones"), ("beta", "zeros")]),
+        ("rms_normalization", "{}", &[4], &[("scale", "ones")]),
+        ("normalization", "{}", &[4], &[("mean", "zeros"), ("variance", "ones"), ("count", "zeros")]),
+        ("layer_scale", "{init_values: 0.1, projection_dim: 4}", &[4], &[("variable", "constant")]),
         ("zero_padding1d", "{}", &[4, 2], &[]),
         ("zero_padding2d", "{}", &[4, 4, 2], &[]),
         ("zero_padding3d", "{}", &[4, 4, 4, 2], &[]),

@@ -68,3 +68,35 @@ impl UnaryLayer for PRelu {
         Ok(Built { output_shape: input.to_vec(), weights: vec![alpha] })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::layers::testing;
+    use crate::layers::torch::{TorchSource, Transform, torch_tensors};
+
+    /// `nn.PReLU` takes an alpha that varies along the channels only, flattened; other alphas
+    /// are refused with the reason.
+    #[test]
+    fn torch_takes_per_channel_or_single_slopes_only() {
+        let table: &[(&str, &[usize], Result<Option<Transform>, &str>)] = &[
+            ("{shared_axes: [1, 2]}", &[5, 7, 4], Ok(Some(Transform::Flatten))),
+            ("{shared_axes: [1, 2, 3]}", &[5, 7, 4], Ok(Some(Transform::Flatten))),
+            ("{}", &[4], Ok(None)),
+            ("{shared_axes: 3}", &[5, 7, 4], Err("varies along other axes than the channels")),
+            ("{}", &[6, 8], Err("varies along other axes than the channels")),
+        ];
+        for &(arguments, input, expected) in table {
+            let built = testing::build("p_re_lu", arguments, input).expect("builds");
+            let mapped = torch_tensors("PReLU", &built.weights);
+            match (expected, mapped) {
+                (Ok(transform), Ok(tensors)) => {
+                    assert_eq!(tensors.len(), 1, "{arguments}");
+                    assert_eq!(tensors[0].name, "weight");
+                    assert_eq!(tensors[0].source, TorchSource::Weight { logical: "alpha", transform }, "{arguments}");
+                }
+                (Err(reason), Err(found)) => assert!(found.contains(reason), "{arguments}: {found}"),
+                (expected, found) => panic!("{arguments} on {input:?}: expected {expected:?}, found {found:?}"),
+            }
+        }
+    }
+}
