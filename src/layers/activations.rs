@@ -160,7 +160,9 @@ mod tests {
             match (expected, built) {
                 (Ok(shape), Ok(built)) => assert_eq!(built.output_shape, shape, "{type_name} {arguments}"),
                 (Err(message), Err(error)) => assert!(error.contains(message), "{type_name} {arguments}: {error}"),
-                (expected, found) => panic!("{type_name} {arguments} on {input:?}: expected {expected:?}, found {found:?}"),
+                (expected, found) => {
+                    panic!("{type_name} {arguments} on {input:?}: expected {expected:?}, found {found:?}")
+                }
             }
         }
     }
@@ -209,7 +211,9 @@ mod tests {
                     assert_eq!(built.output_shape, input, "{type_name} {arguments}");
                 }
                 (Err(message), Err(error)) => assert!(error.contains(message), "{type_name} {arguments}: {error}"),
-                (expected, found) => panic!("{type_name} {arguments} on {input:?}: expected {expected:?}, found {found:?}"),
+                (expected, found) => {
+                    panic!("{type_name} {arguments} on {input:?}: expected {expected:?}, found {found:?}")
+                }
             }
         }
     }
