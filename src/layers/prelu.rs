@@ -43,7 +43,9 @@ struct PRelu {
 }
 
 fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
-    args.accept_inert(&["alpha_regularizer", "alpha_constraint"]);
+    // Regularizers and constraints only matter in training.
+    args.take("alpha_regularizer");
+    args.take("alpha_constraint");
     let shared_axes = args.optional_integers("shared_axes")?;
     Some(Box::new(PRelu { shared_axes: shared_axes.map(|axes| axes.value).unwrap_or_default() }))
 }

@@ -11,10 +11,13 @@ pub const TYPE: LayerType =
     LayerType { name: "rescaling", class_name: "Rescaling", arguments: &["scale", "offset"], parse, torch: no_weights };
 
 fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
-    args.require("scale", "0.00392156862745098")?;
+    let given = args.require("scale", "0.00392156862745098").is_some();
     let scale = args.optional_numbers("scale");
     let offset = args.optional_numbers("offset");
     scale?;
     offset?;
+    if !given {
+        return None;
+    }
     Some(Box::new(SameShape))
 }
