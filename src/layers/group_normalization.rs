@@ -80,7 +80,7 @@ impl UnaryLayer for GroupNormalization {
     fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let channels = input[feature_axis(&self.axis, input)?];
         let groups = if self.groups.value == -1 { channels } else { self.groups.value as usize };
-        if groups > channels || channels % groups != 0 {
+        if groups > channels || !channels.is_multiple_of(groups) {
             return Err(Diagnostic::error(
                 Code::InvalidValue,
                 format!("{groups} groups do not divide the {channels} channels of `axis: {}`", self.axis.value),

@@ -80,7 +80,8 @@ mod tests {
     /// are refused with the reason.
     #[test]
     fn torch_takes_per_channel_or_single_slopes_only() {
-        let table: &[(&str, &[usize], Result<Option<Transform>, &str>)] = &[
+        type Case<'a> = (&'a str, &'a [usize], Result<Option<Transform>, &'a str>);
+        let table: &[Case] = &[
             ("{shared_axes: [1, 2]}", &[5, 7, 4], Ok(Some(Transform::Flatten))),
             ("{shared_axes: [1, 2, 3]}", &[5, 7, 4], Ok(Some(Transform::Flatten))),
             ("{}", &[4], Ok(None)),
