@@ -195,6 +195,15 @@ pub fn eval_count(file: &SourceFile, node: &Node, lookup: Lookup, min: i64, what
     Ok(value as usize)
 }
 
+/// An argument's name as written: YAML 1.1 reads a bare `n` or `y` key as a boolean, so a key
+/// that parsed as one is taken by its text (`RepeatVector`'s `n`).
+fn key_text<'k>(file: &'k SourceFile, key: &'k Node) -> Option<&'k str> {
+    match key.value {
+        Value::Bool(_) => Some(file.slice(key.span)),
+        _ => key.as_str(),
+    }
+}
+
 /// One layer's argument map, consumed argument by argument.
 pub struct Args<'a> {
     file: &'a SourceFile,
@@ -263,7 +272,8 @@ impl<'a> Args<'a> {
     /// The value of argument `name`, marked as used. A YAML `null` counts as absent.
     pub fn take(&mut self, name: &str) -> Option<&'a Node> {
         self.note(name, ArgKind::Any);
-        let entry = self.entries.iter_mut().find(|(key, _, _)| key.as_str() == Some(name))?;
+        let file = self.file;
+        let entry = self.entries.iter_mut().find(|(key, _, _)| key_text(file, key) == Some(name))?;
         entry.2 = true;
         Some(entry.1).filter(|value| !value.is_null())
     }
@@ -436,7 +446,7 @@ impl<'a> Args<'a> {
     /// A required per-dimension size.
     pub fn required_tuple(&mut self, name: &str, rank: usize) -> Option<Spanned<Vec<usize>>> {
         self.note(name, ArgKind::Sizes { rank });
-        if self.entries.iter().any(|(key, value, _)| key.as_str() == Some(name) && !value.is_null()) {
+        if self.entries.iter().any(|(key, value, _)| key_text(self.file, key) == Some(name) && !value.is_null()) {
             self.tuple(name, rank)
         } else {
             self.require(name, "3");
@@ -580,6 +590,40 @@ impl<'a> Args<'a> {
             values.push(self.report(value)?);
         }
         Some(Spanned { value: values, span: node.span })
+    }
+
+    /// Whether argument `name` is written as `null` (which [`Args::take`] treats as absent).
+    pub fn is_null(&self, name: &str) -> bool {
+        self.entries.iter().any(|(key, value, _)| key_text(self.file, key) == Some(name) && value.is_null())
+    }
+
+    /// An optional whole number or list of them (`shared_axes: [1, 2]`): `Some(None)` when
+    /// absent or null, `None` when invalid (reported).
+    pub fn optional_integers(&mut self, name: &str) -> Option<Option<Spanned<Vec<Spanned<i64>>>>> {
+        self.note(name, ArgKind::Integers { min: i64::MIN, default: None });
+        match self.take(name) {
+            None => Some(None),
+            Some(node) => self.integer_list(node, name, i64::MIN).map(Some),
+        }
+    }
+
+    /// An optional number or list of numbers (`bin_boundaries: [0.0, 1.0]`, `scale: 0.5`):
+    /// `Some(None)` when absent or null, `None` when invalid (reported).
+    pub fn optional_numbers(&mut self, name: &str) -> Option<Option<Spanned<Vec<f64>>>> {
+        self.note(name, ArgKind::Any);
+        let Some(node) = self.take(name) else {
+            return Some(None);
+        };
+        let items: Vec<&Node> = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        let mut values = Vec::with_capacity(items.len());
+        for item in items {
+            let value = eval_number(self.file, item, self.lookup);
+            values.push(self.report(value)?);
+        }
+        Some(Some(Spanned { value: values, span: node.span }))
     }
 
     /// An optional whole number (`axis: -1`); `default` when absent, `None` when invalid.

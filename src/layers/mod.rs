@@ -2,26 +2,44 @@
 //! output shape and weights from an input shape, with Keras 3 semantics and defaults.
 
 mod activation;
+mod activations;
+mod adaptive_pooling;
 mod batch_normalization;
+mod category_encoding;
 mod concatenate;
 mod conv;
 mod cropping;
+mod data_format;
 mod dense;
 mod dot;
 mod dropout;
 mod embedding;
 mod flatten;
 mod global_pooling;
+mod group_normalization;
+mod identity;
 mod layer_normalization;
+mod layer_scale;
 mod merge;
+mod noise;
+mod normalization;
+mod permute;
 mod pooling;
+mod prelu;
 mod recurrent;
+mod repeat_vector;
+mod rescaling;
 mod reshape;
+mod resizing;
+mod rms_normalization;
 mod spatial;
 #[cfg(test)]
 pub mod testing;
 pub mod torch;
+mod unit_normalization;
+mod up_sampling;
 mod zero_padding;
+pub use layer_scale::AUTO_NAMED_VARIABLE;
 pub use merge::residual_add;
 
 /// The type of the `add` that closes a residual block.
@@ -154,12 +172,22 @@ pub const COMMON_ARGUMENTS: [&str; 7] = ["name", "trainable", "input_shape", "in
 /// Every layer type, sorted by config name (messages list them in this order).
 pub static LAYER_TYPES: &[LayerType] = &[
     activation::TYPE,
+    noise::ACTIVITY_REGULARIZATION,
+    adaptive_pooling::ADAPTIVE_AVERAGE_POOLING1D,
+    adaptive_pooling::ADAPTIVE_AVERAGE_POOLING2D,
+    adaptive_pooling::ADAPTIVE_AVERAGE_POOLING3D,
+    adaptive_pooling::ADAPTIVE_MAX_POOLING1D,
+    adaptive_pooling::ADAPTIVE_MAX_POOLING2D,
+    adaptive_pooling::ADAPTIVE_MAX_POOLING3D,
     merge::ADD,
+    noise::ALPHA_DROPOUT,
     merge::AVERAGE,
     pooling::AVERAGE_POOLING1D,
     pooling::AVERAGE_POOLING2D,
     pooling::AVERAGE_POOLING3D,
     batch_normalization::TYPE,
+    category_encoding::CATEGORY_ENCODING,
+    resizing::CENTER_CROP,
     concatenate::TYPE,
     conv::CONV1D,
     conv::CONV2D,
@@ -168,28 +196,53 @@ pub static LAYER_TYPES: &[LayerType] = &[
     cropping::CROPPING2D,
     cropping::CROPPING3D,
     dense::TYPE,
+    category_encoding::DISCRETIZATION,
     dot::TYPE,
     dropout::TYPE,
+    activations::ELU,
     embedding::TYPE,
     flatten::TYPE,
+    noise::GAUSSIAN_DROPOUT,
+    noise::GAUSSIAN_NOISE,
     global_pooling::GLOBAL_AVERAGE_POOLING1D,
     global_pooling::GLOBAL_AVERAGE_POOLING2D,
     global_pooling::GLOBAL_AVERAGE_POOLING3D,
     global_pooling::GLOBAL_MAX_POOLING1D,
     global_pooling::GLOBAL_MAX_POOLING2D,
     global_pooling::GLOBAL_MAX_POOLING3D,
+    group_normalization::TYPE,
     recurrent::GRU,
+    identity::IDENTITY,
     layer_normalization::TYPE,
+    layer_scale::TYPE,
+    activations::LEAKY_RE_LU,
     recurrent::LSTM,
+    identity::MASKING,
     pooling::MAX_POOLING1D,
     pooling::MAX_POOLING2D,
     pooling::MAX_POOLING3D,
     merge::MAXIMUM,
     merge::MINIMUM,
     merge::MULTIPLY,
+    normalization::TYPE,
+    prelu::TYPE,
+    permute::TYPE,
+    activations::RE_LU,
+    repeat_vector::TYPE,
+    rescaling::TYPE,
     reshape::TYPE,
+    resizing::RESIZING,
+    rms_normalization::TYPE,
     recurrent::SIMPLE_RNN,
+    activations::SOFTMAX,
+    noise::SPATIAL_DROPOUT1D,
+    noise::SPATIAL_DROPOUT2D,
+    noise::SPATIAL_DROPOUT3D,
     merge::SUBTRACT,
+    unit_normalization::TYPE,
+    up_sampling::UP_SAMPLING1D,
+    up_sampling::UP_SAMPLING2D,
+    up_sampling::UP_SAMPLING3D,
     zero_padding::ZERO_PADDING1D,
     zero_padding::ZERO_PADDING2D,
     zero_padding::ZERO_PADDING3D,
@@ -312,6 +365,11 @@ mod tests {
         ("simple_rnn", "{units: 2}", &[5, 3], &[
             ("kernel", "glorot_uniform"), ("recurrent_kernel", "orthogonal"), ("bias", "zeros"),
         ]),
+        ("p_re_lu", "{}", &[4, 2], &[("alpha", "zeros")]),
+        ("group_normalization", "{groups: 2}", &[4], &[("gamma", "ones"), ("beta", "zeros")]),
+        ("rms_normalization", "{}", &[4], &[("scale", "ones")]),
+        ("normalization", "{}", &[4], &[("mean", "zeros"), ("variance", "ones"), ("count", "zeros")]),
+        ("layer_scale", "{init_values: 0.1, projection_dim: 4}", &[4], &[("variable", "constant")]),
         ("zero_padding1d", "{}", &[4, 2], &[]),
         ("zero_padding2d", "{}", &[4, 4, 2], &[]),
         ("zero_padding3d", "{}", &[4, 4, 4, 2], &[]),

@@ -17,6 +17,9 @@ pub enum Transform {
     GruKernel,
     /// Row `0` (input) or `1` (recurrent) of a GRU bias `(2, 3u)`, gate blocks reordered.
     GruBiasRow(usize),
+    /// Any tensor stored as one axis, elements in the same order (PReLU's `(1, 1, c)` alpha as
+    /// `nn.PReLU`'s `(c,)` weight).
+    Flatten,
 }
 
 /// Where one stored torch tensor comes from.

@@ -9,8 +9,8 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::graph::{Graph, LayerOp, Node, Op, ParamOp};
 use crate::infer::Inferred;
 use crate::initializers::{InitCall, check_range, evaluate};
-use crate::layers::Weight;
 use crate::layers::torch::{TorchSource, torch_tensors};
+use crate::layers::{AUTO_NAMED_VARIABLE, Weight};
 use crate::source::Span;
 // Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
 use foldhash::{HashMap, HashMapExt};
@@ -23,6 +23,8 @@ struct Row<'a> {
     weights: &'a [Weight],
     node: &'a Node,
     source: Source<'a>,
+    /// How many weights Keras names `variable…` (created without a name) come before this row's.
+    first_auto_variable: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -35,6 +37,15 @@ impl Row<'_> {
     /// `<layer>.<weight>` for a layer's weight; a param's tensor is named by the param itself.
     fn tensor_name(&self, weight: &Weight) -> String {
         match self.source {
+            Source::Layer(_) if weight.name == AUTO_NAMED_VARIABLE => {
+                // Keras numbers unnamed variables over the whole model: `variable`, `variable_1`, …
+                let earlier = self.weights.iter().take_while(|w| !std::ptr::eq(*w, weight));
+                let number = self.first_auto_variable + earlier.filter(|w| w.name == AUTO_NAMED_VARIABLE).count();
+                match number {
+                    0 => [self.name.as_ref(), ".", weight.name].concat(),
+                    _ => format!("{}.{}_{number}", self.name, weight.name),
+                }
+            }
             Source::Layer(_) => [self.name.as_ref(), ".", weight.name].concat(),
             Source::Param(_) => self.name.to_string(),
         }
@@ -61,7 +72,14 @@ fn collect_rows<'a>(graph: &'a Graph, inferred: &'a Inferred, prefix: &str, rows
         } else {
             std::borrow::Cow::Owned(format!("{prefix}{}", node.name))
         };
-        rows.push(Row { name, class_name: node.class_name(), weights: &built.weights, node, source });
+        rows.push(Row {
+            name,
+            class_name: node.class_name(),
+            weights: &built.weights,
+            node,
+            source,
+            first_auto_variable: 0,
+        });
     }
 }
 
@@ -72,6 +90,11 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
     let mut diagnostics = Vec::new();
     let mut rows: Vec<Row> = Vec::with_capacity(graph.nodes.len());
     collect_rows(graph, inferred, "", &mut rows);
+    let mut auto_variables = 0;
+    for row in &mut rows {
+        row.first_auto_variable = auto_variables;
+        auto_variables += row.weights.iter().filter(|w| w.name == AUTO_NAMED_VARIABLE).count();
+    }
     // Sized up front: a graph has 100,000 tensors, and growing moves every spec again.
     let weights = rows.iter().map(|row| row.weights.len()).sum();
     let mut tensors: Vec<TensorSpec> = Vec::with_capacity(weights);

@@ -34,6 +34,7 @@ pub fn stored_shape(transform: Transform, logical: &[usize]) -> Vec<usize> {
             [*fan_out, *fan_in].into_iter().chain(kernel.iter().copied()).collect()
         }
         (Transform::GruBiasRow(_), [_, width]) => vec![*width],
+        (Transform::Flatten, _) => vec![logical.iter().product()],
         _ => logical.to_vec(),
     }
 }
@@ -109,6 +110,7 @@ mod tests {
         // GRU bias (2, 3) with u = 1: row 1 is [3, 4, 5] → [4, 3, 5].
         check(Transform::GruBiasRow(1), &[2, 3], &[3], &[4.0, 3.0, 5.0]);
         check(Transform::GruBiasRow(0), &[2, 3], &[3], &[1.0, 0.0, 2.0]);
+        check(Transform::Flatten, &[1, 1, 3], &[3], &[0.0, 1.0, 2.0]);
     }
 
     #[test]

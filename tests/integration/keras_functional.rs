@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 /// Models whose every layer initc supports.
 const SUPPORTED: &[&str] = &[
+    "convnexttiny",
     "densenet121",
     "inceptionv3",
     "merge_layers",
@@ -31,9 +32,8 @@ const SUPPORTED: &[&str] = &[
 
 /// Models with a layer class initc does not have yet, and the first such class.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("convnexttiny", "Normalization"),
-    ("efficientnetb0", "Rescaling"),
-    ("mobilenetv2", "ReLU"),
+    ("efficientnetb0", "DepthwiseConv2D"),
+    ("mobilenetv2", "DepthwiseConv2D"),
     ("nasnetmobile", "SeparableConv2D"),
     ("xception", "SeparableConv2D"),
 ];

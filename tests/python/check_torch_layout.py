@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """`--layout torch` computes the same function as the Keras layout.
 
-For an MLP with batch normalization, an LSTM and a GRU + SimpleRNN model, compiles one config twice with initc
+For an MLP with batch normalization, an LSTM, a GRU + SimpleRNN model and an image model with
+PReLU (per channel and shared), GroupNormalization (with and without `center`) and
+RMSNormalization, compiles one config twice with initc
 (`--layout keras` and `--layout torch`), loads the first into the Keras model (weights set by
 name) and the second into the equivalent torch module with `load_state_dict(strict=True)`, and
 compares their outputs on random input.
@@ -58,6 +60,30 @@ class GruRnn(torch.nn.Module):
         return self.simple_rnn(self.gru(x)[0])[0][:, -1, :]
 
 
+HEIGHT, WIDTH, CHANNELS = 6, 5, 8
+
+
+class PreluNorms(torch.nn.Module):
+    """Keras's channels-last image through torch's channels-first modules, then RMSNorm on channels."""
+
+    def __init__(self):
+        super().__init__()
+        self.prelu = torch.nn.PReLU(CHANNELS)
+        # Keras's GroupNormalization epsilon is 1e-3, its RMSNormalization's 1e-6.
+        self.group = torch.nn.GroupNorm(4, CHANNELS, eps=1e-3)
+        self.group_no_center = torch.nn.GroupNorm(2, CHANNELS, eps=1e-3)
+        self.prelu_shared = torch.nn.PReLU()
+        self.rms = torch.nn.RMSNorm(CHANNELS, eps=1e-6)
+        self.dense = torch.nn.Linear(HEIGHT * WIDTH * CHANNELS, 4)
+        self.prelu_features = torch.nn.PReLU(4)
+
+    def forward(self, x):
+        x = x.permute(0, 3, 1, 2)
+        x = self.prelu_shared(self.group_no_center(self.group(self.prelu(x))))
+        x = self.rms(x.permute(0, 2, 3, 1))
+        return self.prelu_features(self.dense(x.flatten(1)))
+
+
 MODELS = {
     "mlp": (
         f"input: [{FEATURES}]\nlayers:\n  - dense: {{units: 16, activation: relu, bias_initializer: random_normal}}\n"
@@ -82,6 +108,27 @@ MODELS = {
                                   keras.layers.GRU(6, return_sequences=True, name="gru"),
                                   keras.layers.SimpleRNN(4, name="simple_rnn")]),
         GruRnn, (4, STEPS, FEATURES),
+    ),
+    "prelu_norms": (
+        f"input: [{HEIGHT}, {WIDTH}, {CHANNELS}]\nlayers:\n"
+        "  - p_re_lu: {name: prelu, shared_axes: [1, 2], alpha_initializer: random_uniform}\n"
+        "  - group_normalization: {name: group, groups: 4, gamma_initializer: random_normal, beta_initializer: random_normal}\n"
+        "  - group_normalization: {name: group_no_center, groups: 2, center: false, gamma_initializer: random_normal}\n"
+        "  - p_re_lu: {name: prelu_shared, shared_axes: [1, 2, 3], alpha_initializer: random_uniform}\n"
+        "  - rms_normalization: {name: rms}\n"
+        "  - flatten\n"
+        "  - dense: {units: 4, bias_initializer: random_normal}\n"
+        "  - p_re_lu: {name: prelu_features, alpha_initializer: random_uniform}\n",
+        lambda: keras.Sequential([keras.Input((HEIGHT, WIDTH, CHANNELS)),
+                                  keras.layers.PReLU(shared_axes=[1, 2], name="prelu"),
+                                  keras.layers.GroupNormalization(4, name="group"),
+                                  keras.layers.GroupNormalization(2, center=False, name="group_no_center"),
+                                  keras.layers.PReLU(shared_axes=[1, 2, 3], name="prelu_shared"),
+                                  keras.layers.RMSNormalization(name="rms"),
+                                  keras.layers.Flatten(name="flatten"),
+                                  keras.layers.Dense(4, name="dense"),
+                                  keras.layers.PReLU(name="prelu_features")]),
+        PreluNorms, (4, HEIGHT, WIDTH, CHANNELS),
     ),
 }
 
