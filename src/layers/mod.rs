@@ -5,8 +5,11 @@ mod activation;
 mod batch_normalization;
 mod concatenate;
 mod conv;
+mod conv_lstm;
+mod conv_transpose;
 mod cropping;
 mod dense;
+mod depthwise_conv;
 mod dot;
 mod dropout;
 mod embedding;
@@ -17,6 +20,7 @@ mod merge;
 mod pooling;
 mod recurrent;
 mod reshape;
+mod separable_conv;
 mod spatial;
 #[cfg(test)]
 pub mod testing;
@@ -162,12 +166,20 @@ pub static LAYER_TYPES: &[LayerType] = &[
     batch_normalization::TYPE,
     concatenate::TYPE,
     conv::CONV1D,
+    conv_transpose::CONV1D_TRANSPOSE,
     conv::CONV2D,
+    conv_transpose::CONV2D_TRANSPOSE,
     conv::CONV3D,
+    conv_transpose::CONV3D_TRANSPOSE,
+    conv_lstm::CONV_LSTM1D,
+    conv_lstm::CONV_LSTM2D,
+    conv_lstm::CONV_LSTM3D,
     cropping::CROPPING1D,
     cropping::CROPPING2D,
     cropping::CROPPING3D,
     dense::TYPE,
+    depthwise_conv::DEPTHWISE_CONV1D,
+    depthwise_conv::DEPTHWISE_CONV2D,
     dot::TYPE,
     dropout::TYPE,
     embedding::TYPE,
@@ -188,6 +200,8 @@ pub static LAYER_TYPES: &[LayerType] = &[
     merge::MINIMUM,
     merge::MULTIPLY,
     reshape::TYPE,
+    separable_conv::SEPARABLE_CONV1D,
+    separable_conv::SEPARABLE_CONV2D,
     recurrent::SIMPLE_RNN,
     merge::SUBTRACT,
     zero_padding::ZERO_PADDING1D,

@@ -172,7 +172,7 @@ fn parse(args: &mut Args, cell: Cell) -> Option<Box<dyn Layer>> {
 
 /// `return_state: true` makes the layer return its final states as extra outputs, which a
 /// Sequential model cannot pass on; only `false` is accepted.
-fn return_state_argument(args: &mut Args) -> Option<()> {
+pub fn return_state_argument(args: &mut Args) -> Option<()> {
     let Some(node) = args.take("return_state") else {
         return Some(());
     };

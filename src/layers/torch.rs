@@ -12,6 +12,9 @@ pub enum Transform {
     Transpose,
     /// A convolution kernel `(k…, in, out)` stored as `(out, in, k…)`.
     ChannelsFirstKernel,
+    /// A depthwise kernel `(k…, channels, multiplier)` stored as a grouped convolution's
+    /// `(channels · multiplier, 1, k…)`: output channel `c · multiplier + m` from `(c, m)`.
+    DepthwiseKernel,
     /// A GRU kernel `(in, 3u)` whose gate blocks go from Keras's order (z, r, h) to torch's
     /// (r, z, n), stored transposed as `(3u, in)`.
     GruKernel,
