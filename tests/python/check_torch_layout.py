@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`--layout torch` computes the same function as the Keras layout.
 
-For an MLP with batch normalization, an LSTM and a GRU + SimpleRNN model, compiles one config twice with initc
+For an MLP with batch normalization, an LSTM, a GRU + SimpleRNN model, and transposed, depthwise
+and separable convolutions (1-D, 2-D and 3-D), compiles one config twice with initc
 (`--layout keras` and `--layout torch`), loads the first into the Keras model (weights set by
 name) and the second into the equivalent torch module with `load_state_dict(strict=True)`, and
 compares their outputs on random input.
@@ -58,6 +59,45 @@ class GruRnn(torch.nn.Module):
         return self.simple_rnn(self.gru(x)[0])[0][:, -1, :]
 
 
+class ChannelsLast(torch.nn.Module):
+    """One torch module named `name`, applied to a channels_last input as Keras applies its layer."""
+
+    def __init__(self, name, module):
+        super().__init__()
+        self.name = name
+        self.add_module(name, module)
+
+    def forward(self, x):
+        last = x.dim() - 1
+        x = x.permute(0, last, *range(1, last))
+        x = getattr(self, self.name)(x)
+        return x.permute(0, *range(2, last + 1), 1)
+
+
+class Separable(torch.nn.Module):
+    """Keras's SeparableConv*D as initc's torch layout names it: `depthwise` (grouped, no bias), then `pointwise`."""
+
+    def __init__(self, rank, channels, multiplier, filters, kernel_size):
+        super().__init__()
+        conv = torch.nn.Conv1d if rank == 1 else torch.nn.Conv2d
+        self.depthwise = conv(channels, channels * multiplier, kernel_size, groups=channels, bias=False)
+        self.pointwise = conv(channels * multiplier, filters, 1)
+
+    def forward(self, x):
+        return self.pointwise(self.depthwise(x))
+
+
+def convolution(name, shape, arguments, keras_layer, torch_module):
+    """A one-layer model over a channels_last input of `shape` (batch of 3)."""
+    config = f"input: {list(shape)}\nlayers:\n  - {name}: {{{arguments}, bias_initializer: random_normal}}\n"
+    return (
+        config,
+        lambda: keras.Sequential([keras.Input(shape), keras_layer(name)]),
+        lambda: ChannelsLast(name, torch_module()),
+        (3, *shape),
+    )
+
+
 MODELS = {
     "mlp": (
         f"input: [{FEATURES}]\nlayers:\n  - dense: {{units: 16, activation: relu, bias_initializer: random_normal}}\n"
@@ -82,6 +122,43 @@ MODELS = {
                                   keras.layers.GRU(6, return_sequences=True, name="gru"),
                                   keras.layers.SimpleRNN(4, name="simple_rnn")]),
         GruRnn, (4, STEPS, FEATURES),
+    ),
+    # Keras's valid padding is torch's padding 0, its output_padding torch's; without one, a
+    # stride above the kernel size pads the output to (L - 1)·s + s, as output_padding s - k.
+    "conv1d_transpose": convolution(
+        "conv1d_transpose", (7, 3), "filters: 4, kernel_size: 3, dilation_rate: 2",
+        lambda name: keras.layers.Conv1DTranspose(4, 3, dilation_rate=2, name=name),
+        lambda: torch.nn.ConvTranspose1d(3, 4, 3, dilation=2),
+    ),
+    "conv2d_transpose": convolution(
+        "conv2d_transpose", (5, 6, 3), "filters: 4, kernel_size: [3, 2], strides: 2, output_padding: 1",
+        lambda name: keras.layers.Conv2DTranspose(4, (3, 2), strides=2, output_padding=1, name=name),
+        lambda: torch.nn.ConvTranspose2d(3, 4, (3, 2), stride=2, output_padding=1),
+    ),
+    "conv3d_transpose": convolution(
+        "conv3d_transpose", (3, 4, 5, 2), "filters: 3, kernel_size: 2, strides: [1, 2, 3]",
+        lambda name: keras.layers.Conv3DTranspose(3, 2, strides=(1, 2, 3), name=name),
+        lambda: torch.nn.ConvTranspose3d(2, 3, 2, stride=(1, 2, 3), output_padding=(0, 0, 1)),
+    ),
+    "depthwise_conv1d": convolution(
+        "depthwise_conv1d", (9, 3), "kernel_size: 3, depth_multiplier: 2",
+        lambda name: keras.layers.DepthwiseConv1D(3, depth_multiplier=2, name=name),
+        lambda: torch.nn.Conv1d(3, 6, 3, groups=3),
+    ),
+    "depthwise_conv2d": convolution(
+        "depthwise_conv2d", (6, 7, 4), "kernel_size: [3, 2], depth_multiplier: 3",
+        lambda name: keras.layers.DepthwiseConv2D((3, 2), depth_multiplier=3, name=name),
+        lambda: torch.nn.Conv2d(4, 12, (3, 2), groups=4),
+    ),
+    "separable_conv1d": convolution(
+        "separable_conv1d", (9, 3), "filters: 5, kernel_size: 3, depth_multiplier: 2",
+        lambda name: keras.layers.SeparableConv1D(5, 3, depth_multiplier=2, name=name),
+        lambda: Separable(1, 3, 2, 5, 3),
+    ),
+    "separable_conv2d": convolution(
+        "separable_conv2d", (6, 7, 4), "filters: 3, kernel_size: [2, 3], depth_multiplier: 2",
+        lambda name: keras.layers.SeparableConv2D(3, (2, 3), depth_multiplier=2, name=name),
+        lambda: Separable(2, 4, 2, 3, (2, 3)),
     ),
 }
 
@@ -108,7 +185,9 @@ def main(initc):
             with torch.no_grad():
                 actual = module(torch.from_numpy(x)).numpy()
             difference = float(np.max(np.abs(expected - actual)))
-            if not difference < 1e-5:
+            if not np.any(expected):
+                failures.append(f"{name}: the output is all zeros, which proves nothing")
+            elif not difference < 1e-5:
                 failures.append(f"{name}: outputs differ by {difference}")
             else:
                 print(f"torch layout {name}: Keras and torch outputs agree (max difference {difference:.2e})")
