@@ -3,6 +3,7 @@
 
 mod activation;
 mod batch_normalization;
+mod bidirectional;
 mod concatenate;
 mod conv;
 mod conv_lstm;
@@ -22,6 +23,8 @@ mod recurrent;
 mod reshape;
 mod separable_conv;
 mod spatial;
+mod time_distributed;
+mod wrapped;
 #[cfg(test)]
 pub mod testing;
 pub mod torch;
@@ -35,6 +38,7 @@ pub use spatial::shape_text;
 use crate::args::Args;
 use crate::diagnostic::Diagnostic;
 use crate::initializers::Family;
+use std::borrow::Cow;
 use std::fmt::Debug;
 
 /// A range of a tensor's elements set to a constant after its initializer ran (Keras LSTM's
@@ -48,8 +52,9 @@ pub struct ConstantFill {
 /// A weight a layer creates once it knows its input shape.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Weight {
-    /// Keras's variable name: `kernel`, `bias`, …
-    pub name: &'static str,
+    /// Keras's variable name: `kernel`, `bias`, …; a wrapped layer's weights carry the inner
+    /// layers' names too (`forward_lstm.lstm_cell.kernel`), as Keras's weight paths do.
+    pub name: Cow<'static, str>,
     pub shape: Vec<usize>,
     /// The layer argument that sets its initializer (`kernel_initializer`).
     pub initializer_argument: &'static str,
@@ -59,18 +64,22 @@ pub struct Weight {
     pub trainable: bool,
     /// Elements set to a constant after the initializer ran.
     pub fill: Option<ConstantFill>,
+    /// For a wrapped layer's weight, the Keras class of that layer (whose torch mapping the
+    /// wrapper's follows).
+    pub wrapped_class: Option<&'static str>,
 }
 
 impl Weight {
     /// A trainable weight initialised by `argument`, `default` unless the config says otherwise.
     pub fn new(name: &'static str, shape: Vec<usize>, argument: &'static str, default: Family) -> Weight {
         Weight {
-            name,
+            name: Cow::Borrowed(name),
             shape,
             initializer_argument: argument,
             default_initializer: default,
             trainable: true,
             fill: None,
+            wrapped_class: None,
         }
     }
 }
@@ -164,6 +173,7 @@ pub static LAYER_TYPES: &[LayerType] = &[
     pooling::AVERAGE_POOLING2D,
     pooling::AVERAGE_POOLING3D,
     batch_normalization::TYPE,
+    bidirectional::TYPE,
     concatenate::TYPE,
     conv::CONV1D,
     conv_transpose::CONV1D_TRANSPOSE,
@@ -204,6 +214,7 @@ pub static LAYER_TYPES: &[LayerType] = &[
     separable_conv::SEPARABLE_CONV2D,
     recurrent::SIMPLE_RNN,
     merge::SUBTRACT,
+    time_distributed::TYPE,
     zero_padding::ZERO_PADDING1D,
     zero_padding::ZERO_PADDING2D,
     zero_padding::ZERO_PADDING3D,
@@ -336,7 +347,7 @@ mod tests {
         for &(type_name, arguments, input, expected) in DEFAULTS {
             let built =
                 testing::build(type_name, arguments, input).unwrap_or_else(|error| panic!("{type_name}: {error}"));
-            let found: Vec<&str> = built.weights.iter().map(|w| w.name).collect();
+            let found: Vec<&str> = built.weights.iter().map(|w| w.name.as_ref()).collect();
             let names: Vec<&str> = expected.iter().map(|&(weight, _)| weight).collect();
             assert_eq!(found, names, "{type_name}: weights");
             for (weight, &(_, old_name)) in built.weights.iter().zip(expected) {

@@ -78,7 +78,7 @@ fn torch_simple_rnn_or_lstm(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
         weight("weight_ih_l0", "kernel", Some(Transform::Transpose)),
         weight("weight_hh_l0", "recurrent_kernel", Some(Transform::Transpose)),
         weight("bias_ih_l0", "bias", None),
-        TorchTensor { name: "bias_hh_l0", source: TorchSource::ZerosLike("bias") },
+        TorchTensor { name: "bias_hh_l0", source: TorchSource::ZerosLike(std::borrow::Cow::Borrowed("bias")) },
     ])
 }
 

@@ -37,7 +37,7 @@ impl Row<'_> {
     /// `<layer>.<weight>` for a layer's weight; a param's tensor is named by the param itself.
     fn tensor_name(&self, weight: &Weight) -> String {
         match self.source {
-            Source::Layer(_) => [self.name.as_ref(), ".", weight.name].concat(),
+            Source::Layer(_) => [self.name.as_ref(), ".", weight.name.as_ref()].concat(),
             Source::Param(_) => self.name.to_string(),
         }
     }
@@ -154,7 +154,7 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
     let mut diagnostics = Vec::new();
     for weight in row.weights {
         match tensor_spec(row, weight, row.tensor_name(weight), dtype) {
-            Ok(spec) => logical.push((weight.name, spec)),
+            Ok(spec) => logical.push((weight.name.as_ref(), spec)),
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
@@ -177,14 +177,14 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
         let name = format!("{}.{}", row.name, tensor.name);
         match tensor.source {
             TorchSource::Weight { logical: weight, transform } => {
-                let Some(spec) = find(weight) else { continue };
+                let Some(spec) = find(&weight) else { continue };
                 let shape = transform.map_or_else(|| spec.shape.clone(), |t| layout::stored_shape(t, &spec.shape));
                 let stored_layout =
                     StoredLayout { logical_name: spec.name.clone(), logical_shape: spec.shape.clone(), transform };
                 stored.push(TensorSpec { name, shape, layout: Some(stored_layout), ..spec.clone() });
             }
             TorchSource::ZerosLike(weight) => {
-                let Some(spec) = find(weight) else { continue };
+                let Some(spec) = find(&weight) else { continue };
                 stored.push(TensorSpec {
                     name,
                     initializer: Initializer::Zeros,
@@ -196,7 +196,7 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
                 });
             }
             TorchSource::Counter(weight) => {
-                let Some(spec) = find(weight) else { continue };
+                let Some(spec) = find(&weight) else { continue };
                 stored.push(TensorSpec {
                     name,
                     shape: Vec::new(),
