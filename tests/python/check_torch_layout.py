@@ -2,7 +2,8 @@
 """`--layout torch` computes the same function as the Keras layout.
 
 For an MLP with batch normalization, an LSTM, a GRU + SimpleRNN model, and transposed, depthwise
-and separable convolutions (1-D, 2-D and 3-D), compiles one config twice with initc
+and separable convolutions (1-D, 2-D and 3-D), bidirectional LSTM/GRU/SimpleRNN and a
+TimeDistributed Dense, compiles one config twice with initc
 (`--layout keras` and `--layout torch`), loads the first into the Keras model (weights set by
 name) and the second into the equivalent torch module with `load_state_dict(strict=True)`, and
 compares their outputs on random input.
@@ -87,6 +88,27 @@ class Separable(torch.nn.Module):
         return self.pointwise(self.depthwise(x))
 
 
+class Bidirectional(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bidirectional = torch.nn.LSTM(FEATURES, 4, batch_first=True, bidirectional=True)
+        self.bidirectional_1 = torch.nn.GRU(8, 3, batch_first=True, bidirectional=True)
+        self.bidirectional_2 = torch.nn.RNN(6, 2, batch_first=True, bidirectional=True)
+
+    def forward(self, x):
+        return self.bidirectional_2(self.bidirectional_1(self.bidirectional(x)[0])[0])[0]
+
+
+class TimeDistributedDense(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        # torch's Linear applies to every step already.
+        self.time_distributed = torch.nn.Linear(FEATURES, 3)
+
+    def forward(self, x):
+        return self.time_distributed(x)
+
+
 def convolution(name, shape, arguments, keras_layer, torch_module):
     """A one-layer model over a channels_last input of `shape` (batch of 3)."""
     config = f"input: {list(shape)}\nlayers:\n  - {name}: {{{arguments}, bias_initializer: random_normal}}\n"
@@ -122,6 +144,27 @@ MODELS = {
                                   keras.layers.GRU(6, return_sequences=True, name="gru"),
                                   keras.layers.SimpleRNN(4, name="simple_rnn")]),
         GruRnn, (4, STEPS, FEATURES),
+    ),
+    "bidirectional": (
+        f"input: [{STEPS}, {FEATURES}]\nlayers:\n"
+        "  - bidirectional: {layer: {lstm: {units: 4, return_sequences: true}}}\n"
+        "  - bidirectional: {layer: {gru: {units: 3, return_sequences: true}}}\n"
+        "  - bidirectional: {layer: {simple_rnn: {units: 2, return_sequences: true}}}\n",
+        lambda: keras.Sequential([
+            keras.Input((STEPS, FEATURES)),
+            keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True, name="lstm"), name="bidirectional"),
+            keras.layers.Bidirectional(keras.layers.GRU(3, return_sequences=True, name="gru"), name="bidirectional_1"),
+            keras.layers.Bidirectional(
+                keras.layers.SimpleRNN(2, return_sequences=True, name="simple_rnn"), name="bidirectional_2"
+            ),
+        ]),
+        Bidirectional, (4, STEPS, FEATURES),
+    ),
+    "time_distributed": (
+        f"input: [{STEPS}, {FEATURES}]\nlayers:\n  - time_distributed: {{layer: {{dense: {{units: 3}}}}}}\n",
+        lambda: keras.Sequential([keras.Input((STEPS, FEATURES)),
+                                  keras.layers.TimeDistributed(keras.layers.Dense(3, name="dense"), name="time_distributed")]),
+        TimeDistributedDense, (4, STEPS, FEATURES),
     ),
     # Keras's valid padding is torch's padding 0, its output_padding torch's; without one, a
     # stride above the kernel size pads the output to (L - 1)·s + s, as output_padding s - k.
@@ -163,6 +206,15 @@ MODELS = {
 }
 
 
+def tensor_name(layer, variable):
+    """initc's name for a Keras variable: its path (a wrapped layer's weights carry the inner
+    layers' names), except that initc names a plain recurrent layer's weights without its cell."""
+    parts = variable.path.split("/")
+    if isinstance(layer, keras.layers.RNN):
+        return f"{layer.name}.{parts[-1]}"
+    return ".".join(parts[parts.index(layer.name):])
+
+
 def main(initc):
     failures = []
     rng = np.random.default_rng(0)
@@ -176,7 +228,7 @@ def main(initc):
             model = keras_model()
             weights = load_numpy(directory / f"{name}.keras.safetensors")
             for layer in model.layers:
-                layer.set_weights([weights[f"{layer.name}.{variable.path.split('/')[-1]}"] for variable in layer.weights])
+                layer.set_weights([weights[tensor_name(layer, variable)] for variable in layer.weights])
             module = torch_model()
             module.load_state_dict(load_torch(directory / f"{name}.torch.safetensors"), strict=True)
             module.eval()
