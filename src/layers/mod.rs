@@ -21,6 +21,7 @@ mod merge;
 mod pooling;
 mod recurrent;
 mod reshape;
+mod rnn;
 mod separable_conv;
 mod spatial;
 mod time_distributed;
@@ -210,6 +211,7 @@ pub static LAYER_TYPES: &[LayerType] = &[
     merge::MINIMUM,
     merge::MULTIPLY,
     reshape::TYPE,
+    rnn::TYPE,
     separable_conv::SEPARABLE_CONV1D,
     separable_conv::SEPARABLE_CONV2D,
     recurrent::SIMPLE_RNN,

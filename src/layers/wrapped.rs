@@ -27,6 +27,9 @@ pub struct Inner {
     initializers: Vec<(&'static str, Family, Span)>,
     /// Its class name in the file.
     pub span: Span,
+    /// An RNN cell (`LSTMCell`), read as its layer (`LSTM`): its weights have no cell segment,
+    /// the cell's own name being that segment.
+    cell: bool,
 }
 
 /// The class name and arguments of a nested layer entry: Keras's `{class_name, config}` or
@@ -103,8 +106,32 @@ pub fn parse(args: &mut Args, argument: &str, name: Option<&dyn Fn(&str) -> Stri
 
 /// [`parse`] of a node taken already.
 pub fn parse_node(args: &mut Args, node: &Node, name: Option<&dyn Fn(&str) -> String>) -> Option<Inner> {
+    parse_as(args, node, name, false)
+}
+
+/// The recurrent layer type whose arguments an RNN cell class takes (`LSTMCell` → `LSTM`).
+pub fn cell_layer_type(class_name: &str) -> Option<&'static LayerType> {
+    let layer = class_name.strip_suffix("Cell").filter(|layer| ["SimpleRNN", "LSTM", "GRU"].contains(layer))?;
+    find(layer)
+}
+
+/// An RNN cell (`{class_name: LSTMCell, config: {…}}`), read with its layer's arguments.
+pub fn parse_cell(args: &mut Args, node: &Node) -> Option<Inner> {
+    parse_as(args, node, None, true)
+}
+
+fn parse_as(args: &mut Args, node: &Node, name: Option<&dyn Fn(&str) -> String>, cell: bool) -> Option<Inner> {
     let (type_name, span, entries) = parts(node).map_err(|diagnostic| args.diagnostics.push(diagnostic)).ok()?;
-    let Some(layer_type) = find(type_name) else {
+    let found = if cell { cell_layer_type(type_name) } else { find(type_name) };
+    let Some(layer_type) = found else {
+        if cell {
+            args.diagnostics.push(
+                Diagnostic::error(Code::UnknownLayer, format!("unknown RNN cell `{type_name}`"))
+                    .at_labelled(span, "not an RNN cell")
+                    .with_help("the cells are `SimpleRNNCell`, `LSTMCell`, `GRUCell` and `StackedRNNCells`"),
+            );
+            return None;
+        }
         let names = super::LAYER_TYPES.iter().map(|t| t.name);
         let diagnostic = Diagnostic::error(Code::UnknownLayer, format!("unknown layer type `{type_name}`"))
             .at_labelled(span, "not a layer type");
@@ -115,7 +142,8 @@ pub fn parse_node(args: &mut Args, node: &Node, name: Option<&dyn Fn(&str) -> St
         return None;
     };
     let mut inner = Args::new(args.file(), args.lookup(), layer_type.name, entries, span);
-    let own_name = inner.string("name").map_or_else(|| layer_type.name.to_string(), |name| name.value);
+    let default_name = if cell { format!("{}_cell", layer_type.name) } else { layer_type.name.to_string() };
+    let own_name = inner.string("name").map_or(default_name, |name| name.value);
     let trainable = inner.bool_or("trainable", true);
     let mut initializers = Vec::new();
     for &argument in layer_type.arguments.iter().filter(|a| a.ends_with("_initializer")) {
@@ -143,7 +171,7 @@ pub fn parse_node(args: &mut Args, node: &Node, name: Option<&dyn Fn(&str) -> St
         return None;
     }
     let name = name.map_or(own_name.clone(), |rename| rename(&own_name));
-    Some(Inner { layer_type, name, layer: layer?, trainable, initializers, span })
+    Some(Inner { layer_type, name, layer: layer?, trainable, initializers, span, cell })
 }
 
 /// The segment Keras puts between a recurrent layer and its weights: its cell's name.
@@ -160,7 +188,10 @@ impl Inner {
     /// Builds the layer on `inputs`; its weights named `<name>.[<cell>.]<weight>`.
     pub fn build(&self, inputs: &[Vec<usize>]) -> Result<Built, Diagnostic> {
         let mut built = self.layer.build(inputs)?;
-        let cell = cell_name(self.layer_type).map_or(String::new(), |cell| format!("{cell}."));
+        let cell = match cell_name(self.layer_type) {
+            Some(cell) if !self.cell => format!("{cell}."),
+            _ => String::new(),
+        };
         for weight in &mut built.weights {
             if let Some((_, family, span)) =
                 self.initializers.iter().find(|(argument, ..)| *argument == weight.initializer_argument)

@@ -1,4 +1,4 @@
-"""Recurrent wrappers: Bidirectional (every merge mode, a backward_layer of its own) and TimeDistributed.
+"""Recurrent wrappers: Bidirectional (every merge mode, a backward_layer of its own), TimeDistributed, RNN over cells.
 
 Each model names every layer, inner layers included, so Keras's weight paths
 (`bidirectional/forward_lstm/lstm_cell/kernel`) are stable.
@@ -45,4 +45,17 @@ def time_distributed_options():
     return keras.Model([frames, nested], [a, b, c], name="time_distributed_options")
 
 
-MODELS = [bidirectional_options, time_distributed_options]
+def rnn_cells():
+    """RNN over one SimpleRNNCell, LSTMCell and GRUCell, and over StackedRNNCells (a list of cells)."""
+    inputs = keras.Input(shape=(5, 3), name="sequence")
+    x = layers.RNN(layers.SimpleRNNCell(4, name="simple_cell"), return_sequences=True, name="rnn_simple")(inputs)
+    x = layers.RNN(layers.LSTMCell(3, unit_forget_bias=False, name="lstm_cell"), return_sequences=True, name="rnn_lstm")(x)
+    x = layers.RNN(layers.GRUCell(2, reset_after=False, name="gru_cell"), return_sequences=True, name="rnn_gru")(x)
+    x = layers.RNN(
+        [layers.LSTMCell(4, name="stacked_lstm"), layers.GRUCell(3, name="stacked_gru"), layers.SimpleRNNCell(2, name="stacked_simple")],
+        name="rnn_stacked",
+    )(x)
+    return keras.Model(inputs, x, name="rnn_cells")
+
+
+MODELS = [bidirectional_options, time_distributed_options, rnn_cells]
