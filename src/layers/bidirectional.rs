@@ -62,7 +62,9 @@ fn torch(weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
             let name = if forward { tensor.name } else { reverse(tensor.name).ok_or("an unknown torch tensor")? };
             let full = |logical: &str| Cow::Owned(format!("{prefix}.{logical}"));
             let source = match tensor.source {
-                TorchSource::Weight { logical, transform } => TorchSource::Weight { logical: full(&logical), transform },
+                TorchSource::Weight { logical, transform } => {
+                    TorchSource::Weight { logical: full(&logical), transform }
+                }
                 TorchSource::ZerosLike(logical) => TorchSource::ZerosLike(full(&logical)),
                 TorchSource::Counter(logical) => TorchSource::Counter(full(&logical)),
             };

@@ -123,11 +123,8 @@ impl UnaryLayer for ConvLstm {
         };
         let mut step_output = self.window.output(spatial, "kernel")?;
         step_output.push(self.filters);
-        let output_shape = if self.return_sequences {
-            [input[0]].into_iter().chain(step_output).collect()
-        } else {
-            step_output
-        };
+        let output_shape =
+            if self.return_sequences { [input[0]].into_iter().chain(step_output).collect() } else { step_output };
         let gates = self.filters.checked_mul(4).ok_or_else(overflow)?;
         let kernel = |inputs: usize| self.window.size.value.iter().copied().chain([inputs, gates]).collect();
         let mut weights = vec![
@@ -141,7 +138,8 @@ impl UnaryLayer for ConvLstm {
         ];
         if self.use_bias {
             let bias = Weight::new("conv_lstm_cell.bias", vec![gates], "bias_initializer", Family::Zeros);
-            let fill = self.unit_forget_bias.then(|| ConstantFill { range: self.filters..2 * self.filters, value: 1.0 });
+            let fill =
+                self.unit_forget_bias.then(|| ConstantFill { range: self.filters..2 * self.filters, value: 1.0 });
             weights.push(Weight { fill, ..bias });
         }
         Ok(Built { output_shape, weights })

@@ -163,7 +163,9 @@ impl ConvTranspose {
         let padding = self.output_padding.as_ref().map(|padding| padding[axis]);
         let grown = (length.checked_sub(1)?).checked_mul(stride)?;
         match (self.same, padding) {
-            (false, padding) => grown.checked_add(effective)?.checked_add(padding.unwrap_or(stride.saturating_sub(effective))),
+            (false, padding) => {
+                grown.checked_add(effective)?.checked_add(padding.unwrap_or(stride.saturating_sub(effective)))
+            }
             (true, None) => length.checked_mul(stride),
             (true, Some(padding)) => grown.checked_add(effective % 2)?.checked_add(padding),
         }

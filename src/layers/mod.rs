@@ -24,11 +24,11 @@ mod reshape;
 mod rnn;
 mod separable_conv;
 mod spatial;
-mod time_distributed;
-mod wrapped;
 #[cfg(test)]
 pub mod testing;
+mod time_distributed;
 pub mod torch;
+mod wrapped;
 mod zero_padding;
 pub use merge::residual_add;
 

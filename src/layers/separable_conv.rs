@@ -69,7 +69,12 @@ fn parse<const RANK: usize>(args: &mut Args) -> Option<Box<dyn Layer>> {
     let filters = args.required_count("filters");
     let depthwise = Depthwise::parse(args, RANK);
     let use_bias = args.bool_or("use_bias", true);
-    args.accept_inert(&["depthwise_regularizer", "pointwise_regularizer", "depthwise_constraint", "pointwise_constraint"]);
+    args.accept_inert(&[
+        "depthwise_regularizer",
+        "pointwise_regularizer",
+        "depthwise_constraint",
+        "pointwise_constraint",
+    ]);
     Some(Box::new(SeparableConv { depthwise: depthwise?, filters: filters?.value, use_bias }))
 }
 

@@ -43,7 +43,9 @@ fn torch(weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
         .map(|tensor| TorchTensor {
             name: tensor.name,
             source: match tensor.source {
-                TorchSource::Weight { logical, transform } => TorchSource::Weight { logical: full(&logical), transform },
+                TorchSource::Weight { logical, transform } => {
+                    TorchSource::Weight { logical: full(&logical), transform }
+                }
                 TorchSource::ZerosLike(logical) => TorchSource::ZerosLike(full(&logical)),
                 TorchSource::Counter(logical) => TorchSource::Counter(full(&logical)),
             },

@@ -73,7 +73,9 @@ fn plain_family(node: &Node) -> Result<Family, Diagnostic> {
             "initc takes a wrapped layer's initializers only at Keras's defaults".to_string(),
         )
         .at(node.span)
-        .with_help("remove the initializer (or give Keras's default); a wrapped layer's own initializers are not applied yet")
+        .with_help(
+            "remove the initializer (or give Keras's default); a wrapped layer's own initializers are not applied yet",
+        )
     };
     let (name, config) = match &node.value {
         Value::Str(name) => (name.as_str(), None),

@@ -104,12 +104,7 @@ pub fn weight_differences(dir: &Path, name: &str, out_dir: &Path) -> Option<Stri
 
 /// [`weight_differences`] with Keras's weight paths read by `path_of` (e.g. without the name
 /// scopes of a model's Python code, which its JSON does not record).
-pub fn weight_differences_by(
-    dir: &Path,
-    name: &str,
-    out_dir: &Path,
-    path_of: fn(&str) -> String,
-) -> Option<String> {
+pub fn weight_differences_by(dir: &Path, name: &str, out_dir: &Path, path_of: fn(&str) -> String) -> Option<String> {
     let expected = expected(dir, name);
     let keras: BTreeMap<String, Vec<u64>> = expected["layers"]
         .as_array()
@@ -123,7 +118,8 @@ pub fn weight_differences_by(
         })
         .collect();
     let out: PathBuf = out_dir.join(format!("{name}.safetensors"));
-    let output = initc(dir, &["compile", &format!("{name}.json"), "-o", out.to_str().expect("UTF-8"), "--dtype", "bf16"]);
+    let output =
+        initc(dir, &["compile", &format!("{name}.json"), "-o", out.to_str().expect("UTF-8"), "--dtype", "bf16"]);
     if !output.status.success() {
         return Some(format!("{name}: compile failed:\n{}", text(&output.stderr)));
     }

@@ -32,11 +32,8 @@ const SUPPORTED: &[&str] = &[
 ];
 
 /// Models with a layer class initc does not have yet, and the first such class.
-const UNSUPPORTED: &[(&str, &str)] = &[
-    ("convnexttiny", "Normalization"),
-    ("efficientnetb0", "Rescaling"),
-    ("mobilenetv2", "ReLU"),
-];
+const UNSUPPORTED: &[(&str, &str)] =
+    &[("convnexttiny", "Normalization"), ("efficientnetb0", "Rescaling"), ("mobilenetv2", "ReLU")];
 
 /// Models whose every layer initc supports, but whose Keras weight paths carry name scopes of
 /// the Python code that built them (`normal_A_block_0/adjust_block/…/adjust_bn_0/beta`), which

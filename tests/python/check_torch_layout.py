@@ -2,8 +2,8 @@
 """`--layout torch` computes the same function as the Keras layout.
 
 For an MLP with batch normalization, an LSTM, a GRU + SimpleRNN model, and transposed, depthwise
-and separable convolutions (1-D, 2-D and 3-D), bidirectional LSTM/GRU/SimpleRNN and a
-TimeDistributed Dense, compiles one config twice with initc
+and separable convolutions (1-D, 2-D and 3-D), bidirectional LSTM/GRU/SimpleRNN, a
+TimeDistributed Dense and an RNN over an LSTMCell, compiles one config twice with initc
 (`--layout keras` and `--layout torch`), loads the first into the Keras model (weights set by
 name) and the second into the equivalent torch module with `load_state_dict(strict=True)`, and
 compares their outputs on random input.
@@ -99,6 +99,16 @@ class Bidirectional(torch.nn.Module):
         return self.bidirectional_2(self.bidirectional_1(self.bidirectional(x)[0])[0])[0]
 
 
+class RnnCell(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = torch.nn.LSTM(FEATURES, 8, batch_first=True)
+        self.dense = torch.nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.dense(self.rnn(x)[0][:, -1, :])
+
+
 class TimeDistributedDense(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -166,6 +176,14 @@ MODELS = {
                                   keras.layers.TimeDistributed(keras.layers.Dense(3, name="dense"), name="time_distributed")]),
         TimeDistributedDense, (4, STEPS, FEATURES),
     ),
+    "rnn_cell": (
+        f"input: [{STEPS}, {FEATURES}]\nlayers:\n  - rnn: {{cell: {{class_name: LSTMCell, config: {{units: 8}}}}}}\n"
+        "  - dense: {units: 2}\n",
+        lambda: keras.Sequential([keras.Input((STEPS, FEATURES)),
+                                  keras.layers.RNN(keras.layers.LSTMCell(8, name="lstm_cell"), name="rnn"),
+                                  keras.layers.Dense(2, name="dense")]),
+        RnnCell, (4, STEPS, FEATURES),
+    ),
     # Keras's valid padding is torch's padding 0, its output_padding torch's; without one, a
     # stride above the kernel size pads the output to (L - 1)·s + s, as output_padding s - k.
     "conv1d_transpose": convolution(
@@ -210,7 +228,7 @@ def tensor_name(layer, variable):
     """initc's name for a Keras variable: its path (a wrapped layer's weights carry the inner
     layers' names), except that initc names a plain recurrent layer's weights without its cell."""
     parts = variable.path.split("/")
-    if isinstance(layer, keras.layers.RNN):
+    if type(layer) in (keras.layers.LSTM, keras.layers.GRU, keras.layers.SimpleRNN):
         return f"{layer.name}.{parts[-1]}"
     return ".".join(parts[parts.index(layer.name):])
 
