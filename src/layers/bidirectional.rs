@@ -111,9 +111,10 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
             _ => Merge::Keep,
         }
     };
-    let Some(node) = args.require("layer", "{lstm: {units: 8}}") else { return None };
+    let backward_node = args.take_as("backward_layer", ArgKind::Any);
+    let node = args.require("layer", "{lstm: {units: 8}}")?;
     let forward = parse_node(args, node, Some(&forward_name));
-    let backward = match args.take_as("backward_layer", ArgKind::Any) {
+    let backward = match backward_node {
         Some(backward) => parse_node(args, backward, None),
         None => parse_node(args, node, Some(&backward_name)),
     };

@@ -24,8 +24,6 @@ const ARGUMENTS: &[&str] = &[
     "use_bias",
     "depthwise_initializer",
     "bias_initializer",
-    "depthwise_regularizer",
-    "depthwise_constraint",
 ];
 
 pub const DEPTHWISE_CONV1D: LayerType = LayerType {

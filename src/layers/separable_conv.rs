@@ -26,10 +26,6 @@ const ARGUMENTS: &[&str] = &[
     "depthwise_initializer",
     "pointwise_initializer",
     "bias_initializer",
-    "depthwise_regularizer",
-    "pointwise_regularizer",
-    "depthwise_constraint",
-    "pointwise_constraint",
 ];
 
 pub const SEPARABLE_CONV1D: LayerType = LayerType {
