@@ -32,9 +32,12 @@ pub struct Inner {
     cell: bool,
 }
 
+/// A nested layer entry's class name, where that name is written, and its arguments.
+type Parts<'a> = (&'a str, Span, &'a [(Node, Node)]);
+
 /// The class name and arguments of a nested layer entry: Keras's `{class_name, config}` or
 /// initc's one-key `{type: {arguments}}`.
-fn parts(node: &Node) -> Result<(&str, Span, &[(Node, Node)]), Diagnostic> {
+fn parts(node: &Node) -> Result<Parts<'_>, Diagnostic> {
     const EMPTY: &[(Node, Node)] = &[];
     let bad = || {
         Diagnostic::error(Code::WrongType, format!("expected a layer, found {}", node.kind_name()))
