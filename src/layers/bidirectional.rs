@@ -161,3 +161,36 @@ impl UnaryLayer for Bidirectional {
         Ok(Built { output_shape, weights })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::layers::testing::build;
+
+    #[test]
+    fn merge_modes_set_the_last_axis() {
+        let shape = |arguments: &str| build("bidirectional", arguments, &[5, 3]).map(|built| built.output_shape);
+        assert_eq!(shape("{layer: {lstm: {units: 4}}}"), Ok(vec![8]));
+        assert_eq!(shape("{layer: {lstm: {units: 4, return_sequences: true}}, merge_mode: ave}"), Ok(vec![5, 4]));
+    }
+
+    #[test]
+    fn two_outputs_a_non_recurrent_layer_and_an_inner_initializer_are_refused() {
+        let error = |arguments: &str| build("bidirectional", arguments, &[5, 3]).err().unwrap_or_default();
+        assert!(error("{layer: {lstm: {units: 4}}, merge_mode: null}").contains("merge_mode: null"));
+        assert!(error("{layer: {dense: {units: 4}}}").contains("wraps a recurrent layer"));
+        assert!(error("{layer: {lstm: {units: 4, kernel_initializer: he_normal}}}").contains("Keras's default"));
+    }
+
+    #[test]
+    fn a_given_backward_layer_keeps_its_name() {
+        let built = build(
+            "bidirectional",
+            "{layer: {lstm: {units: 2, name: ahead}}, backward_layer: {lstm: {units: 2, name: behind, go_backwards: true}}}",
+            &[5, 3],
+        );
+        let names: Vec<String> =
+            built.map(|b| b.weights.iter().map(|w| w.name.to_string()).collect()).unwrap_or_default();
+        assert_eq!(names.first().map(String::as_str), Some("forward_ahead.lstm_cell.kernel"));
+        assert_eq!(names.get(3).map(String::as_str), Some("behind.lstm_cell.kernel"));
+    }
+}

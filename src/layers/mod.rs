@@ -312,10 +312,25 @@ mod tests {
         ("conv1d", "{filters: 2, kernel_size: 3}", &[5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
         ("conv2d", "{filters: 2, kernel_size: 3}", &[5, 5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
         ("conv3d", "{filters: 2, kernel_size: 3}", &[5, 5, 5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("conv1d_transpose", "{filters: 2, kernel_size: 3}", &[5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("conv2d_transpose", "{filters: 2, kernel_size: 3}", &[5, 5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("conv3d_transpose", "{filters: 2, kernel_size: 3}", &[5, 5, 5, 1], &[
+            ("kernel", "glorot_uniform"), ("bias", "zeros"),
+        ]),
+        ("conv_lstm2d", "{filters: 2, kernel_size: 3}", &[4, 5, 5, 1], &[
+            ("conv_lstm_cell.kernel", "glorot_uniform"), ("conv_lstm_cell.recurrent_kernel", "orthogonal"),
+            ("conv_lstm_cell.bias", "zeros"),
+        ]),
+        ("bidirectional", "{layer: {gru: {units: 2}}}", &[5, 3], &[
+            ("forward_gru.gru_cell.kernel", "glorot_uniform"), ("forward_gru.gru_cell.recurrent_kernel", "orthogonal"),
+            ("forward_gru.gru_cell.bias", "zeros"), ("backward_gru.gru_cell.kernel", "glorot_uniform"),
+            ("backward_gru.gru_cell.recurrent_kernel", "orthogonal"), ("backward_gru.gru_cell.bias", "zeros"),
+        ]),
         ("cropping1d", "{}", &[4, 2], &[]),
         ("cropping2d", "{}", &[4, 4, 2], &[]),
         ("cropping3d", "{}", &[4, 4, 4, 2], &[]),
         ("dense", "{units: 3}", &[4], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("depthwise_conv2d", "{kernel_size: 3}", &[5, 5, 2], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
         ("dropout", "{rate: 0.5}", &[4], &[]),
         ("embedding", "{input_dim: 10, output_dim: 4}", &[7], &[("embeddings", "uniform")]),
         ("flatten", "{}", &[4, 2], &[]),
@@ -336,8 +351,18 @@ mod tests {
         ("max_pooling2d", "{}", &[4, 4, 2], &[]),
         ("max_pooling3d", "{}", &[4, 4, 4, 2], &[]),
         ("reshape", "{target_shape: [-1]}", &[4, 2], &[]),
+        ("rnn", "{cell: {class_name: SimpleRNNCell, config: {units: 2}}}", &[5, 3], &[
+            ("simple_rnn_cell.kernel", "glorot_uniform"), ("simple_rnn_cell.recurrent_kernel", "orthogonal"),
+            ("simple_rnn_cell.bias", "zeros"),
+        ]),
+        ("separable_conv1d", "{filters: 2, kernel_size: 3}", &[5, 2], &[
+            ("depthwise_kernel", "glorot_uniform"), ("pointwise_kernel", "glorot_uniform"), ("bias", "zeros"),
+        ]),
         ("simple_rnn", "{units: 2}", &[5, 3], &[
             ("kernel", "glorot_uniform"), ("recurrent_kernel", "orthogonal"), ("bias", "zeros"),
+        ]),
+        ("time_distributed", "{layer: {dense: {units: 3}}}", &[5, 4], &[
+            ("dense.kernel", "glorot_uniform"), ("dense.bias", "zeros"),
         ]),
         ("zero_padding1d", "{}", &[4, 2], &[]),
         ("zero_padding2d", "{}", &[4, 4, 2], &[]),
