@@ -269,6 +269,16 @@ impl<'a> Args<'a> {
         self.file
     }
 
+    /// Whether argument `name` is written as null (which [`Args::take`] counts as absent).
+    pub fn is_null(&self, name: &str) -> bool {
+        self.entries.iter().any(|(key, value, _)| key.as_str() == Some(name) && value.is_null())
+    }
+
+    /// What names in expressions mean here (for a nested layer's arguments).
+    pub fn lookup(&self) -> Lookup<'a> {
+        self.lookup
+    }
+
     /// The value of argument `name`, marked as used. A YAML `null` counts as absent.
     pub fn take(&mut self, name: &str) -> Option<&'a Node> {
         self.note(name, ArgKind::Any);

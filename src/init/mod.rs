@@ -569,6 +569,7 @@ mod tests {
             (Transform::ChannelsFirstKernel, vec![3, 2, 5, 7]),
             (Transform::GruKernel, vec![5, 12]),
             (Transform::GruBiasRow(1), vec![2, 12]),
+            (Transform::DepthwiseKernel, vec![3, 2, 5, 7]),
         ];
         for (transform, shape) in transforms {
             let copied: Vec<f32> = (0..shape.iter().product()).map(|i| i as f32 * 0.25 - 3.0).collect();

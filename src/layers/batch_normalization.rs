@@ -42,7 +42,10 @@ fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
         weight("bias", "beta", None),
         weight("running_mean", "moving_mean", None),
         weight("running_var", "moving_variance", None),
-        TorchTensor { name: "num_batches_tracked", source: TorchSource::Counter("moving_mean") },
+        TorchTensor {
+            name: "num_batches_tracked",
+            source: TorchSource::Counter(std::borrow::Cow::Borrowed("moving_mean")),
+        },
     ])
 }
 

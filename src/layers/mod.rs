@@ -6,11 +6,15 @@ mod activations;
 mod adaptive_pooling;
 mod batch_normalization;
 mod category_encoding;
+mod bidirectional;
 mod concatenate;
 mod conv;
+mod conv_lstm;
+mod conv_transpose;
 mod cropping;
 mod data_format;
 mod dense;
+mod depthwise_conv;
 mod dot;
 mod dropout;
 mod embedding;
@@ -32,12 +36,16 @@ mod rescaling;
 mod reshape;
 mod resizing;
 mod rms_normalization;
+mod rnn;
+mod separable_conv;
 mod spatial;
 #[cfg(test)]
 pub mod testing;
+mod time_distributed;
 pub mod torch;
 mod unit_normalization;
 mod up_sampling;
+mod wrapped;
 mod zero_padding;
 pub use layer_scale::AUTO_NAMED_VARIABLE;
 pub use merge::residual_add;
@@ -49,6 +57,7 @@ pub use spatial::shape_text;
 use crate::args::Args;
 use crate::diagnostic::Diagnostic;
 use crate::initializers::Family;
+use std::borrow::Cow;
 use std::fmt::Debug;
 
 /// A range of a tensor's elements set to a constant after its initializer ran (Keras LSTM's
@@ -62,8 +71,9 @@ pub struct ConstantFill {
 /// A weight a layer creates once it knows its input shape.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Weight {
-    /// Keras's variable name: `kernel`, `bias`, …
-    pub name: &'static str,
+    /// Keras's variable name: `kernel`, `bias`, …; a wrapped layer's weights carry the inner
+    /// layers' names too (`forward_lstm.lstm_cell.kernel`), as Keras's weight paths do.
+    pub name: Cow<'static, str>,
     pub shape: Vec<usize>,
     /// The layer argument that sets its initializer (`kernel_initializer`).
     pub initializer_argument: &'static str,
@@ -73,18 +83,22 @@ pub struct Weight {
     pub trainable: bool,
     /// Elements set to a constant after the initializer ran.
     pub fill: Option<ConstantFill>,
+    /// For a wrapped layer's weight, the Keras class of that layer (whose torch mapping the
+    /// wrapper's follows).
+    pub wrapped_class: Option<&'static str>,
 }
 
 impl Weight {
     /// A trainable weight initialised by `argument`, `default` unless the config says otherwise.
     pub fn new(name: &'static str, shape: Vec<usize>, argument: &'static str, default: Family) -> Weight {
         Weight {
-            name,
+            name: Cow::Borrowed(name),
             shape,
             initializer_argument: argument,
             default_initializer: default,
             trainable: true,
             fill: None,
+            wrapped_class: None,
         }
     }
 }
@@ -188,15 +202,24 @@ pub static LAYER_TYPES: &[LayerType] = &[
     batch_normalization::TYPE,
     category_encoding::CATEGORY_ENCODING,
     resizing::CENTER_CROP,
+    bidirectional::TYPE,
     concatenate::TYPE,
     conv::CONV1D,
+    conv_transpose::CONV1D_TRANSPOSE,
     conv::CONV2D,
+    conv_transpose::CONV2D_TRANSPOSE,
     conv::CONV3D,
+    conv_transpose::CONV3D_TRANSPOSE,
+    conv_lstm::CONV_LSTM1D,
+    conv_lstm::CONV_LSTM2D,
+    conv_lstm::CONV_LSTM3D,
     cropping::CROPPING1D,
     cropping::CROPPING2D,
     cropping::CROPPING3D,
     dense::TYPE,
     category_encoding::DISCRETIZATION,
+    depthwise_conv::DEPTHWISE_CONV1D,
+    depthwise_conv::DEPTHWISE_CONV2D,
     dot::TYPE,
     dropout::TYPE,
     activations::ELU,
@@ -233,6 +256,9 @@ pub static LAYER_TYPES: &[LayerType] = &[
     reshape::TYPE,
     resizing::RESIZING,
     rms_normalization::TYPE,
+    rnn::TYPE,
+    separable_conv::SEPARABLE_CONV1D,
+    separable_conv::SEPARABLE_CONV2D,
     recurrent::SIMPLE_RNN,
     activations::SOFTMAX,
     noise::SPATIAL_DROPOUT1D,
@@ -243,6 +269,7 @@ pub static LAYER_TYPES: &[LayerType] = &[
     up_sampling::UP_SAMPLING1D,
     up_sampling::UP_SAMPLING2D,
     up_sampling::UP_SAMPLING3D,
+    time_distributed::TYPE,
     zero_padding::ZERO_PADDING1D,
     zero_padding::ZERO_PADDING2D,
     zero_padding::ZERO_PADDING3D,
@@ -338,10 +365,25 @@ mod tests {
         ("conv1d", "{filters: 2, kernel_size: 3}", &[5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
         ("conv2d", "{filters: 2, kernel_size: 3}", &[5, 5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
         ("conv3d", "{filters: 2, kernel_size: 3}", &[5, 5, 5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("conv1d_transpose", "{filters: 2, kernel_size: 3}", &[5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("conv2d_transpose", "{filters: 2, kernel_size: 3}", &[5, 5, 1], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("conv3d_transpose", "{filters: 2, kernel_size: 3}", &[5, 5, 5, 1], &[
+            ("kernel", "glorot_uniform"), ("bias", "zeros"),
+        ]),
+        ("conv_lstm2d", "{filters: 2, kernel_size: 3}", &[4, 5, 5, 1], &[
+            ("conv_lstm_cell.kernel", "glorot_uniform"), ("conv_lstm_cell.recurrent_kernel", "orthogonal"),
+            ("conv_lstm_cell.bias", "zeros"),
+        ]),
+        ("bidirectional", "{layer: {gru: {units: 2}}}", &[5, 3], &[
+            ("forward_gru.gru_cell.kernel", "glorot_uniform"), ("forward_gru.gru_cell.recurrent_kernel", "orthogonal"),
+            ("forward_gru.gru_cell.bias", "zeros"), ("backward_gru.gru_cell.kernel", "glorot_uniform"),
+            ("backward_gru.gru_cell.recurrent_kernel", "orthogonal"), ("backward_gru.gru_cell.bias", "zeros"),
+        ]),
         ("cropping1d", "{}", &[4, 2], &[]),
         ("cropping2d", "{}", &[4, 4, 2], &[]),
         ("cropping3d", "{}", &[4, 4, 4, 2], &[]),
         ("dense", "{units: 3}", &[4], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
+        ("depthwise_conv2d", "{kernel_size: 3}", &[5, 5, 2], &[("kernel", "glorot_uniform"), ("bias", "zeros")]),
         ("dropout", "{rate: 0.5}", &[4], &[]),
         ("embedding", "{input_dim: 10, output_dim: 4}", &[7], &[("embeddings", "uniform")]),
         ("flatten", "{}", &[4, 2], &[]),
@@ -362,6 +404,13 @@ mod tests {
         ("max_pooling2d", "{}", &[4, 4, 2], &[]),
         ("max_pooling3d", "{}", &[4, 4, 4, 2], &[]),
         ("reshape", "{target_shape: [-1]}", &[4, 2], &[]),
+        ("rnn", "{cell: {class_name: SimpleRNNCell, config: {units: 2}}}", &[5, 3], &[
+            ("simple_rnn_cell.kernel", "glorot_uniform"), ("simple_rnn_cell.recurrent_kernel", "orthogonal"),
+            ("simple_rnn_cell.bias", "zeros"),
+        ]),
+        ("separable_conv1d", "{filters: 2, kernel_size: 3}", &[5, 2], &[
+            ("depthwise_kernel", "glorot_uniform"), ("pointwise_kernel", "glorot_uniform"), ("bias", "zeros"),
+        ]),
         ("simple_rnn", "{units: 2}", &[5, 3], &[
             ("kernel", "glorot_uniform"), ("recurrent_kernel", "orthogonal"), ("bias", "zeros"),
         ]),
@@ -370,6 +419,9 @@ mod tests {
         ("rms_normalization", "{}", &[4], &[("scale", "ones")]),
         ("normalization", "{}", &[4], &[("mean", "zeros"), ("variance", "ones"), ("count", "zeros")]),
         ("layer_scale", "{init_values: 0.1, projection_dim: 4}", &[4], &[("variable", "constant")]),
+        ("time_distributed", "{layer: {dense: {units: 3}}}", &[5, 4], &[
+            ("dense.kernel", "glorot_uniform"), ("dense.bias", "zeros"),
+        ]),
         ("zero_padding1d", "{}", &[4, 2], &[]),
         ("zero_padding2d", "{}", &[4, 4, 2], &[]),
         ("zero_padding3d", "{}", &[4, 4, 4, 2], &[]),
@@ -380,7 +432,7 @@ mod tests {
         for &(type_name, arguments, input, expected) in DEFAULTS {
             let built =
                 testing::build(type_name, arguments, input).unwrap_or_else(|error| panic!("{type_name}: {error}"));
-            let found: Vec<&str> = built.weights.iter().map(|w| w.name).collect();
+            let found: Vec<&str> = built.weights.iter().map(|w| w.name.as_ref()).collect();
             let names: Vec<&str> = expected.iter().map(|&(weight, _)| weight).collect();
             assert_eq!(found, names, "{type_name}: weights");
             for (weight, &(_, old_name)) in built.weights.iter().zip(expected) {

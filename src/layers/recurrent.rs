@@ -78,7 +78,7 @@ fn torch_simple_rnn_or_lstm(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
         weight("weight_ih_l0", "kernel", Some(Transform::Transpose)),
         weight("weight_hh_l0", "recurrent_kernel", Some(Transform::Transpose)),
         weight("bias_ih_l0", "bias", None),
-        TorchTensor { name: "bias_hh_l0", source: TorchSource::ZerosLike("bias") },
+        TorchTensor { name: "bias_hh_l0", source: TorchSource::ZerosLike(std::borrow::Cow::Borrowed("bias")) },
     ])
 }
 
@@ -172,7 +172,7 @@ fn parse(args: &mut Args, cell: Cell) -> Option<Box<dyn Layer>> {
 
 /// `return_state: true` makes the layer return its final states as extra outputs, which a
 /// Sequential model cannot pass on; only `false` is accepted.
-fn return_state_argument(args: &mut Args) -> Option<()> {
+pub fn return_state_argument(args: &mut Args) -> Option<()> {
     let Some(node) = args.take("return_state") else {
         return Some(());
     };

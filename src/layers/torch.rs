@@ -4,6 +4,7 @@
 //! holds the shared types and the lookup by class name.
 
 use super::{LAYER_TYPES, LayerType, Weight};
+use std::borrow::Cow;
 
 /// A rearrangement of a logical tensor into the stored one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,6 +13,9 @@ pub enum Transform {
     Transpose,
     /// A convolution kernel `(k…, in, out)` stored as `(out, in, k…)`.
     ChannelsFirstKernel,
+    /// A depthwise kernel `(k…, channels, multiplier)` stored as a grouped convolution's
+    /// `(channels · multiplier, 1, k…)`: output channel `c · multiplier + m` from `(c, m)`.
+    DepthwiseKernel,
     /// A GRU kernel `(in, 3u)` whose gate blocks go from Keras's order (z, r, h) to torch's
     /// (r, z, n), stored transposed as `(3u, in)`.
     GruKernel,
@@ -23,19 +27,19 @@ pub enum Transform {
 }
 
 /// Where one stored torch tensor comes from.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum TorchSource {
     /// A Keras weight, rearranged (or not).
-    Weight { logical: &'static str, transform: Option<Transform> },
+    Weight { logical: Cow<'static, str>, transform: Option<Transform> },
     /// Zeros shaped like a Keras weight: torch's second RNN bias, which Keras does not have.
-    ZerosLike(&'static str),
+    ZerosLike(Cow<'static, str>),
     /// Batch norm's `num_batches_tracked`: an int64 scalar 0, present when `logical` is.
-    Counter(&'static str),
+    Counter(Cow<'static, str>),
 }
 
 impl TorchSource {
     /// The Keras weight this tensor needs.
-    fn logical(self) -> &'static str {
+    pub fn logical(&self) -> &str {
         match self {
             TorchSource::Weight { logical, .. } | TorchSource::ZerosLike(logical) | TorchSource::Counter(logical) => {
                 logical
@@ -44,7 +48,7 @@ impl TorchSource {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TorchTensor {
     pub name: &'static str,
     pub source: TorchSource,
@@ -57,7 +61,7 @@ pub type TorchMapping = fn(&[Weight]) -> Result<Vec<TorchTensor>, String>;
 
 /// Torch tensor `name` holding Keras weight `logical`, rearranged by `transform`.
 pub const fn weight(name: &'static str, logical: &'static str, transform: Option<Transform>) -> TorchTensor {
-    TorchTensor { name, source: TorchSource::Weight { logical, transform } }
+    TorchTensor { name, source: TorchSource::Weight { logical: Cow::Borrowed(logical), transform } }
 }
 
 /// The mapping of a layer type without weights. Refuses weights, so that a layer that gains

@@ -42,11 +42,11 @@ impl Row<'_> {
                 let earlier = self.weights.iter().take_while(|w| !std::ptr::eq(*w, weight));
                 let number = self.first_auto_variable + earlier.filter(|w| w.name == AUTO_NAMED_VARIABLE).count();
                 match number {
-                    0 => [self.name.as_ref(), ".", weight.name].concat(),
+                    0 => [self.name.as_ref(), ".", weight.name.as_ref()].concat(),
                     _ => format!("{}.{}_{number}", self.name, weight.name),
                 }
             }
-            Source::Layer(_) => [self.name.as_ref(), ".", weight.name].concat(),
+            Source::Layer(_) => [self.name.as_ref(), ".", weight.name.as_ref()].concat(),
             Source::Param(_) => self.name.to_string(),
         }
     }
@@ -175,7 +175,7 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
     let mut diagnostics = Vec::new();
     for weight in row.weights {
         match tensor_spec(row, weight, row.tensor_name(weight), dtype) {
-            Ok(spec) => logical.push((weight.name, spec)),
+            Ok(spec) => logical.push((weight.name.as_ref(), spec)),
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
@@ -198,14 +198,14 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
         let name = format!("{}.{}", row.name, tensor.name);
         match tensor.source {
             TorchSource::Weight { logical: weight, transform } => {
-                let Some(spec) = find(weight) else { continue };
+                let Some(spec) = find(&weight) else { continue };
                 let shape = transform.map_or_else(|| spec.shape.clone(), |t| layout::stored_shape(t, &spec.shape));
                 let stored_layout =
                     StoredLayout { logical_name: spec.name.clone(), logical_shape: spec.shape.clone(), transform };
                 stored.push(TensorSpec { name, shape, layout: Some(stored_layout), ..spec.clone() });
             }
             TorchSource::ZerosLike(weight) => {
-                let Some(spec) = find(weight) else { continue };
+                let Some(spec) = find(&weight) else { continue };
                 stored.push(TensorSpec {
                     name,
                     initializer: Initializer::Zeros,
@@ -217,7 +217,7 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
                 });
             }
             TorchSource::Counter(weight) => {
-                let Some(spec) = find(weight) else { continue };
+                let Some(spec) = find(&weight) else { continue };
                 stored.push(TensorSpec {
                     name,
                     shape: Vec::new(),

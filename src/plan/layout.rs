@@ -35,6 +35,9 @@ pub fn stored_shape(transform: Transform, logical: &[usize]) -> Vec<usize> {
         }
         (Transform::GruBiasRow(_), [_, width]) => vec![*width],
         (Transform::Flatten, _) => vec![logical.iter().product()],
+        (Transform::DepthwiseKernel, [kernel @ .., channels, multiplier]) => {
+            [channels.saturating_mul(*multiplier), 1].into_iter().chain(kernel.iter().copied()).collect()
+        }
         _ => logical.to_vec(),
     }
 }
@@ -69,6 +72,14 @@ fn source_index(transform: Transform, logical: &[usize], index: usize) -> usize 
             source - source % cols + gate_column(cols, source % cols)
         }
         (Transform::GruBiasRow(row), &[_, width]) => row * width + gate_column(width, index),
+        (Transform::DepthwiseKernel, [kernel @ .., channels, multiplier]) => {
+            // Stored (c·m, 1, k) from logical (k, c, m): output channel o = c·m + m' is (c, m'),
+            // so the logical index of (o, position) is position·c·m + o.
+            let positions: usize = kernel.iter().product::<usize>().max(1);
+            let outputs = channels * multiplier;
+            let (output, position) = (index / positions, index % positions);
+            position * outputs + output
+        }
         _ => index,
     }
 }
@@ -111,6 +122,8 @@ mod tests {
         check(Transform::GruBiasRow(1), &[2, 3], &[3], &[4.0, 3.0, 5.0]);
         check(Transform::GruBiasRow(0), &[2, 3], &[3], &[1.0, 0.0, 2.0]);
         check(Transform::Flatten, &[1, 1, 3], &[3], &[0.0, 1.0, 2.0]);
+        // Depthwise kernel (k=2, c=2, m=1): values [k0c0, k0c1, k1c0, k1c1] → (c·m, 1, k).
+        check(Transform::DepthwiseKernel, &[2, 2, 1], &[2, 1, 2], &[0.0, 2.0, 1.0, 3.0]);
     }
 
     #[test]
@@ -135,7 +148,17 @@ mod tests {
                 gru.push(row * 3 * units + source);
             }
         }
-        let cases: [(Transform, Vec<usize>, Vec<usize>); 4] = [
+        let (channels, multiplier) = (3, 2);
+        let mut depthwise = Vec::new();
+        for channel in 0..channels {
+            for m in 0..multiplier {
+                for position in 0..k[0] * k[1] {
+                    depthwise.push((position * channels + channel) * multiplier + m);
+                }
+            }
+        }
+        let cases: [(Transform, Vec<usize>, Vec<usize>); 5] = [
+            (Transform::DepthwiseKernel, vec![k[0], k[1], channels, multiplier], depthwise),
             (Transform::ChannelsFirstKernel, vec![k[0], k[1], fan_in, fan_out], kernel),
             (Transform::Transpose, vec![3, 5], (0..5).flat_map(|c| (0..3).map(move |r| r * 5 + c)).collect()),
             (Transform::GruKernel, vec![rows, 3 * units], gru),

@@ -165,9 +165,9 @@ fn an_unsupported_keras_layer_is_an_error_naming_its_class() {
     let stderr = summary_error(
         r#"{"class_name": "Sequential", "config": {"name": "m", "layers": [
   {"class_name": "InputLayer", "config": {"batch_shape": [null, 8, 8, 3]}},
-  {"module": "keras.layers", "class_name": "Conv2DTranspose", "config": {"filters": 4, "kernel_size": 3}},
+  {"module": "my_package", "class_name": "CustomBlock", "config": {"filters": 4, "kernel_size": 3}},
   {"class_name": "Flatten", "config": {}}
 ]}}"#,
     );
-    assert!(stderr.contains("E0204") && stderr.contains("`Conv2DTranspose`"), "{stderr}");
+    assert!(stderr.contains("E0204") && stderr.contains("`CustomBlock`"), "{stderr}");
 }

@@ -99,6 +99,12 @@ fn header_tensors(path: &Path) -> BTreeMap<String, Vec<u64>> {
 /// `initc compile` (bf16, to halve what the largest models write) against Keras's weight paths
 /// (`/` read as `.`) and shapes.
 pub fn weight_differences(dir: &Path, name: &str, out_dir: &Path) -> Option<String> {
+    weight_differences_by(dir, name, out_dir, |path| path.replace('/', "."))
+}
+
+/// [`weight_differences`] with Keras's weight paths read by `path_of` (e.g. without the name
+/// scopes of a model's Python code, which its JSON does not record).
+pub fn weight_differences_by(dir: &Path, name: &str, out_dir: &Path, path_of: fn(&str) -> String) -> Option<String> {
     let expected = expected(dir, name);
     let keras: BTreeMap<String, Vec<u64>> = expected["layers"]
         .as_array()
@@ -106,7 +112,7 @@ pub fn weight_differences(dir: &Path, name: &str, out_dir: &Path) -> Option<Stri
         .flatten()
         .flat_map(|layer| layer["weights"].as_array().cloned().unwrap_or_default())
         .map(|weight| {
-            let path = weight["path"].as_str().unwrap_or_default().replace('/', ".");
+            let path = path_of(weight["path"].as_str().unwrap_or_default());
             let shape = weight["shape"].as_array().map(|dims| dims.iter().filter_map(Value::as_u64).collect());
             (path, shape.unwrap_or_default())
         })

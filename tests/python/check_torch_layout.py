@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """`--layout torch` computes the same function as the Keras layout.
 
-For an MLP with batch normalization, an LSTM, a GRU + SimpleRNN model and an image model with
+For an MLP with batch normalization, an LSTM, a GRU + SimpleRNN model, an image model with
 PReLU (per channel and shared), GroupNormalization (with and without `center`) and
-RMSNormalization, compiles one config twice with initc
+RMSNormalization, and transposed, depthwise and separable convolutions (1-D, 2-D and 3-D),
+bidirectional LSTM/GRU/SimpleRNN, a TimeDistributed Dense and an RNN over an LSTMCell,
+compiles one config twice with initc
 (`--layout keras` and `--layout torch`), loads the first into the Keras model (weights set by
 name) and the second into the equivalent torch module with `load_state_dict(strict=True)`, and
 compares their outputs on random input.
@@ -84,6 +86,76 @@ class PreluNorms(torch.nn.Module):
         return self.prelu_features(self.dense(x.flatten(1)))
 
 
+class ChannelsLast(torch.nn.Module):
+    """One torch module named `name`, applied to a channels_last input as Keras applies its layer."""
+
+    def __init__(self, name, module):
+        super().__init__()
+        self.name = name
+        self.add_module(name, module)
+
+    def forward(self, x):
+        last = x.dim() - 1
+        x = x.permute(0, last, *range(1, last))
+        x = getattr(self, self.name)(x)
+        return x.permute(0, *range(2, last + 1), 1)
+
+
+class Separable(torch.nn.Module):
+    """Keras's SeparableConv*D as initc's torch layout names it: `depthwise` (grouped, no bias), then `pointwise`."""
+
+    def __init__(self, rank, channels, multiplier, filters, kernel_size):
+        super().__init__()
+        conv = torch.nn.Conv1d if rank == 1 else torch.nn.Conv2d
+        self.depthwise = conv(channels, channels * multiplier, kernel_size, groups=channels, bias=False)
+        self.pointwise = conv(channels * multiplier, filters, 1)
+
+    def forward(self, x):
+        return self.pointwise(self.depthwise(x))
+
+
+class Bidirectional(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bidirectional = torch.nn.LSTM(FEATURES, 4, batch_first=True, bidirectional=True)
+        self.bidirectional_1 = torch.nn.GRU(8, 3, batch_first=True, bidirectional=True)
+        self.bidirectional_2 = torch.nn.RNN(6, 2, batch_first=True, bidirectional=True)
+
+    def forward(self, x):
+        return self.bidirectional_2(self.bidirectional_1(self.bidirectional(x)[0])[0])[0]
+
+
+class RnnCell(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = torch.nn.LSTM(FEATURES, 8, batch_first=True)
+        self.dense = torch.nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.dense(self.rnn(x)[0][:, -1, :])
+
+
+class TimeDistributedDense(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        # torch's Linear applies to every step already.
+        self.time_distributed = torch.nn.Linear(FEATURES, 3)
+
+    def forward(self, x):
+        return self.time_distributed(x)
+
+
+def convolution(name, shape, arguments, keras_layer, torch_module):
+    """A one-layer model over a channels_last input of `shape` (batch of 3)."""
+    config = f"input: {list(shape)}\nlayers:\n  - {name}: {{{arguments}, bias_initializer: random_normal}}\n"
+    return (
+        config,
+        lambda: keras.Sequential([keras.Input(shape), keras_layer(name)]),
+        lambda: ChannelsLast(name, torch_module()),
+        (3, *shape),
+    )
+
+
 MODELS = {
     "mlp": (
         f"input: [{FEATURES}]\nlayers:\n  - dense: {{units: 16, activation: relu, bias_initializer: random_normal}}\n"
@@ -130,7 +202,82 @@ MODELS = {
                                   keras.layers.PReLU(name="prelu_features")]),
         PreluNorms, (4, HEIGHT, WIDTH, CHANNELS),
     ),
+    "bidirectional": (
+        f"input: [{STEPS}, {FEATURES}]\nlayers:\n"
+        "  - bidirectional: {layer: {lstm: {units: 4, return_sequences: true}}}\n"
+        "  - bidirectional: {layer: {gru: {units: 3, return_sequences: true}}}\n"
+        "  - bidirectional: {layer: {simple_rnn: {units: 2, return_sequences: true}}}\n",
+        lambda: keras.Sequential([
+            keras.Input((STEPS, FEATURES)),
+            keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True, name="lstm"), name="bidirectional"),
+            keras.layers.Bidirectional(keras.layers.GRU(3, return_sequences=True, name="gru"), name="bidirectional_1"),
+            keras.layers.Bidirectional(
+                keras.layers.SimpleRNN(2, return_sequences=True, name="simple_rnn"), name="bidirectional_2"
+            ),
+        ]),
+        Bidirectional, (4, STEPS, FEATURES),
+    ),
+    "time_distributed": (
+        f"input: [{STEPS}, {FEATURES}]\nlayers:\n  - time_distributed: {{layer: {{dense: {{units: 3}}}}}}\n",
+        lambda: keras.Sequential([keras.Input((STEPS, FEATURES)),
+                                  keras.layers.TimeDistributed(keras.layers.Dense(3, name="dense"), name="time_distributed")]),
+        TimeDistributedDense, (4, STEPS, FEATURES),
+    ),
+    "rnn_cell": (
+        f"input: [{STEPS}, {FEATURES}]\nlayers:\n  - rnn: {{cell: {{class_name: LSTMCell, config: {{units: 8}}}}}}\n"
+        "  - dense: {units: 2}\n",
+        lambda: keras.Sequential([keras.Input((STEPS, FEATURES)),
+                                  keras.layers.RNN(keras.layers.LSTMCell(8, name="lstm_cell"), name="rnn"),
+                                  keras.layers.Dense(2, name="dense")]),
+        RnnCell, (4, STEPS, FEATURES),
+    ),
+    # Keras's valid padding is torch's padding 0, its output_padding torch's; without one, a
+    # stride above the kernel size pads the output to (L - 1)·s + s, as output_padding s - k.
+    "conv1d_transpose": convolution(
+        "conv1d_transpose", (7, 3), "filters: 4, kernel_size: 3, dilation_rate: 2",
+        lambda name: keras.layers.Conv1DTranspose(4, 3, dilation_rate=2, name=name),
+        lambda: torch.nn.ConvTranspose1d(3, 4, 3, dilation=2),
+    ),
+    "conv2d_transpose": convolution(
+        "conv2d_transpose", (5, 6, 3), "filters: 4, kernel_size: [3, 2], strides: 2, output_padding: 1",
+        lambda name: keras.layers.Conv2DTranspose(4, (3, 2), strides=2, output_padding=1, name=name),
+        lambda: torch.nn.ConvTranspose2d(3, 4, (3, 2), stride=2, output_padding=1),
+    ),
+    "conv3d_transpose": convolution(
+        "conv3d_transpose", (3, 4, 5, 2), "filters: 3, kernel_size: 2, strides: [1, 2, 3]",
+        lambda name: keras.layers.Conv3DTranspose(3, 2, strides=(1, 2, 3), name=name),
+        lambda: torch.nn.ConvTranspose3d(2, 3, 2, stride=(1, 2, 3), output_padding=(0, 0, 1)),
+    ),
+    "depthwise_conv1d": convolution(
+        "depthwise_conv1d", (9, 3), "kernel_size: 3, depth_multiplier: 2",
+        lambda name: keras.layers.DepthwiseConv1D(3, depth_multiplier=2, name=name),
+        lambda: torch.nn.Conv1d(3, 6, 3, groups=3),
+    ),
+    "depthwise_conv2d": convolution(
+        "depthwise_conv2d", (6, 7, 4), "kernel_size: [3, 2], depth_multiplier: 3",
+        lambda name: keras.layers.DepthwiseConv2D((3, 2), depth_multiplier=3, name=name),
+        lambda: torch.nn.Conv2d(4, 12, (3, 2), groups=4),
+    ),
+    "separable_conv1d": convolution(
+        "separable_conv1d", (9, 3), "filters: 5, kernel_size: 3, depth_multiplier: 2",
+        lambda name: keras.layers.SeparableConv1D(5, 3, depth_multiplier=2, name=name),
+        lambda: Separable(1, 3, 2, 5, 3),
+    ),
+    "separable_conv2d": convolution(
+        "separable_conv2d", (6, 7, 4), "filters: 3, kernel_size: [2, 3], depth_multiplier: 2",
+        lambda name: keras.layers.SeparableConv2D(3, (2, 3), depth_multiplier=2, name=name),
+        lambda: Separable(2, 4, 2, 3, (2, 3)),
+    ),
 }
+
+
+def tensor_name(layer, variable):
+    """initc's name for a Keras variable: its path (a wrapped layer's weights carry the inner
+    layers' names), except that initc names a plain recurrent layer's weights without its cell."""
+    parts = variable.path.split("/")
+    if type(layer) in (keras.layers.LSTM, keras.layers.GRU, keras.layers.SimpleRNN):
+        return f"{layer.name}.{parts[-1]}"
+    return ".".join(parts[parts.index(layer.name):])
 
 
 def main(initc):
@@ -146,7 +293,7 @@ def main(initc):
             model = keras_model()
             weights = load_numpy(directory / f"{name}.keras.safetensors")
             for layer in model.layers:
-                layer.set_weights([weights[f"{layer.name}.{variable.path.split('/')[-1]}"] for variable in layer.weights])
+                layer.set_weights([weights[tensor_name(layer, variable)] for variable in layer.weights])
             module = torch_model()
             module.load_state_dict(load_torch(directory / f"{name}.torch.safetensors"), strict=True)
             module.eval()
@@ -155,7 +302,9 @@ def main(initc):
             with torch.no_grad():
                 actual = module(torch.from_numpy(x)).numpy()
             difference = float(np.max(np.abs(expected - actual)))
-            if not difference < 1e-5:
+            if not np.any(expected):
+                failures.append(f"{name}: the output is all zeros, which proves nothing")
+            elif not difference < 1e-5:
                 failures.append(f"{name}: outputs differ by {difference}")
             else:
                 print(f"torch layout {name}: Keras and torch outputs agree (max difference {difference:.2e})")
