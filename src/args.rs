@@ -582,6 +582,28 @@ impl<'a> Args<'a> {
         Some(Spanned { value: values, span: node.span })
     }
 
+    /// Sizes of which some may be unknown (`output_shape: [null, 64]` or `64`): `None` when
+    /// absent or invalid (reported), and reported missing when `required`.
+    pub fn sizes_or_nulls(&mut self, name: &str, required: bool) -> Option<Spanned<Vec<Option<usize>>>> {
+        self.note(name, ArgKind::Any);
+        let node = if required { self.require(name, "[null, 64]")? } else { self.take(name)? };
+        let what = format!("`{name}`");
+        let items: Vec<&Node> = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        let mut sizes = Vec::with_capacity(items.len());
+        for item in items {
+            if item.is_null() {
+                sizes.push(None);
+                continue;
+            }
+            let value = eval_count(self.file, item, self.lookup, 1, &what);
+            sizes.push(Some(self.report(value)?));
+        }
+        Some(Spanned { value: sizes, span: node.span })
+    }
+
     /// An optional whole number (`axis: -1`); `default` when absent, `None` when invalid.
     pub fn integer_or(&mut self, name: &str, default: i64) -> Option<Spanned<i64>> {
         self.note(name, ArgKind::Integer { default: Some(default) });

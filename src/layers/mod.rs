@@ -2,6 +2,7 @@
 //! output shape and weights from an input shape, with Keras 3 semantics and defaults.
 
 mod activation;
+mod attention;
 mod batch_normalization;
 mod concatenate;
 mod conv;
@@ -9,14 +10,18 @@ mod cropping;
 mod dense;
 mod dot;
 mod dropout;
+mod einsum_dense;
 mod embedding;
 mod flatten;
 mod global_pooling;
 mod layer_normalization;
+mod mel_spectrogram;
 mod merge;
+mod multi_head_attention;
 mod pooling;
 mod recurrent;
 mod reshape;
+mod reversible_embedding;
 mod spatial;
 #[cfg(test)]
 pub mod testing;
@@ -55,6 +60,12 @@ pub struct Weight {
     pub trainable: bool,
     /// Elements set to a constant after the initializer ran.
     pub fill: Option<ConstantFill>,
+    /// `(fan_in, fan_out)` when Keras computes them from explicit input and output axes of the
+    /// kernel rather than from its shape (`EinsumDense` passes them to variance scaling).
+    pub fans: Option<(usize, usize)>,
+    /// Why the layer this weight belongs to has no PyTorch layout, when only its build knows
+    /// (an `EinsumDense` whose equation is not a plain matrix product).
+    pub torch_refusal: Option<&'static str>,
 }
 
 impl Weight {
@@ -67,7 +78,14 @@ impl Weight {
             default_initializer: default,
             trainable: true,
             fill: None,
+            fans: None,
+            torch_refusal: None,
         }
+    }
+
+    /// The same weight with fans Keras computes from explicit axes, not from the shape.
+    pub fn with_fans(self, fan_in: usize, fan_out: usize) -> Weight {
+        Weight { fans: Some((fan_in, fan_out)), ..self }
     }
 }
 
@@ -155,6 +173,8 @@ pub const COMMON_ARGUMENTS: [&str; 7] = ["name", "trainable", "input_shape", "in
 pub static LAYER_TYPES: &[LayerType] = &[
     activation::TYPE,
     merge::ADD,
+    attention::ADDITIVE_ATTENTION,
+    attention::ATTENTION,
     merge::AVERAGE,
     pooling::AVERAGE_POOLING1D,
     pooling::AVERAGE_POOLING2D,
@@ -170,6 +190,7 @@ pub static LAYER_TYPES: &[LayerType] = &[
     dense::TYPE,
     dot::TYPE,
     dropout::TYPE,
+    einsum_dense::TYPE,
     embedding::TYPE,
     flatten::TYPE,
     global_pooling::GLOBAL_AVERAGE_POOLING1D,
@@ -179,15 +200,19 @@ pub static LAYER_TYPES: &[LayerType] = &[
     global_pooling::GLOBAL_MAX_POOLING2D,
     global_pooling::GLOBAL_MAX_POOLING3D,
     recurrent::GRU,
+    multi_head_attention::GROUPED_QUERY_ATTENTION,
     layer_normalization::TYPE,
     recurrent::LSTM,
     pooling::MAX_POOLING1D,
     pooling::MAX_POOLING2D,
     pooling::MAX_POOLING3D,
     merge::MAXIMUM,
+    mel_spectrogram::TYPE,
     merge::MINIMUM,
+    multi_head_attention::MULTI_HEAD_ATTENTION,
     merge::MULTIPLY,
     reshape::TYPE,
+    reversible_embedding::TYPE,
     recurrent::SIMPLE_RNN,
     merge::SUBTRACT,
     zero_padding::ZERO_PADDING1D,
@@ -195,8 +220,13 @@ pub static LAYER_TYPES: &[LayerType] = &[
     zero_padding::ZERO_PADDING3D,
 ];
 
-/// Looks a layer type up by its snake_case or Keras class name.
+/// Names Keras exports a class under besides its own (`keras.layers.GroupQueryAttention` is
+/// the class `GroupedQueryAttention`; JSON gives the export, the summary the class).
+const CLASS_ALIASES: &[(&str, &str)] = &[("GroupQueryAttention", "GroupedQueryAttention")];
+
+/// Looks a layer type up by its snake_case or Keras class name (or an exported alias).
 pub fn find(name: &str) -> Option<&'static LayerType> {
+    let name = CLASS_ALIASES.iter().find(|(alias, _)| *alias == name).map_or(name, |(_, class)| class);
     LAYER_TYPES.iter().find(|t| t.name == name || t.class_name == name)
 }
 

@@ -76,6 +76,9 @@ pub fn torch_tensors(class_name: &str, weights: &[Weight]) -> Result<Vec<TorchTe
         .iter()
         .find(|t| t.class_name == class_name)
         .ok_or_else(|| format!("`{class_name}` has no PyTorch layout in initc"))?;
+    if let Some(reason) = weights.iter().find_map(|weight| weight.torch_refusal) {
+        return Err(reason.to_string());
+    }
     let mapping = (layer_type.torch)(weights)?;
     // Weights a layer does not have (no bias, no beta) have no torch tensor either.
     Ok(mapping.into_iter().filter(|tensor| weights.iter().any(|w| w.name == tensor.source.logical())).collect())

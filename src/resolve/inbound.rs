@@ -28,6 +28,18 @@ pub fn calls(node: &Node) -> Result<Vec<Vec<KerasTensor>>, Diagnostic> {
             match &call.value {
                 // Keras 3.
                 Value::Map(_) => {
+                    // ReversibleEmbedding's `reverse=True` call is another function with
+                    // another output shape, which initc does not model.
+                    if let Some(reverse) = call.get("kwargs").and_then(|kwargs| kwargs.get("reverse"))
+                        && reverse.value == Value::Bool(true)
+                    {
+                        return Err(Diagnostic::error(
+                            Code::InvalidValue,
+                            "a call with `reverse=True` (ReversibleEmbedding's projection to the vocabulary) is not supported",
+                        )
+                        .at(reverse.span)
+                        .with_help("call the layer forward only, or use a `Dense` head for the logits"));
+                    }
                     for key in ["args", "kwargs"] {
                         if let Some(part) = call.get(key) {
                             collect(part, &mut tensors)?;

@@ -112,7 +112,8 @@ pub fn weight_differences(dir: &Path, name: &str, out_dir: &Path) -> Option<Stri
         })
         .collect();
     let out: PathBuf = out_dir.join(format!("{name}.safetensors"));
-    let output = initc(dir, &["compile", &format!("{name}.json"), "-o", out.to_str().expect("UTF-8"), "--dtype", "bf16"]);
+    let output =
+        initc(dir, &["compile", &format!("{name}.json"), "-o", out.to_str().expect("UTF-8"), "--dtype", "bf16"]);
     if !output.status.success() {
         return Some(format!("{name}: compile failed:\n{}", text(&output.stderr)));
     }
