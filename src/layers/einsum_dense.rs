@@ -353,7 +353,9 @@ mod tests {
             (vec![64, 8, 4], Some(vec![8, 4]), vec![Some(16), Some(8), Some(4)], (64, 32))
         );
         let left = shapes("...b,bc->...c", Some("c"), &[3, 5, 7], &[Some(2)]).expect("left");
-        assert_eq!((left.kernel, left.output), (vec![7, 2], vec![Some(3), Some(5), Some(2)]));
+        // Keras inserts the elided axes one by one at position 1, reversing them (recorded in
+        // tests/keras/layers/einsum_dense_forms: `deep_left` prints (None, 5, 3, 2)).
+        assert_eq!((left.kernel, left.output), (vec![7, 2], vec![Some(5), Some(3), Some(2)]));
         let right = shapes("ab...,bc->ac...", Some("c"), &[7, 5], &[Some(2)]).expect("right");
         assert_eq!((right.kernel, right.bias, right.output), (vec![7, 2], Some(vec![2, 1]), vec![Some(2), Some(5)]));
         assert!(shapes("abc,cd->abd", None, &[16, 32], &[Some(15), Some(64)]).is_err());

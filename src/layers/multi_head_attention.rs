@@ -6,7 +6,7 @@
 
 use super::einsum_dense::{Analysis, analyze_known};
 use super::spatial::shape_text;
-use super::torch::TorchTensor;
+use super::torch::{TorchTensor, Transform, weight};
 use super::{Arity, Built, Layer, LayerType, Weight};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
@@ -56,12 +56,25 @@ pub const GROUPED_QUERY_ATTENTION: LayerType = LayerType {
     torch,
 };
 
-/// No layout yet: `nn.MultiheadAttention` packs the three input projections into one
-/// `in_proj_weight`, a tensor made of several Keras weights, which initc cannot write.
+/// Separate `nn.Linear` layers named after the sublayers (`query`, `key`, `gate`, `value`,
+/// `attention_output`): each kernel read as the matrix of its input axes by its output axes and
+/// transposed, each bias flattened. Not `nn.MultiheadAttention`'s packed `in_proj_weight`: a
+/// stored tensor made of several Keras weights is beyond initc's layouts.
 fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
-    Err("`nn.MultiheadAttention` packs the query, key and value kernels into one `in_proj_weight`, \
-         which initc cannot write yet"
-        .to_string())
+    let projection = |input_axes| Some(Transform::FlattenTranspose(input_axes));
+    let flat = Some(Transform::Flatten);
+    Ok(vec![
+        weight("query.weight", "query.kernel", projection(1)),
+        weight("query.bias", "query.bias", flat),
+        weight("key.weight", "key.kernel", projection(1)),
+        weight("key.bias", "key.bias", flat),
+        weight("gate.weight", "gate.kernel", projection(1)),
+        weight("gate.bias", "gate.bias", flat),
+        weight("value.weight", "value.kernel", projection(1)),
+        weight("value.bias", "value.bias", flat),
+        weight("attention_output.weight", "attention_output.kernel", projection(2)),
+        weight("attention_output.bias", "attention_output.bias", flat),
+    ])
 }
 
 /// Arguments both classes share.

@@ -17,6 +17,12 @@ pub enum Transform {
     GruKernel,
     /// Row `0` (input) or `1` (recurrent) of a GRU bias `(2, 3u)`, gate blocks reordered.
     GruBiasRow(usize),
+    /// A kernel whose first `n` axes are its input, read as the matrix `(∏ in, ∏ out)` and
+    /// stored transposed as `(∏ out, ∏ in)` (an EinsumDense projection as `nn.Linear`).
+    FlattenTranspose(usize),
+    /// Any tensor stored as a vector of its elements in the same order (a `(heads, dim)` bias
+    /// as `nn.Linear`'s).
+    Flatten,
 }
 
 /// Where one stored torch tensor comes from.

@@ -34,6 +34,11 @@ pub fn stored_shape(transform: Transform, logical: &[usize]) -> Vec<usize> {
             [*fan_out, *fan_in].into_iter().chain(kernel.iter().copied()).collect()
         }
         (Transform::GruBiasRow(_), [_, width]) => vec![*width],
+        (Transform::FlattenTranspose(inputs), _) => {
+            let (rows, cols) = matrix(inputs, logical);
+            vec![cols, rows]
+        }
+        (Transform::Flatten, _) => vec![logical.iter().product()],
         _ => logical.to_vec(),
     }
 }
@@ -68,8 +73,18 @@ fn source_index(transform: Transform, logical: &[usize], index: usize) -> usize 
             source - source % cols + gate_column(cols, source % cols)
         }
         (Transform::GruBiasRow(row), &[_, width]) => row * width + gate_column(width, index),
+        (Transform::FlattenTranspose(inputs), _) => {
+            let (rows, cols) = matrix(inputs, logical);
+            transposed(rows, cols, index)
+        }
         _ => index,
     }
+}
+
+/// A tensor read as the matrix of its first `inputs` axes by the rest.
+fn matrix(inputs: usize, logical: &[usize]) -> (usize, usize) {
+    let split = inputs.min(logical.len());
+    (logical[..split].iter().product(), logical[split..].iter().product())
 }
 
 /// The source of element `index` of a row-major `(rows, cols)` matrix stored as `(cols, rows)`.
@@ -109,6 +124,10 @@ mod tests {
         // GRU bias (2, 3) with u = 1: row 1 is [3, 4, 5] → [4, 3, 5].
         check(Transform::GruBiasRow(1), &[2, 3], &[3], &[4.0, 3.0, 5.0]);
         check(Transform::GruBiasRow(0), &[2, 3], &[3], &[1.0, 0.0, 2.0]);
+        // Kernel (in=2, heads=1, dim=3) as the matrix (2, 3), transposed; a (1, 3) bias flattened.
+        check(Transform::FlattenTranspose(1), &[2, 1, 3], &[3, 2], &[0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+        check(Transform::FlattenTranspose(2), &[1, 3, 2], &[2, 3], &[0.0, 2.0, 4.0, 1.0, 3.0, 5.0]);
+        check(Transform::Flatten, &[1, 3], &[3], &[0.0, 1.0, 2.0]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`--layout torch` computes the same function as the Keras layout.
 
-For an MLP with batch normalization, an LSTM and a GRU + SimpleRNN model, compiles one config twice with initc
+For an MLP with batch normalization, an LSTM, a GRU + SimpleRNN model, EinsumDense layers and
+MultiHeadAttention (as separate Linear projections), compiles one config twice with initc
 (`--layout keras` and `--layout torch`), loads the first into the Keras model (weights set by
 name) and the second into the equivalent torch module with `load_state_dict(strict=True)`, and
 compares their outputs on random input.
@@ -58,6 +59,56 @@ class GruRnn(torch.nn.Module):
         return self.simple_rnn(self.gru(x)[0])[0][:, -1, :]
 
 
+class Einsum(torch.nn.Module):
+    """EinsumDense with a plain last-axis product is nn.Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.einsum_dense = torch.nn.Linear(FEATURES, 6)
+        self.einsum_dense_1 = torch.nn.Linear(6, 3, bias=False)
+
+    def forward(self, x):
+        return self.einsum_dense_1(self.einsum_dense(x))
+
+
+HEADS, KEY_DIM, VALUE_DIM = 2, 3, 4
+
+
+class SeparateAttention(torch.nn.Module):
+    """MultiHeadAttention in initc's torch layout: one nn.Linear per Keras projection."""
+
+    def __init__(self):
+        super().__init__()
+        self.query = torch.nn.Linear(FEATURES, HEADS * KEY_DIM)
+        self.key = torch.nn.Linear(FEATURES, HEADS * KEY_DIM)
+        self.value = torch.nn.Linear(FEATURES, HEADS * VALUE_DIM)
+        self.attention_output = torch.nn.Linear(HEADS * VALUE_DIM, 2 * 3)
+
+    def forward(self, x):
+        batch, steps, _ = x.shape
+        q = self.query(x).view(batch, steps, HEADS, KEY_DIM)
+        k = self.key(x).view(batch, steps, HEADS, KEY_DIM)
+        v = self.value(x).view(batch, steps, HEADS, VALUE_DIM)
+        scores = torch.einsum("bthk,bshk->bhts", q, k) / KEY_DIM**0.5
+        attended = torch.einsum("bhts,bshv->bthv", torch.softmax(scores, dim=-1), v)
+        return self.attention_output(attended.reshape(batch, steps, HEADS * VALUE_DIM)).view(batch, steps, 2, 3)
+
+
+class AttentionModel(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mha = SeparateAttention()
+
+    def forward(self, x):
+        return self.mha(x)
+
+
+def keras_attention():
+    x = keras.Input((STEPS, FEATURES))
+    mha = keras.layers.MultiHeadAttention(HEADS, KEY_DIM, value_dim=VALUE_DIM, output_shape=(2, 3), name="mha")
+    return keras.Model(x, mha(x, x))
+
+
 MODELS = {
     "mlp": (
         f"input: [{FEATURES}]\nlayers:\n  - dense: {{units: 16, activation: relu, bias_initializer: random_normal}}\n"
@@ -83,7 +134,35 @@ MODELS = {
                                   keras.layers.SimpleRNN(4, name="simple_rnn")]),
         GruRnn, (4, STEPS, FEATURES),
     ),
+    "einsum_dense": (
+        f"input: [{STEPS}, {FEATURES}]\nlayers:\n"
+        f"  - einsum_dense: {{equation: 'abc,cd->abd', output_shape: [{STEPS}, 6], bias_axes: d,"
+        " bias_initializer: random_normal}\n"
+        "  - einsum_dense: {equation: '...c,cd->...d', output_shape: 3}\n",
+        lambda: keras.Sequential([keras.Input((STEPS, FEATURES)),
+                                  keras.layers.EinsumDense("abc,cd->abd", (STEPS, 6), bias_axes="d", name="einsum_dense"),
+                                  keras.layers.EinsumDense("...c,cd->...d", 3, name="einsum_dense_1")]),
+        Einsum, (4, STEPS, FEATURES),
+    ),
+    "multi_head_attention": (
+        f"inputs:\n  x: [{STEPS}, {FEATURES}]\nlayers:\n"
+        f"  - multi_head_attention: {{name: mha, num_heads: {HEADS}, key_dim: {KEY_DIM}, value_dim: {VALUE_DIM},"
+        " output_shape: [2, 3], bias_initializer: random_normal, inputs: [x, x]}\noutputs: [mha]\n",
+        keras_attention,
+        AttentionModel, (4, STEPS, FEATURES),
+    ),
 }
+
+
+def weight_name(layer, variable):
+    """initc's Keras-layout name of a variable: its path with dots (`mha.query.kernel`), except a
+    recurrent cell's variables (`lstm/lstm_cell/kernel`), which initc gives the layer (`lstm.kernel`)."""
+    parts = variable.path.split("/")
+    # A Sequential model's name comes first (`sequential/dense/kernel`).
+    parts = parts[parts.index(layer.name):]
+    if len(parts) > 2 and parts[-2].endswith("_cell"):
+        return f"{layer.name}.{parts[-1]}"
+    return ".".join(parts)
 
 
 def main(initc):
@@ -99,7 +178,7 @@ def main(initc):
             model = keras_model()
             weights = load_numpy(directory / f"{name}.keras.safetensors")
             for layer in model.layers:
-                layer.set_weights([weights[f"{layer.name}.{variable.path.split('/')[-1]}"] for variable in layer.weights])
+                layer.set_weights([weights[weight_name(layer, variable)] for variable in layer.weights])
             module = torch_model()
             module.load_state_dict(load_torch(directory / f"{name}.torch.safetensors"), strict=True)
             module.eval()
