@@ -20,6 +20,7 @@ pub const TYPE: LayerType = LayerType {
         "kernel_initializer",
         "bias_initializer",
         "gptq_unpacked_column_size",
+        "lora_rank",
     ],
     parse,
     torch,
@@ -265,7 +266,8 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     let output_shape = args.sizes_or_nulls("output_shape", true);
     let bias_axes = args.string("bias_axes");
     activation_argument(args, false);
-    args.accept_inert(&["gptq_unpacked_column_size"]);
+    // The unpacked column count of a GPTQ-quantized kernel does not change the float weights.
+    args.take("gptq_unpacked_column_size");
     if let Some(node) = args.take("lora_rank") {
         args.diagnostics.push(
             Diagnostic::error(Code::InvalidValue, "`lora_rank` adds LoRA weights, which initc does not make")

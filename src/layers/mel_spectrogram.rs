@@ -42,7 +42,7 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     let sequence_length = args.optional_count("sequence_length", 1);
     let num_mel_bins = args.optional_count("num_mel_bins", 1);
     // The window and the sampling rate change values, not shapes.
-    args.accept_inert(&["window"]);
+    args.take("window");
     args.number_in_or("sampling_rate", 0.0, f64::INFINITY, 16000.0);
     args.bool_or("power_to_db", true);
     for (name, default) in

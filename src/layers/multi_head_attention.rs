@@ -11,9 +11,6 @@ use super::{Arity, Built, Layer, LayerType, Weight};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
 
-const SHARED_ARGUMENTS: [&str; 7] =
-    ["dropout", "use_bias", "sliding_window", "flash_attention", "kernel_initializer", "bias_initializer", "use_gate"];
-
 pub const MULTI_HEAD_ATTENTION: LayerType = LayerType {
     name: "multi_head_attention",
     class_name: "MultiHeadAttention",
@@ -92,7 +89,6 @@ fn parse_common(args: &mut Args) -> Option<Common> {
     args.optional_count("sliding_window", 1);
     args.bool_or("flash_attention", false);
     args.optional_count("seed", 0);
-    args.accept_inert(&SHARED_ARGUMENTS);
     dropout?;
     Some(Common { use_bias, use_gate })
 }

@@ -51,7 +51,8 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     args.bool_or("mask_zero", false);
     args.number_in_or("logit_soft_cap", 0.0, f64::INFINITY, 0.0);
     // The reverse projection's dtype and the deprecated input length do not change the tables.
-    args.accept_inert(&["embeddings_regularizer", "embeddings_constraint", "reverse_dtype", "input_length"]);
+    args.take("reverse_dtype");
+    args.accept_inert(&["embeddings_regularizer", "embeddings_constraint", "input_length"]);
     Some(Box::new(ReversibleEmbedding { input_dim: input_dim?.value, output_dim: output_dim?.value, tie_weights }))
 }
 
