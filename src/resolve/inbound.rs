@@ -16,6 +16,9 @@ pub struct KerasTensor {
     pub span: Span,
 }
 
+/// Keyword arguments of attention layers, in the order the layers take them positionally.
+const ATTENTION_INPUTS: [&str; 3] = ["query", "value", "key"];
+
 /// Each call's tensors, in the order Keras passes them (positional arguments, then keyword ones).
 pub fn calls(node: &Node) -> Result<Vec<Vec<KerasTensor>>, Diagnostic> {
     let Some(items) = node.as_seq() else {
@@ -40,9 +43,21 @@ pub fn calls(node: &Node) -> Result<Vec<Vec<KerasTensor>>, Diagnostic> {
                         .at(reverse.span)
                         .with_help("call the layer forward only, or use a `Dense` head for the logits"));
                     }
-                    for key in ["args", "kwargs"] {
-                        if let Some(part) = call.get(key) {
-                            collect(part, &mut tensors)?;
+                    if let Some(args) = call.get("args") {
+                        collect(args, &mut tensors)?;
+                    }
+                    if let Some(kwargs) = call.get("kwargs") {
+                        // Attention layers take `query`, `value`, `key` in that order, whatever
+                        // order the call named them in.
+                        for name in ATTENTION_INPUTS {
+                            if let Some(tensor) = kwargs.get(name) {
+                                collect(tensor, &mut tensors)?;
+                            }
+                        }
+                        for (key, value) in kwargs.as_map().unwrap_or_default() {
+                            if !key.as_str().is_some_and(|key| ATTENTION_INPUTS.contains(&key)) {
+                                collect(value, &mut tensors)?;
+                            }
                         }
                     }
                 }
