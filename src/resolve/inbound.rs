@@ -117,3 +117,29 @@ fn malformed(node: &Node, what: &str) -> Diagnostic {
         .at(node.span)
         .with_help("give the JSON that Keras's `model.to_json()` writes, unchanged")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_yaml;
+    use crate::source::SourceFile;
+
+    fn tensor(name: &str) -> String {
+        format!("{{class_name: __keras_tensor__, config: {{keras_history: [{name}, 0, 0]}}}}")
+    }
+
+    #[test]
+    fn attention_keywords_are_read_as_query_value_key() {
+        let text = format!(
+            "[{{args: [], kwargs: {{query: {}, key: {}, value: {}, use_causal_mask: true}}}}]",
+            tensor("q"),
+            tensor("k"),
+            tensor("v")
+        );
+        let file = SourceFile::new("<test>", &text);
+        let node = parse_yaml(&file).expect("YAML");
+        let calls = calls(&node).expect("calls");
+        let names: Vec<&str> = calls[0].iter().map(|t| t.layer.as_str()).collect();
+        assert_eq!(names, ["q", "v", "k"]);
+    }
+}
