@@ -271,7 +271,7 @@ impl<'a> Args<'a> {
 
     /// Whether argument `name` is written as null (which [`Args::take`] counts as absent).
     pub fn is_null(&self, name: &str) -> bool {
-        self.entries.iter().any(|(key, value, _)| key.as_str() == Some(name) && value.is_null())
+        self.entries.iter().any(|(key, value, _)| key_text(self.file, key) == Some(name) && value.is_null())
     }
 
     /// What names in expressions mean here (for a nested layer's arguments).
@@ -602,11 +602,6 @@ impl<'a> Args<'a> {
         Some(Spanned { value: values, span: node.span })
     }
 
-    /// Whether argument `name` is written as `null` (which [`Args::take`] treats as absent).
-    pub fn is_null(&self, name: &str) -> bool {
-        self.entries.iter().any(|(key, value, _)| key_text(self.file, key) == Some(name) && value.is_null())
-    }
-
     /// An optional whole number or list of them (`shared_axes: [1, 2]`): `Some(None)` when
     /// absent or null, `None` when invalid (reported).
     pub fn optional_integers(&mut self, name: &str) -> Option<Option<Spanned<Vec<Spanned<i64>>>>> {
@@ -634,6 +629,28 @@ impl<'a> Args<'a> {
             values.push(self.report(value)?);
         }
         Some(Some(Spanned { value: values, span: node.span }))
+    }
+
+    /// Sizes of which some may be unknown (`output_shape: [null, 64]` or `64`): `None` when
+    /// absent or invalid (reported), and reported missing when `required`.
+    pub fn sizes_or_nulls(&mut self, name: &str, required: bool) -> Option<Spanned<Vec<Option<usize>>>> {
+        self.note(name, ArgKind::Any);
+        let node = if required { self.require(name, "[null, 64]")? } else { self.take(name)? };
+        let what = format!("`{name}`");
+        let items: Vec<&Node> = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        let mut sizes = Vec::with_capacity(items.len());
+        for item in items {
+            if item.is_null() {
+                sizes.push(None);
+                continue;
+            }
+            let value = eval_count(self.file, item, self.lookup, 1, &what);
+            sizes.push(Some(self.report(value)?));
+        }
+        Some(Spanned { value: sizes, span: node.span })
     }
 
     /// An optional whole number (`axis: -1`); `default` when absent, `None` when invalid.

@@ -570,6 +570,9 @@ mod tests {
             (Transform::GruKernel, vec![5, 12]),
             (Transform::GruBiasRow(1), vec![2, 12]),
             (Transform::DepthwiseKernel, vec![3, 2, 5, 7]),
+            (Transform::FlattenTranspose(1), vec![7, 3, 4]),
+            (Transform::FlattenTranspose(2), vec![3, 4, 5]),
+            (Transform::Flatten, vec![3, 4]),
         ];
         for (transform, shape) in transforms {
             let copied: Vec<f32> = (0..shape.iter().product()).map(|i| i as f32 * 0.25 - 3.0).collect();

@@ -206,7 +206,7 @@ mod tests {
             match (expected, built) {
                 (Ok(weights), Ok(built)) => {
                     let found: Vec<(&str, &[usize], bool)> =
-                        built.weights.iter().map(|w| (w.name, w.shape.as_slice(), w.trainable)).collect();
+                        built.weights.iter().map(|w| (w.name.as_ref(), w.shape.as_slice(), w.trainable)).collect();
                     assert_eq!(found, weights, "{type_name} {arguments}");
                     assert_eq!(built.output_shape, input, "{type_name} {arguments}");
                 }

@@ -40,7 +40,7 @@ fn torch(weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
         (true, true) => Ok(vec![weight("weight", "gamma", None), weight("bias", "beta", None)]),
         (true, false) => Ok(vec![
             weight("weight", "gamma", None),
-            TorchTensor { name: "bias", source: TorchSource::ZerosLike("gamma") },
+            TorchTensor { name: "bias", source: TorchSource::ZerosLike("gamma".into()) },
         ]),
         _ => Err("with `scale: false` it has a `beta` but no `gamma`, while `nn.GroupNorm(affine=True)` needs \
                   both `weight` and `bias` (use `scale: true`, or `center: false` too for `affine=False`)"
@@ -109,13 +109,13 @@ mod tests {
         let names = |arguments: &str| {
             let built = testing::build("group_normalization", arguments, &[6, 8]).expect("builds");
             torch_tensors("GroupNormalization", &built.weights)
-                .map(|tensors| tensors.iter().map(|t| (t.name, t.source)).collect::<Vec<_>>())
+                .map(|tensors| tensors.iter().map(|t| (t.name, t.source.clone())).collect::<Vec<_>>())
         };
-        let weight = |logical| TorchSource::Weight { logical, transform: None };
+        let weight = |logical: &'static str| TorchSource::Weight { logical: logical.into(), transform: None };
         assert_eq!(names("{groups: 2}"), Ok(vec![("weight", weight("gamma")), ("bias", weight("beta"))]));
         assert_eq!(
             names("{groups: 2, center: false}"),
-            Ok(vec![("weight", weight("gamma")), ("bias", TorchSource::ZerosLike("gamma"))])
+            Ok(vec![("weight", weight("gamma")), ("bias", TorchSource::ZerosLike("gamma".into()))])
         );
         assert_eq!(names("{groups: 2, center: false, scale: false}"), Ok(Vec::new()));
         assert!(names("{groups: 2, scale: false}").is_err_and(|reason| reason.contains("`scale: false`")));

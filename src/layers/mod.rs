@@ -4,9 +4,10 @@
 mod activation;
 mod activations;
 mod adaptive_pooling;
+mod attention;
 mod batch_normalization;
-mod category_encoding;
 mod bidirectional;
+mod category_encoding;
 mod concatenate;
 mod conv;
 mod conv_lstm;
@@ -17,6 +18,7 @@ mod dense;
 mod depthwise_conv;
 mod dot;
 mod dropout;
+mod einsum_dense;
 mod embedding;
 mod flatten;
 mod global_pooling;
@@ -24,7 +26,9 @@ mod group_normalization;
 mod identity;
 mod layer_normalization;
 mod layer_scale;
+mod mel_spectrogram;
 mod merge;
+mod multi_head_attention;
 mod noise;
 mod normalization;
 mod permute;
@@ -35,6 +39,7 @@ mod repeat_vector;
 mod rescaling;
 mod reshape;
 mod resizing;
+mod reversible_embedding;
 mod rms_normalization;
 mod rnn;
 mod separable_conv;
@@ -86,6 +91,12 @@ pub struct Weight {
     /// For a wrapped layer's weight, the Keras class of that layer (whose torch mapping the
     /// wrapper's follows).
     pub wrapped_class: Option<&'static str>,
+    /// `(fan_in, fan_out)` when Keras computes them from explicit input and output axes of the
+    /// kernel rather than from its shape (`EinsumDense` passes them to variance scaling).
+    pub fans: Option<(usize, usize)>,
+    /// Why the layer this weight belongs to has no PyTorch layout, when only its build knows
+    /// (an `EinsumDense` whose equation is not a plain matrix product).
+    pub torch_refusal: Option<&'static str>,
 }
 
 impl Weight {
@@ -99,7 +110,14 @@ impl Weight {
             trainable: true,
             fill: None,
             wrapped_class: None,
+            fans: None,
+            torch_refusal: None,
         }
+    }
+
+    /// The same weight with fans Keras computes from explicit axes, not from the shape.
+    pub fn with_fans(self, fan_in: usize, fan_out: usize) -> Weight {
+        Weight { fans: Some((fan_in, fan_out)), ..self }
     }
 }
 
@@ -194,15 +212,17 @@ pub static LAYER_TYPES: &[LayerType] = &[
     adaptive_pooling::ADAPTIVE_MAX_POOLING2D,
     adaptive_pooling::ADAPTIVE_MAX_POOLING3D,
     merge::ADD,
+    attention::ADDITIVE_ATTENTION,
     noise::ALPHA_DROPOUT,
+    attention::ATTENTION,
     merge::AVERAGE,
     pooling::AVERAGE_POOLING1D,
     pooling::AVERAGE_POOLING2D,
     pooling::AVERAGE_POOLING3D,
     batch_normalization::TYPE,
+    bidirectional::TYPE,
     category_encoding::CATEGORY_ENCODING,
     resizing::CENTER_CROP,
-    bidirectional::TYPE,
     concatenate::TYPE,
     conv::CONV1D,
     conv_transpose::CONV1D_TRANSPOSE,
@@ -217,11 +237,12 @@ pub static LAYER_TYPES: &[LayerType] = &[
     cropping::CROPPING2D,
     cropping::CROPPING3D,
     dense::TYPE,
-    category_encoding::DISCRETIZATION,
     depthwise_conv::DEPTHWISE_CONV1D,
     depthwise_conv::DEPTHWISE_CONV2D,
+    category_encoding::DISCRETIZATION,
     dot::TYPE,
     dropout::TYPE,
+    einsum_dense::TYPE,
     activations::ELU,
     embedding::TYPE,
     flatten::TYPE,
@@ -234,6 +255,7 @@ pub static LAYER_TYPES: &[LayerType] = &[
     global_pooling::GLOBAL_MAX_POOLING2D,
     global_pooling::GLOBAL_MAX_POOLING3D,
     group_normalization::TYPE,
+    multi_head_attention::GROUPED_QUERY_ATTENTION,
     recurrent::GRU,
     identity::IDENTITY,
     layer_normalization::TYPE,
@@ -245,7 +267,9 @@ pub static LAYER_TYPES: &[LayerType] = &[
     pooling::MAX_POOLING2D,
     pooling::MAX_POOLING3D,
     merge::MAXIMUM,
+    mel_spectrogram::TYPE,
     merge::MINIMUM,
+    multi_head_attention::MULTI_HEAD_ATTENTION,
     merge::MULTIPLY,
     normalization::TYPE,
     prelu::TYPE,
@@ -255,6 +279,7 @@ pub static LAYER_TYPES: &[LayerType] = &[
     rescaling::TYPE,
     reshape::TYPE,
     resizing::RESIZING,
+    reversible_embedding::TYPE,
     rms_normalization::TYPE,
     rnn::TYPE,
     separable_conv::SEPARABLE_CONV1D,
@@ -265,18 +290,23 @@ pub static LAYER_TYPES: &[LayerType] = &[
     noise::SPATIAL_DROPOUT2D,
     noise::SPATIAL_DROPOUT3D,
     merge::SUBTRACT,
+    time_distributed::TYPE,
     unit_normalization::TYPE,
     up_sampling::UP_SAMPLING1D,
     up_sampling::UP_SAMPLING2D,
     up_sampling::UP_SAMPLING3D,
-    time_distributed::TYPE,
     zero_padding::ZERO_PADDING1D,
     zero_padding::ZERO_PADDING2D,
     zero_padding::ZERO_PADDING3D,
 ];
 
-/// Looks a layer type up by its snake_case or Keras class name.
+/// Names Keras exports a class under besides its own (`keras.layers.GroupQueryAttention` is
+/// the class `GroupedQueryAttention`; JSON gives the export, the summary the class).
+const CLASS_ALIASES: &[(&str, &str)] = &[("GroupQueryAttention", "GroupedQueryAttention")];
+
+/// Looks a layer type up by its snake_case or Keras class name (or an exported alias).
 pub fn find(name: &str) -> Option<&'static LayerType> {
+    let name = CLASS_ALIASES.iter().find(|(alias, _)| *alias == name).map_or(name, |(_, class)| class);
     LAYER_TYPES.iter().find(|t| t.name == name || t.class_name == name)
 }
 

@@ -95,7 +95,11 @@ mod tests {
                 (Ok(transform), Ok(tensors)) => {
                     assert_eq!(tensors.len(), 1, "{arguments}");
                     assert_eq!(tensors[0].name, "weight");
-                    assert_eq!(tensors[0].source, TorchSource::Weight { logical: "alpha", transform }, "{arguments}");
+                    assert_eq!(
+                        tensors[0].source,
+                        TorchSource::Weight { logical: "alpha".into(), transform },
+                        "{arguments}"
+                    );
                 }
                 (Err(reason), Err(found)) => assert!(found.contains(reason), "{arguments}: {found}"),
                 (expected, found) => panic!("{arguments} on {input:?}: expected {expected:?}, found {found:?}"),

@@ -21,8 +21,11 @@ pub enum Transform {
     GruKernel,
     /// Row `0` (input) or `1` (recurrent) of a GRU bias `(2, 3u)`, gate blocks reordered.
     GruBiasRow(usize),
-    /// Any tensor stored as one axis, elements in the same order (PReLU's `(1, 1, c)` alpha as
-    /// `nn.PReLU`'s `(c,)` weight).
+    /// A kernel whose first `n` axes are its input, read as the matrix `(∏ in, ∏ out)` and
+    /// stored transposed as `(∏ out, ∏ in)` (an EinsumDense projection as `nn.Linear`).
+    FlattenTranspose(usize),
+    /// Any tensor stored as a vector of its elements in the same order (a `(heads, dim)` bias
+    /// as `nn.Linear`'s).
     Flatten,
 }
 
@@ -83,6 +86,9 @@ pub fn torch_tensors(class_name: &str, weights: &[Weight]) -> Result<Vec<TorchTe
         .iter()
         .find(|t| t.class_name == class_name)
         .ok_or_else(|| format!("`{class_name}` has no PyTorch layout in initc"))?;
+    if let Some(reason) = weights.iter().find_map(|weight| weight.torch_refusal) {
+        return Err(reason.to_string());
+    }
     let mapping = (layer_type.torch)(weights)?;
     // Weights a layer does not have (no bias, no beta) have no torch tensor either.
     Ok(mapping.into_iter().filter(|tensor| weights.iter().any(|w| w.name == tensor.source.logical())).collect())

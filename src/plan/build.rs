@@ -319,7 +319,10 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result
         .at(span)
         .with_help("a tensor holds at most `isize::MAX` bytes: check the sizes that make this shape"));
     }
-    let mut fans = Fans::of_shape(&weight.shape);
+    let mut fans = match weight.fans {
+        Some((fan_in, fan_out)) => Fans { fan_in: fan_in as f64, fan_out: fan_out as f64 },
+        None => Fans::of_shape(&weight.shape),
+    };
     let (given, variables, trainable) = match row.source {
         Source::Layer(layer) => {
             let given = layer.initializers.iter().find(|(argument, _)| *argument == weight.initializer_argument);

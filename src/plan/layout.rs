@@ -38,6 +38,10 @@ pub fn stored_shape(transform: Transform, logical: &[usize]) -> Vec<usize> {
         (Transform::DepthwiseKernel, [kernel @ .., channels, multiplier]) => {
             [channels.saturating_mul(*multiplier), 1].into_iter().chain(kernel.iter().copied()).collect()
         }
+        (Transform::FlattenTranspose(inputs), _) => {
+            let (rows, cols) = matrix(inputs, logical);
+            vec![cols, rows]
+        }
         _ => logical.to_vec(),
     }
 }
@@ -80,8 +84,18 @@ fn source_index(transform: Transform, logical: &[usize], index: usize) -> usize 
             let (output, position) = (index / positions, index % positions);
             position * outputs + output
         }
+        (Transform::FlattenTranspose(inputs), _) => {
+            let (rows, cols) = matrix(inputs, logical);
+            transposed(rows, cols, index)
+        }
         _ => index,
     }
+}
+
+/// A tensor read as the matrix of its first `inputs` axes by the rest.
+fn matrix(inputs: usize, logical: &[usize]) -> (usize, usize) {
+    let split = inputs.min(logical.len());
+    (logical[..split].iter().product(), logical[split..].iter().product())
 }
 
 /// The source of element `index` of a row-major `(rows, cols)` matrix stored as `(cols, rows)`.
@@ -124,6 +138,10 @@ mod tests {
         check(Transform::Flatten, &[1, 1, 3], &[3], &[0.0, 1.0, 2.0]);
         // Depthwise kernel (k=2, c=2, m=1): values [k0c0, k0c1, k1c0, k1c1] → (c·m, 1, k).
         check(Transform::DepthwiseKernel, &[2, 2, 1], &[2, 1, 2], &[0.0, 2.0, 1.0, 3.0]);
+        // Kernel (in=2, heads=1, dim=3) as the matrix (2, 3), transposed; a (1, 3) bias flattened.
+        check(Transform::FlattenTranspose(1), &[2, 1, 3], &[3, 2], &[0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+        check(Transform::FlattenTranspose(2), &[1, 3, 2], &[2, 3], &[0.0, 2.0, 4.0, 1.0, 3.0, 5.0]);
+        check(Transform::Flatten, &[1, 3], &[3], &[0.0, 1.0, 2.0]);
     }
 
     #[test]

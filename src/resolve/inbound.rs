@@ -16,6 +16,9 @@ pub struct KerasTensor {
     pub span: Span,
 }
 
+/// Keyword arguments of attention layers, in the order the layers take them positionally.
+const ATTENTION_INPUTS: [&str; 3] = ["query", "value", "key"];
+
 /// Each call's tensors, in the order Keras passes them (positional arguments, then keyword ones).
 pub fn calls(node: &Node) -> Result<Vec<Vec<KerasTensor>>, Diagnostic> {
     let Some(items) = node.as_seq() else {
@@ -28,9 +31,33 @@ pub fn calls(node: &Node) -> Result<Vec<Vec<KerasTensor>>, Diagnostic> {
             match &call.value {
                 // Keras 3.
                 Value::Map(_) => {
-                    for key in ["args", "kwargs"] {
-                        if let Some(part) = call.get(key) {
-                            collect(part, &mut tensors)?;
+                    // ReversibleEmbedding's `reverse=True` call is another function with
+                    // another output shape, which initc does not model.
+                    if let Some(reverse) = call.get("kwargs").and_then(|kwargs| kwargs.get("reverse"))
+                        && reverse.value == Value::Bool(true)
+                    {
+                        return Err(Diagnostic::error(
+                            Code::InvalidValue,
+                            "a call with `reverse=True` (ReversibleEmbedding's projection to the vocabulary) is not supported",
+                        )
+                        .at(reverse.span)
+                        .with_help("call the layer forward only, or use a `Dense` head for the logits"));
+                    }
+                    if let Some(args) = call.get("args") {
+                        collect(args, &mut tensors)?;
+                    }
+                    if let Some(kwargs) = call.get("kwargs") {
+                        // Attention layers take `query`, `value`, `key` in that order, whatever
+                        // order the call named them in.
+                        for name in ATTENTION_INPUTS {
+                            if let Some(tensor) = kwargs.get(name) {
+                                collect(tensor, &mut tensors)?;
+                            }
+                        }
+                        for (key, value) in kwargs.as_map().unwrap_or_default() {
+                            if !key.as_str().is_some_and(|key| ATTENTION_INPUTS.contains(&key)) {
+                                collect(value, &mut tensors)?;
+                            }
                         }
                     }
                 }
@@ -89,4 +116,30 @@ fn malformed(node: &Node, what: &str) -> Diagnostic {
     Diagnostic::error(Code::WrongType, what.to_string())
         .at(node.span)
         .with_help("give the JSON that Keras's `model.to_json()` writes, unchanged")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_yaml;
+    use crate::source::SourceFile;
+
+    fn tensor(name: &str) -> String {
+        format!("{{class_name: __keras_tensor__, config: {{keras_history: [{name}, 0, 0]}}}}")
+    }
+
+    #[test]
+    fn attention_keywords_are_read_as_query_value_key() {
+        let text = format!(
+            "[{{args: [], kwargs: {{query: {}, key: {}, value: {}, use_causal_mask: true}}}}]",
+            tensor("q"),
+            tensor("k"),
+            tensor("v")
+        );
+        let file = SourceFile::new("<test>", &text);
+        let node = parse_yaml(&file).expect("YAML");
+        let calls = calls(&node).expect("calls");
+        let names: Vec<&str> = calls[0].iter().map(|t| t.layer.as_str()).collect();
+        assert_eq!(names, ["q", "v", "k"]);
+    }
 }

@@ -13,8 +13,10 @@ use std::path::PathBuf;
 const SUPPORTED: &[&str] = &[
     "convnexttiny",
     "densenet121",
+    "efficientnetb0",
     "inceptionv3",
     "merge_layers",
+    "mobilenetv2",
     "nested_model",
     "padding_cropping",
     "residual_mlp",
@@ -33,8 +35,7 @@ const SUPPORTED: &[&str] = &[
 ];
 
 /// Models with a layer class initc does not have yet, and the first such class.
-const UNSUPPORTED: &[(&str, &str)] =
-    &[("efficientnetb0", "DepthwiseConv2D"), ("mobilenetv2", "DepthwiseConv2D")];
+const UNSUPPORTED: &[(&str, &str)] = &[];
 
 /// Models whose every layer initc supports, but whose Keras weight paths carry name scopes of
 /// the Python code that built them (`normal_A_block_0/adjust_block/…/adjust_bn_0/beta`), which

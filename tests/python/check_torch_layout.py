@@ -3,9 +3,10 @@
 
 For an MLP with batch normalization, an LSTM, a GRU + SimpleRNN model, an image model with
 PReLU (per channel and shared), GroupNormalization (with and without `center`) and
-RMSNormalization, and transposed, depthwise and separable convolutions (1-D, 2-D and 3-D),
-bidirectional LSTM/GRU/SimpleRNN, a TimeDistributed Dense and an RNN over an LSTMCell,
-compiles one config twice with initc
+RMSNormalization, transposed, depthwise and separable convolutions (1-D, 2-D and 3-D),
+bidirectional LSTM/GRU/SimpleRNN, a TimeDistributed Dense, an RNN over an LSTMCell,
+EinsumDense layers and MultiHeadAttention (as separate Linear projections), compiles one
+config twice with initc
 (`--layout keras` and `--layout torch`), loads the first into the Keras model (weights set by
 name) and the second into the equivalent torch module with `load_state_dict(strict=True)`, and
 compares their outputs on random input.
@@ -156,6 +157,56 @@ def convolution(name, shape, arguments, keras_layer, torch_module):
     )
 
 
+class Einsum(torch.nn.Module):
+    """EinsumDense with a plain last-axis product is nn.Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.einsum_dense = torch.nn.Linear(FEATURES, 6)
+        self.einsum_dense_1 = torch.nn.Linear(6, 3, bias=False)
+
+    def forward(self, x):
+        return self.einsum_dense_1(self.einsum_dense(x))
+
+
+HEADS, KEY_DIM, VALUE_DIM = 2, 3, 4
+
+
+class SeparateAttention(torch.nn.Module):
+    """MultiHeadAttention in initc's torch layout: one nn.Linear per Keras projection."""
+
+    def __init__(self):
+        super().__init__()
+        self.query = torch.nn.Linear(FEATURES, HEADS * KEY_DIM)
+        self.key = torch.nn.Linear(FEATURES, HEADS * KEY_DIM)
+        self.value = torch.nn.Linear(FEATURES, HEADS * VALUE_DIM)
+        self.attention_output = torch.nn.Linear(HEADS * VALUE_DIM, 2 * 3)
+
+    def forward(self, x):
+        batch, steps, _ = x.shape
+        q = self.query(x).view(batch, steps, HEADS, KEY_DIM)
+        k = self.key(x).view(batch, steps, HEADS, KEY_DIM)
+        v = self.value(x).view(batch, steps, HEADS, VALUE_DIM)
+        scores = torch.einsum("bthk,bshk->bhts", q, k) / KEY_DIM**0.5
+        attended = torch.einsum("bhts,bshv->bthv", torch.softmax(scores, dim=-1), v)
+        return self.attention_output(attended.reshape(batch, steps, HEADS * VALUE_DIM)).view(batch, steps, 2, 3)
+
+
+class AttentionModel(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mha = SeparateAttention()
+
+    def forward(self, x):
+        return self.mha(x)
+
+
+def keras_attention():
+    x = keras.Input((STEPS, FEATURES))
+    mha = keras.layers.MultiHeadAttention(HEADS, KEY_DIM, value_dim=VALUE_DIM, output_shape=(2, 3), name="mha")
+    return keras.Model(x, mha(x, x))
+
+
 MODELS = {
     "mlp": (
         f"input: [{FEATURES}]\nlayers:\n  - dense: {{units: 16, activation: relu, bias_initializer: random_normal}}\n"
@@ -267,6 +318,23 @@ MODELS = {
         "separable_conv2d", (6, 7, 4), "filters: 3, kernel_size: [2, 3], depth_multiplier: 2",
         lambda name: keras.layers.SeparableConv2D(3, (2, 3), depth_multiplier=2, name=name),
         lambda: Separable(2, 4, 2, 3, (2, 3)),
+    ),
+    "einsum_dense": (
+        f"input: [{STEPS}, {FEATURES}]\nlayers:\n"
+        f"  - einsum_dense: {{equation: 'abc,cd->abd', output_shape: [{STEPS}, 6], bias_axes: d,"
+        " bias_initializer: random_normal}\n"
+        "  - einsum_dense: {equation: '...c,cd->...d', output_shape: 3}\n",
+        lambda: keras.Sequential([keras.Input((STEPS, FEATURES)),
+                                  keras.layers.EinsumDense("abc,cd->abd", (STEPS, 6), bias_axes="d", name="einsum_dense"),
+                                  keras.layers.EinsumDense("...c,cd->...d", 3, name="einsum_dense_1")]),
+        Einsum, (4, STEPS, FEATURES),
+    ),
+    "multi_head_attention": (
+        f"inputs:\n  x: [{STEPS}, {FEATURES}]\nlayers:\n"
+        f"  - multi_head_attention: {{name: mha, num_heads: {HEADS}, key_dim: {KEY_DIM}, value_dim: {VALUE_DIM},"
+        " output_shape: [2, 3], bias_initializer: random_normal, inputs: [x, x]}\noutputs: [mha]\n",
+        keras_attention,
+        AttentionModel, (4, STEPS, FEATURES),
     ),
 }
 
