@@ -7,7 +7,7 @@
 //! their names (`forward_lstm.lstm_cell.kernel`). `merge_mode` `concat` (default) doubles the
 //! last axis of the layer's output; `sum`, `mul`, `ave` keep it; `null` (two outputs) is refused.
 
-use super::torch::{TorchSource, TorchTensor, torch_tensors};
+use super::torch::{TorchTensor, torch_tensors};
 use super::wrapped::{Inner, parse_node};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight};
 use crate::args::{ArgKind, Args};
@@ -60,14 +60,7 @@ fn torch(weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
             .collect();
         for tensor in torch_tensors(class_name, &stripped)? {
             let name = if forward { tensor.name } else { reverse(tensor.name).ok_or("an unknown torch tensor")? };
-            let full = |logical: &str| Cow::Owned(format!("{prefix}.{logical}"));
-            let source = match tensor.source {
-                TorchSource::Weight { logical, transform } => {
-                    TorchSource::Weight { logical: full(&logical), transform }
-                }
-                TorchSource::ZerosLike(logical) => TorchSource::ZerosLike(full(&logical)),
-                TorchSource::Counter(logical) => TorchSource::Counter(full(&logical)),
-            };
+            let source = tensor.source.with_logical_prefix(&format!("{prefix}."));
             tensors.push(TorchTensor { name, source });
         }
     }

@@ -12,7 +12,7 @@
 
 use super::recurrent::return_state_argument;
 use super::spatial::shape_text;
-use super::torch::{TorchSource, TorchTensor, torch_tensors};
+use super::torch::{TorchTensor, torch_tensors};
 use super::wrapped::{Inner, parse_cell};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight};
 use crate::args::{ArgKind, Args};
@@ -39,19 +39,10 @@ fn torch(weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
         .iter()
         .map(|w| Weight { name: Cow::Owned(w.name[prefix.len() + 1..].to_string()), ..w.clone() })
         .collect();
-    let full = |logical: &str| Cow::Owned(format!("{prefix}.{logical}"));
+    let under = format!("{prefix}.");
     Ok(torch_tensors(class_name, &stripped)?
         .into_iter()
-        .map(|tensor| TorchTensor {
-            name: tensor.name,
-            source: match tensor.source {
-                TorchSource::Weight { logical, transform } => {
-                    TorchSource::Weight { logical: full(&logical), transform }
-                }
-                TorchSource::ZerosLike(logical) => TorchSource::ZerosLike(full(&logical)),
-                TorchSource::Counter(logical) => TorchSource::Counter(full(&logical)),
-            },
-        })
+        .map(|tensor| TorchTensor { name: tensor.name, source: tensor.source.with_logical_prefix(&under) })
         .collect())
 }
 

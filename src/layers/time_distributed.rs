@@ -6,7 +6,7 @@
 //! (`dense.kernel`). In the torch layout they are the inner layer's torch module's, under the
 //! wrapper's name (torch applies a module to every step by broadcasting, without a wrapper).
 
-use super::torch::{TorchSource, TorchTensor, torch_tensors};
+use super::torch::{TorchTensor, torch_tensors};
 use super::wrapped::{Inner, cell_name, parse};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight, find};
 use crate::args::Args;
@@ -37,19 +37,9 @@ fn torch(weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
         .iter()
         .map(|w| Weight { name: Cow::Owned(w.name.strip_prefix(&strip).unwrap_or(&w.name).to_string()), ..w.clone() })
         .collect();
-    let full = |logical: &str| Cow::Owned(format!("{strip}{logical}"));
     Ok(torch_tensors(class_name, &stripped)?
         .into_iter()
-        .map(|tensor| TorchTensor {
-            name: tensor.name,
-            source: match tensor.source {
-                TorchSource::Weight { logical, transform } => {
-                    TorchSource::Weight { logical: full(&logical), transform }
-                }
-                TorchSource::ZerosLike(logical) => TorchSource::ZerosLike(full(&logical)),
-                TorchSource::Counter(logical) => TorchSource::Counter(full(&logical)),
-            },
-        })
+        .map(|tensor| TorchTensor { name: tensor.name, source: tensor.source.with_logical_prefix(&strip) })
         .collect())
 }
 

@@ -41,6 +41,17 @@ pub enum TorchSource {
 }
 
 impl TorchSource {
+    /// The same source with `prefix` before its Keras weight's name: a wrapper's mapping (RNN,
+    /// TimeDistributed, Bidirectional) reuses the inner layer's mapping on unprefixed weights.
+    pub fn with_logical_prefix(self, prefix: &str) -> TorchSource {
+        let full = |logical: Cow<'static, str>| Cow::Owned(format!("{prefix}{logical}"));
+        match self {
+            TorchSource::Weight { logical, transform } => TorchSource::Weight { logical: full(logical), transform },
+            TorchSource::ZerosLike(logical) => TorchSource::ZerosLike(full(logical)),
+            TorchSource::Counter(logical) => TorchSource::Counter(full(logical)),
+        }
+    }
+
     /// The Keras weight this tensor needs.
     pub fn logical(&self) -> &str {
         match self {
