@@ -59,15 +59,18 @@ pub fn compile_plan_inspecting<T>(
     let (graph, found) = resolve::resolve(file, &config, overrides);
     diagnostics.extend(found);
     sort_and_dedupe(&mut diagnostics);
-    let Some(graph) = graph else { return (None, diagnostics, None) };
+    let Some(mut graph) = graph else { return (None, diagnostics, None) };
     if diagnostics.iter().any(diagnostic::Diagnostic::is_error) {
         return (None, diagnostics, None);
     }
     let (inferred, found) = infer::infer(&graph);
     diagnostics.extend(found);
     // The layers built before a shape error still get their initializers checked.
-    let (plan, found) = plan::build_plan(&graph, &inferred, overrides.layout, overrides.dtype);
+    let (mut plan, found) = plan::build_plan(&graph, &inferred, overrides.layout, overrides.dtype);
     diagnostics.extend(found);
+    if let Some(plan) = plan.as_mut().filter(|_| graph.has_open_sizes()) {
+        diagnostics.extend(mark_open_sizes(&mut graph, plan, overrides));
+    }
     sort_and_dedupe(&mut diagnostics);
     match plan {
         Some(plan) if !diagnostics.iter().any(diagnostic::Diagnostic::is_error) => {
@@ -78,6 +81,20 @@ pub fn compile_plan_inspecting<T>(
         }
         _ => (None, diagnostics, None),
     }
+}
+
+/// Makes the plan again with the input's open sizes given the second probe, and marks in `plan`
+/// what depends on them (see [`plan::mark_open_sizes`]). `graph` keeps the first probe.
+fn mark_open_sizes(graph: &mut graph::Graph, plan: &mut Plan, overrides: &Overrides) -> Diagnostics {
+    graph.probe_open_sizes(1);
+    let (inferred, mut diagnostics) = infer::infer(graph);
+    let (other, found) = plan::build_plan(graph, &inferred, overrides.layout, overrides.dtype);
+    graph.probe_open_sizes(0);
+    diagnostics.extend(found);
+    if let Some(other) = other {
+        diagnostics.extend(plan::mark_open_sizes(plan, &other));
+    }
+    diagnostics
 }
 
 /// Frees the stages' results on another thread when they are large (a graph of 100,000 nodes

@@ -26,6 +26,17 @@ pub fn schema() -> Json {
         }),
     );
     definitions.insert(
+        "input_shape".into(),
+        json!({
+            "description": "A model input's per-example shape: a list of sizes, where `null` leaves a size open \
+                            (Keras's `None`), or one size.",
+            "anyOf": [
+                {"$ref": "#/definitions/size"},
+                {"type": "array", "items": {"anyOf": [{"$ref": "#/definitions/size"}, {"type": "null"}]}},
+            ],
+        }),
+    );
+    definitions.insert(
         "number".into(),
         json!({"type": ["number", "string"], "description": "A number, or a string holding an expression."}),
     );
@@ -71,17 +82,17 @@ fn top_level(key: &str) -> Option<Json> {
             "type": "integer", "minimum": 0, "maximum": u64::MAX, "default": 0,
             "description": "The global seed of every random initializer without its own `seed`.",
         }),
-        "input" => json!({"$ref": "#/definitions/shape"}),
+        "input" => json!({"$ref": "#/definitions/input_shape"}),
         "inputs" => json!({
             "type": "object",
             "description": "Named model inputs: a shape, or `{shape, dtype}`.",
             "minProperties": 1,
             "additionalProperties": {
                 "anyOf": [
-                    {"$ref": "#/definitions/shape"},
+                    {"$ref": "#/definitions/input_shape"},
                     {
                         "type": "object",
-                        "properties": {"shape": {"$ref": "#/definitions/shape"}, "dtype": {"type": "string"}},
+                        "properties": {"shape": {"$ref": "#/definitions/input_shape"}, "dtype": {"type": "string"}},
                         "required": ["shape"],
                         "additionalProperties": false,
                     }

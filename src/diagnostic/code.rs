@@ -80,6 +80,7 @@ codes! {
     ShareMismatch = "E0507", "a layer shares weights with one whose weights have other names or shapes";
     WrongInputCount = "E0508", "a layer given more or fewer inputs than it takes";
     MergeMismatch = "E0509", "inputs of a merge layer whose shapes cannot be combined";
+    OpenSizeWeight = "E0510", "a weight whose shape depends on an input size left open (`null`)";
     BadCliValue = "E0601", "a command-line value that does not parse";
     OutputTooLarge = "E0602", "the output would be larger than `--max-size` or the free space, or its header than safetensors readers accept";
     NotEnoughMemory = "E0603", "generating a tensor would need more memory than is available";

@@ -7,7 +7,7 @@
 //! `…`, so long block-prefixed names stay readable in full.
 
 use super::size::count_text;
-use crate::plan::{LayerRow, Plan, SummaryStyle};
+use crate::plan::{LayerRow, OPEN_SIZE, Plan, SummaryStyle};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -249,9 +249,13 @@ fn push_python_shape(text: &mut String, output_shape: &[usize]) {
         return;
     }
     text.push_str("(None");
-    for dim in output_shape {
-        // Writing to a String cannot fail.
-        let _ = write!(text, ", {dim}");
+    for &dim in output_shape {
+        if dim == OPEN_SIZE {
+            text.push_str(", None");
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(text, ", {dim}");
+        }
     }
     text.push(')');
 }
@@ -420,7 +424,9 @@ pub(super) fn json(plan: &Plan) -> String {
                 Some(_) => None,
                 None => layer.output_shape.as_ref().map(|first| {
                     let batched = |shape: &Vec<usize>| -> Vec<Option<usize>> {
-                        std::iter::once(None).chain(shape.iter().copied().map(Some)).collect()
+                        std::iter::once(None)
+                            .chain(shape.iter().map(|&size| (size != OPEN_SIZE).then_some(size)))
+                            .collect()
                     };
                     if layer.other_outputs.is_empty() {
                         serde_json::json!(batched(first))

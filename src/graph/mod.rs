@@ -33,11 +33,39 @@ pub struct Graph {
 #[derive(Debug)]
 pub struct Input {
     pub name: String,
-    /// Per example, without the batch axis; `None` when nothing gave it.
+    /// Per example, without the batch axis; `None` when nothing gave it. An open axis holds
+    /// one of [`OPEN_SIZE_PROBES`].
     pub shape: Option<Vec<usize>>,
+    /// Axes whose size the config leaves open (`null`, Keras's `None`: any size).
+    pub open_axes: Vec<usize>,
     /// `float32` unless the config says otherwise (token ids are `int32`).
     pub dtype: String,
     pub span: Span,
+}
+
+/// The sizes an open input axis takes in the two shape inferences that tell which later sizes
+/// depend on it (those differ between the two) and which do not: large enough for any kernel,
+/// and multiples of 1024 so that strided layers divide them as they divide real image sizes.
+pub const OPEN_SIZE_PROBES: [usize; 2] = [3072, 5120];
+
+impl Graph {
+    /// Whether an input leaves a size open.
+    pub fn has_open_sizes(&self) -> bool {
+        self.inputs.iter().any(|input| !input.open_axes.is_empty())
+    }
+
+    /// Gives every open axis the size `OPEN_SIZE_PROBES[probe]`.
+    pub fn probe_open_sizes(&mut self, probe: usize) {
+        for input in &mut self.inputs {
+            if let Some(shape) = &mut input.shape {
+                for &axis in &input.open_axes {
+                    if let Some(size) = shape.get_mut(axis) {
+                        *size = OPEN_SIZE_PROBES[probe];
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// What produces a tensor: a model input, or one call of a node.

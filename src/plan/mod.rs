@@ -4,12 +4,14 @@
 mod build;
 mod external;
 pub mod layout;
+mod open_sizes;
 mod rows;
 
 pub use crate::layers::ConstantFill;
 pub use crate::tensor::DType;
 pub use build::build_plan;
 pub use external::{ExternalTensor, attach_external};
+pub use open_sizes::{OPEN_SIZE, mark_open_sizes};
 
 pub use crate::initializers::{Distribution, FanMode, Fans, Initializer};
 use crate::source::Span;

@@ -65,7 +65,13 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
     let inputs: Vec<Input> = model
         .inputs
         .into_iter()
-        .map(|input| Input { name: input.name, shape: input.shape, dtype: input.dtype, span: input.span })
+        .map(|input| Input {
+            name: input.name,
+            shape: input.shape,
+            open_axes: input.open_axes,
+            dtype: input.dtype,
+            span: input.span,
+        })
         .collect();
     // Sized up front: a graph has 100,000 nodes, and growing moves every node again.
     let nodes = node_count(&model.items);

@@ -71,6 +71,8 @@ pub enum Consumes {
 pub struct ResolvedInput {
     pub name: String,
     pub shape: Option<Vec<usize>>,
+    /// Axes given as `null`: any size (see [`crate::graph::OPEN_SIZE_PROBES`]).
+    pub open_axes: Vec<usize>,
     pub dtype: String,
     pub span: Span,
 }
@@ -238,6 +240,7 @@ fn resolve_items_of(
     let lookup = |name: &str| variables.get(name);
     // `--input` replaces `input:` unread: it is how a Keras input with a variable-length axis
     // (`null`) gets a size.
+    let mut open_axes = Vec::new();
     let input = match (&overrides.input, &config.input) {
         (Some(shape), _) => {
             // The same bound as `input:` (`eval_count`): one rule wherever a size comes from.
@@ -249,7 +252,10 @@ fn resolve_items_of(
             }
             Some(Spanned { value: shape.clone(), span: Span::default() })
         }
-        (None, Some(node)) => report(&mut diagnostics, shape_value(file, node, &lookup, "input")),
+        (None, Some(node)) => report(&mut diagnostics, input_shape_value(file, node, &lookup, "input")).map(|shape| {
+            open_axes = shape.open_axes;
+            Spanned { value: shape.sizes, span: node.span }
+        }),
         (None, None) => None,
     };
     let customs = CustomInitializers::new(file, &config.initializers);
@@ -285,7 +291,10 @@ fn resolve_items_of(
             let mut inputs = named_inputs(file, node, &lookup, &mut diagnostics);
             if let Some(shape) = &overrides.input {
                 match inputs.as_mut_slice() {
-                    [only] => only.shape = Some(shape.clone()),
+                    [only] => {
+                        only.shape = Some(shape.clone());
+                        only.open_axes.clear();
+                    }
                     _ => diagnostics.push(
                         Diagnostic::error(
                             Code::BadCliValue,
@@ -303,6 +312,7 @@ fn resolve_items_of(
             let inputs = vec![ResolvedInput {
                 name: "input_layer".to_string(),
                 shape: input.map(|input| input.value),
+                open_axes,
                 dtype: "float32".to_string(),
                 span,
             }];
@@ -373,9 +383,15 @@ fn named_inputs(file: &SourceFile, node: &Node, lookup: Lookup, diagnostics: &mu
             }
             None => (Some(value), "float32".to_string()),
         };
+        let mut open_axes = Vec::new();
         let shape = match shape_node {
             Some(shape_node) if shape_node.is_null() => None,
-            Some(shape_node) => report(diagnostics, shape_value(file, shape_node, lookup, "inputs")).map(|s| s.value),
+            Some(shape_node) => {
+                report(diagnostics, input_shape_value(file, shape_node, lookup, "inputs")).map(|shape| {
+                    open_axes = shape.open_axes;
+                    shape.sizes
+                })
+            }
             None => {
                 diagnostics.push(
                     Diagnostic::error(Code::MissingKey, format!("input `{name}` has no `shape`"))
@@ -385,7 +401,7 @@ fn named_inputs(file: &SourceFile, node: &Node, lookup: Lookup, diagnostics: &mu
                 None
             }
         };
-        inputs.push(ResolvedInput { name: name.to_string(), shape, dtype, span: key.span });
+        inputs.push(ResolvedInput { name: name.to_string(), shape, open_axes, dtype, span: key.span });
     }
     inputs
 }
@@ -889,6 +905,32 @@ fn shape_value(file: &SourceFile, node: &Node, lookup: Lookup, what: &str) -> Re
         }
     };
     Ok(Spanned { value: dims, span: node.span })
+}
+
+/// A model input's shape: sizes, of which any may be `null` (Keras's `None`, any size).
+struct InputShape {
+    /// An open axis holds the first probe size.
+    sizes: Vec<usize>,
+    open_axes: Vec<usize>,
+}
+
+/// [`shape_value`] for a model input, where `null` leaves an axis open.
+fn input_shape_value(file: &SourceFile, node: &Node, lookup: Lookup, what: &str) -> Result<InputShape, Diagnostic> {
+    let Value::Seq(items) = &node.value else {
+        return shape_value(file, node, lookup, what)
+            .map(|shape| InputShape { sizes: shape.value, open_axes: Vec::new() });
+    };
+    let what = format!("a dimension of `{what}`");
+    let mut shape = InputShape { sizes: Vec::with_capacity(items.len()), open_axes: Vec::new() };
+    for (axis, item) in items.iter().enumerate() {
+        if item.is_null() {
+            shape.open_axes.push(axis);
+            shape.sizes.push(crate::graph::OPEN_SIZE_PROBES[0]);
+        } else {
+            shape.sizes.push(eval_count(file, item, lookup, 1, &what)?);
+        }
+    }
+    Ok(shape)
 }
 
 /// Every custom initializer must resolve on its own, even if unused (cycles, typos). Duplicate

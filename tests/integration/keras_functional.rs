@@ -17,6 +17,7 @@ const SUPPORTED: &[&str] = &[
     "inceptionv3",
     "merge_layers",
     "mobilenetv2",
+    "mobilenetv3small",
     "nested_model",
     "padding_cropping",
     "residual_mlp",
@@ -43,10 +44,7 @@ const UNSUPPORTED: &[(&str, &str)] = &[];
 const NAME_SCOPED: &[&str] = &["nasnetmobile"];
 
 /// Models refused for another reason than a missing layer class, and a phrase of the error.
-const REFUSED: &[(&str, &str)] = &[
-    // Its default input is (None, None, 3): sizes only `--input` can give.
-    ("mobilenetv3small", "expected a number, found null"),
-];
+const REFUSED: &[(&str, &str)] = &[];
 
 fn dir() -> PathBuf {
     repo().join("tests/keras/functional")
