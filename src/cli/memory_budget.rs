@@ -124,7 +124,7 @@ fn shortfall(plan: &Plan, purpose: Purpose, available: &Available) -> Option<Dia
         available.source
     );
     let shape = format!("{:?} {}", spec.shape, spec.dtype.safetensors_name().to_lowercase());
-    let rearranged = spec.layout.as_ref().is_some_and(|layout| layout.transform.is_some());
+    let rearranged = spec.layout.as_ref().is_some_and(|layout| layout.is_rearranged());
     let (label, help) = match spec.initializer {
         Initializer::Orthogonal(_) => (
             format!("`{}` {shape}: orthogonal holds its whole matrix while it is written", spec.name),

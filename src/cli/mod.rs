@@ -378,6 +378,7 @@ pub fn load_plan_and_sources(args: &ModelArgs) -> Result<(crate::plan::Plan, Sou
     let sources = plan
         .tensors
         .iter()
+        .flat_map(|spec| spec.value_specs())
         .filter_map(|spec| match &spec.initializer {
             crate::plan::Initializer::FromFile(crate::initializers::FromFile { path, .. }) => {
                 Some(directory.join(path))

@@ -5,10 +5,11 @@
 //! platforms: see `specs/rng.md` and `specs/initializers.md`.
 
 use crate::initializers::Target;
-use crate::plan::layout::StoredLayout;
+use crate::plan::layout::{self, Transform};
 use crate::plan::{DType, Initializer, TensorSpec};
 use crate::random::orthogonal::Orthogonal;
 use crate::random::{Job, PIECE_ELEMENTS, Sampling, Stream, dtype, try_filled};
+use ndarray::{ArrayView, IxDyn};
 use rayon::prelude::*;
 use std::collections::TryReserveError;
 
@@ -34,13 +35,16 @@ enum Source<'a> {
     Copy(&'a [f32]),
     /// Encoded bytes of the whole tensor (a stream-based logical tensor behind a rearrangement).
     Bytes(Vec<u8>),
-    /// A tensor stored in another layout: stored element `i` is element
-    /// `layout.source_index(i)` of the logical tensor, whose source is never `Random` (its
-    /// bytes are made once) nor `Rearranged`.
-    Rearranged {
-        logical: Box<TensorData<'a>>,
-        layout: &'a StoredLayout,
-    },
+    /// A tensor stored in another layout: the views of its logical parts, one after another.
+    Rearranged(Vec<RearrangedPart<'a>>),
+}
+
+/// One logical tensor behind a rearranged one: its source is never `Random` (its bytes are
+/// made once) nor `Rearranged`.
+struct RearrangedPart<'a> {
+    logical: TensorData<'a>,
+    shape: &'a [usize],
+    transform: Option<Transform>,
 }
 
 /// Not enough memory for what generating a tensor holds (`working_memory`): an allocation failed.
@@ -82,22 +86,32 @@ pub const STREAMING_BYTES: u64 = 64 * PIECE_ELEMENTS as u64 * 8;
 /// `TensorData::new` allocates what grows with the tensor fallibly, so running short is an
 /// `OutOfMemory`, never an abort.
 pub fn working_memory(spec: &TensorSpec) -> u64 {
-    let scratch = STREAMING_BYTES;
-    let shape = spec.layout.as_ref().map_or(spec.shape.as_slice(), |layout| layout.logical_shape.as_slice());
+    let held = match &spec.layout {
+        Some(layout) => {
+            let rearranged = layout.is_rearranged();
+            layout.parts.iter().fold(0u64, |sum, part| sum.saturating_add(held(&part.spec, spec.dtype, rearranged)))
+        }
+        None => held(spec, spec.dtype, false),
+    };
+    held.saturating_add(STREAMING_BYTES)
+}
+
+/// What generating the logical tensor `spec` in `dtype` holds whole: Q for orthogonal, its
+/// bytes for a stream-based one read in another order.
+fn held(spec: &TensorSpec, dtype: DType, rearranged: bool) -> u64 {
+    let shape = spec.shape.as_slice();
     let len = shape.iter().try_fold(1u64, |product, &size| product.checked_mul(size as u64)).unwrap_or(u64::MAX);
     if len == 0 {
-        return scratch;
+        return 0;
     }
-    let rearranged = spec.layout.as_ref().is_some_and(|layout| layout.transform.is_some());
-    let held = match spec.initializer.form() {
-        Some(form) => match form.working_memory(shape, spec.dtype) {
+    match spec.initializer.form() {
+        Some(form) => match form.working_memory(shape, dtype) {
             Some(bytes) => bytes,
-            None if rearranged && spec.initializer.is_random() => len.saturating_mul(spec.dtype.size_bytes() as u64),
+            None if rearranged && spec.initializer.is_random() => len.saturating_mul(dtype.size_bytes() as u64),
             None => 0,
         },
         None => 0,
-    };
-    held.saturating_add(scratch)
+    }
 }
 
 impl<'a> TensorData<'a> {
@@ -106,39 +120,34 @@ impl<'a> TensorData<'a> {
     /// only when what it holds (`working_memory`) cannot be allocated.
     pub fn new(spec: &'a TensorSpec, seed: u64) -> Result<TensorData<'a>, OutOfMemory> {
         let len = spec.element_count();
-        // A tensor stored in another layout reads the logical tensor it comes from (same
-        // name-keyed stream, same fill) element by element in the stored order; one only
-        // renamed is the logical tensor, streamed.
-        if let Some(layout) = &spec.layout {
-            if layout.transform.is_none() {
-                return Self::logical(spec, &layout.logical_name, &layout.logical_shape, len, seed)
-                    .map_err(|_| OutOfMemory::of(spec));
-            }
-            let logical_len = layout.logical_shape.iter().product();
-            let mut logical = Self::logical(spec, &layout.logical_name, &layout.logical_shape, logical_len, seed)
-                .map_err(|_| OutOfMemory::of(spec))?;
+        let Some(layout) = &spec.layout else {
+            return Self::logical(spec, spec.dtype, seed).map_err(|_| OutOfMemory::of(spec));
+        };
+        // One only renamed is its logical tensor (same name-keyed stream, same fill), streamed.
+        if let [part] = layout.parts.as_slice()
+            && part.transform.is_none()
+        {
+            return Self::logical(&part.spec, spec.dtype, seed).map_err(|_| OutOfMemory::of(spec));
+        }
+        // A rearranged one reads its logical tensors through views, in the stored order.
+        let mut parts = Vec::with_capacity(layout.parts.len());
+        for part in &layout.parts {
+            let mut logical = Self::logical(&part.spec, spec.dtype, seed).map_err(|_| OutOfMemory::of(spec))?;
             if let Source::Random(_) = logical.source {
                 // Random access into a stream costs a whole block per element: make it once.
                 let size = spec.dtype.size_bytes();
-                let mut bytes = try_filled(logical_len.checked_mul(size), 0u8).map_err(|_| OutOfMemory::of(spec))?;
+                let mut bytes = try_filled(logical.len.checked_mul(size), 0u8).map_err(|_| OutOfMemory::of(spec))?;
                 logical.fill_bytes(0, &mut bytes);
-                logical = TensorData { len: logical_len, dtype: spec.dtype, source: Source::Bytes(bytes), fill: None };
+                logical = TensorData { len: logical.len, dtype: spec.dtype, source: Source::Bytes(bytes), fill: None };
             }
-            let source = Source::Rearranged { logical: Box::new(logical), layout };
-            return Ok(TensorData { len, dtype: spec.dtype, source, fill: None });
+            parts.push(RearrangedPart { logical, shape: &part.spec.shape, transform: part.transform });
         }
-        Self::logical(spec, &spec.name, &spec.shape, len, seed).map_err(|_| OutOfMemory::of(spec))
+        Ok(TensorData { len, dtype: spec.dtype, source: Source::Rearranged(parts), fill: None })
     }
 
-    /// The tensor `spec` describes, named `name` (its stream) with shape `shape` of `len`
-    /// elements: the spec's own, or the logical tensor behind a stored layout.
-    fn logical(
-        spec: &'a TensorSpec,
-        name: &str,
-        shape: &[usize],
-        len: usize,
-        seed: u64,
-    ) -> Result<TensorData<'a>, TryReserveError> {
+    /// The logical tensor `spec` describes (its name keys the stream), in `dtype`.
+    fn logical(spec: &'a TensorSpec, dtype: DType, seed: u64) -> Result<TensorData<'a>, TryReserveError> {
+        let (name, shape, len) = (&spec.name, spec.shape.as_slice(), spec.element_count());
         let stream = || stream_for(&spec.initializer, name, seed);
         let source = if len == 0 {
             Source::Constant(0.0)
@@ -146,10 +155,10 @@ impl<'a> TensorData<'a> {
             match (&spec.initializer, spec.initializer.form()) {
                 (Initializer::Copy(values), _) if values.len() == len => Source::Copy(values),
                 (_, Some(form)) => {
-                    let target = Target { shape, fans: spec.fans, dtype: spec.dtype };
+                    let target = Target { shape, fans: spec.fans, dtype };
                     match form.sampling(target, &stream)? {
                         Sampling::Constant(value) => Source::Constant(value),
-                        Sampling::Draws(sampler) => Source::Random(sampler.job(stream(), spec.dtype)),
+                        Sampling::Draws(sampler) => Source::Random(sampler.job(stream(), dtype)),
                         Sampling::Indexed(value) => Source::Indexed(value),
                         Sampling::Orthogonal(matrix) => Source::Orthogonal(matrix),
                     }
@@ -160,7 +169,7 @@ impl<'a> TensorData<'a> {
             }
         };
         let fill = spec.fill.as_ref().map(|fill| (fill.range.clone(), fill.value));
-        Ok(TensorData { len, dtype: spec.dtype, source, fill })
+        Ok(TensorData { len, dtype, source, fill })
     }
 
     /// Number of elements.
@@ -198,20 +207,16 @@ impl<'a> TensorData<'a> {
                 let end = (start + out.len()).min(bytes.len());
                 out[..end - start].copy_from_slice(&bytes[start..end]);
             }
-            Source::Rearranged { logical, layout } => match &logical.source {
-                Source::Bytes(bytes) => {
-                    out.par_chunks_mut(PIECE_ELEMENTS * size).enumerate().for_each(|(piece, out)| {
-                        let start = first + piece * PIECE_ELEMENTS;
-                        for (offset, slot) in out.chunks_exact_mut(size).enumerate() {
-                            let at = layout.source_index(start + offset) * size;
-                            if let Some(element) = bytes.get(at..at + size) {
-                                slot.copy_from_slice(element);
-                            }
-                        }
-                    })
+            Source::Rearranged(parts) => {
+                let mut start = 0;
+                for part in parts {
+                    let (from, to) = (first.max(start), (first + count).min(start + part.logical.len));
+                    if from < to {
+                        part.fill_bytes(from - start, &mut out[(from - first) * size..(to - first) * size]);
+                    }
+                    start += part.logical.len;
                 }
-                _ => self.fill_with(first, out, |index| logical.value(layout.source_index(index))),
-            },
+            }
         }
         if let Some((range, value)) = &self.fill {
             let start = range.start.max(first);
@@ -239,7 +244,7 @@ impl<'a> TensorData<'a> {
             Source::Indexed(value) => value(index),
             Source::Orthogonal(matrix) => matrix.value(index),
             Source::Copy(values) => values.get(index).copied().map_or(0.0, f64::from),
-            Source::Random(_) | Source::Bytes(_) | Source::Rearranged { .. } => 0.0,
+            Source::Random(_) | Source::Bytes(_) | Source::Rearranged(_) => 0.0,
         }
     }
 
@@ -260,6 +265,58 @@ impl<'a> TensorData<'a> {
             let mut values = vec![0.0f64; bytes.len() / size];
             fill(first + piece * PIECE_ELEMENTS, &mut values);
             dtype::encode(self.dtype, &values, bytes);
+        });
+    }
+}
+
+impl RearrangedPart<'_> {
+    /// Elements `first..` of this part's stored order, as many as `out` holds: the logical
+    /// tensor's bytes read through its stored views, or, for a source read one element at a
+    /// time (orthogonal, identity, a copy, a constant with a fill), each element's value at the
+    /// logical index the views give. A constant is the same in any order.
+    fn fill_bytes(&self, first: usize, out: &mut [u8]) {
+        let logical = &self.logical;
+        match &logical.source {
+            Source::Bytes(bytes) => match logical.dtype.size_bytes() {
+                2 => self.copy_elements::<2>(bytes, first, out),
+                4 => self.copy_elements::<4>(bytes, first, out),
+                _ => self.copy_elements::<8>(bytes, first, out),
+            },
+            Source::Constant(_) if logical.fill.is_none() => logical.fill_bytes(first, out),
+            _ => {
+                let units = vec![(); logical.len];
+                let Ok(view) = ArrayView::from_shape(IxDyn(self.shape), units.as_slice()) else { return };
+                let pieces = layout::stored_pieces(self.transform, view);
+                logical.fill_pieces(first, out, |start, values| {
+                    let mut slots = values.iter_mut();
+                    layout::for_each_in_window(&pieces, start, slots.len(), &mut |piece| {
+                        piece.for_each_logical_index(&mut |index| {
+                            if let Some(slot) = slots.next() {
+                                *slot = logical.value(index);
+                            }
+                        });
+                    });
+                });
+            }
+        }
+    }
+
+    /// Copies the encoded elements (`N` bytes each) of the logical tensor's stored views.
+    fn copy_elements<const N: usize>(&self, bytes: &[u8], first: usize, out: &mut [u8]) {
+        let (elements, _) = bytes.as_chunks::<N>();
+        let Ok(view) = ArrayView::from_shape(IxDyn(self.shape), elements) else { return };
+        let pieces = layout::stored_pieces(self.transform, view);
+        out.par_chunks_mut(PIECE_ELEMENTS * N).enumerate().for_each(|(piece, out)| {
+            let (slots, _) = out.as_chunks_mut::<N>();
+            let mut slots = slots.iter_mut();
+            layout::for_each_in_window(&pieces, first + piece * PIECE_ELEMENTS, slots.len(), &mut |piece| {
+                // `for_each` runs ndarray's loop over the innermost axis, far faster than `next`.
+                piece.view.iter().for_each(|element| {
+                    if let Some(slot) = slots.next() {
+                        *slot = *element;
+                    }
+                });
+            });
         });
     }
 }
@@ -312,7 +369,7 @@ mod tests {
         Constant, Distribution, FanMode, Fans, Identity, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal,
         VarianceScaling,
     };
-    use crate::plan::layout::{Transform, stored_shape, to_stored};
+    use crate::plan::layout::{StoredLayout, stored_shape, to_stored};
     use crate::plan::{ConstantFill, DType};
     use crate::random::orthogonal;
     use crate::source::Span;
@@ -555,7 +612,7 @@ mod tests {
 
     /// `spec` stored under another name (and with `transform`, if any).
     fn renamed(spec: &TensorSpec, transform: Option<Transform>) -> TensorSpec {
-        let layout = StoredLayout { logical_name: spec.name.clone(), logical_shape: spec.shape.clone(), transform };
+        let layout = StoredLayout::single(spec.clone(), transform);
         TensorSpec { name: format!("{}.stored", spec.name), layout: Some(layout), ..spec.clone() }
     }
 

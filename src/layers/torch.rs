@@ -34,6 +34,9 @@ pub enum Transform {
 pub enum TorchSource {
     /// A Keras weight, rearranged (or not).
     Weight { logical: Cow<'static, str>, transform: Option<Transform> },
+    /// Several Keras weights, each rearranged, concatenated along the first axis
+    /// (`nn.MultiheadAttention`'s `in_proj_weight` from the query, key and value kernels).
+    Packed(Vec<(Cow<'static, str>, Option<Transform>)>),
     /// Zeros shaped like a Keras weight: torch's second RNN bias, which Keras does not have.
     ZerosLike(Cow<'static, str>),
     /// Batch norm's `num_batches_tracked`: an int64 scalar 0, present when `logical` is.
@@ -49,16 +52,21 @@ impl TorchSource {
             TorchSource::Weight { logical, transform } => TorchSource::Weight { logical: full(logical), transform },
             TorchSource::ZerosLike(logical) => TorchSource::ZerosLike(full(logical)),
             TorchSource::Counter(logical) => TorchSource::Counter(full(logical)),
+            TorchSource::Packed(parts) => {
+                TorchSource::Packed(parts.into_iter().map(|(logical, transform)| (full(logical), transform)).collect())
+            }
         }
     }
 
-    /// The Keras weight this tensor needs.
-    pub fn logical(&self) -> &str {
-        match self {
+    /// The Keras weights this tensor needs.
+    pub fn logicals(&self) -> impl Iterator<Item = &str> {
+        let (single, parts) = match self {
             TorchSource::Weight { logical, .. } | TorchSource::ZerosLike(logical) | TorchSource::Counter(logical) => {
-                logical
+                (Some(logical.as_ref()), &[][..])
             }
-        }
+            TorchSource::Packed(parts) => (None, parts.as_slice()),
+        };
+        single.into_iter().chain(parts.iter().map(|(logical, _)| logical.as_ref()))
     }
 }
 
@@ -76,6 +84,13 @@ pub type TorchMapping = fn(&[Weight]) -> Result<Vec<TorchTensor>, String>;
 /// Torch tensor `name` holding Keras weight `logical`, rearranged by `transform`.
 pub const fn weight(name: &'static str, logical: &'static str, transform: Option<Transform>) -> TorchTensor {
     TorchTensor { name, source: TorchSource::Weight { logical: Cow::Borrowed(logical), transform } }
+}
+
+/// Torch tensor `name` holding Keras weights `logical`, each rearranged by `transform`, one after
+/// another along the first axis.
+pub fn packed(name: &'static str, logical: &[&'static str], transform: Option<Transform>) -> TorchTensor {
+    let parts = logical.iter().map(|&logical| (Cow::Borrowed(logical), transform)).collect();
+    TorchTensor { name, source: TorchSource::Packed(parts) }
 }
 
 /// The mapping of a layer type without weights. Refuses weights, so that a layer that gains
@@ -102,5 +117,6 @@ pub fn torch_tensors(class_name: &str, weights: &[Weight]) -> Result<Vec<TorchTe
     }
     let mapping = (layer_type.torch)(weights)?;
     // Weights a layer does not have (no bias, no beta) have no torch tensor either.
-    Ok(mapping.into_iter().filter(|tensor| weights.iter().any(|w| w.name == tensor.source.logical())).collect())
+    let present = |logical: &str| weights.iter().any(|w| w.name == logical);
+    Ok(mapping.into_iter().filter(|tensor| tensor.source.logicals().all(present)).collect())
 }

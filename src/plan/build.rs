@@ -2,7 +2,7 @@
 //! initializer (given or Keras default), evaluates the arguments with the tensor's fans, and
 //! checks them for sense.
 
-use super::layout::{self, Layout, StoredLayout};
+use super::layout::{Layout, LogicalPart, StoredLayout};
 use super::{DType, Fans, Initializer, Plan, TensorSpec};
 use crate::args::Spanned;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
@@ -199,10 +199,31 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
         match tensor.source {
             TorchSource::Weight { logical: weight, transform } => {
                 let Some(spec) = find(&weight) else { continue };
-                let shape = transform.map_or_else(|| spec.shape.clone(), |t| layout::stored_shape(t, &spec.shape));
-                let stored_layout =
-                    StoredLayout { logical_name: spec.name.clone(), logical_shape: spec.shape.clone(), transform };
+                let stored_layout = StoredLayout::single(spec.clone(), transform);
+                let shape = stored_layout.parts[0].stored_shape();
                 stored.push(TensorSpec { name, shape, layout: Some(stored_layout), ..spec.clone() });
+            }
+            TorchSource::Packed(parts) => {
+                let specs: Option<Vec<&TensorSpec>> = parts.iter().map(|(weight, _)| find(weight)).collect();
+                let Some(specs) = specs else { continue };
+                let parts = specs
+                    .iter()
+                    .zip(&parts)
+                    .map(|(spec, (_, transform))| LogicalPart { spec: (*spec).clone(), transform: *transform });
+                let stored_layout = StoredLayout { parts: parts.collect() };
+                let Some(shape) = stored_layout.stored_shape() else {
+                    return Err(vec![
+                        Diagnostic::error(
+                            Code::NoTorchLayout,
+                            format!("layer `{}`'s weights cannot be packed into torch's `{}`", row.name, tensor.name),
+                        )
+                        .at(row_span(row))
+                        .with_help("compile with `--layout keras` (the default), or change the layer"),
+                    ]);
+                };
+                // Its initializer, fans and label are those of its first part (the values are each
+                // part's own).
+                stored.push(TensorSpec { name, shape, layout: Some(stored_layout), ..specs[0].clone() });
             }
             TorchSource::ZerosLike(weight) => {
                 let Some(spec) = find(&weight) else { continue };

@@ -1,9 +1,10 @@
 //! `from_file` tensors: checks what the command line read from the named safetensors files
 //! against the tensors they initialise, and attaches the values. Reading is the caller's.
 
-use super::{Initializer, Plan};
+use super::{DType, Initializer, Plan};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::initializers::FromFile;
+use crate::source::Span;
 use std::sync::Arc;
 
 /// A tensor read from a safetensors file.
@@ -24,37 +25,63 @@ pub fn attach_external(
 ) -> Diagnostics {
     let mut diagnostics = Vec::new();
     for spec in &mut plan.tensors {
-        let Initializer::FromFile(FromFile { path, tensor }) = &spec.initializer else { continue };
-        let problem =
-            |message: String| Diagnostic::error(Code::FromFile, format!("`{}`: {message}", spec.name)).at(spec.origin);
-        let external = match read(path, tensor) {
-            Ok(external) => external,
-            Err(message) => {
-                diagnostics.push(problem(message).with_help("check `path` (relative to the config file) and `tensor`"));
-                continue;
+        let (name, origin, dtype) = (spec.name.clone(), spec.origin, spec.dtype);
+        match &mut spec.layout {
+            // A stored tensor's values are its logical parts' (checked against their logical
+            // shapes); it shows its first part's initializer.
+            Some(layout) => {
+                for part in &mut layout.parts {
+                    let (initializer, shape) = (&mut part.spec.initializer, part.spec.shape.as_slice());
+                    diagnostics.extend(attach(&name, origin, dtype, shape, initializer, read));
+                }
+                if let Some(first) = layout.parts.first() {
+                    spec.initializer = first.spec.initializer.clone();
+                }
             }
-        };
-        if external.shape != spec.shape {
-            diagnostics.push(
-                problem(format!(
-                    "tensor `{tensor}` in `{path}` has shape {:?}, this tensor needs {:?}",
-                    external.shape, spec.shape
-                ))
-                .with_help("name a tensor of the same shape (`initc inspect FILE` lists them), or change the layer"),
-            );
-            continue;
-        }
-        match external.values {
-            Some(values) if external.dtype == "F32" => spec.initializer = Initializer::Copy(values),
-            _ => diagnostics.push(
-                problem(format!(
-                    "tensor `{tensor}` in `{path}` is {}, this tensor is {}",
-                    external.dtype,
-                    spec.dtype.safetensors_name()
-                ))
-                .with_help("`from_file` copies F32 tensors only: convert the source file to F32"),
-            ),
+            None => diagnostics.extend(attach(&name, origin, dtype, &spec.shape, &mut spec.initializer, read)),
         }
     }
     diagnostics
+}
+
+/// Replaces `initializer`, if it is `from_file`, with the values `read` gives for it.
+fn attach(
+    name: &str,
+    origin: Span,
+    dtype: DType,
+    shape: &[usize],
+    initializer: &mut Initializer,
+    read: &mut dyn FnMut(&str, &str) -> Result<ExternalTensor, String>,
+) -> Option<Diagnostic> {
+    let Initializer::FromFile(FromFile { path, tensor }) = &*initializer else { return None };
+    let problem = |message: String| Diagnostic::error(Code::FromFile, format!("`{name}`: {message}")).at(origin);
+    let external = match read(path, tensor) {
+        Ok(external) => external,
+        Err(message) => {
+            return Some(problem(message).with_help("check `path` (relative to the config file) and `tensor`"));
+        }
+    };
+    if external.shape != shape {
+        return Some(
+            problem(format!(
+                "tensor `{tensor}` in `{path}` has shape {:?}, this tensor needs {:?}",
+                external.shape, shape
+            ))
+            .with_help("name a tensor of the same shape (`initc inspect FILE` lists them), or change the layer"),
+        );
+    }
+    match external.values {
+        Some(values) if external.dtype == "F32" => {
+            *initializer = Initializer::Copy(values);
+            None
+        }
+        _ => Some(
+            problem(format!(
+                "tensor `{tensor}` in `{path}` is {}, this tensor is {}",
+                external.dtype,
+                dtype.safetensors_name()
+            ))
+            .with_help("`from_file` copies F32 tensors only: convert the source file to F32"),
+        ),
+    }
 }

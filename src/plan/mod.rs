@@ -44,6 +44,13 @@ impl TensorSpec {
     pub fn element_count(&self) -> usize {
         self.shape.iter().product()
     }
+
+    /// The specs whose initializers make this tensor's values: its logical parts when it is
+    /// stored in another layout, else itself.
+    pub fn value_specs(&self) -> impl Iterator<Item = &TensorSpec> {
+        let parts = self.layout.as_ref().map(|layout| layout.parts.iter().map(|part| &part.spec));
+        parts.into_iter().flatten().chain(self.layout.is_none().then_some(self))
+    }
 }
 
 /// One row of the summary table.
@@ -96,6 +103,11 @@ impl Plan {
     /// Every tensor's dtype set to `dtype` (the command line's `--dtype`).
     pub fn set_dtype(&mut self, dtype: DType) {
         // Integer tensors (counters) keep their type.
-        self.tensors.iter_mut().filter(|tensor| tensor.dtype != DType::I64).for_each(|tensor| tensor.dtype = dtype);
+        for tensor in self.tensors.iter_mut().filter(|tensor| tensor.dtype != DType::I64) {
+            tensor.dtype = dtype;
+            for part in tensor.layout.iter_mut().flat_map(|layout| layout.parts.iter_mut()) {
+                part.spec.dtype = dtype;
+            }
+        }
     }
 }
