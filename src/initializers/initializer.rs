@@ -4,7 +4,7 @@
 
 use super::range::RangeCheck;
 use super::{
-    Constant, Expectation, Fans, FromFile, Identity, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal,
+    Constant, Expectation, Fans, FromFile, Identity, Orthogonal, RandomNormal, RandomUniform, Stft, TruncatedNormal,
     VarianceScaling, ones, zeros,
 };
 use crate::diagnostic::Diagnostic;
@@ -30,6 +30,8 @@ pub enum Initializer {
     FromFile(FromFile),
     /// Values attached to a `FromFile` tensor: copied as they are.
     Copy(std::sync::Arc<[f32]>),
+    /// `STFTSpectrogram`'s DFT kernels times a window.
+    Stft(Stft),
 }
 
 /// What sampling knows of the tensor.
@@ -91,6 +93,7 @@ impl Initializer {
             Initializer::Orthogonal(form) => form,
             Initializer::Identity(form) => form,
             Initializer::FromFile(form) => form,
+            Initializer::Stft(form) => form,
             Initializer::Copy(_) => return None,
         })
     }

@@ -26,6 +26,7 @@ mod ones;
 mod orthogonal;
 mod random_normal;
 mod random_uniform;
+mod stft;
 mod truncated_normal;
 mod variance_scaling;
 mod zeros;
@@ -47,6 +48,7 @@ pub use identity::Identity;
 pub use orthogonal::Orthogonal;
 pub use random_normal::RandomNormal;
 pub use random_uniform::RandomUniform;
+pub use stft::Stft;
 pub use truncated_normal::TruncatedNormal;
 pub use variance_scaling::{Distribution, FanMode, VarianceScaling};
 
@@ -69,6 +71,7 @@ pub enum Family {
     Orthogonal,
     Identity,
     FromFile,
+    Stft,
 }
 
 /// Every family's definition, one row a family, in `Family`'s order.
@@ -89,6 +92,7 @@ pub static FAMILIES: &[FamilyDef] = &[
     orthogonal::DEF,
     identity::DEF,
     from_file::DEF,
+    stft::DEF,
 ];
 
 impl Family {

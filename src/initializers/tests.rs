@@ -5,8 +5,15 @@ use super::*;
 use crate::source::Span;
 use crate::tensor::DType;
 
-/// A small shape every family accepts (orthogonal and identity need a matrix).
+/// A small shape every family accepts (orthogonal and identity need a matrix)...
 const SHAPE: [usize; 2] = [96, 64];
+/// ...but `stft`, which needs `STFTSpectrogram`'s kernel shape (frame_length, 1, bins).
+const STFT_SHAPE: [usize; 3] = [96, 1, 64];
+
+/// The shape a family is tried on.
+fn shape_of(def: &FamilyDef) -> &'static [usize] {
+    if def.family == Family::Stft { &STFT_SHAPE } else { &SHAPE }
+}
 
 /// Every family evaluated with its defaults on `SHAPE`, with its label.
 fn every_family_with_its_defaults() -> Vec<(&'static FamilyDef, Initializer, String)> {
@@ -16,13 +23,13 @@ fn every_family_with_its_defaults() -> Vec<(&'static FamilyDef, Initializer, Str
         .filter(|def| def.family != Family::FromFile)
         .map(|def| {
             let call = InitCall { family: def.family, args: Vec::new(), span: Span::new(0, 0) };
-            let fans = Fans::of_shape(&SHAPE);
+            let fans = Fans::of_shape(shape_of(def));
             let lookup = |name: &str| match name {
                 "fan_in" => Some(fans.fan_in),
                 "fan_out" => Some(fans.fan_out),
                 _ => None,
             };
-            let (initializer, label) = match evaluate(&call, &lookup, &SHAPE) {
+            let (initializer, label) = match evaluate(&call, &lookup, shape_of(def)) {
                 Ok(evaluated) => evaluated,
                 Err(error) => panic!("{}: {error:?}", def.name),
             };
@@ -36,16 +43,17 @@ fn every_family_with_its_defaults() -> Vec<(&'static FamilyDef, Initializer, Str
 fn every_family_samples_what_it_expects() {
     for (def, initializer, label) in every_family_with_its_defaults() {
         let form = initializer.form().unwrap_or_else(|| panic!("{} has no evaluated form", def.name));
-        let expected = form.expectation(&SHAPE).unwrap_or_else(|| panic!("{} has no expectation", def.name));
+        let shape = shape_of(def);
+        let expected = form.expectation(shape).unwrap_or_else(|| panic!("{} has no expectation", def.name));
         // The label initc writes reads back to the same expectation, as `inspect` reads it.
-        assert_eq!(expectation_for_label(&label, &SHAPE), Some(expected), "{label}");
+        assert_eq!(expectation_for_label(&label, shape), Some(expected), "{label}");
         let spec = crate::plan::TensorSpec {
             name: format!("{}.kernel", def.name),
-            shape: SHAPE.to_vec(),
+            shape: shape.to_vec(),
             dtype: DType::F64,
             initializer: initializer.clone(),
             initializer_label: label.clone(),
-            fans: Fans::of_shape(&SHAPE),
+            fans: Fans::of_shape(shape),
             trainable: true,
             fill: None,
             layout: None,

@@ -44,6 +44,8 @@ mod rms_normalization;
 mod rnn;
 mod separable_conv;
 mod spatial;
+mod spectral_normalization;
+mod stft_spectrogram;
 #[cfg(test)]
 pub mod testing;
 mod time_distributed;
@@ -97,6 +99,20 @@ pub struct Weight {
     /// Why the layer this weight belongs to has no PyTorch layout, when only its build knows
     /// (an `EinsumDense` whose equation is not a plain matrix product).
     pub torch_refusal: Option<&'static str>,
+    /// Arguments of the default initializer, where Keras's differ from the family's defaults
+    /// (`SpectralNormalization`'s `truncated_normal(stddev=0.02)`, `STFTSpectrogram`'s window).
+    pub default_arguments: Vec<(&'static str, DefaultArgument)>,
+    /// The initializer a wrapped layer's config gives this weight (`Bidirectional`'s inner
+    /// `LSTM(kernel_initializer=…)`), which the wrapper's own row does not hold.
+    pub given_initializer: Option<crate::initializers::InitCall>,
+}
+
+/// One argument of a weight's default initializer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DefaultArgument {
+    Number(f64),
+    /// A word parameter's value (`side=imag`).
+    Word(&'static str),
 }
 
 impl Weight {
@@ -112,7 +128,14 @@ impl Weight {
             wrapped_class: None,
             fans: None,
             torch_refusal: None,
+            default_arguments: Vec::new(),
+            given_initializer: None,
         }
+    }
+
+    /// The same weight whose default initializer takes these arguments.
+    pub fn with_default_arguments(self, arguments: Vec<(&'static str, DefaultArgument)>) -> Weight {
+        Weight { default_arguments: arguments, ..self }
     }
 
     /// The same weight with fans Keras computes from explicit axes, not from the shape.
@@ -289,6 +312,8 @@ pub static LAYER_TYPES: &[LayerType] = &[
     noise::SPATIAL_DROPOUT1D,
     noise::SPATIAL_DROPOUT2D,
     noise::SPATIAL_DROPOUT3D,
+    spectral_normalization::TYPE,
+    stft_spectrogram::TYPE,
     merge::SUBTRACT,
     time_distributed::TYPE,
     unit_normalization::TYPE,

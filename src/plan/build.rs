@@ -329,6 +329,25 @@ fn check_share(
     }
 }
 
+/// A weight's Keras default initializer, with the arguments Keras gives it.
+fn default_call(weight: &Weight, span: Span) -> InitCall {
+    use crate::dsl::ast::{Expr, ExprKind};
+    use crate::layers::DefaultArgument;
+    let args = weight
+        .default_arguments
+        .iter()
+        .map(|&(name, value)| {
+            let kind = match value {
+                DefaultArgument::Number(number) => ExprKind::Number(number),
+                DefaultArgument::Word(word) => ExprKind::Var(word.to_string()),
+            };
+            let expr = std::sync::Arc::new(Expr { kind, span: 0..1 });
+            (name, crate::initializers::ArgExpr { expr, base: None, node_span: span })
+        })
+        .collect();
+    InitCall { family: weight.default_initializer, args, span }
+}
+
 fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result<TensorSpec, Diagnostic> {
     let span = row_span(row);
     let elements = weight.shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
@@ -347,7 +366,9 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result
     let (given, variables, trainable) = match row.source {
         Source::Layer(layer) => {
             let given = layer.initializers.iter().find(|(argument, _)| *argument == weight.initializer_argument);
-            (given.map(|(_, call)| call), &row.node.variables, row.node.trainable && weight.trainable)
+            // A wrapped layer's own initializer travels with its weight.
+            let given = weight.given_initializer.as_ref().or(given.map(|(_, call)| call));
+            (given, &row.node.variables, row.node.trainable && weight.trainable)
         }
         Source::Param(param) => {
             fans.fan_in = param.fan_in.unwrap_or(fans.fan_in);
@@ -359,7 +380,7 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result
     let call = match given {
         Some(call) => call,
         None => {
-            default = InitCall { family: weight.default_initializer, args: Vec::new(), span };
+            default = default_call(weight, span);
             &default
         }
     };

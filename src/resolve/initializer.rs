@@ -430,6 +430,8 @@ fn node_arg(file: &SourceFile, node: &Node, text: bool) -> Result<ArgExpr, Diagn
         Value::Int(value) => literal(ast::ExprKind::Number(*value as f64)),
         Value::Float(value) => literal(ast::ExprKind::Number(*value)),
         Value::Null => literal(ast::ExprKind::Var("None".into())),
+        // A flag (`stft`'s `periodic`) is a word parameter of `true`/`false`.
+        Value::Bool(flag) => literal(ast::ExprKind::Var(flag.to_string())),
         Value::Str(text_value) if text => literal(ast::ExprKind::Str(text_value.clone())),
         Value::Str(text) => {
             let base = string_start(file, node);

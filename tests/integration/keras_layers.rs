@@ -52,7 +52,7 @@ fn attention_examples_print_keras_summary() {
 }
 
 /// The f32 values of tensor `name` in a safetensors file.
-fn tensor_values(bytes: &[u8], name: &str) -> Vec<f32> {
+pub fn tensor_values(bytes: &[u8], name: &str) -> Vec<f32> {
     let length = u64::from_le_bytes(bytes[..8].try_into().expect("header length")) as usize;
     let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + length]).expect("header JSON");
     let offsets = &header[name]["data_offsets"];

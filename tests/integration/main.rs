@@ -10,6 +10,7 @@ mod keras;
 mod keras_check;
 mod keras_functional;
 mod keras_layers;
+mod keras_values;
 mod lint;
 mod memory;
 mod output;

@@ -91,6 +91,32 @@ def embeddings_spectrogram():
     return keras.Model([tokens, audio], [tied, untied, mel, small], name="embeddings_spectrogram")
 
 
+def stft_spectrogram_forms():
+    """STFTSpectrogram in every mode that changes its weights or shape (real or imag kernel only,
+    both, stft's doubled bins), with frame_step, fft_length, same padding, expand_dims and
+    channels_first, and the windows and scalings the stft initializer computes."""
+    mono = keras.Input(shape=(400, 1), name="mono")
+    stereo = keras.Input(shape=(300, 2), name="stereo")
+    first = keras.Input(shape=(3, 250), name="first")
+    log = layers.STFTSpectrogram(frame_length=64, name="log")(mono)
+    real = layers.STFTSpectrogram(mode="real", frame_length=48, frame_step=16, window="hamming", name="real")(mono)
+    imag = layers.STFTSpectrogram(
+        mode="imag", frame_length=32, fft_length=100, scaling="spectrum", periodic=True, name="imag"
+    )(stereo)
+    stft = layers.STFTSpectrogram(mode="stft", frame_length=40, padding="same", window=None, name="stft")(stereo)
+    image = layers.STFTSpectrogram(
+        mode="magnitude", frame_length=32, frame_step=8, expand_dims=True, window="blackman", scaling=None, name="image"
+    )(stereo)
+    channels_first = layers.STFTSpectrogram(
+        mode="psd", frame_length=16, data_format="channels_first", window="bartlett", name="channels_first"
+    )(first)
+    first_image = layers.STFTSpectrogram(
+        mode="angle", frame_length=16, data_format="channels_first", expand_dims=True, window="boxcar", name="first_image"
+    )(first)
+    outputs = [log, real, imag, stft, image, channels_first, first_image]
+    return keras.Model([mono, stereo, first], outputs, name="stft_spectrogram_forms")
+
+
 def transformer_encoder():
     """A Transformer encoder block: self-attention and a feed-forward network, each followed by
     dropout, a residual Add and LayerNormalization (the Keras tutorials' block)."""
@@ -139,6 +165,7 @@ def gpt_decoder():
 
 
 MODELS = [
+    stft_spectrogram_forms,
     einsum_dense_forms,
     multi_head_attention_forms,
     group_query_attention_forms,

@@ -159,7 +159,23 @@ def shape_normalizations():
     return keras.Model(image, x, name="shape_normalizations")
 
 
+def spectral_normalization_forms():
+    """SpectralNormalization around Dense, Conv2D (its 4-D kernel), Embedding (its embeddings)
+    and EinsumDense, with power_iterations and a non-trainable inner layer."""
+    image = keras.Input(shape=(8, 8, 3), name="image")
+    tokens = keras.Input(shape=(5,), dtype="int32", name="tokens")
+    x = layers.SpectralNormalization(layers.Conv2D(4, 3, name="conv"), name="sn_conv")(image)
+    x = layers.SpectralNormalization(layers.Dense(6, name="dense"), power_iterations=3, name="sn_dense")(x)
+    e = layers.SpectralNormalization(layers.Embedding(20, 7, name="embedding"), name="sn_embedding")(tokens)
+    e = layers.SpectralNormalization(
+        layers.EinsumDense("abc,cd->abd", output_shape=(5, 3), bias_axes="d", name="einsum"), name="sn_einsum"
+    )(e)
+    f = layers.SpectralNormalization(layers.Dense(2, trainable=False, name="frozen"), name="sn_frozen")(e)
+    return keras.Model([image, tokens], [x, f], name="spectral_normalization_forms")
+
+
 MODELS = [
+    spectral_normalization_forms,
     shape_activations,
     shape_reshaping,
     shape_image_preprocessing,
