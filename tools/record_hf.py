@@ -5,10 +5,11 @@ For each case below (a tiny config of one `model_type`, sometimes several cases 
 untied embeddings) it writes, under tests/hf/<case>/:
   config.json    the config.json that save_pretrained wrote: what `initc compile` will read
   expected.json  the keys given to AutoConfig.for_model (config.json is what came out, which can differ:
-                 T5Config forces tie_word_embeddings to true); the Auto class and model class used; the file names, safetensors metadata and tensors
-                 (name, shape, dtype) that save_pretrained wrote; the state_dict keys it did not write and
-                 the tied-weight mapping that explains them; what from_pretrained reported when loading the
-                 directory back; and per tensor and per seed the statistics of its values
+                 T5Config forces tie_word_embeddings to true); the Auto class and model class used; the
+                 file names, safetensors metadata and tensors (name, shape, dtype) that save_pretrained
+                 wrote; the state_dict keys it did not write and the tied-weight mapping that explains
+                 them; what from_pretrained reported when loading the directory back; and per tensor and
+                 per seed the statistics of its values
 A case's directory is its name: the model_type alone for the main case, `<model_type>-<variant>` for the
 others (model types never contain `-`). The model_type itself is in config.json.
 
@@ -20,7 +21,7 @@ is equal (and then the value, exactly), and for tensors of rank >= 2 the indices
 that are all zeros, which shows padding_idx rows. Names, shapes and dtypes must agree across seeds.
 Nothing .safetensors is kept.
 
-Setup: the CI venv (tools/requirements-ci.txt plus transformers), e.g. /root/.cache/initc-ci/venv.
+Setup: the CI venv (.ci/run builds it from tools/requirements-ci.txt, which pins torch and transformers).
 Run from anywhere, with case names or model types to record only those:
   /root/.cache/initc-ci/venv/bin/python tools/record_hf.py [CASE_OR_MODEL_TYPE ...]
 """
@@ -150,7 +151,8 @@ CASES = [
           "num_heads": 4, "relative_attention_num_buckets": 8, "relative_attention_max_distance": 32,
           "feed_forward_proj": "gated-gelu", "tie_word_embeddings": False, "initializer_factor": 0.5,
           "decoder_start_token_id": 0},
-         "T5 v1.1: gated GELU (wi_0, wi_1), tie_word_embeddings false (T5Config makes it true: lm_head stays tied), fewer decoder layers, initializer_factor 0.5"),
+         "T5 v1.1: gated GELU (wi_0, wi_1), tie_word_embeddings false (T5Config makes it true: lm_head "
+         "stays tied), fewer decoder layers, initializer_factor 0.5"),
 ]
 
 
