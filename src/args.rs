@@ -214,7 +214,13 @@ pub struct Args<'a> {
     pub layer_span: Span,
     pub diagnostics: Vec<Diagnostic>,
     recorder: Option<&'a Recorder>,
+    /// Resolves an initializer node (names, calls, custom names) for a nested layer's own
+    /// `*_initializer` arguments; `None` where no resolver is at hand (tests, the catalogue).
+    initializers: Option<InitializerResolver<'a>>,
 }
+
+/// Resolves an initializer reference as `resolve` does (custom names included).
+pub type InitializerResolver<'a> = &'a dyn Fn(&Node) -> Result<crate::initializers::InitCall, Diagnostic>;
 
 impl<'a> Args<'a> {
     pub fn new(
@@ -232,7 +238,19 @@ impl<'a> Args<'a> {
             layer_span,
             diagnostics: Vec::new(),
             recorder: None,
+            initializers: None,
         }
+    }
+
+    /// Lets nested layers resolve their own initializers with `resolver`.
+    pub fn resolving_initializers(mut self, resolver: Option<InitializerResolver<'a>>) -> Self {
+        self.initializers = resolver;
+        self
+    }
+
+    /// The initializer resolver, for a nested layer's `Args`.
+    pub fn initializer_resolver(&self) -> Option<InitializerResolver<'a>> {
+        self.initializers
     }
 
     /// Records what each argument accepts into `recorder` as it is read (for `initc schema`).

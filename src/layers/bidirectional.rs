@@ -167,11 +167,20 @@ mod tests {
     }
 
     #[test]
-    fn two_outputs_a_non_recurrent_layer_and_an_inner_initializer_are_refused() {
+    fn two_outputs_and_a_non_recurrent_layer_are_refused() {
         let error = |arguments: &str| build("bidirectional", arguments, &[5, 3]).err().unwrap_or_default();
         assert!(error("{layer: {lstm: {units: 4}}, merge_mode: null}").contains("merge_mode: null"));
         assert!(error("{layer: {dense: {units: 4}}}").contains("wraps a recurrent layer"));
-        assert!(error("{layer: {lstm: {units: 4, kernel_initializer: he_normal}}}").contains("Keras's default"));
+    }
+
+    #[test]
+    fn an_inner_initializer_travels_with_its_weights() {
+        let built = build("bidirectional", "{layer: {lstm: {units: 4, kernel_initializer: he_normal}}}", &[5, 3]);
+        let families: Vec<Option<crate::initializers::Family>> = built
+            .map(|b| b.weights.iter().map(|w| w.given_initializer.as_ref().map(|call| call.family)).collect())
+            .unwrap_or_default();
+        let he = Some(crate::initializers::Family::HeNormal);
+        assert_eq!(families, [he, None, None, he, None, None]);
     }
 
     #[test]

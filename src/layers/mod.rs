@@ -449,11 +449,11 @@ mod tests {
         ("global_max_pooling2d", "{}", &[4, 4, 2], &[]),
         ("global_max_pooling3d", "{}", &[4, 4, 4, 2], &[]),
         ("gru", "{units: 2}", &[5, 3], &[
-            ("kernel", "glorot_uniform"), ("recurrent_kernel", "orthogonal"), ("bias", "zeros"),
+            ("gru_cell.kernel", "glorot_uniform"), ("gru_cell.recurrent_kernel", "orthogonal"), ("gru_cell.bias", "zeros"),
         ]),
         ("layer_normalization", "{}", &[4], &[("gamma", "ones"), ("beta", "zeros")]),
         ("lstm", "{units: 2}", &[5, 3], &[
-            ("kernel", "glorot_uniform"), ("recurrent_kernel", "orthogonal"), ("bias", "zeros"),
+            ("lstm_cell.kernel", "glorot_uniform"), ("lstm_cell.recurrent_kernel", "orthogonal"), ("lstm_cell.bias", "zeros"),
         ]),
         ("max_pooling1d", "{}", &[4, 2], &[]),
         ("max_pooling2d", "{}", &[4, 4, 2], &[]),
@@ -467,7 +467,7 @@ mod tests {
             ("depthwise_kernel", "glorot_uniform"), ("pointwise_kernel", "glorot_uniform"), ("bias", "zeros"),
         ]),
         ("simple_rnn", "{units: 2}", &[5, 3], &[
-            ("kernel", "glorot_uniform"), ("recurrent_kernel", "orthogonal"), ("bias", "zeros"),
+            ("simple_rnn_cell.kernel", "glorot_uniform"), ("simple_rnn_cell.recurrent_kernel", "orthogonal"), ("simple_rnn_cell.bias", "zeros"),
         ]),
         ("p_re_lu", "{}", &[4, 2], &[("alpha", "zeros")]),
         ("group_normalization", "{groups: 2}", &[4], &[("gamma", "ones"), ("beta", "zeros")]),
@@ -495,6 +495,33 @@ mod tests {
                 assert_eq!(Some(weight.default_initializer), family, "{type_name}.{}: `{old_name}`", weight.name);
             }
         }
+    }
+
+    /// The config names a `## ` heading of specs/layers.md documents: its words outside
+    /// backquotes (those are Keras class names), with `max_pooling1d/2d/3d` read as three names.
+    fn documented_names(heading: &str) -> Vec<String> {
+        let unquoted: Vec<&str> = heading.split('`').step_by(2).collect();
+        let mut found = Vec::new();
+        for word in unquoted.iter().flat_map(|text| text.split([',', ' '])).filter(|word| !word.is_empty()) {
+            let mut parts = word.split('/');
+            let first = parts.next().unwrap_or_default();
+            found.push(first.to_string());
+            // `1d/2d/3d`: the later parts replace the first one's `1d`.
+            if let Some(stem) = first.strip_suffix("1d") {
+                found.extend(parts.map(|suffix| format!("{stem}{suffix}")));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_layer_type_has_a_section_in_the_spec() {
+        let spec = include_str!("../../specs/layers.md");
+        let documented: Vec<String> =
+            spec.lines().filter_map(|line| line.strip_prefix("## ")).flat_map(documented_names).collect();
+        let missing: Vec<&str> =
+            LAYER_TYPES.iter().map(|t| t.name).filter(|name| !documented.iter().any(|d| d == name)).collect();
+        assert!(missing.is_empty(), "specs/layers.md has no section for {missing:?}");
     }
 
     #[test]

@@ -73,27 +73,41 @@ pub const GRU: LayerType =
 
 /// `nn.RNN` / `nn.LSTM` (one layer, batch_first): kernels transposed; torch's second bias,
 /// which Keras does not have, is zeros. Both use Keras's gate order (i, f, c, o for the LSTM).
-fn torch_simple_rnn_or_lstm(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
-    Ok(vec![
-        weight("weight_ih_l0", "kernel", Some(Transform::Transpose)),
-        weight("weight_hh_l0", "recurrent_kernel", Some(Transform::Transpose)),
-        weight("bias_ih_l0", "bias", None),
-        TorchTensor { name: "bias_hh_l0", source: TorchSource::ZerosLike(std::borrow::Cow::Borrowed("bias")) },
-    ])
+fn torch_simple_rnn_or_lstm(weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    Ok(under_cell(
+        weights,
+        vec![
+            weight("weight_ih_l0", "kernel", Some(Transform::Transpose)),
+            weight("weight_hh_l0", "recurrent_kernel", Some(Transform::Transpose)),
+            weight("bias_ih_l0", "bias", None),
+            TorchTensor { name: "bias_hh_l0", source: TorchSource::ZerosLike(std::borrow::Cow::Borrowed("bias")) },
+        ],
+    ))
+}
+
+/// The mapping's Keras names under the cell segment the weights carry (`lstm_cell.kernel` for
+/// the layer itself; a wrapper hands over its weights without it).
+fn under_cell(weights: &[Weight], tensors: Vec<TorchTensor>) -> Vec<TorchTensor> {
+    let Some((cell, _)) = weights.first().and_then(|w| w.name.rsplit_once('.')) else { return tensors };
+    let prefix = format!("{cell}.");
+    tensors.into_iter().map(|t| TorchTensor { name: t.name, source: t.source.with_logical_prefix(&prefix) }).collect()
 }
 
 /// `nn.GRU` (one layer, batch_first): gate blocks reordered from (z, r, h) to (r, z, n), the
 /// two bias rows split. Only `reset_after: true` computes what torch computes.
 fn torch_gru(weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
-    if weights.iter().any(|w| w.name == "bias" && w.shape.len() != 2) {
+    if weights.iter().any(|w| w.name.rsplit('.').next() == Some("bias") && w.shape.len() != 2) {
         return Err("torch's GRU applies the reset gate after the matrix product: use `reset_after: true`".into());
     }
-    Ok(vec![
-        weight("weight_ih_l0", "kernel", Some(Transform::GruKernel)),
-        weight("weight_hh_l0", "recurrent_kernel", Some(Transform::GruKernel)),
-        weight("bias_ih_l0", "bias", Some(Transform::GruBiasRow(0))),
-        weight("bias_hh_l0", "bias", Some(Transform::GruBiasRow(1))),
-    ])
+    Ok(under_cell(
+        weights,
+        vec![
+            weight("weight_ih_l0", "kernel", Some(Transform::GruKernel)),
+            weight("weight_hh_l0", "recurrent_kernel", Some(Transform::GruKernel)),
+            weight("bias_ih_l0", "bias", Some(Transform::GruBiasRow(0))),
+            weight("bias_hh_l0", "bias", Some(Transform::GruBiasRow(1))),
+        ],
+    ))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -109,6 +123,15 @@ impl Cell {
             Cell::SimpleRnn => "simple_rnn",
             Cell::Lstm { .. } => "lstm",
             Cell::Gru { .. } => "gru",
+        }
+    }
+
+    /// The name of the cell Keras creates the weights in.
+    fn cell_name(self) -> &'static str {
+        match self {
+            Cell::SimpleRnn => "simple_rnn_cell",
+            Cell::Lstm { .. } => "lstm_cell",
+            Cell::Gru { .. } => "gru_cell",
         }
     }
 
@@ -239,6 +262,11 @@ impl UnaryLayer for Recurrent {
             };
             weights.push(bias);
         }
+        // Keras creates them in the layer's cell: `lstm/lstm_cell/kernel`.
+        let cell = self.cell.cell_name();
+        for weight in &mut weights {
+            weight.name = std::borrow::Cow::Owned(format!("{cell}.{}", weight.name));
+        }
         let output_shape = if self.return_sequences { vec![timesteps, units] } else { vec![units] };
         Ok(Built { output_shape, weights })
     }
@@ -269,7 +297,7 @@ mod tests {
             Recurrent { cell: Cell::Lstm { unit_forget_bias: true }, units: 3, use_bias: true, return_sequences: true };
         let built = layer.build_one(&[5, 2]).unwrap_or_else(|error| panic!("{}", error.message));
         assert_eq!(built.output_shape, vec![5, 3]);
-        let bias = built.weights.iter().find(|w| w.name == "bias").map(|w| (w.shape.clone(), w.fill.clone()));
+        let bias = built.weights.iter().find(|w| w.name == "lstm_cell.bias").map(|w| (w.shape.clone(), w.fill.clone()));
         let fill = bias.as_ref().and_then(|(_, fill)| fill.clone()).map(|fill| (fill.range, fill.value));
         assert_eq!(bias.map(|(shape, _)| shape), Some(vec![12]));
         assert_eq!(fill, Some((3..6, 1.0)));

@@ -68,3 +68,16 @@ impl UnaryLayer for SpectralNormalization {
         Ok(built)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::layers::testing::build;
+
+    #[test]
+    fn a_layer_without_kernel_or_embeddings_is_refused() {
+        let error = |arguments: &str| build("spectral_normalization", arguments, &[4, 3]).err().unwrap_or_default();
+        assert!(error("{layer: {layer_normalization: {}}}").contains("no `kernel` nor `embeddings`"));
+        assert!(error("{layer: {dense: {units: 2}}, power_iterations: 0}").contains("power_iterations"));
+        assert!(error("{}").contains("layer"));
+    }
+}

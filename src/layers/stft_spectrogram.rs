@@ -109,6 +109,14 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
         );
         return None;
     }
+    if frame_step.is_none() && frame_length.value < 2 {
+        args.diagnostics.push(
+            Diagnostic::error(Code::InvalidValue, "`frame_step` defaults to `frame_length // 2`, which is 0 here")
+                .at(frame_length.span)
+                .with_help("give `frame_step: 1`, or a `frame_length` of 2 or more"),
+        );
+        return None;
+    }
     let fft_length = match fft_length {
         Some(fft) if fft.value < frame_length.value => {
             args.diagnostics.push(
@@ -138,7 +146,7 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     }
     Some(Box::new(StftSpectrogram {
         mode,
-        frame_step: frame_step.map_or((frame_length.value / 2).max(1), |step| step.value),
+        frame_step: frame_step.map_or(frame_length.value / 2, |step| step.value),
         frame_length,
         bins: fft_length / 2 + 1,
         window: window?,
@@ -201,5 +209,22 @@ impl UnaryLayer for StftSpectrogram {
             weights.push(self.kernel("imag_kernel", "imag"));
         }
         Ok(Built { output_shape, weights })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::layers::testing::build;
+
+    #[test]
+    fn arguments_keras_refuses_are_errors() {
+        let error = |arguments: &str| build("stft_spectrogram", arguments, &[100, 1]).err().unwrap_or_default();
+        assert!(error("{frame_length: 8, frame_step: 9}").contains("greater than `frame_length`"));
+        assert!(error("{frame_length: 8, fft_length: 4}").contains("less than `frame_length`"));
+        assert!(error("{frame_length: 1}").contains("which is 0 here"));
+        assert!(error("{frame_length: 1, frame_step: 1}").contains("one frequency bin"));
+        assert!(error("{frame_length: 8, window: [1, 2]}").contains("given as values"));
+        assert!(error("{frame_length: 8, window: kaiser}").contains("`window` must be one of"));
+        assert!(error("{frame_length: 200}").contains("larger than its input"));
     }
 }

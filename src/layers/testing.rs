@@ -18,7 +18,9 @@ pub fn build(type_name: &str, arguments: &str, input: &[usize]) -> Result<Built,
         _ => return Err(format!("the arguments must be a map, found {}", node.kind_name())),
     };
     let lookup = |_: &str| None;
-    let mut args = Args::new(&file, &lookup, layer_type.name, entries, node.span);
+    let resolver = |node: &crate::config::Node| crate::resolve::builtin_initializer(&file, node);
+    let mut args =
+        Args::new(&file, &lookup, layer_type.name, entries, node.span).resolving_initializers(Some(&resolver));
     let layer = (layer_type.parse)(&mut args);
     let known: Vec<&str> = layer_type.arguments.iter().chain(&COMMON_ARGUMENTS).copied().collect();
     let diagnostics = args.finish(&known);

@@ -3,15 +3,16 @@
 //! arguments parsed, its weights named by Keras's paths under the wrapper
 //! (`forward_lstm.lstm_cell.kernel`, `dense.kernel`).
 //!
-//! A wrapped layer's initializers are taken at Keras's defaults only: the config may name the
-//! default family with default arguments (as `to_json()` writes it), anything else is an error
+//! A wrapped layer's initializers are resolved as a top-level layer's are and travel with its
+//! weights (`Weight::given_initializer`), so `plan` applies them. Without a resolver (a layer
+//! built alone, outside `resolve`) only Keras's defaults are accepted: anything else is an error
 //! rather than weights drawn from another distribution than the config says.
 
 use super::{Built, COMMON_ARGUMENTS, Layer, LayerType, find};
 use crate::args::{ArgKind, Args};
 use crate::config::{Node, Value};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
-use crate::initializers::{Family, ParamKind, find_family};
+use crate::initializers::{Family, InitCall, ParamKind, find_family};
 use crate::source::Span;
 use std::borrow::Cow;
 
@@ -25,6 +26,9 @@ pub struct Inner {
     pub trainable: bool,
     /// Initializers its config names: argument, family, where.
     initializers: Vec<(&'static str, Family, Span)>,
+    /// The same initializers resolved in full (any family and arguments, custom names), when
+    /// the resolver was at hand: these are applied to the weights.
+    given: Vec<(&'static str, InitCall)>,
     /// Its class name in the file.
     pub span: Span,
     /// An RNN cell (`LSTMCell`), read as its layer (`LSTM`): its weights have no cell segment,
@@ -151,11 +155,21 @@ fn parse_as(args: &mut Args, node: &Node, name: Option<&dyn Fn(&str) -> String>,
     let own_name = inner.string("name").map_or(default_name, |name| name.value);
     let trainable = inner.bool_or("trainable", true);
     let mut initializers = Vec::new();
+    let mut given = Vec::new();
+    let resolver = args.initializer_resolver();
+    inner = inner.resolving_initializers(resolver);
     for &argument in layer_type.arguments.iter().filter(|a| a.ends_with("_initializer")) {
         if let Some(node) = inner.take(argument) {
-            match plain_family(node) {
-                Ok(family) => initializers.push((argument, family, node.span)),
-                Err(diagnostic) => inner.diagnostics.push(diagnostic),
+            match resolver {
+                // Any initializer, resolved as a top-level layer's is.
+                Some(resolve) => match resolve(node) {
+                    Ok(call) => given.push((argument, call)),
+                    Err(diagnostic) => inner.diagnostics.push(diagnostic),
+                },
+                None => match plain_family(node) {
+                    Ok(family) => initializers.push((argument, family, node.span)),
+                    Err(diagnostic) => inner.diagnostics.push(diagnostic),
+                },
             }
         }
     }
@@ -176,7 +190,7 @@ fn parse_as(args: &mut Args, node: &Node, name: Option<&dyn Fn(&str) -> String>,
         return None;
     }
     let name = name.map_or(own_name.clone(), |rename| rename(&own_name));
-    Some(Inner { layer_type, name, layer: layer?, trainable, initializers, span, cell })
+    Some(Inner { layer_type, name, layer: layer?, trainable, initializers, given, span, cell })
 }
 
 /// The segment Keras puts between a recurrent layer and its weights: its cell's name.
@@ -190,13 +204,13 @@ pub fn cell_name(layer_type: &LayerType) -> Option<&'static str> {
 }
 
 impl Inner {
-    /// Builds the layer on `inputs`; its weights named `<name>.[<cell>.]<weight>`.
+    /// Builds the layer on `inputs`; its weights named `<name>.<weight>` (a recurrent layer's
+    /// `<weight>` carries its cell: `lstm_cell.kernel`).
     pub fn build(&self, inputs: &[Vec<usize>]) -> Result<Built, Diagnostic> {
         let mut built = self.layer.build(inputs)?;
-        let cell = match cell_name(self.layer_type) {
-            Some(cell) if !self.cell => format!("{cell}."),
-            _ => String::new(),
-        };
+        // A recurrent layer names its weights under its cell (`lstm_cell.kernel`); read as a
+        // cell, the cell's own name takes that segment's place.
+        let cell_segment = cell_name(self.layer_type).filter(|_| self.cell).map(|cell| format!("{cell}."));
         for weight in &mut built.weights {
             if let Some((_, family, span)) =
                 self.initializers.iter().find(|(argument, ..)| *argument == weight.initializer_argument)
@@ -209,7 +223,14 @@ impl Inner {
                 .at(*span)
                 .with_help("remove the initializer (or give Keras's default); a wrapped layer's own initializers are not applied yet"));
             }
-            weight.name = Cow::Owned(format!("{}.{cell}{}", self.name, weight.name));
+            if let Some((_, call)) = self.given.iter().find(|(argument, _)| *argument == weight.initializer_argument) {
+                weight.given_initializer = Some(call.clone());
+            }
+            let own = match &cell_segment {
+                Some(segment) => weight.name.strip_prefix(segment.as_str()).unwrap_or(&weight.name),
+                None => &weight.name,
+            };
+            weight.name = Cow::Owned(format!("{}.{own}", self.name));
             weight.trainable &= self.trainable;
             weight.wrapped_class = Some(self.layer_type.class_name);
         }

@@ -94,7 +94,10 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     for (index, (node, built)) in stages.graph.nodes.iter().zip(&stages.inferred.nodes).enumerate() {
         let (Op::Layer(layer), Some(built)) = (&node.op, built) else { continue };
         let Some(activation) = activation_of(stages.graph, &consumers, index) else { continue };
-        for weight in built.weights.iter().filter(|w| w.name == "kernel" || w.name == "recurrent_kernel") {
+        // A recurrent layer's weights sit under its cell (`lstm_cell.kernel`).
+        let own_name =
+            |w: &&crate::layers::Weight| matches!(w.name.rsplit('.').next(), Some("kernel" | "recurrent_kernel"));
+        for weight in built.weights.iter().filter(own_name) {
             let given = layer.initializers.iter().any(|(argument, _)| *argument == weight.initializer_argument);
             let name = format!("{}.{}", node.name, weight.name);
             let Some(tensor) = tensors.get(name.as_str()).filter(|_| given) else {

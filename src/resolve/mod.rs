@@ -1033,6 +1033,12 @@ fn bad_layer(entry: &Node) -> Diagnostic {
         .with_help("a layer is a type name (`- flatten`) or a one-key map (`- dense: {units: 64}`)")
 }
 
+/// An initializer reference resolved with no custom initializers defined (a layer built alone,
+/// in tests).
+pub fn builtin_initializer(file: &SourceFile, node: &Node) -> Result<crate::initializers::InitCall, Diagnostic> {
+    CustomInitializers::new(file, &[]).resolve(node)
+}
+
 fn resolve_layer(
     context: &Context,
     entry: &Node,
@@ -1054,7 +1060,10 @@ fn resolve_layer(
         return None;
     };
     let lookup = |name: &str| scope.variables.get(name);
-    let mut args = Args::new(file, &lookup, layer_type.name, entries, type_span).recording(context.recorder);
+    let resolver = |node: &Node| customs.resolve(node);
+    let mut args = Args::new(file, &lookup, layer_type.name, entries, type_span)
+        .recording(context.recorder)
+        .resolving_initializers(Some(&resolver));
     let explicit_name =
         args.take_as("name", ArgKind::Name).and_then(|node| placeholder_name(file, node, scope, &mut args.diagnostics));
     let share =

@@ -183,7 +183,7 @@ fn torch_layout_holds_the_keras_weights_rearranged() {
             assert_eq!(kernel[row * 4 + col], weight[col * 3 + row]);
         }
     }
-    assert_eq!(values(&keras, "lstm.bias"), values(&torch, "lstm.bias_ih_l0"));
+    assert_eq!(values(&keras, "lstm.lstm_cell.bias"), values(&torch, "lstm.bias_ih_l0"));
     assert!(values(&torch, "lstm.bias_hh_l0").iter().all(|&v| v == 0.0));
     assert_eq!(torch.tensor("lstm.weight_ih_l0").expect("weight_ih").shape(), &[12, 5]);
 }

@@ -340,11 +340,9 @@ MODELS = {
 
 
 def tensor_name(layer, variable):
-    """initc's name for a Keras variable: its path (a wrapped layer's weights carry the inner
-    layers' names), except that initc names a plain recurrent layer's weights without its cell."""
+    """initc's name for a Keras variable: its path from the layer on (a wrapped layer's weights
+    carry the inner layers' names, a recurrent layer's its cell's: `lstm.lstm_cell.kernel`)."""
     parts = variable.path.split("/")
-    if type(layer) in (keras.layers.LSTM, keras.layers.GRU, keras.layers.SimpleRNN):
-        return f"{layer.name}.{parts[-1]}"
     return ".".join(parts[parts.index(layer.name):])
 
 

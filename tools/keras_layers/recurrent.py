@@ -58,4 +58,41 @@ def rnn_cells():
     return keras.Model(inputs, x, name="rnn_cells")
 
 
-MODELS = [bidirectional_options, time_distributed_options, rnn_cells]
+def recurrent_plain():
+    """SimpleRNN, LSTM and GRU as layers of their own: Keras names their weights under the cell
+    (`lstm/lstm_cell/kernel`)."""
+    inputs = keras.Input(shape=(6, 4), name="sequence")
+    x = layers.SimpleRNN(5, return_sequences=True, name="simple_rnn")(inputs)
+    x = layers.LSTM(3, return_sequences=True, name="lstm")(x)
+    x = layers.GRU(2, name="gru")(x)
+    return keras.Model(inputs, x, name="recurrent_plain")
+
+
+def wrapped_initializers():
+    """Initializers given inside wrapped layers (Bidirectional, TimeDistributed, an RNN cell,
+    SpectralNormalization): initc applies them as a top-level layer's; the big kernels are the
+    samples tests/integration/keras_values.rs holds against their distributions."""
+    inputs = keras.Input(shape=(6, 128), name="sequence")
+    b = layers.Bidirectional(
+        layers.LSTM(
+            64,
+            kernel_initializer=keras.initializers.HeNormal(),
+            recurrent_initializer=keras.initializers.Orthogonal(gain=0.5),
+            bias_initializer=keras.initializers.Constant(0.1),
+            name="lstm",
+        ),
+        name="bidirectional",
+    )(inputs)
+    t = layers.TimeDistributed(
+        layers.Dense(256, kernel_initializer=keras.initializers.RandomNormal(stddev=0.3), name="dense"),
+        name="time_distributed",
+    )(inputs)
+    r = layers.RNN(layers.GRUCell(64, kernel_initializer="lecun_uniform", name="gru_cell"), name="rnn")(inputs)
+    s = layers.SpectralNormalization(
+        layers.Dense(64, kernel_initializer=keras.initializers.RandomUniform(-0.5, 0.5), name="inner"),
+        name="spectral",
+    )(inputs)
+    return keras.Model(inputs, [b, t, r, s], name="wrapped_initializers")
+
+
+MODELS = [bidirectional_options, time_distributed_options, rnn_cells, recurrent_plain, wrapped_initializers]
