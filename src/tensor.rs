@@ -68,4 +68,6 @@ pub enum Layout {
     Keras,
     /// PyTorch's: `<layer>.weight` as `(out, in)`, RNN gates in torch's order.
     Torch,
+    /// Flax linen's parameter paths: `<layer>/kernel` as `(in, out)`, `scale`, `embedding`.
+    Flax,
 }

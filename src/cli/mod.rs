@@ -101,6 +101,7 @@ fn parse_dtype(text: &str) -> Result<crate::plan::DType, String> {
 pub enum LayoutArg {
     Keras,
     Torch,
+    Flax,
 }
 
 const SUBCOMMANDS: [&str; 9] = ["compile", "summary", "lint", "explain", "inspect", "diff", "verify", "schema", "help"];
@@ -327,6 +328,7 @@ impl OverrideArgs {
         let layout = match self.layout {
             LayoutArg::Keras => Layout::Keras,
             LayoutArg::Torch => Layout::Torch,
+            LayoutArg::Flax => Layout::Flax,
         };
         Ok(Overrides { seed: self.seed, input, sets, layout, dtype: self.dtype })
     }

@@ -21,6 +21,7 @@ mod dropout;
 mod einsum_dense;
 mod embedding;
 mod flatten;
+pub mod flax;
 mod global_pooling;
 mod group_normalization;
 mod identity;

@@ -6,7 +6,7 @@
 
 use super::einsum_dense::{Analysis, analyze_known};
 use super::spatial::shape_text;
-use super::torch::{TorchTensor, Transform, weight};
+use super::torch::{TorchTensor, Transform, packed, weight};
 use super::{Arity, Built, Layer, LayerType, Weight};
 use crate::args::{Args, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
@@ -30,7 +30,7 @@ pub const MULTI_HEAD_ATTENTION: LayerType = LayerType {
         "seed",
     ],
     parse: parse_multi_head,
-    torch,
+    torch: multi_head_torch,
 };
 
 pub const GROUPED_QUERY_ATTENTION: LayerType = LayerType {
@@ -53,10 +53,61 @@ pub const GROUPED_QUERY_ATTENTION: LayerType = LayerType {
     torch,
 };
 
+/// `nn.MultiheadAttention(E, heads, kdim=…, vdim=…, batch_first=True)` where its shapes allow
+/// (see [`packed_attention`]), else separate `nn.Linear` layers ([`torch`]).
+fn multi_head_torch(weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
+    match packed_attention(weights) {
+        Some(tensors) => Ok(tensors),
+        None => torch(weights),
+    }
+}
+
+/// `nn.MultiheadAttention`'s tensors, when the layer is one: no gate, query, key and value heads
+/// of one size `key_dim == value_dim` whose product with the head count is the query's features
+/// `E`, and an output of `E` features. Key and value inputs of `E` features pack the three
+/// kernels into `in_proj_weight` `(3E, E)`; others (torch's `kdim`, `vdim`) keep
+/// `q_proj_weight`, `k_proj_weight` and `v_proj_weight`. The biases pack into `in_proj_bias`.
+fn packed_attention(weights: &[Weight]) -> Option<Vec<TorchTensor>> {
+    let shape = |name: &str| weights.iter().find(|weight| weight.name == name).map(|weight| weight.shape.as_slice());
+    if shape("gate.kernel").is_some() {
+        return None;
+    }
+    let (
+        &[features, heads, key_dim],
+        &[key_features, key_heads, key_key_dim],
+        &[value_features, value_heads, value_dim],
+    ) = (shape("query.kernel")?, shape("key.kernel")?, shape("value.kernel")?)
+    else {
+        return None;
+    };
+    let output = shape("attention_output.kernel")?;
+    let same_heads = key_heads == heads && value_heads == heads && key_key_dim == key_dim && value_dim == key_dim;
+    if !same_heads || heads * key_dim != features || output != [heads, value_dim, features] {
+        return None;
+    }
+    let projection = Some(Transform::FlattenTranspose(1));
+    let mut tensors = if key_features == features && value_features == features {
+        vec![packed("in_proj_weight", &["query.kernel", "key.kernel", "value.kernel"], projection)]
+    } else {
+        vec![
+            weight("q_proj_weight", "query.kernel", projection),
+            weight("k_proj_weight", "key.kernel", projection),
+            weight("v_proj_weight", "value.kernel", projection),
+        ]
+    };
+    tensors.extend([
+        packed("in_proj_bias", &["query.bias", "key.bias", "value.bias"], Some(Transform::Flatten)),
+        weight("out_proj.weight", "attention_output.kernel", Some(Transform::FlattenTranspose(2))),
+        weight("out_proj.bias", "attention_output.bias", None),
+    ]);
+    Some(tensors)
+}
+
 /// Separate `nn.Linear` layers named after the sublayers (`query`, `key`, `gate`, `value`,
 /// `attention_output`): each kernel read as the matrix of its input axes by its output axes and
-/// transposed, each bias flattened. Not `nn.MultiheadAttention`'s packed `in_proj_weight`: a
-/// stored tensor made of several Keras weights is beyond initc's layouts.
+/// transposed, each bias flattened. `MultiHeadAttention` maps so when `nn.MultiheadAttention`
+/// cannot hold it (a gate, heads of two sizes, heads not spanning the query's features, or
+/// another output size); `GroupedQueryAttention` always.
 fn torch(_: &[Weight]) -> Result<Vec<TorchTensor>, String> {
     let projection = |input_axes| Some(Transform::FlattenTranspose(input_axes));
     let flat = Some(Transform::Flatten);
@@ -375,5 +426,44 @@ mod tests {
         assert_eq!(projection_equation(2, 1, 2), ("abc,cde->abde".to_string(), "de".to_string(), 4));
         assert_eq!(projection_equation(2, 2, 1), ("abcd,cde->abe".to_string(), "e".to_string(), 3));
         assert_eq!(partial_output(3, &[8, 4]), vec![None, Some(8), Some(4)]);
+    }
+
+    #[test]
+    fn torch_packs_the_projections_where_nn_multihead_attention_holds_them() {
+        let packed = ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"];
+        let kdim =
+            ["q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"];
+        let linear = |gate: bool| {
+            let sublayers: &[&str] = if gate {
+                &["query", "key", "gate", "value", "attention_output"]
+            } else {
+                &["query", "key", "value", "attention_output"]
+            };
+            sublayers.iter().flat_map(|s| [format!("{s}.weight"), format!("{s}.bias")]).collect::<Vec<_>>()
+        };
+        let strings = |names: &[&str]| names.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+        let layer = |num_heads, key_dim, value_dim, output_shape, use_gate| MultiHeadAttention {
+            num_heads,
+            key_dim,
+            value_dim,
+            output_shape,
+            attention_axes: None,
+            common: Common { use_bias: true, use_gate },
+        };
+        // The layer, its inputs (query, value, key), the torch tensors' names.
+        let cases: [(MultiHeadAttention, Vec<Vec<usize>>, Vec<String>); 6] = [
+            (layer(2, 4, 4, None, false), vec![vec![5, 8], vec![5, 8]], strings(&packed)),
+            (layer(2, 4, 4, None, false), vec![vec![5, 8], vec![6, 3], vec![6, 7]], strings(&kdim)),
+            (layer(2, 4, 4, None, false), vec![vec![3, 4, 8], vec![3, 4, 8]], strings(&packed)),
+            (layer(2, 3, 4, None, false), vec![vec![5, 8], vec![5, 8]], linear(false)),
+            (layer(2, 4, 4, Some(vec![6]), false), vec![vec![5, 8], vec![5, 8]], linear(false)),
+            (layer(2, 4, 4, None, true), vec![vec![5, 8], vec![5, 8]], linear(true)),
+        ];
+        for (layer, inputs, expected) in cases {
+            let built = layer.build(&inputs).expect("builds");
+            let mapped = crate::layers::torch::torch_tensors("MultiHeadAttention", &built.weights).expect("maps");
+            let names: Vec<String> = mapped.iter().map(|tensor| tensor.name.to_string()).collect();
+            assert_eq!(names, expected, "{layer:?} {inputs:?}");
+        }
     }
 }

@@ -9,6 +9,7 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::graph::{Graph, LayerOp, Node, Op, ParamOp};
 use crate::infer::Inferred;
 use crate::initializers::{InitCall, check_range, evaluate};
+use crate::layers::flax::flax_tensors;
 use crate::layers::torch::{TorchSource, torch_tensors};
 use crate::layers::{AUTO_NAMED_VARIABLE, Weight};
 use crate::source::Span;
@@ -182,20 +183,26 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    let mapping = torch_tensors(row.class_name, row.weights).map_err(|reason| {
+    let (mapping, layout_name, separator) = match layout {
+        Layout::Flax => (flax_tensors(row.class_name, row.weights), "flax", "/"),
+        _ => (torch_tensors(row.class_name, row.weights), "torch", "."),
+    };
+    let mapping = mapping.map_err(|reason| {
         vec![
             Diagnostic::error(
                 Code::NoTorchLayout,
-                format!("layer `{}` cannot be written in the torch layout: {reason}", row.name),
+                format!("layer `{}` cannot be written in the {layout_name} layout: {reason}", row.name),
             )
             .at(row_span(row))
             .with_help("compile with `--layout keras` (the default), or change the layer"),
         ]
     })?;
+    // Flax nests a module's parameters under its name: `block/dense/kernel`.
+    let module = if separator == "/" { row.name.replace('.', "/") } else { row.name.to_string() };
     let find = |name: &str| logical.iter().find(|(weight, _)| *weight == name).map(|(_, spec)| spec);
     let mut stored = Vec::with_capacity(mapping.len());
     for tensor in mapping {
-        let name = format!("{}.{}", row.name, tensor.name);
+        let name = format!("{module}{separator}{}", tensor.name);
         match tensor.source {
             TorchSource::Weight { logical: weight, transform } => {
                 let Some(spec) = find(&weight) else { continue };

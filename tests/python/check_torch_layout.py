@@ -5,8 +5,9 @@ For an MLP with batch normalization, an LSTM, a GRU + SimpleRNN model, an image 
 PReLU (per channel and shared), GroupNormalization (with and without `center`) and
 RMSNormalization, transposed, depthwise and separable convolutions (1-D, 2-D and 3-D),
 bidirectional LSTM/GRU/SimpleRNN, a TimeDistributed Dense, an RNN over an LSTMCell,
-EinsumDense layers and MultiHeadAttention (as separate Linear projections), compiles one
-config twice with initc
+EinsumDense layers and MultiHeadAttention (as separate Linear projections where head sizes
+differ, else as nn.MultiheadAttention: packed `in_proj_weight`, or `q/k/v_proj_weight` for
+key and value inputs of other sizes), compiles one config twice with initc
 (`--layout keras` and `--layout torch`), loads the first into the Keras model (weights set by
 name) and the second into the equivalent torch module with `load_state_dict(strict=True)`, and
 compares their outputs on random input.
@@ -207,6 +208,47 @@ def keras_attention():
     return keras.Model(x, mha(x, x))
 
 
+EMBED, KEY_FEATURES, VALUE_FEATURES, MEMORY = 8, 7, 3, 4
+
+
+class PackedAttention(torch.nn.Module):
+    """Self-attention whose heads span the features: nn.MultiheadAttention's packed in_proj_weight."""
+
+    def __init__(self):
+        super().__init__()
+        self.mha = torch.nn.MultiheadAttention(EMBED, HEADS, batch_first=True)
+
+    def forward(self, x):
+        return self.mha(x, x, x, need_weights=False)[0]
+
+
+class CrossAttention(torch.nn.Module):
+    """Key and value inputs of other sizes (torch's kdim, vdim), no biases."""
+
+    def __init__(self):
+        super().__init__()
+        self.mha = torch.nn.MultiheadAttention(
+            EMBED, HEADS, kdim=KEY_FEATURES, vdim=VALUE_FEATURES, bias=False, batch_first=True
+        )
+
+    def forward(self, query, value, key):
+        return self.mha(query, key, value, need_weights=False)[0]
+
+
+def keras_packed_attention():
+    x = keras.Input((STEPS, EMBED))
+    mha = keras.layers.MultiHeadAttention(HEADS, EMBED // HEADS, name="mha")
+    return keras.Model(x, mha(x, x))
+
+
+def keras_cross_attention():
+    query = keras.Input((STEPS, EMBED))
+    value = keras.Input((MEMORY, VALUE_FEATURES))
+    key = keras.Input((MEMORY, KEY_FEATURES))
+    mha = keras.layers.MultiHeadAttention(HEADS, EMBED // HEADS, use_bias=False, name="mha")
+    return keras.Model([query, value, key], mha(query, value, key=key))
+
+
 MODELS = {
     "mlp": (
         f"input: [{FEATURES}]\nlayers:\n  - dense: {{units: 16, activation: relu, bias_initializer: random_normal}}\n"
@@ -336,6 +378,20 @@ MODELS = {
         keras_attention,
         AttentionModel, (4, STEPS, FEATURES),
     ),
+    "multi_head_attention_packed": (
+        f"inputs:\n  x: [{STEPS}, {EMBED}]\nlayers:\n"
+        f"  - multi_head_attention: {{name: mha, num_heads: {HEADS}, key_dim: {EMBED // HEADS},"
+        " bias_initializer: random_normal, inputs: [x, x]}\noutputs: [mha]\n",
+        keras_packed_attention,
+        PackedAttention, (4, STEPS, EMBED),
+    ),
+    "multi_head_attention_kdim_vdim": (
+        f"inputs:\n  query: [{STEPS}, {EMBED}]\n  value: [{MEMORY}, {VALUE_FEATURES}]\n  key: [{MEMORY}, {KEY_FEATURES}]\n"
+        f"layers:\n  - multi_head_attention: {{name: mha, num_heads: {HEADS}, key_dim: {EMBED // HEADS},"
+        " use_bias: false, inputs: [query, value, key]}\noutputs: [mha]\n",
+        keras_cross_attention,
+        CrossAttention, [(4, STEPS, EMBED), (4, MEMORY, VALUE_FEATURES), (4, MEMORY, KEY_FEATURES)],
+    ),
 }
 
 
@@ -363,10 +419,12 @@ def main(initc):
             module = torch_model()
             module.load_state_dict(load_torch(directory / f"{name}.torch.safetensors"), strict=True)
             module.eval()
-            x = rng.standard_normal(input_shape).astype(np.float32)
-            expected = np.asarray(keras.ops.convert_to_numpy(model(x)))
+            # One shape, or a list of shapes for a model of several inputs.
+            shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+            xs = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+            expected = np.asarray(keras.ops.convert_to_numpy(model(xs if len(xs) > 1 else xs[0])))
             with torch.no_grad():
-                actual = module(torch.from_numpy(x)).numpy()
+                actual = module(*[torch.from_numpy(x) for x in xs]).numpy()
             difference = float(np.max(np.abs(expected - actual)))
             if not np.any(expected):
                 failures.append(f"{name}: the output is all zeros, which proves nothing")
