@@ -83,7 +83,7 @@ fn collect_rows<'a>(graph: &'a Graph, inferred: &'a Inferred, prefix: &str, rows
     }
 }
 
-/// The plan for the built nodes, in declaration order. Reports every bad initializer and share,
+/// The plan's tensors for the built nodes, in declaration order, without the summary's rows. Reports every bad initializer and share,
 /// not just the first. Every floating-point tensor is of `dtype` (the command line's `--dtype`);
 /// an initializer whose values that dtype cannot hold is an error.
 pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DType) -> (Option<Plan>, Diagnostics) {
@@ -135,8 +135,14 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, diagnostics);
     }
-    let (layers, summary_style) = super::rows::summary_rows(graph, inferred);
-    let plan = Plan { model_name: graph.name.clone(), seed: graph.seed, layers, summary_style, tensors };
+    // The summary's rows are added by `summary_rows` for the callers that show them.
+    let plan = Plan {
+        model_name: graph.name.clone(),
+        seed: graph.seed,
+        layers: Vec::new(),
+        summary_style: super::SummaryStyle::default(),
+        tensors,
+    };
     (Some(plan), diagnostics)
 }
 

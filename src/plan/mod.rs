@@ -10,6 +10,7 @@ pub use crate::layers::ConstantFill;
 pub use crate::tensor::DType;
 pub use build::build_plan;
 pub use external::{ExternalTensor, attach_external};
+pub use rows::summary_rows;
 
 pub use crate::initializers::{Distribution, FanMode, Fans, Initializer};
 use crate::source::Span;
