@@ -98,7 +98,7 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
     // Sized up front: a graph has 100,000 tensors, and growing moves every spec again.
     let weights = rows.iter().map(|row| row.weights.len()).sum();
     let mut tensors: Vec<TensorSpec> = Vec::with_capacity(weights);
-    let mut tensor_index: HashMap<String, usize> = HashMap::with_capacity(weights);
+    let mut tensor_index = NameIndex::with_capacity(weights);
     for (row_index, row) in rows.iter().enumerate() {
         if let Some(share) = row_share(row) {
             if let Err(diagnostic) = check_share(row, share, &rows[..row_index], &tensors, &tensor_index) {
@@ -114,12 +114,12 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
             }
         };
         for spec in specs {
-            let name = spec.name.clone();
+            let name = spec.name.as_str();
             if name == RESERVED_NAME {
                 diagnostics.push(reserved_name(row));
                 continue;
             }
-            if let Some(&first) = tensor_index.get(&name) {
+            if let Some(first) = tensor_index.get(name, &tensors) {
                 diagnostics.push(
                     Diagnostic::error(Code::DuplicateName, format!("two tensors are named `{name}`"))
                         .at(row_span(row))
@@ -144,6 +144,50 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
         tensors,
     };
     (Some(plan), diagnostics)
+}
+
+/// The plan's tensors by name, keyed by the name's hash so that no name is copied (a graph has
+/// 100,000 tensors); the names themselves stay in the tensors. The rare name whose hash another
+/// name already has is kept whole in `collided`.
+struct NameIndex {
+    hasher: foldhash::fast::FixedState,
+    by_hash: HashMap<u64, usize>,
+    collided: HashMap<String, usize>,
+}
+
+impl NameIndex {
+    fn with_capacity(capacity: usize) -> Self {
+        NameIndex {
+            hasher: foldhash::fast::FixedState::default(),
+            by_hash: HashMap::with_capacity(capacity),
+            collided: HashMap::new(),
+        }
+    }
+
+    fn hash(&self, name: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, name)
+    }
+
+    /// The index of the tensor named `name`, among `tensors`, the tensors indexed so far.
+    fn get(&self, name: &str, tensors: &[TensorSpec]) -> Option<usize> {
+        match self.by_hash.get(&self.hash(name)) {
+            Some(&index) if tensors[index].name == name => Some(index),
+            Some(_) => self.collided.get(name).copied(),
+            None => None,
+        }
+    }
+
+    /// Indexes a name [`Self::get`] does not find.
+    fn insert(&mut self, name: &str, index: usize) {
+        match self.by_hash.entry(self.hash(name)) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(index);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collided.insert(name.to_string(), index);
+            }
+        }
+    }
 }
 
 /// The key of a safetensors header that holds its metadata, so no tensor can take it.
@@ -258,7 +302,7 @@ fn check_share(
     share: &Spanned<String>,
     earlier: &[Row],
     tensors: &[TensorSpec],
-    tensor_index: &HashMap<String, usize>,
+    tensor_index: &NameIndex,
 ) -> Result<(), Diagnostic> {
     let target = &share.value;
     let unknown = |what: &str| {
@@ -268,7 +312,7 @@ fn check_share(
     };
     match row.source {
         Source::Param(_) => {
-            let &index = tensor_index.get(target).ok_or_else(|| unknown("tensor"))?;
+            let index = tensor_index.get(target, tensors).ok_or_else(|| unknown("tensor"))?;
             let expected = &row.weights[0].shape;
             if &tensors[index].shape != expected {
                 return Err(Diagnostic::error(
