@@ -90,13 +90,8 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     let mut found = Vec::new();
     // By name, once: a search per layer is quadratic in a 100,000-layer model. Only tensors of
     // one of the three schemes can be found, so only those are indexed.
-    let tensors: HashMap<&str, &TensorSpec> = stages
-        .plan
-        .tensors
-        .iter()
-        .filter(|t| scheme(&t.initializer).is_some())
-        .map(|t| (t.name.as_str(), t))
-        .collect();
+    let tensors: HashMap<&str, &TensorSpec> =
+        stages.plan.tensors.iter().filter(|t| scheme(&t.initializer).is_some()).map(|t| (t.name.as_str(), t)).collect();
     if tensors.is_empty() {
         return found;
     }

@@ -84,8 +84,7 @@ pub fn lint(file: &SourceFile, overrides: &Overrides, options: &LintOptions) -> 
         found.extend(config_rules(&ConfigInput { file, config: stages.config, overrides }));
         found
     };
-    let (plan, mut diagnostics, found) =
-        crate::compile_plan_inspecting(file, overrides, crate::Rows::Skip, run_rules);
+    let (plan, mut diagnostics, found) = crate::compile_plan_inspecting(file, overrides, crate::Rows::Skip, run_rules);
     match found {
         Some(found) => diagnostics.extend(found),
         // The config rules run on a config that does not compile too; its diagnostics were
