@@ -27,10 +27,14 @@ use foldhash::HashMap;
 
 pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     let mut found = Vec::new();
-    // By name, once: a search per layer is quadratic in a 100,000-layer model. Only tensors of a
-    // constant initializer can be found (usually none), so only those are indexed.
+    // By name, once: a search per layer is quadratic in a 100,000-layer model. Only a kernel or
+    // an embedding of a constant initializer can be found (usually none; biases are zeros), so
+    // only those are indexed.
+    let could_be_found = |t: &&TensorSpec| {
+        is_constant(&t.initializer) && (t.name.ends_with("kernel") || t.name.ends_with(".embeddings"))
+    };
     let tensors: HashMap<&str, &TensorSpec> =
-        stages.plan.tensors.iter().filter(|t| is_constant(&t.initializer)).map(|t| (t.name.as_str(), t)).collect();
+        stages.plan.tensors.iter().filter(could_be_found).map(|t| (t.name.as_str(), t)).collect();
     if tensors.is_empty() {
         return found;
     }
