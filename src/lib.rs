@@ -33,7 +33,7 @@ use source::SourceFile;
 /// Runs the front end and middle of the pipeline: config → resolve → infer → plan.
 /// Each stage reports everything it finds; a later stage runs only on a clean result.
 pub fn compile_plan(file: &SourceFile, overrides: &Overrides) -> (Option<Plan>, Diagnostics) {
-    let (plan, diagnostics, _) = compile_plan_inspecting(file, overrides, |_| ());
+    let (plan, diagnostics, _) = compile_plan_inspecting(file, overrides, Rows::Summary, |_| ());
     (plan, diagnostics)
 }
 
@@ -48,10 +48,20 @@ pub struct Stages<'a> {
     pub plan: &'a Plan,
 }
 
+/// Whether a plan gets the summary's rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rows {
+    Summary,
+    /// `layers` left empty: for `lint`, whose rules never read the summary (a graph's rows cost
+    /// about a tenth of its run).
+    Skip,
+}
+
 /// [`compile_plan`], calling `inspect` with every stage's result when the plan has no errors.
 pub fn compile_plan_inspecting<T>(
     file: &SourceFile,
     overrides: &Overrides,
+    rows: Rows,
     inspect: impl FnOnce(&Stages) -> T,
 ) -> (Option<Plan>, Diagnostics, Option<T>) {
     let (config, mut diagnostics) = config::parse(file);
@@ -66,17 +76,24 @@ pub fn compile_plan_inspecting<T>(
     let (inferred, found) = infer::infer(&graph);
     diagnostics.extend(found);
     // The layers built before a shape error still get their initializers checked.
-    let (mut plan, found) = plan::build_plan(&graph, &inferred, overrides.layout, overrides.dtype);
+    let (plan, found) = plan::build_plan(&graph, &inferred, overrides.layout, overrides.dtype);
     diagnostics.extend(found);
-    if let Some(plan) = plan.as_mut().filter(|_| graph.has_open_sizes()) {
-        diagnostics.extend(mark_open_sizes(&mut graph, plan, overrides));
-    }
     sort_and_dedupe(&mut diagnostics);
     match plan {
-        Some(plan) if !diagnostics.iter().any(diagnostic::Diagnostic::is_error) => {
+        Some(mut plan) if !diagnostics.iter().any(diagnostic::Diagnostic::is_error) => {
+            if rows == Rows::Summary {
+                (plan.layers, plan.summary_style) = plan::summary_rows(&graph, &inferred);
+            }
+            if graph.has_open_sizes() {
+                diagnostics.extend(mark_open_sizes(&mut graph, &mut plan, overrides, rows));
+                sort_and_dedupe(&mut diagnostics);
+                if diagnostics.iter().any(diagnostic::Diagnostic::is_error) {
+                    return (None, diagnostics, None);
+                }
+            }
             let stages = Stages { file, overrides, config: &config, graph: &graph, inferred: &inferred, plan: &plan };
             let inspected = inspect(&stages);
-            drop_in_background((config, graph, inferred), plan.tensors.len());
+            release((config, graph, inferred), plan.tensors.len());
             (Some(plan), diagnostics, Some(inspected))
         }
         _ => (None, diagnostics, None),
@@ -85,23 +102,41 @@ pub fn compile_plan_inspecting<T>(
 
 /// Makes the plan again with the input's open sizes given the second probe, and marks in `plan`
 /// what depends on them (see [`plan::mark_open_sizes`]). `graph` keeps the first probe.
-fn mark_open_sizes(graph: &mut graph::Graph, plan: &mut Plan, overrides: &Overrides) -> Diagnostics {
+fn mark_open_sizes(graph: &mut graph::Graph, plan: &mut Plan, overrides: &Overrides, rows: Rows) -> Diagnostics {
     graph.probe_open_sizes(1);
     let (inferred, mut diagnostics) = infer::infer(graph);
     let (other, found) = plan::build_plan(graph, &inferred, overrides.layout, overrides.dtype);
-    graph.probe_open_sizes(0);
     diagnostics.extend(found);
-    if let Some(other) = other {
+    if let Some(mut other) = other {
+        if rows == Rows::Summary {
+            (other.layers, other.summary_style) = plan::summary_rows(graph, &inferred);
+        }
         diagnostics.extend(plan::mark_open_sizes(plan, &other));
     }
+    graph.probe_open_sizes(0);
     diagnostics
 }
 
-/// Frees the stages' results on another thread when they are large (a graph of 100,000 nodes
-/// took about a tenth of `summary`'s time to free), so the caller goes on at once.
-fn drop_in_background<T: Send + 'static>(value: T, tensors: usize) {
+/// Set by [`exit_after_run`]: large results are left to the operating system.
+static EXIT_AFTER_RUN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Tells the library that the process exits right after this run (`initc summary`, `lint` of one
+/// file), so large results need not be freed: freeing a graph of 100,000 nodes costs a tenth of
+/// `summary`'s time, and the operating system takes the memory back at exit at no cost.
+pub fn exit_after_run() {
+    EXIT_AFTER_RUN.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Disposes of a large result of `tensors` tensors: left to the operating system when the process
+/// exits right after the run, else freed on another thread so the caller goes on at once; a small
+/// one is freed here.
+pub fn release<T: Send + 'static>(value: T, tensors: usize) {
     const LARGE: usize = 10_000;
     if tensors < LARGE {
+        return;
+    }
+    if EXIT_AFTER_RUN.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(value);
         return;
     }
     // Should the thread not start, `spawn` frees the value here.

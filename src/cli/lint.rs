@@ -58,6 +58,11 @@ pub fn run(args: &LintArgs) -> ExitCode {
     let mut usage_error = false;
     match command_line(args) {
         Ok((overrides, max_size)) => {
+            // With one file the process ends after its report: what it built need not be freed
+            // (with several, each file's results are freed before the next is read).
+            if args.configs.len() == 1 {
+                crate::exit_after_run();
+            }
             for path in &args.configs {
                 checked.push(check_file(path, &overrides, max_size.clone(), args.output.as_deref()));
             }
@@ -143,6 +148,8 @@ fn check_file(
     if let Some(mut plan) = plan {
         diagnostics.extend(attach_external(&mut plan, &mut ExternalFiles::new(directory).reader()));
         crate::sort_and_dedupe(&mut diagnostics);
+        let tensors = plan.tensors.len();
+        crate::release(plan, tensors);
     }
     Checked { path: shown, source: Some(source), diagnostics, unreadable: false }
 }

@@ -21,12 +21,17 @@ pub enum SummaryFormat {
 }
 
 pub fn run(args: &SummaryArgs) -> ExitCode {
+    // The process ends after printing: what it built need not be freed.
+    crate::exit_after_run();
     match load_plan(&args.model) {
         Ok((plan, _)) => {
-            match args.format {
-                SummaryFormat::Text => super::print_stdout(&emit::summary_text(&plan)),
-                SummaryFormat::Json => super::print_stdout(&emit::summary_json(&plan)),
-            }
+            let text = match args.format {
+                SummaryFormat::Text => emit::summary_text(&plan),
+                SummaryFormat::Json => emit::summary_json(&plan),
+            };
+            super::print_stdout(&text);
+            let tensors = plan.tensors.len();
+            crate::release(plan, tensors);
             Outcome::Success.into()
         }
         Err(outcome) => outcome.into(),

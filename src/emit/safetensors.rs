@@ -30,7 +30,7 @@ pub(super) const CHUNK_BYTES: usize = 1 << 20;
 /// The `__metadata__` entries in their fixed order: `format`, `initc.version`, `initc.seed`,
 /// `initc.rng`, `initc.model`, then `initc.initializer.<tensor>` for each tensor of the file
 /// (`tensors`, indices into the plan) in plan order.
-pub(super) fn metadata_entries(plan: &Plan, tensors: &[usize]) -> Vec<(String, String)> {
+fn metadata_entries<'a>(plan: &'a Plan, tensors: &[usize]) -> Metadata<'a> {
     let fixed = [
         // transformers refuses safetensors files without `format`.
         ("format", "pt".to_string()),
@@ -39,12 +39,42 @@ pub(super) fn metadata_entries(plan: &Plan, tensors: &[usize]) -> Vec<(String, S
         ("initc.rng", RNG_NAME.to_string()),
         ("initc.model", plan.model_name.clone()),
     ];
-    let fixed = fixed.into_iter().map(|(key, value)| (key.to_string(), value));
-    let per_tensor = tensors
+    // Borrowed, not copied: a header can have 100,000 tensors.
+    let initializers = tensors
         .iter()
         .filter_map(|&index| plan.tensors.get(index))
-        .map(|spec| (format!("{INITIALIZER_KEY_PREFIX}{}", spec.name), spec.initializer_label.clone()));
-    fixed.chain(per_tensor).collect()
+        .map(|spec| (spec.name.as_str(), spec.initializer_label.as_str()))
+        .collect();
+    Metadata { fixed, initializers }
+}
+
+/// The `__metadata__` object: the fixed entries, then each tensor's name and initializer label
+/// (its key is the name behind [`INITIALIZER_KEY_PREFIX`]).
+struct Metadata<'a> {
+    fixed: [(&'static str, String); 5],
+    initializers: Vec<(&'a str, &'a str)>,
+}
+
+impl Serialize for Metadata<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.fixed.len() + self.initializers.len()))?;
+        for (key, value) in &self.fixed {
+            map.serialize_entry(key, value)?;
+        }
+        for (name, label) in &self.initializers {
+            map.serialize_entry(&InitializerKey(name), label)?;
+        }
+        map.end()
+    }
+}
+
+/// `initc.initializer.<tensor>`, written straight into the JSON instead of built as a `String`.
+struct InitializerKey<'a>(&'a str);
+
+impl Serialize for InitializerKey<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{INITIALIZER_KEY_PREFIX}{}", self.0))
+    }
 }
 
 /// One tensor's header entry; field order is the key order in the JSON.
@@ -57,27 +87,14 @@ struct TensorEntry<'a> {
 
 /// The whole header, serialized as one JSON object in insertion order.
 struct Header<'a> {
-    metadata: Vec<(String, String)>,
+    metadata: Metadata<'a>,
     tensors: Vec<(&'a str, TensorEntry<'a>)>,
-}
-
-/// A list of pairs serialized as a JSON object, keeping the list's order.
-struct OrderedObject<'a>(&'a [(String, String)]);
-
-impl Serialize for OrderedObject<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (key, value) in self.0 {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
-    }
 }
 
 impl Serialize for Header<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(1 + self.tensors.len()))?;
-        map.serialize_entry(METADATA_KEY, &OrderedObject(&self.metadata))?;
+        map.serialize_entry(METADATA_KEY, &self.metadata)?;
         for (name, entry) in &self.tensors {
             map.serialize_entry(name, entry)?;
         }

@@ -169,6 +169,16 @@ impl Node {
     }
 }
 
+/// Appends `value` in decimal, without the formatting machinery (a summary writes two per edge).
+fn push_decimal(text: &mut String, value: usize) {
+    if value < 10 {
+        text.push(char::from(b'0' + value as u8));
+    } else {
+        // Writing to a String cannot fail.
+        let _ = write!(text, "{value}");
+    }
+}
+
 impl Graph {
     /// The name of what produces a tensor, as Keras's summary shows it: `dense[0][0]`.
     pub fn producer_text(&self, producer: Producer) -> String {
@@ -179,8 +189,11 @@ impl Graph {
         };
         let mut text = String::with_capacity(name.len() + 8);
         text.push_str(name);
-        // Writing to a String cannot fail.
-        let _ = write!(text, "[{call}][{tensor}]");
+        text.push('[');
+        push_decimal(&mut text, call);
+        text.push_str("][");
+        push_decimal(&mut text, tensor);
+        text.push(']');
         text
     }
 

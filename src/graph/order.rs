@@ -24,12 +24,12 @@ pub(super) fn schedule(graph: &Graph) -> Result<Vec<(usize, usize)>, Cycle> {
     if consumes_only_earlier(graph) {
         // Every call's producers come before it, so the earliest waiting call is always ready:
         // Kahn's order is the declaration order (the usual case, and 100,000 calls long).
-        return Ok(graph
-            .nodes
-            .iter()
-            .enumerate()
-            .flat_map(|(node, n)| (0..n.calls.len()).map(move |call| (node, call)))
-            .collect());
+        // Sized up front: collecting a `flat_map` grows the list step by step.
+        let mut order = Vec::with_capacity(graph.nodes.iter().map(|node| node.calls.len()).sum());
+        order.extend(
+            graph.nodes.iter().enumerate().flat_map(|(node, n)| (0..n.calls.len()).map(move |call| (node, call))),
+        );
+        return Ok(order);
     }
     kahn(graph)
 }

@@ -1,15 +1,15 @@
 //! Deferred shape inference: walks the graph's calls in topological order, so each layer learns
-//! its input shapes and creates its weights (Keras `build()`), and records every call's input and
-//! output shapes. The result is keyed by node, as the graph is.
+//! its input shapes and creates its weights (Keras `build()`), and records every call's output
+//! shapes. The result is keyed by node, as the graph is.
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::graph::{ExpectedInput, Graph, LayerOp, Node, Op, Producer};
 use crate::layers::{Weight, shape_text};
 
-/// One call of a built node.
+/// One call of a built node. Its input shapes are not kept: they are the outputs of what its
+/// edges name, and a graph has 100,000 calls.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BuiltCall {
-    pub inputs: Vec<Vec<usize>>,
     /// One shape per output: a layer has one, a nested model one per model output.
     pub outputs: Vec<Vec<usize>>,
 }
@@ -62,12 +62,14 @@ fn infer_with(graph: &Graph, input_shapes: &[Option<Vec<usize>>]) -> (Inferred, 
     };
     let mut failed_at = None;
     let mut diagnostics = Vec::new();
+    // A layer's input shapes, copied into buffers reused from call to call.
+    let mut inputs = Vec::new();
     for (index, call) in order {
         let node = &graph.nodes[index];
         let result = match &node.op {
-            Op::Layer(layer) => build_call(graph, input_shapes, &nodes, index, layer, call).map(|(inputs, built)| {
+            Op::Layer(layer) => build_call(graph, input_shapes, &nodes, index, layer, call, &mut inputs).map(|built| {
                 let outputs = vec![built.output_shape];
-                (BuiltCall { inputs, outputs }, built.weights, None)
+                (BuiltCall { outputs }, built.weights, None)
             }),
             Op::Model(model) => build_model_call(graph, input_shapes, &nodes, index, &model.graph, call),
             Op::Param(_) => continue,
@@ -102,7 +104,7 @@ fn infer_with(graph: &Graph, input_shapes: &[Option<Vec<usize>>]) -> (Inferred, 
     (Inferred { nodes }, diagnostics)
 }
 
-type BuildResult = Result<(Vec<Vec<usize>>, crate::layers::Built), Diagnostic>;
+type BuildResult = Result<crate::layers::Built, Diagnostic>;
 type ModelResult = Result<(BuiltCall, Vec<Weight>, Option<Box<Inferred>>), Diagnostic>;
 
 /// A nested model's call: its graph inferred with the call's input shapes.
@@ -115,7 +117,9 @@ fn build_model_call(
     call: usize,
 ) -> ModelResult {
     let node = &graph.nodes[index];
-    let inputs = input_shapes_of(graph, input_shapes, built, node, call)?;
+    let mut inputs = Vec::new();
+    let count = input_shapes_of(graph, input_shapes, built, node, call, &mut inputs)?;
+    inputs.truncate(count);
     if inputs.len() != inner.inputs.len() {
         return Err(Diagnostic::error(
             Code::WrongInputCount,
@@ -140,7 +144,7 @@ fn build_model_call(
         .collect::<Option<Vec<_>>>()
         .unwrap_or_default();
     let inner = (call == 0).then(|| Box::new(inferred));
-    Ok((BuiltCall { inputs, outputs }, Vec::new(), inner))
+    Ok((BuiltCall { outputs }, Vec::new(), inner))
 }
 
 /// Output `tensor` of call `call` of node `node`, once built.
@@ -148,20 +152,21 @@ fn output_of(built: &[Option<BuiltNode>], node: usize, call: usize, tensor: usiz
     built[node].as_ref()?.calls.get(call)?.outputs.get(tensor)
 }
 
-/// The shapes a call's edges carry.
+/// The shapes a call's edges carry, copied into the first of `inputs` (whose buffers are reused);
+/// returns how many.
 fn input_shapes_of(
     graph: &Graph,
     input_shapes: &[Option<Vec<usize>>],
     built: &[Option<BuiltNode>],
     node: &Node,
     call: usize,
-) -> Result<Vec<Vec<usize>>, Diagnostic> {
+    inputs: &mut Vec<Vec<usize>>,
+) -> Result<usize, Diagnostic> {
     let edges = &node.calls[call];
-    let mut inputs = Vec::with_capacity(edges.len());
-    for edge in edges {
+    for (at, edge) in edges.iter().enumerate() {
         let shape = match edge.from {
-            Producer::Input(index) => input_shapes.get(index).cloned().flatten(),
-            Producer::Call { node, call, tensor } => output_of(built, node, call, tensor).cloned(),
+            Producer::Input(index) => input_shapes.get(index).and_then(Option::as_ref),
+            Producer::Call { node, call, tensor } => output_of(built, node, call, tensor),
         };
         let Some(shape) = shape else {
             return Err(Diagnostic::error(Code::NoInputShape, "no input shape: initc cannot infer the weights' sizes")
@@ -176,9 +181,12 @@ fn input_shapes_of(
                     }
                 }));
         };
-        inputs.push(shape);
+        match inputs.get_mut(at) {
+            Some(buffer) => buffer.clone_from(shape),
+            None => inputs.push(shape.clone()),
+        }
     }
-    Ok(inputs)
+    Ok(edges.len())
 }
 
 fn build_call(
@@ -188,10 +196,12 @@ fn build_call(
     index: usize,
     layer: &LayerOp,
     call: usize,
+    buffers: &mut Vec<Vec<usize>>,
 ) -> BuildResult {
     let node: &Node = &graph.nodes[index];
     let edges = &node.calls[call];
-    let inputs = input_shapes_of(graph, input_shapes, built, node, call)?;
+    let count = input_shapes_of(graph, input_shapes, built, node, call, buffers)?;
+    let inputs = &buffers[..count];
     let arity = layer.layer.arity();
     if !arity.accepts(inputs.len()) {
         return Err(Diagnostic::error(
@@ -204,16 +214,16 @@ fn build_call(
             _ => "name what it consumes with `inputs: [a, b]`",
         }));
     }
-    if let [input] = inputs.as_slice() {
+    if let [input] = inputs {
         check_expected_input(layer, &node.name, input)?;
     }
-    let result = layer.layer.build(&inputs).map_err(|diagnostic| {
-        let context = match inputs.as_slice() {
+    let result = layer.layer.build(inputs).map_err(|diagnostic| {
+        let context = match inputs {
             [input] => format!("layer `{}` gets input {}", node.name, shape_text(input)),
             _ => {
                 let shapes: Vec<String> = edges
                     .iter()
-                    .zip(&inputs)
+                    .zip(inputs)
                     .map(|(edge, shape)| format!("{} from {}", shape_text(shape), graph.producer_name(edge.from)))
                     .collect();
                 format!("layer `{}` gets inputs {}", node.name, shapes.join(", "))
@@ -235,7 +245,7 @@ fn build_call(
         .at(node.span)
         .with_help("a layer called twice (a shared layer) must get inputs of the same sizes each time"));
     }
-    Ok((inputs, result))
+    Ok(result)
 }
 
 fn check_expected_input(layer: &LayerOp, name: &str, input: &[usize]) -> Result<(), Diagnostic> {

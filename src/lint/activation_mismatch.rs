@@ -88,19 +88,31 @@ fn scheme(initializer: &Initializer) -> Option<&'static str> {
 
 pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     let mut found = Vec::new();
-    // By name, once: a search per layer is quadratic in a 100,000-layer model.
-    let tensors: HashMap<&str, &TensorSpec> = stages.plan.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
-    let consumers = consumers(stages.graph);
+    // By name, once: a search per layer is quadratic in a 100,000-layer model. Only tensors of
+    // one of the three schemes can be found, so only those are indexed.
+    let tensors: HashMap<&str, &TensorSpec> =
+        stages.plan.tensors.iter().filter(|t| scheme(&t.initializer).is_some()).map(|t| (t.name.as_str(), t)).collect();
+    if tensors.is_empty() {
+        return found;
+    }
+    // Made when first needed: only a layer given a kernel initializer asks.
+    let mut consumers_of = None;
     for (index, (node, built)) in stages.graph.nodes.iter().zip(&stages.inferred.nodes).enumerate() {
         let (Op::Layer(layer), Some(built)) = (&node.op, built) else { continue };
-        let Some(activation) = activation_of(stages.graph, &consumers, index) else { continue };
         // A recurrent layer's weights sit under its cell (`lstm_cell.kernel`).
-        let own_name =
-            |w: &&crate::layers::Weight| matches!(w.name.rsplit('.').next(), Some("kernel" | "recurrent_kernel"));
-        for weight in built.weights.iter().filter(own_name) {
-            let given = layer.initializers.iter().any(|(argument, _)| *argument == weight.initializer_argument);
+        let given = |weight: &&crate::layers::Weight| {
+            matches!(weight.name.rsplit('.').next(), Some("kernel" | "recurrent_kernel"))
+                && layer.initializers.iter().any(|(argument, _)| *argument == weight.initializer_argument)
+        };
+        // Most layers are given no initializer: nothing to check, and no activation to look for.
+        if !built.weights.iter().any(|weight| given(&weight)) {
+            continue;
+        }
+        let consumers = consumers_of.get_or_insert_with(|| consumers(stages.graph));
+        let Some(activation) = activation_of(stages.graph, consumers, index) else { continue };
+        for weight in built.weights.iter().filter(given) {
             let name = format!("{}.{}", node.name, weight.name);
-            let Some(tensor) = tensors.get(name.as_str()).filter(|_| given) else {
+            let Some(tensor) = tensors.get(name.as_str()) else {
                 continue;
             };
             let help = match scheme(&tensor.initializer) {

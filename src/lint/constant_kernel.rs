@@ -27,8 +27,17 @@ use foldhash::HashMap;
 
 pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     let mut found = Vec::new();
-    // By name, once: a search per layer is quadratic in a 100,000-layer model.
-    let tensors: HashMap<&str, &TensorSpec> = stages.plan.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
+    // By name, once: a search per layer is quadratic in a 100,000-layer model. Only a kernel or
+    // an embedding of a constant initializer can be found (usually none; biases are zeros), so
+    // only those are indexed.
+    let could_be_found = |t: &&TensorSpec| {
+        is_constant(&t.initializer) && (t.name.ends_with("kernel") || t.name.ends_with(".embeddings"))
+    };
+    let tensors: HashMap<&str, &TensorSpec> =
+        stages.plan.tensors.iter().filter(could_be_found).map(|t| (t.name.as_str(), t)).collect();
+    if tensors.is_empty() {
+        return found;
+    }
     for (node, built) in stages.graph.nodes.iter().zip(&stages.inferred.nodes) {
         let (Op::Layer(layer), Some(built)) = (&node.op, built) else { continue };
         for weight in &built.weights {
@@ -38,9 +47,6 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
             }
             let name = format!("{}.{}", node.name, weight.name);
             let Some(tensor) = tensors.get(name.as_str()) else { continue };
-            if !matches!(tensor.initializer, Initializer::Zeros | Initializer::Ones | Initializer::Constant(_)) {
-                continue;
-            }
             let (count, what) = if is_embedding {
                 (tensor.shape.first().copied().unwrap_or(0), "rows (tokens) start as the same vector")
             } else {
@@ -66,4 +72,8 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
         }
     }
     found
+}
+
+fn is_constant(initializer: &Initializer) -> bool {
+    matches!(initializer, Initializer::Zeros | Initializer::Ones | Initializer::Constant(_))
 }

@@ -72,29 +72,42 @@ pub const RULES: &[Rule] = &[
 /// Compiles the config up to the plan and runs every rule. Returns the plan (when it has no
 /// errors, so that the caller can attach `from_file` values) and every diagnostic, in file order.
 pub fn lint(file: &SourceFile, overrides: &Overrides, options: &LintOptions) -> (Option<Plan>, Diagnostics) {
-    let run_plan_rules = |stages: &Stages| {
+    let run_rules = |stages: &Stages| {
         let mut found = Vec::new();
         for rule in RULES {
             if let Check::Plan(check) = rule.check {
                 found.extend(check(stages, options));
             }
         }
+        // The config rules on the config the stages parsed: parsing a large one again costs
+        // as much as a stage.
+        found.extend(config_rules(&ConfigInput { file, config: stages.config, overrides }));
         found
     };
-    let (plan, mut diagnostics, found) = crate::compile_plan_inspecting(file, overrides, run_plan_rules);
-    diagnostics.extend(found.into_iter().flatten());
-    // The config is parsed a second time for the config rules: cheap, and it keeps
-    // `compile_plan` unchanged. Its diagnostics were already reported above.
-    if let (Some(config), _) = crate::config::parse(file) {
-        let input = ConfigInput { file, config: &config, overrides };
-        for rule in RULES {
-            if let Check::Config(check) = rule.check {
-                diagnostics.extend(check(&input));
+    let (plan, mut diagnostics, found) = crate::compile_plan_inspecting(file, overrides, crate::Rows::Skip, run_rules);
+    match found {
+        Some(found) => diagnostics.extend(found),
+        // The config rules run on a config that does not compile too; its diagnostics were
+        // already reported above.
+        None => {
+            if let (Some(config), _) = crate::config::parse(file) {
+                diagnostics.extend(config_rules(&ConfigInput { file, config: &config, overrides }));
             }
         }
     }
     crate::sort_and_dedupe(&mut diagnostics);
     (plan, diagnostics)
+}
+
+/// Every config rule's findings, in rule order.
+fn config_rules(input: &ConfigInput) -> Diagnostics {
+    let mut found = Vec::new();
+    for rule in RULES {
+        if let Check::Config(check) = rule.check {
+            found.extend(check(input));
+        }
+    }
+    found
 }
 
 /// Calls `visit` on every node of the tree under `node`, keys included, parents first.

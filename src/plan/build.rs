@@ -84,7 +84,7 @@ fn collect_rows<'a>(graph: &'a Graph, inferred: &'a Inferred, prefix: &str, rows
     }
 }
 
-/// The plan for the built nodes, in declaration order. Reports every bad initializer and share,
+/// The plan's tensors for the built nodes, in declaration order, without the summary's rows. Reports every bad initializer and share,
 /// not just the first. Every floating-point tensor is of `dtype` (the command line's `--dtype`);
 /// an initializer whose values that dtype cannot hold is an error.
 pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DType) -> (Option<Plan>, Diagnostics) {
@@ -99,7 +99,7 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
     // Sized up front: a graph has 100,000 tensors, and growing moves every spec again.
     let weights = rows.iter().map(|row| row.weights.len()).sum();
     let mut tensors: Vec<TensorSpec> = Vec::with_capacity(weights);
-    let mut tensor_index: HashMap<String, usize> = HashMap::with_capacity(weights);
+    let mut tensor_index = NameIndex::with_capacity(weights);
     for (row_index, row) in rows.iter().enumerate() {
         if let Some(share) = row_share(row) {
             if let Err(diagnostic) = check_share(row, share, &rows[..row_index], &tensors, &tensor_index) {
@@ -115,12 +115,12 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
             }
         };
         for spec in specs {
-            let name = spec.name.clone();
+            let name = spec.name.as_str();
             if name == RESERVED_NAME {
                 diagnostics.push(reserved_name(row));
                 continue;
             }
-            if let Some(&first) = tensor_index.get(&name) {
+            if let Some(first) = tensor_index.get(name, &tensors) {
                 diagnostics.push(
                     Diagnostic::error(Code::DuplicateName, format!("two tensors are named `{name}`"))
                         .at(row_span(row))
@@ -136,9 +136,59 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, diagnostics);
     }
-    let (layers, summary_style) = super::rows::summary_rows(graph, inferred);
-    let plan = Plan { model_name: graph.name.clone(), seed: graph.seed, layers, summary_style, tensors };
+    // The summary's rows are added by `summary_rows` for the callers that show them.
+    let plan = Plan {
+        model_name: graph.name.clone(),
+        seed: graph.seed,
+        layers: Vec::new(),
+        summary_style: super::SummaryStyle::default(),
+        tensors,
+    };
     (Some(plan), diagnostics)
+}
+
+/// The plan's tensors by name, keyed by the name's hash so that no name is copied (a graph has
+/// 100,000 tensors); the names themselves stay in the tensors. The rare name whose hash another
+/// name already has is kept whole in `collided`.
+struct NameIndex {
+    hasher: foldhash::fast::FixedState,
+    by_hash: HashMap<u64, usize>,
+    collided: HashMap<String, usize>,
+}
+
+impl NameIndex {
+    fn with_capacity(capacity: usize) -> Self {
+        NameIndex {
+            hasher: foldhash::fast::FixedState::default(),
+            by_hash: HashMap::with_capacity(capacity),
+            collided: HashMap::new(),
+        }
+    }
+
+    fn hash(&self, name: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, name)
+    }
+
+    /// The index of the tensor named `name`, among `tensors`, the tensors indexed so far.
+    fn get(&self, name: &str, tensors: &[TensorSpec]) -> Option<usize> {
+        match self.by_hash.get(&self.hash(name)) {
+            Some(&index) if tensors[index].name == name => Some(index),
+            Some(_) => self.collided.get(name).copied(),
+            None => None,
+        }
+    }
+
+    /// Indexes a name [`Self::get`] does not find.
+    fn insert(&mut self, name: &str, index: usize) {
+        match self.by_hash.entry(self.hash(name)) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(index);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collided.insert(name.to_string(), index);
+            }
+        }
+    }
 }
 
 /// The key of a safetensors header that holds its metadata, so no tensor can take it.
@@ -280,7 +330,7 @@ fn check_share(
     share: &Spanned<String>,
     earlier: &[Row],
     tensors: &[TensorSpec],
-    tensor_index: &HashMap<String, usize>,
+    tensor_index: &NameIndex,
 ) -> Result<(), Diagnostic> {
     let target = &share.value;
     let unknown = |what: &str| {
@@ -290,7 +340,7 @@ fn check_share(
     };
     match row.source {
         Source::Param(_) => {
-            let &index = tensor_index.get(target).ok_or_else(|| unknown("tensor"))?;
+            let index = tensor_index.get(target, tensors).ok_or_else(|| unknown("tensor"))?;
             let expected = &row.weights[0].shape;
             if &tensors[index].shape != expected {
                 return Err(Diagnostic::error(

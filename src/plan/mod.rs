@@ -12,6 +12,7 @@ pub use crate::tensor::DType;
 pub use build::build_plan;
 pub use external::{ExternalTensor, attach_external};
 pub use open_sizes::{OPEN_SIZE, mark_open_sizes};
+pub use rows::summary_rows;
 
 pub use crate::initializers::{Distribution, FanMode, Fans, Initializer};
 use crate::source::Span;

@@ -30,8 +30,21 @@ enum Feed {
 enum Target {
     /// A layer's (first call's) output, or a block's output.
     Tensors(Vec<Feed>),
+    /// One tensor: [`Target::Tensors`] of one, without a `Vec` (a graph has 100,000 layers).
+    Tensor(Feed),
     /// A param: it holds a tensor but produces nothing to consume.
     Param(Span),
+}
+
+impl Target {
+    /// The tensors it gives; none for a param.
+    fn feeds(&self) -> &[Feed] {
+        match self {
+            Target::Tensors(feeds) => feeds,
+            Target::Tensor(feed) => std::slice::from_ref(feed),
+            Target::Param(_) => &[],
+        }
+    }
 }
 
 /// An edge whose producer is known only once every name is.
@@ -74,10 +87,10 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
         })
         .collect();
     // Sized up front: a graph has 100,000 nodes, and growing moves every node again.
-    let nodes = node_count(&model.items);
+    let (nodes, names) = node_and_name_counts(&model.items);
     let mut lowering = Lowering {
         nodes: Vec::with_capacity(nodes),
-        names: HashMap::with_capacity(nodes),
+        names: HashMap::with_capacity(names),
         inputs: inputs.iter().enumerate().map(|(index, input)| (input.name.clone(), index)).collect(),
         pending: Vec::new(),
         diagnostics: Vec::new(),
@@ -167,10 +180,7 @@ impl Lowering {
                     };
                     self.names.insert(
                         name.clone(),
-                        Target::Tensors(vec![Feed::Known(
-                            Producer::Call { node: index, call: 0, tensor: 0 },
-                            layer.span,
-                        )]),
+                        Target::Tensor(Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, layer.span)),
                     );
                     self.nodes.push(Node {
                         name,
@@ -187,7 +197,9 @@ impl Lowering {
                         share: layer.share,
                         variables: layer.variables,
                     });
-                    previous = vec![Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, layer.span)];
+                    // The list reused: a graph has 100,000 layers.
+                    previous.clear();
+                    previous.push(Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, layer.span));
                 }
                 Item::Nested(nested) => {
                     let index = self.nodes.len();
@@ -195,7 +207,7 @@ impl Lowering {
                     let references = self.references(nested.consumes, &name, nested.span, prefix, &previous);
                     let calls = self.edges(index, references);
                     let known = Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, nested.span);
-                    self.names.insert(name.clone(), Target::Tensors(vec![known.clone()]));
+                    self.names.insert(name.clone(), Target::Tensor(known.clone()));
                     self.nodes.push(Node {
                         name,
                         span: nested.span,
@@ -218,11 +230,19 @@ impl Lowering {
                         None => previous.clone(),
                     };
                     let inner = [&name, "."].concat();
-                    let mut output = self.items(block.items, &inner, feed.clone());
-                    if block.residual {
-                        output = self.residual_add(&name, block.span, feed, output);
-                    }
-                    self.names.insert(name, Target::Tensors(output.clone()));
+                    // Only a residual block needs its input again after its entries.
+                    let output = match block.residual {
+                        true => {
+                            let output = self.items(block.items, &inner, feed.clone());
+                            self.residual_add(&name, block.span, feed, output)
+                        }
+                        false => self.items(block.items, &inner, feed),
+                    };
+                    let target = match output.as_slice() {
+                        [one] => Target::Tensor(one.clone()),
+                        _ => Target::Tensors(output.clone()),
+                    };
+                    self.names.insert(name, target);
                     previous = output;
                 }
             }
@@ -284,7 +304,7 @@ impl Lowering {
         };
         self.names.insert(
             name.clone(),
-            Target::Tensors(vec![Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, span)]),
+            Target::Tensor(Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, span)),
         );
         self.nodes.push(Node {
             name,
@@ -372,7 +392,7 @@ impl Lowering {
         }
         let target = candidates.iter().find_map(|candidate| self.names.get(candidate).cloned());
         match target {
-            Some(Target::Tensors(feeds)) => match feeds.as_slice() {
+            Some(target @ (Target::Tensor(_) | Target::Tensors(_))) => match target.feeds() {
                 [only] if depth < 64 => {
                     let only = only.clone();
                     self.resolve_feed(&only, depth + 1)
@@ -447,11 +467,8 @@ impl Lowering {
         if let Some(&index) = self.inputs.get(&tensor.layer) {
             return Some(Producer::Input(index));
         }
-        let node = match self.names.get(&tensor.layer) {
-            Some(Target::Tensors(feeds)) => match feeds.as_slice() {
-                [Feed::Known(Producer::Call { node, .. }, _)] => Some(*node),
-                _ => None,
-            },
+        let node = match self.names.get(&tensor.layer).map(Target::feeds) {
+            Some([Feed::Known(Producer::Call { node, .. }, _)]) => Some(*node),
             _ => None,
         };
         match node {
@@ -541,21 +558,23 @@ fn indexed(text: &str) -> Option<(&str, usize, usize)> {
 }
 
 /// How many nodes the items lower to: each layer and param, and each residual block's `add`.
-fn node_count(items: &[Item]) -> usize {
-    let mut count = 0;
+fn node_and_name_counts(items: &[Item]) -> (usize, usize) {
+    let (mut nodes, mut blocks) = (0, 0);
     let mut lists = vec![items];
     while let Some(list) = lists.pop() {
         for item in list {
             match item {
-                Item::Layer(_) | Item::Param(_) | Item::Nested(_) => count += 1,
+                Item::Layer(_) | Item::Param(_) | Item::Nested(_) => nodes += 1,
                 Item::Block(block) => {
-                    count += usize::from(block.residual);
+                    nodes += usize::from(block.residual);
+                    blocks += 1;
                     lists.push(&block.items);
                 }
             }
         }
     }
-    count
+    // Every node and every block has a name.
+    (nodes, nodes + blocks)
 }
 
 /// The edges of feeds whose producers are all known already.
