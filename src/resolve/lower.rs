@@ -187,7 +187,15 @@ impl Lowering {
                         share: layer.share,
                         variables: layer.variables,
                     });
-                    previous = vec![Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, layer.span)];
+                    // A layer that returns several tensors passes them all on, as a list is
+                    // passed in a Keras Sequential: a merge layer takes them, others refuse.
+                    let outputs = match &self.nodes[index].op {
+                        Op::Layer(op) => op.layer.output_count(),
+                        _ => 1,
+                    };
+                    previous = (0..outputs)
+                        .map(|tensor| Feed::Known(Producer::Call { node: index, call: 0, tensor }, layer.span))
+                        .collect();
                 }
                 Item::Nested(nested) => {
                     let index = self.nodes.len();
@@ -421,7 +429,8 @@ impl Lowering {
             Producer::Call { node, .. } => {
                 let outputs = match &self.nodes[node].op {
                     Op::Model(model) => model.graph.outputs.len(),
-                    _ => 1,
+                    Op::Layer(layer) => layer.layer.output_count(),
+                    Op::Param(_) => 1,
                 };
                 (self.nodes[node].calls.len(), outputs)
             }
@@ -458,7 +467,8 @@ impl Lowering {
             Some(node) if tensor.node < self.nodes[node].calls.len() => {
                 let outputs = match &self.nodes[node].op {
                     Op::Model(model) => model.graph.outputs.len(),
-                    _ => 1,
+                    Op::Layer(layer) => layer.layer.output_count(),
+                    Op::Param(_) => 1,
                 };
                 if tensor.tensor >= outputs {
                     self.diagnostics.push(
