@@ -68,7 +68,8 @@ fn infer_with(graph: &Graph, input_shapes: &[Option<Vec<usize>>]) -> (Inferred, 
         let node = &graph.nodes[index];
         let result = match &node.op {
             Op::Layer(layer) => build_call(graph, input_shapes, &nodes, index, layer, call, &mut inputs).map(|built| {
-                let outputs = vec![built.output_shape];
+                let others = layer.layer.other_outputs(&inputs, &built);
+                let outputs = std::iter::once(built.output_shape).chain(others).collect();
                 (BuiltCall { outputs }, built.weights, None)
             }),
             Op::Model(model) => build_model_call(graph, input_shapes, &nodes, index, &model.graph, call),

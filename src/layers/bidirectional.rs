@@ -5,7 +5,9 @@
 //! `backward_layer`, when given, is the backward layer with its own name, else a copy of
 //! `layer` named `backward_<name>`. Weights: the forward layer's, then the backward layer's, under
 //! their names (`forward_lstm.lstm_cell.kernel`). `merge_mode` `concat` (default) doubles the
-//! last axis of the layer's output; `sum`, `mul`, `ave` keep it; `null` (two outputs) is refused.
+//! last axis of the layer's output; `sum`, `mul`, `ave` keep it; `null` returns the two
+//! directions' outputs as two tensors. With `return_state` on the wrapped layer, the forward
+//! layer's states and then the backward layer's follow, as Keras returns them.
 
 use super::torch::{TorchTensor, torch_tensors};
 use super::wrapped::{Inner, parse_node};
@@ -71,6 +73,8 @@ fn torch(weights: &[Weight]) -> Result<Vec<TorchTensor>, String> {
 enum Merge {
     Concat,
     Keep,
+    /// `merge_mode: null`: the forward and the backward output, unmerged.
+    Separate,
 }
 
 #[derive(Debug)]
@@ -90,14 +94,8 @@ fn backward_name(name: &str) -> String {
 
 fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
     let merge = if args.is_null("merge_mode") {
-        let span = args.layer_span;
         args.take("merge_mode");
-        args.diagnostics.push(
-            Diagnostic::error(Code::InvalidValue, "`merge_mode: null` is not supported")
-                .at(span)
-                .with_help("it returns the two directions as two outputs; use `concat`, `sum`, `mul` or `ave`"),
-        );
-        return None;
+        Merge::Separate
     } else {
         match args.word_or("merge_mode", &["concat", "sum", "mul", "ave"], "concat").value {
             "concat" => Merge::Concat,
@@ -129,6 +127,26 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
 }
 
 impl UnaryLayer for Bidirectional {
+    fn output_count(&self) -> usize {
+        let outputs = if self.merge == Merge::Separate { 2 } else { 1 };
+        outputs + self.forward.layer.output_count() - 1 + self.backward.layer.output_count() - 1
+    }
+
+    fn other_outputs_of(&self, input: &[usize], built: &Built) -> Vec<Vec<usize>> {
+        let inputs = [input.to_vec()];
+        let states = |inner: &Inner| match inner.build(&inputs) {
+            Ok(built) => inner.layer.other_outputs(&inputs, &built),
+            Err(_) => Vec::new(),
+        };
+        let mut outputs = Vec::new();
+        if self.merge == Merge::Separate {
+            outputs.push(built.output_shape.clone());
+        }
+        outputs.extend(states(&self.forward));
+        outputs.extend(states(&self.backward));
+        outputs
+    }
+
     fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let inputs = [input.to_vec()];
         let forward = self.forward.build(&inputs)?;
@@ -167,9 +185,8 @@ mod tests {
     }
 
     #[test]
-    fn two_outputs_and_a_non_recurrent_layer_are_refused() {
+    fn a_non_recurrent_layer_is_refused() {
         let error = |arguments: &str| build("bidirectional", arguments, &[5, 3]).err().unwrap_or_default();
-        assert!(error("{layer: {lstm: {units: 4}}, merge_mode: null}").contains("merge_mode: null"));
         assert!(error("{layer: {dense: {units: 4}}}").contains("wraps a recurrent layer"));
     }
 

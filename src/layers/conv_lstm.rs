@@ -64,6 +64,8 @@ struct ConvLstm {
     use_bias: bool,
     unit_forget_bias: bool,
     return_sequences: bool,
+    /// Its final states `h` and `c` follow its output, each shaped as one step's output.
+    return_state: bool,
 }
 
 fn parse<const RANK: usize>(args: &mut Args) -> Option<Box<dyn Layer>> {
@@ -89,7 +91,6 @@ fn parse<const RANK: usize>(args: &mut Args) -> Option<Box<dyn Layer>> {
     let return_state = return_state_argument(args);
     dropout?;
     recurrent_dropout?;
-    return_state?;
     let window = Window { size: kernel_size?, strides, dilation, padding };
     Some(Box::new(ConvLstm {
         rank: RANK,
@@ -98,6 +99,7 @@ fn parse<const RANK: usize>(args: &mut Args) -> Option<Box<dyn Layer>> {
         use_bias,
         unit_forget_bias,
         return_sequences,
+        return_state,
     }))
 }
 
@@ -106,6 +108,16 @@ fn overflow() -> Diagnostic {
 }
 
 impl UnaryLayer for ConvLstm {
+    fn output_count(&self) -> usize {
+        if self.return_state { 3 } else { 1 }
+    }
+
+    fn other_outputs_of(&self, _input: &[usize], built: &Built) -> Vec<Vec<usize>> {
+        let step =
+            if self.return_sequences { built.output_shape.get(1..).unwrap_or_default() } else { &built.output_shape };
+        vec![step.to_vec(); UnaryLayer::output_count(self) - 1]
+    }
+
     fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let name = CONV_LSTM_NAMES[self.rank - 1];
         let step = input.get(1..).unwrap_or_default();

@@ -184,12 +184,31 @@ pub trait Layer: Debug + Send + Sync {
     /// Output shape and weights for `inputs` (no batch dimension). Errors carry a span when the
     /// layer knows which argument is at fault; the caller points the rest at the layer.
     fn build(&self, inputs: &[Vec<usize>]) -> Result<Built, Diagnostic>;
+    /// How many tensors each call returns: more than one for a recurrent layer with
+    /// `return_state` (its states follow its output) or a `bidirectional` with `merge_mode:
+    /// null`. Known from the arguments alone: `resolve` counts outputs before any shape is known.
+    fn output_count(&self) -> usize {
+        1
+    }
+    /// The shapes of the outputs after the first (`output_count() - 1` of them), for the
+    /// `inputs` that built `built`.
+    fn other_outputs(&self, _inputs: &[Vec<usize>], _built: &Built) -> Vec<Vec<usize>> {
+        Vec::new()
+    }
 }
 
 /// A layer of one input, which is most of them.
 pub trait UnaryLayer: Debug + Send + Sync {
     /// Output shape and weights for `input` (no batch dimension).
     fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic>;
+    /// [`Layer::output_count`].
+    fn output_count(&self) -> usize {
+        1
+    }
+    /// [`Layer::other_outputs`] for one input.
+    fn other_outputs_of(&self, _input: &[usize], _built: &Built) -> Vec<Vec<usize>> {
+        Vec::new()
+    }
 }
 
 impl<T: UnaryLayer> Layer for T {
@@ -199,6 +218,14 @@ impl<T: UnaryLayer> Layer for T {
 
     fn build(&self, inputs: &[Vec<usize>]) -> Result<Built, Diagnostic> {
         self.build_one(&inputs[0])
+    }
+
+    fn output_count(&self) -> usize {
+        UnaryLayer::output_count(self)
+    }
+
+    fn other_outputs(&self, inputs: &[Vec<usize>], built: &Built) -> Vec<Vec<usize>> {
+        inputs.first().map_or_else(Vec::new, |input| self.other_outputs_of(input, built))
     }
 }
 

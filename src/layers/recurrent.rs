@@ -10,7 +10,6 @@ use super::spatial::shape_text;
 use super::torch::{TorchSource, TorchTensor, Transform, weight};
 use super::{Built, Layer, LayerType, UnaryLayer, Weight, activation_argument, named_activation_argument};
 use crate::args::Args;
-use crate::config::Value;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::initializers::Family;
 
@@ -135,6 +134,14 @@ impl Cell {
         }
     }
 
+    /// How many state tensors it carries.
+    fn states(self) -> usize {
+        match self {
+            Cell::Lstm { .. } => 2,
+            _ => 1,
+        }
+    }
+
     /// How many gate blocks the kernels stack side by side.
     fn gates(self) -> usize {
         match self {
@@ -151,6 +158,8 @@ struct Recurrent {
     units: usize,
     use_bias: bool,
     return_sequences: bool,
+    /// Its final states follow its output (`h`, and `c` for an LSTM), each `(units,)`.
+    return_state: bool,
 }
 
 fn parse_simple_rnn(args: &mut Args) -> Option<Box<dyn Layer>> {
@@ -189,38 +198,19 @@ fn parse(args: &mut Args, cell: Cell) -> Option<Box<dyn Layer>> {
     let return_state = return_state_argument(args);
     dropout?;
     recurrent_dropout?;
-    return_state?;
-    Some(Box::new(Recurrent { cell, units: units?.value, use_bias, return_sequences }))
+    Some(Box::new(Recurrent { cell, units: units?.value, use_bias, return_sequences, return_state }))
 }
 
-/// `return_state: true` makes the layer return its final states as extra outputs, which a
-/// Sequential model cannot pass on; only `false` is accepted.
-pub fn return_state_argument(args: &mut Args) -> Option<()> {
-    let Some(node) = args.take("return_state") else {
-        return Some(());
-    };
-    match node.value {
-        Value::Bool(false) => Some(()),
-        Value::Bool(true) => {
-            args.diagnostics.push(
-                Diagnostic::error(Code::InvalidValue, "`return_state: true` is not supported").at(node.span).with_help(
-                    "the layer would return its states as extra outputs, and a Sequential model passes \
-                         only one output on; remove it (its weights are the same either way)",
-                ),
-            );
-            None
-        }
-        _ => {
-            args.diagnostics.push(
-                Diagnostic::error(
-                    Code::WrongType,
-                    format!("`return_state` must be true or false, found {}", node.kind_name()),
-                )
-                .at(node.span)
-                .with_help("leave it out: a Sequential model passes only one output on"),
-            );
-            None
-        }
+/// `return_state`: whether the layer returns its final states after its output.
+pub fn return_state_argument(args: &mut Args) -> bool {
+    args.bool_or("return_state", false)
+}
+
+/// How many state tensors a recurrent cell of `layer_type` carries (LSTM: `h` and `c`).
+pub fn state_count(layer_type: &LayerType) -> usize {
+    match layer_type.name {
+        "lstm" => 2,
+        _ => 1,
     }
 }
 
@@ -270,6 +260,14 @@ impl UnaryLayer for Recurrent {
         let output_shape = if self.return_sequences { vec![timesteps, units] } else { vec![units] };
         Ok(Built { output_shape, weights })
     }
+
+    fn output_count(&self) -> usize {
+        1 + if self.return_state { self.cell.states() } else { 0 }
+    }
+
+    fn other_outputs_of(&self, _input: &[usize], _built: &Built) -> Vec<Vec<usize>> {
+        vec![vec![self.units]; UnaryLayer::output_count(self) - 1]
+    }
 }
 
 #[cfg(test)]
@@ -278,7 +276,7 @@ mod tests {
     use crate::layers::UnaryLayer;
 
     fn params(cell: Cell, units: usize, input: &[usize]) -> usize {
-        let layer = Recurrent { cell, units, use_bias: true, return_sequences: false };
+        let layer = Recurrent { cell, units, use_bias: true, return_sequences: false, return_state: false };
         let built = layer.build_one(input).unwrap_or_else(|error| panic!("{}", error.message));
         built.weights.iter().map(|w| w.shape.iter().product::<usize>()).sum()
     }
@@ -293,8 +291,13 @@ mod tests {
 
     #[test]
     fn unit_forget_bias_fills_the_forget_gate_slice_with_ones() {
-        let layer =
-            Recurrent { cell: Cell::Lstm { unit_forget_bias: true }, units: 3, use_bias: true, return_sequences: true };
+        let layer = Recurrent {
+            cell: Cell::Lstm { unit_forget_bias: true },
+            units: 3,
+            use_bias: true,
+            return_sequences: true,
+            return_state: false,
+        };
         let built = layer.build_one(&[5, 2]).unwrap_or_else(|error| panic!("{}", error.message));
         assert_eq!(built.output_shape, vec![5, 3]);
         let bias = built.weights.iter().find(|w| w.name == "lstm_cell.bias").map(|w| (w.shape.clone(), w.fill.clone()));

@@ -10,7 +10,7 @@
 //! layer's module (`nn.RNN`/`nn.LSTM`/`nn.GRU`); a stack has none (torch stacks layers of one
 //! kind and size only).
 
-use super::recurrent::return_state_argument;
+use super::recurrent::{return_state_argument, state_count};
 use super::spatial::shape_text;
 use super::torch::{TorchTensor, torch_tensors};
 use super::wrapped::{Inner, parse_cell};
@@ -52,6 +52,8 @@ struct Rnn {
     stack: Option<String>,
     cells: Vec<Inner>,
     return_sequences: bool,
+    /// Every cell's states follow the output, cell by cell (an LSTM cell's `h` and `c`).
+    return_state: bool,
 }
 
 /// `StackedRNNCells`' name and cells, or `None` for a single cell.
@@ -107,11 +109,30 @@ fn parse(args: &mut Args) -> Option<Box<dyn Layer>> {
             }
         }
     };
-    return_state?;
-    Some(Box::new(Rnn { stack, cells, return_sequences }))
+    Some(Box::new(Rnn { stack, cells, return_sequences, return_state }))
 }
 
 impl UnaryLayer for Rnn {
+    fn output_count(&self) -> usize {
+        1 + if self.return_state { self.cells.iter().map(|cell| state_count(cell.layer_type)).sum() } else { 0 }
+    }
+
+    fn other_outputs_of(&self, input: &[usize], _built: &Built) -> Vec<Vec<usize>> {
+        if !self.return_state {
+            return Vec::new();
+        }
+        // Each cell's states are as wide as its output; the first cell reads the input's features.
+        let mut states = Vec::new();
+        let mut width = input.last().copied().unwrap_or(0);
+        for cell in &self.cells {
+            if let Ok(built) = cell.build(&[vec![1, width]]) {
+                width = built.output_shape.last().copied().unwrap_or(width);
+            }
+            states.extend(std::iter::repeat_n(vec![width], state_count(cell.layer_type)));
+        }
+        states
+    }
+
     fn build_one(&self, input: &[usize]) -> Result<Built, Diagnostic> {
         let &[timesteps, features] = input else {
             return Err(Diagnostic::error(

@@ -197,9 +197,17 @@ impl Lowering {
                         share: layer.share,
                         variables: layer.variables,
                     });
+                    // A layer that returns several tensors passes them all on, as a list is
+                    // passed in a Keras Sequential: a merge layer takes them, others refuse.
+                    let outputs = match &self.nodes[index].op {
+                        Op::Layer(op) => op.layer.output_count(),
+                        _ => 1,
+                    };
                     // The list reused: a graph has 100,000 layers.
                     previous.clear();
-                    previous.push(Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, layer.span));
+                    previous.extend(
+                        (0..outputs).map(|tensor| Feed::Known(Producer::Call { node: index, call: 0, tensor }, layer.span)),
+                    );
                 }
                 Item::Nested(nested) => {
                     let index = self.nodes.len();
@@ -441,7 +449,8 @@ impl Lowering {
             Producer::Call { node, .. } => {
                 let outputs = match &self.nodes[node].op {
                     Op::Model(model) => model.graph.outputs.len(),
-                    _ => 1,
+                    Op::Layer(layer) => layer.layer.output_count(),
+                    Op::Param(_) => 1,
                 };
                 (self.nodes[node].calls.len(), outputs)
             }
@@ -475,7 +484,8 @@ impl Lowering {
             Some(node) if tensor.node < self.nodes[node].calls.len() => {
                 let outputs = match &self.nodes[node].op {
                     Op::Model(model) => model.graph.outputs.len(),
-                    _ => 1,
+                    Op::Layer(layer) => layer.layer.output_count(),
+                    Op::Param(_) => 1,
                 };
                 if tensor.tensor >= outputs {
                     self.diagnostics.push(

@@ -95,4 +95,38 @@ def wrapped_initializers():
     return keras.Model(inputs, [b, t, r, s], name="wrapped_initializers")
 
 
-MODELS = [bidirectional_options, time_distributed_options, rnn_cells, recurrent_plain, wrapped_initializers]
+def recurrent_states():
+    """Layers that return several tensors: `return_state` on SimpleRNN, LSTM, GRU, an RNN over
+    StackedRNNCells and ConvLSTM1D, and Bidirectional with `merge_mode=None` and `return_state`;
+    each extra output is consumed or returned, so the summary shows every output shape."""
+    inputs = keras.Input(shape=(6, 4), name="sequence")
+    lstm_out, lstm_h, lstm_c = layers.LSTM(3, return_state=True, name="lstm_states")(inputs)
+    gru_out, gru_h = layers.GRU(2, return_sequences=True, return_state=True, name="gru_states")(inputs)
+    simple_out, simple_h = layers.SimpleRNN(5, return_state=True, name="simple_states")(inputs)
+    stacked_out, (stacked_h_a, stacked_c_a), stacked_h_b = layers.RNN(
+        layers.StackedRNNCells([layers.LSTMCell(3, name="cell_a"), layers.GRUCell(2, name="cell_b")]),
+        return_state=True,
+        name="stacked_states",
+    )(inputs)
+    forward, backward = layers.Bidirectional(
+        layers.LSTM(3, return_sequences=True, name="lstm"), merge_mode=None, name="split_lstm"
+    )(inputs)
+    merged = layers.Bidirectional(layers.GRU(2, return_state=True, name="gru"), name="bidirectional_states")(inputs)
+    split = layers.Bidirectional(
+        layers.LSTM(2, return_state=True, name="lstm"), merge_mode=None, name="split_states"
+    )(inputs)
+    frames = keras.Input(shape=(5, 7, 2), name="frames")
+    conv_out, conv_h, conv_c = layers.ConvLSTM1D(3, 3, return_state=True, name="conv_lstm_states")(frames)
+    joined = layers.Concatenate(name="joined")([lstm_out, lstm_h, lstm_c, simple_out, simple_h])
+    outputs = [joined, gru_out, gru_h, stacked_out, stacked_h_a, stacked_c_a, stacked_h_b, forward, backward, *merged, *split, conv_out, conv_h, conv_c]
+    return keras.Model([inputs, frames], outputs, name="recurrent_states")
+
+
+MODELS = [
+    bidirectional_options,
+    time_distributed_options,
+    rnn_cells,
+    recurrent_plain,
+    wrapped_initializers,
+    recurrent_states,
+]
