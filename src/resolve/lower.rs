@@ -206,7 +206,8 @@ impl Lowering {
                     // The list reused: a graph has 100,000 layers.
                     previous.clear();
                     previous.extend(
-                        (0..outputs).map(|tensor| Feed::Known(Producer::Call { node: index, call: 0, tensor }, layer.span)),
+                        (0..outputs)
+                            .map(|tensor| Feed::Known(Producer::Call { node: index, call: 0, tensor }, layer.span)),
                     );
                 }
                 Item::Nested(nested) => {
