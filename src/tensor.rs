@@ -12,6 +12,9 @@ pub enum DType {
     F64,
     /// 64-bit integers: only torch's `num_batches_tracked` counter, never chosen by `--dtype`.
     I64,
+    /// 32-bit integers: only Keras's `Normalization` `count` (Keras's `"int"` on the torch and
+    /// jax backends), never chosen by `--dtype`.
+    I32,
 }
 
 impl DType {
@@ -36,6 +39,7 @@ impl DType {
             DType::BF16 => "BF16",
             DType::F64 => "F64",
             DType::I64 => "I64",
+            DType::I32 => "I32",
         }
     }
 
@@ -48,12 +52,18 @@ impl DType {
             DType::BF16 => 3.389_531_389_251_535_5e38,
             DType::F64 => f64::MAX,
             DType::I64 => i64::MAX as f64,
+            DType::I32 => f64::from(i32::MAX),
         }
+    }
+
+    /// Whether it holds integers (counters), which keep their type whatever `--dtype` says.
+    pub fn is_integer(self) -> bool {
+        matches!(self, DType::I64 | DType::I32)
     }
 
     pub fn size_bytes(self) -> usize {
         match self {
-            DType::F32 => 4,
+            DType::F32 | DType::I32 => 4,
             DType::F16 | DType::BF16 => 2,
             DType::F64 | DType::I64 => 8,
         }

@@ -645,6 +645,14 @@ def sequential_like(model):
     return True
 
 
+def weight_entry(weight):
+    """A weight's path, shape and trainability, and its dtype when it is not a float (a counter)."""
+    entry = {"path": weight.path, "shape": shape_list(weight.shape), "trainable": bool(weight.trainable)}
+    if not str(weight.dtype).startswith("float"):
+        entry["dtype"] = str(weight.dtype)
+    return entry
+
+
 def functional_expected(model):
     configs = {layer["name"]: layer for layer in model.get_config()["layers"]}
     nodes = relevant_nodes(model)
@@ -660,10 +668,7 @@ def functional_expected(model):
             "params": layer.count_params() if is_layer else 0,
             "connected_to": connected_to(layer, nodes),
             "inbound": inbound_from_config(configs[layer.name]),
-            "weights": [
-                {"path": weight.path, "shape": shape_list(weight.shape), "trainable": bool(weight.trainable)}
-                for weight in (layer.weights if is_layer else [])
-            ],
+            "weights": [weight_entry(weight) for weight in (layer.weights if is_layer else [])],
         }
         if not is_layer:
             row["operation"] = True

@@ -44,6 +44,7 @@ fn stored_dtype(dtype: DType) -> safetensors::Dtype {
         DType::BF16 => safetensors::Dtype::BF16,
         DType::F64 => safetensors::Dtype::F64,
         DType::I64 => safetensors::Dtype::I64,
+        DType::I32 => safetensors::Dtype::I32,
     }
 }
 

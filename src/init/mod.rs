@@ -332,6 +332,7 @@ fn as_f32(dtype: DType, bytes: &[u8]) -> f32 {
         DType::F16 => half::f16::from_le_bytes([wide[0], wide[1]]).to_f32(),
         DType::BF16 => half::bf16::from_le_bytes([wide[0], wide[1]]).to_f32(),
         DType::I64 => i64::from_le_bytes(wide) as f32,
+        DType::I32 => i32::from_le_bytes([wide[0], wide[1], wide[2], wide[3]]) as f32,
     }
 }
 

@@ -106,6 +106,8 @@ pub struct Weight {
     /// The initializer a wrapped layer's config gives this weight (`Bidirectional`'s inner
     /// `LSTM(kernel_initializer=…)`), which the wrapper's own row does not hold.
     pub given_initializer: Option<crate::initializers::InitCall>,
+    /// Its own element type (an integer counter), else the file's (`--dtype`).
+    pub dtype: Option<crate::tensor::DType>,
 }
 
 /// One argument of a weight's default initializer.
@@ -131,6 +133,7 @@ impl Weight {
             torch_refusal: None,
             default_arguments: Vec::new(),
             given_initializer: None,
+            dtype: None,
         }
     }
 

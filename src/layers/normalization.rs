@@ -74,7 +74,12 @@ impl UnaryLayer for Normalization {
         ]
         .into_iter()
         // Keras's Normalization takes no initializer argument: adapt() sets the values.
-        .map(|(name, shape, family)| Weight { trainable: false, ..Weight::new(name, shape, "", family) })
+        .map(|(name, shape, family)| Weight {
+            trainable: false,
+            // Keras's `count` is an `"int"`: int32 on the torch and jax backends.
+            dtype: (name == "count").then_some(crate::tensor::DType::I32),
+            ..Weight::new(name, shape, "", family)
+        })
         .collect();
         Ok(Built { output_shape: input.to_vec(), weights })
     }

@@ -406,6 +406,7 @@ fn default_call(weight: &Weight, span: Span) -> InitCall {
 }
 
 fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result<TensorSpec, Diagnostic> {
+    let dtype = weight.dtype.unwrap_or(dtype);
     let span = row_span(row);
     let elements = weight.shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
     if elements.and_then(|n| n.checked_mul(4)).is_none_or(|bytes| bytes > isize::MAX as usize) {

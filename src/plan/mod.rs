@@ -104,7 +104,7 @@ impl Plan {
     /// Every tensor's dtype set to `dtype` (the command line's `--dtype`).
     pub fn set_dtype(&mut self, dtype: DType) {
         // Integer tensors (counters) keep their type.
-        for tensor in self.tensors.iter_mut().filter(|tensor| tensor.dtype != DType::I64) {
+        for tensor in self.tensors.iter_mut().filter(|tensor| !tensor.dtype.is_integer()) {
             tensor.dtype = dtype;
             for part in tensor.layout.iter_mut().flat_map(|layout| layout.parts.iter_mut()) {
                 part.spec.dtype = dtype;

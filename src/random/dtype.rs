@@ -39,7 +39,7 @@ pub fn round(dtype: DType, x: f64) -> f64 {
         DType::BF16 => to_bf16(x).to_f64(),
         DType::F64 => x,
         // Integer tensors hold counters, initialised to whole constants.
-        DType::I64 => x.round(),
+        DType::I64 | DType::I32 => x.round(),
     }
 }
 
@@ -50,7 +50,7 @@ pub fn next_below(dtype: DType, x: f64) -> f64 {
         DType::F16 => step_down_16(to_f16(x).to_bits(), |bits| half::f16::from_bits(bits).to_f64()),
         DType::BF16 => step_down_16(to_bf16(x).to_bits(), |bits| half::bf16::from_bits(bits).to_f64()),
         DType::F64 => x.next_down(),
-        DType::I64 => x - 1.0,
+        DType::I64 | DType::I32 => x - 1.0,
     }
 }
 
@@ -94,6 +94,11 @@ pub fn encode(dtype: DType, values: &[f64], out: &mut [u8]) {
         DType::I64 => {
             for (value, bytes) in values.iter().zip(out.chunks_exact_mut(8)) {
                 bytes.copy_from_slice(&(*value as i64).to_le_bytes());
+            }
+        }
+        DType::I32 => {
+            for (value, bytes) in values.iter().zip(out.chunks_exact_mut(4)) {
+                bytes.copy_from_slice(&(*value as i32).to_le_bytes());
             }
         }
     }

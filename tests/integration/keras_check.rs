@@ -78,7 +78,7 @@ pub fn row_differences(dir: &Path, name: &str) -> Vec<String> {
 }
 
 /// The tensors of a safetensors file, read from its header only.
-fn header_tensors(path: &Path) -> BTreeMap<String, Vec<u64>> {
+fn header_tensors(path: &Path) -> BTreeMap<String, (Vec<u64>, String)> {
     let mut file = std::fs::File::open(path).expect("output file");
     let mut length = [0u8; 8];
     file.read_exact(&mut length).expect("header length");
@@ -91,9 +91,18 @@ fn header_tensors(path: &Path) -> BTreeMap<String, Vec<u64>> {
         .filter(|(name, _)| name != "__metadata__")
         .map(|(name, entry)| {
             let shape = entry["shape"].as_array().map(|dims| dims.iter().filter_map(Value::as_u64).collect());
-            (name, shape.unwrap_or_default())
+            (name, (shape.unwrap_or_default(), entry["dtype"].as_str().unwrap_or_default().to_string()))
         })
         .collect()
+}
+
+/// The safetensors dtype of a Keras integer dtype (Keras records only those: floats follow `--dtype`).
+fn safetensors_dtype(keras: &str) -> String {
+    match keras {
+        "int32" => "I32".to_string(),
+        "int64" => "I64".to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// `initc compile` (bf16, to halve what the largest models write) against Keras's weight paths
@@ -106,7 +115,7 @@ pub fn weight_differences(dir: &Path, name: &str, out_dir: &Path) -> Option<Stri
 /// scopes of a model's Python code, which its JSON does not record).
 pub fn weight_differences_by(dir: &Path, name: &str, out_dir: &Path, path_of: fn(&str) -> String) -> Option<String> {
     let expected = expected(dir, name);
-    let keras: BTreeMap<String, Vec<u64>> = expected["layers"]
+    let keras: BTreeMap<String, (Vec<u64>, Option<String>)> = expected["layers"]
         .as_array()
         .into_iter()
         .flatten()
@@ -114,7 +123,7 @@ pub fn weight_differences_by(dir: &Path, name: &str, out_dir: &Path, path_of: fn
         .map(|weight| {
             let path = path_of(weight["path"].as_str().unwrap_or_default());
             let shape = weight["shape"].as_array().map(|dims| dims.iter().filter_map(Value::as_u64).collect());
-            (path, shape.unwrap_or_default())
+            (path, (shape.unwrap_or_default(), weight["dtype"].as_str().map(safetensors_dtype)))
         })
         .collect();
     let out: PathBuf = out_dir.join(format!("{name}.safetensors"));
@@ -125,12 +134,16 @@ pub fn weight_differences_by(dir: &Path, name: &str, out_dir: &Path, path_of: fn
     }
     let written = header_tensors(&out);
     std::fs::remove_file(&out).ok();
-    if written == keras {
-        return None;
-    }
+    // A dtype Keras records (an integer counter's) must be the file's; floats follow `--dtype`.
+    let differs = |(shape, dtype): &(Vec<u64>, Option<String>), (written_shape, written_dtype): &(Vec<u64>, String)| {
+        shape != written_shape || dtype.as_ref().is_some_and(|dtype| dtype != written_dtype)
+    };
     let missing: Vec<&String> = keras.keys().filter(|k| !written.contains_key(*k)).take(5).collect();
     let extra: Vec<&String> = written.keys().filter(|k| !keras.contains_key(*k)).take(5).collect();
     let reshaped: Vec<&String> =
-        keras.iter().filter(|(k, v)| written.get(*k).is_some_and(|w| w != *v)).map(|(k, _)| k).take(5).collect();
-    Some(format!("{name}: missing {missing:?}, unexpected {extra:?}, other shapes {reshaped:?}"))
+        keras.iter().filter(|(k, v)| written.get(*k).is_some_and(|w| differs(v, w))).map(|(k, _)| k).take(5).collect();
+    if missing.is_empty() && extra.is_empty() && reshaped.is_empty() {
+        return None;
+    }
+    Some(format!("{name}: missing {missing:?}, unexpected {extra:?}, other shapes or dtypes {reshaped:?}"))
 }
