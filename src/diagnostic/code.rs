@@ -52,7 +52,7 @@ codes! {
     BadLayerForm = "E0206", "a layer entry that is neither a type name nor a one-key map";
     Placeholder = "E0210", "`{i}` in a name outside a repeated block, or an unknown `{…}` placeholder";
     UnknownShare = "E0211", "`share:` names no earlier layer or param";
-    NoTorchLayout = "E0212", "`--layout torch` on a layer type PyTorch has no equivalent of";
+    NoTorchLayout = "E0212", "`--layout torch` or `flax` on a layer type that framework has no equivalent of";
     UnknownInput = "E0213", "`inputs:`, `outputs:` or a Keras `inbound_nodes` entry names nothing the model has";
     GraphCycle = "E0214", "entries that consume each other in a cycle";
     UnusedInput = "W0215", "a model input that no entry consumes";

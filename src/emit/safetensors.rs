@@ -5,6 +5,7 @@
 
 use crate::init::TensorData;
 use crate::plan::{Initializer, Plan, TensorSpec};
+use crate::tensor::Layout;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use std::collections::HashSet;
@@ -32,8 +33,8 @@ pub(super) const CHUNK_BYTES: usize = 1 << 20;
 /// (`tensors`, indices into the plan) in plan order.
 fn metadata_entries<'a>(plan: &'a Plan, tensors: &[usize]) -> Metadata<'a> {
     let fixed = [
-        // transformers refuses safetensors files without `format`.
-        ("format", "pt".to_string()),
+        // transformers refuses safetensors files without `format`; Flax's own files say `flax`.
+        ("format", if plan.layout == Layout::Flax { "flax" } else { "pt" }.to_string()),
         ("initc.version", env!("CARGO_PKG_VERSION").to_string()),
         ("initc.seed", plan.seed.to_string()),
         ("initc.rng", RNG_NAME.to_string()),

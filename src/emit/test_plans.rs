@@ -54,7 +54,14 @@ pub(crate) fn seed_model_plan() -> Plan {
         tensor("dense_3.kernel", &[8, 64], "glorot_uniform", true),
         tensor("dense_3.bias", &[64], "zeros", true),
     ];
-    Plan { model_name: "sequential".to_string(), seed: 42, layers, summary_style: Default::default(), tensors }
+    Plan {
+        model_name: "sequential".to_string(),
+        seed: 42,
+        layers,
+        summary_style: Default::default(),
+        tensors,
+        layout: Default::default(),
+    }
 }
 
 /// A small plan with a scalar, an empty tensor and a non-trainable one.
@@ -67,5 +74,12 @@ pub(crate) fn small_plan() -> Plan {
         tensor("norm.moving_mean", &[2], "zeros", false),
     ];
     let layers = vec![layer("dense", "Dense", &[2], 8), layer("norm", "BatchNormalization", &[2], 2)];
-    Plan { model_name: "small".to_string(), seed: 7, layers, summary_style: Default::default(), tensors }
+    Plan {
+        model_name: "small".to_string(),
+        seed: 7,
+        layers,
+        summary_style: Default::default(),
+        tensors,
+        layout: Default::default(),
+    }
 }

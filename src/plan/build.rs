@@ -143,6 +143,7 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
         layers: Vec::new(),
         summary_style: super::SummaryStyle::default(),
         tensors,
+        layout,
     };
     (Some(plan), diagnostics)
 }

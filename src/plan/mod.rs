@@ -8,7 +8,7 @@ mod open_sizes;
 mod rows;
 
 pub use crate::layers::ConstantFill;
-pub use crate::tensor::DType;
+pub use crate::tensor::{DType, Layout};
 pub use build::build_plan;
 pub use external::{ExternalTensor, attach_external};
 pub use open_sizes::{OPEN_SIZE, mark_open_sizes};
@@ -90,6 +90,8 @@ pub struct Plan {
     pub layers: Vec<LayerRow>,
     pub summary_style: SummaryStyle,
     pub tensors: Vec<TensorSpec>,
+    /// The names and layouts the tensors are stored in (`--layout`).
+    pub layout: Layout,
 }
 
 impl Plan {
