@@ -33,7 +33,7 @@ pub(super) const CHUNK_BYTES: usize = 1 << 20;
 /// (`tensors`, indices into the plan) in plan order.
 fn metadata_entries<'a>(plan: &'a Plan, tensors: &[usize]) -> Metadata<'a> {
     let fixed = [
-        // transformers refuses safetensors files without `format`; Flax's own files say `flax`.
+        // transformers refuses safetensors files without `format`, and marks Flax checkpoints `flax`.
         ("format", if plan.layout == Layout::Flax { "flax" } else { "pt" }.to_string()),
         ("initc.version", env!("CARGO_PKG_VERSION").to_string()),
         ("initc.seed", plan.seed.to_string()),
