@@ -167,6 +167,16 @@ impl Node {
             Op::Model(model) => model.class_name,
         }
     }
+
+    /// How many tensors each call returns: a nested model's outputs, a layer's (several for an
+    /// RNN with `return_state`), one for a param.
+    pub fn output_count(&self) -> usize {
+        match &self.op {
+            Op::Layer(layer) => layer.layer.output_count(),
+            Op::Model(model) => model.graph.outputs.len(),
+            Op::Param(_) => 1,
+        }
+    }
 }
 
 /// Appends `value` in decimal, without the formatting machinery (a summary writes two per edge).

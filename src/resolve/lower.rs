@@ -199,10 +199,7 @@ impl Lowering {
                     });
                     // A layer that returns several tensors passes them all on, as a list is
                     // passed in a Keras Sequential: a merge layer takes them, others refuse.
-                    let outputs = match &self.nodes[index].op {
-                        Op::Layer(op) => op.layer.output_count(),
-                        _ => 1,
-                    };
+                    let outputs = self.nodes[index].output_count();
                     // The list reused: a graph has 100,000 layers.
                     previous.clear();
                     previous.extend(
@@ -447,14 +444,7 @@ impl Lowering {
     ) -> Option<Producer> {
         let (calls, outputs) = match producer {
             Producer::Input(_) => (1, 1),
-            Producer::Call { node, .. } => {
-                let outputs = match &self.nodes[node].op {
-                    Op::Model(model) => model.graph.outputs.len(),
-                    Op::Layer(layer) => layer.layer.output_count(),
-                    Op::Param(_) => 1,
-                };
-                (self.nodes[node].calls.len(), outputs)
-            }
+            Producer::Call { node, .. } => (self.nodes[node].calls.len(), self.nodes[node].output_count()),
         };
         if call >= calls || tensor >= outputs {
             self.diagnostics.push(
@@ -483,11 +473,7 @@ impl Lowering {
         };
         match node {
             Some(node) if tensor.node < self.nodes[node].calls.len() => {
-                let outputs = match &self.nodes[node].op {
-                    Op::Model(model) => model.graph.outputs.len(),
-                    Op::Layer(layer) => layer.layer.output_count(),
-                    Op::Param(_) => 1,
-                };
+                let outputs = self.nodes[node].output_count();
                 if tensor.tensor >= outputs {
                     self.diagnostics.push(
                         Diagnostic::error(
