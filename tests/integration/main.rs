@@ -4,6 +4,7 @@ mod cli;
 mod determinism;
 mod examples;
 mod golden;
+mod hf_templates;
 mod hostile;
 mod inspect;
 mod keras;
