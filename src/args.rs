@@ -116,7 +116,7 @@ pub struct Spanned<T> {
 }
 
 /// Resolves the numeric value of a variable in an expression (`fan_in`, a var, …).
-pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<f64>;
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<dsl::Value>;
 
 /// Evaluates a numeric config value: a YAML number or a string holding an expression.
 pub fn eval_number(file: &SourceFile, node: &Node, lookup: Lookup) -> Result<f64, Diagnostic> {

@@ -1,12 +1,15 @@
 //! The config front end: YAML text → a spanned tree of [`Node`]s → [`ModelConfig`], whose fields
 //! are the config's top-level keys. The only module that touches the YAML crate.
 
+pub mod hf;
 pub mod keras_json;
 mod node;
 mod syntax_hints;
+mod vars_file;
 
 pub use keras_json::{DOCUMENT_KEYS as KERAS_MODEL_KEYS, MODEL_CONFIG_KEYS as KERAS_MODEL_CONFIG_KEYS};
 pub use node::{Node, Value};
+pub use vars_file::{FileVar, flatten_root, read_vars};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::source::{SourceFile, Span};

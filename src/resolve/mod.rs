@@ -45,6 +45,8 @@ pub struct Overrides {
     pub input: Option<Vec<usize>>,
     /// `--set NAME=EXPR`, in order.
     pub sets: Vec<(String, String)>,
+    /// The keys of a `--vars` file or a Hugging Face config.json, applied before `sets`.
+    pub vars: Vec<crate::config::FileVar>,
     /// The names and layouts tensors are written in (`--layout`).
     pub layout: crate::tensor::Layout,
     /// The element type of every (floating-point) tensor (`--dtype`).
@@ -217,7 +219,7 @@ fn resolve_items_of(
     config: &ModelConfig,
     overrides: &Overrides,
 ) -> (Option<ResolvedModel>, Diagnostics) {
-    let (variables, mut diagnostics) = vars::evaluate(file, &config.vars, &overrides.sets);
+    let (variables, mut diagnostics) = vars::evaluate(file, &config.vars, &overrides.vars, &overrides.sets);
     let variables = Arc::new(variables);
     let name = match &config.name {
         None => "sequential".to_string(),
@@ -237,7 +239,7 @@ fn resolve_items_of(
     // The config's own values are checked even when the command line overrides them.
     let config_seed = config.seed.as_ref().and_then(|node| report(&mut diagnostics, seed_value(node)));
     let seed = overrides.seed.or(config_seed).unwrap_or(0);
-    let lookup = |name: &str| variables.get(name);
+    let lookup = |name: &str| variables.value(name);
     // `--input` replaces `input:` unread: it is how a Keras input with a variable-length axis
     // (`null`) gets a size.
     let mut open_axes = Vec::new();
@@ -612,7 +614,7 @@ fn resolve_param(
 ) -> Option<ResolvedParam> {
     let entries = keyword_arguments("param", entry, body, diagnostics)?;
     let span = entry.as_map().and_then(|m| m.first()).map_or(entry.span, |(key, _)| key.span);
-    let lookup = |name: &str| scope.variables.get(name);
+    let lookup = |name: &str| scope.variables.value(name);
     let mut args = Args::new(context.file, &lookup, "param", entries, span).recording(context.recorder);
     args.note("name", ArgKind::Name);
     args.note("shape", ArgKind::Shape);
@@ -677,7 +679,7 @@ fn resolve_block(
 ) -> Option<Vec<ResolvedBlock>> {
     let entries = keyword_arguments("block", entry, body, diagnostics)?;
     let span = entry.as_map().and_then(|m| m.first()).map_or(entry.span, |(key, _)| key.span);
-    let lookup = |name: &str| scope.variables.get(name);
+    let lookup = |name: &str| scope.variables.value(name);
     let mut args = Args::new(context.file, &lookup, "block", entries, span).recording(context.recorder);
     let name_node = args.take_as("name", ArgKind::Name);
     let repeat = args.take_as("repeat", ArgKind::Count { min: 1 }).and_then(|node| {
@@ -1059,7 +1061,7 @@ fn resolve_layer(
         });
         return None;
     };
-    let lookup = |name: &str| scope.variables.get(name);
+    let lookup = |name: &str| scope.variables.value(name);
     let resolver = |node: &Node| customs.resolve(node);
     let mut args = Args::new(file, &lookup, layer_type.name, entries, type_span)
         .recording(context.recorder)
