@@ -146,7 +146,12 @@ fn check_file(
         Ok((source, overrides, _)) => (source, overrides),
         Err(not_ready) => {
             let unreadable = not_ready.unreadable;
-            return Checked { path: shown, source: not_ready.file, diagnostics: vec![not_ready.diagnostic], unreadable };
+            return Checked {
+                path: shown,
+                source: not_ready.file,
+                diagnostics: vec![not_ready.diagnostic],
+                unreadable,
+            };
         }
     };
     let overrides = &overrides;

@@ -15,6 +15,7 @@ mod schema;
 #[cfg_attr(not(unix), allow(dead_code))]
 mod signals;
 mod summary;
+mod templates;
 mod verify;
 mod weights;
 
@@ -61,6 +62,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Print the JSON Schema of the config language, for YAML editors.
     Schema(schema::SchemaArgs),
+    /// List the Hugging Face templates (`initc compile config.json -o DIR/`), or print one.
+    Templates(templates::TemplatesArgs),
 }
 
 /// Options every command that reads a config takes.
@@ -112,7 +115,8 @@ pub enum LayoutArg {
     Flax,
 }
 
-const SUBCOMMANDS: [&str; 9] = ["compile", "summary", "lint", "explain", "inspect", "diff", "verify", "schema", "help"];
+const SUBCOMMANDS: [&str; 10] =
+    ["compile", "summary", "lint", "explain", "inspect", "diff", "verify", "schema", "templates", "help"];
 
 /// How the first argument is read: a subcommand, the config of the bare form `initc FILE -o OUT`
 /// (short for `initc compile FILE -o OUT`), or a mistyped subcommand.
@@ -183,6 +187,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Schema(args) => schema::run(&args),
+        Command::Templates(args) => templates::run(&args),
     }
 }
 
@@ -396,7 +401,10 @@ impl NotReady {
 /// The config to compile and how: `file` itself, or for a Hugging Face config.json (a JSON
 /// mapping with `model_type`) the template of its model type with the config's keys as vars and
 /// its dtype; then a `--vars` file's keys.
-pub fn model_source(file: SourceFile, args: &OverrideArgs) -> Result<(SourceFile, Overrides, Option<Pretrained>), NotReady> {
+pub fn model_source(
+    file: SourceFile,
+    args: &OverrideArgs,
+) -> Result<(SourceFile, Overrides, Option<Pretrained>), NotReady> {
     let mut overrides = args.overrides().map_err(|diagnostic| NotReady::of(diagnostic, None))?;
     let mut compiled = file;
     let mut pretrained = None;
@@ -436,7 +444,8 @@ pub fn model_source(file: SourceFile, args: &OverrideArgs) -> Result<(SourceFile
     if let Some(path) = &args.vars {
         let vars_file =
             config_source(path, &path.display().to_string()).map_err(|diagnostic| NotReady::of(diagnostic, None))?;
-        let vars = crate::config::read_vars(&vars_file).map_err(|diagnostic| NotReady::of(diagnostic, Some(&vars_file)))?;
+        let vars =
+            crate::config::read_vars(&vars_file).map_err(|diagnostic| NotReady::of(diagnostic, Some(&vars_file)))?;
         overrides.vars.extend(vars);
     }
     Ok((compiled, overrides, pretrained))
@@ -444,7 +453,11 @@ pub fn model_source(file: SourceFile, args: &OverrideArgs) -> Result<(SourceFile
 
 /// The dtype a config.json asks for (`dtype`, or 4.x's `torch_dtype`); float32 when it names none,
 /// as transformers builds the model then.
-fn pretrained_dtype(file: &SourceFile, root: &crate::config::Node, dtype: Option<&str>) -> Result<crate::plan::DType, NotReady> {
+fn pretrained_dtype(
+    file: &SourceFile,
+    root: &crate::config::Node,
+    dtype: Option<&str>,
+) -> Result<crate::plan::DType, NotReady> {
     let Some(name) = dtype else { return Ok(crate::plan::DType::F32) };
     match name {
         "float32" | "float16" | "bfloat16" | "float64" => crate::plan::DType::parse(name).ok_or_else(|| {

@@ -92,13 +92,16 @@ pub fn template_for(config: &HfConfig, root: &Node) -> Result<&'static Template,
         Some(template) => Ok(template),
         None => {
             let span = root.get("model_type").map_or(root.span, |node| node.span);
-            Err(Diagnostic::error(Code::InvalidValue, format!("no template for `model_type` \"{}\"", config.model_type))
-                .at_labelled(span, "initc has no template for this model type")
-                .with_help(format!(
-                    "the model types with a template are {} (`initc templates` lists them); for another, write a \
+            Err(Diagnostic::error(
+                Code::InvalidValue,
+                format!("no template for `model_type` \"{}\"", config.model_type),
+            )
+            .at_labelled(span, "initc has no template for this model type")
+            .with_help(format!(
+                "the model types with a template are {} (`initc templates` lists them); for another, write a \
                      template and give it with `--template FILE`",
-                    list(&model_types())
-                )))
+                list(&model_types())
+            )))
         }
     }
 }

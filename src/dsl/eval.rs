@@ -93,7 +93,11 @@ fn number(operand: &Operand) -> Result<f64, DslError> {
             }
             Err(error)
         }
-        other => Err(error(Code::ExprSyntax, format!("expected a number, found {}", other.kind_name()), operand.span.clone())),
+        other => Err(error(
+            Code::ExprSyntax,
+            format!("expected a number, found {}", other.kind_name()),
+            operand.span.clone(),
+        )),
     }
 }
 

@@ -262,7 +262,7 @@ fn cycle(definitions: &[Definition], members: &[usize]) -> Diagnostic {
 
 /// Every variable name an expression uses, in order (with its own stack: the parser bounds the
 /// depth, but nothing here needs to rely on it).
-fn collect_names(expr: &ast::Expr, names: &mut Vec<String>) {
+pub(super) fn collect_names(expr: &ast::Expr, names: &mut Vec<String>) {
     let mut pending = vec![expr];
     while let Some(expr) = pending.pop() {
         match &expr.kind {
@@ -300,7 +300,10 @@ fn definition(file: &SourceFile, node: &Node) -> Result<Defined, Diagnostic> {
         }
         _ => Err(Diagnostic::error(
             Code::WrongType,
-            format!("a var must be a number, an expression, `null`, `true`, `false` or a list, found {}", node.kind_name()),
+            format!(
+                "a var must be a number, an expression, `null`, `true`, `false` or a list, found {}",
+                node.kind_name()
+            ),
         )
         .at(node.span)
         .with_help("give a number (`d_model: 768`) or an expression in quotes (`d_ff: \"4 * d_model\"`)")),
