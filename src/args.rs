@@ -116,7 +116,24 @@ pub struct Spanned<T> {
 }
 
 /// Resolves the numeric value of a variable in an expression (`fan_in`, a var, …).
-pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<f64>;
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<dsl::Value>;
+
+/// Evaluates a config value of any kind (a `when:` condition, a `padding_idx`): `null`, `true`,
+/// `false`, a YAML number, or a string holding an expression.
+pub fn eval_value(file: &SourceFile, node: &Node, lookup: Lookup) -> Result<dsl::Value, Diagnostic> {
+    match &node.value {
+        Value::Null => Ok(dsl::Value::Null),
+        Value::Bool(truth) if matches!(file.slice(node.span).to_ascii_lowercase().as_str(), "true" | "false") => {
+            Ok(dsl::Value::bool(*truth))
+        }
+        Value::Str(text) => {
+            let at = |range| span_in_string(file, node, range);
+            let expr = dsl::parse_expr(text).map_err(|error| dsl_diagnostic(error, &at))?;
+            dsl::eval_value(&expr, lookup).map_err(|error| dsl_diagnostic(error, &at))
+        }
+        _ => eval_number(file, node, lookup).map(dsl::Value::Number),
+    }
+}
 
 /// Evaluates a numeric config value: a YAML number or a string holding an expression.
 pub fn eval_number(file: &SourceFile, node: &Node, lookup: Lookup) -> Result<f64, Diagnostic> {

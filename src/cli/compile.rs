@@ -66,7 +66,7 @@ pub fn run(args: &CompileArgs) -> ExitCode {
             return Outcome::Failure.into();
         }
     };
-    let (plan, file, sources) = match super::load_plan_and_sources(&args.model) {
+    let (plan, file, sources, pretrained) = match super::load_plan_and_sources(&args.model) {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome.into(),
     };
@@ -85,9 +85,13 @@ pub fn run(args: &CompileArgs) -> ExitCode {
     if let Err(outcome) = super::memory_budget::check(&plan, &file, super::memory_budget::Purpose::Compile) {
         return outcome.into();
     }
-    let result = match args.max_shard_size {
-        None => write_single(&plan, &args.output, &inputs, args.quiet),
-        Some(max_shard_size) => write_sharded(&plan, &args.output, max_shard_size, args.shard, &inputs, args.quiet),
+    let result = match (args.max_shard_size, &pretrained) {
+        (None, None) => write_single(&plan, &args.output, &inputs, args.quiet),
+        (max_shard_size, pretrained) => {
+            let max_shard_size = max_shard_size.unwrap_or(u64::MAX);
+            let directory = Directory { path: &args.output, pretrained: pretrained.as_ref() };
+            write_sharded(&plan, directory, max_shard_size, args.shard, &inputs, args.quiet)
+        }
     };
     match result {
         Ok(()) => Outcome::Success.into(),
@@ -207,14 +211,25 @@ fn write_single(plan: &Plan, path: &Path, inputs: &[Input], quiet: bool) -> Resu
     set.commit().map_err(|(target, error)| io_failure(&target.display().to_string(), "write", &error))
 }
 
+/// The directory `-o` names for shards, or for a Hugging Face checkpoint (the weights, with
+/// config.json beside them, and transformers' own index when sharded).
+struct Directory<'a> {
+    path: &'a Path,
+    pretrained: Option<&'a super::Pretrained>,
+}
+
+/// The file transformers reads a model's config from.
+const PRETRAINED_CONFIG: &str = "config.json";
+
 fn write_sharded(
     plan: &Plan,
-    directory: &Path,
+    output: Directory,
     max_shard_size: u64,
     only: Option<usize>,
     inputs: &[Input],
     quiet: bool,
 ) -> Result<(), Diagnostic> {
+    let directory = output.path;
     let shown = directory.display().to_string();
     let layout = emit::shard_layout(plan, max_shard_size).map_err(|error| {
         Diagnostic::error(Code::Io, format!("cannot lay out the shards: {}", io_reason(&error)))
@@ -230,13 +245,23 @@ fn write_sharded(
                 Code::Io,
                 format!("`{shown}` is {}, not a directory", super::file_kind(&found.file_type())),
             )
-            .with_help("with `--max-shard-size`, `-o` names the directory the shards go into"));
+            .with_help("with `--max-shard-size` or a Hugging Face config.json, `-o` names a directory"));
         }
         Err(_) => false,
     };
+    let index = layout.is_sharded().then(|| match output.pretrained {
+        Some(_) => layout.pretrained_index_json(plan),
+        None => layout.index_json(plan),
+    });
     let mut targets: Vec<PathBuf> = selected.iter().map(|shard| directory.join(&shard.file_name)).collect();
-    if layout.is_sharded() {
-        targets.push(directory.join(layout.index_json(plan).0));
+    let mut texts: Vec<&str> = Vec::new();
+    if let Some((name, text)) = &index {
+        targets.push(directory.join(name));
+        texts.push(text);
+    }
+    if let Some(pretrained) = output.pretrained {
+        targets.push(directory.join(PRETRAINED_CONFIG));
+        texts.push(&pretrained.config_json);
     }
     for target in &targets {
         check_target(target, inputs)?;
@@ -246,18 +271,19 @@ fn write_sharded(
     } else {
         OutputSet::creating_directory(&directory).map_err(|error| io_failure(&shown, "create the directory", &error))?
     };
-    write_shards(plan, &mut set, &layout, &selected, &targets, quiet)?;
+    write_shards(plan, &mut set, &selected, &targets, &texts, quiet)?;
     set.commit().map_err(|(target, error)| io_failure(&target.display().to_string(), "write", &error))
 }
 
-/// Every selected shard and then the index (`targets`, in that order) into the set's temporary
-/// files; the caller renames them into place once all are written and validated.
+/// Every selected shard and then the text files (the index, config.json) (`targets`, in that
+/// order) into the set's temporary files; the caller renames them into place once all are written
+/// and validated.
 fn write_shards(
     plan: &Plan,
     set: &mut OutputSet,
-    layout: &ShardLayout,
     selected: &[&emit::Shard],
     targets: &[PathBuf],
+    texts: &[&str],
     quiet: bool,
 ) -> Result<(), Diagnostic> {
     let total =
@@ -271,8 +297,7 @@ fn write_shards(
         })?;
     }
     progress.finish();
-    if let Some(target) = targets.get(selected.len()) {
-        let (_, text) = layout.index_json(plan);
+    for (target, text) in targets.iter().skip(selected.len()).zip(texts) {
         let shown = target.display().to_string();
         let mut file = set.create(target.clone()).map_err(|error| io_failure(&shown, "write", &error))?;
         file.write_all(text.as_bytes())

@@ -57,14 +57,14 @@ pub fn run(args: &LintArgs) -> ExitCode {
     let mut checked = Vec::with_capacity(args.configs.len());
     let mut usage_error = false;
     match command_line(args) {
-        Ok((overrides, max_size)) => {
+        Ok((_, max_size)) => {
             // With one file the process ends after its report: what it built need not be freed
             // (with several, each file's results are freed before the next is read).
             if args.configs.len() == 1 {
                 crate::exit_after_run();
             }
             for path in &args.configs {
-                checked.push(check_file(path, &overrides, max_size.clone(), args.output.as_deref()));
+                checked.push(check_file(path, &args.overrides, max_size.clone(), args.output.as_deref()));
             }
         }
         Err(diagnostic) => {
@@ -131,7 +131,7 @@ pub(crate) fn max_size(text: Option<&str>) -> Result<Option<OutputBudget>, Diagn
 
 fn check_file(
     path: &Path,
-    overrides: &crate::resolve::Overrides,
+    overrides_args: &super::OverrideArgs,
     max_size: Option<OutputBudget>,
     output: Option<&Path>,
 ) -> Checked {
@@ -142,6 +142,19 @@ fn check_file(
             return Checked { path: shown, source: None, diagnostics: vec![*diagnostic], unreadable };
         }
     };
+    let (source, overrides) = match super::model_source(source, overrides_args) {
+        Ok((source, overrides, _)) => (source, overrides),
+        Err(not_ready) => {
+            let unreadable = not_ready.unreadable;
+            return Checked {
+                path: shown,
+                source: not_ready.file,
+                diagnostics: vec![not_ready.diagnostic],
+                unreadable,
+            };
+        }
+    };
+    let overrides = &overrides;
     let directory = path.parent().unwrap_or(Path::new(""));
     let options = LintOptions { output_budget: budget(max_size, output, directory) };
     let (plan, mut diagnostics) = crate::lint::lint(&source, overrides, &options);

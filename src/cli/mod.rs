@@ -15,6 +15,7 @@ mod schema;
 #[cfg_attr(not(unix), allow(dead_code))]
 mod signals;
 mod summary;
+mod templates;
 mod verify;
 mod weights;
 
@@ -61,6 +62,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Print the JSON Schema of the config language, for YAML editors.
     Schema(schema::SchemaArgs),
+    /// List the Hugging Face templates (`initc compile config.json -o DIR/`), or print one.
+    Templates(templates::TemplatesArgs),
 }
 
 /// Options every command that reads a config takes.
@@ -89,8 +92,16 @@ pub struct OverrideArgs {
     #[arg(long, value_enum, default_value_t = LayoutArg::Keras)]
     pub layout: LayoutArg,
     /// Element type of every tensor: values are drawn in f64 and rounded to nearest-even into it.
-    #[arg(long, value_name = "f32|f16|bf16|f64", default_value = "f32", value_parser = parse_dtype)]
-    pub dtype: crate::plan::DType,
+    #[arg(long, value_name = "f32|f16|bf16|f64", value_parser = parse_dtype)]
+    pub dtype: Option<crate::plan::DType>,
+    /// Vars from a JSON or YAML file (e.g. a Hugging Face config.json): each key that names a var
+    /// under `vars:` gives it that value (nested keys as `outer.inner`); `--set` applies after.
+    #[arg(long, value_name = "FILE")]
+    pub vars: Option<PathBuf>,
+    /// The template that builds a Hugging Face config.json's model, instead of the shipped one
+    /// for its `model_type` (`initc templates` lists those).
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
 }
 
 fn parse_dtype(text: &str) -> Result<crate::plan::DType, String> {
@@ -104,7 +115,8 @@ pub enum LayoutArg {
     Flax,
 }
 
-const SUBCOMMANDS: [&str; 9] = ["compile", "summary", "lint", "explain", "inspect", "diff", "verify", "schema", "help"];
+const SUBCOMMANDS: [&str; 10] =
+    ["compile", "summary", "lint", "explain", "inspect", "diff", "verify", "schema", "templates", "help"];
 
 /// How the first argument is read: a subcommand, the config of the bare form `initc FILE -o OUT`
 /// (short for `initc compile FILE -o OUT`), or a mistyped subcommand.
@@ -175,6 +187,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Schema(args) => schema::run(&args),
+        Command::Templates(args) => templates::run(&args),
     }
 }
 
@@ -330,7 +343,8 @@ impl OverrideArgs {
             LayoutArg::Torch => Layout::Torch,
             LayoutArg::Flax => Layout::Flax,
         };
-        Ok(Overrides { seed: self.seed, input, sets, layout, dtype: self.dtype })
+        let dtype = self.dtype.unwrap_or(crate::plan::DType::F32);
+        Ok(Overrides { seed: self.seed, input, sets, vars: Vec::new(), layout, dtype })
     }
 }
 
@@ -357,19 +371,125 @@ fn parse_shape(text: &str) -> Result<Vec<usize>, Diagnostic> {
         .collect()
 }
 
+/// A Hugging Face config.json being compiled through its template.
+pub struct Pretrained {
+    /// The config.json's text, written beside the weights unchanged.
+    pub config_json: String,
+}
+
+/// Why a config could not be made ready: the diagnostic, the file it points into, and whether the
+/// file could not be read at all (exit 2) rather than being wrong (exit 1).
+pub struct NotReady {
+    pub diagnostic: Diagnostic,
+    pub file: Option<SourceFile>,
+    pub unreadable: bool,
+}
+
+impl NotReady {
+    fn of(diagnostic: Diagnostic, file: Option<&SourceFile>) -> NotReady {
+        let unreadable = diagnostic.code == Code::Io;
+        NotReady { diagnostic, file: file.cloned(), unreadable }
+    }
+
+    /// Prints the diagnostic; the outcome to exit with.
+    pub fn report(self) -> Outcome {
+        print_diagnostics(&vec![self.diagnostic], self.file.as_ref());
+        if self.unreadable { Outcome::Failure } else { Outcome::InputErrors }
+    }
+}
+
+/// The config to compile and how: `file` itself, or for a Hugging Face config.json (a JSON
+/// mapping with `model_type`) the template of its model type with the config's keys as vars and
+/// its dtype; then a `--vars` file's keys.
+pub fn model_source(
+    file: SourceFile,
+    args: &OverrideArgs,
+) -> Result<(SourceFile, Overrides, Option<Pretrained>), NotReady> {
+    let mut overrides = args.overrides().map_err(|diagnostic| NotReady::of(diagnostic, None))?;
+    let mut compiled = file;
+    let mut pretrained = None;
+    let looks_like_json = compiled.text().trim_start_matches('\u{feff}').trim_start().starts_with('{');
+    let root = if looks_like_json { crate::config::parse_yaml(&compiled).ok() } else { None };
+    match root.as_ref().and_then(|root| crate::config::hf::read(&compiled, root).map(|found| (root, found))) {
+        Some((root, found)) => {
+            let config = found.map_err(|diagnostic| NotReady::of(diagnostic, Some(&compiled)))?;
+            if args.dtype.is_none() {
+                overrides.dtype = pretrained_dtype(&compiled, root, config.dtype.as_deref())?;
+            }
+            let template = match &args.template {
+                Some(path) => config_source(path, &path.display().to_string())
+                    .map_err(|diagnostic| NotReady::of(diagnostic, None))?,
+                None => {
+                    let template = crate::config::hf::template_for(&config, root)
+                        .map_err(|diagnostic| NotReady::of(diagnostic, Some(&compiled)))?;
+                    SourceFile::new(format!("templates/hf/{}.yaml", template.name), template.text)
+                }
+            };
+            overrides.vars = config.vars;
+            pretrained = Some(Pretrained { config_json: compiled.text().to_string() });
+            compiled = template;
+        }
+        None if args.template.is_some() => {
+            return Err(NotReady::of(
+                Diagnostic::error(
+                    Code::BadCliValue,
+                    format!("`--template` is for a Hugging Face config.json, and `{}` is not one", compiled.name()),
+                )
+                .with_help("a Hugging Face config.json is a JSON mapping with a `model_type`; for any other config, give its vars with `--vars FILE`"),
+                None,
+            ));
+        }
+        None => {}
+    }
+    if let Some(path) = &args.vars {
+        let vars_file =
+            config_source(path, &path.display().to_string()).map_err(|diagnostic| NotReady::of(diagnostic, None))?;
+        let vars =
+            crate::config::read_vars(&vars_file).map_err(|diagnostic| NotReady::of(diagnostic, Some(&vars_file)))?;
+        overrides.vars.extend(vars);
+    }
+    Ok((compiled, overrides, pretrained))
+}
+
+/// The dtype a config.json asks for (`dtype`, or 4.x's `torch_dtype`); float32 when it names none,
+/// as transformers builds the model then.
+fn pretrained_dtype(
+    file: &SourceFile,
+    root: &crate::config::Node,
+    dtype: Option<&str>,
+) -> Result<crate::plan::DType, NotReady> {
+    let Some(name) = dtype else { return Ok(crate::plan::DType::F32) };
+    match name {
+        "float32" | "float16" | "bfloat16" | "float64" => crate::plan::DType::parse(name).ok_or_else(|| {
+            NotReady::of(Diagnostic::error(Code::InvalidValue, format!("unknown dtype `{name}`")), None)
+        }),
+        _ => {
+            let span = root.get("dtype").or_else(|| root.get("torch_dtype")).map_or(root.span, |node| node.span);
+            let diagnostic = Diagnostic::error(Code::InvalidValue, format!("initc cannot write the dtype \"{name}\""))
+                .at(span)
+                .with_help("the dtypes initc writes are float32, bfloat16, float16 and float64; or give `--dtype`");
+            Err(NotReady::of(diagnostic, Some(file)))
+        }
+    }
+}
+
 /// Reads the config and runs the pipeline up to the plan, printing diagnostics.
 pub fn load_plan(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile), Outcome> {
-    load_plan_and_sources(args).map(|(plan, file, _)| (plan, file))
+    load_plan_and_sources(args).map(|(plan, file, _, _)| (plan, file))
 }
 
 /// `load_plan`, and the paths of the files `from_file` initializers read (which `compile` must
 /// not overwrite).
-pub fn load_plan_and_sources(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile, Vec<PathBuf>), Outcome> {
-    let overrides = args.overrides.overrides().map_err(|diagnostic| {
+#[allow(clippy::type_complexity)]
+pub fn load_plan_and_sources(
+    args: &ModelArgs,
+) -> Result<(crate::plan::Plan, SourceFile, Vec<PathBuf>, Option<Pretrained>), Outcome> {
+    if let Err(diagnostic) = args.overrides.overrides() {
         print_diagnostics(&vec![diagnostic], None);
-        Outcome::Failure
-    })?;
+        return Err(Outcome::Failure);
+    }
     let file = read_source(&args.config)?;
+    let (file, overrides, pretrained) = model_source(file, &args.overrides).map_err(NotReady::report)?;
     let (plan, diagnostics) = crate::compile_plan(&file, &overrides);
     let failed = print_diagnostics(&diagnostics, Some(&file));
     let mut plan = match plan {
@@ -394,7 +514,7 @@ pub fn load_plan_and_sources(args: &ModelArgs) -> Result<(crate::plan::Plan, Sou
         // A source that changed while it was read is an I/O failure, not a mistake in the config.
         return Err(if external.read_failed() { Outcome::Failure } else { Outcome::InputErrors });
     }
-    Ok((plan, file, sources))
+    Ok((plan, file, sources, pretrained))
 }
 
 #[cfg(test)]

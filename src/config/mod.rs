@@ -1,12 +1,15 @@
 //! The config front end: YAML text → a spanned tree of [`Node`]s → [`ModelConfig`], whose fields
 //! are the config's top-level keys. The only module that touches the YAML crate.
 
+pub mod hf;
 pub mod keras_json;
 mod node;
 mod syntax_hints;
+mod vars_file;
 
 pub use keras_json::{DOCUMENT_KEYS as KERAS_MODEL_KEYS, MODEL_CONFIG_KEYS as KERAS_MODEL_CONFIG_KEYS};
 pub use node::{Node, Value};
+pub use vars_file::{FileVar, flatten_root, read_vars};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::source::{SourceFile, Span};
@@ -25,12 +28,15 @@ pub struct ModelConfig {
     pub vars: Vec<(Node, Node)>,
     /// `initializers:` entries, name → definition, in source order.
     pub initializers: Vec<(Node, Node)>,
+    /// `checks:`: conditions on the vars, each `{check: EXPR, message: TEXT}`.
+    pub checks: Vec<Node>,
     pub layers: Vec<Node>,
     /// Where `layers:` is, or the document start if it is missing.
     pub layers_span: Span,
 }
 
-pub const TOP_LEVEL_KEYS: [&str; 8] = ["name", "seed", "input", "inputs", "outputs", "vars", "initializers", "layers"];
+pub const TOP_LEVEL_KEYS: [&str; 9] =
+    ["name", "seed", "input", "inputs", "outputs", "vars", "initializers", "checks", "layers"];
 
 /// Parses a config file. Returns the config when the YAML was readable at all, plus every
 /// problem found in its top-level structure.
@@ -76,6 +82,15 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
                 _ => {
                     diagnostics.push(expected("a mapping of variable names to numbers", "vars: {d_model: 768}", value))
                 }
+            },
+            "checks" => match &value.value {
+                Value::Seq(items) => config.checks = items.clone(),
+                Value::Null => {}
+                _ => diagnostics.push(expected(
+                    "a list of checks",
+                    "checks: [{check: \"d_model % n_heads == 0\", message: \"d_model must be a multiple of n_heads\"}]",
+                    value,
+                )),
             },
             "initializers" => match &value.value {
                 Value::Map(entries) => config.initializers = entries.clone(),

@@ -14,7 +14,21 @@ pub enum BinOp {
     Sub,
     Mul,
     Div,
+    /// Python's `%`: the result has the divisor's sign.
+    Mod,
     Pow,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// Membership in a list: `i in mlp_only_layers`.
+    In,
+    NotIn,
+    /// Python's `and` and `or`: they return the operand that decides, and skip the other.
+    And,
+    Or,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +39,8 @@ pub enum ExprKind {
     /// A bare word: a variable (`fan_in`, `d_model`) or, where an argument takes a word, that word.
     Var(String),
     Neg(Box<Expr>),
+    /// `not x`: 1 when `x` is false, else 0.
+    Not(Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// A function call inside an expression: `sqrt(x)`, `max(a, b)`.
     Call(Ident, Vec<Expr>),

@@ -7,13 +7,15 @@ mod eval;
 mod parse;
 #[cfg(test)]
 mod tests;
+mod value;
 
 use crate::diagnostic::Code;
 use ast::{Call, Expr};
 use std::ops::Range;
 
 pub use eval::{BUILTIN_CONSTANTS, FUNCTIONS};
-pub use parse::MAX_NESTING;
+pub use parse::{KEYWORDS, MAX_NESTING};
+pub use value::Value;
 
 /// A parse or evaluation error; `span` is relative to the start of the parsed string.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,8 +69,19 @@ pub fn parse_expr(text: &str) -> Result<Expr, DslError> {
     parse::parse_expr(text)
 }
 
-/// Evaluates an expression; `lookup` gives the value of a variable, or `None` if it is unknown.
-/// `pi` and `e` are built in, used when `lookup` does not know them.
-pub fn eval(expr: &Expr, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<f64, DslError> {
+/// Evaluates an expression to a number; `lookup` gives the value of a variable, or `None` if it
+/// is unknown. `pi`, `e`, `true`, `false` and `null` are built in, used when `lookup` does not
+/// know them.
+pub fn eval(expr: &Expr, lookup: &dyn Fn(&str) -> Option<Value>) -> Result<f64, DslError> {
     eval::eval(expr, lookup)
+}
+
+/// [`eval`] for a value of any kind: a `when:` condition, a var, a `padding_idx`.
+pub fn eval_value(expr: &Expr, lookup: &dyn Fn(&str) -> Option<Value>) -> Result<Value, DslError> {
+    eval::eval_value(expr, lookup)
+}
+
+/// A lookup for callers whose names are all numbers.
+pub fn numbers<'a>(lookup: impl Fn(&str) -> Option<f64> + 'a) -> impl Fn(&str) -> Option<Value> + 'a {
+    move |name| lookup(name).map(Value::Number)
 }

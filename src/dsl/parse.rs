@@ -28,7 +28,14 @@ enum TokenKind {
     Minus,
     Star,
     Slash,
+    Percent,
     StarStar,
+    EqEq,
+    NotEq,
+    Less,
+    LessEq,
+    Greater,
+    GreaterEq,
     End,
 }
 
@@ -97,8 +104,21 @@ fn lex(text: &str, pos: usize) -> Result<Token, DslError> {
     let Some(first) = after_space.chars().next() else {
         return token(TokenKind::End, 0);
     };
+    let double = match after_space.get(..2) {
+        Some("==") => Some(TokenKind::EqEq),
+        Some("!=") => Some(TokenKind::NotEq),
+        Some("<=") => Some(TokenKind::LessEq),
+        Some(">=") => Some(TokenKind::GreaterEq),
+        _ => None,
+    };
+    if let Some(kind) = double {
+        return token(kind, 2);
+    }
     // The commonest tokens without the combinators (a call may have 200,000 arguments).
     let single = match first {
+        '%' => Some(TokenKind::Percent),
+        '<' => Some(TokenKind::Less),
+        '>' => Some(TokenKind::Greater),
         ',' => Some(TokenKind::Comma),
         '(' => Some(TokenKind::LParen),
         ')' => Some(TokenKind::RParen),
@@ -244,6 +264,17 @@ impl<'a> Parser<'a> {
                     self.bump(&token);
                     operands.push(Nested::leaf(ExprKind::Str(content.clone()), token.span));
                 }
+                TokenKind::Ident if self.keyword(&token) == Some("not") => {
+                    self.bump(&token);
+                    after = "`not`";
+                    push_frame(&mut frames, depth, Frame::Not(token))?;
+                    continue;
+                }
+                TokenKind::Ident if self.keyword(&token).is_some() => {
+                    let after = if after.is_empty() { String::new() } else { format!(" after {after}") };
+                    let found = self.describe(&token);
+                    return Err(syntax_error(format!("expected an expression{after}, found {found}"), token.span));
+                }
                 TokenKind::Ident => {
                     self.bump(&token);
                     let name = self.text.get(token.span.clone()).unwrap_or("").to_string();
@@ -274,12 +305,13 @@ impl<'a> Parser<'a> {
             // Expecting an operator, `,` or `)`; loops while `)` closes groups and calls.
             loop {
                 let token = self.peek()?;
-                if let Some((op, precedence)) = binary_operator(&token.kind) {
+                if let Some((op, token)) = self.binary_operator(token.clone())? {
+                    let precedence = precedence(op);
                     reduce_while(&mut frames, &mut operands, |top| {
                         top > precedence || (top == precedence && op != BinOp::Pow)
                     })?;
                     self.bump(&token);
-                    after = operator_text(&token);
+                    after = op_text(op);
                     push_frame(&mut frames, depth, Frame::Binary(op, token))?;
                     break;
                 }
@@ -330,6 +362,49 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+    }
+
+    /// The word operator (`and`, `or`, `not`, `in`) a token is, if it is one.
+    fn keyword(&self, token: &Token) -> Option<&'static str> {
+        if token.kind != TokenKind::Ident {
+            return None;
+        }
+        KEYWORDS.iter().copied().find(|word| self.text.get(token.span.clone()) == Some(*word))
+    }
+
+    /// The binary operator `token` starts, with its whole token (`not in` is two words).
+    fn binary_operator(&self, token: Token) -> Result<Option<(BinOp, Token)>, DslError> {
+        let op = match token.kind {
+            TokenKind::Plus => BinOp::Add,
+            TokenKind::Minus => BinOp::Sub,
+            TokenKind::Star => BinOp::Mul,
+            TokenKind::Slash => BinOp::Div,
+            TokenKind::Percent => BinOp::Mod,
+            TokenKind::StarStar => BinOp::Pow,
+            TokenKind::EqEq => BinOp::Eq,
+            TokenKind::NotEq => BinOp::Ne,
+            TokenKind::Less => BinOp::Lt,
+            TokenKind::LessEq => BinOp::Le,
+            TokenKind::Greater => BinOp::Gt,
+            TokenKind::GreaterEq => BinOp::Ge,
+            TokenKind::Ident => match self.keyword(&token) {
+                Some("and") => BinOp::And,
+                Some("or") => BinOp::Or,
+                Some("in") => BinOp::In,
+                Some("not") => {
+                    let next = lex(self.text, token.span.end)?;
+                    if self.keyword(&next) != Some("in") {
+                        let found = self.describe(&next);
+                        return Err(syntax_error(format!("expected `in` after `not`, found {found}"), next.span));
+                    }
+                    let span = token.span.start..next.span.end;
+                    return Ok(Some((BinOp::NotIn, Token { kind: TokenKind::Ident, span })));
+                }
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        Ok(Some((op, token)))
     }
 
     /// call := ident ["(" [arg ("," arg)* [","]] ")"]
@@ -420,18 +495,37 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// How an operator token reads in "after …".
+/// The words that are operators, never names.
+pub const KEYWORDS: [&str; 4] = ["and", "or", "not", "in"];
+
+/// How a sign token reads in "after …".
 fn operator_text(token: &Token) -> &'static str {
     match token.kind {
         TokenKind::Plus => "`+`",
         TokenKind::Minus => "`-`",
-        TokenKind::Star => "`*`",
-        TokenKind::Slash => "`/`",
-        TokenKind::StarStar => "`**`",
-        TokenKind::LParen => "`(`",
-        TokenKind::Comma => "`,`",
-        TokenKind::Equals => "`=`",
         _ => "",
+    }
+}
+
+/// How a binary operator reads in "after …".
+fn op_text(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Add => "`+`",
+        BinOp::Sub => "`-`",
+        BinOp::Mul => "`*`",
+        BinOp::Div => "`/`",
+        BinOp::Mod => "`%`",
+        BinOp::Pow => "`**`",
+        BinOp::Eq => "`==`",
+        BinOp::Ne => "`!=`",
+        BinOp::Lt => "`<`",
+        BinOp::Le => "`<=`",
+        BinOp::Gt => "`>`",
+        BinOp::Ge => "`>=`",
+        BinOp::In => "`in`",
+        BinOp::NotIn => "`not in`",
+        BinOp::And => "`and`",
+        BinOp::Or => "`or`",
     }
 }
 
@@ -439,6 +533,8 @@ fn operator_text(token: &Token) -> &'static str {
 enum Frame {
     /// A unary `+` or `-`.
     Sign(Token),
+    /// A `not`.
+    Not(Token),
     /// A binary operator whose left operand is on the operand stack.
     Binary(BinOp, Token),
     /// A grouping `(`.
@@ -448,16 +544,20 @@ enum Frame {
 }
 
 /// Binding strength of a sign: tighter than `*`, looser than `**` (so `-2**2` is `-(2**2)`).
-const SIGN_PRECEDENCE: u8 = 3;
+const SIGN_PRECEDENCE: u8 = 7;
+/// Binding strength of `not`: looser than comparisons, tighter than `and` (as in Python).
+const NOT_PRECEDENCE: u8 = 3;
 
-fn binary_operator(kind: &TokenKind) -> Option<(BinOp, u8)> {
-    match kind {
-        TokenKind::Plus => Some((BinOp::Add, 1)),
-        TokenKind::Minus => Some((BinOp::Sub, 1)),
-        TokenKind::Star => Some((BinOp::Mul, 2)),
-        TokenKind::Slash => Some((BinOp::Div, 2)),
-        TokenKind::StarStar => Some((BinOp::Pow, 4)),
-        _ => None,
+/// Python's binding strengths, loosest first: `or`, `and`, (`not`), comparisons and `in`,
+/// `+ -`, `* / %`, (signs), `**`.
+fn precedence(op: BinOp) -> u8 {
+    match op {
+        BinOp::Or => 1,
+        BinOp::And => 2,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In | BinOp::NotIn => 4,
+        BinOp::Add | BinOp::Sub => 5,
+        BinOp::Mul | BinOp::Div | BinOp::Mod => 6,
+        BinOp::Pow => 8,
     }
 }
 
@@ -465,7 +565,7 @@ fn binary_operator(kind: &TokenKind) -> Option<(BinOp, u8)> {
 fn push_frame(frames: &mut Vec<Frame>, depth: usize, frame: Frame) -> Result<(), DslError> {
     if depth + frames.len() + 1 > MAX_NESTING {
         let token = match &frame {
-            Frame::Sign(token) | Frame::Binary(_, token) | Frame::Paren(token) => token,
+            Frame::Sign(token) | Frame::Not(token) | Frame::Binary(_, token) | Frame::Paren(token) => token,
             Frame::Call { open, .. } => open,
         };
         return Err(nesting_error(token.span.clone()));
@@ -492,7 +592,8 @@ fn reduce_while(
     loop {
         let precedence = match frames.last() {
             Some(Frame::Sign(_)) => SIGN_PRECEDENCE,
-            Some(Frame::Binary(_, token)) => binary_operator(&token.kind).map_or(0, |(_, precedence)| precedence),
+            Some(Frame::Not(_)) => NOT_PRECEDENCE,
+            Some(Frame::Binary(op, _)) => precedence(*op),
             _ => return Ok(()),
         };
         if !binds(precedence) {
@@ -509,6 +610,10 @@ fn reduce_while(
                 } else {
                     node(ExprKind::Neg(Box::new(operand.expr)), span, levels, &token)?
                 }
+            }
+            Some(Frame::Not(token)) => {
+                let span = token.span.start..operand.expr.span.end;
+                node(ExprKind::Not(Box::new(operand.expr)), span, operand.levels + 1, &token)?
             }
             Some(Frame::Binary(op, token)) => {
                 let left = operands.pop().ok_or_else(internal_error)?;

@@ -2,7 +2,7 @@
 //! the nesting limit on a small stack, and pseudo-random input that must never panic.
 
 use super::ast::{BinOp, Call, Expr, ExprKind};
-use super::{DslError, MAX_NESTING, eval, parse_call, parse_call_bounded, parse_expr};
+use super::{DslError, MAX_NESTING, Value, eval, eval_value, parse_call, parse_call_bounded, parse_expr};
 use crate::diagnostic::Code;
 
 /// `(op left right)`, `(neg x)`, `(f args…)`; with `spans`, every node gets `@start..end`.
@@ -13,6 +13,7 @@ fn sexpr(expr: &Expr, spans: bool) -> String {
         ExprKind::Str(content) => format!("{content:?}{at}"),
         ExprKind::Var(name) => format!("{name}{at}"),
         ExprKind::Neg(operand) => format!("(neg{at} {})", sexpr(operand, spans)),
+        ExprKind::Not(operand) => format!("(not{at} {})", sexpr(operand, spans)),
         ExprKind::Binary(op, left, right) => {
             let symbol = match op {
                 BinOp::Add => "+",
@@ -20,6 +21,17 @@ fn sexpr(expr: &Expr, spans: bool) -> String {
                 BinOp::Mul => "*",
                 BinOp::Div => "/",
                 BinOp::Pow => "**",
+                BinOp::Mod => "%",
+                BinOp::Eq => "==",
+                BinOp::Ne => "!=",
+                BinOp::Lt => "<",
+                BinOp::Le => "<=",
+                BinOp::Gt => ">",
+                BinOp::Ge => ">=",
+                BinOp::In => "in",
+                BinOp::NotIn => "not-in",
+                BinOp::And => "and",
+                BinOp::Or => "or",
             };
             format!("({symbol}{at} {} {})", sexpr(left, spans), sexpr(right, spans))
         }
@@ -65,15 +77,19 @@ fn check_call(input: &str, expected: &str, spans: bool) {
 }
 
 /// The variables every evaluation test sees; `e` is shadowed to show that lookup wins.
-fn test_lookup(name: &str) -> Option<f64> {
+fn test_lookup(name: &str) -> Option<Value> {
+    let number = |value: f64| Some(Value::Number(value));
     match name {
-        "x" => Some(2.0),
-        "d_model" => Some(512.0),
-        "fan_in" => Some(256.0),
-        "n_layer" => Some(12.0),
-        "e" => Some(3.0),
-        "big" => Some(1e308),
-        "bad" => Some(f64::NAN),
+        "x" => number(2.0),
+        "d_model" => number(512.0),
+        "fan_in" => number(256.0),
+        "n_layer" => number(12.0),
+        "e" => number(3.0),
+        "big" => number(1e308),
+        "bad" => number(f64::NAN),
+        "nothing" => Some(Value::Null),
+        "act" => Some(Value::Str("gated-gelu".into())),
+        "layers" => Some(Value::List(vec![Value::Number(0.0), Value::Number(3.0)].into())),
         _ => None,
     }
 }
@@ -325,7 +341,7 @@ fn reports_errors() {
         (Call, "f(=1)", ExprSyntax, "expected an expression after `(`, found `=`", 2..3, None),
         (Call, "f(1 2)", ExprSyntax, "expected `,` or `)`, found `2`", 4..5, None),
         (Call, "f(a=b=1)", ExprSyntax, "expected `,` or `)`, found `=`", 5..6, None),
-        (Call, "f(x == 1)", ExprSyntax, "expected an expression after `=`, found `=`", 5..6, None),
+        (Call, "f(x = = 1)", ExprSyntax, "expected an expression after `=`, found `=`", 6..7, None),
         (Call, "f(1,,)", ExprSyntax, "expected an expression after `,`, found `,`", 4..5, None),
         (
             Call,
@@ -346,7 +362,7 @@ fn reports_errors() {
             UnknownName,
             "unknown function `banana`",
             0..6,
-            Some("the functions are sqrt, exp, log, abs, floor, ceil, min, max, pow"),
+            Some("the functions are sqrt, exp, log, abs, floor, ceil, min, max, pow, len, startswith"),
         ),
         (Eval, "'fan_in' + 1", ExprSyntax, "expected a number, found a string", 0..8, None),
         (Eval, "sqrt(1, 2)", WrongArity, "`sqrt` takes 1 argument, found 2 arguments", 0..10, None),
@@ -463,4 +479,82 @@ fn a_bounded_call_stops_after_its_first_argument_too_many() {
     let wide = format!("f({})", vec!["1"; 200_000].join(", "));
     assert_eq!(parse_call_bounded(&wide, &|_| 0).map(|call| call.args.len()), Ok(1));
     assert_eq!(parse_call(&wide).map(|call| call.args.len()), Ok(200_000));
+}
+
+#[test]
+fn comparisons_and_word_operators_bind_as_in_python() {
+    let cases = [
+        ("a or b and c", "(or a (and b c))"),
+        ("not a and b", "(and (not a) b)"),
+        ("not a == b", "(not (== a b))"),
+        ("a + 1 < b * 2", "(< (+ a 1) (* b 2))"),
+        ("-a >= b", "(>= (neg a) b)"),
+        ("(i + 1) % 2 == 0", "(== (% (+ i 1) 2) 0)"),
+        ("i not in xs", "(not-in i xs)"),
+        ("i in xs or not x", "(or (in i xs) (not x))"),
+        ("a != b", "(!= a b)"),
+        ("a <= b", "(<= a b)"),
+        ("a > b", "(> a b)"),
+        ("f(a == b, c)", "(f (== a b) c)"),
+    ];
+    for (input, expected) in cases {
+        check_expr(input, expected, false);
+    }
+}
+
+#[test]
+fn values_of_every_kind_evaluate_as_in_python() {
+    let value = |input: &str| {
+        let expr = parse_expr(input).unwrap_or_else(|error| panic!("parse_expr({input:?}) failed: {error:?}"));
+        eval_value(&expr, &test_lookup).unwrap_or_else(|error| panic!("eval({input:?}) failed: {error:?}"))
+    };
+    let number = Value::Number;
+    let cases = [
+        ("x or 0.02", number(2.0)),
+        ("0 or 0.02", number(0.02)),
+        ("nothing or 0.02", number(0.02)),
+        ("x and 5", number(5.0)),
+        ("0 and nothing", number(0.0)),
+        // The right operand is not evaluated once the left decides: no "no value" error.
+        ("nothing != null and nothing > 1", number(0.0)),
+        ("nothing == null", number(1.0)),
+        ("nothing == None", number(1.0)),
+        ("true + true", number(2.0)),
+        ("not nothing", number(1.0)),
+        ("not act", number(0.0)),
+        ("-7 % 3", number(2.0)),
+        ("7 % -3", number(-2.0)),
+        ("3 in layers", number(1.0)),
+        ("1 not in layers", number(1.0)),
+        ("len(layers)", number(2.0)),
+        ("startswith(act, 'gated')", number(1.0)),
+        ("act == 'gated-gelu'", number(1.0)),
+        ("act", Value::Str("gated-gelu".into())),
+        ("nothing", Value::Null),
+        ("x < 3 and x >= 2", number(1.0)),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(value(input), expected, "{input}");
+    }
+}
+
+#[test]
+fn a_value_that_is_no_number_is_refused_where_a_number_is_needed() {
+    let cases = [
+        ("nothing + 1", "`nothing` has no value (it is null) and is used as a number here", 0..7),
+        ("act * 2", "expected a number, found a string", 0..3),
+        ("nothing", "`nothing` has no value (it is null) and is used as a number here", 0..7),
+        ("1 in x", "`in` needs a list on its right, found a number", 5..6),
+        ("len(x)", "`len` takes a list or a string, found a number", 4..5),
+        ("1 % 0", "division by zero", 0..5),
+        ("a not b", "expected `in` after `not`, found `b`", 6..7),
+        ("x and", "expected an expression after `and`, found end of input", 5..5),
+    ];
+    for (input, message, span) in cases {
+        let result = parse_expr(input).and_then(|expr| eval(&expr, &test_lookup));
+        match result {
+            Err(error) => assert_eq!((error.message.as_str(), error.span), (message, span), "{input}"),
+            Ok(value) => panic!("{input} evaluated to {value}"),
+        }
+    }
 }

@@ -98,6 +98,36 @@ impl ShardLayout {
     }
 }
 
+impl ShardLayout {
+    /// The index as transformers 5's `save_pretrained` writes it: `json.dumps(index, indent=2,
+    /// sort_keys=True) + "\n"`, with `total_parameters` (every tensor's elements, as
+    /// `model.num_parameters()` counts a model whose tensors are all parameters) beside
+    /// `total_size`, and the weight map sorted by name.
+    pub fn pretrained_index_json(&self, plan: &Plan) -> (&'static str, String) {
+        let parameters: u64 = plan.tensors.iter().map(|spec| spec.element_count() as u64).sum();
+        let mut text = format!(
+            "{{\n  \"metadata\": {{\n    \"total_parameters\": {parameters},\n    \"total_size\": {}\n  }},\n  \
+             \"weight_map\": {{",
+            self.total_size
+        );
+        let mut entries: Vec<(&str, &str)> = Vec::new();
+        for shard in &self.shards {
+            for spec in shard.tensors.iter().filter_map(|&index| plan.tensors.get(index)) {
+                entries.push((&spec.name, &shard.file_name));
+            }
+        }
+        entries.sort_unstable();
+        for (position, (name, file)) in entries.iter().enumerate() {
+            text.push_str(if position == 0 { "\n    " } else { ",\n    " });
+            push_python_json_string(&mut text, name);
+            text.push_str(": ");
+            push_python_json_string(&mut text, file);
+        }
+        text.push_str(if entries.is_empty() { "}\n}\n" } else { "\n  }\n}\n" });
+        (INDEX_FILE_NAME, text)
+    }
+}
+
 /// A JSON string as Python's `json` module writes it with `ensure_ascii=True`: `\"`, `\\`,
 /// `\n`, `\r`, `\t`, `\b`, `\f`, other control characters and all non-ASCII as `\u00xx`
 /// (lowercase hex, UTF-16 surrogate pairs above U+FFFF).

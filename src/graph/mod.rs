@@ -147,6 +147,9 @@ pub struct ParamOp {
     /// Overrides of what the shape implies.
     pub fan_in: Option<f64>,
     pub fan_out: Option<f64>,
+    /// `padding_idx:`: the row (index along the first axis) set to zero after the initializer,
+    /// as torch's `nn.Embedding(padding_idx=…)` does.
+    pub padding_idx: Option<usize>,
 }
 
 /// The input shape a layer states it expects (`input_dim`, `input_shape`).

@@ -316,6 +316,7 @@ mod tests {
                     initializer: None,
                     fan_in: None,
                     fan_out: None,
+                    padding_idx: None,
                 }),
                 calls: calls.iter().map(|call| call.iter().map(edge).collect()).collect(),
                 trainable: true,

@@ -1,5 +1,6 @@
 //! The values of `vars:` in one scope, which initializer arguments read in `plan`.
 
+use crate::dsl::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -8,21 +9,27 @@ use std::sync::Arc;
 pub struct Variables {
     /// The `vars:` values, one map shared by every scope: a copy per repeated block would cost
     /// (vars × copies), which the config controls.
-    values: Arc<HashMap<String, f64>>,
+    values: Arc<HashMap<String, Value>>,
     /// Names a scope binds (`i` of the innermost repeated block), which shadow `values`.
     locals: Vec<(String, f64)>,
 }
 
 impl Variables {
     /// The `vars:` values, with no local binding.
-    pub fn new(values: HashMap<String, f64>) -> Variables {
+    pub fn new(values: HashMap<String, Value>) -> Variables {
         Variables { values: Arc::new(values), locals: Vec::new() }
     }
 
+    /// A var's number; `None` for a name that is not a var or holds no number.
     pub fn get(&self, name: &str) -> Option<f64> {
+        self.value(name).and_then(|value| value.as_number())
+    }
+
+    /// A var's value of any kind (a string, null or a list from a config.json).
+    pub fn value(&self, name: &str) -> Option<Value> {
         match self.locals.iter().rev().find(|(local, _)| local == name) {
-            Some((_, value)) => Some(*value),
-            None => self.values.get(name).copied(),
+            Some((_, value)) => Some(Value::Number(*value)),
+            None => self.values.get(name).cloned(),
         }
     }
 

@@ -95,8 +95,14 @@ fn infer_with(graph: &Graph, input_shapes: &[Option<Vec<usize>>]) -> (Inferred, 
         if let Op::Param(param) = &node.op
             && failed_at.is_none_or(|failed| index < failed)
         {
+            let row: usize = param.shape.iter().skip(1).product();
+            let fill = param.padding_idx.map(|index| crate::layers::ConstantFill {
+                range: index.saturating_mul(row)..index.saturating_add(1).saturating_mul(row),
+                value: 0.0,
+            });
             let weight = Weight {
                 trainable: node.trainable,
+                fill,
                 ..Weight::new("", param.shape.clone(), "initializer", crate::initializers::Family::GlorotUniform)
             };
             nodes[index] = Some(BuiltNode { calls: Vec::new(), weights: vec![weight], inner: None });

@@ -25,8 +25,8 @@ fn every_family_with_its_defaults() -> Vec<(&'static FamilyDef, Initializer, Str
             let call = InitCall { family: def.family, args: Vec::new(), span: Span::new(0, 0) };
             let fans = Fans::of_shape(shape_of(def));
             let lookup = |name: &str| match name {
-                "fan_in" => Some(fans.fan_in),
-                "fan_out" => Some(fans.fan_out),
+                "fan_in" => Some(crate::dsl::Value::Number(fans.fan_in)),
+                "fan_out" => Some(crate::dsl::Value::Number(fans.fan_out)),
                 _ => None,
             };
             let (initializer, label) = match evaluate(&call, &lookup, shape_of(def)) {

@@ -444,9 +444,9 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result
         }
     };
     let lookup = |name: &str| match name {
-        "fan_in" => Some(fans.fan_in),
-        "fan_out" => Some(fans.fan_out),
-        _ => variables.get(name),
+        "fan_in" => Some(crate::dsl::Value::Number(fans.fan_in)),
+        "fan_out" => Some(crate::dsl::Value::Number(fans.fan_out)),
+        _ => variables.value(name),
     };
     let note = |diagnostic: Diagnostic| {
         diagnostic.with_note_at(span, format!("initialising `{name}` of shape {:?}", weight.shape))

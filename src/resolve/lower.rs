@@ -160,6 +160,7 @@ impl Lowering {
                             initializer: param.initializer,
                             fan_in: param.fan_in,
                             fan_out: param.fan_out,
+                            padding_idx: param.padding_idx,
                         }),
                         calls: Vec::new(),
                         trainable: param.trainable,

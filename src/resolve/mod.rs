@@ -10,6 +10,7 @@ mod vars;
 
 pub use crate::args::{
     ArgKind, Args, ArgumentInfo, INERT_ARGUMENTS, Lookup, MAX_SIZE, Recorder, Spanned, eval_count, eval_number,
+    eval_value,
 };
 pub use crate::graph::{ExpectedInput, Variables};
 pub use crate::initializers::{
@@ -45,6 +46,8 @@ pub struct Overrides {
     pub input: Option<Vec<usize>>,
     /// `--set NAME=EXPR`, in order.
     pub sets: Vec<(String, String)>,
+    /// The keys of a `--vars` file or a Hugging Face config.json, applied before `sets`.
+    pub vars: Vec<crate::config::FileVar>,
     /// The names and layouts tensors are written in (`--layout`).
     pub layout: crate::tensor::Layout,
     /// The element type of every (floating-point) tensor (`--dtype`).
@@ -119,6 +122,7 @@ pub struct ResolvedParam {
     /// Overrides of what the shape implies.
     pub fan_in: Option<f64>,
     pub fan_out: Option<f64>,
+    pub padding_idx: Option<usize>,
     pub trainable: bool,
     pub share: Option<Spanned<String>>,
     pub variables: Arc<Variables>,
@@ -202,6 +206,7 @@ pub fn resolve(
     overrides: &Overrides,
 ) -> (Option<crate::graph::Graph>, Diagnostics) {
     let (model, mut diagnostics) = resolve_items_of(file, config, overrides);
+    first_use_of_each_missing_value(&mut diagnostics);
     let Some(model) = model else { return (None, diagnostics) };
     let (graph, found) = lower::lower(model);
     diagnostics.extend(found);
@@ -211,13 +216,22 @@ pub fn resolve(
     (graph, diagnostics)
 }
 
+/// A var without a value (a key a config.json lacks) is reported where it is first used, not at
+/// each of its uses.
+fn first_use_of_each_missing_value(diagnostics: &mut Diagnostics) {
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.retain(|d| {
+        !(d.code == Code::UnknownName && d.message.contains("has no value")) || seen.insert(d.message.clone())
+    });
+}
+
 /// The item tree of a config: every entry resolved, not yet connected.
 fn resolve_items_of(
     file: &SourceFile,
     config: &ModelConfig,
     overrides: &Overrides,
 ) -> (Option<ResolvedModel>, Diagnostics) {
-    let (variables, mut diagnostics) = vars::evaluate(file, &config.vars, &overrides.sets);
+    let (variables, mut diagnostics) = vars::evaluate(file, &config.vars, &overrides.vars, &overrides.sets);
     let variables = Arc::new(variables);
     let name = match &config.name {
         None => "sequential".to_string(),
@@ -237,7 +251,12 @@ fn resolve_items_of(
     // The config's own values are checked even when the command line overrides them.
     let config_seed = config.seed.as_ref().and_then(|node| report(&mut diagnostics, seed_value(node)));
     let seed = overrides.seed.or(config_seed).unwrap_or(0);
-    let lookup = |name: &str| variables.get(name);
+    let lookup = |name: &str| variables.value(name);
+    for check in &config.checks {
+        if let Err(diagnostic) = run_check(file, check, &lookup) {
+            diagnostics.push(diagnostic);
+        }
+    }
     // `--input` replaces `input:` unread: it is how a Keras input with a variable-length axis
     // (`null`) gets a size.
     let mut open_axes = Vec::new();
@@ -483,6 +502,8 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
             }
             break;
         }
+        let Some(entry) = entry_when(context.file, entry, scope, diagnostics) else { continue };
+        let entry = entry.as_ref();
         let resolved = match keyword_entry(entry) {
             Some(("param", body)) => {
                 resolve_param(context, entry, body, scope, diagnostics).map(|p| vec![Item::Param(p)])
@@ -600,7 +621,8 @@ fn keyword_arguments<'a>(
 pub const KERAS_LAYER_KEYS: [&str; 7] =
     ["class_name", "config", "module", "registered_name", "build_config", "name", "inbound_nodes"];
 
-const PARAM_ARGUMENTS: [&str; 7] = ["name", "shape", "initializer", "fan_in", "fan_out", "trainable", "share"];
+const PARAM_ARGUMENTS: [&str; 8] =
+    ["name", "shape", "initializer", "fan_in", "fan_out", "trainable", "share", "padding_idx"];
 const BLOCK_ARGUMENTS: [&str; 5] = ["name", "repeat", "residual", "inputs", "layers"];
 
 fn resolve_param(
@@ -612,7 +634,7 @@ fn resolve_param(
 ) -> Option<ResolvedParam> {
     let entries = keyword_arguments("param", entry, body, diagnostics)?;
     let span = entry.as_map().and_then(|m| m.first()).map_or(entry.span, |(key, _)| key.span);
-    let lookup = |name: &str| scope.variables.get(name);
+    let lookup = |name: &str| scope.variables.value(name);
     let mut args = Args::new(context.file, &lookup, "param", entries, span).recording(context.recorder);
     args.note("name", ArgKind::Name);
     args.note("shape", ArgKind::Shape);
@@ -647,6 +669,12 @@ fn resolve_param(
     let fan_out = args
         .take_as("fan_out", ArgKind::Number { low: f64::NEG_INFINITY, high: f64::INFINITY, default: None })
         .and_then(|node| eval_number(context.file, node, &lookup).map_err(|d| args.diagnostics.push(d)).ok());
+    let padding_idx = args.take_as("padding_idx", ArgKind::Integer { default: None }).and_then(|node| {
+        padding_index(context.file, node, &lookup, shape.as_ref().map(|shape| &shape.value[..]))
+            .map_err(|d| args.diagnostics.push(d))
+            .ok()
+            .flatten()
+    });
     let found = args.finish(&PARAM_ARGUMENTS);
     let failed = found.iter().any(Diagnostic::is_error);
     diagnostics.extend(found);
@@ -654,6 +682,7 @@ fn resolve_param(
         return None;
     }
     Some(ResolvedParam {
+        padding_idx,
         name: name?,
         name_span,
         span,
@@ -667,6 +696,103 @@ fn resolve_param(
     })
 }
 
+/// One entry of `checks:`: an error with its message when its condition is false, showing the
+/// value of every var the condition reads.
+fn run_check(file: &SourceFile, check: &Node, lookup: Lookup) -> Result<(), Diagnostic> {
+    let malformed = || {
+        Diagnostic::error(Code::WrongType, "a check is `{check: EXPR, message: TEXT}`").at(check.span).with_help(
+            "e.g. `- {check: \"d_model % n_heads == 0\", message: \"d_model must be a multiple of n_heads\"}`",
+        )
+    };
+    let entries = check.as_map().ok_or_else(malformed)?;
+    if entries.iter().any(|(key, _)| !matches!(key.as_str(), Some("check" | "message"))) {
+        return Err(malformed());
+    }
+    let condition = check.get("check").ok_or_else(malformed)?;
+    let message = check.get("message").and_then(Node::as_str).ok_or_else(malformed)?;
+    if eval_value(file, condition, lookup)?.is_true() {
+        return Ok(());
+    }
+    let mut names = Vec::new();
+    if let Some(text) = condition.as_str()
+        && let Ok(expr) = crate::dsl::parse_expr(text)
+    {
+        vars::collect_names(&expr, &mut names);
+    }
+    names.dedup();
+    let values: Vec<String> =
+        names.iter().filter_map(|name| lookup(name).map(|value| format!("{name} = {value}"))).collect();
+    let shown = if values.is_empty() { String::new() } else { format!(" ({})", values.join(", ")) };
+    Err(Diagnostic::error(Code::InvalidValue, format!("{message}{shown}"))
+        .at_labelled(condition.span, "this check fails")
+        .with_help("change the values the check names (in `vars:`, the `--vars` file or config.json, or `--set`)"))
+}
+
+/// A param's `padding_idx`: a row of its first axis, or `null` (none). Negative rows count from
+/// the end, as torch's `padding_idx` does.
+fn padding_index(
+    file: &SourceFile,
+    node: &Node,
+    lookup: Lookup,
+    shape: Option<&[usize]>,
+) -> Result<Option<usize>, Diagnostic> {
+    let value = eval_value(file, node, lookup)?;
+    let index = match value {
+        crate::dsl::Value::Null => return Ok(None),
+        crate::dsl::Value::Number(index) if index.fract() == 0.0 => index,
+        other => {
+            return Err(Diagnostic::error(
+                Code::WrongType,
+                format!("`padding_idx` must be a whole number or null, found {other}"),
+            )
+            .at(node.span)
+            .with_help("give the row to zero, e.g. `padding_idx: pad_token_id`, or `null` for none"));
+        }
+    };
+    let Some(rows) = shape.and_then(|shape| shape.first().copied()) else { return Ok(None) };
+    let row = if index < 0.0 { index + rows as f64 } else { index };
+    if row < 0.0 || row >= rows as f64 {
+        return Err(Diagnostic::error(
+            Code::InvalidValue,
+            format!("`padding_idx` {index} is outside the tensor's {rows} rows"),
+        )
+        .at(node.span)
+        .with_help(format!("give a row from 0 to {} (or from -{rows} to -1)", rows.saturating_sub(1))));
+    }
+    Ok(Some(row as usize))
+}
+
+/// Whether an entry exists: its `when:` holds (Python's truth), or it has none. Returns the entry
+/// without its `when:` key.
+fn entry_when<'a>(
+    file: &SourceFile,
+    entry: &'a Node,
+    scope: &Scope,
+    diagnostics: &mut Diagnostics,
+) -> Option<std::borrow::Cow<'a, Node>> {
+    let Some([(key, Node { value: Value::Map(arguments), span })]) = entry.as_map() else {
+        return Some(std::borrow::Cow::Borrowed(entry));
+    };
+    let Some(position) = arguments.iter().position(|(name, _)| name.as_str() == Some("when")) else {
+        return Some(std::borrow::Cow::Borrowed(entry));
+    };
+    let lookup = |name: &str| scope.variables.value(name);
+    let condition = &arguments[position].1;
+    match eval_value(file, condition, &lookup) {
+        Ok(value) if value.is_true() => {
+            let mut arguments = arguments.clone();
+            arguments.remove(position);
+            let body = Node { value: Value::Map(arguments), span: *span };
+            Some(std::borrow::Cow::Owned(Node { value: Value::Map(vec![(key.clone(), body)]), span: entry.span }))
+        }
+        Ok(_) => None,
+        Err(diagnostic) => {
+            diagnostics.push(diagnostic);
+            None
+        }
+    }
+}
+
 fn resolve_block(
     context: &Context,
     entry: &Node,
@@ -677,7 +803,7 @@ fn resolve_block(
 ) -> Option<Vec<ResolvedBlock>> {
     let entries = keyword_arguments("block", entry, body, diagnostics)?;
     let span = entry.as_map().and_then(|m| m.first()).map_or(entry.span, |(key, _)| key.span);
-    let lookup = |name: &str| scope.variables.get(name);
+    let lookup = |name: &str| scope.variables.value(name);
     let mut args = Args::new(context.file, &lookup, "block", entries, span).recording(context.recorder);
     let name_node = args.take_as("name", ArgKind::Name);
     let repeat = args.take_as("repeat", ArgKind::Count { min: 1 }).and_then(|node| {
@@ -1059,7 +1185,7 @@ fn resolve_layer(
         });
         return None;
     };
-    let lookup = |name: &str| scope.variables.get(name);
+    let lookup = |name: &str| scope.variables.value(name);
     let resolver = |node: &Node| customs.resolve(node);
     let mut args = Args::new(file, &lookup, layer_type.name, entries, type_span)
         .recording(context.recorder)

@@ -2,7 +2,7 @@
 //! dependency order (a var may use others, in any order; cycles and unknown names are errors),
 //! with `--set NAME=EXPR` overrides from the command line.
 
-use crate::config::{Node, Value, span_in_string, string_start};
+use crate::config::{FileVar, Node, Value, span_in_string, string_start};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::dsl::{self, ast};
 use crate::graph::Variables;
@@ -14,17 +14,30 @@ use std::sync::Arc;
 /// Names expressions give a meaning of their own; a var may not take them.
 pub const RESERVED: [&str; 5] = ["fan_in", "fan_out", "i", "pi", "e"];
 
-/// One var's definition, from the config or from `--set`.
+/// One var's definition, from the config, a `--vars` file or `--set`.
 struct Definition {
     name: String,
     name_span: Option<Span>,
-    expr: ArgExpr,
+    value: Defined,
     /// `--set NAME=EXPR` text, for messages about an override (which has no place in the file).
     from_command_line: Option<String>,
 }
 
-/// Evaluates `vars:` with `--set` overrides applied. Bad definitions are reported and left out.
-pub fn evaluate(file: &SourceFile, entries: &[(Node, Node)], sets: &[(String, String)]) -> (Variables, Diagnostics) {
+/// What a var is defined as.
+enum Defined {
+    Expr(ArgExpr),
+    /// A value as it is: a YAML null, boolean or list, or a value from a `--vars` file.
+    Literal(dsl::Value),
+}
+
+/// Evaluates `vars:` with the `--vars` files' values, then the `--set` overrides, applied. Bad
+/// definitions are reported and left out.
+pub fn evaluate(
+    file: &SourceFile,
+    entries: &[(Node, Node)],
+    files: &[FileVar],
+    sets: &[(String, String)],
+) -> (Variables, Diagnostics) {
     let mut diagnostics = Vec::new();
     let mut definitions: Vec<Definition> = Vec::new();
     for (key, value) in entries {
@@ -47,14 +60,26 @@ pub fn evaluate(file: &SourceFile, entries: &[(Node, Node)], sets: &[(String, St
             ));
             continue;
         }
-        match definition_expr(file, value) {
-            Ok(expr) => definitions.push(Definition {
+        match definition(file, value) {
+            Ok(value) => definitions.push(Definition {
                 name: name.to_string(),
                 name_span: Some(key.span),
-                expr,
+                value,
                 from_command_line: None,
             }),
             Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    // A file's key that is no var is not an error: a config.json holds many keys a template
+    // does not read. Its null leaves the var's own definition, the default.
+    for var in files {
+        let Some(value) = file_value(&var.value) else { continue };
+        if value == dsl::Value::Null {
+            continue;
+        }
+        if let Some(definition) = definitions.iter_mut().find(|d| d.name == var.name) {
+            definition.from_command_line = Some(format!("{} = {value} ({})", var.name, var.origin));
+            definition.value = Defined::Literal(value);
         }
     }
     for (name, text) in sets {
@@ -70,7 +95,8 @@ pub fn evaluate(file: &SourceFile, entries: &[(Node, Node)], sets: &[(String, St
         };
         match dsl::parse_expr(text) {
             Ok(expr) => {
-                definition.expr = ArgExpr { expr: Arc::new(expr), base: None, node_span: Span::default() };
+                definition.value =
+                    Defined::Expr(ArgExpr { expr: Arc::new(expr), base: None, node_span: Span::default() });
                 definition.from_command_line = Some(shown);
             }
             Err(error) => {
@@ -103,12 +129,14 @@ struct Frame {
 /// (the depth is the length of the longest chain of vars, which the config controls), each var
 /// visited once, names found through a map. A var met again while visiting closes a cycle,
 /// reported once.
-fn evaluate_in_order(definitions: &[Definition], diagnostics: &mut Diagnostics) -> HashMap<String, f64> {
+fn evaluate_in_order(definitions: &[Definition], diagnostics: &mut Diagnostics) -> HashMap<String, dsl::Value> {
     let by_name: HashMap<&str, usize> =
         definitions.iter().enumerate().map(|(index, d)| (d.name.as_str(), index)).collect();
     let dependencies_of = |index: usize| -> std::vec::IntoIter<usize> {
         let mut names = Vec::new();
-        collect_names(&definitions[index].expr.expr, &mut names);
+        if let Defined::Expr(expr) = &definitions[index].value {
+            collect_names(&expr.expr, &mut names);
+        }
         let mut found: Vec<usize> = names.iter().filter_map(|name| by_name.get(name.as_str()).copied()).collect();
         // A var used twice is one dependency (keeps `x * x * x …` linear).
         let mut seen = std::collections::HashSet::new();
@@ -181,15 +209,23 @@ fn evaluate_in_order(definitions: &[Definition], diagnostics: &mut Diagnostics) 
     // being reported again as unknown names. Nothing is generated from a config with errors.
     for (definition, state) in definitions.iter().zip(&state) {
         if *state == State::Failed {
-            values.insert(definition.name.clone(), 1.0);
+            values.insert(definition.name.clone(), dsl::Value::Number(1.0));
         }
     }
     values
 }
 
 /// Evaluates one definition whose dependencies all have values; reports why it cannot.
-fn evaluate_one(definition: &Definition, values: &HashMap<String, f64>, diagnostics: &mut Diagnostics) -> Option<f64> {
-    let result = dsl::eval(&definition.expr.expr, &|name: &str| values.get(name).copied());
+fn evaluate_one(
+    definition: &Definition,
+    values: &HashMap<String, dsl::Value>,
+    diagnostics: &mut Diagnostics,
+) -> Option<dsl::Value> {
+    let expr = match &definition.value {
+        Defined::Literal(value) => return Some(value.clone()),
+        Defined::Expr(expr) => expr,
+    };
+    let result = dsl::eval_value(&expr.expr, &|name: &str| values.get(name).cloned());
     result
         .map_err(|error| {
             let help = match (&error.help, error.code) {
@@ -200,7 +236,7 @@ fn evaluate_one(definition: &Definition, values: &HashMap<String, f64>, diagnost
             };
             let diagnostic = match &definition.from_command_line {
                 Some(shown) => Diagnostic::error(error.code, format!("`{shown}`: {}", error.message)),
-                None => Diagnostic::error(error.code, error.message).at(definition.expr.span_of(error.span)),
+                None => Diagnostic::error(error.code, error.message).at(expr.span_of(error.span)),
             };
             diagnostics.push(diagnostic.with_help(help));
         })
@@ -226,41 +262,85 @@ fn cycle(definitions: &[Definition], members: &[usize]) -> Diagnostic {
 
 /// Every variable name an expression uses, in order (with its own stack: the parser bounds the
 /// depth, but nothing here needs to rely on it).
-fn collect_names(expr: &ast::Expr, names: &mut Vec<String>) {
+pub(super) fn collect_names(expr: &ast::Expr, names: &mut Vec<String>) {
     let mut pending = vec![expr];
     while let Some(expr) = pending.pop() {
         match &expr.kind {
             ast::ExprKind::Var(name) => names.push(name.clone()),
             ast::ExprKind::Number(_) | ast::ExprKind::Str(_) => {}
-            ast::ExprKind::Neg(inner) => pending.push(inner),
+            ast::ExprKind::Neg(inner) | ast::ExprKind::Not(inner) => pending.push(inner),
             ast::ExprKind::Binary(_, left, right) => pending.extend([&**right, &**left]),
             ast::ExprKind::Call(_, args) => pending.extend(args.iter().rev()),
         }
     }
 }
 
-fn definition_expr(file: &SourceFile, node: &Node) -> Result<ArgExpr, Diagnostic> {
+fn definition(file: &SourceFile, node: &Node) -> Result<Defined, Diagnostic> {
     let literal = |value: f64| ArgExpr {
         expr: Arc::new(ast::Expr { kind: ast::ExprKind::Number(value), span: 0..node.span.len().max(1) }),
         base: Some(node.span.start),
         node_span: node.span,
     };
+    let is_word = |word: &str| file.slice(node.span).eq_ignore_ascii_case(word);
     match &node.value {
-        Value::Int(value) => Ok(literal(*value as f64)),
-        Value::Float(value) if value.is_finite() => Ok(literal(*value)),
+        Value::Int(value) => Ok(Defined::Expr(literal(*value as f64))),
+        Value::Float(value) if value.is_finite() => Ok(Defined::Expr(literal(*value))),
+        Value::Null => Ok(Defined::Literal(dsl::Value::Null)),
+        Value::Bool(truth) if is_word("true") || is_word("false") => Ok(Defined::Literal(dsl::Value::bool(*truth))),
+        Value::Seq(items) => {
+            let items = items.iter().map(|item| list_item(file, item)).collect::<Result<Vec<_>, _>>()?;
+            Ok(Defined::Literal(dsl::Value::List(items.into())))
+        }
         Value::Str(text) => {
             let expr = dsl::parse_expr(text).map_err(|error| {
                 let help = error.help_text();
                 Diagnostic::error(error.code, error.message).at(span_in_string(file, node, error.span)).with_help(help)
             })?;
-            Ok(ArgExpr { expr: Arc::new(expr), base: string_start(file, node), node_span: node.span })
+            Ok(Defined::Expr(ArgExpr { expr: Arc::new(expr), base: string_start(file, node), node_span: node.span }))
         }
         _ => Err(Diagnostic::error(
             Code::WrongType,
-            format!("a var must be a number or an expression, found {}", node.kind_name()),
+            format!(
+                "a var must be a number, an expression, `null`, `true`, `false` or a list, found {}",
+                node.kind_name()
+            ),
         )
         .at(node.span)
         .with_help("give a number (`d_model: 768`) or an expression in quotes (`d_ff: \"4 * d_model\"`)")),
+    }
+}
+
+/// The value of a vars file's key: its scalars as they are (`true` and `false` are 1 and 0), a
+/// list of scalars as a list.
+fn file_value(node: &Node) -> Option<dsl::Value> {
+    Some(match &node.value {
+        Value::Null => dsl::Value::Null,
+        Value::Bool(truth) => dsl::Value::bool(*truth),
+        Value::Int(value) => dsl::Value::Number(*value as f64),
+        Value::Float(value) => dsl::Value::Number(*value),
+        Value::Str(text) => dsl::Value::Str(text.as_str().into()),
+        Value::Seq(items) => dsl::Value::List(items.iter().map(file_value).collect::<Option<Vec<_>>>()?.into()),
+        Value::Map(_) => return None,
+    })
+}
+
+/// An item of a list var: a number, a string, `true`/`false` or `null`.
+fn list_item(file: &SourceFile, node: &Node) -> Result<dsl::Value, Diagnostic> {
+    match &node.value {
+        Value::Int(value) => Ok(dsl::Value::Number(*value as f64)),
+        Value::Float(value) if value.is_finite() => Ok(dsl::Value::Number(*value)),
+        Value::Str(text) => Ok(dsl::Value::Str(text.as_str().into())),
+        Value::Null => Ok(dsl::Value::Null),
+        Value::Bool(truth) => match file.slice(node.span).to_ascii_lowercase().as_str() {
+            "true" | "false" => Ok(dsl::Value::bool(*truth)),
+            text => Ok(dsl::Value::Str(text.into())),
+        },
+        _ => Err(Diagnostic::error(
+            Code::WrongType,
+            format!("an item of a list var must be a number or a string, found {}", node.kind_name()),
+        )
+        .at(node.span)
+        .with_help("write the list flat, e.g. `mlp_only_layers: [0, 3]`")),
     }
 }
 
@@ -272,7 +352,7 @@ fn name_problem(name: &str) -> Option<String> {
     if !identifier {
         return Some(format!("`{name}` is not a valid var name (letters, digits and `_`, not starting with a digit)"));
     }
-    if RESERVED.contains(&name) || dsl::FUNCTIONS.contains(&name) {
+    if RESERVED.contains(&name) || dsl::FUNCTIONS.contains(&name) || dsl::KEYWORDS.contains(&name) {
         return Some(format!("`{name}` is a reserved name in expressions and cannot be a var"));
     }
     None
@@ -289,7 +369,7 @@ mod tests {
         assert!(found.is_empty(), "{found:?}");
         let config = config.expect("a config");
         let sets: Vec<(String, String)> = sets.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
-        let (variables, diagnostics) = evaluate(&file, &config.vars, &sets);
+        let (variables, diagnostics) = evaluate(&file, &config.vars, &[], &sets);
         (variables, diagnostics.iter().map(|d| format!("{} {}", d.code.as_str(), d.message)).collect())
     }
 
