@@ -29,7 +29,27 @@ macro_rules! template {
 }
 
 /// Every shipped template; the first of a model type is its default.
-pub const TEMPLATES: &[Template] = &[template!("llama", "llama", "LlamaForCausalLM")];
+pub const TEMPLATES: &[Template] = &[
+    template!("llama", "llama", "LlamaForCausalLM"),
+    template!("mistral", "mistral", "MistralForCausalLM"),
+    template!("mixtral", "mixtral", "MixtralForCausalLM"),
+    template!("qwen2", "qwen2", "Qwen2ForCausalLM"),
+    template!("qwen3", "qwen3", "Qwen3ForCausalLM"),
+    template!("qwen3_moe", "qwen3_moe", "Qwen3MoeForCausalLM"),
+    template!("gemma", "gemma", "GemmaForCausalLM"),
+    template!("gemma2", "gemma2", "Gemma2ForCausalLM"),
+    template!("gemma3_text", "gemma3_text", "Gemma3ForCausalLM"),
+    template!("phi3", "phi3", "Phi3ForCausalLM"),
+    template!("gpt2", "gpt2", "GPT2LMHeadModel"),
+    template!("gpt_neox", "gpt_neox", "GPTNeoXForCausalLM"),
+    template!("olmo2", "olmo2", "Olmo2ForCausalLM"),
+    template!("granite", "granite", "GraniteForCausalLM"),
+    template!("starcoder2", "starcoder2", "Starcoder2ForCausalLM"),
+    // AutoModel builds BertModel; a config that names BertForMaskedLM gets the pretraining head.
+    template!("bert", "bert", "BertModel"),
+    template!("bert_for_masked_lm", "bert", "BertForMaskedLM"),
+    template!("t5", "t5", "T5ForConditionalGeneration"),
+];
 
 /// What a config.json asks for.
 pub struct HfConfig {
