@@ -142,7 +142,8 @@ fn check_output(out: &Path, config: &Path, expected: &Value, seed_index: usize) 
     if names != want_names {
         let only_initc: Vec<_> = names.iter().filter(|name| !want_names.contains(name)).collect();
         let only_transformers: Vec<_> = want_names.iter().filter(|name| !names.contains(name)).collect();
-        failures.push(format!("tensor names differ: only initc {only_initc:?}, only transformers {only_transformers:?}"));
+        failures
+            .push(format!("tensor names differ: only initc {only_initc:?}, only transformers {only_transformers:?}"));
     }
     for tensor in tensors {
         let name = tensor["name"].as_str().unwrap_or_default();
@@ -154,12 +155,20 @@ fn check_output(out: &Path, config: &Path, expected: &Value, seed_index: usize) 
 }
 
 fn strings(value: &Value) -> Vec<String> {
-    value.as_array().map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default()
+    value
+        .as_array()
+        .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| entries.filter_map(|entry| entry.ok()).map(|entry| entry.file_name().to_string_lossy().into_owned()).collect())
+        .map(|entries| {
+            entries
+                .filter_map(|entry| entry.ok())
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names
@@ -233,7 +242,10 @@ fn read_tensors(bytes: &[u8], file: &str) -> Vec<(String, Written)> {
 fn decode(dtype: &str, data: &[u8]) -> Vec<f64> {
     match dtype {
         "F32" => data.chunks_exact(4).map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect(),
-        "BF16" => data.chunks_exact(2).map(|b| f64::from(f32::from_bits(u32::from(u16::from_le_bytes([b[0], b[1]])) << 16))).collect(),
+        "BF16" => data
+            .chunks_exact(2)
+            .map(|b| f64::from(f32::from_bits(u32::from(u16::from_le_bytes([b[0], b[1]])) << 16)))
+            .collect(),
         "F16" => data.chunks_exact(2).map(|b| half_to_f64(u16::from_le_bytes([b[0], b[1]]))).collect(),
         "F64" => data.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes"))).collect(),
         other => panic!("unexpected dtype {other}"),
@@ -276,10 +288,16 @@ fn recorded(value: f64) -> f64 {
 
 fn check_tensor(name: &str, written: &Written, tensor: &Value, seed_index: usize) -> Vec<String> {
     let mut failures = Vec::new();
-    let want_shape: Vec<usize> = tensor["shape"].as_array().map(|dims| dims.iter().filter_map(Value::as_u64).map(|dim| dim as usize).collect()).unwrap_or_default();
+    let want_shape: Vec<usize> = tensor["shape"]
+        .as_array()
+        .map(|dims| dims.iter().filter_map(Value::as_u64).map(|dim| dim as usize).collect())
+        .unwrap_or_default();
     let want_dtype = tensor["dtype"].as_str().unwrap_or_default();
     if written.shape != want_shape || written.dtype != want_dtype {
-        failures.push(format!("{name}: {:?} {}, transformers writes {want_shape:?} {want_dtype}", written.shape, written.dtype));
+        failures.push(format!(
+            "{name}: {:?} {}, transformers writes {want_shape:?} {want_dtype}",
+            written.shape, written.dtype
+        ));
         return failures;
     }
     let want = &tensor["stats"][seed_index];
@@ -290,16 +308,22 @@ fn check_tensor(name: &str, written: &Written, tensor: &Value, seed_index: usize
     }
     match (want["constant"].as_bool(), got.constant) {
         (Some(true), Some(value)) if value == number("value") => {}
-        (Some(true), value) => failures.push(format!("{name}: {value:?}, transformers writes the constant {}", want["value"])),
+        (Some(true), value) => {
+            failures.push(format!("{name}: {value:?}, transformers writes the constant {}", want["value"]))
+        }
         (_, Some(value)) => failures.push(format!("{name}: the constant {value}, transformers draws values")),
         _ => {}
     }
     for (key, value) in [("zeros", got.zeros), ("ones", got.ones)] {
         if recorded(value) != number(key) {
-            failures.push(format!("{name}: a fraction {value} of the values is exactly {key}, transformers {}", want[key]));
+            failures
+                .push(format!("{name}: a fraction {value} of the values is exactly {key}, transformers {}", want[key]));
         }
     }
-    let want_zero_rows: Vec<usize> = want["zero_rows"].as_array().map(|rows| rows.iter().filter_map(Value::as_u64).map(|row| row as usize).collect()).unwrap_or_default();
+    let want_zero_rows: Vec<usize> = want["zero_rows"]
+        .as_array()
+        .map(|rows| rows.iter().filter_map(Value::as_u64).map(|row| row as usize).collect())
+        .unwrap_or_default();
     if got.zero_rows != want_zero_rows {
         failures.push(format!("{name}: zero rows {:?}, transformers {want_zero_rows:?}", got.zero_rows));
     }
@@ -313,7 +337,11 @@ fn check_tensor(name: &str, written: &Written, tensor: &Value, seed_index: usize
         let mean_bound = STANDARD_ERRORS * sigma * (2.0 / n).sqrt() + rounding(number("mean"));
         let std_bound = STANDARD_ERRORS * sigma / n.sqrt() + rounding(sigma);
         if (got.mean - number("mean")).abs() > mean_bound {
-            failures.push(format!("{name}: mean {:.6e}, transformers {:.6e} (bound {mean_bound:.2e})", got.mean, number("mean")));
+            failures.push(format!(
+                "{name}: mean {:.6e}, transformers {:.6e} (bound {mean_bound:.2e})",
+                got.mean,
+                number("mean")
+            ));
         }
         if (got.std - sigma).abs() > std_bound {
             failures.push(format!("{name}: std {:.6e}, transformers {sigma:.6e} (bound {std_bound:.2e})", got.std));
