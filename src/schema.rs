@@ -108,9 +108,23 @@ fn top_level(key: &str) -> Option<Json> {
         }),
         "vars" => json!({
             "type": ["object", "null"],
-            "description": "Named numbers usable in every numeric field and initializer argument.",
+            "description": "Named values usable in every numeric field and initializer argument: numbers, expressions, null (no value), true/false, lists.",
             "propertyNames": {"not": {"enum": RESERVED}},
-            "additionalProperties": {"$ref": "#/definitions/number"},
+            "additionalProperties": {"anyOf": [
+                {"$ref": "#/definitions/number"},
+                {"type": ["null", "boolean"]},
+                {"type": "array", "items": {"type": ["number", "string", "boolean", "null"]}}
+            ]},
+        }),
+        "checks" => json!({
+            "type": ["array", "null"],
+            "description": "Conditions on the vars; a false one is an error showing its message.",
+            "items": {
+                "type": "object",
+                "properties": {"check": {"type": ["string", "boolean", "number"]}, "message": {"type": "string"}},
+                "required": ["check", "message"],
+                "additionalProperties": false,
+            },
         }),
         "initializers" => {
             let builtin: Vec<&str> = FAMILIES.iter().flat_map(family_names).collect();
@@ -224,6 +238,11 @@ fn arguments_object(arguments: &[ArgumentInfo], description: &str) -> Json {
             properties.insert(info.name.clone(), nullable(schema));
         }
     }
+    // Every entry may exist only when a condition holds (read before its arguments).
+    properties.insert(
+        "when".into(),
+        json!({"type": ["boolean", "number", "string", "null"], "description": "The entry exists only when this holds."}),
+    );
     json!({
         "type": "object", "description": description, "properties": properties,
         "required": required, "additionalProperties": false,

@@ -31,12 +31,16 @@ pub fn expression(data: &[u8]) {
     let _ = dsl::parse_call(&text);
     if let Ok(expr) = dsl::parse_expr(&text) {
         let lookup = |name: &str| match name {
-            "fan_in" => Some(64.0),
-            "fan_out" => Some(10.0),
-            "n" => Some(3.0),
+            "fan_in" => Some(dsl::Value::Number(64.0)),
+            "fan_out" => Some(dsl::Value::Number(10.0)),
+            "n" => Some(dsl::Value::Number(3.0)),
+            "nothing" => Some(dsl::Value::Null),
+            "words" => Some(dsl::Value::Str("gated-gelu".into())),
+            "layers" => Some(dsl::Value::List(vec![dsl::Value::Number(0.0)].into())),
             _ => None,
         };
         let _ = dsl::eval(&expr, &lookup);
+        let _ = dsl::eval_value(&expr, &lookup);
     }
 }
 
