@@ -93,11 +93,17 @@ fn number(operand: &Operand) -> Result<f64, DslError> {
             }
             Err(error)
         }
-        other => Err(error(
-            Code::ExprSyntax,
-            format!("expected a number, found {}", other.kind_name()),
-            operand.span.clone(),
-        )),
+        other => {
+            let message = format!("expected a number, found {}", other.kind_name());
+            let mut refused = error(Code::ExprSyntax, message, operand.span.clone());
+            if let Some(name) = &operand.var {
+                refused.message = format!("`{name}` is {} ({other}), where a number is needed", other.kind_name());
+                refused.help = Some(format!(
+                    "give `{name}` a number: under `vars:`, with `--set {name}=…`, or in the config.json or `--vars` file"
+                ));
+            }
+            Err(refused)
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use nom::branch::alt;
 use nom::bytes::complete::{tag, take_till, take_while};
 use nom::character::complete::{char, digit0, digit1, multispace0, one_of, satisfy};
 use nom::combinator::opt;
+use nom::multi::many0;
 use std::ops::Range;
 
 /// How many levels of parentheses, calls, signs and operators an expression may nest.
@@ -82,8 +83,10 @@ fn number_lexeme(input: &str) -> Option<&str> {
     matched(input, (mantissa, opt((one_of("eE"), opt(one_of("+-")), digit1))))
 }
 
+/// A name, or a dotted name (`rope_scaling.factor`: a nested key of a config.json).
 fn ident_lexeme(input: &str) -> Option<&str> {
-    matched(input, (satisfy(|c| c.is_ascii_alphabetic() || c == '_'), take_while(is_ident_continue)))
+    let part = || (satisfy(|c| c.is_ascii_alphabetic() || c == '_'), take_while(is_ident_continue));
+    matched(input, (part(), many0((char('.'), part()))))
 }
 
 fn punctuation_lexeme(input: &str) -> Option<&str> {

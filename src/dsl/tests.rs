@@ -496,6 +496,7 @@ fn comparisons_and_word_operators_bind_as_in_python() {
         ("a <= b", "(<= a b)"),
         ("a > b", "(> a b)"),
         ("f(a == b, c)", "(f (== a b) c)"),
+        ("rope_scaling.factor * 2", "(* rope_scaling.factor 2)"),
     ];
     for (input, expected) in cases {
         check_expr(input, expected, false);
@@ -542,7 +543,8 @@ fn values_of_every_kind_evaluate_as_in_python() {
 fn a_value_that_is_no_number_is_refused_where_a_number_is_needed() {
     let cases = [
         ("nothing + 1", "`nothing` has no value (it is null) and is used as a number here", 0..7),
-        ("act * 2", "expected a number, found a string", 0..3),
+        ("act * 2", "`act` is a string (\"gated-gelu\"), where a number is needed", 0..3),
+        ("'a' * 2", "expected a number, found a string", 0..3),
         ("nothing", "`nothing` has no value (it is null) and is used as a number here", 0..7),
         ("1 in x", "`in` needs a list on its right, found a number", 5..6),
         ("len(x)", "`len` takes a list or a string, found a number", 4..5),

@@ -346,11 +346,16 @@ fn list_item(file: &SourceFile, node: &Node) -> Result<dsl::Value, Diagnostic> {
 
 /// Why `name` cannot be a var, if it cannot.
 fn name_problem(name: &str) -> Option<String> {
-    let mut chars = name.chars();
-    let identifier = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !identifier {
-        return Some(format!("`{name}` is not a valid var name (letters, digits and `_`, not starting with a digit)"));
+    let identifier = |part: &str| {
+        let mut chars = part.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if !name.split('.').all(identifier) {
+        return Some(format!(
+            "`{name}` is not a valid var name (letters, digits and `_`, not starting with a digit; dots between \
+             such parts)"
+        ));
     }
     if RESERVED.contains(&name) || dsl::FUNCTIONS.contains(&name) || dsl::KEYWORDS.contains(&name) {
         return Some(format!("`{name}` is a reserved name in expressions and cannot be a var"));
