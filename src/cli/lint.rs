@@ -148,8 +148,8 @@ fn check_file(
             let unreadable = not_ready.unreadable;
             return Checked {
                 path: shown,
-                source: not_ready.file,
-                diagnostics: vec![not_ready.diagnostic],
+                source: not_ready.file.map(|file| *file),
+                diagnostics: vec![*not_ready.diagnostic],
                 unreadable,
             };
         }

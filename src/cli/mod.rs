@@ -380,20 +380,20 @@ pub struct Pretrained {
 /// Why a config could not be made ready: the diagnostic, the file it points into, and whether the
 /// file could not be read at all (exit 2) rather than being wrong (exit 1).
 pub struct NotReady {
-    pub diagnostic: Diagnostic,
-    pub file: Option<SourceFile>,
+    pub diagnostic: Box<Diagnostic>,
+    pub file: Option<Box<SourceFile>>,
     pub unreadable: bool,
 }
 
 impl NotReady {
     fn of(diagnostic: Diagnostic, file: Option<&SourceFile>) -> NotReady {
         let unreadable = diagnostic.code == Code::Io;
-        NotReady { diagnostic, file: file.cloned(), unreadable }
+        NotReady { diagnostic: Box::new(diagnostic), file: file.cloned().map(Box::new), unreadable }
     }
 
     /// Prints the diagnostic; the outcome to exit with.
     pub fn report(self) -> Outcome {
-        print_diagnostics(&vec![self.diagnostic], self.file.as_ref());
+        print_diagnostics(&vec![*self.diagnostic], self.file.as_deref());
         if self.unreadable { Outcome::Failure } else { Outcome::InputErrors }
     }
 }

@@ -12,7 +12,7 @@ pub const BUILTIN_CONSTANTS: &[&str] = &["pi", "e", "true", "false", "null", "Tr
 
 /// The functions an expression may call.
 pub const FUNCTIONS: &[&str] =
-    &["sqrt", "exp", "log", "abs", "floor", "ceil", "min", "max", "pow", "len", "startswith"];
+    &["sqrt", "exp", "log", "abs", "floor", "ceil", "min", "max", "pow", "len", "startswith", "coalesce"];
 
 fn error(code: Code, message: impl Into<String>, span: Range<usize>) -> DslError {
     DslError { code, message: message.into(), span, help: None }
@@ -225,6 +225,10 @@ fn apply(expr: &Expr, values: &mut Vec<Operand>) -> Result<Value, DslError> {
                         Err(error(Code::ExprSyntax, message, only.span.clone()))
                     }
                 },
+                // SQL's: the first argument that is not null.
+                ("coalesce", arguments) => {
+                    Ok(arguments.iter().map(|a| &a.value).find(|v| **v != Value::Null).cloned().unwrap_or(Value::Null))
+                }
                 ("startswith", [text, prefix]) => match (&text.value, &prefix.value) {
                     (Value::Str(text), Value::Str(prefix)) => Ok(Value::bool(text.starts_with(&**prefix))),
                     _ => Err(error(Code::ExprSyntax, "`startswith` takes two strings", expr.span.clone())),
@@ -256,7 +260,7 @@ fn check_call(function: &Ident, count: usize, span: &Range<usize>) -> Result<(),
     let (expected, accepts) = match name {
         "sqrt" | "exp" | "log" | "abs" | "floor" | "ceil" | "len" => ("1 argument", count == 1),
         "pow" | "startswith" => ("2 arguments", count == 2),
-        "min" | "max" => ("at least 1 argument", count >= 1),
+        "min" | "max" | "coalesce" => ("at least 1 argument", count >= 1),
         _ => {
             let help = match did_you_mean(name, FUNCTIONS.iter().copied()) {
                 Some(suggestion) => format!("did you mean `{suggestion}`?"),

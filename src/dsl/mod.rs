@@ -37,9 +37,11 @@ impl DslError {
             Code::NonFinite => "check what the expression divides by, or takes the square root or logarithm of \
                                 (a `--set` may have changed a var)"
                 .to_string(),
-            Code::WrongArity => "`sqrt`, `exp`, `log`, `abs`, `floor` and `ceil` take 1 argument, `pow` 2, \
-                                 `min` and `max` at least 1"
-                .to_string(),
+            Code::WrongArity => {
+                "`sqrt`, `exp`, `log`, `abs`, `floor`, `ceil` and `len` take 1 argument, `pow` and `startswith` 2, \
+                                 `min`, `max` and `coalesce` at least 1"
+                    .to_string()
+            }
             Code::UnknownName => "the names in scope are the vars, `pi` and `e` (and `fan_in`, `fan_out` in \
                                   initializer arguments, `i` in a repeated block)"
                 .to_string(),

@@ -1,7 +1,7 @@
 //! `unused-var` (W0702): a var under `vars:` that nothing refers to.
 //!
-//! **What:** warns about a var that no size, shape, initializer argument, `--set` override or
-//! used var mentions. A var used only by unused vars is unused too.
+//! **What:** warns about a var that no size, shape, initializer argument, `when:`, check, `--set`
+//! override or used var mentions. A var used only by unused vars is unused too.
 //!
 //! **Why:** an unused var is a leftover or a misspelling: `--set` on it changes nothing, and a
 //! reader of the config believes it sizes something.
@@ -27,7 +27,7 @@ use foldhash::{HashMap, HashSet, HashSetExt};
 pub fn check(input: &ConfigInput) -> Diagnostics {
     let config = input.config;
     let mut used: HashSet<String> = HashSet::new();
-    let roots = [&config.name, &config.seed, &config.input].into_iter().flatten();
+    let roots = [&config.name, &config.seed, &config.input].into_iter().flatten().chain(&config.checks);
     let initializer_values = config.initializers.iter().map(|(_, value)| value);
     for root in roots.chain(initializer_values).chain(&config.layers) {
         walk(root, &mut |node| collect_identifiers(node, &mut used));
@@ -75,7 +75,12 @@ fn identifiers(text: &str) -> impl Iterator<Item = &str> {
             let byte = bytes[at];
             let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
             if byte.is_ascii_alphabetic() || byte == b'_' {
-                while at < bytes.len() && word(bytes[at]) {
+                // A dotted name (`rope_scaling.factor`) is one var.
+                while at < bytes.len()
+                    && (word(bytes[at])
+                        || (bytes[at] == b'.'
+                            && bytes.get(at + 1).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')))
+                {
                     at += 1;
                 }
                 return Some(&text[start..at]);
@@ -98,7 +103,7 @@ mod tests {
 
     #[test]
     fn identifiers_skip_numbers_and_operators() {
-        let found: Vec<&str> = identifiers("2 * d_model + 1e5 / sqrt(fan_in) - x1").collect();
-        assert_eq!(found, ["d_model", "sqrt", "fan_in", "x1"]);
+        let found: Vec<&str> = identifiers("2 * d_model + 1e5 / sqrt(fan_in) - x1 * rope.factor").collect();
+        assert_eq!(found, ["d_model", "sqrt", "fan_in", "x1", "rope.factor"]);
     }
 }

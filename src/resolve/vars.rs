@@ -1,6 +1,6 @@
-//! `vars:`: named numbers usable in every numeric field and initializer argument, evaluated in
+//! `vars:`: named values usable in every numeric field and initializer argument, evaluated in
 //! dependency order (a var may use others, in any order; cycles and unknown names are errors),
-//! with `--set NAME=EXPR` overrides from the command line.
+//! with the values of `--vars` files and `--set NAME=EXPR` overrides applied.
 
 use crate::config::{FileVar, Node, Value, span_in_string, string_start};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
@@ -21,6 +21,17 @@ struct Definition {
     value: Defined,
     /// `--set NAME=EXPR` text, for messages about an override (which has no place in the file).
     from_command_line: Option<String>,
+}
+
+impl Definition {
+    /// Whether the var is computed from others (an expression that names a var), rather than a
+    /// value.
+    fn is_derived(&self) -> bool {
+        let Defined::Expr(expr) = &self.value else { return false };
+        let mut names = Vec::new();
+        collect_names(&expr.expr, &mut names);
+        !names.is_empty()
+    }
 }
 
 /// What a var is defined as.
@@ -71,13 +82,16 @@ pub fn evaluate(
         }
     }
     // A file's key that is no var is not an error: a config.json holds many keys a template
-    // does not read. Its null leaves the var's own definition, the default.
+    // does not read. A var named `_…` is the config's own, never a file's.
     for var in files {
         let Some(value) = file_value(&var.value) else { continue };
-        if value == dsl::Value::Null {
-            continue;
-        }
-        if let Some(definition) = definitions.iter_mut().find(|d| d.name == var.name) {
+        if let Some(definition) = definitions.iter_mut().find(|d| d.name == var.name && !d.name.starts_with('_')) {
+            // A null replaces a value, but leaves a derivation: transformers derives
+            // `num_key_value_heads` or `head_dim` when a config.json says null, and takes
+            // `"pad_token_id": null` as no padding row.
+            if value == dsl::Value::Null && definition.is_derived() {
+                continue;
+            }
             definition.from_command_line = Some(format!("{} = {value} ({})", var.name, var.origin));
             definition.value = Defined::Literal(value);
         }
