@@ -67,7 +67,11 @@ fn check_ok(config: &Path, golden: &Path) -> Vec<String> {
 #[test]
 fn err_configs_fail_with_their_golden_diagnostics() {
     let dir = repo().join("tests/golden/err");
-    let configs = yaml_files(&dir);
+    // Hugging Face configs are `NAME.config.json` (other `.json` files there are `--vars` files).
+    let mut configs = yaml_files(&dir);
+    let hugging_face = std::fs::read_dir(&dir).expect("tests/golden/err").filter_map(|entry| entry.ok());
+    configs
+        .extend(hugging_face.map(|entry| entry.path()).filter(|path| path.to_string_lossy().ends_with(".config.json")));
     assert!(configs.len() >= 20, "tests/golden/err should cover every kind of bad input");
     let mut failures = Vec::new();
     for config in configs {
