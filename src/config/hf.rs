@@ -101,7 +101,7 @@ pub fn model_types() -> Vec<&'static str> {
 }
 
 /// The template for a config: the one of its model type whose architecture the config names,
-/// else the model type's first. `at` is where the model type is written.
+/// else the model type's first; an error at the `model_type` value when it has none.
 pub fn template_for(config: &HfConfig, root: &Node) -> Result<&'static Template, Diagnostic> {
     let candidates: Vec<&'static Template> =
         TEMPLATES.iter().filter(|template| template.model_type == config.model_type).collect();

@@ -47,6 +47,48 @@ fn every_hugging_face_case_matches_what_transformers_writes() {
     assert!(failures.is_empty(), "{} failure(s) over {} cases:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
+/// Every file of templates/hf is shipped (`initc templates` lists it and prints it as it is) and
+/// held to a recording: some case's config.json picks it (its model type, and for a model type
+/// with several templates its class).
+#[test]
+fn every_shipped_template_is_listed_printed_and_recorded() {
+    let listing = initc(&repo(), &["templates"]);
+    assert_eq!(listing.status.code(), Some(0), "{}", text(&listing.stderr));
+    let rows: Vec<Vec<String>> = text(&listing.stdout)
+        .lines()
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .map(|line| line.split_whitespace().map(str::to_string).collect())
+        .collect();
+    let picked: Vec<(String, Vec<String>)> = case_directories()
+        .iter()
+        .map(|case| {
+            let config = read_json(&case.join("config.json"));
+            (config["model_type"].as_str().unwrap_or_default().to_string(), strings(&config["architectures"]))
+        })
+        .collect();
+    let directory = repo().join("templates").join("hf");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&directory)
+        .expect("templates/hf")
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), rows.len(), "templates/hf and `initc templates` differ: {rows:?}");
+    for file in files {
+        let name = file.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+        let row = rows.iter().find(|row| row.get(2) == Some(&name));
+        let Some([model_type, class, _]) = row.map(Vec::as_slice) else { panic!("`initc templates` lacks {name}") };
+        let printed = initc(&repo(), &["templates", &name]);
+        let shipped = std::fs::read_to_string(&file).expect("template text");
+        assert_eq!(text(&printed.stdout), shipped, "`initc templates {name}`");
+        let first_of_its_type = rows.iter().find(|row| row.first() == Some(model_type)) == row;
+        let recorded = picked
+            .iter()
+            .any(|(picked_type, classes)| picked_type == model_type && (classes.contains(class) || first_of_its_type));
+        assert!(recorded, "no case in tests/hf picks the template {name} ({model_type}, {class})");
+    }
+}
+
 /// The directories of tests/hf that hold a recording, sorted.
 fn case_directories() -> Vec<PathBuf> {
     let root = repo().join("tests").join("hf");
@@ -348,4 +390,43 @@ fn check_tensor(name: &str, written: &Written, tensor: &Value, seed_index: usize
         }
     }
     failures
+}
+
+/// `--template FILE` compiles that file instead of the shipped template (the same text gives the
+/// same bytes); it is refused for a config that is no config.json, and `initc templates` refuses
+/// a name it does not ship.
+#[test]
+fn a_template_of_ones_own_replaces_the_shipped_one() {
+    let out = tempfile::tempdir().expect("temporary directory");
+    let template = out.path().join("mine.yaml");
+    let shipped = initc(&repo(), &["templates", "llama"]);
+    std::fs::write(&template, &shipped.stdout).expect("write the template");
+    let config = "tests/hf/llama/config.json";
+    let (built_in, own) = (out.path().join("built_in"), out.path().join("own"));
+    let built_in_run = initc(&repo(), &["compile", config, "-o", built_in.to_str().unwrap_or_default()]);
+    let own_run = initc(
+        &repo(),
+        &[
+            "compile",
+            config,
+            "-o",
+            own.to_str().unwrap_or_default(),
+            "--template",
+            template.to_str().unwrap_or_default(),
+        ],
+    );
+    assert_eq!((built_in_run.status.code(), own_run.status.code()), (Some(0), Some(0)), "{}", text(&own_run.stderr));
+    let read = |dir: &Path| std::fs::read(dir.join("model.safetensors")).expect("model.safetensors");
+    assert_eq!(read(&built_in), read(&own));
+
+    let refused = initc(&repo(), &["summary", "examples/mnist_cnn.yaml", "--template", "mine.yaml"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("`--template` is for a Hugging Face config.json"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let unknown = initc(&repo(), &["templates", "lama"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown.stderr).contains("did you mean `llama`?"), "{}", text(&unknown.stderr));
 }
