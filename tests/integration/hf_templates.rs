@@ -430,3 +430,20 @@ fn a_template_of_ones_own_replaces_the_shipped_one() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(text(&unknown.stderr).contains("did you mean `llama`?"), "{}", text(&unknown.stderr));
 }
+
+/// `initc lint` finds nothing in any recorded config.json: no template has an unused var or a
+/// rule it breaks.
+#[test]
+fn every_recorded_config_json_lints_clean() {
+    for case in case_directories() {
+        let config = case.join("config.json");
+        let output = initc(&repo(), &["lint", config.to_str().unwrap_or_default()]);
+        let printed = text(&output.stdout);
+        assert!(
+            output.status.code() == Some(0) && printed.starts_with("no problems found"),
+            "{}: {printed}{}",
+            config.display(),
+            text(&output.stderr)
+        );
+    }
+}
