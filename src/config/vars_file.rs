@@ -13,6 +13,8 @@ pub struct FileVar {
     pub value: Node,
     /// `config.json:5:3`.
     pub origin: String,
+    /// The file's name, as the origin gives it.
+    pub file: String,
 }
 
 /// Every key of the file's top-level mapping (and of the mappings inside, with dotted names).
@@ -47,7 +49,7 @@ fn flatten(file: &SourceFile, prefix: &str, entries: &[(Node, Node)], vars: &mut
             _ => {
                 let at = file.line_col(value.span.start);
                 let origin = format!("{}:{}:{}", file.name(), at.line, at.column);
-                vars.push(FileVar { name, value: value.clone(), origin });
+                vars.push(FileVar { name, value: value.clone(), origin, file: file.name().to_string() });
             }
         }
     }

@@ -206,7 +206,7 @@ pub fn resolve(
     overrides: &Overrides,
 ) -> (Option<crate::graph::Graph>, Diagnostics) {
     let (model, mut diagnostics) = resolve_items_of(file, config, overrides);
-    first_use_of_each_missing_value(&mut diagnostics);
+    first_use_of_each_missing_value(&mut diagnostics, &overrides.vars);
     let Some(model) = model else { return (None, diagnostics) };
     let (graph, found) = lower::lower(model);
     diagnostics.extend(found);
@@ -217,12 +217,23 @@ pub fn resolve(
 }
 
 /// A var without a value (a key a config.json lacks) is reported where it is first used, not at
-/// each of its uses.
-fn first_use_of_each_missing_value(diagnostics: &mut Diagnostics) {
+/// each of its uses; when vars came from a file (a config.json), the help names that file.
+fn first_use_of_each_missing_value(diagnostics: &mut Diagnostics, files: &[crate::config::FileVar]) {
     let mut seen = std::collections::HashSet::new();
     diagnostics.retain(|d| {
         !(d.code == Code::UnknownName && d.message.contains("has no value")) || seen.insert(d.message.clone())
     });
+    let Some(file) = files.first().map(|var| var.file.as_str()) else { return };
+    for diagnostic in diagnostics.iter_mut() {
+        let missing = diagnostic.message.strip_prefix('`').and_then(|rest| rest.split_once("` has no value"));
+        let Some((name, _)) = missing else { continue };
+        let given_null = files.iter().any(|var| var.name == name);
+        diagnostic.help = Some(if given_null {
+            format!("`{file}` gives `{name}` as null; give it a value there or with `--set {name}=…`")
+        } else {
+            format!("`{file}` has no key `{name}`, which this template needs: add it there or give `--set {name}=…`")
+        });
+    }
 }
 
 /// The item tree of a config: every entry resolved, not yet connected.
