@@ -377,8 +377,9 @@ pub struct Pretrained {
     pub config_json: String,
 }
 
-/// Why a config could not be made ready: the diagnostic, the file it points into, and whether the
-/// file could not be read at all (exit 2) rather than being wrong (exit 1).
+/// Why a config could not be made ready: the diagnostic, the file it points into, and whether a
+/// file could not be read at all or an option is malformed (exit 2) rather than the input being
+/// wrong (exit 1).
 pub struct NotReady {
     pub diagnostic: Box<Diagnostic>,
     pub file: Option<Box<SourceFile>>,
@@ -405,7 +406,9 @@ pub fn model_source(
     file: SourceFile,
     args: &OverrideArgs,
 ) -> Result<(SourceFile, Overrides, Option<Pretrained>), NotReady> {
-    let mut overrides = args.overrides().map_err(|diagnostic| NotReady::of(diagnostic, None))?;
+    // A malformed option is a usage error (exit 2), as clap's own are.
+    let mut overrides =
+        args.overrides().map_err(|diagnostic| NotReady { unreadable: true, ..NotReady::of(diagnostic, None) })?;
     let mut compiled = file;
     let mut pretrained = None;
     let looks_like_json = compiled.text().trim_start_matches('\u{feff}').trim_start().starts_with('{');
@@ -484,10 +487,6 @@ pub fn load_plan(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile), Ou
 pub fn load_plan_and_sources(
     args: &ModelArgs,
 ) -> Result<(crate::plan::Plan, SourceFile, Vec<PathBuf>, Option<Pretrained>), Outcome> {
-    if let Err(diagnostic) = args.overrides.overrides() {
-        print_diagnostics(&vec![diagnostic], None);
-        return Err(Outcome::Failure);
-    }
     let file = read_source(&args.config)?;
     let (file, overrides, pretrained) = model_source(file, &args.overrides).map_err(NotReady::report)?;
     let (plan, diagnostics) = crate::compile_plan(&file, &overrides);

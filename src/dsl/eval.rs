@@ -75,13 +75,18 @@ fn var_name(expr: &Expr) -> Option<String> {
     }
 }
 
+/// The message for a var without a value (null) used as a number; `resolve` finds these by it.
+pub fn no_value_message(name: &str) -> String {
+    format!("`{name}` has no value (it is null) and is used as a number here")
+}
+
 /// The number an operand holds, or an error saying what it holds instead.
 fn number(operand: &Operand) -> Result<f64, DslError> {
     match &operand.value {
         Value::Number(value) => Ok(*value),
         Value::Null => {
             let message = match &operand.var {
-                Some(name) => format!("`{name}` has no value (it is null) and is used as a number here"),
+                Some(name) => no_value_message(name),
                 None => "expected a number, found null".to_string(),
             };
             let mut error = error(Code::UnknownName, message, operand.span.clone());

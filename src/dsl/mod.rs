@@ -13,7 +13,7 @@ use crate::diagnostic::Code;
 use ast::{Call, Expr};
 use std::ops::Range;
 
-pub use eval::{BUILTIN_CONSTANTS, FUNCTIONS};
+pub use eval::{BUILTIN_CONSTANTS, FUNCTIONS, no_value_message};
 pub use parse::{KEYWORDS, MAX_NESTING};
 pub use value::Value;
 

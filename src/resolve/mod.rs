@@ -206,7 +206,7 @@ pub fn resolve(
     overrides: &Overrides,
 ) -> (Option<crate::graph::Graph>, Diagnostics) {
     let (model, mut diagnostics) = resolve_items_of(file, config, overrides);
-    first_use_of_each_missing_value(&mut diagnostics, &overrides.vars);
+    first_use_of_each_missing_value(&mut diagnostics, config, &overrides.vars);
     let Some(model) = model else { return (None, diagnostics) };
     let (graph, found) = lower::lower(model);
     diagnostics.extend(found);
@@ -218,15 +218,24 @@ pub fn resolve(
 
 /// A var without a value (a key a config.json lacks) is reported where it is first used, not at
 /// each of its uses; when vars came from a file (a config.json), the help names that file.
-fn first_use_of_each_missing_value(diagnostics: &mut Diagnostics, files: &[crate::config::FileVar]) {
+fn first_use_of_each_missing_value(
+    diagnostics: &mut Diagnostics,
+    config: &ModelConfig,
+    files: &[crate::config::FileVar],
+) {
+    // Each var's "no value" message, to find its diagnostics by (a map: a model may have many).
+    let messages: HashMap<String, &str> = config
+        .vars
+        .iter()
+        .filter_map(|(key, _)| key.as_str())
+        .map(|name| (crate::dsl::no_value_message(name), name))
+        .collect();
+    let missing = |d: &Diagnostic| if d.code == Code::UnknownName { messages.get(&d.message).copied() } else { None };
     let mut seen = std::collections::HashSet::new();
-    diagnostics.retain(|d| {
-        !(d.code == Code::UnknownName && d.message.contains("has no value")) || seen.insert(d.message.clone())
-    });
+    diagnostics.retain(|d| missing(d).is_none_or(|name| seen.insert(name)));
     let Some(file) = files.first().map(|var| var.file.as_str()) else { return };
     for diagnostic in diagnostics.iter_mut() {
-        let missing = diagnostic.message.strip_prefix('`').and_then(|rest| rest.split_once("` has no value"));
-        let Some((name, _)) = missing else { continue };
+        let Some(name) = missing(diagnostic) else { continue };
         let given_null = files.iter().any(|var| var.name == name);
         diagnostic.help = Some(if given_null {
             format!("`{file}` gives `{name}` as null; give it a value there or with `--set {name}=…`")
