@@ -6,7 +6,7 @@
 
 use super::output_set::{self, OutputSet};
 use super::weights::Progress;
-use super::{ModelArgs, Outcome, io_reason, print_diagnostics};
+use super::{ModelArgs, Outcome, api, io_reason, print_diagnostics};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::emit::{self, ShardLayout};
 use crate::plan::Plan;
@@ -51,9 +51,17 @@ fn parse_shard_size(text: &str) -> Result<u64, String> {
 }
 
 /// A file the compile reads, which its output must not replace.
-struct Input {
-    path: PathBuf,
-    role: &'static str,
+pub(super) struct Input {
+    pub path: PathBuf,
+    pub role: &'static str,
+}
+
+/// Where and how the weights are written.
+pub(super) struct WriteOptions<'a> {
+    pub output: &'a Path,
+    pub max_shard_size: Option<u64>,
+    pub shard: Option<usize>,
+    pub quiet: bool,
 }
 
 pub fn run(args: &CompileArgs) -> ExitCode {
@@ -66,49 +74,47 @@ pub fn run(args: &CompileArgs) -> ExitCode {
             return Outcome::Failure.into();
         }
     };
-    let (plan, file, sources, pretrained) = match super::load_plan_and_sources(&args.model) {
-        Ok(loaded) => loaded,
+    let prepared = match super::prepare_printing(&args.model) {
+        Ok(prepared) => prepared,
         Err(outcome) => return outcome.into(),
     };
-    let mut inputs = vec![Input { path: args.model.config.clone(), role: "the config" }];
-    inputs.extend(sources.into_iter().map(|path| Input { path, role: "a file that `from_file` reads" }));
-    // Refused before anything is generated: a header readers refuse, or an output larger than
-    // `--max-size`, else the free space where it goes.
-    let budget = super::lint::budget(max_size, Some(&args.output), Path::new("."));
-    let files = files_to_write(&plan, args);
-    let files: Vec<&[usize]> = files.iter().map(Vec::as_slice).collect();
-    let problems = crate::lint::too_large(&plan, &files, budget.as_ref());
-    if !problems.is_empty() {
-        print_diagnostics(&problems, Some(&file));
-        return Outcome::InputErrors.into();
+    let options = api::SaveOptions {
+        output: &args.output,
+        max_shard_size: args.max_shard_size,
+        shard: args.shard,
+        max_size,
+        quiet: args.quiet,
+    };
+    match api::save(&prepared, &options) {
+        Ok(()) => Outcome::Success.into(),
+        Err(failure) => failure.report().into(),
     }
-    if let Err(outcome) = super::memory_budget::check(&plan, &file, super::memory_budget::Purpose::Compile) {
-        return outcome.into();
-    }
-    let result = match (args.max_shard_size, &pretrained) {
-        (None, None) => write_single(&plan, &args.output, &inputs, args.quiet),
+}
+
+/// Writes the plan: one file, or shards (and config.json for a Hugging Face config) into a
+/// directory.
+pub(super) fn write(
+    plan: &Plan,
+    options: &WriteOptions,
+    pretrained: Option<&super::Pretrained>,
+    inputs: &[Input],
+) -> Result<(), Diagnostic> {
+    match (options.max_shard_size, pretrained) {
+        (None, None) => write_single(plan, options.output, inputs, options.quiet),
         (max_shard_size, pretrained) => {
             let max_shard_size = max_shard_size.unwrap_or(u64::MAX);
-            let directory = Directory { path: &args.output, pretrained: pretrained.as_ref() };
-            write_sharded(&plan, directory, max_shard_size, args.shard, &inputs, args.quiet)
-        }
-    };
-    match result {
-        Ok(()) => Outcome::Success.into(),
-        Err(diagnostic) => {
-            let outcome = super::memory_budget::failure_outcome(&diagnostic);
-            print_diagnostics(&vec![diagnostic], None);
-            outcome.into()
+            let directory = Directory { path: options.output, pretrained };
+            write_sharded(plan, directory, max_shard_size, options.shard, inputs, options.quiet)
         }
     }
 }
 
 /// The tensors of each safetensors file this run writes: all in one file, or the shards
 /// (`--shard K` alone). Empty when the shards cannot be laid out; writing reports why.
-fn files_to_write(plan: &Plan, args: &CompileArgs) -> Vec<Vec<usize>> {
-    let Some(max_shard_size) = args.max_shard_size else { return vec![(0..plan.tensors.len()).collect()] };
+pub(super) fn files_to_write(plan: &Plan, max_shard_size: Option<u64>, shard: Option<usize>) -> Vec<Vec<usize>> {
+    let Some(max_shard_size) = max_shard_size else { return vec![(0..plan.tensors.len()).collect()] };
     let Ok(layout) = emit::shard_layout(plan, max_shard_size) else { return Vec::new() };
-    selected_shards(&layout, args.shard)
+    selected_shards(&layout, shard)
         .map_or(Vec::new(), |shards| shards.into_iter().map(|shard| shard.tensors.clone()).collect())
 }
 

@@ -4,7 +4,7 @@
 //! memory, and the printing are shared with `initc verify`.
 
 use super::Outcome;
-use super::inspect::{OutputFormat, fail, read_failed};
+use super::inspect::{OutputFormat, read_failed};
 use super::weights::{Progress, ReadError, WeightFiles, in_rounds};
 use crate::inspect::{self, Comparator, DiffReport, TensorComparison, TensorData, Tolerance};
 use clap::Args;
@@ -41,15 +41,10 @@ pub struct ComparisonArgs {
 impl ComparisonArgs {
     /// The tolerance, or exit code 2 with a diagnostic if either is negative or not finite.
     pub(super) fn tolerance(&self) -> Result<Tolerance, ExitCode> {
-        for (flag, value) in [("--atol", self.atol), ("--rtol", self.rtol)] {
-            if !value.is_finite() || value < 0.0 {
-                return Err(fail(
-                    format!("`{flag} {value}` is not a tolerance"),
-                    "give a finite number ≥ 0, e.g. 1e-6",
-                ));
-            }
-        }
-        Ok(Tolerance { absolute: self.atol, relative: self.rtol })
+        super::api::tolerance(self.atol, self.rtol).map_err(|diagnostic| {
+            super::print_diagnostics(&vec![diagnostic], None);
+            Outcome::Failure.into()
+        })
     }
 
     /// Prints the report; 0 when equal, 1 when not.

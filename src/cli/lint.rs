@@ -3,10 +3,9 @@
 //! without errors (warnings alone pass, unless `--deny-warnings`), 1 with errors, 2 when a file
 //! cannot be read or the command line is wrong. Nothing is generated or written.
 
-use super::{ExternalFiles, Outcome};
+use super::{Outcome, api};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, FileReport, Severity, render_human, render_json, render_sarif};
-use crate::lint::{LintOptions, OutputBudget};
-use crate::plan::attach_external;
+use crate::lint::OutputBudget;
 use crate::source::SourceFile;
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -131,48 +130,18 @@ pub(crate) fn max_size(text: Option<&str>) -> Result<Option<OutputBudget>, Diagn
 
 fn check_file(
     path: &Path,
-    overrides_args: &super::OverrideArgs,
+    overrides: &super::OverrideArgs,
     max_size: Option<OutputBudget>,
     output: Option<&Path>,
 ) -> Checked {
-    let shown = path.display().to_string();
-    let source = match read(path, &shown) {
-        Ok(source) => source,
-        Err((diagnostic, unreadable)) => {
-            return Checked { path: shown, source: None, diagnostics: vec![*diagnostic], unreadable };
-        }
-    };
-    let (source, overrides) = match super::model_source(source, overrides_args) {
-        Ok((source, overrides, _)) => (source, overrides),
-        Err(not_ready) => {
-            let unreadable = not_ready.unreadable;
-            return Checked {
-                path: shown,
-                source: not_ready.file.map(|file| *file),
-                diagnostics: vec![*not_ready.diagnostic],
-                unreadable,
-            };
-        }
-    };
-    let overrides = &overrides;
-    let directory = path.parent().unwrap_or(Path::new(""));
-    let options = LintOptions { output_budget: budget(max_size, output, directory) };
-    let (plan, mut diagnostics) = crate::lint::lint(&source, overrides, &options);
-    if let Some(mut plan) = plan {
-        diagnostics.extend(attach_external(&mut plan, &mut ExternalFiles::new(directory).reader()));
-        crate::sort_and_dedupe(&mut diagnostics);
-        let tensors = plan.tensors.len();
-        crate::release(plan, tensors);
+    let request = api::Request { config: api::ConfigInput::Path(path.to_path_buf()), overrides: overrides.clone() };
+    let linted = api::lint(&request, max_size, output);
+    Checked {
+        path: path.display().to_string(),
+        source: linted.file,
+        diagnostics: linted.diagnostics,
+        unreadable: linted.unreadable,
     }
-    Checked { path: shown, source: Some(source), diagnostics, unreadable: false }
-}
-
-/// Reads a config. An unreadable file is an I/O failure (exit 2); bad encoding is an input error.
-fn read(path: &Path, shown: &str) -> Result<SourceFile, (Box<Diagnostic>, bool)> {
-    super::config_source(path, shown).map_err(|diagnostic| {
-        let unreadable = diagnostic.code == Code::Io;
-        (Box::new(diagnostic), unreadable)
-    })
 }
 
 /// The output budget: `--max-size`, else the free space of the directory the output would be

@@ -10,12 +10,11 @@
 //! Tensors are generated one at a time, each freed before the next, so the largest one decides.
 //! An allocation that fails anyway (the check is an estimate) ends in the same E0603, not an abort.
 
-use super::{Outcome, print_diagnostics};
+use super::Outcome;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::emit::size_text;
 use crate::init::OutOfMemory;
 use crate::plan::{Initializer, Plan, TensorSpec};
-use crate::source::SourceFile;
 
 /// Sets the memory available to initc (a size: `8GiB`, `512MB`, bytes) instead of what the
 /// system reports.
@@ -39,28 +38,22 @@ struct Available {
     source: String,
 }
 
-/// Refuses, with E0603 (exit 1 for `compile`, 2 for `verify`, whose errors are all 2), a plan
-/// whose largest tensor needs more memory than there is. A malformed `INITC_MEMORY_LIMIT` is
-/// E0601 (exit 2).
-pub fn check(plan: &Plan, file: &SourceFile, purpose: Purpose) -> Result<(), Outcome> {
+/// Why E0603 (exit 1 for `compile`, 2 for `verify`, whose errors are all 2) refuses a plan whose
+/// largest tensor needs more memory than there is, if it does (a malformed `INITC_MEMORY_LIMIT`
+/// is E0601, exit 2): the diagnostic, the outcome, and whether the
+/// diagnostic points into the config (E0603 does, a malformed `INITC_MEMORY_LIMIT` does not).
+pub fn refusal(plan: &Plan, purpose: Purpose) -> Option<(Diagnostic, Outcome, bool)> {
     let available = match available() {
         Ok(Some(available)) => available,
-        Ok(None) => return Ok(()),
-        Err(diagnostic) => {
-            print_diagnostics(&vec![diagnostic], None);
-            return Err(Outcome::Failure);
-        }
+        Ok(None) => return None,
+        Err(diagnostic) => return Some((diagnostic, Outcome::Failure, false)),
     };
-    match shortfall(plan, purpose, &available) {
-        None => Ok(()),
-        Some(diagnostic) => {
-            print_diagnostics(&vec![diagnostic], Some(file));
-            Err(match purpose {
-                Purpose::Compile => Outcome::InputErrors,
-                Purpose::Verify => Outcome::Failure,
-            })
-        }
-    }
+    let diagnostic = shortfall(plan, purpose, &available)?;
+    let outcome = match purpose {
+        Purpose::Compile => Outcome::InputErrors,
+        Purpose::Verify => Outcome::Failure,
+    };
+    Some((diagnostic, outcome, true))
 }
 
 /// What a failed run of `compile` exits with: 1 for E0603 as for the check before it, else 2.
@@ -73,7 +66,7 @@ pub fn out_of_memory(error: &std::io::Error) -> Option<Diagnostic> {
     Some(not_enough_memory(error.get_ref()?.downcast_ref::<OutOfMemory>()?))
 }
 
-fn not_enough_memory(error: &OutOfMemory) -> Diagnostic {
+pub(crate) fn not_enough_memory(error: &OutOfMemory) -> Diagnostic {
     Diagnostic::error(
         Code::NotEnoughMemory,
         format!(
@@ -84,18 +77,6 @@ fn not_enough_memory(error: &OutOfMemory) -> Diagnostic {
         ),
     )
     .with_help("free some memory, or run where more is available (a larger memory limit or `ulimit -v`)")
-}
-
-/// One tensor's bytes in its dtype, for `verify`; when the memory for it cannot be allocated,
-/// prints E0603 and exits 2 (verify writes nothing, so nothing is left behind).
-pub fn bytes_or_exit(spec: &TensorSpec, seed: u64) -> Vec<u8> {
-    match crate::init::generate_bytes(spec, seed) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            print_diagnostics(&vec![not_enough_memory(&error)], None);
-            std::process::exit(2)
-        }
-    }
 }
 
 /// The bytes generating `spec` takes at its peak, for `purpose`.

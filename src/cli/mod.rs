@@ -1,6 +1,7 @@
 //! The command line: argument parsing, reading and writing files, printing. The only module
 //! that does I/O. Exit codes: 0 success, 1 the input has errors, 2 usage or I/O errors.
 
+pub mod api;
 mod compile;
 mod diff;
 #[cfg(target_os = "linux")]
@@ -20,7 +21,6 @@ mod verify;
 mod weights;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, render_human};
-use crate::plan::attach_external;
 use crate::plan::layout::Layout;
 use crate::resolve::Overrides;
 use crate::source::SourceFile;
@@ -476,44 +476,14 @@ fn pretrained_dtype(
     }
 }
 
-/// Reads the config and runs the pipeline up to the plan, printing diagnostics.
-pub fn load_plan(args: &ModelArgs) -> Result<(crate::plan::Plan, SourceFile), Outcome> {
-    load_plan_and_sources(args).map(|(plan, file, _, _)| (plan, file))
-}
-
-/// `load_plan`, and the paths of the files `from_file` initializers read (which `compile` must
-/// not overwrite).
-#[allow(clippy::type_complexity)]
-pub fn load_plan_and_sources(
-    args: &ModelArgs,
-) -> Result<(crate::plan::Plan, SourceFile, Vec<PathBuf>, Option<Pretrained>), Outcome> {
-    let file = read_source(&args.config)?;
-    let (file, overrides, pretrained) = model_source(file, &args.overrides).map_err(NotReady::report)?;
-    let (plan, diagnostics) = crate::compile_plan(&file, &overrides);
-    let failed = print_diagnostics(&diagnostics, Some(&file));
-    let mut plan = match plan {
-        Some(plan) if !failed => plan,
-        _ => return Err(Outcome::InputErrors),
-    };
-    let directory = args.config.parent().unwrap_or(Path::new(""));
-    let sources = plan
-        .tensors
-        .iter()
-        .flat_map(|spec| spec.value_specs())
-        .filter_map(|spec| match &spec.initializer {
-            crate::plan::Initializer::FromFile(crate::initializers::FromFile { path, .. }) => {
-                Some(directory.join(path))
-            }
-            _ => None,
-        })
-        .collect();
-    let mut external = ExternalFiles::new(directory);
-    let diagnostics = attach_external(&mut plan, &mut external.reader());
-    if print_diagnostics(&diagnostics, Some(&file)) {
-        // A source that changed while it was read is an I/O failure, not a mistake in the config.
-        return Err(if external.read_failed() { Outcome::Failure } else { Outcome::InputErrors });
-    }
-    Ok((plan, file, sources, pretrained))
+/// Reads the config and runs the pipeline up to the plan ([`api::prepare`]), printing its
+/// diagnostics, warnings included.
+pub fn prepare_printing(args: &ModelArgs) -> Result<api::Prepared, Outcome> {
+    let request =
+        api::Request { config: api::ConfigInput::Path(args.config.clone()), overrides: args.overrides.clone() };
+    let prepared = api::prepare(&request).map_err(api::Failure::report)?;
+    print_diagnostics(&prepared.warnings, Some(&prepared.file));
+    Ok(prepared)
 }
 
 #[cfg(test)]

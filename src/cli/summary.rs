@@ -1,7 +1,6 @@
 //! `initc summary`: prints the Keras-style table (or JSON) without generating any weights.
 
-use super::{ModelArgs, Outcome, load_plan};
-use crate::emit;
+use super::{ModelArgs, Outcome, api};
 use clap::{Args, ValueEnum};
 use std::process::ExitCode;
 
@@ -23,15 +22,11 @@ pub enum SummaryFormat {
 pub fn run(args: &SummaryArgs) -> ExitCode {
     // The process ends after printing: what it built need not be freed.
     crate::exit_after_run();
-    match load_plan(&args.model) {
-        Ok((plan, _)) => {
-            let text = match args.format {
-                SummaryFormat::Text => emit::summary_text(&plan),
-                SummaryFormat::Json => emit::summary_json(&plan),
-            };
-            super::print_stdout(&text);
-            let tensors = plan.tensors.len();
-            crate::release(plan, tensors);
+    match super::prepare_printing(&args.model) {
+        Ok(prepared) => {
+            super::print_stdout(&api::summary(&prepared, matches!(args.format, SummaryFormat::Json)));
+            let tensors = prepared.plan.tensors.len();
+            crate::release(prepared, tensors);
             Outcome::Success.into()
         }
         Err(outcome) => outcome.into(),

@@ -1,0 +1,1 @@
+//! initc for Python.
