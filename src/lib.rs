@@ -127,6 +127,12 @@ pub fn exit_after_run() {
     EXIT_AFTER_RUN.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Undoes [`exit_after_run`], for a process that goes on after a command (the Python package
+/// runs the command line in the interpreter's process).
+pub fn free_after_run() {
+    EXIT_AFTER_RUN.store(false, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Disposes of a large result of `tensors` tensors: left to the operating system when the process
 /// exits right after the run, else freed on another thread so the caller goes on at once; a small
 /// one is freed here.

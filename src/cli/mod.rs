@@ -150,7 +150,12 @@ fn first_argument<'a>(first: Option<&'a str>, exists: impl Fn(&str) -> bool) -> 
 }
 
 pub fn main() -> ExitCode {
-    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    run(std::env::args_os().collect())
+}
+
+/// Runs the command line `args` (the program's name first), as the `initc` binary and the
+/// Python package's `initc` command do.
+pub fn run(mut args: Vec<std::ffi::OsString>) -> ExitCode {
     let reading = match args.get(1).map(|arg| arg.to_str()) {
         // A path that is not UTF-8 is no subcommand's name.
         Some(None) => FirstArgument::Config,
@@ -189,6 +194,12 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(&args),
         Command::Templates(args) => templates::run(&args),
     }
+}
+
+/// The number a command's exit code stands for (`ExitCode` does not say), for a caller that is
+/// not the process's `main`.
+pub fn exit_status(code: ExitCode) -> u8 {
+    (0..=u8::MAX).find(|&status| ExitCode::from(status) == code).unwrap_or(u8::MAX)
 }
 
 /// How a command ended: success, errors in the input, or a usage/I/O failure.

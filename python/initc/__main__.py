@@ -1,0 +1,5 @@
+"""`python -m initc …` runs the `initc` command line."""
+
+from ._cli import main
+
+main()
