@@ -138,7 +138,8 @@ def _config(config: Config) -> dict[str, Any]:
     """The native call's ``path``/``text``/``name`` for a config."""
     if isinstance(config, Mapping):
         try:
-            text = json.dumps(config)
+            # Indented, so that diagnostics point at a line of their own.
+            text = json.dumps(config, indent=2)
         except (TypeError, ValueError) as error:
             raise _bad_argument(
                 f"the config dict cannot be written as JSON: {error}",
