@@ -12,6 +12,14 @@ from typing import Any
 
 import pytest
 
+try:
+    import initc  # noqa: F401
+except ImportError as error:  # the source tree, not the installed package
+    raise ImportError(
+        f"{error}. Install the package (`pip install ./python`) and run `python -m pytest python/tests` from the "
+        "repository root: `python -m pytest` in python/ imports python/initc, which has no built extension"
+    ) from error
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 ERR = REPO / "tests" / "golden" / "err"
