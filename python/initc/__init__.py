@@ -79,6 +79,10 @@ class ConfigError(ValueError):
         self.diagnostics = diagnostics
         self.exit_code = exit_code
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole (a multiprocessing worker's error reaches its parent), copied whole.
+        return (type(self), (self.rendered, self.diagnostics, self.exit_code))
+
 
 class ConfigWarning(UserWarning):
     """A warning or note the compile found (``initc`` prints these on stderr)."""
