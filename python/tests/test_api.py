@@ -1255,3 +1255,32 @@ def test_compiles_in_threads_agree() -> None:
         assert list(one) == list(other)
         assert all(one[name].tobytes() == other[name].tobytes() for name in one)
     assert alone[0]["transformer.wte.weight"].tobytes() != alone[1]["transformer.wte.weight"].tobytes()
+
+
+def test_config_error_pickles_and_copies() -> None:
+    # A multiprocessing worker's ConfigError is pickled to reach the parent.
+    import copy
+    import pickle
+
+    with pytest.raises(initc.ConfigError) as raised:
+        initc.compile(ERR / "duplicate_layer_names.yaml")
+    error = raised.value
+    for clone in (pickle.loads(pickle.dumps(error)), copy.copy(error), copy.deepcopy(error)):
+        assert type(clone) is initc.ConfigError
+        assert (str(clone), clone.rendered, clone.diagnostics, clone.exit_code) == (
+            str(error),
+            error.rendered,
+            error.diagnostics,
+            error.exit_code,
+        )
+
+
+def test_results_pickle(golden: Path) -> None:
+    import pickle
+
+    report = initc.verify(example("seed_model"), golden, seed=4)
+    assert pickle.loads(pickle.dumps(report)) == report
+    result = initc.load_into(MnistTorch(dense=False), example("mnist_cnn"))
+    assert pickle.loads(pickle.dumps(result)) == result
+    diagnostics = initc.lint(LINT / "dangling_layer.yaml")
+    assert pickle.loads(pickle.dumps(diagnostics)) == diagnostics
