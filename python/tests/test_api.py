@@ -390,6 +390,31 @@ def test_save_sharded_as_the_command(size: Any, tmp_path: Path) -> None:
         assert mine[name] == cli[name], name
 
 
+def test_save_hugging_face_sharded(tmp_path: Path) -> None:
+    source = HF / "llama" / "config.json"
+    cli_ok("compile", source, "-o", tmp_path / "cli", "-q", "--max-shard-size", "200KB")
+    initc.save(json.loads(source.read_text()), tmp_path / "py", max_shard_size="200KB")
+    cli, mine = tree(tmp_path / "cli"), tree(tmp_path / "py")
+    assert {"config.json", "model.safetensors.index.json"} <= set(cli)
+    assert mine == cli
+
+
+def test_save_within_max_size(tmp_path: Path) -> None:
+    cli = cli_compile(example("seed_model"), tmp_path / "cli.safetensors", "--max-size", "1MB")
+    initc.save(example("seed_model"), tmp_path / "py.safetensors", max_size="1MB")
+    initc.save(example("seed_model"), tmp_path / "int.safetensors", max_size=10**6)
+    assert (tmp_path / "py.safetensors").read_bytes() == cli.read_bytes()
+    assert (tmp_path / "int.safetensors").read_bytes() == cli.read_bytes()
+    done = run("compile", example("seed_model"), "-o", tmp_path / "small.safetensors", "--max-size", "1k")
+    with pytest.raises(initc.ConfigError) as raised:
+        initc.save(example("seed_model"), tmp_path / "small.safetensors", max_size="1k")
+    assert raised.value.exit_code == done.returncode == 1
+    assert [(d.code, d.line, d.column) for d in raised.value.diagnostics] == [
+        (d["code"], d["line"], d["column"]) for d in parse_rendered(done.stderr)
+    ]
+    assert not (tmp_path / "small.safetensors").exists()
+
+
 @pytest.mark.parametrize("case", ["gpt2", "llama", "qwen3-untied"])
 @pytest.mark.parametrize("as_dict", [False, True], ids=["path", "dict"])
 def test_save_hugging_face_directory(case: str, as_dict: bool, tmp_path: Path) -> None:
@@ -1077,6 +1102,11 @@ def same_output(script: subprocess.CompletedProcess[str], binary: subprocess.Com
         ["summary", "no/such/file.yaml"],
         ["templates"],
         [],
+        ["compile"],
+        ["--help"],
+        ["help", "compile"],
+        ["explain", "E0101"],
+        ["compile", "--seed", "-1", "examples/seed_model.yaml", "-o", "never.safetensors"],
     ],
     ids=lambda args: " ".join(args) or "no arguments",
 )
@@ -1113,6 +1143,7 @@ def test_python_dash_m_initc() -> None:
     same_output(module, binary)
     wrong = run("compil", program=[sys.executable, "-m", "initc"])
     same_output(wrong, run("compil"))
+    same_output(run("compile", program=[sys.executable, "-m", "initc"]), run("compile"))
 
 
 # ---------------------------------------------------------------------------------------------
