@@ -1315,3 +1315,16 @@ def test_results_pickle(golden: Path) -> None:
     assert pickle.loads(pickle.dumps(result)) == result
     diagnostics = initc.lint(LINT / "dangling_layer.yaml")
     assert pickle.loads(pickle.dumps(diagnostics)) == diagnostics
+
+
+def test_error_in_a_dict_config_points_at_its_line() -> None:
+    config = {"input": [4], "layers": [{"dense": {"units": 2}}, {"dense": {"units": 0}}]}
+    with pytest.raises(initc.ConfigError) as raised:
+        initc.compile(config)
+    (diagnostic,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert diagnostic.file == "<dict>"
+    text = json.dumps(config, indent=2)
+    assert diagnostic.line is not None and diagnostic.column is not None
+    line = text.splitlines()[diagnostic.line - 1]
+    assert '"units": 0' in line and line[diagnostic.column - 1 :].startswith("0")
+    assert f"<dict>:{diagnostic.line}:{diagnostic.column}" in str(raised.value)
