@@ -79,6 +79,10 @@ class ConfigError(ValueError):
         self.diagnostics = diagnostics
         self.exit_code = exit_code
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole (a multiprocessing worker's error reaches its parent), copied whole.
+        return (type(self), (self.rendered, self.diagnostics, self.exit_code))
+
 
 class ConfigWarning(UserWarning):
     """A warning or note the compile found (``initc`` prints these on stderr)."""
@@ -138,8 +142,9 @@ def _config(config: Config) -> dict[str, Any]:
     """The native call's ``path``/``text``/``name`` for a config."""
     if isinstance(config, Mapping):
         try:
-            # Indented, so that diagnostics point at a line of their own.
-            text = json.dumps(config, indent=2)
+            # As transformers writes a config.json (`save` copies it): diagnostics then point
+            # at a line of their own.
+            text = json.dumps(config, indent=2, allow_nan=False) + "\n"
         except (TypeError, ValueError) as error:
             raise _bad_argument(
                 f"the config dict cannot be written as JSON: {error}",
@@ -183,6 +188,11 @@ def _dtype_name(dtype: Any) -> str | None:
         return None
     if isinstance(dtype, str):
         return dtype
+    if isinstance(dtype, type):  # a NumPy scalar type: numpy.float64, ml_dtypes.bfloat16
+        try:
+            return numpy.dtype(dtype).name
+        except TypeError:
+            pass
     name = getattr(dtype, "name", None) or str(dtype)
     return str(name).removeprefix("torch.")
 
@@ -198,8 +208,8 @@ def _prepare(
     vars: str | os.PathLike[str] | None,
     template: str | os.PathLike[str] | None,
 ) -> _native.Compiled:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise _bad_argument(f"seed {seed!r} is not a whole number ≥ 0", "give e.g. `seed=0`")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64):
+        raise _bad_argument(f"seed {seed!r} is not a whole number from 0 to 2**64 - 1", "give e.g. `seed=0`")
     if input is not None and not isinstance(input, str):
         input = ",".join(str(size) for size in input)
     try:
@@ -395,8 +405,8 @@ def lint(
     """Every problem in the config, errors included, as ``initc lint`` finds them; an empty list
     for a clean config. Raises :class:`ConfigError` only when the config cannot be read at all
     or an argument is wrong."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise _bad_argument(f"seed {seed!r} is not a whole number ≥ 0", "give e.g. `seed=0`")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64):
+        raise _bad_argument(f"seed {seed!r} is not a whole number from 0 to 2**64 - 1", "give e.g. `seed=0`")
     if input is not None and not isinstance(input, str):
         input = ",".join(str(size) for size in input)
     try:

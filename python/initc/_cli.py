@@ -7,4 +7,5 @@ from . import _native
 
 def main() -> None:
     """Runs `initc` with this process's arguments and exits with its code."""
-    sys.exit(_native.main([sys.argv[0], *sys.argv[1:]]))
+    # "initc", not argv[0]: under `python -m initc` that is __main__.py, which usage lines would show.
+    sys.exit(_native.main(["initc", *sys.argv[1:]]))

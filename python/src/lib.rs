@@ -4,7 +4,7 @@
 
 use initc::cli::api::{self, ConfigInput, Failure, FailureKind, Prepared, Request};
 use initc::cli::{LayoutArg, OverrideArgs};
-use initc::diagnostic::{Code, Diagnostic};
+use initc::diagnostic::{Code, Diagnostic, FileReport};
 use initc::plan::DType;
 use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyMemoryError, PyValueError};
@@ -120,13 +120,27 @@ fn lint(
     template: Option<PathBuf>,
     max_size: Option<String>,
 ) -> PyResult<(String, String)> {
+    let given = path.as_ref().map(|path| path.display().to_string());
     let request = request(path, text, name, overrides(seed, set, input, dtype, layout, vars, template)?);
     let max_size = budget(max_size)?;
     let linted = py.detach(|| api::lint(&request, max_size, None));
+    let json = lint_json(&linted, given.as_deref());
     if linted.unreadable {
-        return Err(raise(Failure { diagnostics: linted.diagnostics, file: linted.file, kind: FailureKind::Usage }));
+        return Err(NativeError::new_err((linted.rendered(), json, 2)));
     }
-    Ok((linted.json(), linted.rendered()))
+    Ok((json, linted.rendered()))
+}
+
+/// The findings as `initc lint --format json` prints them: a config that could not be read is
+/// named as given, as the command line names it; a malformed option is in no file.
+fn lint_json(linted: &api::Linted, given: Option<&str>) -> String {
+    match (&linted.file, given) {
+        (None, Some(given)) if linted.diagnostics.iter().all(|diagnostic| diagnostic.code != Code::BadCliValue) => {
+            let report = FileReport { path: Some(given), source: None, diagnostics: &linted.diagnostics };
+            initc::diagnostic::render_json(&[report])
+        }
+        _ => linted.json(),
+    }
 }
 
 fn budget(max_size: Option<String>) -> PyResult<Option<initc::lint::OutputBudget>> {
