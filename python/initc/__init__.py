@@ -509,6 +509,12 @@ def load_into(
         if strict
         else []
     )
+    # A meta tensor has no memory to fill: copying into it does nothing.
+    problems += [
+        f"`{name}` is on the meta device (call `module.to_empty(device='cpu')` first)"
+        for name, _, _ in planned
+        if name in state and state[name].device.type == "meta"
+    ]
     if problems:
         message = "the config's tensors do not fit the module: " + "; ".join(problems)
         help = "check the config's layers against the module, and pass layout='torch' for PyTorch's names"

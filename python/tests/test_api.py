@@ -812,6 +812,17 @@ def test_load_into_shape_mismatch_raises_before_writing() -> None:
     assert snapshot(module) == before
 
 
+def test_load_into_a_meta_module_raises() -> None:
+    with torch.device("meta"):
+        module = MnistTorch()
+    with pytest.raises(initc.ConfigError) as raised:
+        initc.load_into(module, example("mnist_cnn"))
+    assert "meta device" in str(raised.value) and "to_empty" in str(raised.value)
+    # Given memory, the same module loads.
+    module.to_empty(device="cpu")
+    assert initc.load_into(module, example("mnist_cnn")) == ([], [])
+
+
 def test_load_into_keras_layout_does_not_fit_a_torch_module() -> None:
     module = MnistTorch()
     before = snapshot(module)

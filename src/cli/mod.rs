@@ -91,7 +91,8 @@ pub struct OverrideArgs {
     /// (`dense.weight`, (out, in); RNN gates in torch's order).
     #[arg(long, value_enum, default_value_t = LayoutArg::Keras)]
     pub layout: LayoutArg,
-    /// Element type of every tensor: values are drawn in f64 and rounded to nearest-even into it.
+    /// Element type of every tensor, each value rounded to nearest-even into it (normals of f32,
+    /// f16 and bf16 tensors are drawn in f32, everything else in f64: specs/rng.md).
     #[arg(long, value_name = "f32|f16|bf16|f64", value_parser = parse_dtype)]
     pub dtype: Option<crate::plan::DType>,
     /// Vars from a JSON or YAML file (e.g. a Hugging Face config.json): each key that names a var
