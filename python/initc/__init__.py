@@ -301,6 +301,11 @@ def compile(
     compiled = _prepare(
         config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template
     )
+    try:
+        # Refused before anything is allocated: filling more than memory gets the process killed.
+        compiled.check_memory()
+    except _native.NativeError as error:
+        raise _raise(error) from None
     tensors: dict[str, Any] = {}
     for index, (name, shape, dtype_name) in enumerate(compiled.tensors()):
         tensors[name] = _convert(_generate(compiled, index, shape, dtype_name), dtype_name, framework)

@@ -236,6 +236,11 @@ impl Compiled {
         })
     }
 
+    /// Raises E0603 when the tensors cannot all be held in memory at once (as `compile` holds them).
+    fn check_memory(&self) -> PyResult<()> {
+        api::check_memory_for_arrays(&self.prepared).map_err(raise)
+    }
+
     /// The Keras-style summary table, or its JSON.
     #[pyo3(signature = (json=false))]
     fn summary(&self, json: bool) -> String {

@@ -461,6 +461,31 @@ def test_failing_save_at_generation_leaves_files_as_they_were(tmp_path: Path, mo
     assert [path.name for path in tmp_path.iterdir()] == ["weights.safetensors"]
 
 
+def test_compile_refuses_more_tensors_than_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    # compile holds every tensor at once as an array: their sum counts, not the largest alone.
+    expected = initc.compile(example("seed_model"))
+    total = sum(array.nbytes for array in expected.values())
+
+    def needed(limit: int) -> int | None:
+        monkeypatch.setenv("INITC_MEMORY_LIMIT", str(limit))
+        try:
+            compiled = initc.compile(example("seed_model"))
+        except initc.ConfigError as error:
+            (diagnostic,) = error.diagnostics
+            assert diagnostic.code == "E0603" and error.exit_code == 1 and diagnostic.help
+            assert f"`INITC_MEMORY_LIMIT={limit}`" in diagnostic.message
+            return int(re.search(r"\((\d+) bytes\) of memory", diagnostic.message).group(1))
+        assert all(compiled[name].tobytes() == array.tobytes() for name, array in expected.items())
+        return None
+
+    at_least = needed(1)
+    # The tensors' sum, plus the 8 MiB of pieces in flight while one is generated (the largest
+    # tensor alone, 126,976 bytes, would be 33,632 bytes less).
+    assert at_least is not None and at_least >= total + 8 * 2**20
+    assert needed(at_least - 1) == at_least
+    assert needed(at_least) is None
+
+
 def test_save_to_a_missing_directory(tmp_path: Path) -> None:
     out = tmp_path / "no" / "such" / "dir.safetensors"
     done = run("compile", example("seed_model"), "-o", out, "-q")

@@ -203,6 +203,21 @@ pub fn save(prepared: &Prepared, options: &SaveOptions) -> Result<(), Failure> {
     })
 }
 
+/// E0603 when the plan's tensors cannot all be held in memory at once (the Python package's
+/// `compile`, which returns them as arrays).
+pub fn check_memory_for_arrays(prepared: &Prepared) -> Result<(), Failure> {
+    match memory_budget::refusal(&prepared.plan, Purpose::Arrays) {
+        None => Ok(()),
+        Some((diagnostic, outcome, _)) => {
+            let kind = match outcome {
+                super::Outcome::Failure => FailureKind::Usage,
+                _ => FailureKind::Input,
+            };
+            Err(Failure::new(diagnostic, None, kind))
+        }
+    }
+}
+
 /// The Keras-style summary: the table, or its JSON.
 pub fn summary(prepared: &Prepared, json: bool) -> String {
     if json { crate::emit::summary_json(&prepared.plan) } else { crate::emit::summary_text(&prepared.plan) }

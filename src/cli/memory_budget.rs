@@ -29,6 +29,8 @@ const WRITER_BYTES: u64 = 12 << 20;
 pub enum Purpose {
     Compile,
     Verify,
+    /// The Python package's `compile`: every tensor is kept, as an array.
+    Arrays,
 }
 
 /// Memory this process can still get, and who says so.
@@ -48,9 +50,12 @@ pub fn refusal(plan: &Plan, purpose: Purpose) -> Option<(Diagnostic, Outcome, bo
         Ok(None) => return None,
         Err(diagnostic) => return Some((diagnostic, Outcome::Failure, false)),
     };
-    let diagnostic = shortfall(plan, purpose, &available)?;
+    let diagnostic = match purpose {
+        Purpose::Arrays => all_tensors_shortfall(plan, &available)?,
+        _ => shortfall(plan, purpose, &available)?,
+    };
     let outcome = match purpose {
-        Purpose::Compile => Outcome::InputErrors,
+        Purpose::Compile | Purpose::Arrays => Outcome::InputErrors,
         Purpose::Verify => Outcome::Failure,
     };
     Some((diagnostic, outcome, true))
@@ -84,9 +89,36 @@ fn needed(spec: &TensorSpec, purpose: Purpose) -> u64 {
     let working = crate::init::working_memory(spec);
     let extra = match purpose {
         Purpose::Compile => WRITER_BYTES,
-        Purpose::Verify => (spec.element_count() as u64).saturating_mul(spec.dtype.size_bytes() as u64),
+        Purpose::Verify | Purpose::Arrays => {
+            (spec.element_count() as u64).saturating_mul(spec.dtype.size_bytes() as u64)
+        }
     };
     working.saturating_add(extra)
+}
+
+/// E0603 for holding every tensor at once (and the largest one's working memory), if that is
+/// more than `available`: on Linux an allocation larger than memory succeeds and the process is
+/// killed when it is filled, so it is refused before.
+fn all_tensors_shortfall(plan: &Plan, available: &Available) -> Option<Diagnostic> {
+    let tensors = plan.tensors.iter().fold(0u64, |sum, spec| {
+        sum.saturating_add((spec.element_count() as u64).saturating_mul(spec.dtype.size_bytes() as u64))
+    });
+    let working = plan.tensors.iter().map(crate::init::working_memory).max().unwrap_or(0);
+    let bytes = tensors.saturating_add(working);
+    if bytes <= available.bytes {
+        return None;
+    }
+    let message = format!(
+        "the model's tensors need {} ({bytes} bytes) of memory as arrays, more than the {} ({} bytes) available ({})",
+        size_text(bytes),
+        size_text(available.bytes),
+        available.bytes,
+        available.source
+    );
+    Some(Diagnostic::error(Code::NotEnoughMemory, message).with_help(
+        "free some memory or run where more is available; `initc.save` writes the file a tensor at a time, in \
+         little memory",
+    ))
 }
 
 /// E0603 at the tensor needing the most memory, if that is more than `available`.
