@@ -1,0 +1,18 @@
+//! torch 2.15's CPU random numbers, bit for bit: one MT19937 stream (`torch.manual_seed`) and
+//! the algorithms of `uniform_`, `normal_`, `trunc_normal_`, the `torch.nn.init` functions and
+//! the modules' `reset_parameters`, as ATen's AVX2/AVX-512 kernels compute them on x86-64. What
+//! is reproduced, and where, is in `specs/rng.md` ("rng: torch").
+
+pub mod generator;
+pub mod init_functions;
+pub mod modules;
+pub mod mt19937;
+pub mod normal;
+pub mod trunc_normal;
+pub mod uniform;
+
+pub use generator::{TorchFloat, TorchGenerator, TorchValues};
+pub use init_functions::{FanMode, Nonlinearity, TorchInit};
+
+#[cfg(test)]
+mod tests;
