@@ -31,6 +31,8 @@ def bits(tensor: torch.Tensor) -> list[str]:
 
 def describe(tensor: torch.Tensor) -> dict:
     flat = tensor.detach().contiguous().reshape(-1)
+    if not flat.is_floating_point():
+        return {"shape": list(tensor.shape), "sha256": hashlib.sha256(flat.numpy().tobytes()).hexdigest()}
     described = {
         "shape": list(tensor.shape),
         "sha256": hashlib.sha256(flat.numpy().tobytes()).hexdigest(),
@@ -163,6 +165,55 @@ def module_cases() -> list[dict]:
     return cases
 
 
+def explicit_model() -> nn.Module:
+    """configs/explicit.yaml: every module built, then the given initializers' counterparts."""
+    model = nn.Sequential(nn.Linear(12, 40), nn.Linear(40, 30), nn.Linear(30, 20), nn.Linear(20, 15),
+                          nn.Linear(15, 7), nn.Linear(7, 3))
+    nn.init.xavier_uniform_(model[0].weight)
+    nn.init.zeros_(model[0].bias)
+    nn.init.kaiming_normal_(model[1].weight, nonlinearity="relu")
+    nn.init.normal_(model[2].weight, 0.1, 0.5)
+    nn.init.uniform_(model[2].bias, -0.2, 0.3)
+    nn.init.trunc_normal_(model[3].weight, 0.0, 0.02, -2 * 0.02, 2 * 0.02)
+    nn.init.xavier_normal_(model[4].weight)
+    nn.init.ones_(model[4].bias)
+    nn.init.kaiming_uniform_(model[5].weight, nonlinearity="relu")
+    nn.init.constant_(model[5].bias, 0.25)
+    return model
+
+
+# Each config under tests/torch_rng/configs/ and the torch model it stands for.
+CONFIG_MODELS = {
+    "defaults.yaml": lambda: nn.Sequential(
+        nn.Linear(20, 30), nn.Conv1d(30, 6, 3, groups=2), nn.LayerNorm(6),
+        nn.LSTM(6, 16, batch_first=True), nn.Linear(16, 5, bias=False)),
+    "conv_gru.yaml": lambda: nn.Sequential(
+        nn.Conv2d(4, 8, 3, groups=2), nn.BatchNorm2d(8), nn.Conv2d(8, 6, (2, 3), bias=False),
+        nn.GRU(48, 7, batch_first=True), nn.RNN(7, 5, batch_first=True), nn.Linear(5, 1)),
+    "embedding.yaml": lambda: nn.Sequential(
+        nn.Embedding(100, 24), nn.LSTM(24, 8, batch_first=True), nn.LSTM(8, 9, batch_first=True),
+        nn.Linear(9, 100003)),
+    "explicit.yaml": explicit_model,
+    "bidirectional.yaml": lambda: nn.Sequential(
+        nn.Embedding(50, 10), nn.LSTM(10, 8, batch_first=True, bidirectional=True),
+        nn.GRU(16, 5, batch_first=True, bidirectional=True), nn.Linear(10, 3)),
+}
+
+
+def config_cases() -> list[dict]:
+    cases = []
+    for config, make in CONFIG_MODELS.items():
+        for dtype in ["f32", "f64"]:
+            for seed in SEEDS:
+                torch.set_default_dtype(DTYPES[dtype])
+                torch.manual_seed(seed)
+                model = make()
+                torch.set_default_dtype(torch.float32)
+                state = [{"name": name, **describe(t)} for name, t in model.state_dict().items()]
+                cases.append({"config": config, "dtype": dtype, "seed": seed, "state": state})
+    return cases
+
+
 def environment() -> dict:
     flags = set()
     if Path("/proc/cpuinfo").exists():
@@ -181,11 +232,11 @@ def environment() -> dict:
 
 
 def main() -> None:
-    data = {"environment": environment(), "draws": draw_cases(), "modules": module_cases()}
+    data = {"environment": environment(), "draws": draw_cases(), "modules": module_cases(), "configs": config_cases()}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(data, indent=1) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes): {len(data['draws'])} draw cases, "
-          f"{len(data['modules'])} module cases, {data['environment']}")
+          f"{len(data['modules'])} module cases, {len(data['configs'])} config cases, {data['environment']}")
 
 
 if __name__ == "__main__":

@@ -107,6 +107,11 @@ pub struct Prepared {
 
 /// Reads the config and runs the pipeline up to the plan, `from_file` sources attached.
 pub fn prepare(request: &Request) -> Result<Prepared, Failure> {
+    prepare_with_rng(request, None)
+}
+
+/// [`prepare`] with the generator `rng` over the config's `rng:` (`--rng`).
+pub fn prepare_with_rng(request: &Request, rng: Option<crate::tensor::Rng>) -> Result<Prepared, Failure> {
     let file = match &request.config {
         ConfigInput::Path(path) => super::config_source(path, &path.display().to_string()).map_err(|diagnostic| {
             let kind = if diagnostic.code == Code::Io { FailureKind::Usage } else { FailureKind::Input };
@@ -114,10 +119,11 @@ pub fn prepare(request: &Request) -> Result<Prepared, Failure> {
         })?,
         ConfigInput::Text { name, text } => SourceFile::new(name.clone(), text.clone()),
     };
-    let (file, overrides, pretrained) = model_source(file, &request.overrides).map_err(|not_ready| {
+    let (file, mut overrides, pretrained) = model_source(file, &request.overrides).map_err(|not_ready| {
         let kind = if not_ready.unreadable { FailureKind::Usage } else { FailureKind::Input };
         Failure { diagnostics: vec![*not_ready.diagnostic], file: not_ready.file.map(|file| *file), kind }
     })?;
+    overrides.rng = rng.or(overrides.rng);
     let (plan, diagnostics) = crate::compile_plan(&file, &overrides);
     let mut plan = match plan {
         Some(plan) if !diagnostics.iter().any(Diagnostic::is_error) => plan,
@@ -288,10 +294,12 @@ pub fn verify(prepared: &Prepared, golden: &Path, tolerance: Tolerance, quiet: b
     let names: Vec<String> = plan.tensors.iter().map(|spec| spec.name.clone()).collect();
     // An allocation that fails ends the comparison with E0603, never the process.
     let short = RefCell::new(None);
+    let torch = crate::init::TorchTensors::draw(plan);
     let generate = |index: usize| {
         let spec = &plan.tensors[index];
         let failed = short.borrow().is_some();
-        let bytes = match (!failed).then(|| crate::init::generate_bytes(spec, plan.seed)) {
+        let drawn = torch.as_ref().and_then(|torch| torch.get(index)).map(|bytes| Ok(bytes.to_vec()));
+        let bytes = match (!failed).then(|| drawn.unwrap_or_else(|| crate::init::generate_bytes(spec, plan.seed))) {
             Some(Ok(bytes)) => bytes,
             Some(Err(error)) => {
                 short.replace(Some(memory_budget::not_enough_memory(&error)));

@@ -6,6 +6,7 @@ mod external;
 pub mod layout;
 mod open_sizes;
 mod rows;
+pub mod torch_rng;
 
 pub use crate::layers::ConstantFill;
 pub use crate::tensor::{DType, Layout};
@@ -87,6 +88,11 @@ pub enum SummaryStyle {
 pub struct Plan {
     pub model_name: String,
     pub seed: u64,
+    /// The generator random tensors are drawn from.
+    pub rng: crate::tensor::Rng,
+    /// Under `rng: torch`, what torch draws for each tensor (same indices as `tensors`); empty
+    /// otherwise.
+    pub torch_draws: Vec<torch_rng::TorchDraw>,
     pub layers: Vec<LayerRow>,
     pub summary_style: SummaryStyle,
     pub tensors: Vec<TensorSpec>,

@@ -127,9 +127,16 @@ impl TorchValues {
 
     /// Sets elements `range` to zero (`weight[padding_idx].fill_(0)`).
     pub fn zero(&mut self, range: std::ops::Range<usize>) {
+        self.fill(range, 0.0);
+    }
+
+    /// Sets the elements of `range` that exist to `value`, rounded into the dtype.
+    pub fn fill(&mut self, range: std::ops::Range<usize>, value: f64) {
+        let len = self.len();
+        let range = range.start.min(len)..range.end.min(len);
         match self {
-            TorchValues::F32(values) => values[range].fill(0.0),
-            TorchValues::F64(values) => values[range].fill(0.0),
+            TorchValues::F32(values) => values[range].fill(value as f32),
+            TorchValues::F64(values) => values[range].fill(value),
         }
     }
 }

@@ -12,6 +12,11 @@ pub mod trunc_normal;
 pub mod uniform;
 
 pub use generator::{TorchFloat, TorchGenerator, TorchValues};
+
+/// Whether this build computes torch's bits: the f64 Box–Muller (and the small-tensor path of
+/// every dtype) calls the C library's `log`, `log1p`, `sin` and `cos`, which Rust's std takes
+/// from glibc on Linux, as torch's own build does. Elsewhere `rng: torch` is refused.
+pub const PLATFORM_REPRODUCES_TORCH: bool = cfg!(all(target_os = "linux", target_env = "gnu"));
 pub use init_functions::{FanMode, Nonlinearity, TorchInit};
 
 #[cfg(test)]

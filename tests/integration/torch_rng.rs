@@ -1,0 +1,138 @@
+//! `--rng torch`: the files initc writes equal, tensor for tensor and byte for byte, the state
+//! dicts torch 2.15 builds with `torch.manual_seed(seed)` and the same modules
+//! (`tools/record_torch_rng.py` → `tests/torch_rng/cases.json`); what it cannot replay is refused.
+
+use super::support::{initc, repo, text};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The file's tensors in data order: (shape, SHA-256 of the bytes), and its metadata.
+fn tensors(bytes: &[u8]) -> (Vec<(Vec<u64>, String)>, Value) {
+    let length = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    let header: Value = serde_json::from_slice(&bytes[8..8 + length]).expect("header JSON");
+    let data = &bytes[8 + length..];
+    let mut entries: Vec<(u64, Vec<u64>, String)> = header
+        .as_object()
+        .expect("object")
+        .iter()
+        .filter(|(name, _)| *name != "__metadata__")
+        .map(|(_, entry)| {
+            let offsets: Vec<u64> = entry["data_offsets"]
+                .as_array()
+                .expect("offsets")
+                .iter()
+                .map(|o| o.as_u64().expect("offset"))
+                .collect();
+            let shape = entry["shape"].as_array().expect("shape").iter().map(|s| s.as_u64().expect("size")).collect();
+            let digest = Sha256::digest(&data[offsets[0] as usize..offsets[1] as usize]);
+            (offsets[0], shape, digest.iter().map(|b| format!("{b:02x}")).collect())
+        })
+        .collect();
+    entries.sort_by_key(|(start, _, _)| *start);
+    (entries.into_iter().map(|(_, shape, digest)| (shape, digest)).collect(), header["__metadata__"].clone())
+}
+
+#[test]
+fn configs_equal_torchs_state_dicts() {
+    let path = repo().join("tests/torch_rng/cases.json");
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("cases.json")).expect("JSON");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut failures = Vec::new();
+    let cases = recorded["configs"].as_array().expect("configs");
+    assert!(cases.len() >= 16);
+    for case in cases {
+        let config = repo().join("tests/torch_rng/configs").join(case["config"].as_str().expect("config"));
+        let (seed, dtype) = (case["seed"].to_string(), case["dtype"].as_str().expect("dtype"));
+        let out = dir.path().join("out.safetensors");
+        let args = [
+            "compile",
+            config.to_str().expect("path"),
+            "--layout",
+            "torch",
+            "--rng",
+            "torch",
+            "--seed",
+            &seed,
+            "--dtype",
+            dtype,
+            "-o",
+            out.to_str().expect("path"),
+        ];
+        let output = initc(dir.path(), &args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        let (got, metadata) = tensors(&std::fs::read(&out).expect("written"));
+        assert_eq!(metadata["initc.rng"], "torch-mt19937");
+        let expected: Vec<(Vec<u64>, String)> = case["state"]
+            .as_array()
+            .expect("state")
+            .iter()
+            .map(|entry| {
+                let shape =
+                    entry["shape"].as_array().expect("shape").iter().map(|s| s.as_u64().expect("size")).collect();
+                (shape, entry["sha256"].as_str().expect("sha256").to_string())
+            })
+            .collect();
+        if got != expected {
+            let names: Vec<&str> =
+                case["state"].as_array().expect("state").iter().map(|e| e["name"].as_str().unwrap_or("")).collect();
+            let differing: Vec<String> = got
+                .iter()
+                .zip(&expected)
+                .zip(&names)
+                .filter(|((g, e), _)| g != e)
+                .map(|(_, name)| name.to_string())
+                .collect();
+            failures.push(format!(
+                "{} seed {seed} {dtype}: {} tensors, torch {}; differing: {differing:?}",
+                case["config"],
+                got.len(),
+                expected.len()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn rng_in_the_config_equals_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = std::fs::read_to_string(repo().join("tests/torch_rng/configs/defaults.yaml")).expect("config");
+    std::fs::write(dir.path().join("with_rng.yaml"), format!("rng: torch\n{source}")).expect("written");
+    std::fs::write(dir.path().join("plain.yaml"), &source).expect("written");
+    let compile = |config: &str, extra: &[&str], out: &str| {
+        let mut args = vec!["compile", config, "--layout", "torch", "--seed", "1", "-o", out];
+        args.extend_from_slice(extra);
+        let output = initc(dir.path(), &args);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        std::fs::read(dir.path().join(out)).expect("written")
+    };
+    let from_config = compile("with_rng.yaml", &[], "a.safetensors");
+    let from_flag = compile("plain.yaml", &["--rng", "torch"], "b.safetensors");
+    let philox = compile("with_rng.yaml", &["--rng", "philox"], "c.safetensors");
+    assert_eq!(from_config, from_flag);
+    assert_ne!(from_config, philox);
+}
+
+#[test]
+fn what_torch_cannot_replay_is_an_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases: [(&str, &[&str], &str); 5] = [
+        ("layers: [{dense: {units: 3}}]", &["--layout", "keras"], "--layout torch"),
+        ("layers: [{dense: {units: 3, kernel_initializer: orthogonal}}]", &[], "no torch counterpart"),
+        ("layers: [{dense: {units: 3, kernel_initializer: lecun_normal}}]", &[], "no torch counterpart"),
+        ("layers: [{dense: {units: 3}}]", &["--dtype", "bf16"], "f32 and f64"),
+        ("layers: [{dense: {units: 3, kernel_initializer: \"random_normal(seed=3)\"}}]", &[], "own `seed`"),
+    ];
+    for (layers, extra, expected) in cases {
+        std::fs::write(dir.path().join("m.yaml"), format!("input: [4]\n{layers}\n")).expect("written");
+        let mut args = vec!["compile", "m.yaml", "--rng", "torch", "-o", "m.safetensors"];
+        if !extra.contains(&"--layout") {
+            args.extend(["--layout", "torch"]);
+        }
+        args.extend_from_slice(extra);
+        let output = initc(dir.path(), &args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{layers} {extra:?}: {stderr}");
+        assert!(stderr.contains(expected) && stderr.contains("help:"), "{layers} {extra:?}: {stderr}");
+    }
+}
