@@ -214,6 +214,27 @@ def config_cases() -> list[dict]:
     return cases
 
 
+# Hugging Face configs under tests/hf/ whose `from_config` initc replays under `rng: torch`.
+HF_CASES = ["gpt2", "gpt2-untied"]
+
+
+def hf_cases() -> list[dict]:
+    import transformers
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    cases = []
+    for case in HF_CASES:
+        config = AutoConfig.from_pretrained(OUT.parent.parent / "hf" / case)
+        for seed in SEEDS:
+            torch.manual_seed(seed)
+            model = AutoModelForCausalLM.from_config(config)
+            # What `save_pretrained` writes: a tied head is left out.
+            tied = set(getattr(model, "all_tied_weights_keys", {}) or {}) if config.tie_word_embeddings else set()
+            state = [{"name": name, **describe(t)} for name, t in model.state_dict().items() if name not in tied]
+            cases.append({"config": case, "seed": seed, "transformers": transformers.__version__, "state": state})
+    return cases
+
+
 def environment() -> dict:
     flags = set()
     if Path("/proc/cpuinfo").exists():
@@ -232,7 +253,8 @@ def environment() -> dict:
 
 
 def main() -> None:
-    data = {"environment": environment(), "draws": draw_cases(), "modules": module_cases(), "configs": config_cases()}
+    data = {"environment": environment(), "draws": draw_cases(), "modules": module_cases(), "configs": config_cases(),
+            "hf": hf_cases()}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(data, indent=1) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes): {len(data['draws'])} draw cases, "

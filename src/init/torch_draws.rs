@@ -1,9 +1,9 @@
-//! `rng: torch`: every tensor torch would draw, drawn from one MT19937 stream in torch's order
-//! (each module's constructor in model order, then the config's own initializers), held as the
-//! bytes the writer copies. The plan says what each tensor draws (`plan::torch_rng`); tensors
-//! with fixed values are left to `TensorData`.
+//! `rng: torch`: every draw torch makes, from one MT19937 stream in torch's order (the plan's
+//! `torch_steps`: each module's constructor in model order, then the config's own initializers,
+//! or a template's replay), the tensors held as the bytes the writer copies. A tensor no step
+//! fills (fixed values) is left to `TensorData`.
 
-use crate::plan::{DType, Plan, TensorSpec};
+use crate::plan::{DType, Plan};
 use crate::random::torch::{TorchFloat, TorchGenerator, TorchInit, TorchValues};
 
 /// The drawn tensors of a plan under `rng: torch`, by plan index.
@@ -12,35 +12,26 @@ pub struct TorchTensors {
 }
 
 impl TorchTensors {
-    /// Draws the plan's tensors; `None` under `rng: philox`.
+    /// Draws the plan's tensors in the plan's order; `None` under `rng: philox`.
     pub fn draw(plan: &Plan) -> Option<TorchTensors> {
-        if plan.rng != crate::tensor::Rng::Torch || plan.torch_draws.len() != plan.tensors.len() {
+        if plan.rng != crate::tensor::Rng::Torch {
             return None;
         }
         let mut generator = TorchGenerator::manual_seed(plan.seed);
         let mut values: Vec<Option<TorchValues>> = vec![None; plan.tensors.len()];
-        let pairs = || plan.tensors.iter().zip(&plan.torch_draws).enumerate();
-        for (index, (spec, draw)) in pairs() {
-            if let Some(init) = draw.construction {
-                values[index] = drawn(&mut generator, &init, spec);
-            }
+        for step in &plan.torch_steps {
+            let drawn = drawn(&mut generator, &step.init, &step.shape, step.dtype);
+            let Some(index) = step.tensor else { continue };
+            let Some(spec) = plan.tensors.get(index) else { continue };
+            values[index] = drawn.map(|mut tensor| {
+                // The config's fill (a `padding_idx` row) applies after its initializer.
+                if let Some(fill) = spec.fill.as_ref().filter(|_| step.fill) {
+                    tensor.fill(fill.range.clone(), fill.value);
+                }
+                tensor
+            });
         }
-        for (index, (spec, draw)) in pairs() {
-            if let Some(init) = draw.after {
-                values[index] = drawn(&mut generator, &init, spec).map(|mut tensor| {
-                    // The config's fill (a `padding_idx` row) applies after its initializer.
-                    if let Some(fill) = &spec.fill {
-                        tensor.fill(fill.range.clone(), fill.value);
-                    }
-                    tensor
-                });
-            }
-        }
-        let bytes = values
-            .into_iter()
-            .zip(&plan.torch_draws)
-            .map(|(tensor, draw)| if draw.fixed { None } else { tensor.map(|tensor| tensor.to_le_bytes()) })
-            .collect();
+        let bytes = values.into_iter().map(|tensor| tensor.map(|tensor| tensor.to_le_bytes())).collect();
         Some(TorchTensors { bytes })
     }
 
@@ -56,20 +47,20 @@ impl TorchTensors {
     }
 }
 
-fn drawn(generator: &mut TorchGenerator, init: &TorchInit, spec: &TensorSpec) -> Option<TorchValues> {
+fn drawn(generator: &mut TorchGenerator, init: &TorchInit, shape: &[usize], dtype: DType) -> Option<TorchValues> {
     fn typed<T: TorchFloat + Default>(
         generator: &mut TorchGenerator,
         init: &TorchInit,
-        spec: &TensorSpec,
+        shape: &[usize],
     ) -> Option<TorchValues> {
-        let mut values = vec![T::default(); spec.element_count()];
+        let mut values = vec![T::default(); shape.iter().product()];
         // The plan admitted only what can be drawn: an error here is a tensor torch refuses.
-        init.fill(generator, &spec.shape, &mut values).ok()?;
+        init.fill(generator, shape, &mut values).ok()?;
         Some(T::values(values))
     }
-    match spec.dtype {
-        DType::F32 => typed::<f32>(generator, init, spec),
-        DType::F64 => typed::<f64>(generator, init, spec),
+    match dtype {
+        DType::F32 => typed::<f32>(generator, init, shape),
+        DType::F64 => typed::<f64>(generator, init, shape),
         _ => None,
     }
 }

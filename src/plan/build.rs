@@ -3,7 +3,7 @@
 //! checks them for sense.
 
 use super::layout::{Layout, LogicalPart, StoredLayout};
-use super::torch_rng::{torch_draw, torch_module};
+use super::torch_rng::{torch_draw, torch_module, torch_program};
 use super::{DType, Fans, Initializer, Plan, TensorSpec};
 use crate::args::Spanned;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
@@ -103,9 +103,10 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
     let mut tensor_index = NameIndex::with_capacity(weights);
     let torch_rng = graph.rng == crate::tensor::Rng::Torch;
     let mut torch_draws = Vec::new();
-    if torch_rng && layout != Layout::Torch {
+    let layer_weights = rows.iter().any(|row| matches!(row.source, Source::Layer(_)) && !row.weights.is_empty());
+    if torch_rng && layout != Layout::Torch && layer_weights {
         diagnostics.push(
-            Diagnostic::error(Code::InvalidValue, "`rng: torch` draws tensors in torch's shapes and order")
+            Diagnostic::error(Code::InvalidValue, "`rng: torch` draws layers' tensors in torch's shapes and order")
                 .with_help("compile with `--layout torch`"),
         );
     }
@@ -137,10 +138,10 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
             _ => None,
         };
         for spec in specs {
-            if torch_rng && layout == Layout::Torch {
+            let is_param = matches!(row.source, Source::Param(_));
+            if torch_rng && (layout == Layout::Torch || is_param) {
                 let local =
                     spec.name.strip_prefix(row.name.as_ref()).and_then(|rest| rest.strip_prefix('.')).unwrap_or("");
-                let is_param = matches!(row.source, Source::Param(_));
                 let given = is_param || is_given(row, &spec);
                 match torch_draw(&spec, module.as_ref(), is_param, local, given, (&row.name, row.class_name)) {
                     Ok(draw) => torch_draws.push(draw),
@@ -165,6 +166,17 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
             tensors.push(spec);
         }
     }
+    let torch_steps = if torch_rng && !diagnostics.iter().any(Diagnostic::is_error) {
+        match torch_program(&graph.name, &tensors, &torch_draws) {
+            Ok(steps) => steps,
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, diagnostics);
     }
@@ -173,7 +185,7 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
         model_name: graph.name.clone(),
         seed: graph.seed,
         rng: graph.rng,
-        torch_draws,
+        torch_steps,
         layers: Vec::new(),
         summary_style: super::SummaryStyle::default(),
         tensors,

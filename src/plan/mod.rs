@@ -6,6 +6,7 @@ mod external;
 pub mod layout;
 mod open_sizes;
 mod rows;
+mod torch_hf;
 pub mod torch_rng;
 
 pub use crate::layers::ConstantFill;
@@ -90,9 +91,8 @@ pub struct Plan {
     pub seed: u64,
     /// The generator random tensors are drawn from.
     pub rng: crate::tensor::Rng,
-    /// Under `rng: torch`, what torch draws for each tensor (same indices as `tensors`); empty
-    /// otherwise.
-    pub torch_draws: Vec<torch_rng::TorchDraw>,
+    /// Under `rng: torch`, every draw torch makes, in its order; empty otherwise.
+    pub torch_steps: Vec<torch_rng::TorchStep>,
     pub layers: Vec<LayerRow>,
     pub summary_style: SummaryStyle,
     pub tensors: Vec<TensorSpec>,

@@ -24,6 +24,58 @@ pub struct TorchDraw {
     /// The tensor's values are its Keras initializer's fixed values (a constant, identity, a
     /// file's values), not a torch draw.
     pub fixed: bool,
+    /// A `param` (no module): only a template whose construction initc replays draws it.
+    pub param: bool,
+}
+
+/// One draw from torch's generator, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TorchStep {
+    /// The plan tensor it fills (its last step gives its values); `None` for a draw torch
+    /// makes and discards (a module default overwritten by a fixed value, a tied head).
+    pub tensor: Option<usize>,
+    pub shape: Vec<usize>,
+    pub dtype: DType,
+    pub init: TorchInit,
+    /// Whether the tensor's fill (a `padding_idx` row) applies after this draw.
+    pub fill: bool,
+}
+
+/// Every draw of the plan's tensors under `rng: torch`, in torch's order: the Sequential replay
+/// (modules' defaults, then the given initializers), or a Hugging Face template's replay.
+pub fn torch_program(
+    model_name: &str,
+    tensors: &[TensorSpec],
+    draws: &[TorchDraw],
+) -> Result<Vec<TorchStep>, Diagnostic> {
+    let random_param = tensors.iter().zip(draws).find(|(spec, draw)| draw.param && spec.initializer.is_random());
+    if let Some((spec, _)) = random_param {
+        return super::torch_hf::replay(model_name, tensors).ok_or_else(|| {
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`rng: torch` has no replay of the torch code that draws `{}`", spec.name),
+            )
+            .at(spec.origin)
+            .with_help("`rng: torch` replays Sequential layers and the `gpt2` template; use `rng: philox` here")
+        });
+    }
+    let step = |(index, (spec, init)): (usize, (&TensorSpec, TorchInit)), tensor: Option<usize>, fill: bool| {
+        TorchStep { tensor: tensor.map(|_| index), shape: spec.shape.clone(), dtype: spec.dtype, init, fill }
+    };
+    let mut steps = Vec::new();
+    for (index, (spec, draw)) in tensors.iter().zip(draws).enumerate() {
+        if let Some(init) = draw.construction {
+            // A module default that a fixed initializer replaces is drawn all the same.
+            let kept = (!draw.fixed || draw.after.is_some()).then_some(index);
+            steps.push(step((index, (spec, init)), kept, false));
+        }
+    }
+    for (index, (spec, draw)) in tensors.iter().zip(draws).enumerate() {
+        if let Some(init) = draw.after {
+            steps.push(step((index, (spec, init)), Some(index), true));
+        }
+    }
+    Ok(steps)
 }
 
 /// The torch module a Keras layer of `class_name` with `weights` stands for, when initc replays
@@ -187,7 +239,7 @@ pub fn torch_draw(
         }
     };
     if !given {
-        return Ok(TorchDraw { construction, after: None, fixed: construction.is_none() });
+        return Ok(TorchDraw { construction, after: None, fixed: construction.is_none(), param: is_param });
     }
     match counterpart(&spec.initializer) {
         Ok(Some(after)) => {
@@ -217,9 +269,9 @@ pub fn torch_draw(
                     spec.name
                 ));
             }
-            Ok(TorchDraw { construction, after: Some(after), fixed: false })
+            Ok(TorchDraw { construction, after: Some(after), fixed: false, param: is_param })
         }
-        Ok(None) => Ok(TorchDraw { construction, after: None, fixed: true }),
+        Ok(None) => Ok(TorchDraw { construction, after: None, fixed: true, param: is_param }),
         Err(reason) => refuse(format!(
             "`{}`'s initializer `{}` has no torch counterpart: {reason}",
             spec.name, spec.initializer_label

@@ -8,15 +8,21 @@ use sha2::{Digest, Sha256};
 
 /// The file's tensors in data order: (shape, SHA-256 of the bytes), and its metadata.
 fn tensors(bytes: &[u8]) -> (Vec<(Vec<u64>, String)>, Value) {
+    let (named, metadata) = named_tensors(bytes);
+    (named.into_iter().map(|(_, shape, digest)| (shape, digest)).collect(), metadata)
+}
+
+/// The file's tensors in data order: (name, shape, SHA-256 of the bytes), and its metadata.
+fn named_tensors(bytes: &[u8]) -> (Vec<(String, Vec<u64>, String)>, Value) {
     let length = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
     let header: Value = serde_json::from_slice(&bytes[8..8 + length]).expect("header JSON");
     let data = &bytes[8 + length..];
-    let mut entries: Vec<(u64, Vec<u64>, String)> = header
+    let mut entries: Vec<(u64, String, Vec<u64>, String)> = header
         .as_object()
         .expect("object")
         .iter()
         .filter(|(name, _)| *name != "__metadata__")
-        .map(|(_, entry)| {
+        .map(|(name, entry)| {
             let offsets: Vec<u64> = entry["data_offsets"]
                 .as_array()
                 .expect("offsets")
@@ -25,11 +31,60 @@ fn tensors(bytes: &[u8]) -> (Vec<(Vec<u64>, String)>, Value) {
                 .collect();
             let shape = entry["shape"].as_array().expect("shape").iter().map(|s| s.as_u64().expect("size")).collect();
             let digest = Sha256::digest(&data[offsets[0] as usize..offsets[1] as usize]);
-            (offsets[0], shape, digest.iter().map(|b| format!("{b:02x}")).collect())
+            (offsets[0], name.clone(), shape, digest.iter().map(|b| format!("{b:02x}")).collect())
         })
         .collect();
-    entries.sort_by_key(|(start, _, _)| *start);
-    (entries.into_iter().map(|(_, shape, digest)| (shape, digest)).collect(), header["__metadata__"].clone())
+    entries.sort_by_key(|(start, _, _, _)| *start);
+    let named = entries.into_iter().map(|(_, name, shape, digest)| (name, shape, digest)).collect();
+    (named, header["__metadata__"].clone())
+}
+
+/// A recorded state dict entry: (name, shape, SHA-256).
+fn recorded_entry(entry: &Value) -> (String, Vec<u64>, String) {
+    let shape = entry["shape"].as_array().expect("shape").iter().map(|s| s.as_u64().expect("size")).collect();
+    (entry["name"].as_str().expect("name").to_string(), shape, entry["sha256"].as_str().expect("sha256").to_string())
+}
+
+#[test]
+fn gpt2_template_equals_transformers_from_config() {
+    let path = repo().join("tests/torch_rng/cases.json");
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("cases.json")).expect("JSON");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = recorded["hf"].as_array().expect("hf");
+    assert_eq!(cases.len(), 4);
+    for case in cases {
+        let config = repo().join("tests/hf").join(case["config"].as_str().expect("config")).join("config.json");
+        let seed = case["seed"].to_string();
+        let out = dir.path().join(format!("{}-{seed}", case["config"].as_str().expect("config")));
+        let args = [
+            "compile",
+            config.to_str().expect("path"),
+            "--rng",
+            "torch",
+            "--seed",
+            &seed,
+            "-o",
+            out.to_str().expect("path"),
+            "-q",
+        ];
+        let output = initc(dir.path(), &args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        let (mut got, _) = named_tensors(&std::fs::read(out.join("model.safetensors")).expect("written"));
+        let mut expected: Vec<_> = case["state"].as_array().expect("state").iter().map(recorded_entry).collect();
+        got.sort();
+        expected.sort();
+        assert_eq!(got, expected, "{} seed {seed}", case["config"]);
+    }
+    // A template whose order initc does not replay is refused, never drawn in another order.
+    let llama = repo().join("tests/hf/llama/config.json");
+    let out = dir.path().join("llama");
+    let output = initc(
+        dir.path(),
+        &["compile", llama.to_str().expect("path"), "--rng", "torch", "-o", out.to_str().expect("path")],
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no replay") && stderr.contains("help:"), "{stderr}");
 }
 
 #[test]

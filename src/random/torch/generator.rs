@@ -19,11 +19,13 @@ impl TorchGenerator {
     }
 
     /// `random()`: one 32-bit draw.
+    #[inline(always)]
     pub fn random(&mut self) -> u32 {
         self.engine.next_u32()
     }
 
     /// `random64()`: two 32-bit draws, the first the high half.
+    #[inline(always)]
     pub fn random64(&mut self) -> u64 {
         self.engine.next_u64()
     }
@@ -37,6 +39,47 @@ impl TorchGenerator {
     }
 }
 
+/// `$name` runs `$inline` compiled with FMA where the CPU has it, so that `mul_add` is one
+/// instruction rather than a call into libm's `fma`; both are exact, so the bits are the same.
+macro_rules! with_fma {
+    ($name:ident, $inline:path, ($($argument:ident: $type:ty),*)) => {
+        fn $name($($argument: $type),*) {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("fma") {
+                #[target_feature(enable = "fma")]
+                fn fused($($argument: $type),*) {
+                    $inline($($argument),*)
+                }
+                // SAFETY: the CPU has FMA.
+                return unsafe { fused($($argument),*) };
+            }
+            $inline($($argument),*)
+        }
+    };
+}
+
+with_fma!(uniforms_f32, fill_uniforms::<f32>, (generator: &mut TorchGenerator, out: &mut [f32], from: f32, to: f32));
+with_fma!(uniforms_f64, fill_uniforms::<f64>, (generator: &mut TorchGenerator, out: &mut [f64], from: f64, to: f64));
+with_fma!(normals_f32, fill_normals::<f32>, (data: &mut [f32], mean: f32, std: f32));
+with_fma!(normals_f64, fill_normals::<f64>, (data: &mut [f64], mean: f64, std: f64));
+
+/// `out` filled with uniform draws on [from, to), a value equal to `to` replaced by `from`.
+#[inline(always)]
+fn fill_uniforms<T: TorchFloat>(generator: &mut TorchGenerator, out: &mut [T], from: T, to: T) {
+    for slot in out {
+        let value = T::uniform(generator, from, to);
+        *slot = if value == to { from } else { value };
+    }
+}
+
+/// Box–Muller on each 16 elements of `data` in place.
+#[inline(always)]
+fn fill_normals<T: TorchFloat>(data: &mut [T], mean: T, std: T) {
+    for chunk in data.chunks_exact_mut(16) {
+        T::normal_fill_16(chunk, mean, std);
+    }
+}
+
 /// A dtype torch computes in (its `opmath_t`): f32 or f64.
 pub trait TorchFloat: Copy + PartialOrd + Send + Sync + 'static {
     /// Round an f64 (a Python float) into the dtype.
@@ -46,6 +89,10 @@ pub trait TorchFloat: Copy + PartialOrd + Send + Sync + 'static {
     fn uniform(generator: &mut TorchGenerator, from: Self, to: Self) -> Self;
     /// `NormalFill16`: 16 uniforms in place to 16 normals.
     fn normal_fill_16(data: &mut [Self], mean: Self, std: Self);
+    /// `uniform_` on `out` with bounds already in the dtype (`value == to` becomes `from`).
+    fn uniforms(generator: &mut TorchGenerator, out: &mut [Self], from: Self, to: Self);
+    /// `normal_fill_16` on each 16 elements of `data`.
+    fn normals(data: &mut [Self], mean: Self, std: Self);
     /// Wraps a filled vector.
     fn values(values: Vec<Self>) -> TorchValues;
 }
@@ -59,14 +106,24 @@ impl TorchFloat for f32 {
         f64::from(self)
     }
 
+    #[inline(always)]
     fn uniform(generator: &mut TorchGenerator, from: f32, to: f32) -> f32 {
         // The low 24 bits of one draw: exact in f32.
         let x = (generator.random() & 0x00ff_ffff) as f32 * (1.0 / (1u32 << 24) as f32);
         x.mul_add(to - from, from)
     }
 
+    #[inline(always)]
     fn normal_fill_16(data: &mut [f32], mean: f32, std: f32) {
         normal::fill_16_f32(data, mean, std);
+    }
+
+    fn uniforms(generator: &mut TorchGenerator, out: &mut [f32], from: f32, to: f32) {
+        uniforms_f32(generator, out, from, to);
+    }
+
+    fn normals(data: &mut [f32], mean: f32, std: f32) {
+        normals_f32(data, mean, std);
     }
 
     fn values(values: Vec<f32>) -> TorchValues {
@@ -83,14 +140,24 @@ impl TorchFloat for f64 {
         self
     }
 
+    #[inline(always)]
     fn uniform(generator: &mut TorchGenerator, from: f64, to: f64) -> f64 {
         // The low 53 bits of a 64-bit draw: exact in f64.
         let x = (generator.random64() & ((1u64 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64);
         x.mul_add(to - from, from)
     }
 
+    #[inline(always)]
     fn normal_fill_16(data: &mut [f64], mean: f64, std: f64) {
         normal::fill_16_f64(data, mean, std);
+    }
+
+    fn uniforms(generator: &mut TorchGenerator, out: &mut [f64], from: f64, to: f64) {
+        uniforms_f64(generator, out, from, to);
+    }
+
+    fn normals(data: &mut [f64], mean: f64, std: f64) {
+        normals_f64(data, mean, std);
     }
 
     fn values(values: Vec<f64>) -> TorchValues {

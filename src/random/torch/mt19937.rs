@@ -27,6 +27,7 @@ impl Mt19937 {
     }
 
     /// The next 32-bit output.
+    #[inline(always)]
     pub fn next_u32(&mut self) -> u32 {
         if self.next == STATE_WORDS {
             self.regenerate();
@@ -40,6 +41,7 @@ impl Mt19937 {
     }
 
     /// torch's `random64()`: the first draw is the high half.
+    #[inline(always)]
     pub fn next_u64(&mut self) -> u64 {
         let high = self.next_u32();
         let low = self.next_u32();

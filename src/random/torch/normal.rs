@@ -20,23 +20,19 @@ pub fn normal_<T: TorchFloat>(generator: &mut TorchGenerator, out: &mut [T], mea
         return;
     }
     let (mean, std) = (T::from_f64(mean), T::from_f64(std));
+    // Uniforms on [0, 1) never equal 1, so `uniforms`' replacement never applies.
     let (zero, one) = (T::from_f64(0.0), T::from_f64(1.0));
-    for slot in out.iter_mut() {
-        *slot = T::uniform(generator, zero, one);
-    }
-    for chunk in out.chunks_exact_mut(FILL) {
-        T::normal_fill_16(chunk, mean, std);
-    }
+    T::uniforms(generator, out, zero, one);
+    T::normals(out, mean, std);
     if !len.is_multiple_of(FILL) {
         let tail = &mut out[len - FILL..];
-        for slot in tail.iter_mut() {
-            *slot = T::uniform(generator, zero, one);
-        }
-        T::normal_fill_16(tail, mean, std);
+        T::uniforms(generator, tail, zero, one);
+        T::normals(tail, mean, std);
     }
 }
 
 /// `at::normal_distribution<double>`: the cached second value if there is one, else a new pair.
+#[inline(always)]
 fn small_normal(generator: &mut TorchGenerator, mean: f64, std: f64) -> f64 {
     let z = match generator.take_cached_normal() {
         Some(cached) => cached,
@@ -54,6 +50,7 @@ fn small_normal(generator: &mut TorchGenerator, mean: f64, std: f64) -> f64 {
 }
 
 /// The scalar `NormalFill16<double>`.
+#[inline(always)]
 pub fn fill_16_f64(data: &mut [f64], mean: f64, std: f64) {
     for j in 0..FILL / 2 {
         let u1 = 1.0 - data[j];
@@ -66,6 +63,7 @@ pub fn fill_16_f64(data: &mut [f64], mean: f64, std: f64) {
 }
 
 /// The AVX2 `NormalFill16<float>`, one lane at a time (the lanes are independent).
+#[inline(always)]
 pub fn fill_16_f32(data: &mut [f32], mean: f32, std: f32) {
     let two_pi = (2.0 * std::f64::consts::PI) as f32;
     for j in 0..FILL / 2 {
@@ -106,6 +104,7 @@ mod cephes {
 
 /// `log256_ps` on one lane, for `x` in (0, 1] (`1 − uniform`: never zero, never subnormal).
 /// GCC fuses each multiply whose only use is an add or subtract, in statement order.
+#[inline(always)]
 pub fn log_f32(x: f32) -> f32 {
     use cephes::*;
     let x = x.max(f32::from_bits(0x0080_0000));
@@ -133,6 +132,7 @@ pub fn log_f32(x: f32) -> f32 {
 }
 
 /// `sincos256_ps` on one lane, for `x ≥ 0`: (sin x, cos x).
+#[inline(always)]
 pub fn sincos_f32(x: f32) -> (f32, f32) {
     use cephes::*;
     let sign_bit_sin = x.to_bits() & 0x8000_0000;

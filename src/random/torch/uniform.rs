@@ -5,8 +5,5 @@ use super::generator::{TorchFloat, TorchGenerator};
 
 pub fn uniform_<T: TorchFloat>(generator: &mut TorchGenerator, out: &mut [T], from: f64, to: f64) {
     let (from, to) = (T::from_f64(from), T::from_f64(to));
-    for slot in out {
-        let value = T::uniform(generator, from, to);
-        *slot = if value == to { from } else { value };
-    }
+    T::uniforms(generator, out, from, to);
 }

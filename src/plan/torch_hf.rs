@@ -1,0 +1,99 @@
+//! `rng: torch` for Hugging Face templates: the draws transformers 5.24 makes, in its order, when
+//! `torch.manual_seed(seed); AutoModelForCausalLM.from_config(config)` builds the model. Only
+//! templates whose order is replayed here are accepted; `torch_rng` refuses the others.
+
+use super::torch_rng::TorchStep;
+use super::{Initializer, TensorSpec};
+use crate::random::torch::TorchInit;
+use crate::random::torch::init_functions::{FanMode, Nonlinearity};
+
+/// The draws of the template `model_name` whose tensors are `tensors`, when initc replays it and
+/// the tensors are exactly the ones it expects.
+pub fn replay(model_name: &str, tensors: &[TensorSpec]) -> Option<Vec<TorchStep>> {
+    match model_name {
+        "gpt2" => gpt2(tensors),
+        _ => None,
+    }
+}
+
+/// The standard deviation of a `random_normal(mean=0)` tensor without its own seed.
+fn normal_stddev(spec: &TensorSpec) -> Option<f64> {
+    match &spec.initializer {
+        Initializer::RandomNormal(normal) if normal.mean == 0.0 && normal.seed.is_none() => Some(normal.stddev),
+        _ => None,
+    }
+}
+
+/// `GPT2LMHeadModel` (transformers 5.24, `modeling_gpt2.py`):
+/// 1. `GPT2Model.__init__`: `wte` and `wpe` (`nn.Embedding`: N(0, 1)), then per block the four
+///    `Conv1D` weights (`c_attn`, `attn.c_proj`, `c_fc`, `mlp.c_proj`: N(0, 0.02) each).
+/// 2. Its `post_init` initialises children first: `wte`, `wpe` N(σ); per block `c_attn` N(r),
+///    `attn.c_proj` N(r), then the attention module redraws `attn.c_proj` N(r/√(2·n_layer)); the
+///    same for `c_fc` and `mlp.c_proj`. σ = `initializer_range or 0.02`, r = `initializer_range`.
+/// 3. `lm_head` (`nn.Linear(bias=False)`): `kaiming_uniform_(a=√5)`, then the head model's
+///    `post_init`: N(σ). When tied, both draws are discarded (the head is `wte`).
+fn gpt2(tensors: &[TensorSpec]) -> Option<Vec<TorchStep>> {
+    let find = |name: &str| tensors.iter().position(|spec| spec.name == name);
+    let (wte, wpe) = (find("transformer.wte.weight")?, find("transformer.wpe.weight")?);
+    let sigma = normal_stddev(&tensors[wte])?;
+    let mut blocks = Vec::new();
+    while let Some(c_attn) = find(&format!("transformer.h.{}.attn.c_attn.weight", blocks.len())) {
+        let block = format!("transformer.h.{}", blocks.len());
+        let attn_proj = find(&format!("{block}.attn.c_proj.weight"))?;
+        let c_fc = find(&format!("{block}.mlp.c_fc.weight"))?;
+        let mlp_proj = find(&format!("{block}.mlp.c_proj.weight"))?;
+        blocks.push([c_attn, attn_proj, c_fc, mlp_proj]);
+    }
+    let range = normal_stddev(&tensors[*blocks.first()?.first()?])?;
+    let residual = range / (2.0 * blocks.len() as f64).sqrt();
+    let head = find("lm_head.weight");
+    // Every other tensor must be a fixed one (norms, biases): nothing else draws.
+    let drawn: Vec<usize> = [wte, wpe].into_iter().chain(blocks.iter().flatten().copied()).chain(head).collect();
+    let expected_normal = |index: usize| {
+        let expected = if index == wte || index == wpe || Some(index) == head {
+            sigma
+        } else if blocks.iter().any(|block| block[1] == index || block[3] == index) {
+            residual
+        } else {
+            range
+        };
+        normal_stddev(&tensors[index]).is_some_and(|stddev| (stddev - expected).abs() <= 1e-12 * expected.abs())
+    };
+    let others_fixed =
+        tensors.iter().enumerate().all(|(index, spec)| drawn.contains(&index) || !spec.initializer.is_random());
+    if !others_fixed || !drawn.iter().all(|&index| expected_normal(index)) {
+        return None;
+    }
+    let wte_shape = tensors[wte].shape.clone();
+    let step = |tensor: Option<usize>, shape: Option<&[usize]>, init: TorchInit| {
+        let reference = &tensors[tensor.unwrap_or(wte)];
+        TorchStep {
+            tensor,
+            shape: shape.map_or_else(|| reference.shape.clone(), <[usize]>::to_vec),
+            dtype: reference.dtype,
+            init,
+            fill: false,
+        }
+    };
+    let normal = |std: f64| TorchInit::Normal { mean: 0.0, std };
+    let mut steps = vec![step(Some(wte), None, normal(1.0)), step(Some(wpe), None, normal(1.0))];
+    for block in &blocks {
+        steps.extend(block.iter().map(|&index| step(Some(index), None, normal(0.02))));
+    }
+    steps.push(step(Some(wte), None, normal(sigma)));
+    steps.push(step(Some(wpe), None, normal(sigma)));
+    for &[c_attn, attn_proj, c_fc, mlp_proj] in &blocks {
+        steps.push(step(Some(c_attn), None, normal(range)));
+        steps.push(step(Some(attn_proj), None, normal(range)));
+        steps.push(step(Some(attn_proj), None, normal(residual)));
+        steps.push(step(Some(c_fc), None, normal(range)));
+        steps.push(step(Some(mlp_proj), None, normal(range)));
+        steps.push(step(Some(mlp_proj), None, normal(residual)));
+    }
+    // The head is `(vocab, n_embd)` like `wte`, drawn even when tied.
+    let kaiming =
+        TorchInit::KaimingUniform { mode: FanMode::FanIn, nonlinearity: Nonlinearity::LeakyRelu(5.0f64.sqrt()) };
+    steps.push(step(head, Some(&wte_shape), kaiming));
+    steps.push(step(head, Some(&wte_shape), normal(sigma)));
+    Some(steps)
+}
