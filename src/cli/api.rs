@@ -105,9 +105,19 @@ pub struct Prepared {
     config_path: Option<PathBuf>,
 }
 
-/// Reads the config and runs the pipeline up to the plan, `from_file` sources attached.
+/// Reads the config and runs the pipeline up to the plan, `from_file` sources attached. A
+/// config with `rng: torch` is refused here: its values are made whole, in torch's order
+/// (`init::TorchTensors`), which a caller filling tensors one by one through `TensorData` would
+/// not do; [`prepare_with_rng`] is for callers that write through `emit` (the command line).
 pub fn prepare(request: &Request) -> Result<Prepared, Failure> {
-    prepare_with_rng(request, None)
+    let prepared = prepare_with_rng(request, None)?;
+    if prepared.plan.rng == crate::tensor::Rng::Torch {
+        let diagnostic =
+            Diagnostic::error(Code::InvalidValue, "`rng: torch` is available from the `initc` command line only")
+                .with_help("compile this config with `initc compile … --layout torch`, or use `rng: philox`");
+        return Err(Failure::new(diagnostic, Some(&prepared.file), FailureKind::Input));
+    }
+    Ok(prepared)
 }
 
 /// [`prepare`] with the generator `rng` over the config's `rng:` (`--rng`).
@@ -331,5 +341,37 @@ pub fn stored_dtype(dtype: crate::plan::DType) -> safetensors::Dtype {
         DType::F64 => safetensors::Dtype::F64,
         DType::I64 => safetensors::Dtype::I64,
         DType::I32 => safetensors::Dtype::I32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(text: &str) -> Request {
+        let overrides = OverrideArgs {
+            seed: None,
+            input: None,
+            set: Vec::new(),
+            layout: super::super::LayoutArg::Torch,
+            dtype: None,
+            vars: None,
+            template: None,
+        };
+        Request { config: ConfigInput::Text { name: "m.yaml".into(), text: text.into() }, overrides }
+    }
+
+    /// `prepare` (the Python package's entry) refuses `rng: torch`, whose values only the writer
+    /// makes in torch's order; `prepare_with_rng` (the command line's) accepts it.
+    #[test]
+    fn only_the_command_lines_entry_takes_rng_torch() {
+        let torch = request("rng: torch\ninput: [4]\nlayers: [{dense: {units: 3}}]\n");
+        let failure = prepare(&torch).err().expect("refused");
+        assert!(failure.diagnostics[0].message.contains("command line only"), "{:?}", failure.diagnostics);
+        assert!(prepare_with_rng(&torch, None).is_ok());
+        let philox = request("input: [4]\nlayers: [{dense: {units: 3}}]\n");
+        assert!(prepare(&philox).is_ok());
+        let prepared = prepare_with_rng(&philox, Some(crate::tensor::Rng::Torch)).ok().expect("accepted");
+        assert_eq!(prepared.plan.rng, crate::tensor::Rng::Torch);
     }
 }
