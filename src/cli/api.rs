@@ -371,7 +371,7 @@ mod tests {
         assert!(prepare_with_rng(&torch, None).is_ok());
         let philox = request("input: [4]\nlayers: [{dense: {units: 3}}]\n");
         assert!(prepare(&philox).is_ok());
-        let prepared = prepare_with_rng(&philox, Some(crate::tensor::Rng::Torch)).ok().expect("accepted");
+        let Ok(prepared) = prepare_with_rng(&philox, Some(crate::tensor::Rng::Torch)) else { panic!("accepted") };
         assert_eq!(prepared.plan.rng, crate::tensor::Rng::Torch);
     }
 }
