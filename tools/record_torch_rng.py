@@ -215,7 +215,7 @@ def config_cases() -> list[dict]:
 
 
 # Hugging Face configs under tests/hf/ whose `from_config` initc replays under `rng: torch`.
-HF_CASES = ["gpt2", "gpt2-untied"]
+HF_CASES = ["gpt2", "gpt2-untied", "llama", "mistral", "qwen2", "qwen3"]
 
 
 def hf_cases() -> list[dict]:

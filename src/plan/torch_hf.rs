@@ -12,8 +12,70 @@ use crate::random::torch::init_functions::{FanMode, Nonlinearity};
 pub fn replay(model_name: &str, tensors: &[TensorSpec]) -> Option<Vec<TorchStep>> {
     match model_name {
         "gpt2" => gpt2(tensors),
+        "llama" | "mistral" | "qwen2" | "qwen3" => decoder_of_linears(tensors),
         _ => None,
     }
+}
+
+/// The (`nn.Embedding` | `nn.Linear` | norm) decoders (`LlamaForCausalLM` and its kin in
+/// transformers 5.24), whose `_init_weights` is `PreTrainedModel`'s:
+/// 1. The base model's constructors in state-dict order: `model.embed_tokens` N(0, 1) (its
+///    `padding_idx` row zeroed), every `nn.Linear` `kaiming_uniform_(a=√5)` then, with a bias,
+///    `U(±1/√in)`; norms draw nothing.
+/// 2. The base model's `post_init`, children first (the same order): the embedding N(σ) (row
+///    zeroed again), every linear weight N(σ), biases zero.
+/// 3. `lm_head`: `kaiming_uniform_(a=√5)`, then N(σ); both discarded when tied.
+fn decoder_of_linears(tensors: &[TensorSpec]) -> Option<Vec<TorchStep>> {
+    let find = |name: &str| tensors.iter().position(|spec| spec.name == name);
+    let embed = find("model.embed_tokens.weight")?;
+    let head = find("lm_head.weight");
+    let sigma = normal_stddev(&tensors[embed])?;
+    let kaiming =
+        TorchInit::KaimingUniform { mode: FanMode::FanIn, nonlinearity: Nonlinearity::LeakyRelu(5.0f64.sqrt()) };
+    let normal = |std: f64| TorchInit::Normal { mean: 0.0, std };
+    let step = |tensor: Option<usize>, reference: usize, init: TorchInit, fill: bool| TorchStep {
+        tensor,
+        shape: tensors[reference].shape.clone(),
+        dtype: tensors[reference].dtype,
+        init,
+        fill,
+    };
+    let (mut construction, mut post_init) = (Vec::new(), Vec::new());
+    for (index, spec) in tensors.iter().enumerate() {
+        if index == embed {
+            construction.push(step(Some(index), index, normal(1.0), true));
+            post_init.push(step(Some(index), index, normal(sigma), true));
+        } else if Some(index) == head {
+        } else if spec.shape.len() == 2 && spec.name.ends_with(".weight") {
+            // A linear weight: N(σ) in the template, as `_init_weights` draws it.
+            if normal_stddev(spec).is_none_or(|stddev| stddev != sigma) {
+                return None;
+            }
+            construction.push(step(None, index, kaiming, false));
+            post_init.push(step(Some(index), index, normal(sigma), false));
+        } else if let Some(weight) = spec.name.strip_suffix(".bias").and_then(|stem| find(&format!("{stem}.weight"))) {
+            // A linear bias: drawn by the constructor, zeroed by `_init_weights`.
+            let fan_in = *tensors[weight].shape.get(1)?;
+            if spec.initializer.is_random() || tensors[weight].shape.len() != 2 {
+                return None;
+            }
+            let bound = if fan_in > 0 { 1.0 / (fan_in as f64).sqrt() } else { 0.0 };
+            construction.push(step(None, index, TorchInit::Uniform { from: -bound, to: bound }, false));
+        } else if spec.initializer.is_random() {
+            return None;
+        }
+    }
+    if let Some(head) = head
+        && normal_stddev(&tensors[head]) != Some(sigma)
+    {
+        return None;
+    }
+    let mut steps = construction;
+    steps.extend(post_init);
+    // The head is `(vocab, hidden)` like the embedding, drawn even when tied.
+    steps.push(step(head, head.unwrap_or(embed), kaiming, false));
+    steps.push(step(head, head.unwrap_or(embed), normal(sigma), false));
+    Some(steps)
 }
 
 /// The standard deviation of a `random_normal(mean=0)` tensor without its own seed.

@@ -56,7 +56,10 @@ pub fn torch_program(
                 format!("`rng: torch` has no replay of the torch code that draws `{}`", spec.name),
             )
             .at(spec.origin)
-            .with_help("`rng: torch` replays Sequential layers and the `gpt2` template; use `rng: philox` here")
+            .with_help(
+                "`rng: torch` replays Sequential layers and the gpt2, llama, mistral, qwen2 and qwen3 templates; \
+                 use `rng: philox` here",
+            )
         });
     }
     let step = |(index, (spec, init)): (usize, (&TensorSpec, TorchInit)), tensor: Option<usize>, fill: bool| {

@@ -46,12 +46,13 @@ fn recorded_entry(entry: &Value) -> (String, Vec<u64>, String) {
 }
 
 #[test]
-fn gpt2_template_equals_transformers_from_config() {
+fn templates_equal_transformers_from_config() {
     let path = repo().join("tests/torch_rng/cases.json");
     let recorded: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("cases.json")).expect("JSON");
     let dir = tempfile::tempdir().expect("temp dir");
     let cases = recorded["hf"].as_array().expect("hf");
-    assert_eq!(cases.len(), 4);
+    // gpt2 (tied and untied), llama, mistral, qwen2 (biases), qwen3 (tied), two seeds each.
+    assert_eq!(cases.len(), 12);
     for case in cases {
         let config = repo().join("tests/hf").join(case["config"].as_str().expect("config")).join("config.json");
         let seed = case["seed"].to_string();
@@ -76,11 +77,11 @@ fn gpt2_template_equals_transformers_from_config() {
         assert_eq!(got, expected, "{} seed {seed}", case["config"]);
     }
     // A template whose order initc does not replay is refused, never drawn in another order.
-    let llama = repo().join("tests/hf/llama/config.json");
-    let out = dir.path().join("llama");
+    let gemma = repo().join("tests/hf/gemma/config.json");
+    let out = dir.path().join("gemma");
     let output = initc(
         dir.path(),
-        &["compile", llama.to_str().expect("path"), "--rng", "torch", "-o", out.to_str().expect("path")],
+        &["compile", gemma.to_str().expect("path"), "--rng", "torch", "-o", out.to_str().expect("path")],
     );
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
