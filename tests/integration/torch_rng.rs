@@ -167,6 +167,15 @@ fn rng_in_the_config_equals_the_command_line() {
     let philox = compile("with_rng.yaml", &["--rng", "philox"], "c.safetensors");
     assert_eq!(from_config, from_flag);
     assert_ne!(from_config, philox);
+    // `verify` regenerates the same draws.
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", "plain.yaml", "--golden", "a.safetensors", "--layout", "torch", "--seed", "1"];
+        args.extend_from_slice(extra);
+        let output = initc(dir.path(), &args);
+        (output.status.code(), text(&output.stdout))
+    };
+    assert_eq!(verify(&["--rng", "torch"]).0, Some(0));
+    assert_eq!(verify(&[]).0, Some(1));
 }
 
 #[test]
