@@ -82,6 +82,10 @@ fn top_level(key: &str) -> Option<Json> {
             "type": "integer", "minimum": 0, "maximum": u64::MAX, "default": 0,
             "description": "The global seed of every random initializer without its own `seed`.",
         }),
+        "rng" => json!({
+            "enum": ["philox", "torch"], "default": "philox",
+            "description": "The generator: initc's per-tensor Philox streams, or torch 2.15's MT19937 in torch's draw order (needs the torch layout).",
+        }),
         "input" => json!({"$ref": "#/definitions/input_shape"}),
         "inputs" => json!({
             "type": "object",

@@ -70,6 +70,27 @@ impl DType {
     }
 }
 
+/// The generator random tensors are drawn from (`rng:` in the config, `--rng` on the command line).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Rng {
+    /// initc's own: one Philox4x32-10 stream per tensor, the same bits on every platform.
+    #[default]
+    Philox,
+    /// torch 2.15's CPU generator: one MT19937 stream for the whole model, drawn in the order
+    /// `torch.manual_seed(seed)` and the modules' constructors draw.
+    Torch,
+}
+
+impl Rng {
+    /// The name in `rng:`, `--rng` and the file's `initc.rng` metadata.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rng::Philox => "philox4x32-10",
+            Rng::Torch => "torch-mt19937",
+        }
+    }
+}
+
 /// The names and layouts tensors are written in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Layout {

@@ -105,8 +105,23 @@ pub struct Prepared {
     config_path: Option<PathBuf>,
 }
 
-/// Reads the config and runs the pipeline up to the plan, `from_file` sources attached.
+/// Reads the config and runs the pipeline up to the plan, `from_file` sources attached. A
+/// config with `rng: torch` is refused here: its values are made whole, in torch's order
+/// (`init::TorchTensors`), which a caller filling tensors one by one through `TensorData` would
+/// not do; [`prepare_with_rng`] is for callers that write through `emit` (the command line).
 pub fn prepare(request: &Request) -> Result<Prepared, Failure> {
+    let prepared = prepare_with_rng(request, None)?;
+    if prepared.plan.rng == crate::tensor::Rng::Torch {
+        let diagnostic =
+            Diagnostic::error(Code::InvalidValue, "`rng: torch` is available from the `initc` command line only")
+                .with_help("compile this config with `initc compile … --layout torch`, or use `rng: philox`");
+        return Err(Failure::new(diagnostic, Some(&prepared.file), FailureKind::Input));
+    }
+    Ok(prepared)
+}
+
+/// [`prepare`] with the generator `rng` over the config's `rng:` (`--rng`).
+pub fn prepare_with_rng(request: &Request, rng: Option<crate::tensor::Rng>) -> Result<Prepared, Failure> {
     let file = match &request.config {
         ConfigInput::Path(path) => super::config_source(path, &path.display().to_string()).map_err(|diagnostic| {
             let kind = if diagnostic.code == Code::Io { FailureKind::Usage } else { FailureKind::Input };
@@ -114,10 +129,11 @@ pub fn prepare(request: &Request) -> Result<Prepared, Failure> {
         })?,
         ConfigInput::Text { name, text } => SourceFile::new(name.clone(), text.clone()),
     };
-    let (file, overrides, pretrained) = model_source(file, &request.overrides).map_err(|not_ready| {
+    let (file, mut overrides, pretrained) = model_source(file, &request.overrides).map_err(|not_ready| {
         let kind = if not_ready.unreadable { FailureKind::Usage } else { FailureKind::Input };
         Failure { diagnostics: vec![*not_ready.diagnostic], file: not_ready.file.map(|file| *file), kind }
     })?;
+    overrides.rng = rng.or(overrides.rng);
     let (plan, diagnostics) = crate::compile_plan(&file, &overrides);
     let mut plan = match plan {
         Some(plan) if !diagnostics.iter().any(Diagnostic::is_error) => plan,
@@ -303,10 +319,12 @@ pub fn verify(prepared: &Prepared, golden: &Path, tolerance: Tolerance, quiet: b
     let names: Vec<String> = plan.tensors.iter().map(|spec| spec.name.clone()).collect();
     // An allocation that fails ends the comparison with E0603, never the process.
     let short = RefCell::new(None);
+    let torch = crate::init::TorchTensors::draw(plan);
     let generate = |index: usize| {
         let spec = &plan.tensors[index];
         let failed = short.borrow().is_some();
-        let bytes = match (!failed).then(|| crate::init::generate_bytes(spec, plan.seed)) {
+        let drawn = torch.as_ref().and_then(|torch| torch.get(index)).map(|bytes| Ok(bytes.to_vec()));
+        let bytes = match (!failed).then(|| drawn.unwrap_or_else(|| crate::init::generate_bytes(spec, plan.seed))) {
             Some(Ok(bytes)) => bytes,
             Some(Err(error)) => {
                 short.replace(Some(memory_budget::not_enough_memory(&error)));
@@ -338,5 +356,37 @@ pub fn stored_dtype(dtype: crate::plan::DType) -> safetensors::Dtype {
         DType::F64 => safetensors::Dtype::F64,
         DType::I64 => safetensors::Dtype::I64,
         DType::I32 => safetensors::Dtype::I32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(text: &str) -> Request {
+        let overrides = OverrideArgs {
+            seed: None,
+            input: None,
+            set: Vec::new(),
+            layout: super::super::LayoutArg::Torch,
+            dtype: None,
+            vars: None,
+            template: None,
+        };
+        Request { config: ConfigInput::Text { name: "m.yaml".into(), text: text.into() }, overrides }
+    }
+
+    /// `prepare` (the Python package's entry) refuses `rng: torch`, whose values only the writer
+    /// makes in torch's order; `prepare_with_rng` (the command line's) accepts it.
+    #[test]
+    fn only_the_command_lines_entry_takes_rng_torch() {
+        let torch = request("rng: torch\ninput: [4]\nlayers: [{dense: {units: 3}}]\n");
+        let failure = prepare(&torch).err().expect("refused");
+        assert!(failure.diagnostics[0].message.contains("command line only"), "{:?}", failure.diagnostics);
+        assert!(prepare_with_rng(&torch, None).is_ok());
+        let philox = request("input: [4]\nlayers: [{dense: {units: 3}}]\n");
+        assert!(prepare(&philox).is_ok());
+        let Ok(prepared) = prepare_with_rng(&philox, Some(crate::tensor::Rng::Torch)) else { panic!("accepted") };
+        assert_eq!(prepared.plan.rng, crate::tensor::Rng::Torch);
     }
 }

@@ -73,6 +73,10 @@ pub struct ModelArgs {
     pub config: PathBuf,
     #[command(flatten)]
     pub overrides: OverrideArgs,
+    /// The generator (overrides `rng:` in the config): initc's per-tensor Philox streams, or torch
+    /// 2.15's `torch.manual_seed` stream drawn as torch's modules draw it (with `--layout torch`).
+    #[arg(long, value_enum)]
+    pub rng: Option<RngArg>,
 }
 
 /// Command-line values that change what a config compiles to (`lint` takes them too).
@@ -114,6 +118,21 @@ pub enum LayoutArg {
     Keras,
     Torch,
     Flax,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RngArg {
+    Philox,
+    Torch,
+}
+
+impl RngArg {
+    pub fn rng(self) -> crate::tensor::Rng {
+        match self {
+            RngArg::Philox => crate::tensor::Rng::Philox,
+            RngArg::Torch => crate::tensor::Rng::Torch,
+        }
+    }
 }
 
 const SUBCOMMANDS: [&str; 10] =
@@ -356,7 +375,7 @@ impl OverrideArgs {
             LayoutArg::Flax => Layout::Flax,
         };
         let dtype = self.dtype.unwrap_or(crate::plan::DType::F32);
-        Ok(Overrides { seed: self.seed, input, sets, vars: Vec::new(), layout, dtype })
+        Ok(Overrides { seed: self.seed, rng: None, input, sets, vars: Vec::new(), layout, dtype })
     }
 }
 
@@ -493,7 +512,7 @@ fn pretrained_dtype(
 pub fn prepare_printing(args: &ModelArgs) -> Result<api::Prepared, Outcome> {
     let request =
         api::Request { config: api::ConfigInput::Path(args.config.clone()), overrides: args.overrides.clone() };
-    let prepared = api::prepare(&request).map_err(api::Failure::report)?;
+    let prepared = api::prepare_with_rng(&request, args.rng.map(RngArg::rng)).map_err(api::Failure::report)?;
     print_diagnostics(&prepared.warnings, Some(&prepared.file));
     Ok(prepared)
 }

@@ -19,6 +19,8 @@ use crate::source::{SourceFile, Span};
 pub struct ModelConfig {
     pub name: Option<Node>,
     pub seed: Option<Node>,
+    /// `rng:`: `philox` (the default) or `torch`.
+    pub rng: Option<Node>,
     pub input: Option<Node>,
     /// `inputs:`: named model inputs, name → shape or `{shape, dtype}`.
     pub inputs: Option<Node>,
@@ -35,8 +37,8 @@ pub struct ModelConfig {
     pub layers_span: Span,
 }
 
-pub const TOP_LEVEL_KEYS: [&str; 9] =
-    ["name", "seed", "input", "inputs", "outputs", "vars", "initializers", "checks", "layers"];
+pub const TOP_LEVEL_KEYS: [&str; 10] =
+    ["name", "seed", "rng", "input", "inputs", "outputs", "vars", "initializers", "checks", "layers"];
 
 /// Parses a config file. Returns the config when the YAML was readable at all, plus every
 /// problem found in its top-level structure.
@@ -73,6 +75,7 @@ pub fn parse(file: &SourceFile) -> (Option<ModelConfig>, Diagnostics) {
         match name {
             "name" => config.name = Some(value.clone()),
             "seed" => config.seed = Some(value.clone()),
+            "rng" => config.rng = Some(value.clone()),
             "input" => config.input = Some(value.clone()),
             "inputs" => config.inputs = Some(value.clone()),
             "outputs" => config.outputs = Some(value.clone()),

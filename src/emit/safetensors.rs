@@ -3,16 +3,13 @@
 //! The header is written by hand rather than with the `safetensors` crate, whose serializer
 //! orders `__metadata__` from a `HashMap` and so is not byte-reproducible.
 
-use crate::init::TensorData;
+use crate::init::{TensorData, TorchTensors};
 use crate::plan::{Initializer, Plan, TensorSpec};
 use crate::tensor::Layout;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use std::collections::HashSet;
 use std::io::{self, Write};
-
-/// The RNG named in the metadata; `init` draws every random tensor from it.
-const RNG_NAME: &str = "philox4x32-10";
 
 /// The header key safetensors reserves for the string-to-string metadata.
 const METADATA_KEY: &str = "__metadata__";
@@ -37,7 +34,7 @@ fn metadata_entries<'a>(plan: &'a Plan, tensors: &[usize]) -> Metadata<'a> {
         ("format", if plan.layout == Layout::Flax { "flax" } else { "pt" }.to_string()),
         ("initc.version", env!("CARGO_PKG_VERSION").to_string()),
         ("initc.seed", plan.seed.to_string()),
-        ("initc.rng", RNG_NAME.to_string()),
+        ("initc.rng", plan.rng.name().to_string()),
         ("initc.model", plan.model_name.clone()),
     ];
     // Borrowed, not copied: a header can have 100,000 tensors.
@@ -249,12 +246,18 @@ fn write_data<W: Write + Send>(
         steps.extend((0..len).step_by(per_step).map(|first| Step { index, first, count: per_step.min(len - first) }));
     }
     let mut generator: Option<(usize, TensorData<'_>)> = None;
+    // Under `rng: torch` the whole model is drawn first, in torch's order.
+    let mut torch = TorchTensors::draw(plan);
     let mut fill = |step: Step, buffer: &mut Vec<u8>| -> io::Result<usize> {
         let Some(spec) = plan.tensors.get(step.index) else { return Ok(0) };
         if generator.as_ref().map(|(index, _)| *index) != Some(step.index) {
             // The last tensor's data (orthogonal's Q) is freed before the next one is made.
             generator = None;
-            generator = Some((step.index, TensorData::new(spec, plan.seed)?));
+            let drawn = torch.as_mut().and_then(|torch| torch.take(step.index));
+            generator = Some(match drawn {
+                Some(bytes) => (step.index, TensorData::from_bytes(spec, bytes)),
+                None => (step.index, TensorData::new(spec, plan.seed)?),
+            });
         }
         let length = step.count * spec.dtype.size_bytes();
         if buffer.len() < length {

@@ -57,6 +57,8 @@ pub(crate) fn seed_model_plan() -> Plan {
     Plan {
         model_name: "sequential".to_string(),
         seed: 42,
+        rng: Default::default(),
+        torch_steps: Vec::new(),
         layers,
         summary_style: Default::default(),
         tensors,
@@ -77,6 +79,8 @@ pub(crate) fn small_plan() -> Plan {
     Plan {
         model_name: "small".to_string(),
         seed: 7,
+        rng: Default::default(),
+        torch_steps: Vec::new(),
         layers,
         summary_style: Default::default(),
         tensors,

@@ -20,6 +20,7 @@ use std::sync::Arc;
 pub struct Graph {
     pub name: String,
     pub seed: u64,
+    pub rng: crate::tensor::Rng,
     pub inputs: Vec<Input>,
     pub nodes: Vec<Node>,
     /// What the model returns.

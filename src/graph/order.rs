@@ -324,7 +324,15 @@ mod tests {
                 variables: Default::default(),
             })
             .collect();
-        Graph { name: "g".into(), seed: 0, inputs: Vec::new(), nodes, outputs: Vec::new(), functional: true }
+        Graph {
+            name: "g".into(),
+            seed: 0,
+            rng: Default::default(),
+            inputs: Vec::new(),
+            nodes,
+            outputs: Vec::new(),
+            functional: true,
+        }
     }
 
     /// The declaration-order shortcut gives what Kahn's algorithm gives; forward references and

@@ -14,6 +14,9 @@ use rayon::prelude::*;
 use std::collections::TryReserveError;
 
 pub use crate::random::dtype::round as round_to_dtype;
+pub use torch_draws::TorchTensors;
+
+mod torch_draws;
 
 /// One tensor's values, ready to be produced a window at a time: the stream-based families need
 /// no state at all, orthogonal holds its finished Q (every column depends on every reflector), a `Copy` its
@@ -143,6 +146,12 @@ impl<'a> TensorData<'a> {
             parts.push(RearrangedPart { logical, shape: &part.spec.shape, transform: part.transform });
         }
         Ok(TensorData { len, dtype: spec.dtype, source: Source::Rearranged(parts), fill: None })
+    }
+
+    /// `spec`'s values given whole as little-endian bytes of its dtype (a tensor drawn under
+    /// `rng: torch`).
+    pub fn from_bytes(spec: &TensorSpec, bytes: Vec<u8>) -> TensorData<'static> {
+        TensorData { len: spec.element_count(), dtype: spec.dtype, source: Source::Bytes(bytes), fill: None }
     }
 
     /// The logical tensor `spec` describes (its name keys the stream), in `dtype`.

@@ -3,6 +3,7 @@
 //! checks them for sense.
 
 use super::layout::{Layout, LogicalPart, StoredLayout};
+use super::torch_rng::{torch_draw, torch_module, torch_program};
 use super::{DType, Fans, Initializer, Plan, TensorSpec};
 use crate::args::Spanned;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
@@ -100,6 +101,24 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
     let weights = rows.iter().map(|row| row.weights.len()).sum();
     let mut tensors: Vec<TensorSpec> = Vec::with_capacity(weights);
     let mut tensor_index = NameIndex::with_capacity(weights);
+    let torch_rng = graph.rng == crate::tensor::Rng::Torch;
+    let mut torch_draws = Vec::new();
+    let layer_weights = rows.iter().any(|row| matches!(row.source, Source::Layer(_)) && !row.weights.is_empty());
+    if torch_rng && layout != Layout::Torch && layer_weights {
+        diagnostics.push(
+            Diagnostic::error(Code::InvalidValue, "`rng: torch` draws layers' tensors in torch's shapes and order")
+                .with_help("compile with `--layout torch`"),
+        );
+    }
+    if torch_rng && !crate::random::torch::PLATFORM_REPRODUCES_TORCH {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                "`rng: torch` needs glibc's `log`, `log1p`, `sin` and `cos`, which torch calls: this initc was not built for Linux with glibc",
+            )
+            .with_help("use `rng: philox` here, or run a Linux (glibc) build of initc"),
+        );
+    }
     for (row_index, row) in rows.iter().enumerate() {
         if let Some(share) = row_share(row) {
             if let Err(diagnostic) = check_share(row, share, &rows[..row_index], &tensors, &tensor_index) {
@@ -114,7 +133,21 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
                 continue;
             }
         };
+        let module = match row.source {
+            Source::Layer(_) if torch_rng => torch_module(row.class_name, row.weights),
+            _ => None,
+        };
         for spec in specs {
+            let is_param = matches!(row.source, Source::Param(_));
+            if torch_rng && (layout == Layout::Torch || is_param) {
+                let local =
+                    spec.name.strip_prefix(row.name.as_ref()).and_then(|rest| rest.strip_prefix('.')).unwrap_or("");
+                let given = is_param || is_given(row, &spec);
+                match torch_draw(&spec, module.as_ref(), is_param, local, given, (&row.name, row.class_name)) {
+                    Ok(draw) => torch_draws.push(draw),
+                    Err(diagnostic) => diagnostics.push(diagnostic),
+                }
+            }
             let name = spec.name.as_str();
             if name == RESERVED_NAME {
                 diagnostics.push(reserved_name(row));
@@ -133,6 +166,17 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
             tensors.push(spec);
         }
     }
+    let torch_steps = if torch_rng && !diagnostics.iter().any(Diagnostic::is_error) {
+        match torch_program(&graph.name, &tensors, &torch_draws) {
+            Ok(steps) => steps,
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, diagnostics);
     }
@@ -140,12 +184,26 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
     let plan = Plan {
         model_name: graph.name.clone(),
         seed: graph.seed,
+        rng: graph.rng,
+        torch_steps,
         layers: Vec::new(),
         summary_style: super::SummaryStyle::default(),
         tensors,
         layout,
     };
     (Some(plan), diagnostics)
+}
+
+/// Whether the config set the initializer of the logical weight behind stored tensor `spec`
+/// (a tensor torch has and Keras has not, such as the second RNN bias, has none).
+fn is_given(row: &Row, spec: &TensorSpec) -> bool {
+    let Source::Layer(layer) = row.source else { return true };
+    let Some(logical) = spec.layout.as_ref().and_then(|layout| layout.parts.first()) else { return false };
+    let Some(weight) = row.weights.iter().find(|weight| row.tensor_name(weight) == logical.spec.name) else {
+        return false;
+    };
+    weight.given_initializer.is_some()
+        || layer.initializers.iter().any(|(argument, _)| *argument == weight.initializer_argument)
 }
 
 /// The plan's tensors by name, keyed by the name's hash so that no name is copied (a graph has

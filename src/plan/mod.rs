@@ -6,6 +6,8 @@ mod external;
 pub mod layout;
 mod open_sizes;
 mod rows;
+mod torch_hf;
+pub mod torch_rng;
 
 pub use crate::layers::ConstantFill;
 pub use crate::tensor::{DType, Layout};
@@ -87,6 +89,10 @@ pub enum SummaryStyle {
 pub struct Plan {
     pub model_name: String,
     pub seed: u64,
+    /// The generator random tensors are drawn from.
+    pub rng: crate::tensor::Rng,
+    /// Under `rng: torch`, every draw torch makes, in its order; empty otherwise.
+    pub torch_steps: Vec<torch_rng::TorchStep>,
     pub layers: Vec<LayerRow>,
     pub summary_style: SummaryStyle,
     pub tensors: Vec<TensorSpec>,

@@ -12,6 +12,7 @@ pub mod philox;
 pub mod sampler;
 pub mod sampling;
 pub mod stream;
+pub mod torch;
 
 #[cfg(test)]
 pub mod ks;

@@ -121,8 +121,15 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, diagnostics);
     }
-    let mut graph =
-        Graph { name: model.name, seed: model.seed, inputs, nodes, outputs, functional: model.declared_inputs };
+    let mut graph = Graph {
+        name: model.name,
+        seed: model.seed,
+        rng: model.rng,
+        inputs,
+        nodes,
+        outputs,
+        functional: model.declared_inputs,
+    };
     if let Err(cycle) = graph.schedule() {
         let names: Vec<&str> = cycle.calls.iter().map(|&(node, _)| graph.nodes[node].name.as_str()).collect();
         let (text, shown) = cycle_text(&names, "entries");

@@ -43,6 +43,8 @@ pub const MAX_TEXT: usize = 4 << 20;
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
     pub seed: Option<u64>,
+    /// `--rng`, over the config's `rng:`.
+    pub rng: Option<crate::tensor::Rng>,
     pub input: Option<Vec<usize>>,
     /// `--set NAME=EXPR`, in order.
     pub sets: Vec<(String, String)>,
@@ -167,6 +169,7 @@ pub enum Item {
 pub struct ResolvedModel {
     pub name: String,
     pub seed: u64,
+    pub rng: crate::tensor::Rng,
     /// The model inputs: those `inputs:` declares, or the one `input:`, `--input` or the first
     /// layer's `input_shape` gives (named `input_layer`, as Keras names it).
     pub inputs: Vec<ResolvedInput>,
@@ -271,6 +274,8 @@ fn resolve_items_of(
     // The config's own values are checked even when the command line overrides them.
     let config_seed = config.seed.as_ref().and_then(|node| report(&mut diagnostics, seed_value(node)));
     let seed = overrides.seed.or(config_seed).unwrap_or(0);
+    let config_rng = config.rng.as_ref().and_then(|node| report(&mut diagnostics, rng_value(node)));
+    let rng = overrides.rng.or(config_rng).unwrap_or_default();
     let lookup = |name: &str| variables.value(name);
     for check in &config.checks {
         if let Err(diagnostic) = run_check(file, check, &lookup) {
@@ -362,7 +367,7 @@ fn resolve_items_of(
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, diagnostics);
     }
-    (Some(ResolvedModel { name, seed, inputs, declared_inputs, outputs, items }), diagnostics)
+    (Some(ResolvedModel { name, seed, rng, inputs, declared_inputs, outputs, items }), diagnostics)
 }
 
 /// `inputs: {name: shape, other: {shape: …, dtype: int32}}`.
@@ -1030,6 +1035,23 @@ fn seed_value(node: &Node) -> Result<u64, Diagnostic> {
         _ => Err(Diagnostic::error(Code::WrongType, format!("`seed` must be an integer, found {}", node.kind_name()))
             .at(node.span)
             .with_help("give a whole number ≥ 0 without quotes, e.g. `seed: 42`")),
+    }
+}
+
+fn rng_value(node: &Node) -> Result<crate::tensor::Rng, Diagnostic> {
+    match node.as_str() {
+        Some("philox") => Ok(crate::tensor::Rng::Philox),
+        Some("torch") => Ok(crate::tensor::Rng::Torch),
+        _ => Err(Diagnostic::error(Code::InvalidValue, format!("`rng` must be `philox` or `torch`, found {}", shown_node(node)))
+            .at(node.span)
+            .with_help("`rng: philox` (the default) draws initc's per-tensor streams; `rng: torch` reproduces `torch.manual_seed` and torch's modules")),
+    }
+}
+
+fn shown_node(node: &Node) -> String {
+    match node.as_str() {
+        Some(text) => format!("`{text}`"),
+        None => node.kind_name().to_string(),
     }
 }
 

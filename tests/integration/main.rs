@@ -17,3 +17,4 @@ mod memory;
 mod output;
 mod schema_and_fuzz;
 mod support;
+mod torch_rng;

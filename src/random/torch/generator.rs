@@ -1,0 +1,209 @@
+//! torch's CPU generator (`CPUGeneratorImpl`): the MT19937 engine plus the second value of the
+//! last small-tensor Box–Muller pair, kept for the next small `normal_`; and the two dtypes
+//! torch's kernels compute in.
+
+use super::mt19937::Mt19937;
+use super::normal;
+
+/// The default CPU generator after `torch.manual_seed(seed)`.
+#[derive(Clone)]
+pub struct TorchGenerator {
+    engine: Mt19937,
+    /// `next_double_normal_sample`: only `manual_seed` clears it besides its own use.
+    cached_normal: Option<f64>,
+}
+
+impl TorchGenerator {
+    pub fn manual_seed(seed: u64) -> TorchGenerator {
+        TorchGenerator { engine: Mt19937::new(seed), cached_normal: None }
+    }
+
+    /// `random()`: one 32-bit draw.
+    #[inline(always)]
+    pub fn random(&mut self) -> u32 {
+        self.engine.next_u32()
+    }
+
+    /// `random64()`: two 32-bit draws, the first the high half.
+    #[inline(always)]
+    pub fn random64(&mut self) -> u64 {
+        self.engine.next_u64()
+    }
+
+    pub(super) fn take_cached_normal(&mut self) -> Option<f64> {
+        self.cached_normal.take()
+    }
+
+    pub(super) fn cache_normal(&mut self, value: f64) {
+        self.cached_normal = Some(value);
+    }
+}
+
+/// `$name` runs `$inline` compiled with FMA where the CPU has it, so that `mul_add` is one
+/// instruction rather than a call into libm's `fma`; both are exact, so the bits are the same.
+macro_rules! with_fma {
+    ($name:ident, $inline:path, ($($argument:ident: $type:ty),*)) => {
+        fn $name($($argument: $type),*) {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("fma") {
+                #[target_feature(enable = "fma")]
+                fn fused($($argument: $type),*) {
+                    $inline($($argument),*)
+                }
+                // SAFETY: the CPU has FMA.
+                return unsafe { fused($($argument),*) };
+            }
+            $inline($($argument),*)
+        }
+    };
+}
+
+with_fma!(uniforms_f32, fill_uniforms::<f32>, (generator: &mut TorchGenerator, out: &mut [f32], from: f32, to: f32));
+with_fma!(uniforms_f64, fill_uniforms::<f64>, (generator: &mut TorchGenerator, out: &mut [f64], from: f64, to: f64));
+with_fma!(normals_f32, fill_normals::<f32>, (data: &mut [f32], mean: f32, std: f32));
+with_fma!(normals_f64, fill_normals::<f64>, (data: &mut [f64], mean: f64, std: f64));
+
+/// `out` filled with uniform draws on [from, to), a value equal to `to` replaced by `from`.
+#[inline(always)]
+fn fill_uniforms<T: TorchFloat>(generator: &mut TorchGenerator, out: &mut [T], from: T, to: T) {
+    for slot in out {
+        let value = T::uniform(generator, from, to);
+        *slot = if value == to { from } else { value };
+    }
+}
+
+/// Box–Muller on each 16 elements of `data` in place.
+#[inline(always)]
+fn fill_normals<T: TorchFloat>(data: &mut [T], mean: T, std: T) {
+    for chunk in data.chunks_exact_mut(16) {
+        T::normal_fill_16(chunk, mean, std);
+    }
+}
+
+/// A dtype torch computes in (its `opmath_t`): f32 or f64.
+pub trait TorchFloat: Copy + PartialOrd + Send + Sync + 'static {
+    /// Round an f64 (a Python float) into the dtype.
+    fn from_f64(value: f64) -> Self;
+    fn to_f64(self) -> f64;
+    /// `uniform_real_distribution<T>(from, to)`: one draw, `x·(to − from) + from` fused.
+    fn uniform(generator: &mut TorchGenerator, from: Self, to: Self) -> Self;
+    /// `NormalFill16`: 16 uniforms in place to 16 normals.
+    fn normal_fill_16(data: &mut [Self], mean: Self, std: Self);
+    /// `uniform_` on `out` with bounds already in the dtype (`value == to` becomes `from`).
+    fn uniforms(generator: &mut TorchGenerator, out: &mut [Self], from: Self, to: Self);
+    /// `normal_fill_16` on each 16 elements of `data`.
+    fn normals(data: &mut [Self], mean: Self, std: Self);
+    /// Wraps a filled vector.
+    fn values(values: Vec<Self>) -> TorchValues;
+}
+
+impl TorchFloat for f32 {
+    fn from_f64(value: f64) -> f32 {
+        value as f32
+    }
+
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+
+    #[inline(always)]
+    fn uniform(generator: &mut TorchGenerator, from: f32, to: f32) -> f32 {
+        // The low 24 bits of one draw: exact in f32.
+        let x = (generator.random() & 0x00ff_ffff) as f32 * (1.0 / (1u32 << 24) as f32);
+        x.mul_add(to - from, from)
+    }
+
+    #[inline(always)]
+    fn normal_fill_16(data: &mut [f32], mean: f32, std: f32) {
+        normal::fill_16_f32(data, mean, std);
+    }
+
+    fn uniforms(generator: &mut TorchGenerator, out: &mut [f32], from: f32, to: f32) {
+        uniforms_f32(generator, out, from, to);
+    }
+
+    fn normals(data: &mut [f32], mean: f32, std: f32) {
+        normals_f32(data, mean, std);
+    }
+
+    fn values(values: Vec<f32>) -> TorchValues {
+        TorchValues::F32(values)
+    }
+}
+
+impl TorchFloat for f64 {
+    fn from_f64(value: f64) -> f64 {
+        value
+    }
+
+    fn to_f64(self) -> f64 {
+        self
+    }
+
+    #[inline(always)]
+    fn uniform(generator: &mut TorchGenerator, from: f64, to: f64) -> f64 {
+        // The low 53 bits of a 64-bit draw: exact in f64.
+        let x = (generator.random64() & ((1u64 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64);
+        x.mul_add(to - from, from)
+    }
+
+    #[inline(always)]
+    fn normal_fill_16(data: &mut [f64], mean: f64, std: f64) {
+        normal::fill_16_f64(data, mean, std);
+    }
+
+    fn uniforms(generator: &mut TorchGenerator, out: &mut [f64], from: f64, to: f64) {
+        uniforms_f64(generator, out, from, to);
+    }
+
+    fn normals(data: &mut [f64], mean: f64, std: f64) {
+        normals_f64(data, mean, std);
+    }
+
+    fn values(values: Vec<f64>) -> TorchValues {
+        TorchValues::F64(values)
+    }
+}
+
+/// A tensor's values in the dtype torch made them in.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TorchValues {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl TorchValues {
+    /// Little-endian bytes, as safetensors and `tensor.numpy().tobytes()` store them.
+    pub fn to_le_bytes(&self) -> Vec<u8> {
+        match self {
+            TorchValues::F32(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            TorchValues::F64(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            TorchValues::F32(values) => values.len(),
+            TorchValues::F64(values) => values.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Sets elements `range` to zero (`weight[padding_idx].fill_(0)`).
+    pub fn zero(&mut self, range: std::ops::Range<usize>) {
+        self.fill(range, 0.0);
+    }
+
+    /// Sets the elements of `range` that exist to `value`, rounded into the dtype.
+    pub fn fill(&mut self, range: std::ops::Range<usize>, value: f64) {
+        let len = self.len();
+        let range = range.start.min(len)..range.end.min(len);
+        match self {
+            TorchValues::F32(values) => values[range].fill(value as f32),
+            TorchValues::F64(values) => values[range].fill(value),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! `--rng torch`: the files initc writes equal, tensor for tensor and byte for byte, the state
+//! dicts torch 2.15 builds with `torch.manual_seed(seed)` and the same modules
+//! (`tools/record_torch_rng.py` → `tests/torch_rng/cases.json`); what it cannot replay is refused.
+
+use super::support::{initc, repo, text};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The file's tensors in data order: (shape, SHA-256 of the bytes), and its metadata.
+fn tensors(bytes: &[u8]) -> (Vec<(Vec<u64>, String)>, Value) {
+    let (named, metadata) = named_tensors(bytes);
+    (named.into_iter().map(|(_, shape, digest)| (shape, digest)).collect(), metadata)
+}
+
+/// The file's tensors in data order: (name, shape, SHA-256 of the bytes), and its metadata.
+fn named_tensors(bytes: &[u8]) -> (Vec<(String, Vec<u64>, String)>, Value) {
+    let length = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    let header: Value = serde_json::from_slice(&bytes[8..8 + length]).expect("header JSON");
+    let data = &bytes[8 + length..];
+    let mut entries: Vec<(u64, String, Vec<u64>, String)> = header
+        .as_object()
+        .expect("object")
+        .iter()
+        .filter(|(name, _)| *name != "__metadata__")
+        .map(|(name, entry)| {
+            let offsets: Vec<u64> = entry["data_offsets"]
+                .as_array()
+                .expect("offsets")
+                .iter()
+                .map(|o| o.as_u64().expect("offset"))
+                .collect();
+            let shape = entry["shape"].as_array().expect("shape").iter().map(|s| s.as_u64().expect("size")).collect();
+            let digest = Sha256::digest(&data[offsets[0] as usize..offsets[1] as usize]);
+            (offsets[0], name.clone(), shape, digest.iter().map(|b| format!("{b:02x}")).collect())
+        })
+        .collect();
+    entries.sort_by_key(|(start, _, _, _)| *start);
+    let named = entries.into_iter().map(|(_, name, shape, digest)| (name, shape, digest)).collect();
+    (named, header["__metadata__"].clone())
+}
+
+/// A recorded state dict entry: (name, shape, SHA-256).
+fn recorded_entry(entry: &Value) -> (String, Vec<u64>, String) {
+    let shape = entry["shape"].as_array().expect("shape").iter().map(|s| s.as_u64().expect("size")).collect();
+    (entry["name"].as_str().expect("name").to_string(), shape, entry["sha256"].as_str().expect("sha256").to_string())
+}
+
+#[test]
+fn templates_equal_transformers_from_config() {
+    let path = repo().join("tests/torch_rng/cases.json");
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("cases.json")).expect("JSON");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = recorded["hf"].as_array().expect("hf");
+    // gpt2 (tied and untied), llama, mistral, qwen2 (biases), qwen3 (tied), two seeds each.
+    assert_eq!(cases.len(), 12);
+    for case in cases {
+        let config = repo().join("tests/hf").join(case["config"].as_str().expect("config")).join("config.json");
+        let seed = case["seed"].to_string();
+        let out = dir.path().join(format!("{}-{seed}", case["config"].as_str().expect("config")));
+        let args = [
+            "compile",
+            config.to_str().expect("path"),
+            "--rng",
+            "torch",
+            "--seed",
+            &seed,
+            "-o",
+            out.to_str().expect("path"),
+            "-q",
+        ];
+        let output = initc(dir.path(), &args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        let (mut got, _) = named_tensors(&std::fs::read(out.join("model.safetensors")).expect("written"));
+        let mut expected: Vec<_> = case["state"].as_array().expect("state").iter().map(recorded_entry).collect();
+        got.sort();
+        expected.sort();
+        assert_eq!(got, expected, "{} seed {seed}", case["config"]);
+    }
+    // A template whose order initc does not replay is refused, never drawn in another order.
+    let gemma = repo().join("tests/hf/gemma/config.json");
+    let out = dir.path().join("gemma");
+    let output = initc(
+        dir.path(),
+        &["compile", gemma.to_str().expect("path"), "--rng", "torch", "-o", out.to_str().expect("path")],
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no replay") && stderr.contains("help:"), "{stderr}");
+}
+
+#[test]
+fn configs_equal_torchs_state_dicts() {
+    let path = repo().join("tests/torch_rng/cases.json");
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("cases.json")).expect("JSON");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut failures = Vec::new();
+    let cases = recorded["configs"].as_array().expect("configs");
+    assert!(cases.len() >= 16);
+    for case in cases {
+        let config = repo().join("tests/torch_rng/configs").join(case["config"].as_str().expect("config"));
+        let (seed, dtype) = (case["seed"].to_string(), case["dtype"].as_str().expect("dtype"));
+        let out = dir.path().join("out.safetensors");
+        let args = [
+            "compile",
+            config.to_str().expect("path"),
+            "--layout",
+            "torch",
+            "--rng",
+            "torch",
+            "--seed",
+            &seed,
+            "--dtype",
+            dtype,
+            "-o",
+            out.to_str().expect("path"),
+        ];
+        let output = initc(dir.path(), &args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        let (got, metadata) = tensors(&std::fs::read(&out).expect("written"));
+        assert_eq!(metadata["initc.rng"], "torch-mt19937");
+        let expected: Vec<(Vec<u64>, String)> = case["state"]
+            .as_array()
+            .expect("state")
+            .iter()
+            .map(|entry| {
+                let shape =
+                    entry["shape"].as_array().expect("shape").iter().map(|s| s.as_u64().expect("size")).collect();
+                (shape, entry["sha256"].as_str().expect("sha256").to_string())
+            })
+            .collect();
+        if got != expected {
+            let names: Vec<&str> =
+                case["state"].as_array().expect("state").iter().map(|e| e["name"].as_str().unwrap_or("")).collect();
+            let differing: Vec<String> = got
+                .iter()
+                .zip(&expected)
+                .zip(&names)
+                .filter(|((g, e), _)| g != e)
+                .map(|(_, name)| name.to_string())
+                .collect();
+            failures.push(format!(
+                "{} seed {seed} {dtype}: {} tensors, torch {}; differing: {differing:?}",
+                case["config"],
+                got.len(),
+                expected.len()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn rng_in_the_config_equals_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = std::fs::read_to_string(repo().join("tests/torch_rng/configs/defaults.yaml")).expect("config");
+    std::fs::write(dir.path().join("with_rng.yaml"), format!("rng: torch\n{source}")).expect("written");
+    std::fs::write(dir.path().join("plain.yaml"), &source).expect("written");
+    let compile = |config: &str, extra: &[&str], out: &str| {
+        let mut args = vec!["compile", config, "--layout", "torch", "--seed", "1", "-o", out];
+        args.extend_from_slice(extra);
+        let output = initc(dir.path(), &args);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        std::fs::read(dir.path().join(out)).expect("written")
+    };
+    let from_config = compile("with_rng.yaml", &[], "a.safetensors");
+    let from_flag = compile("plain.yaml", &["--rng", "torch"], "b.safetensors");
+    let philox = compile("with_rng.yaml", &["--rng", "philox"], "c.safetensors");
+    assert_eq!(from_config, from_flag);
+    assert_ne!(from_config, philox);
+    // `verify` regenerates the same draws.
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", "plain.yaml", "--golden", "a.safetensors", "--layout", "torch", "--seed", "1"];
+        args.extend_from_slice(extra);
+        let output = initc(dir.path(), &args);
+        (output.status.code(), text(&output.stdout))
+    };
+    assert_eq!(verify(&["--rng", "torch"]).0, Some(0));
+    assert_eq!(verify(&[]).0, Some(1));
+}
+
+#[test]
+fn what_torch_cannot_replay_is_an_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases: [(&str, &[&str], &str); 5] = [
+        ("layers: [{dense: {units: 3}}]", &["--layout", "keras"], "--layout torch"),
+        ("layers: [{dense: {units: 3, kernel_initializer: orthogonal}}]", &[], "no torch counterpart"),
+        ("layers: [{dense: {units: 3, kernel_initializer: lecun_normal}}]", &[], "no torch counterpart"),
+        ("layers: [{dense: {units: 3}}]", &["--dtype", "bf16"], "f32 and f64"),
+        ("layers: [{dense: {units: 3, kernel_initializer: \"random_normal(seed=3)\"}}]", &[], "own `seed`"),
+    ];
+    for (layers, extra, expected) in cases {
+        std::fs::write(dir.path().join("m.yaml"), format!("input: [4]\n{layers}\n")).expect("written");
+        let mut args = vec!["compile", "m.yaml", "--rng", "torch", "-o", "m.safetensors"];
+        if !extra.contains(&"--layout") {
+            args.extend(["--layout", "torch"]);
+        }
+        args.extend_from_slice(extra);
+        let output = initc(dir.path(), &args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{layers} {extra:?}: {stderr}");
+        assert!(stderr.contains(expected) && stderr.contains("help:"), "{layers} {extra:?}: {stderr}");
+    }
+}
