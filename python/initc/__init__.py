@@ -44,6 +44,7 @@ Config = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 
 Framework = Literal["numpy", "torch", "jax"]
 Layout = Literal["keras", "torch", "flax"]
+Rng = Literal["philox", "torch"]
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,7 @@ def _prepare(
     layout: Layout | None,
     vars: str | os.PathLike[str] | None,
     template: str | os.PathLike[str] | None,
+    rng: Rng | None,
 ) -> _native.Compiled:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64):
         raise _bad_argument(f"seed {seed!r} is not a whole number from 0 to 2**64 - 1", "give e.g. `seed=0`")
@@ -222,6 +224,7 @@ def _prepare(
             layout=layout,
             vars=None if vars is None else os.fspath(vars),
             template=None if template is None else os.fspath(template),
+            rng=rng,
         )
     except _native.NativeError as error:
         raise _raise(error) from None
@@ -284,6 +287,7 @@ def compile(
     layout: Layout | None = None,
     vars: str | os.PathLike[str] | None = None,
     template: str | os.PathLike[str] | None = None,
+    rng: Rng | None = None,
     framework: Framework = "numpy",
 ) -> dict[str, Any]:
     """The config's tensors by name, in the file's order, with the values ``initc compile``
@@ -294,12 +298,15 @@ def compile(
     ``seed``, ``set`` (``{"n_layer": 24}`` or ``["n_layer=24"]``), ``input`` (``(128, 64)``),
     ``dtype`` (``"bf16"``, ``"float16"``, ``numpy.float64``, ``torch.bfloat16``), ``layout``
     (``"keras"``, ``"torch"``, ``"flax"``), ``vars`` and ``template`` are the command line's
-    options of those names. bf16 arrays are ``ml_dtypes.bfloat16`` in NumPy.
+    options of those names, as is ``rng`` (``"torch"``: with ``layout="torch"``, the values
+    ``torch.manual_seed(seed)`` and the equivalent torch modules give, bit for bit, specs/rng.md;
+    those are drawn whole first, then copied into the arrays). bf16 arrays are
+    ``ml_dtypes.bfloat16`` in NumPy.
     """
     if framework not in ("numpy", "torch", "jax"):
         raise _bad_argument(f"framework {framework!r} is not one of numpy, torch, jax", "give framework='torch'")
     compiled = _prepare(
-        config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template
+        config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template, rng=rng
     )
     try:
         # Refused before anything is allocated: filling more than memory gets the process killed.
@@ -323,6 +330,7 @@ def save(
     layout: Layout | None = None,
     vars: str | os.PathLike[str] | None = None,
     template: str | os.PathLike[str] | None = None,
+    rng: Rng | None = None,
     max_shard_size: int | str | None = None,
     max_size: int | str | None = None,
 ) -> None:
@@ -331,7 +339,7 @@ def save(
     their index; a Hugging Face config writes ``path/config.json`` and the weights. All files
     appear or none do; a failed call leaves existing files as they were."""
     compiled = _prepare(
-        config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template
+        config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template, rng=rng
     )
     try:
         compiled.save(
@@ -354,6 +362,7 @@ def summary(
     layout: Layout | None = ...,
     vars: str | os.PathLike[str] | None = ...,
     template: str | os.PathLike[str] | None = ...,
+    rng: Rng | None = ...,
     as_dict: Literal[False] = ...,
 ) -> str: ...
 
@@ -369,6 +378,7 @@ def summary(
     layout: Layout | None = ...,
     vars: str | os.PathLike[str] | None = ...,
     template: str | os.PathLike[str] | None = ...,
+    rng: Rng | None = ...,
     as_dict: Literal[True],
 ) -> dict[str, Any]: ...
 
@@ -383,12 +393,13 @@ def summary(
     layout: Layout | None = None,
     vars: str | os.PathLike[str] | None = None,
     template: str | os.PathLike[str] | None = None,
+    rng: Rng | None = None,
     as_dict: bool = False,
 ) -> str | dict[str, Any]:
     """The Keras-style summary table ``initc summary`` prints, or with ``as_dict=True`` the
     document ``initc summary --format json`` prints, as a dict. Nothing is generated."""
     compiled = _prepare(
-        config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template
+        config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template, rng=rng
     )
     if as_dict:
         return json.loads(compiled.summary(True))
@@ -444,12 +455,13 @@ def verify(
     layout: Layout | None = None,
     vars: str | os.PathLike[str] | None = None,
     template: str | os.PathLike[str] | None = None,
+    rng: Rng | None = None,
 ) -> Report:
     """Compiles the config in memory and compares it with a golden safetensors file (or a
     checkpoint directory, or its index) as ``initc verify`` does: equal when every value is
     within ``atol + rtol·|golden|``. The report is true when equal."""
     compiled = _prepare(
-        config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template
+        config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template, rng=rng
     )
     try:
         equal, text, found = compiled.verify(os.fspath(golden), float(atol), float(rtol))
@@ -484,6 +496,7 @@ def load_into(
     layout: Layout = "torch",
     vars: str | os.PathLike[str] | None = None,
     template: str | os.PathLike[str] | None = None,
+    rng: Rng | None = None,
 ) -> LoadResult:
     """Fills ``module``'s parameters and buffers in place with the config's weights (PyTorch's
     names and layouts by default), generating straight into their memory where it is a
@@ -498,7 +511,7 @@ def load_into(
         floating = {tensor.dtype for tensor in state.values() if tensor.is_floating_point()}
         dtype = floating.pop() if len(floating) == 1 else None
     compiled = _prepare(
-        config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template
+        config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template, rng=rng
     )
     planned = compiled.tensors()
     names = {name for name, _, _ in planned}

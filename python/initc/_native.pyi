@@ -30,6 +30,7 @@ def prepare(
     layout: str | None = None,
     vars: str | None = None,
     template: str | None = None,
+    rng: str | None = None,
 ) -> Compiled: ...
 def lint(
     *,

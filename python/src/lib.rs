@@ -23,6 +23,8 @@ pyo3::create_exception!(
 #[pyclass(frozen, module = "initc._native")]
 struct Compiled {
     prepared: Prepared,
+    /// Under `rng: torch`, every tensor drawn at once in torch's order (on the first `fill`).
+    torch: std::sync::OnceLock<Option<initc::init::TorchTensors>>,
 }
 
 fn raise(failure: Failure) -> PyErr {
@@ -81,7 +83,7 @@ fn request(path: Option<PathBuf>, text: Option<String>, name: String, overrides:
 
 /// Compiles a config (a file at `path`, or `text`) to its plan; nothing is generated yet.
 #[pyfunction]
-#[pyo3(signature = (*, path=None, text=None, name=String::from("<string>"), seed=None, set=Vec::new(), input=None, dtype=None, layout=None, vars=None, template=None))]
+#[pyo3(signature = (*, path=None, text=None, name=String::from("<string>"), seed=None, set=Vec::new(), input=None, dtype=None, layout=None, vars=None, template=None, rng=None))]
 #[allow(clippy::too_many_arguments)]
 fn prepare(
     py: Python<'_>,
@@ -95,10 +97,22 @@ fn prepare(
     layout: Option<String>,
     vars: Option<PathBuf>,
     template: Option<PathBuf>,
+    rng: Option<String>,
 ) -> PyResult<Compiled> {
     let request = request(path, text, name, overrides(seed, set, input, dtype, layout, vars, template)?);
-    let prepared = py.detach(|| api::prepare(&request)).map_err(raise)?;
-    Ok(Compiled { prepared })
+    let rng = match rng.as_deref() {
+        None => None,
+        Some("philox") => Some(initc::tensor::Rng::Philox),
+        Some("torch") => Some(initc::tensor::Rng::Torch),
+        Some(other) => {
+            return Err(usage(
+                Diagnostic::error(Code::BadCliValue, format!("rng `{other}` is not one of philox, torch"))
+                    .with_help("give `rng=\"torch\"` for torch.manual_seed's values, with `layout=\"torch\"`"),
+            ));
+        }
+    };
+    let prepared = py.detach(|| api::prepare(&request, rng)).map_err(raise)?;
+    Ok(Compiled { prepared, torch: std::sync::OnceLock::new() })
 }
 
 /// Every problem in a config, as `initc lint --format json` gives them, and as text; raises for
@@ -213,17 +227,22 @@ impl Compiled {
         let bytes = spec.element_count() * size;
         let seed = plan.seed;
         py.detach(|| {
-            let values = initc::init::TensorData::new(spec, seed)?;
-            if bytes > 0 {
+            let out: &mut [u8] = if bytes == 0 {
+                &mut []
+            } else {
                 // SAFETY: `data` points at the array's `bytes` bytes (its shape and element size
                 // were checked), which `array` keeps alive while this runs.
-                let out = unsafe { std::slice::from_raw_parts_mut(data as *mut u8, bytes) };
-                values.fill_bytes(0, out);
-                // The generator writes little-endian; NumPy arrays are native-endian.
-                if cfg!(target_endian = "big") {
-                    for element in out.chunks_exact_mut(size) {
-                        element.reverse();
-                    }
+                unsafe { std::slice::from_raw_parts_mut(data as *mut u8, bytes) }
+            };
+            let drawn = self.torch.get_or_init(|| initc::init::TorchTensors::draw(plan));
+            match drawn.as_ref().and_then(|drawn| drawn.get(index)).filter(|values| values.len() == out.len()) {
+                Some(values) => out.copy_from_slice(values),
+                None => initc::init::TensorData::new(spec, seed)?.fill_bytes(0, out),
+            }
+            // The generator writes little-endian; NumPy arrays are native-endian.
+            if cfg!(target_endian = "big") {
+                for element in out.chunks_exact_mut(size) {
+                    element.reverse();
                 }
             }
             Ok(())

@@ -1364,3 +1364,94 @@ def test_error_in_a_dict_config_points_at_its_line() -> None:
     line = text.splitlines()[diagnostic.line - 1]
     assert '"units": 0' in line and line[diagnostic.column - 1 :].startswith("0")
     assert f"<dict>:{diagnostic.line}:{diagnostic.column}" in str(raised.value)
+
+
+# rng="torch": the values torch.manual_seed and torch's own modules give, compared with torch
+# itself (and with the command line's --rng torch).
+TORCH_RNG = REPO / "tests" / "torch_rng" / "configs"
+TORCH_MODULES = {
+    "defaults.yaml": lambda: torch.nn.Sequential(
+        torch.nn.Linear(20, 30),
+        torch.nn.Conv1d(30, 6, 3, groups=2),
+        torch.nn.LayerNorm(6),
+        torch.nn.LSTM(6, 16, batch_first=True),
+        torch.nn.Linear(16, 5, bias=False),
+    ),
+    "bidirectional.yaml": lambda: torch.nn.Sequential(
+        torch.nn.Embedding(50, 10),
+        torch.nn.LSTM(10, 8, batch_first=True, bidirectional=True),
+        torch.nn.GRU(16, 5, batch_first=True, bidirectional=True),
+        torch.nn.Linear(10, 3),
+    ),
+}
+
+
+def torch_state(make: Any, seed: int, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        torch.manual_seed(seed)
+        return dict(make().state_dict())
+    finally:
+        torch.set_default_dtype(default)
+
+
+def same_state(ours: dict[str, Any], theirs: dict[str, torch.Tensor]) -> None:
+    # Module indices name torch's layers (`0.weight`); initc's names are the config's layers:
+    # the tensors are compared in order.
+    assert len(ours) == len(theirs)
+    for (name, mine), (their_name, expected) in zip(ours.items(), theirs.items()):
+        assert tuple(mine.shape) == tuple(expected.shape), (name, their_name)
+        assert mine.dtype == expected.dtype, (name, their_name)
+        assert mine.contiguous().view(torch.uint8).numpy().tobytes() == expected.contiguous().view(
+            torch.uint8
+        ).numpy().tobytes(), (name, their_name)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("config", sorted(TORCH_MODULES))
+def test_rng_torch_equals_torch_itself(config: str, dtype: str, seed: int, tmp_path: Path) -> None:
+    ours = initc.compile(
+        TORCH_RNG / config, layout="torch", rng="torch", seed=seed, dtype=dtype, framework="torch"
+    )
+    same_state(ours, torch_state(TORCH_MODULES[config], seed, getattr(torch, dtype)))
+    # And the command line's --rng torch, byte for byte.
+    out = cli_compile(TORCH_RNG / config, tmp_path / "w.safetensors", "--layout", "torch", "--rng", "torch",
+                      "--seed", seed, "--dtype", dtype)
+    assert_same_as_file({name: tensor.numpy() for name, tensor in ours.items()}, out)
+
+
+@pytest.mark.parametrize("config", sorted(path.name for path in TORCH_RNG.glob("*.yaml")))
+def test_rng_torch_save_and_verify_equal_the_command(config: str, tmp_path: Path) -> None:
+    out = cli_compile(TORCH_RNG / config, tmp_path / "cli.safetensors", "--layout", "torch", "--rng", "torch")
+    initc.save(TORCH_RNG / config, tmp_path / "py.safetensors", layout="torch", rng="torch")
+    assert (tmp_path / "py.safetensors").read_bytes() == out.read_bytes()
+    assert initc.verify(TORCH_RNG / config, out, layout="torch", rng="torch")
+    assert not initc.verify(TORCH_RNG / config, out, layout="torch")
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_rng_torch_gpt2_equals_transformers(seed: int) -> None:
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    config = GPT2Config(n_embd=32, n_layer=2, n_head=4, vocab_size=101, n_positions=16)
+    torch.manual_seed(seed)
+    expected = GPT2LMHeadModel(config).state_dict()
+    ours = initc.compile(config.to_dict(), rng="torch", seed=seed, framework="torch")
+    for name, tensor in ours.items():
+        assert torch.equal(tensor, expected[name]), name
+        assert tensor.view(torch.int32).equal(expected[name].view(torch.int32)), name
+    # load_into fills a module built otherwise (seed 99) with the same values.
+    torch.manual_seed(99)
+    model = GPT2LMHeadModel(config)
+    result = initc.load_into(model, config.to_dict(), rng="torch", seed=seed)
+    assert result.unexpected_keys == []
+    state = model.state_dict()
+    assert all(state[name].view(torch.int32).equal(tensor.view(torch.int32)) for name, tensor in ours.items())
+
+
+def test_rng_must_be_philox_or_torch() -> None:
+    with pytest.raises(initc.ConfigError) as raised:
+        initc.compile(example("seed_model"), rng="mt")  # type: ignore[arg-type]
+    assert raised.value.exit_code == 2 and "philox, torch" in str(raised.value)

@@ -105,23 +105,11 @@ pub struct Prepared {
     config_path: Option<PathBuf>,
 }
 
-/// Reads the config and runs the pipeline up to the plan, `from_file` sources attached. A
-/// config with `rng: torch` is refused here: its values are made whole, in torch's order
-/// (`init::TorchTensors`), which a caller filling tensors one by one through `TensorData` would
-/// not do; [`prepare_with_rng`] is for callers that write through `emit` (the command line).
-pub fn prepare(request: &Request) -> Result<Prepared, Failure> {
-    let prepared = prepare_with_rng(request, None)?;
-    if prepared.plan.rng == crate::tensor::Rng::Torch {
-        let diagnostic =
-            Diagnostic::error(Code::InvalidValue, "`rng: torch` is available from the `initc` command line only")
-                .with_help("compile this config with `initc compile … --layout torch`, or use `rng: philox`");
-        return Err(Failure::new(diagnostic, Some(&prepared.file), FailureKind::Input));
-    }
-    Ok(prepared)
-}
-
-/// [`prepare`] with the generator `rng` over the config's `rng:` (`--rng`).
-pub fn prepare_with_rng(request: &Request, rng: Option<crate::tensor::Rng>) -> Result<Prepared, Failure> {
+/// Reads the config and runs the pipeline up to the plan, `from_file` sources attached, with the
+/// generator `rng` over the config's `rng:` (`--rng`). Under `rng: torch` the values are drawn
+/// whole, in torch's order ([`crate::init::TorchTensors`]): a caller generating tensors one by
+/// one must take them from there, not from `TensorData`.
+pub fn prepare(request: &Request, rng: Option<crate::tensor::Rng>) -> Result<Prepared, Failure> {
     let file = match &request.config {
         ConfigInput::Path(path) => super::config_source(path, &path.display().to_string()).map_err(|diagnostic| {
             let kind = if diagnostic.code == Code::Io { FailureKind::Usage } else { FailureKind::Input };
@@ -376,17 +364,20 @@ mod tests {
         Request { config: ConfigInput::Text { name: "m.yaml".into(), text: text.into() }, overrides }
     }
 
-    /// `prepare` (the Python package's entry) refuses `rng: torch`, whose values only the writer
-    /// makes in torch's order; `prepare_with_rng` (the command line's) accepts it.
+    /// The generator is the config's `rng:`, unless the caller names one.
     #[test]
-    fn only_the_command_lines_entry_takes_rng_torch() {
-        let torch = request("rng: torch\ninput: [4]\nlayers: [{dense: {units: 3}}]\n");
-        let failure = prepare(&torch).err().expect("refused");
-        assert!(failure.diagnostics[0].message.contains("command line only"), "{:?}", failure.diagnostics);
-        assert!(prepare_with_rng(&torch, None).is_ok());
-        let philox = request("input: [4]\nlayers: [{dense: {units: 3}}]\n");
-        assert!(prepare(&philox).is_ok());
-        let Ok(prepared) = prepare_with_rng(&philox, Some(crate::tensor::Rng::Torch)) else { panic!("accepted") };
-        assert_eq!(prepared.plan.rng, crate::tensor::Rng::Torch);
+    fn the_generator_given_overrides_the_configs() {
+        use crate::tensor::Rng;
+        let cases = [
+            ("rng: torch\n", None, Rng::Torch),
+            ("rng: torch\n", Some(Rng::Philox), Rng::Philox),
+            ("", None, Rng::Philox),
+            ("", Some(Rng::Torch), Rng::Torch),
+        ];
+        for (line, given, expected) in cases {
+            let text = format!("{line}input: [4]\nlayers: [{{dense: {{units: 3}}}}]\n");
+            let rng = prepare(&request(&text), given).map(|prepared| prepared.plan.rng);
+            assert_eq!(rng.ok(), Some(expected), "{line:?} {given:?}");
+        }
     }
 }

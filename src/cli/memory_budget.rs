@@ -104,7 +104,9 @@ fn all_tensors_shortfall(plan: &Plan, available: &Available) -> Option<Diagnosti
         sum.saturating_add((spec.element_count() as u64).saturating_mul(spec.dtype.size_bytes() as u64))
     });
     let working = plan.tensors.iter().map(crate::init::working_memory).max().unwrap_or(0);
-    let bytes = tensors.saturating_add(working);
+    // Under `rng: torch` every tensor is drawn whole before the arrays are filled.
+    let drawn = if plan.rng == crate::tensor::Rng::Torch { tensors } else { 0 };
+    let bytes = tensors.saturating_add(working).saturating_add(drawn);
     if bytes <= available.bytes {
         return None;
     }

@@ -512,7 +512,7 @@ fn pretrained_dtype(
 pub fn prepare_printing(args: &ModelArgs) -> Result<api::Prepared, Outcome> {
     let request =
         api::Request { config: api::ConfigInput::Path(args.config.clone()), overrides: args.overrides.clone() };
-    let prepared = api::prepare_with_rng(&request, args.rng.map(RngArg::rng)).map_err(api::Failure::report)?;
+    let prepared = api::prepare(&request, args.rng.map(RngArg::rng)).map_err(api::Failure::report)?;
     print_diagnostics(&prepared.warnings, Some(&prepared.file));
     Ok(prepared)
 }
