@@ -50,8 +50,11 @@ pub fn refusal(plan: &Plan, purpose: Purpose) -> Option<(Diagnostic, Outcome, bo
         Ok(None) => return None,
         Err(diagnostic) => return Some((diagnostic, Outcome::Failure, false)),
     };
+    let torch = plan.rng == crate::tensor::Rng::Torch;
     let diagnostic = match purpose {
-        Purpose::Arrays => all_tensors_shortfall(plan, &available)?,
+        Purpose::Arrays => all_tensors_shortfall(plan, &available, true)?,
+        // `rng: torch` draws every tensor before the first is written.
+        _ if torch => all_tensors_shortfall(plan, &available, false)?,
         _ => shortfall(plan, purpose, &available)?,
     };
     let outcome = match purpose {
@@ -97,30 +100,36 @@ fn needed(spec: &TensorSpec, purpose: Purpose) -> u64 {
 }
 
 /// E0603 for holding every tensor at once (and the largest one's working memory), if that is
-/// more than `available`: on Linux an allocation larger than memory succeeds and the process is
-/// killed when it is filled, so it is refused before.
-fn all_tensors_shortfall(plan: &Plan, available: &Available) -> Option<Diagnostic> {
+/// more than `available`: as arrays (`arrays`), and drawn whole first under `rng: torch`. On
+/// Linux an allocation larger than memory succeeds and the process is killed when it is filled,
+/// so it is refused before.
+fn all_tensors_shortfall(plan: &Plan, available: &Available, arrays: bool) -> Option<Diagnostic> {
     let tensors = plan.tensors.iter().fold(0u64, |sum, spec| {
         sum.saturating_add((spec.element_count() as u64).saturating_mul(spec.dtype.size_bytes() as u64))
     });
     let working = plan.tensors.iter().map(crate::init::working_memory).max().unwrap_or(0);
-    // Under `rng: torch` every tensor is drawn whole before the arrays are filled.
+    let held = if arrays { tensors } else { 0 };
     let drawn = if plan.rng == crate::tensor::Rng::Torch { tensors } else { 0 };
-    let bytes = tensors.saturating_add(working).saturating_add(drawn);
+    let bytes = working.saturating_add(held).saturating_add(drawn).saturating_add(WRITER_BYTES);
     if bytes <= available.bytes {
         return None;
     }
     let message = format!(
-        "the model's tensors need {} ({bytes} bytes) of memory as arrays, more than the {} ({} bytes) available ({})",
+        "the model's tensors need {} ({bytes} bytes) of memory {}, more than the {} ({} bytes) available ({})",
         size_text(bytes),
+        if arrays { "as arrays" } else { "drawn whole for `rng: torch`" },
         size_text(available.bytes),
         available.bytes,
         available.source
     );
-    Some(Diagnostic::error(Code::NotEnoughMemory, message).with_help(
+    let help = if arrays {
         "free some memory or run where more is available; `initc.save` writes the file a tensor at a time, in \
-         little memory",
-    ))
+         little memory"
+    } else {
+        "free some memory or run where more is available; torch's stream is drawn whole before the file is \
+         written, initc's own (`rng: philox`) a tensor at a time in little memory"
+    };
+    Some(Diagnostic::error(Code::NotEnoughMemory, message).with_help(help))
 }
 
 /// E0603 at the tensor needing the most memory, if that is more than `available`.

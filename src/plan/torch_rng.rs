@@ -164,19 +164,16 @@ pub fn counterpart(initializer: &Initializer) -> Result<Option<TorchInit>, Strin
         Initializer::VarianceScaling(scaling) => {
             seedless(scaling.seed)?;
             let named = (scaling.scale, scaling.mode, scaling.distribution);
-            let relu = |mode| Some((mode, Nonlinearity::Relu));
             match named {
                 (1.0, FanMode::FanAvg, Distribution::Uniform) => Ok(Some(TorchInit::XavierUniform { gain: 1.0 })),
                 (1.0, FanMode::FanAvg, Distribution::TruncatedNormal) => {
                     Ok(Some(TorchInit::XavierNormal { gain: 1.0 }))
                 }
                 (2.0, FanMode::FanIn, Distribution::Uniform) => {
-                    let (mode, nonlinearity) = relu(TorchFanMode::FanIn).expect("relu");
-                    Ok(Some(TorchInit::KaimingUniform { mode, nonlinearity }))
+                    Ok(Some(TorchInit::KaimingUniform { mode: TorchFanMode::FanIn, nonlinearity: Nonlinearity::Relu }))
                 }
                 (2.0, FanMode::FanIn, Distribution::TruncatedNormal) => {
-                    let (mode, nonlinearity) = relu(TorchFanMode::FanIn).expect("relu");
-                    Ok(Some(TorchInit::KaimingNormal { mode, nonlinearity }))
+                    Ok(Some(TorchInit::KaimingNormal { mode: TorchFanMode::FanIn, nonlinearity: Nonlinearity::Relu }))
                 }
                 _ => Err("only glorot_uniform, glorot_normal, he_uniform and he_normal have torch counterparts \
                           (xavier_uniform_, xavier_normal_, kaiming_uniform_, kaiming_normal_)"
