@@ -417,6 +417,7 @@ def lint(
     vars: str | os.PathLike[str] | None = None,
     template: str | os.PathLike[str] | None = None,
     max_size: int | str | None = None,
+    rng: Rng | None = None,
 ) -> list[Diagnostic]:
     """Every problem in the config, errors included, as ``initc lint`` finds them; an empty list
     for a clean config. Raises :class:`ConfigError` only when the config cannot be read at all
@@ -436,6 +437,7 @@ def lint(
             vars=None if vars is None else os.fspath(vars),
             template=None if template is None else os.fspath(template),
             max_size=None if max_size is None else str(max_size),
+            rng=rng,
         )
     except _native.NativeError as error:
         raise _raise(error) from None

@@ -3,7 +3,7 @@
 //! command line's `save`, `summary`, `lint`, `verify` and `main`, all through `initc::cli::api`.
 
 use initc::cli::api::{self, ConfigInput, Failure, FailureKind, Prepared, Request};
-use initc::cli::{LayoutArg, OverrideArgs};
+use initc::cli::{LayoutArg, OverrideArgs, RngArg};
 use initc::diagnostic::{Code, Diagnostic, FileReport};
 use initc::plan::DType;
 use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
@@ -70,7 +70,20 @@ fn overrides(
             ));
         }
     };
-    Ok(OverrideArgs { seed, input, set, layout, dtype, vars, template })
+    Ok(OverrideArgs { seed, input, set, layout, dtype, vars, template, rng: None })
+}
+
+/// The generator `rng=` names.
+fn rng_arg(rng: Option<String>) -> PyResult<Option<RngArg>> {
+    match rng.as_deref() {
+        None => Ok(None),
+        Some("philox") => Ok(Some(RngArg::Philox)),
+        Some("torch") => Ok(Some(RngArg::Torch)),
+        Some(other) => Err(usage(
+            Diagnostic::error(Code::BadCliValue, format!("rng `{other}` is not one of philox, torch"))
+                .with_help("give `rng=\"torch\"` for torch.manual_seed's values, with `layout=\"torch\"`"),
+        )),
+    }
 }
 
 fn request(path: Option<PathBuf>, text: Option<String>, name: String, overrides: OverrideArgs) -> Request {
@@ -99,26 +112,17 @@ fn prepare(
     template: Option<PathBuf>,
     rng: Option<String>,
 ) -> PyResult<Compiled> {
-    let request = request(path, text, name, overrides(seed, set, input, dtype, layout, vars, template)?);
-    let rng = match rng.as_deref() {
-        None => None,
-        Some("philox") => Some(initc::tensor::Rng::Philox),
-        Some("torch") => Some(initc::tensor::Rng::Torch),
-        Some(other) => {
-            return Err(usage(
-                Diagnostic::error(Code::BadCliValue, format!("rng `{other}` is not one of philox, torch"))
-                    .with_help("give `rng=\"torch\"` for torch.manual_seed's values, with `layout=\"torch\"`"),
-            ));
-        }
-    };
-    let prepared = py.detach(|| api::prepare(&request, rng)).map_err(raise)?;
+    let mut overrides = overrides(seed, set, input, dtype, layout, vars, template)?;
+    overrides.rng = rng_arg(rng)?;
+    let request = request(path, text, name, overrides);
+    let prepared = py.detach(|| api::prepare(&request)).map_err(raise)?;
     Ok(Compiled { prepared, torch: std::sync::OnceLock::new() })
 }
 
 /// Every problem in a config, as `initc lint --format json` gives them, and as text; raises for
 /// a config that cannot be read at all (exit code 2 on the command line).
 #[pyfunction]
-#[pyo3(signature = (*, path=None, text=None, name=String::from("<string>"), seed=None, set=Vec::new(), input=None, dtype=None, layout=None, vars=None, template=None, max_size=None))]
+#[pyo3(signature = (*, path=None, text=None, name=String::from("<string>"), seed=None, set=Vec::new(), input=None, dtype=None, layout=None, vars=None, template=None, max_size=None, rng=None))]
 #[allow(clippy::too_many_arguments)]
 fn lint(
     py: Python<'_>,
@@ -133,9 +137,12 @@ fn lint(
     vars: Option<PathBuf>,
     template: Option<PathBuf>,
     max_size: Option<String>,
+    rng: Option<String>,
 ) -> PyResult<(String, String)> {
     let given = path.as_ref().map(|path| path.display().to_string());
-    let request = request(path, text, name, overrides(seed, set, input, dtype, layout, vars, template)?);
+    let mut overrides = overrides(seed, set, input, dtype, layout, vars, template)?;
+    overrides.rng = rng_arg(rng)?;
+    let request = request(path, text, name, overrides);
     let max_size = budget(max_size)?;
     let linted = py.detach(|| api::lint(&request, max_size, None));
     let json = lint_json(&linted, given.as_deref());

@@ -1455,3 +1455,13 @@ def test_rng_must_be_philox_or_torch() -> None:
     with pytest.raises(initc.ConfigError) as raised:
         initc.compile(example("seed_model"), rng="mt")  # type: ignore[arg-type]
     assert raised.value.exit_code == 2 and "philox, torch" in str(raised.value)
+
+
+@pytest.mark.parametrize("config", [example("seed_model"), TORCH_RNG / "defaults.yaml"])
+def test_lint_with_rng_torch_equals_the_command(config: Path) -> None:
+    done = run("lint", config, "--rng", "torch", "--layout", "torch", "--format", "json")
+    expected = [initc.Diagnostic(**entry) for entry in json.loads(done.stdout)["diagnostics"]]
+    assert initc.lint(config, rng="torch", layout="torch") == expected
+    # seed_model's orthogonal kernel has no torch counterpart; defaults.yaml is clean.
+    assert [d.code for d in expected] == (["E0208"] if config.name == "seed_model.yaml" else [])
+    assert initc.lint(config, layout="torch") == []

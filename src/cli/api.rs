@@ -105,11 +105,10 @@ pub struct Prepared {
     config_path: Option<PathBuf>,
 }
 
-/// Reads the config and runs the pipeline up to the plan, `from_file` sources attached, with the
-/// generator `rng` over the config's `rng:` (`--rng`). Under `rng: torch` the values are drawn
+/// Reads the config and runs the pipeline up to the plan, `from_file` sources attached. Under `rng: torch` the values are drawn
 /// whole, in torch's order ([`crate::init::TorchTensors`]): a caller generating tensors one by
 /// one must take them from there, not from `TensorData`.
-pub fn prepare(request: &Request, rng: Option<crate::tensor::Rng>) -> Result<Prepared, Failure> {
+pub fn prepare(request: &Request) -> Result<Prepared, Failure> {
     let file = match &request.config {
         ConfigInput::Path(path) => super::config_source(path, &path.display().to_string()).map_err(|diagnostic| {
             let kind = if diagnostic.code == Code::Io { FailureKind::Usage } else { FailureKind::Input };
@@ -117,11 +116,10 @@ pub fn prepare(request: &Request, rng: Option<crate::tensor::Rng>) -> Result<Pre
         })?,
         ConfigInput::Text { name, text } => SourceFile::new(name.clone(), text.clone()),
     };
-    let (file, mut overrides, pretrained) = model_source(file, &request.overrides).map_err(|not_ready| {
+    let (file, overrides, pretrained) = model_source(file, &request.overrides).map_err(|not_ready| {
         let kind = if not_ready.unreadable { FailureKind::Usage } else { FailureKind::Input };
         Failure { diagnostics: vec![*not_ready.diagnostic], file: not_ready.file.map(|file| *file), kind }
     })?;
-    overrides.rng = rng.or(overrides.rng);
     let (plan, diagnostics) = crate::compile_plan(&file, &overrides);
     let mut plan = match plan {
         Some(plan) if !diagnostics.iter().any(Diagnostic::is_error) => plan,
@@ -351,7 +349,7 @@ pub fn stored_dtype(dtype: crate::plan::DType) -> safetensors::Dtype {
 mod tests {
     use super::*;
 
-    fn request(text: &str) -> Request {
+    fn request(text: &str, rng: Option<super::super::RngArg>) -> Request {
         let overrides = OverrideArgs {
             seed: None,
             input: None,
@@ -360,6 +358,7 @@ mod tests {
             dtype: None,
             vars: None,
             template: None,
+            rng,
         };
         Request { config: ConfigInput::Text { name: "m.yaml".into(), text: text.into() }, overrides }
     }
@@ -367,16 +366,17 @@ mod tests {
     /// The generator is the config's `rng:`, unless the caller names one.
     #[test]
     fn the_generator_given_overrides_the_configs() {
+        use super::super::RngArg;
         use crate::tensor::Rng;
         let cases = [
             ("rng: torch\n", None, Rng::Torch),
-            ("rng: torch\n", Some(Rng::Philox), Rng::Philox),
+            ("rng: torch\n", Some(RngArg::Philox), Rng::Philox),
             ("", None, Rng::Philox),
-            ("", Some(Rng::Torch), Rng::Torch),
+            ("", Some(RngArg::Torch), Rng::Torch),
         ];
         for (line, given, expected) in cases {
             let text = format!("{line}input: [4]\nlayers: [{{dense: {{units: 3}}}}]\n");
-            let rng = prepare(&request(&text), given).map(|prepared| prepared.plan.rng);
+            let rng = prepare(&request(&text, given)).map(|prepared| prepared.plan.rng);
             assert_eq!(rng.ok(), Some(expected), "{line:?} {given:?}");
         }
     }

@@ -73,10 +73,6 @@ pub struct ModelArgs {
     pub config: PathBuf,
     #[command(flatten)]
     pub overrides: OverrideArgs,
-    /// The generator (overrides `rng:` in the config): initc's per-tensor Philox streams, or torch
-    /// 2.15's `torch.manual_seed` stream drawn as torch's modules draw it (with `--layout torch`).
-    #[arg(long, value_enum)]
-    pub rng: Option<RngArg>,
 }
 
 /// Command-line values that change what a config compiles to (`lint` takes them too).
@@ -107,6 +103,10 @@ pub struct OverrideArgs {
     /// for its `model_type` (`initc templates` lists those).
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
+    /// The generator (overrides `rng:` in the config): initc's per-tensor Philox streams, or torch
+    /// 2.15's `torch.manual_seed` stream drawn as torch's modules draw it (with `--layout torch`).
+    #[arg(long, value_enum)]
+    pub rng: Option<RngArg>,
 }
 
 fn parse_dtype(text: &str) -> Result<crate::plan::DType, String> {
@@ -375,7 +375,7 @@ impl OverrideArgs {
             LayoutArg::Flax => Layout::Flax,
         };
         let dtype = self.dtype.unwrap_or(crate::plan::DType::F32);
-        Ok(Overrides { seed: self.seed, rng: None, input, sets, vars: Vec::new(), layout, dtype })
+        Ok(Overrides { seed: self.seed, rng: self.rng.map(RngArg::rng), input, sets, vars: Vec::new(), layout, dtype })
     }
 }
 
@@ -512,7 +512,7 @@ fn pretrained_dtype(
 pub fn prepare_printing(args: &ModelArgs) -> Result<api::Prepared, Outcome> {
     let request =
         api::Request { config: api::ConfigInput::Path(args.config.clone()), overrides: args.overrides.clone() };
-    let prepared = api::prepare(&request, args.rng.map(RngArg::rng)).map_err(api::Failure::report)?;
+    let prepared = api::prepare(&request).map_err(api::Failure::report)?;
     print_diagnostics(&prepared.warnings, Some(&prepared.file));
     Ok(prepared)
 }
