@@ -198,6 +198,36 @@ def _dtype_name(dtype: Any) -> str | None:
     return str(name).removeprefix("torch.")
 
 
+def _arguments(
+    config: Config,
+    *,
+    seed: int | None,
+    set: Mapping[str, Any] | Sequence[str] | None,
+    input: Sequence[int] | str | None,
+    dtype: Any,
+    layout: Layout | None,
+    vars: str | os.PathLike[str] | None,
+    template: str | os.PathLike[str] | None,
+    rng: Rng | None,
+) -> dict[str, Any]:
+    """The native calls' keyword arguments for a config and the command line's options."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64):
+        raise _bad_argument(f"seed {seed!r} is not a whole number from 0 to 2**64 - 1", "give e.g. `seed=0`")
+    if input is not None and not isinstance(input, str):
+        input = ",".join(str(size) for size in input)
+    return {
+        **_config(config),
+        "seed": seed,
+        "set": _sets(set),
+        "input": input,
+        "dtype": _dtype_name(dtype),
+        "layout": layout,
+        "vars": None if vars is None else os.fspath(vars),
+        "template": None if template is None else os.fspath(template),
+        "rng": rng,
+    }
+
+
 def _prepare(
     config: Config,
     *,
@@ -210,22 +240,11 @@ def _prepare(
     template: str | os.PathLike[str] | None,
     rng: Rng | None,
 ) -> _native.Compiled:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64):
-        raise _bad_argument(f"seed {seed!r} is not a whole number from 0 to 2**64 - 1", "give e.g. `seed=0`")
-    if input is not None and not isinstance(input, str):
-        input = ",".join(str(size) for size in input)
+    arguments = _arguments(
+        config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template, rng=rng
+    )
     try:
-        compiled = _native.prepare(
-            **_config(config),
-            seed=seed,
-            set=_sets(set),
-            input=input,
-            dtype=_dtype_name(dtype),
-            layout=layout,
-            vars=None if vars is None else os.fspath(vars),
-            template=None if template is None else os.fspath(template),
-            rng=rng,
-        )
+        compiled = _native.prepare(**arguments)
     except _native.NativeError as error:
         raise _raise(error) from None
     _, rendered = compiled.warnings()
@@ -422,23 +441,11 @@ def lint(
     """Every problem in the config, errors included, as ``initc lint`` finds them; an empty list
     for a clean config. Raises :class:`ConfigError` only when the config cannot be read at all
     or an argument is wrong."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64):
-        raise _bad_argument(f"seed {seed!r} is not a whole number from 0 to 2**64 - 1", "give e.g. `seed=0`")
-    if input is not None and not isinstance(input, str):
-        input = ",".join(str(size) for size in input)
+    arguments = _arguments(
+        config, seed=seed, set=set, input=input, dtype=dtype, layout=layout, vars=vars, template=template, rng=rng
+    )
     try:
-        found, _ = _native.lint(
-            **_config(config),
-            seed=seed,
-            set=_sets(set),
-            input=input,
-            dtype=_dtype_name(dtype),
-            layout=layout,
-            vars=None if vars is None else os.fspath(vars),
-            template=None if template is None else os.fspath(template),
-            max_size=None if max_size is None else str(max_size),
-            rng=rng,
-        )
+        found, _ = _native.lint(**arguments, max_size=None if max_size is None else str(max_size))
     except _native.NativeError as error:
         raise _raise(error) from None
     return Diagnostic._from_json(found)
