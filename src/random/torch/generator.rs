@@ -4,6 +4,8 @@
 
 use super::mt19937::Mt19937;
 use super::normal;
+#[cfg(target_arch = "x86_64")]
+use super::normal_avx2;
 
 /// The default CPU generator after `torch.manual_seed(seed)`.
 #[derive(Clone)]
@@ -30,6 +32,11 @@ impl TorchGenerator {
         self.engine.next_u64()
     }
 
+    /// The MT19937 stream itself, for the kernels that draw words a block at a time.
+    pub fn engine(&mut self) -> &mut Mt19937 {
+        &mut self.engine
+    }
+
     pub(super) fn take_cached_normal(&mut self) -> Option<f64> {
         self.cached_normal.take()
     }
@@ -46,28 +53,47 @@ macro_rules! with_fma {
         fn $name($($argument: $type),*) {
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("fma") {
-                #[target_feature(enable = "fma")]
+                #[target_feature(enable = "avx2,fma")]
                 fn fused($($argument: $type),*) {
                     $inline($($argument),*)
                 }
-                // SAFETY: the CPU has FMA.
-                return unsafe { fused($($argument),*) };
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2 and FMA.
+                    return unsafe { fused($($argument),*) };
+                }
             }
             $inline($($argument),*)
         }
     };
 }
 
-with_fma!(uniforms_f32, fill_uniforms::<f32>, (generator: &mut TorchGenerator, out: &mut [f32], from: f32, to: f32));
-with_fma!(uniforms_f64, fill_uniforms::<f64>, (generator: &mut TorchGenerator, out: &mut [f64], from: f64, to: f64));
-with_fma!(normals_f32, fill_normals::<f32>, (data: &mut [f32], mean: f32, std: f32));
+with_fma!(uniforms_f32, fill_uniforms_f32, (words: &[u32], out: &mut [f32], from: f32, to: f32));
+with_fma!(uniforms_f64, fill_uniforms_f64, (words: &[u32], out: &mut [f64], from: f64, to: f64));
+with_fma!(normals_f32_scalar, fill_normals::<f32>, (data: &mut [f32], mean: f32, std: f32));
 with_fma!(normals_f64, fill_normals::<f64>, (data: &mut [f64], mean: f64, std: f64));
 
-/// `out` filled with uniform draws on [from, to), a value equal to `to` replaced by `from`.
+/// Words are drawn a block at a time into a buffer on the stack.
+const BLOCK_WORDS: usize = 2048;
+
+/// `out` filled with uniforms on [from, to) from one word each (`v == to` becomes `from`).
 #[inline(always)]
-fn fill_uniforms<T: TorchFloat>(generator: &mut TorchGenerator, out: &mut [T], from: T, to: T) {
-    for slot in out {
-        let value = T::uniform(generator, from, to);
+fn fill_uniforms_f32(words: &[u32], out: &mut [f32], from: f32, to: f32) {
+    for (slot, &word) in out.iter_mut().zip(words) {
+        // The low 24 bits: exact in f32 (through i32, which converts in one instruction).
+        let x = (word & 0x00ff_ffff) as i32 as f32 * (1.0 / (1u32 << 24) as f32);
+        let value = x.mul_add(to - from, from);
+        *slot = if value == to { from } else { value };
+    }
+}
+
+/// `out` filled with uniforms on [from, to) from two words each, the first the high half.
+#[inline(always)]
+fn fill_uniforms_f64(words: &[u32], out: &mut [f64], from: f64, to: f64) {
+    for (slot, pair) in out.iter_mut().zip(words.chunks_exact(2)) {
+        let random = (u64::from(pair[0]) << 32) | u64::from(pair[1]);
+        // The low 53 bits: exact in f64.
+        let x = (random & ((1u64 << 53) - 1)) as i64 as f64 * (1.0 / (1u64 << 53) as f64);
+        let value = x.mul_add(to - from, from);
         *slot = if value == to { from } else { value };
     }
 }
@@ -80,8 +106,19 @@ fn fill_normals<T: TorchFloat>(data: &mut [T], mean: T, std: T) {
     }
 }
 
+/// `out` filled from the engine's next `WORDS · out.len()` words by `convert`.
+#[inline(always)]
+fn by_blocks<T>(engine: &mut Mt19937, out: &mut [T], words_per_value: usize, convert: impl Fn(&[u32], &mut [T])) {
+    let mut words = [0u32; BLOCK_WORDS];
+    for chunk in out.chunks_mut(BLOCK_WORDS / words_per_value) {
+        let words = &mut words[..chunk.len() * words_per_value];
+        engine.fill(words);
+        convert(words, chunk);
+    }
+}
+
 /// A dtype torch computes in (its `opmath_t`): f32 or f64.
-pub trait TorchFloat: Copy + PartialOrd + Send + Sync + 'static {
+pub trait TorchFloat: Copy + Default + PartialOrd + Send + Sync + 'static {
     /// Round an f64 (a Python float) into the dtype.
     fn from_f64(value: f64) -> Self;
     fn to_f64(self) -> f64;
@@ -89,10 +126,13 @@ pub trait TorchFloat: Copy + PartialOrd + Send + Sync + 'static {
     fn uniform(generator: &mut TorchGenerator, from: Self, to: Self) -> Self;
     /// `NormalFill16`: 16 uniforms in place to 16 normals.
     fn normal_fill_16(data: &mut [Self], mean: Self, std: Self);
-    /// `uniform_` on `out` with bounds already in the dtype (`value == to` becomes `from`).
-    fn uniforms(generator: &mut TorchGenerator, out: &mut [Self], from: Self, to: Self);
+    /// `uniform_` on `out` with bounds already in the dtype (`value == to` becomes `from`),
+    /// from the engine's next words.
+    fn uniforms(engine: &mut Mt19937, out: &mut [Self], from: Self, to: Self);
     /// `normal_fill_16` on each 16 elements of `data`.
     fn normals(data: &mut [Self], mean: Self, std: Self);
+    /// 32-bit words one uniform takes.
+    const WORDS: u64;
     /// Wraps a filled vector.
     fn values(values: Vec<Self>) -> TorchValues;
 }
@@ -118,12 +158,19 @@ impl TorchFloat for f32 {
         normal::fill_16_f32(data, mean, std);
     }
 
-    fn uniforms(generator: &mut TorchGenerator, out: &mut [f32], from: f32, to: f32) {
-        uniforms_f32(generator, out, from, to);
+    const WORDS: u64 = 1;
+
+    fn uniforms(engine: &mut Mt19937, out: &mut [f32], from: f32, to: f32) {
+        by_blocks(engine, out, 1, |words, out| uniforms_f32(words, out, from, to));
     }
 
     fn normals(data: &mut [f32], mean: f32, std: f32) {
-        normals_f32(data, mean, std);
+        #[cfg(target_arch = "x86_64")]
+        if normal_avx2::available() {
+            // SAFETY: the CPU has AVX2 and FMA.
+            return unsafe { normal_avx2::fill_16s(data, mean, std) };
+        }
+        normals_f32_scalar(data, mean, std);
     }
 
     fn values(values: Vec<f32>) -> TorchValues {
@@ -152,8 +199,10 @@ impl TorchFloat for f64 {
         normal::fill_16_f64(data, mean, std);
     }
 
-    fn uniforms(generator: &mut TorchGenerator, out: &mut [f64], from: f64, to: f64) {
-        uniforms_f64(generator, out, from, to);
+    const WORDS: u64 = 2;
+
+    fn uniforms(engine: &mut Mt19937, out: &mut [f64], from: f64, to: f64) {
+        by_blocks(engine, out, 2, |words, out| uniforms_f64(words, out, from, to));
     }
 
     fn normals(data: &mut [f64], mean: f64, std: f64) {

@@ -8,8 +8,10 @@ pub mod init_functions;
 pub mod modules;
 pub mod mt19937;
 pub mod normal;
+pub mod normal_avx2;
 pub mod trunc_normal;
 pub mod uniform;
+pub mod window;
 
 pub use generator::{TorchFloat, TorchGenerator, TorchValues};
 
@@ -18,6 +20,8 @@ pub use generator::{TorchFloat, TorchGenerator, TorchValues};
 /// from glibc on Linux, as torch's own build does. Elsewhere `rng: torch` is refused.
 pub const PLATFORM_REPRODUCES_TORCH: bool = cfg!(all(target_os = "linux", target_env = "gnu"));
 pub use init_functions::{FanMode, Nonlinearity, TorchInit};
+pub use mt19937::Mt19937;
+pub use window::{Call, Kernel};
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! MT19937 as torch's CPU generator runs it (`ATen/core/MT19937RNGEngine.h`): seeded with the
 //! low 32 bits of the seed by the reference `init_genrand`, regenerated a whole state at a time.
+//! A clone is a snapshot: generation can restart from it anywhere later in the stream.
 
 const STATE_WORDS: usize = 624;
 const SHIFT_WORDS: usize = 397;
@@ -12,6 +13,8 @@ pub struct Mt19937 {
     state: [u32; STATE_WORDS],
     /// The next word of `state` to temper; `STATE_WORDS` when the state must be regenerated.
     next: usize,
+    /// How many times the state has been regenerated: with `next`, the stream position.
+    regenerations: u64,
 }
 
 impl Mt19937 {
@@ -23,7 +26,12 @@ impl Mt19937 {
             let previous = state[index - 1];
             state[index] = 1_812_433_253u32.wrapping_mul(previous ^ (previous >> 30)).wrapping_add(index as u32);
         }
-        Mt19937 { state, next: STATE_WORDS }
+        Mt19937 { state, next: STATE_WORDS, regenerations: 0 }
+    }
+
+    /// How many 32-bit words have been drawn since seeding.
+    pub fn position(&self) -> u64 {
+        (self.regenerations * STATE_WORDS as u64 + self.next as u64).saturating_sub(STATE_WORDS as u64)
     }
 
     /// The next 32-bit output.
@@ -32,12 +40,9 @@ impl Mt19937 {
         if self.next == STATE_WORDS {
             self.regenerate();
         }
-        let mut y = self.state[self.next];
+        let word = temper(self.state[self.next]);
         self.next += 1;
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c_5680;
-        y ^= (y << 15) & 0xefc6_0000;
-        y ^ (y >> 18)
+        word
     }
 
     /// torch's `random64()`: the first draw is the high half.
@@ -48,17 +53,64 @@ impl Mt19937 {
         (u64::from(high) << 32) | u64::from(low)
     }
 
-    fn regenerate(&mut self) {
-        let twist = |upper: u32, lower: u32| {
-            let mixed = (upper & UPPER_MASK) | (lower & LOWER_MASK);
-            (mixed >> 1) ^ if lower & 1 == 1 { MATRIX_A } else { 0 }
-        };
-        for index in 0..STATE_WORDS {
-            let following = self.state[(index + 1) % STATE_WORDS];
-            self.state[index] = self.state[(index + SHIFT_WORDS) % STATE_WORDS] ^ twist(self.state[index], following);
+    /// `out.len()` outputs in order, as `next_u32` gives them, a state's worth at a time.
+    #[inline(always)]
+    pub fn fill(&mut self, out: &mut [u32]) {
+        let mut out = out;
+        while !out.is_empty() {
+            if self.next == STATE_WORDS {
+                self.regenerate();
+            }
+            let count = out.len().min(STATE_WORDS - self.next);
+            let (now, rest) = out.split_at_mut(count);
+            for (slot, &word) in now.iter_mut().zip(&self.state[self.next..self.next + count]) {
+                *slot = temper(word);
+            }
+            self.next += count;
+            out = rest;
         }
-        self.next = 0;
     }
+
+    /// Moves `words` outputs on without tempering them: a regeneration per 624 words.
+    pub fn skip(&mut self, words: u64) {
+        let mut remaining = self.next as u64 + words;
+        while remaining > STATE_WORDS as u64 {
+            self.regenerate();
+            remaining -= STATE_WORDS as u64;
+        }
+        self.next = remaining as usize;
+    }
+
+    /// The recurrence in three runs without a modulo, so that each run vectorises: the first
+    /// reads words 397 ahead (old), the second words 227 behind (already new), the last wraps.
+    fn regenerate(&mut self) {
+        #[inline(always)]
+        fn twist(upper: u32, lower: u32) -> u32 {
+            let mixed = (upper & UPPER_MASK) | (lower & LOWER_MASK);
+            (mixed >> 1) ^ (0u32.wrapping_sub(lower & 1) & MATRIX_A)
+        }
+        let state = &mut self.state;
+        for index in 0..STATE_WORDS - SHIFT_WORDS {
+            state[index] = state[index + SHIFT_WORDS] ^ twist(state[index], state[index + 1]);
+        }
+        for index in STATE_WORDS - SHIFT_WORDS..STATE_WORDS - 1 {
+            state[index] = state[index + SHIFT_WORDS - STATE_WORDS] ^ twist(state[index], state[index + 1]);
+        }
+        let last = STATE_WORDS - 1;
+        state[last] = state[SHIFT_WORDS - 1] ^ twist(state[last], state[0]);
+        self.next = 0;
+        self.regenerations += 1;
+    }
+}
+
+/// MT19937's output tempering of one state word.
+#[inline(always)]
+fn temper(word: u32) -> u32 {
+    let mut y = word;
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c_5680;
+    y ^= (y << 15) & 0xefc6_0000;
+    y ^ (y >> 18)
 }
 
 #[cfg(test)]
@@ -79,6 +131,26 @@ mod tests {
         let mut high = Mt19937::new((1 << 32) | 7);
         for _ in 0..1000 {
             assert_eq!(low.next_u32(), high.next_u32());
+        }
+    }
+
+    /// `fill` and `skip` give the words `next_u32` gives, from any position, and `position`
+    /// counts them.
+    #[test]
+    fn fill_and_skip_agree_with_one_word_at_a_time() {
+        let mut reference = Mt19937::new(3);
+        let words: Vec<u32> = (0..5000).map(|_| reference.next_u32()).collect();
+        for (start, skip, count) in [(0, 0, 5000), (0, 624, 10), (1, 623, 700), (623, 1, 1), (10, 1871, 1300)] {
+            let mut engine = Mt19937::new(3);
+            let mut head = vec![0u32; start];
+            engine.fill(&mut head);
+            assert_eq!(head, words[..start]);
+            engine.skip(skip as u64);
+            assert_eq!(engine.position(), (start + skip) as u64);
+            let mut out = vec![0u32; count.min(5000 - start - skip)];
+            engine.fill(&mut out);
+            assert_eq!(out, words[start + skip..start + skip + out.len()], "start {start}, skip {skip}");
+            assert_eq!(engine.position(), (start + skip + out.len()) as u64);
         }
     }
 }

@@ -7,9 +7,10 @@
 //! (`log1p`, four 32-bit draws), the pair's second value kept in the generator for the next call.
 
 use super::generator::{TorchFloat, TorchGenerator};
+use super::window::{Call, Kernel};
 
 /// Box–Muller works on 16 values at a time.
-const FILL: usize = 16;
+pub const FILL: usize = 16;
 
 pub fn normal_<T: TorchFloat>(generator: &mut TorchGenerator, out: &mut [T], mean: f64, std: f64) {
     let len = out.len();
@@ -19,16 +20,7 @@ pub fn normal_<T: TorchFloat>(generator: &mut TorchGenerator, out: &mut [T], mea
         }
         return;
     }
-    let (mean, std) = (T::from_f64(mean), T::from_f64(std));
-    // Uniforms on [0, 1) never equal 1, so `uniforms`' replacement never applies.
-    let (zero, one) = (T::from_f64(0.0), T::from_f64(1.0));
-    T::uniforms(generator, out, zero, one);
-    T::normals(out, mean, std);
-    if !len.is_multiple_of(FILL) {
-        let tail = &mut out[len - FILL..];
-        T::uniforms(generator, tail, zero, one);
-        T::normals(tail, mean, std);
-    }
+    Call { kernel: Kernel::Normal { mean, std }, len }.fill(generator.engine(), 0, out);
 }
 
 /// `at::normal_distribution<double>`: the cached second value if there is one, else a new pair.
@@ -79,7 +71,7 @@ pub fn fill_16_f32(data: &mut [f32], mean: f32, std: f32) {
 /// The Cephes coefficients of `avx_mathfun.h`, rounded to f32 as its constants are (its
 /// `cephes_SQRTHF`, 0.707106781186547524, rounds to `FRAC_1_SQRT_2`).
 #[allow(clippy::excessive_precision)]
-mod cephes {
+pub(super) mod cephes {
     pub const SQRTHF: f32 = std::f32::consts::FRAC_1_SQRT_2;
     pub const LOG_P: [f32; 9] = [
         7.0376836292E-2,

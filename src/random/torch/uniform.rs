@@ -2,8 +2,8 @@
 //! bounds rounded into the dtype first, and a value that lands on `to` replaced by `from`.
 
 use super::generator::{TorchFloat, TorchGenerator};
+use super::window::{Call, Kernel};
 
 pub fn uniform_<T: TorchFloat>(generator: &mut TorchGenerator, out: &mut [T], from: f64, to: f64) {
-    let (from, to) = (T::from_f64(from), T::from_f64(to));
-    T::uniforms(generator, out, from, to);
+    Call { kernel: Kernel::Uniform { from, to }, len: out.len() }.fill(generator.engine(), 0, out);
 }
