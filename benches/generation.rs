@@ -81,5 +81,36 @@ fn orthogonal(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, generation, orthogonal);
+/// `rng: torch`'s `normal_` stream: an `nn.Embedding(16384, 4096)`, whose constructor is
+/// exactly `weight.normal_()` on 2^26 f32 values (the peer's `x.normal_()`), placed in the stream
+/// and made into memory as `compile` and the Python package make it.
+fn torch_normal(c: &mut Criterion) {
+    let config =
+        "name: torch_normal\nrng: torch\ninput: [8]\nlayers:\n  - embedding: {input_dim: 16384, output_dim: 4096}\n";
+    let file = initc::source::SourceFile::new("torch_normal.yaml".to_string(), config.to_string());
+    let overrides = initc::resolve::Overrides { layout: initc::tensor::Layout::Torch, ..Default::default() };
+    let (plan, diagnostics) = initc::compile_plan(&file, &overrides);
+    let plan = plan.unwrap_or_else(|| panic!("the bench config compiles: {diagnostics:?}"));
+    assert_eq!(plan.tensors[0].element_count(), ELEMENTS);
+    let mut bytes = vec![0u8; ELEMENTS * 4];
+    let mut group = c.benchmark_group("torch");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(ELEMENTS as u64));
+    group.bench_function("normal_/F32", |b| {
+        b.iter(|| {
+            let torch = initc::init::TorchTensors::draw(&plan).expect("rng: torch");
+            assert!(torch.fill_bytes(0, 0, black_box(&mut bytes)));
+        })
+    });
+    group.bench_function("mt19937_skip", |b| {
+        b.iter(|| {
+            let mut engine = initc::random::torch::Mt19937::new(0);
+            engine.skip(black_box(ELEMENTS as u64));
+            black_box(engine.position())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, generation, orthogonal, torch_normal);
 criterion_main!(benches);

@@ -242,9 +242,9 @@ impl Compiled {
                 unsafe { std::slice::from_raw_parts_mut(data as *mut u8, bytes) }
             };
             let drawn = self.torch.get_or_init(|| initc::init::TorchTensors::draw(plan));
-            match drawn.as_ref().and_then(|drawn| drawn.get(index)).filter(|values| values.len() == out.len()) {
-                Some(values) => out.copy_from_slice(values),
-                None => initc::init::TensorData::new(spec, seed)?.fill_bytes(0, out),
+            let from_stream = drawn.as_ref().is_some_and(|drawn| drawn.fill_bytes(index, 0, out));
+            if !from_stream {
+                initc::init::TensorData::new(spec, seed)?.fill_bytes(0, out);
             }
             // The generator writes little-endian; NumPy arrays are native-endian.
             if cfg!(target_endian = "big") {

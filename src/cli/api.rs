@@ -105,9 +105,9 @@ pub struct Prepared {
     config_path: Option<PathBuf>,
 }
 
-/// Reads the config and runs the pipeline up to the plan, `from_file` sources attached. Under `rng: torch` the values are drawn
-/// whole, in torch's order ([`crate::init::TorchTensors`]): a caller generating tensors one by
-/// one must take them from there, not from `TensorData`.
+/// Reads the config and runs the pipeline up to the plan, `from_file` sources attached. Under
+/// `rng: torch` the values come from torch's stream ([`crate::init::TorchTensors`]): a caller
+/// generating tensors one by one must take them from there, not from `TensorData::new`.
 pub fn prepare(request: &Request) -> Result<Prepared, Failure> {
     let file = match &request.config {
         ConfigInput::Path(path) => super::config_source(path, &path.display().to_string()).map_err(|diagnostic| {
@@ -309,7 +309,11 @@ pub fn verify(prepared: &Prepared, golden: &Path, tolerance: Tolerance, quiet: b
     let generate = |index: usize| {
         let spec = &plan.tensors[index];
         let failed = short.borrow().is_some();
-        let drawn = torch.as_ref().and_then(|torch| torch.get(index)).map(|bytes| Ok(bytes.to_vec()));
+        let drawn = torch.as_ref().filter(|torch| torch.contains(index)).map(|torch| {
+            let mut bytes = vec![0u8; spec.element_count() * spec.dtype.size_bytes()];
+            torch.fill_bytes(index, 0, &mut bytes);
+            Ok(bytes)
+        });
         let bytes = match (!failed).then(|| drawn.unwrap_or_else(|| crate::init::generate_bytes(spec, plan.seed))) {
             Some(Ok(bytes)) => bytes,
             Some(Err(error)) => {

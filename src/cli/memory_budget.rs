@@ -52,9 +52,9 @@ pub fn refusal(plan: &Plan, purpose: Purpose) -> Option<(Diagnostic, Outcome, bo
     };
     let torch = plan.rng == crate::tensor::Rng::Torch;
     let diagnostic = match purpose {
-        Purpose::Arrays => all_tensors_shortfall(plan, &available, true)?,
-        // `rng: torch` draws every tensor before the first is written.
-        _ if torch => all_tensors_shortfall(plan, &available, false)?,
+        Purpose::Arrays => all_tensors_shortfall(plan, &available)?,
+        // `rng: torch` holds what depends on its values, and copies of its generator.
+        _ if torch => torch_shortfall(plan, purpose, &available)?,
         _ => shortfall(plan, purpose, &available)?,
     };
     let outcome = match purpose {
@@ -99,36 +99,54 @@ fn needed(spec: &TensorSpec, purpose: Purpose) -> u64 {
     working.saturating_add(extra)
 }
 
-/// E0603 for holding every tensor at once (and the largest one's working memory), if that is
-/// more than `available`: as arrays (`arrays`), and drawn whole first under `rng: torch`. On
-/// Linux an allocation larger than memory succeeds and the process is killed when it is filled,
-/// so it is refused before.
-fn all_tensors_shortfall(plan: &Plan, available: &Available, arrays: bool) -> Option<Diagnostic> {
+/// E0603 for holding every tensor at once as arrays (and the largest one's working memory, and
+/// under `rng: torch` what its stream holds), if that is more than `available`. On Linux an
+/// allocation larger than memory succeeds and the process is killed when it is filled, so it is
+/// refused before.
+fn all_tensors_shortfall(plan: &Plan, available: &Available) -> Option<Diagnostic> {
     let tensors = plan.tensors.iter().fold(0u64, |sum, spec| {
         sum.saturating_add((spec.element_count() as u64).saturating_mul(spec.dtype.size_bytes() as u64))
     });
     let working = plan.tensors.iter().map(crate::init::working_memory).max().unwrap_or(0);
-    let held = if arrays { tensors } else { 0 };
-    let drawn = if plan.rng == crate::tensor::Rng::Torch { tensors } else { 0 };
-    let bytes = working.saturating_add(held).saturating_add(drawn).saturating_add(WRITER_BYTES);
+    let drawn = crate::init::torch_held_bytes(plan);
+    let bytes = working.saturating_add(tensors).saturating_add(drawn).saturating_add(WRITER_BYTES);
     if bytes <= available.bytes {
         return None;
     }
     let message = format!(
-        "the model's tensors need {} ({bytes} bytes) of memory {}, more than the {} ({} bytes) available ({})",
+        "the model's tensors need {} ({bytes} bytes) of memory as arrays, more than the {} ({} bytes) available ({})",
         size_text(bytes),
-        if arrays { "as arrays" } else { "drawn whole for `rng: torch`" },
         size_text(available.bytes),
         available.bytes,
         available.source
     );
-    let help = if arrays {
-        "free some memory or run where more is available; `initc.save` writes the file a tensor at a time, in \
-         little memory"
-    } else {
-        "free some memory or run where more is available; torch's stream is drawn whole before the file is \
-         written, initc's own (`rng: philox`) a tensor at a time in little memory"
-    };
+    let help = "free some memory or run where more is available; `initc.save` writes the file a tensor at a time, \
+                in little memory";
+    Some(Diagnostic::error(Code::NotEnoughMemory, message).with_help(help))
+}
+
+/// E0603 under `rng: torch` when what its stream holds (the tensors drawn whole: `trunc_normal_`,
+/// whose redraws depend on the values, and `normal_` under 16 elements; copies of the generator)
+/// with the largest tensor's own need is more than `available`.
+fn torch_shortfall(plan: &Plan, purpose: Purpose, available: &Available) -> Option<Diagnostic> {
+    let largest = plan.tensors.iter().map(|spec| needed(spec, purpose)).max().unwrap_or(0);
+    let held = crate::init::torch_held_bytes(plan);
+    let bytes = held.saturating_add(largest);
+    if bytes <= available.bytes {
+        return None;
+    }
+    let message = format!(
+        "`rng: torch` needs {} ({bytes} bytes) of memory, more than the {} ({} bytes) available ({}): {} ({held} \
+         bytes) for its tensors drawn whole and copies of torch's generator, the rest for the largest tensor",
+        size_text(bytes),
+        size_text(available.bytes),
+        available.bytes,
+        available.source,
+        size_text(held),
+    );
+    let help = "free some memory or run where more is available; `trunc_normal_` (Keras's `truncated_normal`) is \
+                drawn whole under `rng: torch` because its redraws depend on its values, while initc's own \
+                `rng: philox` makes every tensor a window at a time";
     Some(Diagnostic::error(Code::NotEnoughMemory, message).with_help(help))
 }
 

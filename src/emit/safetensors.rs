@@ -245,17 +245,17 @@ fn write_data<W: Write + Send>(
         let per_step = (chunk_bytes / spec.dtype.size_bytes()).max(1);
         steps.extend((0..len).step_by(per_step).map(|first| Step { index, first, count: per_step.min(len - first) }));
     }
+    // Under `rng: torch` the stream is placed first, in torch's order.
+    let torch = TorchTensors::draw(plan);
     let mut generator: Option<(usize, TensorData<'_>)> = None;
-    // Under `rng: torch` the whole model is drawn first, in torch's order.
-    let mut torch = TorchTensors::draw(plan);
     let mut fill = |step: Step, buffer: &mut Vec<u8>| -> io::Result<usize> {
         let Some(spec) = plan.tensors.get(step.index) else { return Ok(0) };
         if generator.as_ref().map(|(index, _)| *index) != Some(step.index) {
             // The last tensor's data (orthogonal's Q) is freed before the next one is made.
             generator = None;
-            let drawn = torch.as_mut().and_then(|torch| torch.take(step.index));
+            let drawn = torch.as_ref().and_then(|torch| TensorData::drawn(spec, torch, step.index));
             generator = Some(match drawn {
-                Some(bytes) => (step.index, TensorData::from_bytes(spec, bytes)),
+                Some(data) => (step.index, data),
                 None => (step.index, TensorData::new(spec, plan.seed)?),
             });
         }

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use std::collections::TryReserveError;
 
 pub use crate::random::dtype::round as round_to_dtype;
-pub use torch_draws::TorchTensors;
+pub use torch_draws::{TorchTensors, held_bytes as torch_held_bytes};
 
 mod torch_draws;
 
@@ -38,6 +38,8 @@ enum Source<'a> {
     Copy(&'a [f32]),
     /// Encoded bytes of the whole tensor (a stream-based logical tensor behind a rearrangement).
     Bytes(Vec<u8>),
+    /// Tensor `.1` of torch's stream (`rng: torch`), made window by window.
+    Torch(&'a TorchTensors, usize),
     /// A tensor stored in another layout: the views of its logical parts, one after another.
     Rearranged(Vec<RearrangedPart<'a>>),
 }
@@ -148,10 +150,15 @@ impl<'a> TensorData<'a> {
         Ok(TensorData { len, dtype: spec.dtype, source: Source::Rearranged(parts), fill: None })
     }
 
-    /// `spec`'s values given whole as little-endian bytes of its dtype (a tensor drawn under
-    /// `rng: torch`).
-    pub fn from_bytes(spec: &TensorSpec, bytes: Vec<u8>) -> TensorData<'static> {
-        TensorData { len: spec.element_count(), dtype: spec.dtype, source: Source::Bytes(bytes), fill: None }
+    /// Tensor `index` of `spec`'s plan as torch's stream gives it, when it is drawn from it
+    /// (`rng: torch`).
+    pub fn drawn(spec: &TensorSpec, torch: &'a TorchTensors, index: usize) -> Option<TensorData<'a>> {
+        torch.contains(index).then(|| TensorData {
+            len: spec.element_count(),
+            dtype: spec.dtype,
+            source: Source::Torch(torch, index),
+            fill: None,
+        })
     }
 
     /// The logical tensor `spec` describes (its name keys the stream), in `dtype`.
@@ -211,6 +218,9 @@ impl<'a> TensorData<'a> {
             Source::Copy(values) => {
                 self.fill_with(first, out, |index| values.get(index).copied().map_or(0.0, f64::from))
             }
+            Source::Torch(torch, index) => {
+                torch.fill_bytes(*index, first, out);
+            }
             Source::Bytes(bytes) => {
                 let start = (first * size).min(bytes.len());
                 let end = (start + out.len()).min(bytes.len());
@@ -253,7 +263,7 @@ impl<'a> TensorData<'a> {
             Source::Indexed(value) => value(index),
             Source::Orthogonal(matrix) => matrix.value(index),
             Source::Copy(values) => values.get(index).copied().map_or(0.0, f64::from),
-            Source::Random(_) | Source::Bytes(_) | Source::Rearranged(_) => 0.0,
+            Source::Random(_) | Source::Bytes(_) | Source::Rearranged(_) | Source::Torch(..) => 0.0,
         }
     }
 

@@ -2,7 +2,7 @@
 //! last small-tensor Box–Muller pair, kept for the next small `normal_`; and the two dtypes
 //! torch's kernels compute in.
 
-use super::mt19937::Mt19937;
+use super::mt19937::{Mt19937, temper};
 use super::normal;
 #[cfg(target_arch = "x86_64")]
 use super::normal_avx2;
@@ -67,20 +67,21 @@ macro_rules! with_fma {
     };
 }
 
-with_fma!(uniforms_f32, fill_uniforms_f32, (words: &[u32], out: &mut [f32], from: f32, to: f32));
+with_fma!(uniforms_f32, fill_uniforms_f32, (raw: &[u32], out: &mut [f32], from: f32, to: f32));
 with_fma!(uniforms_f64, fill_uniforms_f64, (words: &[u32], out: &mut [f64], from: f64, to: f64));
 with_fma!(normals_f32_scalar, fill_normals::<f32>, (data: &mut [f32], mean: f32, std: f32));
 with_fma!(normals_f64, fill_normals::<f64>, (data: &mut [f64], mean: f64, std: f64));
 
-/// Words are drawn a block at a time into a buffer on the stack.
+/// f64 words are drawn a block at a time into a buffer on the stack.
 const BLOCK_WORDS: usize = 2048;
 
-/// `out` filled with uniforms on [from, to) from one word each (`v == to` becomes `from`).
+/// `out` filled with uniforms on [from, to) from one state word each, tempered here
+/// (`v == to` becomes `from`).
 #[inline(always)]
-fn fill_uniforms_f32(words: &[u32], out: &mut [f32], from: f32, to: f32) {
-    for (slot, &word) in out.iter_mut().zip(words) {
+fn fill_uniforms_f32(raw: &[u32], out: &mut [f32], from: f32, to: f32) {
+    for (slot, &word) in out.iter_mut().zip(raw) {
         // The low 24 bits: exact in f32 (through i32, which converts in one instruction).
-        let x = (word & 0x00ff_ffff) as i32 as f32 * (1.0 / (1u32 << 24) as f32);
+        let x = (temper(word) & 0x00ff_ffff) as i32 as f32 * (1.0 / (1u32 << 24) as f32);
         let value = x.mul_add(to - from, from);
         *slot = if value == to { from } else { value };
     }
@@ -103,17 +104,6 @@ fn fill_uniforms_f64(words: &[u32], out: &mut [f64], from: f64, to: f64) {
 fn fill_normals<T: TorchFloat>(data: &mut [T], mean: T, std: T) {
     for chunk in data.chunks_exact_mut(16) {
         T::normal_fill_16(chunk, mean, std);
-    }
-}
-
-/// `out` filled from the engine's next `WORDS · out.len()` words by `convert`.
-#[inline(always)]
-fn by_blocks<T>(engine: &mut Mt19937, out: &mut [T], words_per_value: usize, convert: impl Fn(&[u32], &mut [T])) {
-    let mut words = [0u32; BLOCK_WORDS];
-    for chunk in out.chunks_mut(BLOCK_WORDS / words_per_value) {
-        let words = &mut words[..chunk.len() * words_per_value];
-        engine.fill(words);
-        convert(words, chunk);
     }
 }
 
@@ -161,7 +151,11 @@ impl TorchFloat for f32 {
     const WORDS: u64 = 1;
 
     fn uniforms(engine: &mut Mt19937, out: &mut [f32], from: f32, to: f32) {
-        by_blocks(engine, out, 1, |words, out| uniforms_f32(words, out, from, to));
+        let mut done = 0;
+        engine.raw_runs(out.len(), |raw| {
+            uniforms_f32(raw, &mut out[done..done + raw.len()], from, to);
+            done += raw.len();
+        });
     }
 
     fn normals(data: &mut [f32], mean: f32, std: f32) {
@@ -202,7 +196,12 @@ impl TorchFloat for f64 {
     const WORDS: u64 = 2;
 
     fn uniforms(engine: &mut Mt19937, out: &mut [f64], from: f64, to: f64) {
-        by_blocks(engine, out, 2, |words, out| uniforms_f64(words, out, from, to));
+        let mut words = [0u32; BLOCK_WORDS];
+        for chunk in out.chunks_mut(BLOCK_WORDS / 2) {
+            let words = &mut words[..chunk.len() * 2];
+            engine.fill(words);
+            uniforms_f64(words, chunk, from, to);
+        }
     }
 
     fn normals(data: &mut [f64], mean: f64, std: f64) {

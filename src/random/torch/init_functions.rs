@@ -6,6 +6,7 @@ use super::generator::{TorchFloat, TorchGenerator};
 use super::normal::normal_;
 use super::trunc_normal::trunc_normal_;
 use super::uniform::uniform_;
+use super::window::Kernel;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FanMode {
@@ -113,6 +114,39 @@ impl TorchInit {
         !matches!(self, TorchInit::Constant(_))
     }
 
+    /// The `uniform_` or `normal_` the call comes down to on a tensor of `shape`, with its
+    /// arguments computed as torch computes them; `None` for `trunc_normal_` and a constant.
+    pub fn kernel(&self, shape: &[usize]) -> Result<Option<Kernel>, TorchInitError> {
+        let empty = shape.contains(&0);
+        Ok(Some(match *self {
+            TorchInit::Uniform { from, to } => Kernel::Uniform { from, to },
+            TorchInit::Normal { mean, std } => Kernel::Normal { mean, std },
+            // torch's kaiming functions return before computing fans for an empty tensor.
+            TorchInit::KaimingUniform { .. } | TorchInit::KaimingNormal { .. } if empty => {
+                Kernel::Uniform { from: 0.0, to: 0.0 }
+            }
+            TorchInit::KaimingUniform { mode, nonlinearity } => {
+                let std = nonlinearity.gain() / (fan(shape, mode)? as f64).sqrt();
+                let bound = 3.0f64.sqrt() * std;
+                Kernel::Uniform { from: -bound, to: bound }
+            }
+            TorchInit::KaimingNormal { mode, nonlinearity } => {
+                let std = nonlinearity.gain() / (fan(shape, mode)? as f64).sqrt();
+                Kernel::Normal { mean: 0.0, std }
+            }
+            TorchInit::XavierUniform { gain } => {
+                let std = gain * (2.0 / fan_sum(shape)?).sqrt();
+                let a = 3.0f64.sqrt() * std;
+                Kernel::Uniform { from: -a, to: a }
+            }
+            TorchInit::XavierNormal { gain } => {
+                let std = gain * (2.0 / fan_sum(shape)?).sqrt();
+                Kernel::Normal { mean: 0.0, std }
+            }
+            TorchInit::TruncNormal { .. } | TorchInit::Constant(_) => return Ok(None),
+        }))
+    }
+
     /// The tensor of `shape` this call fills, drawn from `generator` in torch's order.
     pub fn fill<T: TorchFloat>(
         &self,
@@ -120,37 +154,19 @@ impl TorchInit {
         shape: &[usize],
         out: &mut [T],
     ) -> Result<(), TorchInitError> {
+        if let Some(kernel) = self.kernel(shape)? {
+            match kernel {
+                Kernel::Uniform { from, to } => uniform_(generator, out, from, to),
+                Kernel::Normal { mean, std } => normal_(generator, out, mean, std),
+            }
+            return Ok(());
+        }
         match *self {
-            TorchInit::Uniform { from, to } => uniform_(generator, out, from, to),
-            TorchInit::Normal { mean, std } => normal_(generator, out, mean, std),
-            TorchInit::KaimingUniform { mode, nonlinearity } => {
-                if out.is_empty() {
-                    return Ok(());
-                }
-                let std = nonlinearity.gain() / (fan(shape, mode)? as f64).sqrt();
-                let bound = 3.0f64.sqrt() * std;
-                uniform_(generator, out, -bound, bound);
-            }
-            TorchInit::KaimingNormal { mode, nonlinearity } => {
-                if out.is_empty() {
-                    return Ok(());
-                }
-                let std = nonlinearity.gain() / (fan(shape, mode)? as f64).sqrt();
-                normal_(generator, out, 0.0, std);
-            }
-            TorchInit::XavierUniform { gain } => {
-                let std = gain * (2.0 / fan_sum(shape)?).sqrt();
-                let a = 3.0f64.sqrt() * std;
-                uniform_(generator, out, -a, a);
-            }
-            TorchInit::XavierNormal { gain } => {
-                let std = gain * (2.0 / fan_sum(shape)?).sqrt();
-                normal_(generator, out, 0.0, std);
-            }
             TorchInit::TruncNormal { mean, std, a, b } => {
                 trunc_normal_(generator, out, mean, std, a, b).ok_or(TorchInitError::UniformProposalTruncation)?;
             }
             TorchInit::Constant(value) => out.fill(T::from_f64(value)),
+            _ => {}
         }
         Ok(())
     }

@@ -54,20 +54,29 @@ impl Mt19937 {
     }
 
     /// `out.len()` outputs in order, as `next_u32` gives them, a state's worth at a time.
-    #[inline(always)]
     pub fn fill(&mut self, out: &mut [u32]) {
-        let mut out = out;
-        while !out.is_empty() {
+        let mut done = 0;
+        self.raw_runs(out.len(), |raw| {
+            for (slot, &word) in out[done..done + raw.len()].iter_mut().zip(raw) {
+                *slot = temper(word);
+            }
+            done += raw.len();
+        });
+    }
+
+    /// Gives the state words behind the next `count` outputs, untempered ([`temper`] makes them
+    /// outputs), in runs of at most a state, and moves past them.
+    #[inline(always)]
+    pub fn raw_runs(&mut self, count: usize, mut each: impl FnMut(&[u32])) {
+        let mut remaining = count;
+        while remaining > 0 {
             if self.next == STATE_WORDS {
                 self.regenerate();
             }
-            let count = out.len().min(STATE_WORDS - self.next);
-            let (now, rest) = out.split_at_mut(count);
-            for (slot, &word) in now.iter_mut().zip(&self.state[self.next..self.next + count]) {
-                *slot = temper(word);
-            }
-            self.next += count;
-            out = rest;
+            let run = remaining.min(STATE_WORDS - self.next);
+            each(&self.state[self.next..self.next + run]);
+            self.next += run;
+            remaining -= run;
         }
     }
 
@@ -81,31 +90,48 @@ impl Mt19937 {
         self.next = remaining as usize;
     }
 
-    /// The recurrence in three runs without a modulo, so that each run vectorises: the first
-    /// reads words 397 ahead (old), the second words 227 behind (already new), the last wraps.
     fn regenerate(&mut self) {
-        #[inline(always)]
-        fn twist(upper: u32, lower: u32) -> u32 {
-            let mixed = (upper & UPPER_MASK) | (lower & LOWER_MASK);
-            (mixed >> 1) ^ (0u32.wrapping_sub(lower & 1) & MATRIX_A)
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            #[target_feature(enable = "avx2")]
+            fn wide(state: &mut [u32; STATE_WORDS]) {
+                twist_all(state);
+            }
+            // SAFETY: the CPU has AVX2.
+            unsafe { wide(&mut self.state) };
+            self.next = 0;
+            self.regenerations += 1;
+            return;
         }
-        let state = &mut self.state;
-        for index in 0..STATE_WORDS - SHIFT_WORDS {
-            state[index] = state[index + SHIFT_WORDS] ^ twist(state[index], state[index + 1]);
-        }
-        for index in STATE_WORDS - SHIFT_WORDS..STATE_WORDS - 1 {
-            state[index] = state[index + SHIFT_WORDS - STATE_WORDS] ^ twist(state[index], state[index + 1]);
-        }
-        let last = STATE_WORDS - 1;
-        state[last] = state[SHIFT_WORDS - 1] ^ twist(state[last], state[0]);
+        twist_all(&mut self.state);
         self.next = 0;
         self.regenerations += 1;
     }
 }
 
+/// The recurrence over a whole state, in three runs without a modulo, so that each run
+/// vectorises: the first reads words 397 ahead (old), the second words 227 behind (already
+/// new), the last wraps around.
+#[inline(always)]
+fn twist_all(state: &mut [u32; STATE_WORDS]) {
+    #[inline(always)]
+    fn twist(upper: u32, lower: u32) -> u32 {
+        let mixed = (upper & UPPER_MASK) | (lower & LOWER_MASK);
+        (mixed >> 1) ^ (0u32.wrapping_sub(lower & 1) & MATRIX_A)
+    }
+    for index in 0..STATE_WORDS - SHIFT_WORDS {
+        state[index] = state[index + SHIFT_WORDS] ^ twist(state[index], state[index + 1]);
+    }
+    for index in STATE_WORDS - SHIFT_WORDS..STATE_WORDS - 1 {
+        state[index] = state[index + SHIFT_WORDS - STATE_WORDS] ^ twist(state[index], state[index + 1]);
+    }
+    let last = STATE_WORDS - 1;
+    state[last] = state[SHIFT_WORDS - 1] ^ twist(state[last], state[0]);
+}
+
 /// MT19937's output tempering of one state word.
 #[inline(always)]
-fn temper(word: u32) -> u32 {
+pub fn temper(word: u32) -> u32 {
     let mut y = word;
     y ^= y >> 11;
     y ^= (y << 7) & 0x9d2c_5680;

@@ -23,9 +23,6 @@ pub struct Call {
     pub len: usize,
 }
 
-/// Elements are made a block at a time in a buffer on the stack (a multiple of 16).
-const BLOCK: usize = 1024;
-
 impl Call {
     /// Whether the call's words are a fixed count at fixed places: every `uniform_`, and
     /// `normal_` from 16 elements (below, the generator's cached pair decides).
@@ -78,31 +75,37 @@ impl Call {
         let (zero, one) = (T::from_f64(0.0), T::from_f64(1.0));
         let end = first + out.len();
         let main_end = self.main_end();
-        let mut block = [T::default(); BLOCK];
-        // The chunks of the first pass, whole, of which the window keeps its part.
+        let mut block = [T::default(); FILL];
+        // The chunks of the first pass: those inside the window made in place, a chunk the
+        // window's edge cuts in `block`, of which the window keeps its part.
         let mut chunk = first - first % FILL;
         // Nothing of the first pass when the window lies in the tail's slots.
         let main_stop = if first < main_end { end.min(main_end) } else { chunk };
         while chunk < main_stop {
-            let stop = (main_stop.next_multiple_of(FILL)).min(chunk + BLOCK);
-            let values = &mut block[..stop - chunk];
-            // Uniforms on [0, 1) never equal 1, so `uniforms`' replacement never applies.
-            T::uniforms(engine, values, zero, one);
-            T::normals(values, mean, std);
-            let (from, to) = (first.max(chunk), end.min(stop).min(main_end));
-            out[from - first..to - first].copy_from_slice(&values[from - chunk..to - chunk]);
-            chunk = stop;
+            let whole_stop = main_stop - main_stop % FILL;
+            if chunk >= first && chunk < whole_stop {
+                let values = &mut out[chunk - first..whole_stop - first];
+                // Uniforms on [0, 1) never equal 1, so `uniforms`' replacement never applies.
+                T::uniforms(engine, values, zero, one);
+                T::normals(values, mean, std);
+                chunk = whole_stop;
+            } else {
+                T::uniforms(engine, &mut block, zero, one);
+                T::normals(&mut block, mean, std);
+                let (from, to) = (first.max(chunk), main_stop.min(chunk + FILL));
+                out[from - first..to - first].copy_from_slice(&block[from - chunk..to - chunk]);
+                chunk += FILL;
+            }
         }
         let tail_start = self.len - FILL;
         if main_end < self.len && end > tail_start {
             // The tail's uniforms follow the first pass's `len` words.
             let drawn = if first < main_end { chunk } else { self.len };
             engine.skip((self.len - drawn) as u64 * T::WORDS);
-            let values = &mut block[..FILL];
-            T::uniforms(engine, values, zero, one);
-            T::normals(values, mean, std);
+            T::uniforms(engine, &mut block, zero, one);
+            T::normals(&mut block, mean, std);
             let from = first.max(tail_start);
-            out[from - first..].copy_from_slice(&values[from - tail_start..end - tail_start]);
+            out[from - first..].copy_from_slice(&block[from - tail_start..end - tail_start]);
         }
     }
 }
