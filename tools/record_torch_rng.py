@@ -4,7 +4,8 @@ Run with torch 2.15 on an x86-64 CPU with AVX2 and FMA (torch's AVX2 or AVX-512 
     python tools/record_torch_rng.py            # writes tests/torch_rng/cases.json
 Every tensor is stored as the SHA-256 of its little-endian bytes, its length and its first and
 last values' bits (hex); tensors of at most 32 elements keep every value's bits. The file also
-says which torch, CPU capability and CPU features made it.
+says which torch, CPU capability and CPU features made it. The Hugging Face cases also need
+transformers 5.24 and safetensors (the CI venv: ~/.cache/initc-ci/venv/bin/python).
 """
 
 import hashlib

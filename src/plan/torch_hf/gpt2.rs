@@ -42,7 +42,10 @@ pub(super) fn replay(draws: &Draws) -> Result<Vec<TorchStep>, String> {
         };
         let stddev = draws.normal_stddev(index)?;
         if (stddev - expected).abs() > 1e-12 * expected.abs() {
-            return Err(format!("`{}` has stddev {stddev}, but transformers draws it with {expected}", draws.name(index)));
+            return Err(format!(
+                "`{}` has stddev {stddev}, but transformers draws it with {expected}",
+                draws.name(index)
+            ));
         }
     }
     let mut steps = vec![draws.of(wte, normal(1.0)), draws.of(wpe, normal(1.0))];

@@ -105,7 +105,11 @@ impl Model<'_> {
                 let stem = &name[..name.len() - ".weight".len()];
                 if let Some(bias) = draws.find(&format!("{stem}.bias")) {
                     draws.expect_fixed(bias)?;
-                    stage.construction.push(draws.discarded(bias, draws.shape(bias), linear_bias(draws.shape(index)[1])));
+                    stage.construction.push(draws.discarded(
+                        bias,
+                        draws.shape(bias),
+                        linear_bias(draws.shape(index)[1]),
+                    ));
                     done.push(bias);
                 }
                 stage.post_init.push(draws.of(index, normal(self.sigma)));
@@ -147,7 +151,7 @@ impl Model<'_> {
         for &index in experts.iter().flatten() {
             draws.expect_normal(index, self.sigma)?;
             let elements: usize = draws.shape(index).iter().product();
-            if elements % 16 != 0 {
+            if !elements.is_multiple_of(16) {
                 return Err(format!(
                     "`{stem}`: transformers draws the experts as one fused tensor, and an expert's `{}` of \
                      {elements} elements (not a multiple of 16) shares normal_'s 16-value chunks with the next",
