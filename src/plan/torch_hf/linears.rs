@@ -82,9 +82,10 @@ impl Model<'_> {
     fn stage(&self, tensors: &[usize]) -> Result<Stage, String> {
         let draws = self.draws;
         let mut stage = Stage::default();
-        let mut done = Vec::new();
+        // Tensors drawn with an earlier one (a bias with its weight, an expert with its block).
+        let mut done = vec![false; draws.tensors.len()];
         for &index in tensors {
-            if done.contains(&index) {
+            if done[index] {
                 continue;
             }
             let name = draws.name(index);
@@ -93,7 +94,7 @@ impl Model<'_> {
                 stage.construction.push(draws.filled(index, normal(1.0)));
                 stage.post_init.push(draws.filled(index, normal(self.sigma)));
             } else if let Some((stem, experts)) = self.experts_of(name) {
-                done.extend(experts.iter().flatten().copied());
+                experts.iter().flatten().for_each(|&expert| done[expert] = true);
                 stage.post_init.extend(self.fused_experts(stem, &experts)?);
             } else if self.is_router(name) {
                 draws.expect_normal(index, self.sigma)?;
@@ -110,7 +111,7 @@ impl Model<'_> {
                         draws.shape(bias),
                         linear_bias(draws.shape(index)[1]),
                     ));
-                    done.push(bias);
+                    done[bias] = true;
                 }
                 stage.post_init.push(draws.of(index, normal(self.sigma)));
             } else {

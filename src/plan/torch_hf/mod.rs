@@ -6,6 +6,8 @@ mod gpt2;
 mod linears;
 mod t5;
 
+use std::collections::HashMap;
+
 use super::torch_rng::TorchStep;
 use super::{Initializer, TensorSpec};
 use crate::random::torch::TorchInit;
@@ -25,7 +27,7 @@ pub fn replay(model_name: &str, tensors: &[TensorSpec]) -> Option<Result<Vec<Tor
         tied_head: Some(TiedHead { weight: "lm_head.weight", bias: None }),
         experts,
     };
-    let draws = Draws { tensors };
+    let draws = Draws::new(tensors);
     Some(match model_name {
         "gpt2" => gpt2::replay(&draws),
         "llama" | "mistral" | "qwen2" | "qwen3" | "olmo2" | "granite" | "phi3" | "starcoder2" | "gemma" | "gemma2"
@@ -78,11 +80,17 @@ pub fn replay(model_name: &str, tensors: &[TensorSpec]) -> Option<Result<Vec<Tor
 /// A template's tensors, and the steps that draw them.
 struct Draws<'a> {
     tensors: &'a [TensorSpec],
+    by_name: HashMap<&'a str, usize>,
 }
 
-impl Draws<'_> {
+impl<'a> Draws<'a> {
+    fn new(tensors: &'a [TensorSpec]) -> Draws<'a> {
+        let by_name = tensors.iter().enumerate().map(|(index, spec)| (spec.name.as_str(), index)).collect();
+        Draws { tensors, by_name }
+    }
+
     fn find(&self, name: &str) -> Option<usize> {
-        self.tensors.iter().position(|spec| spec.name == name)
+        self.by_name.get(name).copied()
     }
 
     /// `find`, or why the template is not the one expected.
