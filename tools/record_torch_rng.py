@@ -4,7 +4,8 @@ Run with torch 2.15 on an x86-64 CPU with AVX2 and FMA (torch's AVX2 or AVX-512 
     python tools/record_torch_rng.py            # writes tests/torch_rng/cases.json
 Every tensor is stored as the SHA-256 of its little-endian bytes, its length and its first and
 last values' bits (hex); tensors of at most 32 elements keep every value's bits. The file also
-says which torch, CPU capability and CPU features made it.
+says which torch, CPU capability and CPU features made it. The Hugging Face cases also need
+transformers 5.24 and safetensors (the CI venv: ~/.cache/initc-ci/venv/bin/python).
 """
 
 import hashlib
@@ -214,24 +215,41 @@ def config_cases() -> list[dict]:
     return cases
 
 
-# Hugging Face configs under tests/hf/ whose `from_config` initc replays under `rng: torch`.
-HF_CASES = ["gpt2", "gpt2-untied", "llama", "mistral", "qwen2", "qwen3"]
+# Hugging Face configs under tests/hf/ whose `from_config` initc replays under `rng: torch`, each with
+# the dtype it is built in: a bf16 config is built in f32 (`initc compile --dtype f32`), as initc
+# draws f32 and f64 only. The Auto class is the one tools/record_hf.py used (its expected.json).
+HF_CASES = [
+    ("gpt2", None), ("gpt2-untied", None), ("llama", None), ("mistral", None), ("qwen2", None), ("qwen3", None),
+    ("olmo2", None), ("granite", None), ("phi3", None), ("starcoder2", None), ("gemma", None), ("gemma2", None),
+    ("gemma3_text", "f32"), ("gpt_neox", None), ("mixtral", None), ("qwen3_moe", None),
+    ("qwen3_moe-dense_layer", None), ("bert", None), ("bert-mlm", None), ("t5", None), ("t5-v1_1", None),
+]
 
 
 def hf_cases() -> list[dict]:
+    import tempfile
+
     import transformers
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from safetensors.torch import load_file
+    from transformers import AutoConfig
 
     cases = []
-    for case in HF_CASES:
-        config = AutoConfig.from_pretrained(OUT.parent.parent / "hf" / case)
+    for case, dtype in HF_CASES:
+        directory = OUT.parent.parent / "hf" / case
+        config = AutoConfig.from_pretrained(directory)
+        auto = getattr(transformers, json.loads((directory / "expected.json").read_text())["auto_class"])
         for seed in SEEDS:
             torch.manual_seed(seed)
-            model = AutoModelForCausalLM.from_config(config)
-            # What `save_pretrained` writes: a tied head is left out.
-            tied = set(getattr(model, "all_tied_weights_keys", {}) or {}) if config.tie_word_embeddings else set()
-            state = [{"name": name, **describe(t)} for name, t in model.state_dict().items() if name not in tied]
-            cases.append({"config": case, "seed": seed, "transformers": transformers.__version__, "state": state})
+            model = auto.from_config(config, **({"dtype": DTYPES[dtype]} if dtype else {}))
+            # What `save_pretrained` writes (a tied head left out, experts one by one), by name.
+            with tempfile.TemporaryDirectory() as saved:
+                model.save_pretrained(saved)
+                tensors = load_file(Path(saved) / "model.safetensors")
+            state = [{"name": name, **describe(t)} for name, t in sorted(tensors.items())]
+            recorded = {"config": case, "seed": seed, "transformers": transformers.__version__, "state": state}
+            if dtype:
+                recorded["dtype"] = dtype
+            cases.append(recorded)
     return cases
 
 

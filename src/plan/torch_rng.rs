@@ -50,17 +50,20 @@ pub fn torch_program(
 ) -> Result<Vec<TorchStep>, Diagnostic> {
     let random_param = tensors.iter().zip(draws).find(|(spec, draw)| draw.param && spec.initializer.is_random());
     if let Some((spec, _)) = random_param {
-        return super::torch_hf::replay(model_name, tensors).ok_or_else(|| {
-            Diagnostic::error(
-                Code::InvalidValue,
-                format!("`rng: torch` has no replay of the torch code that draws `{}`", spec.name),
-            )
-            .at(spec.origin)
-            .with_help(
-                "`rng: torch` replays Sequential layers and the gpt2, llama, mistral, qwen2 and qwen3 templates; \
-                 use `rng: philox` here",
-            )
-        });
+        let refuse = |message: String| {
+            Diagnostic::error(Code::InvalidValue, message).at(spec.origin).with_help(format!(
+                "`rng: torch` replays Sequential layers and the {} templates as transformers 5.24 \
+                 builds them; use `rng: philox` here",
+                super::torch_hf::REPLAYED
+            ))
+        };
+        return match super::torch_hf::replay(model_name, tensors) {
+            Some(Ok(steps)) => Ok(steps),
+            Some(Err(reason)) => {
+                Err(refuse(format!("`rng: torch` cannot replay the `{model_name}` template's draws: {reason}")))
+            }
+            None => Err(refuse(format!("`rng: torch` has no replay of the torch code that draws `{}`", spec.name))),
+        };
     }
     let step = |(index, (spec, init)): (usize, (&TensorSpec, TorchInit)), tensor: Option<usize>, fill: bool| {
         TorchStep { tensor: tensor.map(|_| index), shape: spec.shape.clone(), dtype: spec.dtype, init, fill }

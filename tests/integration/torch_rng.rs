@@ -51,13 +51,17 @@ fn templates_equal_transformers_from_config() {
     let recorded: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("cases.json")).expect("JSON");
     let dir = tempfile::tempdir().expect("temp dir");
     let cases = recorded["hf"].as_array().expect("hf");
-    // gpt2 (tied and untied), llama, mistral, qwen2 (biases), qwen3 (tied), two seeds each.
-    assert_eq!(cases.len(), 12);
+    // Every replayed template, two seeds each: gpt2 (tied and untied), llama, mistral, qwen2
+    // (biases), qwen3 (tied), olmo2, granite, phi3, starcoder2 (LayerNorm, biases), gemma, gemma2,
+    // gemma3_text (its bf16 config built in f32), gpt_neox, mixtral and qwen3_moe (fused experts,
+    // one with a dense layer), bert (pooler), bert-mlm (tied decoder with a bias), t5 and t5-v1_1.
+    assert_eq!(cases.len(), 42);
     for case in cases {
-        let config = repo().join("tests/hf").join(case["config"].as_str().expect("config")).join("config.json");
+        let name = case["config"].as_str().expect("config");
+        let config = repo().join("tests/hf").join(name).join("config.json");
         let seed = case["seed"].to_string();
-        let out = dir.path().join(format!("{}-{seed}", case["config"].as_str().expect("config")));
-        let args = [
+        let out = dir.path().join(format!("{name}-{seed}"));
+        let mut args = vec![
             "compile",
             config.to_str().expect("path"),
             "--rng",
@@ -68,24 +72,34 @@ fn templates_equal_transformers_from_config() {
             out.to_str().expect("path"),
             "-q",
         ];
+        if let Some(dtype) = case["dtype"].as_str() {
+            args.extend(["--dtype", dtype]);
+        }
         let output = initc(dir.path(), &args);
         assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
         let (mut got, _) = named_tensors(&std::fs::read(out.join("model.safetensors")).expect("written"));
         let mut expected: Vec<_> = case["state"].as_array().expect("state").iter().map(recorded_entry).collect();
         got.sort();
         expected.sort();
-        assert_eq!(got, expected, "{} seed {seed}", case["config"]);
+        assert_eq!(got, expected, "{name} seed {seed}");
     }
-    // A template whose order initc does not replay is refused, never drawn in another order.
-    let gemma = repo().join("tests/hf/gemma/config.json");
-    let out = dir.path().join("gemma");
-    let output = initc(
-        dir.path(),
-        &["compile", gemma.to_str().expect("path"), "--rng", "torch", "-o", out.to_str().expect("path")],
-    );
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("no replay") && stderr.contains("help:"), "{stderr}");
+    // What initc cannot replay is refused, never drawn in another order: experts whose slices of
+    // transformers' fused tensor share `normal_`'s 16-value chunks, and a `param` outside the
+    // templates.
+    let mut mixtral: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("tests/hf/mixtral/config.json")).expect("config"))
+            .expect("JSON");
+    mixtral["hidden_size"] = 60.into();
+    mixtral["intermediate_size"] = 97.into();
+    std::fs::write(dir.path().join("mixtral.json"), mixtral.to_string()).expect("written");
+    std::fs::write(dir.path().join("param.yaml"), "input: [4]\nlayers: [{param: {name: w, shape: [3, 4]}}]\n")
+        .expect("written");
+    for (config, expected) in [("mixtral.json", "not a multiple of 16"), ("param.yaml", "no replay")] {
+        let output = initc(dir.path(), &["compile", config, "--rng", "torch", "--layout", "torch", "-o", "refused"]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(expected) && stderr.contains("help:"), "{stderr}");
+    }
 }
 
 #[test]
