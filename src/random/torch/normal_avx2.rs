@@ -1,7 +1,9 @@
 //! ATen's AVX2 `normal_fill_16_AVX2` itself: eight lanes at once, the same operations as
 //! `normal::fill_16_f32` runs one lane at a time (`log256_ps`, `sincos256_ps` of
-//! `avx_mathfun.h`, the multiply-adds GCC fuses), so the two give the same bits; a unit test
-//! compares them on every input the uniforms can take.
+//! `avx_mathfun.h`, the multiply-adds GCC fuses), so the two give the same bits; and the same
+//! operations on sixteen lanes (two 16-chunks at once) where the CPU has AVX-512, which torch's
+//! AVX-512 build also runs as the AVX2 kernel. Unit tests compare each with the one-lane code on
+//! every input the uniforms can take.
 
 #[cfg(target_arch = "x86_64")]
 use super::normal::cephes::*;
@@ -20,13 +22,33 @@ pub fn available() -> bool {
     }
 }
 
-/// Box–Muller on each 16 elements of `data` (a multiple of 16 long) in place.
+/// Box–Muller on each 16 elements of `data` (a multiple of 16 long) in place: two chunks at a
+/// time on sixteen lanes where the CPU has AVX-512, else (and for an odd last chunk) eight.
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA ([`available`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn fill_16s(data: &mut [f32], mean: f32, std: f32) {
+    let data = if std::arch::is_x86_feature_detected!("avx512f") {
+        let (pairs, rest) = data.as_chunks_mut::<32>();
+        // SAFETY: the CPU has AVX-512F.
+        unsafe { wide::fill_32s(pairs, mean, std) };
+        rest
+    } else {
+        data
+    };
+    // SAFETY: the caller's promise.
+    unsafe { fill_16s_eight_lanes(data, mean, std) }
+}
+
+/// [`fill_16s`] on eight lanes only.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA ([`available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn fill_16s_eight_lanes(data: &mut [f32], mean: f32, std: f32) {
     let (chunks, _) = data.as_chunks_mut::<16>();
     let two_pi = _mm256_set1_ps((2.0 * std::f64::consts::PI) as f32);
     let (mean, std) = (_mm256_set1_ps(mean), _mm256_set1_ps(std));
@@ -110,6 +132,123 @@ fn sincos(x: __m256) -> (__m256, __m256) {
     (_mm256_xor_ps(sin, _mm256_castsi256_ps(sign_bit_sin)), _mm256_xor_ps(cos, _mm256_castsi256_ps(sign_bit_cos)))
 }
 
+/// The same operations on sixteen lanes: two 16-chunks at once.
+#[cfg(target_arch = "x86_64")]
+mod wide {
+    use super::super::normal::cephes::*;
+    use std::arch::x86_64::*;
+
+    /// Box–Muller on each pair of 16-chunks in place.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn fill_32s(pairs: &mut [[f32; 32]], mean: f32, std: f32) {
+        let two_pi = _mm512_set1_ps((2.0 * std::f64::consts::PI) as f32);
+        let (mean, std) = (_mm512_set1_ps(mean), _mm512_set1_ps(std));
+        for pair in pairs {
+            // SAFETY: the pair is two chunks of sixteen f32s; unaligned loads and stores.
+            unsafe {
+                let first = pair.as_mut_ptr();
+                let second = first.add(16);
+                let (a, b) = (_mm512_loadu_ps(first), _mm512_loadu_ps(second));
+                // Each chunk's first eight lanes (u1's) side by side, and its last eight (u2's).
+                let low = _mm512_shuffle_f32x4::<0b01_00_01_00>(a, b);
+                let high = _mm512_shuffle_f32x4::<0b11_10_11_10>(a, b);
+                let u1 = _mm512_sub_ps(_mm512_set1_ps(1.0), low);
+                let radius = _mm512_sqrt_ps(_mm512_mul_ps(_mm512_set1_ps(-2.0), log(u1)));
+                let (sin, cos) = sincos(_mm512_mul_ps(two_pi, high));
+                let cos_part = _mm512_fmadd_ps(_mm512_mul_ps(radius, cos), std, mean);
+                let sin_part = _mm512_fmadd_ps(_mm512_mul_ps(radius, sin), std, mean);
+                _mm512_storeu_ps(first, _mm512_shuffle_f32x4::<0b01_00_01_00>(cos_part, sin_part));
+                _mm512_storeu_ps(second, _mm512_shuffle_f32x4::<0b11_10_11_10>(cos_part, sin_part));
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    fn splat(bits: i32) -> __m512 {
+        _mm512_castsi512_ps(_mm512_set1_epi32(bits))
+    }
+
+    #[target_feature(enable = "avx512f")]
+    fn and(a: __m512, b: __m512) -> __m512 {
+        _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+    }
+
+    #[target_feature(enable = "avx512f")]
+    fn or(a: __m512, b: __m512) -> __m512 {
+        _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+    }
+
+    #[target_feature(enable = "avx512f")]
+    fn xor(a: __m512, b: __m512i) -> __m512 {
+        _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), b))
+    }
+
+    /// `log256_ps` on sixteen lanes.
+    #[target_feature(enable = "avx512f")]
+    fn log(x: __m512) -> __m512 {
+        let one = _mm512_set1_ps(1.0);
+        let x = _mm512_max_ps(x, splat(0x0080_0000));
+        let exponent = _mm512_srli_epi32::<23>(_mm512_castps_si512(x));
+        let mut x = and(x, splat(!0x7f80_0000));
+        x = or(x, _mm512_set1_ps(0.5));
+        let mut e = _mm512_add_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(exponent, _mm512_set1_epi32(0x7f))), one);
+        let below = _mm512_cmp_ps_mask::<_CMP_LT_OS>(x, _mm512_set1_ps(SQRTHF));
+        // `x & mask`: x where below, +0 elsewhere.
+        let tmp = _mm512_maskz_mov_ps(below, x);
+        x = _mm512_sub_ps(x, one);
+        e = _mm512_sub_ps(e, _mm512_maskz_mov_ps(below, one));
+        x = _mm512_add_ps(x, tmp);
+        let z = _mm512_mul_ps(x, x);
+        let mut y = _mm512_set1_ps(LOG_P[0]);
+        for &coefficient in &LOG_P[1..] {
+            y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(coefficient));
+        }
+        y = _mm512_mul_ps(y, x);
+        y = _mm512_fmadd_ps(y, z, _mm512_mul_ps(e, _mm512_set1_ps(LOG_Q1)));
+        y = _mm512_sub_ps(y, _mm512_mul_ps(z, _mm512_set1_ps(0.5)));
+        x = _mm512_add_ps(x, y);
+        _mm512_fmadd_ps(e, _mm512_set1_ps(LOG_Q2), x)
+    }
+
+    /// `sincos256_ps` on sixteen lanes: (sin, cos).
+    #[target_feature(enable = "avx512f")]
+    fn sincos(x: __m512) -> (__m512, __m512) {
+        let sign_mask = _mm512_set1_epi32(i32::MIN);
+        let bits = _mm512_castps_si512(x);
+        let sign_bit_sin = _mm512_and_si512(bits, sign_mask);
+        let mut x = _mm512_castsi512_ps(_mm512_andnot_si512(sign_mask, bits));
+        let mut quadrant = _mm512_cvttps_epi32(_mm512_mul_ps(x, _mm512_set1_ps(FOPI)));
+        quadrant = _mm512_and_si512(_mm512_add_epi32(quadrant, _mm512_set1_epi32(1)), _mm512_set1_epi32(!1));
+        let y = _mm512_cvtepi32_ps(quadrant);
+        let swap_sign_sin = _mm512_slli_epi32::<29>(_mm512_and_si512(quadrant, _mm512_set1_epi32(4)));
+        let first_polynomial_for_cos =
+            _mm512_cmpeq_epi32_mask(_mm512_and_si512(quadrant, _mm512_set1_epi32(2)), _mm512_setzero_si512());
+        x = _mm512_fmadd_ps(y, _mm512_set1_ps(MINUS_DP1), x);
+        x = _mm512_fmadd_ps(y, _mm512_set1_ps(MINUS_DP2), x);
+        x = _mm512_fmadd_ps(y, _mm512_set1_ps(MINUS_DP3), x);
+        let shifted = _mm512_sub_epi32(quadrant, _mm512_set1_epi32(2));
+        let sign_bit_cos = _mm512_slli_epi32::<29>(_mm512_andnot_si512(shifted, _mm512_set1_epi32(4)));
+        let sign_bit_sin = _mm512_xor_si512(sign_bit_sin, swap_sign_sin);
+        let z = _mm512_mul_ps(x, x);
+        let mut cos_poly = _mm512_fmadd_ps(_mm512_set1_ps(COSCOF[0]), z, _mm512_set1_ps(COSCOF[1]));
+        cos_poly = _mm512_fmadd_ps(cos_poly, z, _mm512_set1_ps(COSCOF[2]));
+        cos_poly = _mm512_mul_ps(cos_poly, z);
+        cos_poly = _mm512_fmsub_ps(cos_poly, z, _mm512_mul_ps(z, _mm512_set1_ps(0.5)));
+        cos_poly = _mm512_add_ps(cos_poly, _mm512_set1_ps(1.0));
+        let mut sin_poly = _mm512_fmadd_ps(_mm512_set1_ps(SINCOF[0]), z, _mm512_set1_ps(SINCOF[1]));
+        sin_poly = _mm512_fmadd_ps(sin_poly, z, _mm512_set1_ps(SINCOF[2]));
+        sin_poly = _mm512_mul_ps(sin_poly, z);
+        sin_poly = _mm512_fmadd_ps(sin_poly, x, x);
+        let zero = _mm512_setzero_ps();
+        let sin = _mm512_add_ps(_mm512_mask_blend_ps(first_polynomial_for_cos, cos_poly, sin_poly), zero);
+        let cos = _mm512_add_ps(_mm512_mask_blend_ps(first_polynomial_for_cos, sin_poly, cos_poly), zero);
+        (xor(sin, sign_bit_sin), xor(cos, sign_bit_cos))
+    }
+}
+
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
@@ -133,9 +272,17 @@ mod tests {
         for chunk in scalar.chunks_exact_mut(16) {
             crate::random::torch::normal::fill_16_f32(chunk, 0.25, 1.5);
         }
+        let mut eight = uniforms.clone();
         // SAFETY: `available()` said the CPU has AVX2 and FMA.
-        unsafe { fill_16s(&mut uniforms, 0.25, 1.5) };
-        let differing = uniforms.iter().zip(&scalar).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
-        assert_eq!(differing, 0);
+        unsafe { fill_16s_eight_lanes(&mut eight, 0.25, 1.5) };
+        let differing = eight.iter().zip(&scalar).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
+        assert_eq!(differing, 0, "eight lanes");
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            let (pairs, _) = uniforms.as_chunks_mut::<32>();
+            // SAFETY: the CPU has AVX-512F.
+            unsafe { wide::fill_32s(pairs, 0.25, 1.5) };
+            let differing = uniforms.iter().zip(&scalar).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
+            assert_eq!(differing, 0, "sixteen lanes");
+        }
     }
 }
