@@ -4,7 +4,7 @@
 //! fills (fixed values) is left to `TensorData`.
 
 use crate::plan::{DType, Plan};
-use crate::random::torch::{TorchFloat, TorchGenerator, TorchInit, TorchValues};
+use crate::random::torch::{TorchDtype, TorchGenerator, TorchInit, TorchValues};
 
 /// The drawn tensors of a plan under `rng: torch`, by plan index.
 pub struct TorchTensors {
@@ -48,7 +48,7 @@ impl TorchTensors {
 }
 
 fn drawn(generator: &mut TorchGenerator, init: &TorchInit, shape: &[usize], dtype: DType) -> Option<TorchValues> {
-    fn typed<T: TorchFloat + Default>(
+    fn typed<T: TorchDtype>(
         generator: &mut TorchGenerator,
         init: &TorchInit,
         shape: &[usize],
@@ -61,6 +61,8 @@ fn drawn(generator: &mut TorchGenerator, init: &TorchInit, shape: &[usize], dtyp
     match dtype {
         DType::F32 => typed::<f32>(generator, init, shape),
         DType::F64 => typed::<f64>(generator, init, shape),
+        DType::F16 => typed::<half::f16>(generator, init, shape),
+        DType::BF16 => typed::<half::bf16>(generator, init, shape),
         _ => None,
     }
 }

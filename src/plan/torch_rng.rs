@@ -210,9 +210,9 @@ pub fn torch_draw(
 ) -> Result<TorchDraw, Diagnostic> {
     let (layer_name, class_name) = layer;
     let refuse = |message: String| Err(Diagnostic::error(Code::InvalidValue, message).at(spec.origin).with_help(HELP));
-    if !matches!(spec.dtype, DType::F32 | DType::F64 | DType::I64) {
+    if !matches!(spec.dtype, DType::F32 | DType::F64 | DType::F16 | DType::BF16 | DType::I64) {
         return refuse(format!(
-            "`rng: torch` reproduces torch's f32 and f64 kernels only, not `{}` (`{}`)",
+            "`rng: torch` reproduces torch's f32, f64, f16 and bf16 kernels only, not `{}` (`{}`)",
             spec.dtype.safetensors_name(),
             spec.name
         ));

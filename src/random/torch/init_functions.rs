@@ -2,10 +2,9 @@
 //! exactly as Python computes them, then `uniform_`, `normal_` or `trunc_normal_` on the one
 //! generator.
 
-use super::generator::{TorchFloat, TorchGenerator};
-use super::normal::normal_;
+use super::dtype::TorchDtype;
+use super::generator::TorchGenerator;
 use super::trunc_normal::trunc_normal_;
-use super::uniform::uniform_;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FanMode {
@@ -114,38 +113,38 @@ impl TorchInit {
     }
 
     /// The tensor of `shape` this call fills, drawn from `generator` in torch's order.
-    pub fn fill<T: TorchFloat>(
+    pub fn fill<T: TorchDtype>(
         &self,
         generator: &mut TorchGenerator,
         shape: &[usize],
         out: &mut [T],
     ) -> Result<(), TorchInitError> {
         match *self {
-            TorchInit::Uniform { from, to } => uniform_(generator, out, from, to),
-            TorchInit::Normal { mean, std } => normal_(generator, out, mean, std),
+            TorchInit::Uniform { from, to } => T::uniform_(generator, out, from, to),
+            TorchInit::Normal { mean, std } => T::normal_(generator, out, mean, std),
             TorchInit::KaimingUniform { mode, nonlinearity } => {
                 if out.is_empty() {
                     return Ok(());
                 }
                 let std = nonlinearity.gain() / (fan(shape, mode)? as f64).sqrt();
                 let bound = 3.0f64.sqrt() * std;
-                uniform_(generator, out, -bound, bound);
+                T::uniform_(generator, out, -bound, bound);
             }
             TorchInit::KaimingNormal { mode, nonlinearity } => {
                 if out.is_empty() {
                     return Ok(());
                 }
                 let std = nonlinearity.gain() / (fan(shape, mode)? as f64).sqrt();
-                normal_(generator, out, 0.0, std);
+                T::normal_(generator, out, 0.0, std);
             }
             TorchInit::XavierUniform { gain } => {
                 let std = gain * (2.0 / fan_sum(shape)?).sqrt();
                 let a = 3.0f64.sqrt() * std;
-                uniform_(generator, out, -a, a);
+                T::uniform_(generator, out, -a, a);
             }
             TorchInit::XavierNormal { gain } => {
                 let std = gain * (2.0 / fan_sum(shape)?).sqrt();
-                normal_(generator, out, 0.0, std);
+                T::normal_(generator, out, 0.0, std);
             }
             TorchInit::TruncNormal { mean, std, a, b } => {
                 trunc_normal_(generator, out, mean, std, a, b).ok_or(TorchInitError::UniformProposalTruncation)?;

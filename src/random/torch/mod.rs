@@ -3,7 +3,9 @@
 //! the modules' `reset_parameters`, as ATen's AVX2/AVX-512 kernels compute them on x86-64. What
 //! is reproduced, and where, is in `specs/rng.md` ("rng: torch").
 
+pub mod dtype;
 pub mod generator;
+pub mod half;
 pub mod init_functions;
 pub mod modules;
 pub mod mt19937;
@@ -11,6 +13,7 @@ pub mod normal;
 pub mod trunc_normal;
 pub mod uniform;
 
+pub use dtype::TorchDtype;
 pub use generator::{TorchFloat, TorchGenerator, TorchValues};
 
 /// Whether this build computes torch's bits: the f64 Box–Muller (and the small-tensor path of

@@ -3,7 +3,7 @@
 
 use super::init_functions::{FanMode, Nonlinearity, TorchInit, TorchInitError};
 use super::modules::{RnnKind, TorchModule};
-use super::{TorchGenerator, TorchValues};
+use super::{TorchDtype, TorchGenerator, TorchValues};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -59,17 +59,22 @@ fn draw(
     generator: &mut TorchGenerator,
     init: &TorchInit,
     shape: &[usize],
-    f64: bool,
+    dtype: &str,
 ) -> Result<TorchValues, TorchInitError> {
-    let len = shape.iter().product();
-    if f64 {
-        let mut values = vec![0.0f64; len];
+    fn typed<T: TorchDtype>(
+        generator: &mut TorchGenerator,
+        init: &TorchInit,
+        shape: &[usize],
+    ) -> Result<TorchValues, TorchInitError> {
+        let mut values = vec![T::default(); shape.iter().product()];
         init.fill(generator, shape, &mut values)?;
-        Ok(TorchValues::F64(values))
-    } else {
-        let mut values = vec![0.0f32; len];
-        init.fill(generator, shape, &mut values)?;
-        Ok(TorchValues::F32(values))
+        Ok(T::values(values))
+    }
+    match dtype {
+        "f64" => typed::<f64>(generator, init, shape),
+        "f16" => typed::<half::f16>(generator, init, shape),
+        "bf16" => typed::<half::bf16>(generator, init, shape),
+        _ => typed::<f32>(generator, init, shape),
     }
 }
 
@@ -77,7 +82,11 @@ fn draw(
 fn compare(values: &TorchValues, expected: &Value, label: &str) -> Vec<String> {
     let bytes = values.to_le_bytes();
     let hex = |chunk: &[u8]| chunk.iter().rev().map(|b| format!("{b:02x}")).collect::<String>();
-    let size = if matches!(values, TorchValues::F32(_)) { 4 } else { 8 };
+    let size = match values {
+        TorchValues::F32(_) => 4,
+        TorchValues::F64(_) => 8,
+        TorchValues::F16(_) | TorchValues::BF16(_) => 2,
+    };
     let got: Vec<String> = bytes.chunks_exact(size).map(hex).collect();
     let mut problems = Vec::new();
     let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
@@ -111,7 +120,7 @@ fn every_recorded_draw_is_byte_equal() {
         for (index, (step, expected)) in case["steps"].as_array().expect("steps").iter().zip(outputs).enumerate() {
             let label = format!("seed {} step {index} {step}", case["seed"]);
             let init = init(step);
-            match draw(&mut generator, &init, &shape(step), step["dtype"] == "f64") {
+            match draw(&mut generator, &init, &shape(step), step["dtype"].as_str().expect("dtype")) {
                 Ok(values) => {
                     problems.extend(compare(&values, expected, &label));
                     compared += 1;
@@ -127,8 +136,8 @@ fn every_recorded_draw_is_byte_equal() {
         }
     }
     assert!(problems.is_empty(), "{} of {compared} differ:\n{}", problems.len(), problems.join("\n"));
-    // Only the four uniform-proposal truncations (two seeds, two dtypes) are refused.
-    assert_eq!((compared, refused), (steps - 4, 4));
+    // Only the eight uniform-proposal truncations (two seeds, four dtypes) are refused.
+    assert_eq!((compared, refused), (steps - 8, 8));
 }
 
 fn module(description: &Value) -> TorchModule {
@@ -183,7 +192,7 @@ fn modules_built_in_sequence_give_torchs_state_dict() {
         let mut state = Vec::new();
         for (index, description) in case["modules"].as_array().expect("modules").iter().enumerate() {
             for parameter in module(description).parameters() {
-                let mut values = draw(&mut generator, &parameter.init, &parameter.shape, false).expect("reproduced");
+                let mut values = draw(&mut generator, &parameter.init, &parameter.shape, "f32").expect("reproduced");
                 if let Some(range) = parameter.zeroed {
                     values.zero(range);
                 }
@@ -208,7 +217,7 @@ fn one_flipped_bit_is_detected() {
     let case = &data["draws"][2];
     let step = &case["steps"][0];
     let mut generator = TorchGenerator::manual_seed(case["seed"].as_u64().expect("seed"));
-    let values = draw(&mut generator, &init(step), &shape(step), step["dtype"] == "f64").expect("drawn");
+    let values = draw(&mut generator, &init(step), &shape(step), step["dtype"].as_str().expect("dtype")).expect("drawn");
     assert!(compare(&values, &case["outputs"][0], "exact").is_empty());
     let TorchValues::F32(mut flipped) = values else { panic!("an f32 case") };
     for position in [0, flipped.len() / 2, flipped.len() - 1] {
