@@ -57,6 +57,13 @@ macro_rules! torch_dtype_for_half {
                 <$type as TorchHalf>::from_f32(value as f32)
             }
 
+            fn to_f64(self) -> f64 {
+                f64::from(self.to_f32())
+            }
+
+            // "geqrf_cpu" not implemented for 'Half' (and 'BFloat16').
+            const HAS_QR: bool = false;
+
             fn uniform_(generator: &mut TorchGenerator, out: &mut [$type], from: f64, to: f64) {
                 uniform_half(generator, out, from, to);
             }

@@ -4,6 +4,7 @@
 
 use super::dtype::TorchDtype;
 use super::generator::TorchGenerator;
+use super::orthogonal::orthogonal_;
 use super::trunc_normal::trunc_normal_;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +71,10 @@ pub enum TorchInit {
         a: f64,
         b: f64,
     },
+    /// `orthogonal_(gain)`: torch's normal matrix, its QR within a tolerance (`orthogonal`).
+    Orthogonal {
+        gain: f64,
+    },
     /// Draws nothing.
     Constant(f64),
 }
@@ -81,6 +86,8 @@ pub enum TorchInitError {
     FewerThanTwoDimensions,
     /// `trunc_normal_` with a truncated mass at or below 0.3: torch's uniform-proposal path.
     UniformProposalTruncation,
+    /// `orthogonal_` on Half or BFloat16: torch's CPU QR has no such kernel.
+    NoQr,
 }
 
 impl std::fmt::Display for TorchInitError {
@@ -93,6 +100,9 @@ impl std::fmt::Display for TorchInitError {
                 f,
                 "torch truncates to bounds holding at most 30% of the normal's mass with uniform proposals and a vectorised log, which initc does not reproduce"
             ),
+            TorchInitError::NoQr => {
+                write!(f, "torch's orthogonal_ fails on f16 and bf16 tensors (its CPU QR has no such kernel)")
+            }
         }
     }
 }
@@ -149,6 +159,7 @@ impl TorchInit {
             TorchInit::TruncNormal { mean, std, a, b } => {
                 trunc_normal_(generator, out, mean, std, a, b).ok_or(TorchInitError::UniformProposalTruncation)?;
             }
+            TorchInit::Orthogonal { gain } => orthogonal_(generator, shape, out, gain)?,
             TorchInit::Constant(value) => out.fill(T::from_f64(value)),
         }
         Ok(())

@@ -10,6 +10,7 @@ pub mod init_functions;
 pub mod modules;
 pub mod mt19937;
 pub mod normal;
+pub mod orthogonal;
 pub mod trunc_normal;
 pub mod uniform;
 

@@ -227,3 +227,39 @@ fn one_flipped_bit_is_detected() {
         flipped[position] = original;
     }
 }
+
+/// The largest difference `orthogonal` under `rng: torch` may have from torch's own
+/// `orthogonal_` values (`specs/rng.md`), by dtype, in units of the gain.
+const ORTHOGONAL_TOLERANCE_F32: f64 = 1e-5;
+const ORTHOGONAL_TOLERANCE_F64: f64 = 1e-13;
+
+#[test]
+fn orthogonal_is_torchs_within_tolerance_and_advances_the_generator_as_torch() {
+    let data = recorded();
+    let cases = data["orthogonal"].as_array().expect("orthogonal");
+    assert!(cases.len() >= 32);
+    let (mut worst_f32, mut worst_f64) = (0.0f64, 0.0f64);
+    let mut problems = Vec::new();
+    for case in cases {
+        let (seed, dtype, gain) = (case["seed"].as_u64().expect("seed"), case["dtype"].as_str().expect("dtype"), number(case, "gain"));
+        let shape = shape(case);
+        let label = format!("seed {seed} {dtype} {shape:?} gain {gain}");
+        let mut generator = TorchGenerator::manual_seed(seed);
+        let values = draw(&mut generator, &TorchInit::Orthogonal { gain }, &shape, dtype).expect("drawn");
+        let ours: Vec<f64> = match &values {
+            TorchValues::F32(values) => values.iter().map(|&v| f64::from(v)).collect(),
+            TorchValues::F64(values) => values.clone(),
+            _ => panic!("{label}: f32 or f64"),
+        };
+        let torch: Vec<f64> =
+            case["values"].as_str().expect("values").split_whitespace().map(|v| v.parse().expect("a number")).collect();
+        assert_eq!(ours.len(), torch.len(), "{label}");
+        let worst = ours.iter().zip(&torch).map(|(a, b)| (a - b).abs() / gain).fold(0.0, f64::max);
+        if dtype == "f32" { worst_f32 = worst_f32.max(worst) } else { worst_f64 = worst_f64.max(worst) }
+        let after = draw(&mut generator, &TorchInit::Normal { mean: 0.0, std: 1.0 }, &[40], dtype).expect("drawn");
+        problems.extend(compare(&after, &case["after"], &format!("{label}: the next normal_")));
+    }
+    eprintln!("orthogonal: largest difference from torch f32 {worst_f32:e}, f64 {worst_f64:e}");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(worst_f32 <= ORTHOGONAL_TOLERANCE_F32 && worst_f64 <= ORTHOGONAL_TOLERANCE_F64, "f32 {worst_f32:e}, f64 {worst_f64:e}");
+}
