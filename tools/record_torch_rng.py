@@ -248,6 +248,28 @@ def config_cases() -> list[dict]:
     return cases
 
 
+def orthogonal_config_cases() -> list[dict]:
+    """tests/torch_rng/orthogonal.yaml: every tensor described, the orthogonal ones' values kept."""
+    cases = []
+    for dtype in ["f32", "f64"]:
+        for seed in SEEDS:
+            torch.set_default_dtype(DTYPES[dtype])
+            torch.manual_seed(seed)
+            model = nn.Sequential(nn.Linear(12, 40), nn.Linear(40, 30), nn.Linear(30, 7))
+            nn.init.orthogonal_(model[0].weight)
+            nn.init.orthogonal_(model[2].weight, gain=2.0)
+            nn.init.normal_(model[2].bias, 0.0, 0.5)
+            torch.set_default_dtype(torch.float32)
+            state = []
+            for name, tensor in model.state_dict().items():
+                entry = {"name": name, **describe(tensor)}
+                if name in ("0.weight", "2.weight"):
+                    entry["values"] = values(tensor)
+                state.append(entry)
+            cases.append({"config": "orthogonal.yaml", "dtype": dtype, "seed": seed, "state": state})
+    return cases
+
+
 # Hugging Face configs under tests/hf/ whose `from_config` initc replays under `rng: torch`.
 # llama-tied says `"dtype": "bfloat16"`: transformers builds (and draws) it in bf16.
 HF_CASES = ["gpt2", "gpt2-untied", "llama", "llama-tied", "mistral", "qwen2", "qwen3"]
@@ -289,7 +311,8 @@ def environment() -> dict:
 
 def main() -> None:
     data = {"environment": environment(), "draws": draw_cases(), "modules": module_cases(), "configs": config_cases(),
-            "hf": hf_cases(), "orthogonal": orthogonal_cases()}
+            "hf": hf_cases(), "orthogonal": orthogonal_cases(),
+            "orthogonal_configs": orthogonal_config_cases()}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(data, indent=1) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes): {len(data['draws'])} draw cases, "

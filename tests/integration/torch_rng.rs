@@ -185,9 +185,9 @@ fn what_torch_cannot_replay_is_an_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     let cases: [(&str, &[&str], &str); 5] = [
         ("layers: [{dense: {units: 3}}]", &["--layout", "keras"], "--layout torch"),
-        ("layers: [{dense: {units: 3, kernel_initializer: orthogonal}}]", &[], "no torch counterpart"),
+        ("layers: [{dense: {units: 3, kernel_initializer: orthogonal}}]", &["--dtype", "bf16"], "orthogonal_ fails"),
         ("layers: [{dense: {units: 3, kernel_initializer: lecun_normal}}]", &[], "no torch counterpart"),
-        ("layers: [{dense: {units: 3}}]", &["--dtype", "bf16"], "f32 and f64"),
+        ("layers: [{dense: {units: 3, kernel_initializer: \"variance_scaling(scale=3)\"}}]", &[], "no torch counterpart"),
         ("layers: [{dense: {units: 3, kernel_initializer: \"random_normal(seed=3)\"}}]", &[], "own `seed`"),
     ];
     for (layers, extra, expected) in cases {
@@ -202,4 +202,79 @@ fn what_torch_cannot_replay_is_an_error() {
         assert_eq!(output.status.code(), Some(1), "{layers} {extra:?}: {stderr}");
         assert!(stderr.contains(expected) && stderr.contains("help:"), "{layers} {extra:?}: {stderr}");
     }
+}
+
+/// The values of an f32 or f64 tensor of a safetensors file.
+fn float_values(bytes: &[u8], name: &str) -> Vec<f64> {
+    let length = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    let header: Value = serde_json::from_slice(&bytes[8..8 + length]).expect("header JSON");
+    let entry = &header[name];
+    let offsets: Vec<usize> =
+        entry["data_offsets"].as_array().expect("offsets").iter().map(|o| o.as_u64().expect("offset") as usize).collect();
+    let data = &bytes[8 + length + offsets[0]..8 + length + offsets[1]];
+    match entry["dtype"].as_str().expect("dtype") {
+        "F32" => data.chunks_exact(4).map(|b| f64::from(f32::from_le_bytes(b.try_into().expect("4")))).collect(),
+        _ => data.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8"))).collect(),
+    }
+}
+
+#[test]
+fn orthogonal_is_torchs_within_its_tolerance_and_lint_says_so() {
+    let path = repo().join("tests/torch_rng/cases.json");
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("cases.json")).expect("JSON");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = repo().join("tests/torch_rng/orthogonal.yaml");
+    let cases = recorded["orthogonal_configs"].as_array().expect("orthogonal_configs");
+    assert_eq!(cases.len(), 4);
+    for case in cases {
+        let (seed, dtype) = (case["seed"].to_string(), case["dtype"].as_str().expect("dtype"));
+        let out = dir.path().join("out.safetensors");
+        let args = [
+            "compile",
+            config.to_str().expect("path"),
+            "--layout",
+            "torch",
+            "--rng",
+            "torch",
+            "--seed",
+            &seed,
+            "--dtype",
+            dtype,
+            "-o",
+            out.to_str().expect("path"),
+        ];
+        let output = initc(dir.path(), &args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        let bytes = std::fs::read(&out).expect("written");
+        let (got, _) = named_tensors(&bytes);
+        let names = ["dense.weight", "dense.bias", "dense_1.weight", "dense_1.bias", "dense_2.weight", "dense_2.bias"];
+        let tolerance = if dtype == "f64" { 1e-13 } else { 1e-5 };
+        for ((name, expected), (got_name, _, digest)) in names.iter().zip(case["state"].as_array().expect("state")).zip(&got)
+        {
+            assert_eq!(name, got_name);
+            let label = format!("{name} seed {seed} {dtype}");
+            match expected["values"].as_str() {
+                // The orthogonal kernels: within the tolerance per unit of gain (1 and 2).
+                Some(values) => {
+                    let gain = if *name == "dense.weight" { 1.0 } else { 2.0 };
+                    let torch: Vec<f64> = values.split_whitespace().map(|v| v.parse().expect("number")).collect();
+                    let ours = float_values(&bytes, name);
+                    assert_eq!(ours.len(), torch.len(), "{label}");
+                    let worst = ours.iter().zip(&torch).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+                    assert!(worst <= tolerance * gain, "{label}: {worst:e}");
+                }
+                // Everything else, the draws after the orthogonal ones included: torch's bytes.
+                None => assert_eq!(digest, expected["sha256"].as_str().expect("sha256"), "{label}"),
+            }
+        }
+    }
+    // lint notes both orthogonal tensors (a note: exit 0).
+    let output = initc(dir.path(), &["lint", config.to_str().expect("path"), "--layout", "torch", "--rng", "torch"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert_eq!(stdout.matches("note[N0707]").count(), 2, "{stdout}");
+    assert!(stdout.contains("`dense_2.weight`") && stdout.contains("within 2e-5"), "{stdout}");
+    // Under the default generator there is nothing to note.
+    let output = initc(dir.path(), &["lint", config.to_str().expect("path"), "--layout", "torch"]);
+    assert!(!text(&output.stdout).contains("N0707"));
 }
