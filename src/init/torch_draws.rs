@@ -48,11 +48,7 @@ impl TorchTensors {
 }
 
 fn drawn(generator: &mut TorchGenerator, init: &TorchInit, shape: &[usize], dtype: DType) -> Option<TorchValues> {
-    fn typed<T: TorchDtype>(
-        generator: &mut TorchGenerator,
-        init: &TorchInit,
-        shape: &[usize],
-    ) -> Option<TorchValues> {
+    fn typed<T: TorchDtype>(generator: &mut TorchGenerator, init: &TorchInit, shape: &[usize]) -> Option<TorchValues> {
         let mut values = vec![T::default(); shape.iter().product()];
         // The plan admitted only what can be drawn: an error here is a tensor torch refuses.
         init.fill(generator, shape, &mut values).ok()?;

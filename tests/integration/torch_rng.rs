@@ -187,7 +187,11 @@ fn what_torch_cannot_replay_is_an_error() {
         ("layers: [{dense: {units: 3}}]", &["--layout", "keras"], "--layout torch"),
         ("layers: [{dense: {units: 3, kernel_initializer: orthogonal}}]", &["--dtype", "bf16"], "orthogonal_ fails"),
         ("layers: [{dense: {units: 3, kernel_initializer: lecun_normal}}]", &[], "no torch counterpart"),
-        ("layers: [{dense: {units: 3, kernel_initializer: \"variance_scaling(scale=3)\"}}]", &[], "no torch counterpart"),
+        (
+            "layers: [{dense: {units: 3, kernel_initializer: \"variance_scaling(scale=3)\"}}]",
+            &[],
+            "no torch counterpart",
+        ),
         ("layers: [{dense: {units: 3, kernel_initializer: \"random_normal(seed=3)\"}}]", &[], "own `seed`"),
     ];
     for (layers, extra, expected) in cases {
@@ -209,8 +213,12 @@ fn float_values(bytes: &[u8], name: &str) -> Vec<f64> {
     let length = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
     let header: Value = serde_json::from_slice(&bytes[8..8 + length]).expect("header JSON");
     let entry = &header[name];
-    let offsets: Vec<usize> =
-        entry["data_offsets"].as_array().expect("offsets").iter().map(|o| o.as_u64().expect("offset") as usize).collect();
+    let offsets: Vec<usize> = entry["data_offsets"]
+        .as_array()
+        .expect("offsets")
+        .iter()
+        .map(|o| o.as_u64().expect("offset") as usize)
+        .collect();
     let data = &bytes[8 + length + offsets[0]..8 + length + offsets[1]];
     match entry["dtype"].as_str().expect("dtype") {
         "F32" => data.chunks_exact(4).map(|b| f64::from(f32::from_le_bytes(b.try_into().expect("4")))).collect(),
@@ -249,7 +257,8 @@ fn orthogonal_is_torchs_within_its_tolerance_and_lint_says_so() {
         let (got, _) = named_tensors(&bytes);
         let names = ["dense.weight", "dense.bias", "dense_1.weight", "dense_1.bias", "dense_2.weight", "dense_2.bias"];
         let tolerance = if dtype == "f64" { 1e-13 } else { 1e-5 };
-        for ((name, expected), (got_name, _, digest)) in names.iter().zip(case["state"].as_array().expect("state")).zip(&got)
+        for ((name, expected), (got_name, _, digest)) in
+            names.iter().zip(case["state"].as_array().expect("state")).zip(&got)
         {
             assert_eq!(name, got_name);
             let label = format!("{name} seed {seed} {dtype}");

@@ -217,7 +217,8 @@ fn one_flipped_bit_is_detected() {
     let case = &data["draws"][2];
     let step = &case["steps"][0];
     let mut generator = TorchGenerator::manual_seed(case["seed"].as_u64().expect("seed"));
-    let values = draw(&mut generator, &init(step), &shape(step), step["dtype"].as_str().expect("dtype")).expect("drawn");
+    let values =
+        draw(&mut generator, &init(step), &shape(step), step["dtype"].as_str().expect("dtype")).expect("drawn");
     assert!(compare(&values, &case["outputs"][0], "exact").is_empty());
     let TorchValues::F32(mut flipped) = values else { panic!("an f32 case") };
     for position in [0, flipped.len() / 2, flipped.len() - 1] {
@@ -241,7 +242,8 @@ fn orthogonal_is_torchs_within_tolerance_and_advances_the_generator_as_torch() {
     let (mut worst_f32, mut worst_f64) = (0.0f64, 0.0f64);
     let mut problems = Vec::new();
     for case in cases {
-        let (seed, dtype, gain) = (case["seed"].as_u64().expect("seed"), case["dtype"].as_str().expect("dtype"), number(case, "gain"));
+        let (seed, dtype, gain) =
+            (case["seed"].as_u64().expect("seed"), case["dtype"].as_str().expect("dtype"), number(case, "gain"));
         let shape = shape(case);
         let label = format!("seed {seed} {dtype} {shape:?} gain {gain}");
         let mut generator = TorchGenerator::manual_seed(seed);
@@ -255,11 +257,18 @@ fn orthogonal_is_torchs_within_tolerance_and_advances_the_generator_as_torch() {
             case["values"].as_str().expect("values").split_whitespace().map(|v| v.parse().expect("a number")).collect();
         assert_eq!(ours.len(), torch.len(), "{label}");
         let worst = ours.iter().zip(&torch).map(|(a, b)| (a - b).abs() / gain).fold(0.0, f64::max);
-        if dtype == "f32" { worst_f32 = worst_f32.max(worst) } else { worst_f64 = worst_f64.max(worst) }
+        if dtype == "f32" {
+            worst_f32 = worst_f32.max(worst)
+        } else {
+            worst_f64 = worst_f64.max(worst)
+        }
         let after = draw(&mut generator, &TorchInit::Normal { mean: 0.0, std: 1.0 }, &[40], dtype).expect("drawn");
         problems.extend(compare(&after, &case["after"], &format!("{label}: the next normal_")));
     }
     eprintln!("orthogonal: largest difference from torch f32 {worst_f32:e}, f64 {worst_f64:e}");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(worst_f32 <= ORTHOGONAL_TOLERANCE_F32 && worst_f64 <= ORTHOGONAL_TOLERANCE_F64, "f32 {worst_f32:e}, f64 {worst_f64:e}");
+    assert!(
+        worst_f32 <= ORTHOGONAL_TOLERANCE_F32 && worst_f64 <= ORTHOGONAL_TOLERANCE_F64,
+        "f32 {worst_f32:e}, f64 {worst_f64:e}"
+    );
 }
