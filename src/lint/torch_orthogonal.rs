@@ -54,7 +54,7 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
             )
             .at_labelled(tensor.origin, format!("`{}`", tensor.initializer_label))
             .with_help(format!(
-                "the input matrix and every other tensor are torch's exact draws; compare with a tolerance (`initc verify --atol {bound:e}`), or use an initializer torch reproduces bit for bit"
+                "the input matrix and every other tensor are torch's exact draws; compare with a tolerance (`initc verify --rng torch --atol {bound:e}`), or use an initializer torch reproduces bit for bit"
             )),
         );
     }
