@@ -271,8 +271,9 @@ def orthogonal_config_cases() -> list[dict]:
 
 
 # Hugging Face configs under tests/hf/ whose `from_config` initc replays under `rng: torch`.
-# llama-tied says `"dtype": "bfloat16"`: transformers builds (and draws) it in bf16.
-HF_CASES = ["gpt2", "gpt2-untied", "llama", "llama-tied", "mistral", "qwen2", "qwen3"]
+# llama-tied, qwen2-tied and qwen3-untied say `"dtype": "bfloat16"`: transformers builds (and
+# draws) them in bf16.
+HF_CASES = ["gpt2", "gpt2-untied", "llama", "llama-tied", "mistral", "qwen2", "qwen2-tied", "qwen3", "qwen3-untied"]
 
 
 def hf_cases() -> list[dict]:

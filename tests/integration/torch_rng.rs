@@ -52,8 +52,8 @@ fn templates_equal_transformers_from_config() {
     let dir = tempfile::tempdir().expect("temp dir");
     let cases = recorded["hf"].as_array().expect("hf");
     // gpt2 (tied and untied), llama, llama-tied (bf16, biases, a padding row), mistral, qwen2
-    // (biases), qwen3 (tied), two seeds each.
-    assert_eq!(cases.len(), 14);
+    // (biases), qwen2-tied (bf16), qwen3 (tied), qwen3-untied (bf16), two seeds each.
+    assert_eq!(cases.len(), 18);
     for case in cases {
         let config = repo().join("tests/hf").join(case["config"].as_str().expect("config")).join("config.json");
         let seed = case["seed"].to_string();
