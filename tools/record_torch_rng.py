@@ -20,23 +20,29 @@ from torch import nn
 
 SEEDS = [0, 1]
 SIZES = [1, 2, 7, 15, 16, 17, 31, 100, 1000, 100003]
-DTYPES = {"f32": torch.float32, "f64": torch.float64}
+DTYPES = {"f32": torch.float32, "f64": torch.float64, "f16": torch.float16, "bf16": torch.bfloat16}
+# The integer view of each float dtype's bits (numpy has no bfloat16).
+BITS = {torch.float32: torch.int32, torch.float64: torch.int64, torch.float16: torch.int16, torch.bfloat16: torch.int16}
 OUT = Path(__file__).resolve().parent.parent / "tests" / "torch_rng" / "cases.json"
 
 
 def bits(tensor: torch.Tensor) -> list[str]:
-    view = {torch.float32: torch.int32, torch.float64: torch.int64}[tensor.dtype]
+    view = BITS[tensor.dtype]
     width = tensor.element_size() * 2
     return [format(v & ((1 << (4 * width)) - 1), f"0{width}x") for v in tensor.reshape(-1).view(view).tolist()]
+
+
+def raw(flat: torch.Tensor) -> bytes:
+    return (flat.view(BITS[flat.dtype]) if flat.is_floating_point() else flat).numpy().tobytes()
 
 
 def describe(tensor: torch.Tensor) -> dict:
     flat = tensor.detach().contiguous().reshape(-1)
     if not flat.is_floating_point():
-        return {"shape": list(tensor.shape), "sha256": hashlib.sha256(flat.numpy().tobytes()).hexdigest()}
+        return {"shape": list(tensor.shape), "sha256": hashlib.sha256(raw(flat)).hexdigest()}
     described = {
         "shape": list(tensor.shape),
-        "sha256": hashlib.sha256(flat.numpy().tobytes()).hexdigest(),
+        "sha256": hashlib.sha256(raw(flat)).hexdigest(),
     }
     if flat.numel() > 0:
         every = bits(flat) if flat.numel() <= 32 else bits(flat[:1]) + bits(flat[-1:])
@@ -111,6 +117,34 @@ def draw_cases() -> list[dict]:
     for case in cases:
         torch.manual_seed(case["seed"])
         case["outputs"] = [describe(apply(step)) for step in case["steps"]]
+    return cases
+
+
+# orthogonal_'s shapes: tall, wide (torch transposes the normal matrix), square, 4-d, larger.
+ORTHOGONAL_SHAPES = [[64, 33], [33, 64], [7, 7], [16, 8, 3, 3], [1, 5], [5, 1], [48, 80]]
+
+
+def values(tensor: torch.Tensor) -> str:
+    """Every value in one line, with the digits that name it (9 for an f32, 17 for an f64)."""
+    digits = 9 if tensor.dtype == torch.float32 else 17
+    return " ".join(f"{v:.{digits}g}" for v in tensor.reshape(-1).double().tolist())
+
+
+def orthogonal_cases() -> list[dict]:
+    """orthogonal_ in f32 and f64 (torch's QR runs LAPACK: its bits are not reproduced, its values
+    are compared within a tolerance, so every value is kept), then a normal_ from the same stream:
+    the generator must have advanced exactly as torch's."""
+    cases = []
+    for seed in SEEDS:
+        for dtype in ["f32", "f64"]:
+            for shape in ORTHOGONAL_SHAPES:
+                for gain in [1.0, 2.5] if shape == [7, 7] else [1.0]:
+                    torch.manual_seed(seed)
+                    tensor = torch.empty(shape, dtype=DTYPES[dtype])
+                    nn.init.orthogonal_(tensor, gain=gain)
+                    after = torch.empty([40], dtype=DTYPES[dtype]).normal_()
+                    cases.append({"seed": seed, "dtype": dtype, "shape": shape, "gain": gain,
+                                  "values": values(tensor), "after": describe(after)})
     return cases
 
 
@@ -204,7 +238,7 @@ CONFIG_MODELS = {
 def config_cases() -> list[dict]:
     cases = []
     for config, make in CONFIG_MODELS.items():
-        for dtype in ["f32", "f64"]:
+        for dtype in ["f32", "f64", "bf16"]:
             for seed in SEEDS:
                 torch.set_default_dtype(DTYPES[dtype])
                 torch.manual_seed(seed)
@@ -215,14 +249,38 @@ def config_cases() -> list[dict]:
     return cases
 
 
+def orthogonal_config_cases() -> list[dict]:
+    """tests/torch_rng/orthogonal.yaml: every tensor described, the orthogonal ones' values kept."""
+    cases = []
+    for dtype in ["f32", "f64"]:
+        for seed in SEEDS:
+            torch.set_default_dtype(DTYPES[dtype])
+            torch.manual_seed(seed)
+            model = nn.Sequential(nn.Linear(12, 40), nn.Linear(40, 30), nn.Linear(30, 7))
+            nn.init.orthogonal_(model[0].weight)
+            nn.init.orthogonal_(model[2].weight, gain=2.0)
+            nn.init.normal_(model[2].bias, 0.0, 0.5)
+            torch.set_default_dtype(torch.float32)
+            state = []
+            for name, tensor in model.state_dict().items():
+                entry = {"name": name, **describe(tensor)}
+                if name in ("0.weight", "2.weight"):
+                    entry["values"] = values(tensor)
+                state.append(entry)
+            cases.append({"config": "orthogonal.yaml", "dtype": dtype, "seed": seed, "state": state})
+    return cases
+
+
 # Hugging Face configs under tests/hf/ whose `from_config` initc replays under `rng: torch`, each with
-# the dtype it is built in: a bf16 config is built in f32 (`initc compile --dtype f32`), as initc
-# draws f32 and f64 only. The Auto class is the one tools/record_hf.py used (its expected.json).
+# the dtype it is built in when not the config's own: a config saying `"dtype": "bfloat16"`
+# (llama-tied, qwen2-tied, qwen3-untied, gemma3_text) is built, and drawn, in bf16 by transformers.
+# The Auto class is the one tools/record_hf.py used (its expected.json).
 HF_CASES = [
-    ("gpt2", None), ("gpt2-untied", None), ("llama", None), ("mistral", None), ("qwen2", None), ("qwen3", None),
-    ("olmo2", None), ("granite", None), ("phi3", None), ("starcoder2", None), ("gemma", None), ("gemma2", None),
-    ("gemma3_text", "f32"), ("gpt_neox", None), ("mixtral", None), ("qwen3_moe", None),
-    ("qwen3_moe-dense_layer", None), ("bert", None), ("bert-mlm", None), ("t5", None), ("t5-v1_1", None),
+    ("gpt2", None), ("gpt2-untied", None), ("llama", None), ("llama-tied", None), ("mistral", None), ("qwen2", None),
+    ("qwen2-tied", None), ("qwen3", None), ("qwen3-untied", None), ("olmo2", None), ("granite", None), ("phi3", None),
+    ("starcoder2", None), ("gemma", None), ("gemma2", None), ("gemma3_text", None), ("gpt_neox", None),
+    ("mixtral", None), ("qwen3_moe", None), ("qwen3_moe-dense_layer", None), ("bert", None), ("bert-mlm", None),
+    ("t5", None), ("t5-v1_1", None),
 ]
 
 
@@ -272,7 +330,8 @@ def environment() -> dict:
 
 def main() -> None:
     data = {"environment": environment(), "draws": draw_cases(), "modules": module_cases(), "configs": config_cases(),
-            "hf": hf_cases()}
+            "hf": hf_cases(), "orthogonal": orthogonal_cases(),
+            "orthogonal_configs": orthogonal_config_cases()}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(data, indent=1) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes): {len(data['draws'])} draw cases, "

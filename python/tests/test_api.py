@@ -1462,6 +1462,6 @@ def test_lint_with_rng_torch_equals_the_command(config: Path) -> None:
     done = run("lint", config, "--rng", "torch", "--layout", "torch", "--format", "json")
     expected = [initc.Diagnostic(**entry) for entry in json.loads(done.stdout)["diagnostics"]]
     assert initc.lint(config, rng="torch", layout="torch") == expected
-    # seed_model's orthogonal kernel has no torch counterpart; defaults.yaml is clean.
-    assert [d.code for d in expected] == (["E0208"] if config.name == "seed_model.yaml" else [])
+    # seed_model's orthogonal kernel is torch's only within a tolerance (a note); defaults.yaml is clean.
+    assert [d.code for d in expected] == (["N0707"] if config.name == "seed_model.yaml" else [])
     assert initc.lint(config, layout="torch") == []

@@ -90,4 +90,5 @@ codes! {
     ActivationMismatch = "N0704", "an initializer tuned for another activation (he_* with tanh, glorot with relu)";
     TruncationNeverBinds = "W0705", "a truncated normal narrower than f32 resolution: truncation never changes a value";
     SharedSeed = "W0706", "one explicit `seed` shared by several random tensors: their values repeat";
+    TorchOrthogonal = "N0707", "`orthogonal` under `rng: torch`: torch's values within a float tolerance, not its bytes";
 }

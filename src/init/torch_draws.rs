@@ -10,7 +10,8 @@
 //! A tensor no step fills (fixed values) is left to `TensorData`.
 
 use crate::plan::{DType, Plan, TensorSpec};
-use crate::random::torch::{Call, Mt19937, TorchFloat, TorchGenerator, TorchInit, TorchValues};
+use crate::random::torch::half::{TorchHalf, round_into};
+use crate::random::torch::{Call, Mt19937, TorchDtype, TorchFloat, TorchGenerator, TorchInit, TorchValues};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::Mutex;
@@ -47,15 +48,17 @@ enum Drawn {
 
 /// One step's draw as a windowed call, when it is one.
 fn windowed(init: &TorchInit, shape: &[usize], dtype: DType) -> Option<Call> {
-    if !matches!(dtype, DType::F32 | DType::F64) {
+    if !matches!(dtype, DType::F32 | DType::F64 | DType::F16 | DType::BF16) {
         return None;
     }
     let kernel = init.kernel(shape).ok()??;
-    Some(Call { kernel, len: shape.iter().product() }).filter(Call::is_windowed)
+    // Half and BFloat16 compute in f32 and round each value.
+    let whole_chunks = matches!(dtype, DType::F16 | DType::BF16);
+    Some(Call { kernel, len: shape.iter().product(), whole_chunks }).filter(Call::is_windowed)
 }
 
 fn words_per_value(dtype: DType) -> u64 {
-    if dtype == DType::F64 { f64::WORDS } else { f32::WORDS }
+    if dtype == DType::F64 { <f64 as TorchFloat>::WORDS } else { <f32 as TorchFloat>::WORDS }
 }
 
 /// For each step, whether it gives its tensor's values (the last step of each tensor).
@@ -176,6 +179,8 @@ impl TorchTensors {
             Some(Some(Drawn::Call { start, call, dtype, fill })) => {
                 match dtype {
                     DType::F64 => self.fill_call::<f64, 8>(*start, call, first, out),
+                    DType::F16 => self.fill_call::<half::f16, 2>(*start, call, first, out),
+                    DType::BF16 => self.fill_call::<half::bf16, 2>(*start, call, first, out),
                     _ => self.fill_call::<f32, 4>(*start, call, first, out),
                 }
                 if let Some((range, value)) = fill {
@@ -189,13 +194,7 @@ impl TorchTensors {
 
     /// The elements `first..` of `call` (whose first word is `start`) into `out`, in pieces that
     /// begin on the snapshot grid, each from the nearest engine.
-    fn fill_call<T: TorchFloat + Encode<N>, const N: usize>(
-        &self,
-        start: u64,
-        call: &Call,
-        first: usize,
-        out: &mut [u8],
-    ) {
+    fn fill_call<T: Windowed<N>, const N: usize>(&self, start: u64, call: &Call, first: usize, out: &mut [u8]) {
         let count = (out.len() / N).min(call.len.saturating_sub(first));
         let words = T::WORDS;
         // Elements per grid cell: a multiple of 16, so that pieces start on 16-chunks.
@@ -216,15 +215,7 @@ impl TorchTensors {
         }
         pieces.into_par_iter().zip(slices).for_each(|(piece, bytes)| {
             let mut engine = self.engine_at(start + call.start_word(piece.start, words));
-            // SAFETY: every bit pattern is an f32 or f64; only an aligned, whole middle is used.
-            let (head, values, tail) = unsafe { bytes.align_to_mut::<T>() };
-            if cfg!(target_endian = "little") && head.is_empty() && tail.is_empty() {
-                call.fill(&mut engine, piece.start, values);
-            } else {
-                let mut values = vec![T::default(); piece.len()];
-                call.fill(&mut engine, piece.start, &mut values);
-                T::encode(&values, bytes);
-            }
+            T::fill_window(call, &mut engine, piece.start, bytes);
             self.keep_cursor(engine);
         });
     }
@@ -289,37 +280,100 @@ fn fill_range(dtype: DType, range: &Range<usize>, value: f64, first: usize, out:
     if start >= end {
         return;
     }
-    let encoded: Vec<u8> =
-        if dtype == DType::F64 { value.to_le_bytes().to_vec() } else { (value as f32).to_le_bytes().to_vec() };
+    let encoded: Vec<u8> = match dtype {
+        DType::F64 => value.to_le_bytes().to_vec(),
+        DType::F16 => half::f16::from_f32(value as f32).to_le_bytes().to_vec(),
+        DType::BF16 => half::bf16::from_f32(value as f32).to_le_bytes().to_vec(),
+        _ => (value as f32).to_le_bytes().to_vec(),
+    };
     for slot in out[(start - first) * size..(end - first) * size].chunks_exact_mut(size) {
         slot.copy_from_slice(&encoded);
     }
 }
 
-/// Little-endian encoding of a dtype's values.
-trait Encode<const N: usize>: Sized {
-    fn encode(values: &[Self], out: &mut [u8]);
+/// A dtype a windowed call is made into, `N` bytes per value.
+trait Windowed<const N: usize> {
+    /// Words of the stream per uniform.
+    const WORDS: u64;
+    /// Elements `first..` of `call` as little-endian bytes, `engine` at `first`'s start word.
+    fn fill_window(call: &Call, engine: &mut Mt19937, first: usize, out: &mut [u8]);
 }
 
-impl Encode<4> for f32 {
-    fn encode(values: &[f32], out: &mut [u8]) {
-        for (slot, value) in out.as_chunks_mut::<4>().0.iter_mut().zip(values) {
-            *slot = value.to_le_bytes();
-        }
+/// f32 and f64: made in place where `out` is aligned (every bit pattern is a value), else made
+/// and then encoded.
+fn fill_float<T: TorchFloat, const N: usize>(
+    call: &Call,
+    engine: &mut Mt19937,
+    first: usize,
+    out: &mut [u8],
+    encode: impl Fn(T) -> [u8; N],
+) {
+    // SAFETY: every bit pattern is an f32 or f64; only an aligned, whole middle is used.
+    let (head, values, tail) = unsafe { out.align_to_mut::<T>() };
+    if cfg!(target_endian = "little") && head.is_empty() && tail.is_empty() {
+        call.fill(engine, first, values);
+        return;
+    }
+    let mut values = vec![T::default(); out.len() / N];
+    call.fill(engine, first, &mut values);
+    for (slot, value) in out.as_chunks_mut::<N>().0.iter_mut().zip(values) {
+        *slot = encode(value);
     }
 }
 
-impl Encode<8> for f64 {
-    fn encode(values: &[f64], out: &mut [u8]) {
-        for (slot, value) in out.as_chunks_mut::<8>().0.iter_mut().zip(values) {
-            *slot = value.to_le_bytes();
-        }
+impl Windowed<4> for f32 {
+    const WORDS: u64 = <f32 as TorchFloat>::WORDS;
+
+    fn fill_window(call: &Call, engine: &mut Mt19937, first: usize, out: &mut [u8]) {
+        fill_float::<f32, 4>(call, engine, first, out, f32::to_le_bytes);
+    }
+}
+
+impl Windowed<8> for f64 {
+    const WORDS: u64 = <f64 as TorchFloat>::WORDS;
+
+    fn fill_window(call: &Call, engine: &mut Mt19937, first: usize, out: &mut [u8]) {
+        fill_float::<f64, 8>(call, engine, first, out, f64::to_le_bytes);
+    }
+}
+
+/// Half and BFloat16: made in f32, then rounded.
+fn fill_half<H: TorchHalf>(
+    call: &Call,
+    engine: &mut Mt19937,
+    first: usize,
+    out: &mut [u8],
+    encode: impl Fn(H) -> [u8; 2],
+) {
+    let count = out.len() / 2;
+    let mut drawn = vec![0.0f32; count];
+    call.fill(engine, first, &mut drawn);
+    let mut values = vec![H::default(); count];
+    round_into(&call.kernel, &drawn, &mut values);
+    for (slot, value) in out.as_chunks_mut::<2>().0.iter_mut().zip(values) {
+        *slot = encode(value);
+    }
+}
+
+impl Windowed<2> for half::f16 {
+    const WORDS: u64 = <f32 as TorchFloat>::WORDS;
+
+    fn fill_window(call: &Call, engine: &mut Mt19937, first: usize, out: &mut [u8]) {
+        fill_half::<half::f16>(call, engine, first, out, half::f16::to_le_bytes);
+    }
+}
+
+impl Windowed<2> for half::bf16 {
+    const WORDS: u64 = <f32 as TorchFloat>::WORDS;
+
+    fn fill_window(call: &Call, engine: &mut Mt19937, first: usize, out: &mut [u8]) {
+        fill_half::<half::bf16>(call, engine, first, out, half::bf16::to_le_bytes);
     }
 }
 
 /// A step drawn in full from `generator` (its values depend on what it draws).
 fn drawn(generator: &mut TorchGenerator, init: &TorchInit, shape: &[usize], dtype: DType) -> Option<TorchValues> {
-    fn typed<T: TorchFloat>(generator: &mut TorchGenerator, init: &TorchInit, shape: &[usize]) -> Option<TorchValues> {
+    fn typed<T: TorchDtype>(generator: &mut TorchGenerator, init: &TorchInit, shape: &[usize]) -> Option<TorchValues> {
         let mut values = vec![T::default(); shape.iter().product()];
         // The plan admitted only what can be drawn: an error here is a tensor torch refuses.
         init.fill(generator, shape, &mut values).ok()?;
@@ -328,6 +382,8 @@ fn drawn(generator: &mut TorchGenerator, init: &TorchInit, shape: &[usize], dtyp
     match dtype {
         DType::F32 => typed::<f32>(generator, init, shape),
         DType::F64 => typed::<f64>(generator, init, shape),
+        DType::F16 => typed::<half::f16>(generator, init, shape),
+        DType::BF16 => typed::<half::bf16>(generator, init, shape),
         _ => None,
     }
 }
@@ -372,7 +428,7 @@ mod tests {
 
     #[test]
     fn any_window_of_any_tensor_equals_drawing_every_step_in_order() {
-        for dtype in [crate::tensor::DType::F32, crate::tensor::DType::F64] {
+        for dtype in [DType::F32, DType::F64, DType::F16, DType::BF16] {
             let plan = plan(dtype);
             let reference = sequential(&plan);
             let torch = TorchTensors::draw(&plan).unwrap_or_else(|| unreachable!());

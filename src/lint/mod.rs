@@ -10,6 +10,7 @@ mod activation_mismatch;
 mod constant_kernel;
 mod output_size;
 mod shared_seed;
+mod torch_orthogonal;
 mod truncation_never_binds;
 mod unused_initializer;
 mod unused_var;
@@ -67,6 +68,11 @@ pub const RULES: &[Rule] = &[
         check: Check::Plan(truncation_never_binds::check),
     },
     Rule { name: "shared-seed", code: Code::SharedSeed, check: Check::Plan(shared_seed::check) },
+    Rule {
+        name: "torch-orthogonal-tolerance",
+        code: Code::TorchOrthogonal,
+        check: Check::Plan(torch_orthogonal::check),
+    },
 ];
 
 /// Compiles the config up to the plan and runs every rule. Returns the plan (when it has no

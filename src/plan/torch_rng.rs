@@ -183,8 +183,10 @@ pub fn counterpart(initializer: &Initializer) -> Result<Option<TorchInit>, Strin
                     .to_string()),
             }
         }
-        Initializer::Orthogonal(_) => {
-            Err("torch's orthogonal_ runs LAPACK's QR, whose bits depend on the library and thread count".to_string())
+        // Torch's input matrix and generator state; the QR within a tolerance (lint's N0707).
+        Initializer::Orthogonal(orthogonal) => {
+            seedless(orthogonal.seed)?;
+            Ok(Some(TorchInit::Orthogonal { gain: orthogonal.gain }))
         }
         Initializer::Zeros
         | Initializer::Ones
@@ -199,7 +201,7 @@ pub fn counterpart(initializer: &Initializer) -> Result<Option<TorchInit>, Strin
 /// The help line of every `rng: torch` refusal.
 const HELP: &str = "use the default `rng: philox`, or give the tensor an initializer with a torch counterpart \
                     (glorot_uniform, glorot_normal, he_uniform, he_normal, random_normal, random_uniform, \
-                    truncated_normal, zeros, ones, constant)";
+                    truncated_normal, orthogonal, zeros, ones, constant)";
 
 /// The draws of `spec` (a stored tensor named `local` inside its module), or why `rng: torch`
 /// cannot make it. `given` says whether the config set its initializer.
@@ -213,9 +215,9 @@ pub fn torch_draw(
 ) -> Result<TorchDraw, Diagnostic> {
     let (layer_name, class_name) = layer;
     let refuse = |message: String| Err(Diagnostic::error(Code::InvalidValue, message).at(spec.origin).with_help(HELP));
-    if !matches!(spec.dtype, DType::F32 | DType::F64 | DType::I64) {
+    if !matches!(spec.dtype, DType::F32 | DType::F64 | DType::F16 | DType::BF16 | DType::I64) {
         return refuse(format!(
-            "`rng: torch` reproduces torch's f32 and f64 kernels only, not `{}` (`{}`)",
+            "`rng: torch` reproduces torch's f32, f64, f16 and bf16 kernels only, not `{}` (`{}`)",
             spec.dtype.safetensors_name(),
             spec.name
         ));
@@ -263,6 +265,18 @@ pub fn torch_draw(
             ) && spec.shape.len() < 2
             {
                 return refuse(format!("`{}`: torch computes fans only for tensors of two or more axes", spec.name));
+            }
+            if let TorchInit::Orthogonal { .. } = after {
+                if spec.shape.len() < 2 {
+                    return refuse(format!("`{}`: torch's orthogonal_ takes tensors of two or more axes", spec.name));
+                }
+                if matches!(spec.dtype, DType::F16 | DType::BF16) {
+                    return refuse(format!(
+                        "`{}`: torch's orthogonal_ fails on {} tensors (its CPU QR has no such kernel)",
+                        spec.name,
+                        spec.dtype.safetensors_name()
+                    ));
+                }
             }
             let rearranged_fill =
                 spec.fill.is_some() && spec.layout.as_ref().is_some_and(|layout| layout.is_rearranged());

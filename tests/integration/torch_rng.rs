@@ -51,11 +51,12 @@ fn templates_equal_transformers_from_config() {
     let recorded: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("cases.json")).expect("JSON");
     let dir = tempfile::tempdir().expect("temp dir");
     let cases = recorded["hf"].as_array().expect("hf");
-    // Every replayed template, two seeds each: gpt2 (tied and untied), llama, mistral, qwen2
-    // (biases), qwen3 (tied), olmo2, granite, phi3, starcoder2 (LayerNorm, biases), gemma, gemma2,
-    // gemma3_text (its bf16 config built in f32), gpt_neox, mixtral and qwen3_moe (fused experts,
-    // one with a dense layer), bert (pooler), bert-mlm (tied decoder with a bias), t5 and t5-v1_1.
-    assert_eq!(cases.len(), 42);
+    // Every replayed template, two seeds each: gpt2 (tied and untied), llama, llama-tied (bf16,
+    // biases, a padding row), mistral, qwen2 (biases), qwen2-tied (bf16), qwen3 (tied),
+    // qwen3-untied (bf16), olmo2, granite, phi3, starcoder2 (LayerNorm, biases), gemma, gemma2,
+    // gemma3_text (bf16), gpt_neox, mixtral and qwen3_moe (fused experts, one with a dense layer),
+    // bert (pooler), bert-mlm (tied decoder with a bias), t5 and t5-v1_1.
+    assert_eq!(cases.len(), 48);
     for case in cases {
         let name = case["config"].as_str().expect("config");
         let config = repo().join("tests/hf").join(name).join("config.json");
@@ -109,7 +110,8 @@ fn configs_equal_torchs_state_dicts() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut failures = Vec::new();
     let cases = recorded["configs"].as_array().expect("configs");
-    assert!(cases.len() >= 16);
+    // f32, f64 and bf16 for every config.
+    assert!(cases.len() >= 30);
     for case in cases {
         let config = repo().join("tests/torch_rng/configs").join(case["config"].as_str().expect("config"));
         let (seed, dtype) = (case["seed"].to_string(), case["dtype"].as_str().expect("dtype"));
@@ -197,9 +199,13 @@ fn what_torch_cannot_replay_is_an_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     let cases: [(&str, &[&str], &str); 5] = [
         ("layers: [{dense: {units: 3}}]", &["--layout", "keras"], "--layout torch"),
-        ("layers: [{dense: {units: 3, kernel_initializer: orthogonal}}]", &[], "no torch counterpart"),
+        ("layers: [{dense: {units: 3, kernel_initializer: orthogonal}}]", &["--dtype", "bf16"], "orthogonal_ fails"),
         ("layers: [{dense: {units: 3, kernel_initializer: lecun_normal}}]", &[], "no torch counterpart"),
-        ("layers: [{dense: {units: 3}}]", &["--dtype", "bf16"], "f32 and f64"),
+        (
+            "layers: [{dense: {units: 3, kernel_initializer: \"variance_scaling(scale=3)\"}}]",
+            &[],
+            "no torch counterpart",
+        ),
         ("layers: [{dense: {units: 3, kernel_initializer: \"random_normal(seed=3)\"}}]", &[], "own `seed`"),
     ];
     for (layers, extra, expected) in cases {
@@ -214,4 +220,84 @@ fn what_torch_cannot_replay_is_an_error() {
         assert_eq!(output.status.code(), Some(1), "{layers} {extra:?}: {stderr}");
         assert!(stderr.contains(expected) && stderr.contains("help:"), "{layers} {extra:?}: {stderr}");
     }
+}
+
+/// The values of an f32 or f64 tensor of a safetensors file.
+fn float_values(bytes: &[u8], name: &str) -> Vec<f64> {
+    let length = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    let header: Value = serde_json::from_slice(&bytes[8..8 + length]).expect("header JSON");
+    let entry = &header[name];
+    let offsets: Vec<usize> = entry["data_offsets"]
+        .as_array()
+        .expect("offsets")
+        .iter()
+        .map(|o| o.as_u64().expect("offset") as usize)
+        .collect();
+    let data = &bytes[8 + length + offsets[0]..8 + length + offsets[1]];
+    match entry["dtype"].as_str().expect("dtype") {
+        "F32" => data.chunks_exact(4).map(|b| f64::from(f32::from_le_bytes(b.try_into().expect("4")))).collect(),
+        _ => data.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8"))).collect(),
+    }
+}
+
+#[test]
+fn orthogonal_is_torchs_within_its_tolerance_and_lint_says_so() {
+    let path = repo().join("tests/torch_rng/cases.json");
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("cases.json")).expect("JSON");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = repo().join("tests/torch_rng/orthogonal.yaml");
+    let cases = recorded["orthogonal_configs"].as_array().expect("orthogonal_configs");
+    assert_eq!(cases.len(), 4);
+    for case in cases {
+        let (seed, dtype) = (case["seed"].to_string(), case["dtype"].as_str().expect("dtype"));
+        let out = dir.path().join("out.safetensors");
+        let args = [
+            "compile",
+            config.to_str().expect("path"),
+            "--layout",
+            "torch",
+            "--rng",
+            "torch",
+            "--seed",
+            &seed,
+            "--dtype",
+            dtype,
+            "-o",
+            out.to_str().expect("path"),
+        ];
+        let output = initc(dir.path(), &args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        let bytes = std::fs::read(&out).expect("written");
+        let (got, _) = named_tensors(&bytes);
+        let names = ["dense.weight", "dense.bias", "dense_1.weight", "dense_1.bias", "dense_2.weight", "dense_2.bias"];
+        let tolerance = if dtype == "f64" { 1e-13 } else { 1e-5 };
+        for ((name, expected), (got_name, _, digest)) in
+            names.iter().zip(case["state"].as_array().expect("state")).zip(&got)
+        {
+            assert_eq!(name, got_name);
+            let label = format!("{name} seed {seed} {dtype}");
+            match expected["values"].as_str() {
+                // The orthogonal kernels: within the tolerance per unit of gain (1 and 2).
+                Some(values) => {
+                    let gain = if *name == "dense.weight" { 1.0 } else { 2.0 };
+                    let torch: Vec<f64> = values.split_whitespace().map(|v| v.parse().expect("number")).collect();
+                    let ours = float_values(&bytes, name);
+                    assert_eq!(ours.len(), torch.len(), "{label}");
+                    let worst = ours.iter().zip(&torch).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+                    assert!(worst <= tolerance * gain, "{label}: {worst:e}");
+                }
+                // Everything else, the draws after the orthogonal ones included: torch's bytes.
+                None => assert_eq!(digest, expected["sha256"].as_str().expect("sha256"), "{label}"),
+            }
+        }
+    }
+    // lint notes both orthogonal tensors (a note: exit 0).
+    let output = initc(dir.path(), &["lint", config.to_str().expect("path"), "--layout", "torch", "--rng", "torch"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert_eq!(stdout.matches("note[N0707]").count(), 2, "{stdout}");
+    assert!(stdout.contains("`dense_2.weight`") && stdout.contains("within 2e-5"), "{stdout}");
+    // Under the default generator there is nothing to note.
+    let output = initc(dir.path(), &["lint", config.to_str().expect("path"), "--layout", "torch"]);
+    assert!(!text(&output.stdout).contains("N0707"));
 }

@@ -218,6 +218,8 @@ impl TorchFloat for f64 {
 pub enum TorchValues {
     F32(Vec<f32>),
     F64(Vec<f64>),
+    F16(Vec<::half::f16>),
+    BF16(Vec<::half::bf16>),
 }
 
 impl TorchValues {
@@ -226,6 +228,8 @@ impl TorchValues {
         match self {
             TorchValues::F32(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
             TorchValues::F64(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            TorchValues::F16(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            TorchValues::BF16(values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
         }
     }
 
@@ -233,6 +237,8 @@ impl TorchValues {
         match self {
             TorchValues::F32(values) => values.len(),
             TorchValues::F64(values) => values.len(),
+            TorchValues::F16(values) => values.len(),
+            TorchValues::BF16(values) => values.len(),
         }
     }
 
@@ -252,6 +258,8 @@ impl TorchValues {
         match self {
             TorchValues::F32(values) => values[range].fill(value as f32),
             TorchValues::F64(values) => values[range].fill(value),
+            TorchValues::F16(values) => values[range].fill(::half::f16::from_f32(value as f32)),
+            TorchValues::BF16(values) => values[range].fill(::half::bf16::from_f32(value as f32)),
         }
     }
 }

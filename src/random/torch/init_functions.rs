@@ -2,10 +2,10 @@
 //! exactly as Python computes them, then `uniform_`, `normal_` or `trunc_normal_` on the one
 //! generator.
 
-use super::generator::{TorchFloat, TorchGenerator};
-use super::normal::normal_;
+use super::dtype::TorchDtype;
+use super::generator::TorchGenerator;
+use super::orthogonal::orthogonal_;
 use super::trunc_normal::trunc_normal_;
-use super::uniform::uniform_;
 use super::window::Kernel;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +72,10 @@ pub enum TorchInit {
         a: f64,
         b: f64,
     },
+    /// `orthogonal_(gain)`: torch's normal matrix, its QR within a tolerance (`orthogonal`).
+    Orthogonal {
+        gain: f64,
+    },
     /// Draws nothing.
     Constant(f64),
 }
@@ -83,6 +87,8 @@ pub enum TorchInitError {
     FewerThanTwoDimensions,
     /// `trunc_normal_` with a truncated mass at or below 0.3: torch's uniform-proposal path.
     UniformProposalTruncation,
+    /// `orthogonal_` on Half or BFloat16: torch's CPU QR has no such kernel.
+    NoQr,
 }
 
 impl std::fmt::Display for TorchInitError {
@@ -95,6 +101,9 @@ impl std::fmt::Display for TorchInitError {
                 f,
                 "torch truncates to bounds holding at most 30% of the normal's mass with uniform proposals and a vectorised log, which initc does not reproduce"
             ),
+            TorchInitError::NoQr => {
+                write!(f, "torch's orthogonal_ fails on f16 and bf16 tensors (its CPU QR has no such kernel)")
+            }
         }
     }
 }
@@ -115,7 +124,8 @@ impl TorchInit {
     }
 
     /// The `uniform_` or `normal_` the call comes down to on a tensor of `shape`, with its
-    /// arguments computed as torch computes them; `None` for `trunc_normal_` and a constant.
+    /// arguments computed as torch computes them; `None` for `trunc_normal_`, `orthogonal_` and a
+    /// constant.
     pub fn kernel(&self, shape: &[usize]) -> Result<Option<Kernel>, TorchInitError> {
         let empty = shape.contains(&0);
         Ok(Some(match *self {
@@ -143,12 +153,14 @@ impl TorchInit {
                 let std = gain * (2.0 / fan_sum(shape)?).sqrt();
                 Kernel::Normal { mean: 0.0, std }
             }
-            TorchInit::TruncNormal { .. } | TorchInit::Constant(_) => return Ok(None),
+            TorchInit::TruncNormal { .. } | TorchInit::Orthogonal { .. } | TorchInit::Constant(_) => {
+                return Ok(None);
+            }
         }))
     }
 
     /// The tensor of `shape` this call fills, drawn from `generator` in torch's order.
-    pub fn fill<T: TorchFloat>(
+    pub fn fill<T: TorchDtype>(
         &self,
         generator: &mut TorchGenerator,
         shape: &[usize],
@@ -156,8 +168,8 @@ impl TorchInit {
     ) -> Result<(), TorchInitError> {
         if let Some(kernel) = self.kernel(shape)? {
             match kernel {
-                Kernel::Uniform { from, to } => uniform_(generator, out, from, to),
-                Kernel::Normal { mean, std } => normal_(generator, out, mean, std),
+                Kernel::Uniform { from, to } => T::uniform_(generator, out, from, to),
+                Kernel::Normal { mean, std } => T::normal_(generator, out, mean, std),
             }
             return Ok(());
         }
@@ -165,6 +177,7 @@ impl TorchInit {
             TorchInit::TruncNormal { mean, std, a, b } => {
                 trunc_normal_(generator, out, mean, std, a, b).ok_or(TorchInitError::UniformProposalTruncation)?;
             }
+            TorchInit::Orthogonal { gain } => orthogonal_(generator, shape, out, gain)?,
             TorchInit::Constant(value) => out.fill(T::from_f64(value)),
             _ => {}
         }

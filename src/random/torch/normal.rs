@@ -20,7 +20,7 @@ pub fn normal_<T: TorchFloat>(generator: &mut TorchGenerator, out: &mut [T], mea
         }
         return;
     }
-    Call { kernel: Kernel::Normal { mean, std }, len }.fill(generator.engine(), 0, out);
+    Call { kernel: Kernel::Normal { mean, std }, len, whole_chunks: false }.fill(generator.engine(), 0, out);
 }
 
 /// `at::normal_distribution<double>`: the cached second value if there is one, else a new pair.

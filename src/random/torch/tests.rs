@@ -3,7 +3,7 @@
 
 use super::init_functions::{FanMode, Nonlinearity, TorchInit, TorchInitError};
 use super::modules::{RnnKind, TorchModule};
-use super::{TorchGenerator, TorchValues};
+use super::{TorchDtype, TorchGenerator, TorchValues};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -59,17 +59,22 @@ fn draw(
     generator: &mut TorchGenerator,
     init: &TorchInit,
     shape: &[usize],
-    f64: bool,
+    dtype: &str,
 ) -> Result<TorchValues, TorchInitError> {
-    let len = shape.iter().product();
-    if f64 {
-        let mut values = vec![0.0f64; len];
+    fn typed<T: TorchDtype>(
+        generator: &mut TorchGenerator,
+        init: &TorchInit,
+        shape: &[usize],
+    ) -> Result<TorchValues, TorchInitError> {
+        let mut values = vec![T::default(); shape.iter().product()];
         init.fill(generator, shape, &mut values)?;
-        Ok(TorchValues::F64(values))
-    } else {
-        let mut values = vec![0.0f32; len];
-        init.fill(generator, shape, &mut values)?;
-        Ok(TorchValues::F32(values))
+        Ok(T::values(values))
+    }
+    match dtype {
+        "f64" => typed::<f64>(generator, init, shape),
+        "f16" => typed::<half::f16>(generator, init, shape),
+        "bf16" => typed::<half::bf16>(generator, init, shape),
+        _ => typed::<f32>(generator, init, shape),
     }
 }
 
@@ -77,7 +82,11 @@ fn draw(
 fn compare(values: &TorchValues, expected: &Value, label: &str) -> Vec<String> {
     let bytes = values.to_le_bytes();
     let hex = |chunk: &[u8]| chunk.iter().rev().map(|b| format!("{b:02x}")).collect::<String>();
-    let size = if matches!(values, TorchValues::F32(_)) { 4 } else { 8 };
+    let size = match values {
+        TorchValues::F32(_) => 4,
+        TorchValues::F64(_) => 8,
+        TorchValues::F16(_) | TorchValues::BF16(_) => 2,
+    };
     let got: Vec<String> = bytes.chunks_exact(size).map(hex).collect();
     let mut problems = Vec::new();
     let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
@@ -111,7 +120,7 @@ fn every_recorded_draw_is_byte_equal() {
         for (index, (step, expected)) in case["steps"].as_array().expect("steps").iter().zip(outputs).enumerate() {
             let label = format!("seed {} step {index} {step}", case["seed"]);
             let init = init(step);
-            match draw(&mut generator, &init, &shape(step), step["dtype"] == "f64") {
+            match draw(&mut generator, &init, &shape(step), step["dtype"].as_str().expect("dtype")) {
                 Ok(values) => {
                     problems.extend(compare(&values, expected, &label));
                     compared += 1;
@@ -127,8 +136,8 @@ fn every_recorded_draw_is_byte_equal() {
         }
     }
     assert!(problems.is_empty(), "{} of {compared} differ:\n{}", problems.len(), problems.join("\n"));
-    // Only the four uniform-proposal truncations (two seeds, two dtypes) are refused.
-    assert_eq!((compared, refused), (steps - 4, 4));
+    // Only the eight uniform-proposal truncations (two seeds, four dtypes) are refused.
+    assert_eq!((compared, refused), (steps - 8, 8));
 }
 
 fn module(description: &Value) -> TorchModule {
@@ -183,7 +192,7 @@ fn modules_built_in_sequence_give_torchs_state_dict() {
         let mut state = Vec::new();
         for (index, description) in case["modules"].as_array().expect("modules").iter().enumerate() {
             for parameter in module(description).parameters() {
-                let mut values = draw(&mut generator, &parameter.init, &parameter.shape, false).expect("reproduced");
+                let mut values = draw(&mut generator, &parameter.init, &parameter.shape, "f32").expect("reproduced");
                 if let Some(range) = parameter.zeroed {
                     values.zero(range);
                 }
@@ -208,7 +217,8 @@ fn one_flipped_bit_is_detected() {
     let case = &data["draws"][2];
     let step = &case["steps"][0];
     let mut generator = TorchGenerator::manual_seed(case["seed"].as_u64().expect("seed"));
-    let values = draw(&mut generator, &init(step), &shape(step), step["dtype"] == "f64").expect("drawn");
+    let values =
+        draw(&mut generator, &init(step), &shape(step), step["dtype"].as_str().expect("dtype")).expect("drawn");
     assert!(compare(&values, &case["outputs"][0], "exact").is_empty());
     let TorchValues::F32(mut flipped) = values else { panic!("an f32 case") };
     for position in [0, flipped.len() / 2, flipped.len() - 1] {
@@ -217,4 +227,48 @@ fn one_flipped_bit_is_detected() {
         assert!(!compare(&TorchValues::F32(flipped.clone()), &case["outputs"][0], "flipped").is_empty());
         flipped[position] = original;
     }
+}
+
+/// The largest difference `orthogonal` under `rng: torch` may have from torch's own
+/// `orthogonal_` values (`specs/rng.md`), by dtype, in units of the gain.
+const ORTHOGONAL_TOLERANCE_F32: f64 = 1e-5;
+const ORTHOGONAL_TOLERANCE_F64: f64 = 1e-13;
+
+#[test]
+fn orthogonal_is_torchs_within_tolerance_and_advances_the_generator_as_torch() {
+    let data = recorded();
+    let cases = data["orthogonal"].as_array().expect("orthogonal");
+    assert!(cases.len() >= 32);
+    let (mut worst_f32, mut worst_f64) = (0.0f64, 0.0f64);
+    let mut problems = Vec::new();
+    for case in cases {
+        let (seed, dtype, gain) =
+            (case["seed"].as_u64().expect("seed"), case["dtype"].as_str().expect("dtype"), number(case, "gain"));
+        let shape = shape(case);
+        let label = format!("seed {seed} {dtype} {shape:?} gain {gain}");
+        let mut generator = TorchGenerator::manual_seed(seed);
+        let values = draw(&mut generator, &TorchInit::Orthogonal { gain }, &shape, dtype).expect("drawn");
+        let ours: Vec<f64> = match &values {
+            TorchValues::F32(values) => values.iter().map(|&v| f64::from(v)).collect(),
+            TorchValues::F64(values) => values.clone(),
+            _ => panic!("{label}: f32 or f64"),
+        };
+        let torch: Vec<f64> =
+            case["values"].as_str().expect("values").split_whitespace().map(|v| v.parse().expect("a number")).collect();
+        assert_eq!(ours.len(), torch.len(), "{label}");
+        let worst = ours.iter().zip(&torch).map(|(a, b)| (a - b).abs() / gain).fold(0.0, f64::max);
+        if dtype == "f32" {
+            worst_f32 = worst_f32.max(worst)
+        } else {
+            worst_f64 = worst_f64.max(worst)
+        }
+        let after = draw(&mut generator, &TorchInit::Normal { mean: 0.0, std: 1.0 }, &[40], dtype).expect("drawn");
+        problems.extend(compare(&after, &case["after"], &format!("{label}: the next normal_")));
+    }
+    eprintln!("orthogonal: largest difference from torch f32 {worst_f32:e}, f64 {worst_f64:e}");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(
+        worst_f32 <= ORTHOGONAL_TOLERANCE_F32 && worst_f64 <= ORTHOGONAL_TOLERANCE_F64,
+        "f32 {worst_f32:e}, f64 {worst_f64:e}"
+    );
 }

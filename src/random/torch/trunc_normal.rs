@@ -4,8 +4,8 @@
 //! values replace only the ones outside. Below 0.3 torch samples uniform proposals accepted by a
 //! vectorised `log`, which initc does not reproduce.
 
-use super::generator::{TorchFloat, TorchGenerator};
-use super::normal::normal_;
+use super::dtype::TorchDtype;
+use super::generator::TorchGenerator;
 
 /// torch takes the uniform-proposal path at or below this truncated mass.
 pub const UNIFORM_PROPOSAL_MASS: f64 = 0.3;
@@ -22,7 +22,7 @@ pub fn is_reproduced(mean: f64, std: f64, a: f64, b: f64) -> bool {
 }
 
 /// Fills `out`; `None` (nothing drawn) when the arguments take the uniform-proposal path.
-pub fn trunc_normal_<T: TorchFloat>(
+pub fn trunc_normal_<T: TorchDtype>(
     generator: &mut TorchGenerator,
     out: &mut [T],
     mean: f64,
@@ -35,12 +35,12 @@ pub fn trunc_normal_<T: TorchFloat>(
     }
     let (low, high) = (T::from_f64(a), T::from_f64(b));
     let outside = |value: T| value < low || value > high;
-    normal_(generator, out, mean, std);
+    T::normal_(generator, out, mean, std);
     let mut fresh = Vec::new();
     while out.iter().any(|&value| outside(value)) {
         fresh.clear();
         fresh.resize(out.len(), T::from_f64(0.0));
-        normal_(generator, &mut fresh, mean, std);
+        T::normal_(generator, &mut fresh, mean, std);
         for (slot, &value) in out.iter_mut().zip(&fresh) {
             if outside(*slot) {
                 *slot = value;

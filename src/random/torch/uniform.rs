@@ -5,5 +5,5 @@ use super::generator::{TorchFloat, TorchGenerator};
 use super::window::{Call, Kernel};
 
 pub fn uniform_<T: TorchFloat>(generator: &mut TorchGenerator, out: &mut [T], from: f64, to: f64) {
-    Call { kernel: Kernel::Uniform { from, to }, len: out.len() }.fill(generator.engine(), 0, out);
+    Call { kernel: Kernel::Uniform { from, to }, len: out.len(), whole_chunks: false }.fill(generator.engine(), 0, out);
 }

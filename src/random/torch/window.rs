@@ -21,6 +21,9 @@ pub enum Kernel {
 pub struct Call {
     pub kernel: Kernel,
     pub len: usize,
+    /// Half and BFloat16 (`normal_fill` on `opmath_t` f32) draw only whole 16-chunks in the
+    /// first pass of `normal_`; f32 and f64 draw a uniform for every element.
+    pub whole_chunks: bool,
 }
 
 impl Call {
@@ -38,12 +41,17 @@ impl Call {
         if self.len.is_multiple_of(FILL) { self.len } else { self.len - FILL }
     }
 
+    /// The uniforms `normal_`'s first pass draws: where the tail's 16 begin.
+    fn first_pass(&self) -> usize {
+        if self.whole_chunks { self.len - self.len % FILL } else { self.len }
+    }
+
     /// The words a windowed call draws, for `words_per_value` words per uniform.
     pub fn words(&self, words_per_value: u64) -> u64 {
         let values = match self.kernel {
             Kernel::Uniform { .. } => self.len,
             Kernel::Normal { .. } if self.len == 0 => 0,
-            Kernel::Normal { .. } => self.len + if self.len.is_multiple_of(FILL) { 0 } else { FILL },
+            Kernel::Normal { .. } => self.first_pass() + if self.len.is_multiple_of(FILL) { 0 } else { FILL },
         };
         values as u64 * words_per_value
     }
@@ -53,7 +61,7 @@ impl Call {
         let value = match self.kernel {
             Kernel::Uniform { .. } => first,
             Kernel::Normal { .. } if first < self.main_end() => first - first % FILL,
-            Kernel::Normal { .. } => self.len,
+            Kernel::Normal { .. } => self.first_pass(),
         };
         value as u64 * words_per_value
     }
@@ -99,9 +107,9 @@ impl Call {
         }
         let tail_start = self.len - FILL;
         if main_end < self.len && end > tail_start {
-            // The tail's uniforms follow the first pass's `len` words.
-            let drawn = if first < main_end { chunk } else { self.len };
-            engine.skip((self.len - drawn) as u64 * T::WORDS);
+            // The tail's uniforms follow the first pass's.
+            let drawn = if first < main_end { chunk } else { self.first_pass() };
+            engine.skip((self.first_pass() - drawn) as u64 * T::WORDS);
             T::uniforms(engine, &mut block, zero, one);
             T::normals(&mut block, mean, std);
             let from = first.max(tail_start);
@@ -149,10 +157,12 @@ mod tests {
     fn any_window_equals_the_same_elements_of_the_whole_call() {
         for len in [0, 1, 16, 17, 31, 32, 33, 1000, 1024, 1025, 3000, 5003] {
             for kernel in [Kernel::Uniform { from: -2.0, to: 0.5 }, Kernel::Normal { mean: 0.5, std: 0.02 }] {
-                let call = Call { kernel, len };
-                if call.is_windowed() {
-                    check_windows::<f32>(call);
-                    check_windows::<f64>(call);
+                for whole_chunks in [false, true] {
+                    let call = Call { kernel, len, whole_chunks };
+                    if call.is_windowed() {
+                        check_windows::<f32>(call);
+                        check_windows::<f64>(call);
+                    }
                 }
             }
         }
