@@ -34,7 +34,8 @@ fn writer(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("shards_200MB", dtype.safetensors_name()), &plan, |b, plan| {
                 b.iter(|| {
                     for shard in &layout.shards {
-                        let _ = initc::emit::write_shard(plan, shard, &mut black_box(std::io::sink()), &mut |_| {});
+                        let _ =
+                            initc::emit::write_shard(plan, None, shard, &mut black_box(std::io::sink()), &mut |_| {});
                     }
                 })
             });

@@ -295,11 +295,13 @@ fn write_shards(
     let total =
         selected.iter().map(|shard| emit::output_size(plan, &shard.tensors).map_or(0, |size| size.total())).sum();
     let mut progress = Progress::new(total, quiet);
+    // torch's stream is placed once for all the shards.
+    let torch = crate::init::TorchTensors::draw(plan);
     for (shard, target) in selected.iter().zip(targets) {
         let shown = target.display().to_string();
         let file = set.create(target.clone()).map_err(|error| io_failure(&shown, "write", &error))?;
         write_file(file, &shown, |mut out| {
-            emit::write_shard(plan, shard, &mut out, &mut |bytes| progress.advance(bytes))
+            emit::write_shard(plan, torch.as_ref(), shard, &mut out, &mut |bytes| progress.advance(bytes))
         })?;
     }
     progress.finish();

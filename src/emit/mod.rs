@@ -8,6 +8,7 @@ mod shards;
 mod size;
 mod summary;
 
+use crate::init::TorchTensors;
 use crate::plan::Plan;
 use std::io::{self, Write};
 
@@ -31,7 +32,9 @@ pub fn write_safetensors_with_progress<W: Write + Send>(
     out: &mut W,
     progress: &mut dyn FnMut(u64),
 ) -> io::Result<()> {
-    safetensors::write(plan, &safetensors::all_tensors(plan), out, safetensors::CHUNK_BYTES, progress)
+    // Under `rng: torch` the stream is placed first, in torch's order.
+    let torch = crate::init::TorchTensors::draw(plan);
+    safetensors::write(plan, &safetensors::all_tensors(plan), torch.as_ref(), out, safetensors::CHUNK_BYTES, progress)
 }
 
 /// Splits the plan into shard files of at most `max_shard_size` bytes of tensor data each, as
@@ -41,14 +44,16 @@ pub fn shard_layout(plan: &Plan, max_shard_size: u64) -> io::Result<ShardLayout>
 }
 
 /// Writes one shard of `layout`: a complete safetensors file holding the shard's tensors, with
-/// the same bytes whether or not the other shards are written.
+/// the same bytes whether or not the other shards are written. `torch` is the plan's stream under
+/// `rng: torch` (`TorchTensors::draw`, placed once for every shard), else `None`.
 pub fn write_shard<W: Write + Send>(
     plan: &Plan,
+    torch: Option<&TorchTensors>,
     shard: &Shard,
     out: &mut W,
     progress: &mut dyn FnMut(u64),
 ) -> io::Result<()> {
-    safetensors::write(plan, &shard.tensors, out, safetensors::CHUNK_BYTES, progress)
+    safetensors::write(plan, &shard.tensors, torch, out, safetensors::CHUNK_BYTES, progress)
 }
 
 /// The header JSON of the file [`write_safetensors`] writes, without the alignment padding

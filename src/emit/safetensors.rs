@@ -201,6 +201,7 @@ pub(super) fn all_tensors(plan: &Plan) -> Vec<usize> {
 pub(super) fn write<W: Write + Send>(
     plan: &Plan,
     tensors: &[usize],
+    torch: Option<&TorchTensors>,
     out: &mut W,
     chunk_bytes: usize,
     progress: &mut dyn FnMut(u64),
@@ -217,7 +218,7 @@ pub(super) fn write<W: Write + Send>(
     out.write_all(&header_len.to_le_bytes())?;
     out.write_all(header.as_bytes())?;
     progress(8 + header_len);
-    write_data(plan, tensors, out, chunk_bytes, progress)
+    write_data(plan, tensors, torch, out, chunk_bytes, progress)
 }
 
 /// One step of the data: `count` elements of tensor `index` from element `first`.
@@ -234,6 +235,7 @@ struct Step {
 fn write_data<W: Write + Send>(
     plan: &Plan,
     tensors: &[usize],
+    torch: Option<&TorchTensors>,
     out: &mut W,
     chunk_bytes: usize,
     progress: &mut dyn FnMut(u64),
@@ -245,15 +247,13 @@ fn write_data<W: Write + Send>(
         let per_step = (chunk_bytes / spec.dtype.size_bytes()).max(1);
         steps.extend((0..len).step_by(per_step).map(|first| Step { index, first, count: per_step.min(len - first) }));
     }
-    // Under `rng: torch` the stream is placed first, in torch's order.
-    let torch = TorchTensors::draw(plan);
     let mut generator: Option<(usize, TensorData<'_>)> = None;
     let mut fill = |step: Step, buffer: &mut Vec<u8>| -> io::Result<usize> {
         let Some(spec) = plan.tensors.get(step.index) else { return Ok(0) };
         if generator.as_ref().map(|(index, _)| *index) != Some(step.index) {
             // The last tensor's data (orthogonal's Q) is freed before the next one is made.
             generator = None;
-            let drawn = torch.as_ref().and_then(|torch| TensorData::drawn(spec, torch, step.index));
+            let drawn = torch.and_then(|torch| TensorData::drawn(spec, torch, step.index));
             generator = Some(match drawn {
                 Some(data) => (step.index, data),
                 None => (step.index, TensorData::new(spec, plan.seed)?),
@@ -516,7 +516,7 @@ mod tests {
             let reference = written(&plan);
             for chunk_bytes in [1, 2, 6, 4096, 4100, 1 << 16, 1 << 20] {
                 let mut bytes = Vec::new();
-                let result = write(&plan, &all_tensors(&plan), &mut bytes, chunk_bytes, &mut |_| {});
+                let result = write(&plan, &all_tensors(&plan), None, &mut bytes, chunk_bytes, &mut |_| {});
                 assert!(result.is_ok(), "{result:?}");
                 assert!(bytes == reference, "{dtype:?} with {chunk_bytes}-byte chunks");
             }

@@ -179,6 +179,7 @@ mod tests {
             let mut bytes = Vec::new();
             crate::emit::write_shard(
                 &plan,
+                None,
                 &crate::emit::Shard { file_name: String::new(), tensors: tensors.clone() },
                 &mut bytes,
                 &mut |_| {},

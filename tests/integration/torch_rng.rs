@@ -301,3 +301,34 @@ fn orthogonal_is_torchs_within_its_tolerance_and_lint_says_so() {
     let output = initc(dir.path(), &["lint", config.to_str().expect("path"), "--layout", "torch"]);
     assert!(!text(&output.stdout).contains("N0707"));
 }
+
+/// Shards under `rng: torch` hold the tensors one file holds, byte for byte: the stream is
+/// placed once and every shard's tensors are made from it, whichever shard they land in.
+#[test]
+fn shards_hold_the_tensors_of_one_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = repo().join("tests/hf/gpt2/config.json");
+    let compile = |out: &str, extra: &[&str]| {
+        let mut args =
+            vec!["compile", config.to_str().expect("path"), "--rng", "torch", "--seed", "3", "-o", out, "-q"];
+        args.extend_from_slice(extra);
+        let output = initc(dir.path(), &args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+    };
+    compile("one", &[]);
+    compile("sharded", &["--max-shard-size", "20KB"]);
+    let (mut one, _) = named_tensors(&std::fs::read(dir.path().join("one/model.safetensors")).expect("written"));
+    let mut sharded = Vec::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir.path().join("sharded")).expect("directory") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|extension| extension == "safetensors") {
+            sharded.extend(named_tensors(&std::fs::read(&path).expect("shard")).0);
+            files += 1;
+        }
+    }
+    assert!(files > 2, "{files} shards");
+    one.sort();
+    sharded.sort();
+    assert_eq!(one, sharded);
+}
