@@ -103,6 +103,16 @@ fn templates_equal_transformers_from_config() {
     }
 }
 
+/// `initc compile CONFIG --layout torch --rng torch --seed SEED --dtype DTYPE -o OUT`, which must
+/// succeed.
+fn compile_sequential(dir: &std::path::Path, config: &std::path::Path, seed: &str, dtype: &str, out: &std::path::Path) {
+    let config = config.to_str().expect("path");
+    let out = out.to_str().expect("path");
+    let args = ["compile", config, "--layout", "torch", "--rng", "torch", "--seed", seed, "--dtype", dtype, "-o", out];
+    let output = initc(dir, &args);
+    assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+}
+
 #[test]
 fn configs_equal_torchs_state_dicts() {
     let path = repo().join("tests/torch_rng/cases.json");
@@ -116,22 +126,7 @@ fn configs_equal_torchs_state_dicts() {
         let config = repo().join("tests/torch_rng/configs").join(case["config"].as_str().expect("config"));
         let (seed, dtype) = (case["seed"].to_string(), case["dtype"].as_str().expect("dtype"));
         let out = dir.path().join("out.safetensors");
-        let args = [
-            "compile",
-            config.to_str().expect("path"),
-            "--layout",
-            "torch",
-            "--rng",
-            "torch",
-            "--seed",
-            &seed,
-            "--dtype",
-            dtype,
-            "-o",
-            out.to_str().expect("path"),
-        ];
-        let output = initc(dir.path(), &args);
-        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        compile_sequential(dir.path(), &config, &seed, dtype, &out);
         let (got, metadata) = tensors(&std::fs::read(&out).expect("written"));
         assert_eq!(metadata["initc.rng"], "torch-mt19937");
         let expected: Vec<(Vec<u64>, String)> = case["state"]
@@ -251,22 +246,7 @@ fn orthogonal_is_torchs_within_its_tolerance_and_lint_says_so() {
     for case in cases {
         let (seed, dtype) = (case["seed"].to_string(), case["dtype"].as_str().expect("dtype"));
         let out = dir.path().join("out.safetensors");
-        let args = [
-            "compile",
-            config.to_str().expect("path"),
-            "--layout",
-            "torch",
-            "--rng",
-            "torch",
-            "--seed",
-            &seed,
-            "--dtype",
-            dtype,
-            "-o",
-            out.to_str().expect("path"),
-        ];
-        let output = initc(dir.path(), &args);
-        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        compile_sequential(dir.path(), &config, &seed, dtype, &out);
         let bytes = std::fs::read(&out).expect("written");
         let (got, _) = named_tensors(&bytes);
         let names = ["dense.weight", "dense.bias", "dense_1.weight", "dense_1.bias", "dense_2.weight", "dense_2.bias"];
