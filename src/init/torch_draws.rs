@@ -9,6 +9,7 @@
 //! redraws, a small `normal_`'s cached pair) is drawn in the pass itself and held whole.
 //! A tensor no step fills (fixed values) is left to `TensorData`.
 
+use crate::plan::torch_rng::TorchStep;
 use crate::plan::{DType, Plan, TensorSpec};
 use crate::random::torch::half::{TorchHalf, round_into};
 use crate::random::torch::{Call, Mt19937, TorchDtype, TorchFloat, TorchGenerator, TorchInit, TorchValues};
@@ -41,12 +42,29 @@ pub struct TorchTensors {
 enum Drawn {
     /// The call that gives its values, starting `start` words into the stream, then the
     /// config's fill (a `padding_idx` row).
-    Call { start: u64, call: Call, dtype: DType, fill: Option<(Range<usize>, f64)> },
+    /// Its `len` elements are elements `offset..` of the call (a slice of a fused call).
+    Call { start: u64, call: Call, offset: usize, len: usize, dtype: DType, fill: Option<(Range<usize>, f64)> },
     /// Drawn whole in the pass: little-endian bytes, `size` per element.
     Bytes { bytes: Vec<u8>, size: usize },
 }
 
-/// One step's draw as a windowed call, when it is one.
+/// The windowed call a step is (or is a slice of), when it is one.
+fn step_call(step: &TorchStep) -> Option<Call> {
+    let call = windowed(&step.init, &step.shape, step.dtype)?;
+    Some(Call { len: step.part.map_or(call.len, |part| part.call_len), ..call }).filter(Call::is_windowed)
+}
+
+/// The words of the windowed calls that give values, each counted once.
+fn giving_words(plan: &Plan, calls: &[Option<Call>], giving: &[bool]) -> u64 {
+    let steps = plan.torch_steps.iter().zip(calls).zip(giving);
+    steps.fold(0u64, |sum, ((step, call), gives)| {
+        let first_part = step.part.is_none_or(|part| part.offset == 0);
+        let words = call.filter(|_| *gives && first_part).map_or(0, |call| call.words(words_per_value(step.dtype)));
+        sum.saturating_add(words)
+    })
+}
+
+/// One draw as a windowed call, when it is one.
 fn windowed(init: &TorchInit, shape: &[usize], dtype: DType) -> Option<Call> {
     if !matches!(dtype, DType::F32 | DType::F64 | DType::F16 | DType::BF16) {
         return None;
@@ -92,22 +110,22 @@ pub fn held_bytes(plan: &Plan) -> u64 {
         return 0;
     }
     let giving = giving_steps(plan);
-    let (mut whole, mut windowed_words, mut calls) = (0u64, 0u64, 0u64);
-    for (step, &gives) in plan.torch_steps.iter().zip(&giving) {
+    let calls: Vec<Option<Call>> = plan.torch_steps.iter().map(step_call).collect();
+    let windowed_words = giving_words(plan, &calls, &giving);
+    let (mut whole, mut windowed_calls) = (0u64, 0u64);
+    for ((step, call), &gives) in plan.torch_steps.iter().zip(&calls).zip(&giving) {
         if !gives {
             continue;
         }
         let bytes = (step.shape.iter().product::<usize>() as u64).saturating_mul(step.dtype.size_bytes() as u64);
-        match windowed(&step.init, &step.shape, step.dtype) {
-            Some(call) => {
-                windowed_words = windowed_words.saturating_add(call.words(words_per_value(step.dtype)));
-                calls += 1;
-            }
+        match call {
+            Some(_) => windowed_calls += 1,
             None if matches!(step.init, TorchInit::TruncNormal { .. }) => whole = whole.saturating_add(bytes * 2),
             None => whole = whole.saturating_add(bytes),
         }
     }
-    let snapshots = (windowed_words / spacing(windowed_words)).saturating_add(calls).saturating_add(CURSORS as u64);
+    let grid = windowed_words / spacing(windowed_words);
+    let snapshots = grid.saturating_add(windowed_calls).saturating_add(CURSORS as u64);
     whole.saturating_add(snapshots.saturating_mul(SNAPSHOT_BYTES))
 }
 
@@ -119,35 +137,49 @@ impl TorchTensors {
             return None;
         }
         let giving = giving_steps(plan);
-        let calls: Vec<Option<Call>> =
-            plan.torch_steps.iter().map(|step| windowed(&step.init, &step.shape, step.dtype)).collect();
-        let giving_words = plan.torch_steps.iter().zip(&calls).zip(&giving).fold(0u64, |sum, ((step, call), gives)| {
-            let words = call.filter(|_| *gives).map_or(0, |call| call.words(words_per_value(step.dtype)));
-            sum.saturating_add(words)
-        });
-        let spacing = spacing(giving_words);
+        let calls: Vec<Option<Call>> = plan.torch_steps.iter().map(step_call).collect();
+        let spacing = spacing(giving_words(plan, &calls, &giving));
         let mut pass =
             Pass { generator: TorchGenerator::manual_seed(plan.seed), wanted: Vec::new(), taken: Vec::new() };
         let mut tensors: Vec<Option<Drawn>> = (0..plan.tensors.len()).map(|_| None).collect();
-        // Words the steps so far draw: where the next step starts.
-        let mut position = 0u64;
+        // Words the steps so far draw: where the next call starts; and the current call's start.
+        let (mut position, mut call_start) = (0u64, 0u64);
+        // The call whose snapshot grid is wanted, and a call drawn whole that parts slice.
+        let mut grid_for = None;
+        let mut whole: Option<TorchValues> = None;
         for ((step, call), &gives) in plan.torch_steps.iter().zip(&calls).zip(&giving) {
             let spec = step.tensor.and_then(|index| plan.tensors.get(index)).filter(|_| gives);
             let fill = spec.and_then(|spec| fill_of(spec, step.fill));
+            let len: usize = step.shape.iter().product();
+            let offset = step.part.map_or(0, |part| part.offset);
+            let ends_call = step.part.is_none_or(|part| offset + len >= part.call_len);
+            if offset == 0 {
+                call_start = position;
+            }
             match call {
                 Some(call) => {
                     let words = call.words(words_per_value(step.dtype));
                     if let (Some(index), Some(_)) = (step.tensor, spec) {
-                        pass.wanted.extend((0..words.div_ceil(spacing)).map(|cell| position + cell * spacing));
-                        tensors[index] = Some(Drawn::Call { start: position, call: *call, dtype: step.dtype, fill });
+                        if grid_for != Some(call_start) {
+                            pass.wanted.extend((0..words.div_ceil(spacing)).map(|cell| call_start + cell * spacing));
+                            grid_for = Some(call_start);
+                        }
+                        let dtype = step.dtype;
+                        tensors[index] = Some(Drawn::Call { start: call_start, call: *call, offset, len, dtype, fill });
                     }
-                    position += words;
+                    if ends_call {
+                        position = call_start + words;
+                    }
                 }
                 None => {
-                    pass.advance_to(position);
-                    let drawn = drawn(&mut pass.generator, &step.init, &step.shape, step.dtype);
-                    position = pass.generator.engine().position();
-                    if let (Some(index), Some(mut values)) = (step.tensor.filter(|_| spec.is_some()), drawn) {
+                    if offset == 0 {
+                        pass.advance_to(position);
+                        let shape = step.part.map_or_else(|| step.shape.clone(), |part| vec![part.call_len]);
+                        whole = drawn(&mut pass.generator, &step.init, &shape, step.dtype);
+                        position = pass.generator.engine().position();
+                    }
+                    let values = whole.as_ref().map(|values| values.slice(offset..offset + len));
+                    if let (Some(index), Some(mut values)) = (step.tensor.filter(|_| spec.is_some()), values) {
                         if let Some((range, value)) = fill {
                             values.fill(range, value);
                         }
@@ -176,13 +208,16 @@ impl TorchTensors {
                 out[..end - start].copy_from_slice(&bytes[start..end]);
                 true
             }
-            Some(Some(Drawn::Call { start, call, dtype, fill })) => {
+            Some(Some(Drawn::Call { start, call, offset, len, dtype, fill })) => {
+                let count = (out.len() / dtype.size_bytes()).min(len.saturating_sub(first));
+                let (out, first) = (&mut out[..count * dtype.size_bytes()], offset + first);
                 match dtype {
                     DType::F64 => self.fill_call::<f64, 8>(*start, call, first, out),
                     DType::F16 => self.fill_call::<half::f16, 2>(*start, call, first, out),
                     DType::BF16 => self.fill_call::<half::bf16, 2>(*start, call, first, out),
                     _ => self.fill_call::<f32, 4>(*start, call, first, out),
                 }
+                let first = first - offset;
                 if let Some((range, value)) = fill {
                     fill_range(*dtype, range, *value, first, out);
                 }
@@ -414,8 +449,16 @@ mod tests {
     fn sequential(plan: &Plan) -> Vec<Option<Vec<u8>>> {
         let mut generator = TorchGenerator::manual_seed(plan.seed);
         let mut bytes = vec![None; plan.tensors.len()];
+        let mut whole = None;
         for step in &plan.torch_steps {
-            let values = drawn(&mut generator, &step.init, &step.shape, step.dtype);
+            // A fused call is drawn whole at its first slice.
+            let offset = step.part.map_or(0, |part| part.offset);
+            if offset == 0 {
+                let shape = step.part.map_or_else(|| step.shape.clone(), |part| vec![part.call_len]);
+                whole = drawn(&mut generator, &step.init, &shape, step.dtype);
+            }
+            let len: usize = step.shape.iter().product();
+            let values = whole.as_ref().map(|values| values.slice(offset..offset + len));
             if let (Some(index), Some(mut values)) = (step.tensor, values) {
                 if let Some((range, value)) = fill_of(&plan.tensors[index], step.fill) {
                     values.fill(range, value);

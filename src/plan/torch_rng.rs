@@ -39,6 +39,18 @@ pub struct TorchStep {
     pub init: TorchInit,
     /// Whether the tensor's fill (a `padding_idx` row) applies after this draw.
     pub fill: bool,
+    /// The step is one slice of a call on a larger tensor that torch draws once (transformers'
+    /// fused experts): its consecutive steps are the call's slices in memory order.
+    pub part: Option<Part>,
+}
+
+/// One slice of a call drawn once for several tensors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Part {
+    /// The elements of the whole call.
+    pub call_len: usize,
+    /// The slice's first element in the call.
+    pub offset: usize,
 }
 
 /// Every draw of the plan's tensors under `rng: torch`, in torch's order: the Sequential replay
@@ -65,9 +77,15 @@ pub fn torch_program(
             None => Err(refuse(format!("`rng: torch` has no replay of the torch code that draws `{}`", spec.name))),
         };
     }
-    let step = |(index, (spec, init)): (usize, (&TensorSpec, TorchInit)), tensor: Option<usize>, fill: bool| {
-        TorchStep { tensor: tensor.map(|_| index), shape: spec.shape.clone(), dtype: spec.dtype, init, fill }
-    };
+    let step =
+        |(index, (spec, init)): (usize, (&TensorSpec, TorchInit)), tensor: Option<usize>, fill: bool| TorchStep {
+            tensor: tensor.map(|_| index),
+            shape: spec.shape.clone(),
+            dtype: spec.dtype,
+            init,
+            fill,
+            part: None,
+        };
     let mut steps = Vec::new();
     for (index, (spec, draw)) in tensors.iter().zip(draws).enumerate() {
         if let Some(init) = draw.construction {

@@ -2,6 +2,7 @@
 //! whose `_init_weights` is `PreTrainedModel`'s: the Llama family, GPT-NeoX, BERT.
 
 use super::{Draws, TorchStep, linear_bias, linear_weight, normal};
+use crate::plan::torch_rng::Part;
 
 /// Where a model's tensors sit in transformers' module tree.
 pub(super) struct Layout<'a> {
@@ -93,9 +94,9 @@ impl Model<'_> {
                 draws.expect_normal(index, self.sigma)?;
                 stage.construction.push(draws.filled(index, normal(1.0)));
                 stage.post_init.push(draws.filled(index, normal(self.sigma)));
-            } else if let Some((stem, experts)) = self.experts_of(name) {
+            } else if let Some((_, experts)) = self.experts_of(name) {
                 experts.iter().flatten().for_each(|&expert| done[expert] = true);
-                stage.post_init.extend(self.fused_experts(stem, &experts)?);
+                stage.post_init.extend(self.fused_experts(&experts)?);
             } else if self.is_router(name) {
                 draws.expect_normal(index, self.sigma)?;
                 stage.post_init.push(draws.of(index, normal(self.sigma)));
@@ -145,23 +146,25 @@ impl Model<'_> {
 
     /// The `post_init` draws of one fused expert block: `gate_up_proj` `(E, 2·I, H)` N(σ), then
     /// `down_proj` `(E, H, I)` N(σ). Expert `e`'s gate, up and down are contiguous slices of
-    /// them; `normal_` fills the whole tensor's uniforms first and then transforms them 16 at a
-    /// time, so slices of whole 16-element chunks are the same draws as `normal_` on each slice.
-    fn fused_experts(&self, stem: &str, experts: &[[usize; 3]]) -> Result<Vec<TorchStep>, String> {
+    /// them: each fused call is one call whose slices are the experts' tensors (`Part`s).
+    fn fused_experts(&self, experts: &[[usize; 3]]) -> Result<Vec<TorchStep>, String> {
         let draws = self.draws;
         for &index in experts.iter().flatten() {
             draws.expect_normal(index, self.sigma)?;
-            let elements: usize = draws.shape(index).iter().product();
-            if !elements.is_multiple_of(16) {
-                return Err(format!(
-                    "`{stem}`: transformers draws the experts as one fused tensor, and an expert's `{}` of \
-                     {elements} elements (not a multiple of 16) shares normal_'s 16-value chunks with the next",
-                    draws.name(index)
-                ));
+        }
+        let gate_up: Vec<usize> = experts.iter().flat_map(|&[gate, up, _]| [gate, up]).collect();
+        let down: Vec<usize> = experts.iter().map(|&[_, _, down]| down).collect();
+        let mut steps = Vec::new();
+        for fused in [gate_up, down] {
+            let sizes: Vec<usize> = fused.iter().map(|&index| draws.shape(index).iter().product()).collect();
+            let call_len = sizes.iter().sum();
+            let mut offset = 0;
+            for (&index, size) in fused.iter().zip(sizes) {
+                let part = Some(Part { call_len, offset });
+                steps.push(TorchStep { part, ..draws.of(index, normal(self.sigma)) });
+                offset += size;
             }
         }
-        let gate_up = experts.iter().flat_map(|&[gate, up, _]| [gate, up]);
-        let down = experts.iter().map(|&[_, _, down]| down);
-        Ok(gate_up.chain(down).map(|index| draws.of(index, normal(self.sigma))).collect())
+        Ok(steps)
     }
 }

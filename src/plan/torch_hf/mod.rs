@@ -109,7 +109,7 @@ impl<'a> Draws<'a> {
     /// A draw whose values tensor `index` keeps (until a later step draws it again).
     fn of(&self, index: usize, init: TorchInit) -> TorchStep {
         let spec = &self.tensors[index];
-        TorchStep { tensor: Some(index), shape: spec.shape.clone(), dtype: spec.dtype, init, fill: false }
+        TorchStep { tensor: Some(index), shape: spec.shape.clone(), dtype: spec.dtype, init, fill: false, part: None }
     }
 
     /// `of`, then the tensor's fill (an embedding's `padding_idx` row set to zero).
@@ -120,7 +120,14 @@ impl<'a> Draws<'a> {
     /// A draw torch makes for a tensor the file does not hold (a tied head, a stack's own
     /// embedding replaced by the shared one), of `shape` in tensor `like`'s dtype.
     fn discarded(&self, like: usize, shape: &[usize], init: TorchInit) -> TorchStep {
-        TorchStep { tensor: None, shape: shape.to_vec(), dtype: self.tensors[like].dtype, init, fill: false }
+        TorchStep {
+            tensor: None,
+            shape: shape.to_vec(),
+            dtype: self.tensors[like].dtype,
+            init,
+            fill: false,
+            part: None,
+        }
     }
 
     /// The standard deviation of tensor `index`, a `random_normal(mean=0)` without its own seed.

@@ -251,6 +251,18 @@ impl TorchValues {
         self.fill(range, 0.0);
     }
 
+    /// The elements of `range` that exist (a slice of a fused call's values).
+    pub fn slice(&self, range: std::ops::Range<usize>) -> TorchValues {
+        let len = self.len();
+        let range = range.start.min(len)..range.end.min(len);
+        match self {
+            TorchValues::F32(values) => TorchValues::F32(values[range].to_vec()),
+            TorchValues::F64(values) => TorchValues::F64(values[range].to_vec()),
+            TorchValues::F16(values) => TorchValues::F16(values[range].to_vec()),
+            TorchValues::BF16(values) => TorchValues::BF16(values[range].to_vec()),
+        }
+    }
+
     /// Sets the elements of `range` that exist to `value`, rounded into the dtype.
     pub fn fill(&mut self, range: std::ops::Range<usize>, value: f64) {
         let len = self.len();
