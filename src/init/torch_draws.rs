@@ -294,7 +294,7 @@ impl Pass {
     fn advance_to(&mut self, position: u64) {
         let engine = self.generator.engine();
         for &wanted in &self.wanted {
-            engine.skip(wanted - engine.position());
+            engine.skip(wanted.saturating_sub(engine.position()));
             self.taken.push(engine.clone());
         }
         self.wanted.clear();
