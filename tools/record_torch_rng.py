@@ -229,6 +229,9 @@ CONFIG_MODELS = {
         nn.Embedding(100, 24), nn.LSTM(24, 8, batch_first=True), nn.LSTM(8, 9, batch_first=True),
         nn.Linear(9, 100003)),
     "explicit.yaml": explicit_model,
+    "more_layers.yaml": lambda: nn.Sequential(
+        nn.Conv2d(4, 8, 3, groups=4), nn.GroupNorm(2, 8), nn.ConvTranspose2d(8, 6, (2, 3)), nn.RMSNorm(6),
+        nn.Conv1d(6, 6, 4, groups=6, bias=False), nn.Linear(6, 3)),
     "bidirectional.yaml": lambda: nn.Sequential(
         nn.Embedding(50, 10), nn.LSTM(10, 8, batch_first=True, bidirectional=True),
         nn.GRU(16, 5, batch_first=True, bidirectional=True), nn.Linear(10, 3)),

@@ -130,6 +130,28 @@ pub fn torch_module(class_name: &str, weights: &[Weight]) -> Option<TorchModule>
                 bias: has("bias"),
             })
         }
+        "Conv1DTranspose" | "Conv2DTranspose" | "Conv3DTranspose" => {
+            let kernel = find("kernel")?;
+            let [spatial @ .., output, input] = kernel.as_slice() else { return None };
+            Some(TorchModule::ConvTranspose {
+                in_channels: *input,
+                out_channels: *output,
+                kernel: spatial.to_vec(),
+                bias: has("bias"),
+            })
+        }
+        // `nn.ConvNd(channels, channels · multiplier, k, groups=channels)`.
+        "DepthwiseConv1D" | "DepthwiseConv2D" => {
+            let kernel = find("kernel")?;
+            let [spatial @ .., channels, multiplier] = kernel.as_slice() else { return None };
+            Some(TorchModule::Conv {
+                in_channels: *channels,
+                out_channels: channels * multiplier,
+                kernel: spatial.to_vec(),
+                groups: *channels,
+                bias: has("bias"),
+            })
+        }
         "Embedding" => match find("embeddings")?.as_slice() {
             [rows, dim] => {
                 Some(TorchModule::Embedding { num_embeddings: *rows, embedding_dim: *dim, padding_idx: None })
@@ -140,6 +162,10 @@ pub fn torch_module(class_name: &str, weights: &[Weight]) -> Option<TorchModule>
             let shape = find("gamma").or_else(|| find("beta"))?.clone();
             Some(TorchModule::LayerNorm { shape, bias: has("beta") })
         }
+        // `nn.GroupNorm` (affine) sets its weight to ones and its bias to zeros, as LayerNorm.
+        "GroupNormalization" => Some(TorchModule::LayerNorm { shape: find("gamma")?.clone(), bias: true }),
+        // `nn.RMSNorm` sets its weight to ones.
+        "RMSNormalization" => Some(TorchModule::LayerNorm { shape: find("scale")?.clone(), bias: false }),
         "BatchNormalization" => Some(TorchModule::BatchNorm { features: find("moving_mean")?.iter().product() }),
         "LSTM" | "GRU" | "SimpleRNN" | "Bidirectional" => {
             // A bidirectional layer's weights are `forward_lstm.lstm_cell.kernel`, …: the cell

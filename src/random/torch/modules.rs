@@ -1,6 +1,7 @@
 //! The parameters torch's modules create and what their `reset_parameters` draws, in
-//! `parameters()` order: `nn.Linear`, `nn.ConvNd` (with groups), `nn.Embedding` (with
-//! `padding_idx`), `nn.LayerNorm`, `nn.BatchNormNd` and `nn.LSTM`/`nn.GRU`/`nn.RNN`.
+//! `parameters()` order: `nn.Linear`, `nn.ConvNd` (with groups), `nn.ConvTransposeNd`,
+//! `nn.Embedding` (with `padding_idx`), `nn.LayerNorm` (and `nn.GroupNorm` and `nn.RMSNorm`,
+//! whose resets are the same ones and zeros), `nn.BatchNormNd` and `nn.LSTM`/`nn.GRU`/`nn.RNN`.
 
 use super::init_functions::{FanMode, Nonlinearity, TorchInit};
 
@@ -24,12 +25,45 @@ impl RnnKind {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum TorchModule {
-    Linear { in_features: usize, out_features: usize, bias: bool },
-    Conv { in_channels: usize, out_channels: usize, kernel: Vec<usize>, groups: usize, bias: bool },
-    Embedding { num_embeddings: usize, embedding_dim: usize, padding_idx: Option<usize> },
-    LayerNorm { shape: Vec<usize>, bias: bool },
-    BatchNorm { features: usize },
-    Rnn { kind: RnnKind, input_size: usize, hidden_size: usize, layers: usize, bidirectional: bool, bias: bool },
+    Linear {
+        in_features: usize,
+        out_features: usize,
+        bias: bool,
+    },
+    Conv {
+        in_channels: usize,
+        out_channels: usize,
+        kernel: Vec<usize>,
+        groups: usize,
+        bias: bool,
+    },
+    /// `nn.ConvTransposeNd` (groups 1): weight `(in, out, k…)`.
+    ConvTranspose {
+        in_channels: usize,
+        out_channels: usize,
+        kernel: Vec<usize>,
+        bias: bool,
+    },
+    Embedding {
+        num_embeddings: usize,
+        embedding_dim: usize,
+        padding_idx: Option<usize>,
+    },
+    LayerNorm {
+        shape: Vec<usize>,
+        bias: bool,
+    },
+    BatchNorm {
+        features: usize,
+    },
+    Rnn {
+        kind: RnnKind,
+        input_size: usize,
+        hidden_size: usize,
+        layers: usize,
+        bidirectional: bool,
+        bias: bool,
+    },
 }
 
 /// One floating-point entry of a module's state dict and how `reset_parameters` fills it.
@@ -74,6 +108,17 @@ impl TorchModule {
                 let mut shape = vec![*out_channels, per_group];
                 shape.extend_from_slice(kernel);
                 let fan_in = per_group * kernel.iter().product::<usize>();
+                let mut parameters = vec![parameter("weight", shape, kaiming_sqrt5())];
+                if *bias {
+                    parameters.push(parameter("bias", vec![*out_channels], fan_in_bias(fan_in)));
+                }
+                parameters
+            }
+            TorchModule::ConvTranspose { in_channels, out_channels, kernel, bias } => {
+                let mut shape = vec![*in_channels, *out_channels];
+                shape.extend_from_slice(kernel);
+                // `_ConvNd.reset_parameters` takes fan-in from the weight: `size(1)·receptive`.
+                let fan_in = out_channels * kernel.iter().product::<usize>();
                 let mut parameters = vec![parameter("weight", shape, kaiming_sqrt5())];
                 if *bias {
                     parameters.push(parameter("bias", vec![*out_channels], fan_in_bias(fan_in)));
