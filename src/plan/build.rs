@@ -168,7 +168,10 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
     }
     let torch_steps = if torch_rng && !diagnostics.iter().any(Diagnostic::is_error) {
         match torch_program(&graph.name, &tensors, &torch_draws) {
-            Ok(steps) => steps,
+            Ok(steps) => {
+                label_torch_draws(&mut tensors, &steps);
+                steps
+            }
             Err(diagnostic) => {
                 diagnostics.push(diagnostic);
                 Vec::new()
@@ -441,6 +444,36 @@ fn check_share(
                 .with_help("a layer can share only a layer of the same type whose weights have the same shapes"));
             }
             Ok(())
+        }
+    }
+}
+
+/// Under `rng: torch`, each tensor whose values are a `uniform_` or `normal_` is labelled with
+/// the distribution torch draws it from (`random_uniform(minval=…, maxval=…)` for a module's
+/// `kaiming_uniform_(a=√5)`, `random_normal(…)` for `kaiming_normal_`, …), so that the file's
+/// metadata and `inspect`'s expectations describe its values. A tensor with a fill keeps its
+/// label (its template's already says the same distribution).
+fn label_torch_draws(tensors: &mut [TensorSpec], steps: &[super::torch_rng::TorchStep]) {
+    // A tensor's values are its last step's.
+    let mut last = vec![None; tensors.len()];
+    for step in steps {
+        if let Some(slot) = step.tensor.and_then(|index| last.get_mut(index)) {
+            *slot = Some(step);
+        }
+    }
+    for (spec, step) in tensors.iter_mut().zip(last) {
+        let Some(step) = step else { continue };
+        if spec.fill.is_some() {
+            continue;
+        }
+        match step.init.kernel(&step.shape) {
+            Ok(Some(crate::random::torch::Kernel::Uniform { from, to })) => {
+                spec.initializer_label = format!("random_uniform(minval={from:?}, maxval={to:?})");
+            }
+            Ok(Some(crate::random::torch::Kernel::Normal { mean, std })) => {
+                spec.initializer_label = format!("random_normal(mean={mean:?}, stddev={std:?})");
+            }
+            _ => {}
         }
     }
 }

@@ -314,3 +314,35 @@ fn shards_hold_the_tensors_of_one_file() {
     sharded.sort();
     assert_eq!(one, sharded);
 }
+
+/// The file's metadata labels each tensor with what torch drew it from, so that `inspect`'s
+/// expectations hold: a module's `kaiming_uniform_(a=√5)` is `U(±1/√fan_in)`, a `he_normal`
+/// kernel torch's untruncated `kaiming_normal_`.
+#[test]
+fn labels_say_what_torch_draws() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = "rng: torch\ninput: [20]\nlayers:\n  - dense: {units: 30}\n  - dense: {units: 4, kernel_initializer: he_normal}\n";
+    std::fs::write(dir.path().join("m.yaml"), config).expect("written");
+    let output = initc(dir.path(), &["compile", "m.yaml", "--layout", "torch", "-o", "m.safetensors"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (_, metadata) = tensors(&std::fs::read(dir.path().join("m.safetensors")).expect("written"));
+    let label = |name: &str| metadata[format!("initc.initializer.{name}")].as_str().expect("label").to_string();
+    let number = |label: &str, key: &str| -> f64 {
+        let start = label.find(&format!("{key}=")).expect("key") + key.len() + 1;
+        let end = label[start..].find([',', ')']).expect("end") + start;
+        label[start..end].parse().expect("a number")
+    };
+    let weight = label("dense.weight");
+    assert!(weight.starts_with("random_uniform("), "{weight}");
+    assert!((number(&weight, "maxval") - 1.0 / 20f64.sqrt()).abs() < 1e-12, "{weight}");
+    assert!((number(&weight, "minval") + 1.0 / 20f64.sqrt()).abs() < 1e-12, "{weight}");
+    let bias = label("dense.bias");
+    assert!((number(&bias, "maxval") - 1.0 / 20f64.sqrt()).abs() < 1e-12, "{bias}");
+    let he = label("dense_1.weight");
+    assert!(he.starts_with("random_normal(mean=0.0,"), "{he}");
+    assert!((number(&he, "stddev") - (2.0f64 / 30.0).sqrt()).abs() < 1e-12, "{he}");
+    // `inspect` measures the file against those labels without a warning.
+    let inspected = initc(dir.path(), &["inspect", "m.safetensors"]);
+    assert!(inspected.status.success(), "{}", text(&inspected.stderr));
+    assert!(text(&inspected.stdout).contains("random_uniform(minval="), "{}", text(&inspected.stdout));
+}
