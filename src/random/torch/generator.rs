@@ -75,14 +75,26 @@ with_fma!(normals_f64, fill_normals::<f64>, (data: &mut [f64], mean: f64, std: f
 /// f64 words are drawn a block at a time into a buffer on the stack.
 const BLOCK_WORDS: usize = 2048;
 
+/// `uniform_real_distribution<float>`'s x on [0, 1): the low 24 bits of one draw, exact in f32
+/// (through i32, which converts in one instruction).
+#[inline(always)]
+fn unit_f32(word: u32) -> f32 {
+    (word & 0x00ff_ffff) as i32 as f32 * (1.0 / (1u32 << 24) as f32)
+}
+
+/// `uniform_real_distribution<double>`'s x on [0, 1): the low 53 bits of a 64-bit draw, exact in
+/// f64.
+#[inline(always)]
+pub(super) fn unit_f64(random: u64) -> f64 {
+    (random & ((1u64 << 53) - 1)) as i64 as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 /// `out` filled with uniforms on [from, to) from one state word each, tempered here
 /// (`v == to` becomes `from`).
 #[inline(always)]
 fn fill_uniforms_f32(raw: &[u32], out: &mut [f32], from: f32, to: f32) {
     for (slot, &word) in out.iter_mut().zip(raw) {
-        // The low 24 bits: exact in f32 (through i32, which converts in one instruction).
-        let x = (temper(word) & 0x00ff_ffff) as i32 as f32 * (1.0 / (1u32 << 24) as f32);
-        let value = x.mul_add(to - from, from);
+        let value = unit_f32(temper(word)).mul_add(to - from, from);
         *slot = if value == to { from } else { value };
     }
 }
@@ -91,10 +103,7 @@ fn fill_uniforms_f32(raw: &[u32], out: &mut [f32], from: f32, to: f32) {
 #[inline(always)]
 fn fill_uniforms_f64(words: &[u32], out: &mut [f64], from: f64, to: f64) {
     for (slot, pair) in out.iter_mut().zip(words.chunks_exact(2)) {
-        let random = (u64::from(pair[0]) << 32) | u64::from(pair[1]);
-        // The low 53 bits: exact in f64.
-        let x = (random & ((1u64 << 53) - 1)) as i64 as f64 * (1.0 / (1u64 << 53) as f64);
-        let value = x.mul_add(to - from, from);
+        let value = unit_f64((u64::from(pair[0]) << 32) | u64::from(pair[1])).mul_add(to - from, from);
         *slot = if value == to { from } else { value };
     }
 }
@@ -112,8 +121,6 @@ pub trait TorchFloat: Copy + Default + PartialOrd + Send + Sync + 'static {
     /// Round an f64 (a Python float) into the dtype.
     fn from_f64(value: f64) -> Self;
     fn to_f64(self) -> f64;
-    /// `uniform_real_distribution<T>(from, to)`: one draw, `x·(to − from) + from` fused.
-    fn uniform(generator: &mut TorchGenerator, from: Self, to: Self) -> Self;
     /// `NormalFill16`: 16 uniforms in place to 16 normals.
     fn normal_fill_16(data: &mut [Self], mean: Self, std: Self);
     /// `uniform_` on `out` with bounds already in the dtype (`value == to` becomes `from`),
@@ -134,13 +141,6 @@ impl TorchFloat for f32 {
 
     fn to_f64(self) -> f64 {
         f64::from(self)
-    }
-
-    #[inline(always)]
-    fn uniform(generator: &mut TorchGenerator, from: f32, to: f32) -> f32 {
-        // The low 24 bits of one draw: exact in f32.
-        let x = (generator.random() & 0x00ff_ffff) as f32 * (1.0 / (1u32 << 24) as f32);
-        x.mul_add(to - from, from)
     }
 
     #[inline(always)]
@@ -179,13 +179,6 @@ impl TorchFloat for f64 {
 
     fn to_f64(self) -> f64 {
         self
-    }
-
-    #[inline(always)]
-    fn uniform(generator: &mut TorchGenerator, from: f64, to: f64) -> f64 {
-        // The low 53 bits of a 64-bit draw: exact in f64.
-        let x = (generator.random64() & ((1u64 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64);
-        x.mul_add(to - from, from)
     }
 
     #[inline(always)]

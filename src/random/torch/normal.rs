@@ -6,7 +6,7 @@
 //! scalar one with the C library's `log`/`cos`/`sin`. Below 16: a double Box–Muller per pair
 //! (`log1p`, four 32-bit draws), the pair's second value kept in the generator for the next call.
 
-use super::generator::{TorchFloat, TorchGenerator};
+use super::generator::{TorchFloat, TorchGenerator, unit_f64};
 use super::window::{Call, Kernel};
 
 /// Box–Muller works on 16 values at a time.
@@ -29,8 +29,9 @@ fn small_normal(generator: &mut TorchGenerator, mean: f64, std: f64) -> f64 {
     let z = match generator.take_cached_normal() {
         Some(cached) => cached,
         None => {
-            let u1 = f64::uniform(generator, 0.0, 1.0);
-            let u2 = f64::uniform(generator, 0.0, 1.0);
+            // `uniform_real_distribution<double>(0, 1)`: `x·(1 − 0) + 0` is x.
+            let u1 = unit_f64(generator.random64());
+            let u2 = unit_f64(generator.random64());
             let radius = (-2.0 * (-u2).ln_1p()).sqrt();
             let theta = 2.0 * std::f64::consts::PI * u1;
             generator.cache_normal(radius * theta.sin());
