@@ -6,7 +6,7 @@
 use super::Outcome;
 use super::inspect::{OutputFormat, read_failed};
 use super::weights::{Progress, ReadError, WeightFiles, in_rounds};
-use crate::inspect::{self, Comparator, DiffReport, TensorComparison, TensorData, Tolerance};
+use crate::inspect::{self, BlockBytes, Comparator, DiffReport, TensorComparison, TensorData, Tolerance};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -107,17 +107,23 @@ fn diff_files(
                     let from = (block * ELEMENTS_PER_BLOCK * width) as u64;
                     (from, (from + (ELEMENTS_PER_BLOCK * width) as u64).min(elements * width as u64))
                 };
-                let fill = |block: usize, a: &mut Vec<u8>, b: &mut Vec<u8>| {
-                    let (from, to) = range(block, left_width);
-                    left.read_range(left_index, from, to, a)?;
-                    let (from, to) = range(block, right_width);
-                    right.read_range(right_index, from, to, b)
-                };
                 let blocks = elements.div_ceil(ELEMENTS_PER_BLOCK as u64) as usize;
                 in_rounds(blocks, BLOCKS_PER_ROUND, |round| {
+                    // The round's bytes of each side: its first block's start, its last block's end.
+                    let span = |width| (range(round.start, width).0, range(round.end - 1, width).1);
+                    let (left_span, right_span) = (span(left_width), span(right_width));
+                    let left_window = left.window(left_index, left_span.0, left_span.1)?;
+                    let right_window = right.window(right_index, right_span.0, right_span.1)?;
+                    let fill = |block: usize, a: &mut Vec<u8>, b: &mut Vec<u8>| {
+                        let (from, to) = range(block, left_width);
+                        let a = left.block(left_index, left_window.as_ref().map(|w| (w, left_span.0)), from, to, a)?;
+                        let (from, to) = range(block, right_width);
+                        let b =
+                            right.block(right_index, right_window.as_ref().map(|w| (w, right_span.0)), from, to, b)?;
+                        Ok((a, b))
+                    };
                     comparator.feed_blocks(round.clone(), ELEMENTS_PER_BLOCK, fill)?;
-                    let bytes = |width| range(round.end - 1, width).1 - range(round.start, width).0;
-                    progress.advance(bytes(left_width) + bytes(right_width));
+                    progress.advance(left_span.1 - left_span.0 + right_span.1 - right_span.0);
                     Ok(())
                 })?;
                 comparator.finish()
@@ -157,16 +163,24 @@ pub(super) fn diff_generated<'l>(
                     let from = block * ELEMENTS_PER_BLOCK * width;
                     (from, (from + ELEMENTS_PER_BLOCK * width).min(elements * width))
                 };
-                let fill = |block: usize, a: &mut Vec<u8>, b: &mut Vec<u8>| {
-                    let (from, to) = range(block, left_width);
-                    a.clear();
-                    a.extend_from_slice(&generated.bytes[from..to]);
-                    let (from, to) = range(block, right_width);
-                    right.read_range(right_index, from as u64, to as u64, b)
-                };
                 in_rounds(elements.div_ceil(ELEMENTS_PER_BLOCK), BLOCKS_PER_ROUND, |round| {
+                    let span = (range(round.start, right_width).0 as u64, range(round.end - 1, right_width).1 as u64);
+                    let window = right.window(right_index, span.0, span.1)?;
+                    let fill = |block: usize, _: &mut Vec<u8>, b: &mut Vec<u8>| {
+                        let (from, to) = range(block, left_width);
+                        let a = BlockBytes::Borrowed(&generated.bytes[from..to]);
+                        let (from, to) = range(block, right_width);
+                        let b = right.block(
+                            right_index,
+                            window.as_ref().map(|w| (w, span.0)),
+                            from as u64,
+                            to as u64,
+                            b,
+                        )?;
+                        Ok((a, b))
+                    };
                     comparator.feed_blocks(round.clone(), ELEMENTS_PER_BLOCK, fill)?;
-                    progress.advance((range(round.end - 1, right_width).1 - range(round.start, right_width).0) as u64);
+                    progress.advance(span.1 - span.0);
                     Ok(())
                 })?;
                 comparator.finish()

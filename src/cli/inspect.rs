@@ -5,7 +5,7 @@
 use super::weights::{Progress, ReadError, WeightFiles, in_rounds};
 use super::{Outcome, io_reason, print_diagnostics};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::inspect::{self, Binner, Measurement, TensorReport};
+use crate::inspect::{self, Binner, BlockBytes, Measurement, TensorReport};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -225,32 +225,34 @@ fn measure(
     Ok(reports)
 }
 
-/// Hands `feed` tensor `index`'s blocks of `block_bytes` in rounds, with the function that reads
-/// a block into a buffer, and advances the progress bar.
+/// Hands `feed` tensor `index`'s blocks of `block_bytes` in rounds, with the function that gives
+/// a block's bytes (from the round's mapping, or read into the thread's buffer), and advances
+/// the progress bar.
 fn read_blocks(
     weights: &WeightFiles,
     index: usize,
     block_bytes: u64,
     per_round: usize,
     progress: &mut Progress,
-    mut feed: impl FnMut(
-        std::ops::Range<usize>,
-        &(dyn Fn(usize, &mut Vec<u8>) -> Result<(), ReadError> + Sync),
-    ) -> Result<(), ReadError>,
+    mut feed: impl FnMut(std::ops::Range<usize>, &Fill<'_>) -> Result<(), ReadError>,
 ) -> Result<(), ReadError> {
     let length = weights.tensors[index].entry.length;
     let blocks = length.div_ceil(block_bytes) as usize;
-    let fill = |block: usize, buffer: &mut Vec<u8>| {
-        let from = block as u64 * block_bytes;
-        weights.read_range(index, from, from + block_bytes, buffer)
-    };
     in_rounds(blocks, per_round, |round| {
+        let (from, to) = (round.start as u64 * block_bytes, (round.end as u64 * block_bytes).min(length));
+        let window = weights.window(index, from, to)?;
+        let fill = |block: usize, buffer: &mut Vec<u8>| {
+            let start = block as u64 * block_bytes;
+            weights.block(index, window.as_ref().map(|window| (window, from)), start, start + block_bytes, buffer)
+        };
         feed(round.clone(), &fill)?;
-        let bytes = (round.end as u64 * block_bytes).min(length) - round.start as u64 * block_bytes;
-        progress.advance(bytes);
+        progress.advance(to - from);
         Ok(())
     })
 }
+
+/// Gives block `i`'s bytes, borrowed from a mapping or read into the buffer.
+type Fill<'w> = dyn Fn(usize, &mut Vec<u8>) -> Result<BlockBytes<'w>, ReadError> + Sync + 'w;
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced and then
 /// renamed over it: a failure (a full disk, say) leaves an existing file as it was and no new one.

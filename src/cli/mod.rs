@@ -19,6 +19,7 @@ mod summary;
 mod templates;
 mod verify;
 mod weights;
+mod window;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, render_human};
 use crate::plan::layout::Layout;
@@ -170,6 +171,8 @@ fn first_argument<'a>(first: Option<&'a str>, exists: impl Fn(&str) -> bool) -> 
 }
 
 pub fn main() -> ExitCode {
+    // The binary maps the weights files it reads (see `window.rs`); a host process keeps `pread`.
+    window::map_weights_files();
     run(std::env::args_os().collect())
 }
 

@@ -1,15 +1,16 @@
 //! Reading safetensors files for `inspect`, `diff`, `verify` and `from_file`: a file, a sharded
-//! checkpoint directory or its index is opened and every header parsed; tensor data is then read
-//! block by block with positioned reads (`pread`), each block by the thread that computes on it,
-//! into that thread's buffer (so the bytes the kernel copies in are still in the core's cache).
-//!
-//! Nothing is memory-mapped: resident memory stays at a block or two per thread whatever the
-//! file's size, and a file that shrinks while it is read gives a short read, reported as
-//! "changed while it was read", instead of a SIGBUS. Only regular files are opened (a FIFO would block forever),
-//! and an index may name only files that stay inside its directory once links are followed.
+//! checkpoint directory or its index is opened and every header parsed; tensor data is then
+//! taken a window (a round of blocks, a few MiB) at a time: mapped by the `initc` binary on
+//! Linux, so that the threads compute on the page cache's pages with no copy, else read with
+//! positioned reads (`pread`). Resident memory stays at a window or two whatever the file's
+//! size. A file that shrinks while it is read is reported as "changed while it was read": by
+//! the length check before each window, by a short read, or by the SIGBUS handler of a mapped
+//! window (`window.rs`). Only regular files are opened (a FIFO would block forever), and an
+//! index may name only files that stay inside its directory once links are followed.
 
 use super::io_reason;
-use crate::inspect::{self, TensorEntry};
+use super::window::{self, Window};
+use crate::inspect::{self, BlockBytes, TensorEntry};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::IsTerminal;
@@ -44,6 +45,16 @@ impl ReadError {
 
     fn weights(message: String) -> ReadError {
         ReadError::new(message, HELP_WEIGHTS)
+    }
+
+    /// The diagnostic as stderr shows it.
+    pub(super) fn rendered(&self) -> String {
+        super::render_human(&self.diagnostic(), None)
+    }
+
+    /// An I/O error with its help line.
+    pub(super) fn diagnostic(&self) -> crate::diagnostic::Diagnostic {
+        crate::diagnostic::Diagnostic::error(crate::diagnostic::Code::Io, self.message.clone()).with_help(self.help)
     }
 }
 
@@ -82,19 +93,32 @@ impl OpenFile {
     pub(super) fn read_at(&self, buffer: &mut [u8], offset: u64) -> Result<(), ReadError> {
         read_exact_at(&self.file, buffer, offset).map_err(|error| {
             if error.kind() == std::io::ErrorKind::UnexpectedEof {
-                ReadError::new(
-                    format!(
-                        "`{}` changed while it was read: it ended before byte {} of the {} it had when opened",
-                        self.shown,
-                        offset + buffer.len() as u64,
-                        self.length
-                    ),
-                    HELP_CHANGED,
-                )
+                self.changed(offset + buffer.len() as u64)
             } else {
                 ReadError::weights(format!("cannot read `{}`: {}", self.shown, io_reason(&error)))
             }
         })
+    }
+
+    /// Bytes `[offset, offset + length)` mapped, where this process maps files (else `None`).
+    pub(super) fn window(&self, offset: u64, length: usize) -> Result<Option<Window>, ReadError> {
+        let end = offset + length as u64;
+        // Checked before every window: a file truncated in between is reported, not mapped.
+        if self.file.metadata().map_or(self.length, |metadata| metadata.len()) < end {
+            return Err(self.changed(end));
+        }
+        Ok(window::map(&self.file, offset, length, || self.changed(end).rendered()))
+    }
+
+    /// "Changed while it was read": the file ended before byte `needed`.
+    fn changed(&self, needed: u64) -> ReadError {
+        ReadError::new(
+            format!(
+                "`{}` changed while it was read: it ended before byte {needed} of the {} it had when opened",
+                self.shown, self.length
+            ),
+            HELP_CHANGED,
+        )
     }
 
     /// Reads and validates the header: the tensors (where their bytes lie) and the metadata.
@@ -247,12 +271,40 @@ impl WeightFiles {
         Ok(WeightFiles { files, tensors, metadata })
     }
 
+    /// Bytes `[from, to)` of tensor `index` (`to` clipped to the tensor's end) mapped, where this
+    /// process maps files; else `None`, and [`WeightFiles::read_range`] reads them.
+    pub(super) fn window(&self, index: usize, from: u64, to: u64) -> Result<Option<Window>, ReadError> {
+        let tensor = &self.tensors[index];
+        let to = to.min(tensor.entry.length);
+        self.files[tensor.file].window(tensor.entry.start + from, to.saturating_sub(from) as usize)
+    }
+
     /// Bytes `[from, to)` of tensor `index` into `buffer` (resized to fit).
     pub(super) fn read_range(&self, index: usize, from: u64, to: u64, buffer: &mut Vec<u8>) -> Result<(), ReadError> {
         let tensor = &self.tensors[index];
         let to = to.min(tensor.entry.length);
         buffer.resize(to.saturating_sub(from) as usize, 0);
         self.files[tensor.file].read_at(buffer, tensor.entry.start + from)
+    }
+
+    /// Bytes `[from, to)` of tensor `index`: a slice of `window` (the mapping of the tensor's
+    /// bytes from `window_from`) when there is one, else read into `buffer`.
+    pub(super) fn block<'w>(
+        &self,
+        index: usize,
+        window: Option<(&'w Window, u64)>,
+        from: u64,
+        to: u64,
+        buffer: &mut Vec<u8>,
+    ) -> Result<BlockBytes<'w>, ReadError> {
+        match window {
+            Some((window, window_from)) => {
+                let to = to.min(self.tensors[index].entry.length);
+                let (from, to) = ((from - window_from) as usize, (to - window_from) as usize);
+                Ok(BlockBytes::Borrowed(&window[from..to]))
+            }
+            None => self.read_range(index, from, to, buffer).map(|()| BlockBytes::Buffered),
+        }
     }
 }
 

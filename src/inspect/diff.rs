@@ -9,7 +9,7 @@
 
 use super::file::TensorData;
 use super::kernel::{self, BlockDifference, Decoder};
-use super::parallel::for_each_block;
+use super::parallel::{BlockBytes, for_each_block};
 use super::report::printable;
 use safetensors::Dtype;
 use serde::Serialize;
@@ -140,26 +140,25 @@ impl Comparator {
         let (left_width, right_width) = self.widths();
         let count = (left.len() / left_width).min(right.len() / right_width);
         let blocks = count.div_ceil(BLOCK_ELEMENTS);
-        let fed: Result<(), std::convert::Infallible> = self.feed_blocks(0..blocks, BLOCK_ELEMENTS, |block, a, b| {
+        let fed: Result<(), std::convert::Infallible> = self.feed_blocks(0..blocks, BLOCK_ELEMENTS, |block, _, _| {
             let (start, end) = (block * BLOCK_ELEMENTS, ((block + 1) * BLOCK_ELEMENTS).min(count));
-            a.clear();
-            a.extend_from_slice(&left[start * left_width..end * left_width]);
-            b.clear();
-            b.extend_from_slice(&right[start * right_width..end * right_width]);
-            Ok(())
+            Ok((
+                BlockBytes::Borrowed(&left[start * left_width..end * left_width]),
+                BlockBytes::Borrowed(&right[start * right_width..end * right_width]),
+            ))
         });
         let Ok(()) = fed;
     }
 
     /// Compares the next blocks of `elements_per_block` elements (the last may be shorter):
-    /// `fill(i, left, right)` puts both sides' bytes of block `i` (counted from the first block
-    /// of this call) into the buffers, on the thread that then compares them. Blocks run in
-    /// parallel.
-    pub fn feed_blocks<E: Send>(
+    /// `fill(i, left, right)` gives both sides' bytes of block `i` (counted from the first block
+    /// of this call), each borrowed or read into its buffer on the thread that then compares
+    /// them. Blocks run in parallel.
+    pub fn feed_blocks<'w, E: Send>(
         &mut self,
         blocks: std::ops::Range<usize>,
         elements_per_block: usize,
-        fill: impl Fn(usize, &mut Vec<u8>, &mut Vec<u8>) -> Result<(), E> + Sync,
+        fill: impl Fn(usize, &mut Vec<u8>, &mut Vec<u8>) -> Result<(BlockBytes<'w>, BlockBytes<'w>), E> + Sync,
     ) -> Result<(), E> {
         let mode = match self.mode {
             Mode::Bytes => None,
@@ -172,7 +171,8 @@ impl Comparator {
             blocks,
             || (Vec::new(), Vec::new()),
             |(a, b): &mut (Vec<u8>, Vec<u8>), index| {
-                fill(index, a, b)?;
+                let (left_bytes, right_bytes) = fill(index, a, b)?;
+                let (a, b) = (left_bytes.or_buffer(a), right_bytes.or_buffer(b));
                 Ok(match mode {
                     None => (a.len().min(b.len()) as u64, BlockDifference::default(), a == b),
                     Some((left, right, same_dtype)) => {

@@ -396,7 +396,14 @@ fn narrow_moments<const W: usize>(bytes: &[u8], convert: impl Fn([u8; W]) -> f32
     finish_moments::<W>(bytes, wide, count, sum, &first)
 }
 
-/// Adds the elements of `bytes` (1 or 2 bytes wide) to `counts`, indexed by their bits.
+/// Count tables a 16-bit tensor's codes go into, element `i` into table `i mod 2`: equal
+/// neighbours (common: a normal tensor's values crowd a few hundred codes) then do not wait on
+/// each other's store to the same counter.
+pub const TABLES_16: usize = 2;
+const CODES_16: usize = 1 << 16;
+
+/// Adds the elements of `bytes` (1 or 2 bytes wide) to `counts`, indexed by their bits: one
+/// table of 256 counts for bytes, [`TABLES_16`] tables of 65,536 after one another for 16 bits.
 pub fn count_codes(width: usize, bytes: &[u8], counts: &mut [u32]) {
     match width {
         1 => {
@@ -405,15 +412,17 @@ pub fn count_codes(width: usize, bytes: &[u8], counts: &mut [u32]) {
             }
         }
         _ => {
-            // Two interleaved tables, so that equal neighbours do not wait on each other's store.
-            let (even, odd) = counts.split_at_mut(counts.len() / 2);
+            // Whole tables of fixed length: a 16-bit index needs no bounds check.
+            let (tables, _) = counts.as_chunks_mut::<CODES_16>();
+            let [even, odd, ..] = tables else { return };
+            let code = |pair: &[u8]| usize::from(u16::from_le_bytes([pair[0], pair[1]]));
             let mut pairs = bytes.chunks_exact(4);
             for pair in &mut pairs {
-                even[usize::from(u16::from_le_bytes([pair[0], pair[1]]))] += 1;
-                odd[usize::from(u16::from_le_bytes([pair[2], pair[3]]))] += 1;
+                even[code(&pair[0..2])] += 1;
+                odd[code(&pair[2..4])] += 1;
             }
             if let [low, high, ..] = *pairs.remainder() {
-                even[usize::from(u16::from_le_bytes([low, high]))] += 1;
+                even[code(&[low, high])] += 1;
             }
         }
     }

@@ -8,6 +8,27 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+/// Where a block's bytes are, as a block source hands them over: borrowed from memory that
+/// outlives the round (a mapped file, a tensor in memory), or read into the thread's buffer.
+#[derive(Clone, Copy, Debug)]
+pub enum BlockBytes<'w> {
+    Borrowed(&'w [u8]),
+    Buffered,
+}
+
+impl<'w> BlockBytes<'w> {
+    /// The bytes: the borrowed slice, or `buffer`'s.
+    pub fn or_buffer<'a>(self, buffer: &'a [u8]) -> &'a [u8]
+    where
+        'w: 'a,
+    {
+        match self {
+            BlockBytes::Borrowed(bytes) => bytes,
+            BlockBytes::Buffered => buffer,
+        }
+    }
+}
+
 /// What one thread did: its state, its `(index, result)` pairs and the error that stopped it.
 type Share<S, T, E> = (S, Vec<(usize, T)>, Option<E>);
 

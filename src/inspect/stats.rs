@@ -15,7 +15,7 @@
 
 use super::element::element_bytes;
 use super::kernel::{self, Binning, BlockMoments, Decoder};
-use super::parallel::for_each_block;
+use super::parallel::{BlockBytes, for_each_block};
 use safetensors::Dtype;
 
 /// Elements per block: the unit of parallel work and of the fixed merge order.
@@ -126,7 +126,7 @@ pub struct Measured {
     codes: Option<Vec<u64>>,
 }
 
-/// Spare `u32` count tables: a 16-bit tensor's are 512 KiB each and every parallel split needs
+/// Spare `u32` count tables: a 16-bit tensor's are 1 MiB each and every parallel split needs
 /// one, so they are reused rather than allocated (and faulted in) again.
 static SPARE_TABLES: std::sync::Mutex<Vec<Vec<u32>>> = std::sync::Mutex::new(Vec::new());
 /// Spare tables kept at most.
@@ -174,22 +174,24 @@ impl Measurement {
 
     /// Adds the tensor's blocks `blocks` (block `i` is bytes `[i·block_bytes, (i+1)·block_bytes)`,
     /// the last one possibly shorter), which must follow the blocks fed before. `fill(i, buffer)`
-    /// puts block `i`'s bytes into `buffer`, on the thread that then computes on them (while the
-    /// bytes are still in that core's cache); blocks run in parallel, merged in order.
-    pub fn feed_blocks<E: Send>(
+    /// gives block `i`'s bytes, borrowed or read into `buffer` on the thread that then computes
+    /// on them (while they are still in that core's cache); blocks run in parallel, merged in
+    /// order.
+    pub fn feed_blocks<'w, E: Send>(
         &mut self,
         blocks: std::ops::Range<usize>,
-        fill: impl Fn(usize, &mut Vec<u8>) -> Result<(), E> + Sync,
+        fill: impl Fn(usize, &mut Vec<u8>) -> Result<BlockBytes<'w>, E> + Sync,
     ) -> Result<(), E> {
         let decoder = self.decoder;
         let width = decoder.width();
-        let table_length = self.codes.as_ref().map(|codes| codes.len() * if width == 2 { 2 } else { 1 });
+        let table_length =
+            self.codes.as_ref().map(|codes| codes.len() * if width == 2 { kernel::TABLES_16 } else { 1 });
         let count = blocks.len();
         let (states, moments) = for_each_block(
             blocks,
             || (Vec::new(), table_length.map(take_table)),
             |(buffer, table), index| {
-                fill(index, buffer)?;
+                let buffer = fill(index, buffer)?.or_buffer(buffer);
                 Ok(match table {
                     Some(table) => {
                         kernel::count_codes(width, buffer, table);
@@ -201,9 +203,9 @@ impl Measurement {
         )?;
         for (_, table) in states {
             if let (Some(codes), Some(table)) = (&mut self.codes, table) {
-                // Two interleaved tables for 16-bit codes (see `kernel::count_codes`).
-                for half in table.chunks(codes.len()) {
-                    codes.iter_mut().zip(half).for_each(|(total, &count)| *total += u64::from(count));
+                // Interleaved tables for 16-bit codes (see `kernel::count_codes`).
+                for part in table.chunks(codes.len()) {
+                    codes.iter_mut().zip(part).for_each(|(total, &count)| *total += u64::from(count));
                 }
                 give_back(table);
             }
@@ -245,11 +247,9 @@ impl Measurement {
         let block_bytes = self.block_bytes();
         let first = self.blocks;
         let count = bytes.len().div_ceil(block_bytes);
-        let fed: Result<(), std::convert::Infallible> = self.feed_blocks(first..first + count, |index, buffer| {
+        let fed: Result<(), std::convert::Infallible> = self.feed_blocks(first..first + count, |index, _| {
             let start = (index - first) * block_bytes;
-            buffer.clear();
-            buffer.extend_from_slice(&bytes[start..(start + block_bytes).min(bytes.len())]);
-            Ok(())
+            Ok(BlockBytes::Borrowed(&bytes[start..(start + block_bytes).min(bytes.len())]))
         });
         let Ok(()) = fed;
     }
@@ -374,18 +374,18 @@ impl Binner {
 
     /// Adds blocks read by `fill`, as [`Measurement::feed_blocks`] does (counts are integers,
     /// so neither the order nor the split changes them).
-    pub fn feed_blocks<E: Send>(
+    pub fn feed_blocks<'w, E: Send>(
         &mut self,
         blocks: std::ops::Range<usize>,
-        fill: impl Fn(usize, &mut Vec<u8>) -> Result<(), E> + Sync,
+        fill: impl Fn(usize, &mut Vec<u8>) -> Result<BlockBytes<'w>, E> + Sync,
     ) -> Result<(), E> {
         let (decoder, binning, bins) = (self.decoder, self.binning, self.counts.len());
         let (states, _) = for_each_block(
             blocks,
             || (vec![0u64; bins], Vec::new()),
             |(counts, buffer), index| {
-                fill(index, buffer)?;
-                kernel::bin_values(decoder, buffer, &binning, counts);
+                let bytes = fill(index, buffer)?.or_buffer(buffer);
+                kernel::bin_values(decoder, bytes, &binning, counts);
                 Ok(())
             },
         )?;
@@ -411,12 +411,9 @@ impl Binner {
         }
         let whole = bytes.len() / width * width;
         let block_bytes = self.block_bytes();
-        let fed: Result<(), std::convert::Infallible> =
-            self.feed_blocks(0..whole.div_ceil(block_bytes), |index, buffer| {
-                buffer.clear();
-                buffer.extend_from_slice(&bytes[index * block_bytes..((index + 1) * block_bytes).min(whole)]);
-                Ok(())
-            });
+        let fed: Result<(), std::convert::Infallible> = self.feed_blocks(0..whole.div_ceil(block_bytes), |index, _| {
+            Ok(BlockBytes::Borrowed(&bytes[index * block_bytes..((index + 1) * block_bytes).min(whole)]))
+        });
         let Ok(()) = fed;
         self.carry.extend_from_slice(&bytes[whole..]);
     }

@@ -633,3 +633,46 @@ fn statistics_do_not_depend_on_the_thread_count() {
         assert_eq!(total, count as u64 - 2 * (count / 5003 + 1) as u64, "{}", entry["name"]);
     }
 }
+
+/// The binary maps the files it inspects: a file truncated while it is read must give the
+/// "changed while it was read" error and exit 2 (from the length check before a window, or from
+/// the SIGBUS handler inside one), never a death by signal. The truncation comes after a delay
+/// that sweeps the read, with one thread so that the read takes a while.
+#[test]
+fn a_file_truncated_while_it_is_inspected_or_diffed_is_reported_not_a_crash() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // 64 MiB of F32: 256 blocks, 4 windows.
+    let values: Vec<u8> = (0..16u32 << 20).flat_map(|i| ((i % 1000) as f32).to_le_bytes()).collect();
+    let original = dir.path().join("original.safetensors");
+    write_file(&original, &[("w".to_string(), Dtype::F32, vec![16 << 20], values)], None);
+    let header_end =
+        8 + u64::from_le_bytes(fs::read(&original).expect("read")[..8].try_into().expect("8 bytes")) + 4096;
+    let mut changed = 0;
+    for delay_ms in (0..40).step_by(2) {
+        for command in [&["inspect", "w.safetensors"][..], &["diff", "w.safetensors", "original.safetensors"]] {
+            let path = dir.path().join("w.safetensors");
+            fs::copy(&original, &path).expect("copy");
+            let child = std::process::Command::new(env!("CARGO_BIN_EXE_initc"))
+                .current_dir(dir.path())
+                .args(command)
+                .env("RAYON_NUM_THREADS", "1")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("initc starts");
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            fs::OpenOptions::new().write(true).open(&path).and_then(|file| file.set_len(header_end)).expect("truncate");
+            let output = child.wait_with_output().expect("output");
+            let stderr = text(&output.stderr);
+            match output.status.code() {
+                Some(0) => {}
+                Some(2) => {
+                    assert!(stderr.starts_with("error[E0101]") && stderr.contains("help:"), "{stderr}");
+                    changed += usize::from(stderr.contains("`w.safetensors` changed while it was read"));
+                }
+                other => panic!("{command:?} after {delay_ms} ms: status {other:?} ({:?})\n{stderr}", output.status),
+            }
+        }
+    }
+    assert!(changed > 0, "no run saw the truncation: the sweep of delays missed every read");
+}
