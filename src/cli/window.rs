@@ -1,6 +1,8 @@
 //! A byte range of an open weights file mapped into memory, as `inspect`, `diff` and `verify`
-//! compute on it in the `initc` binary on Linux: the page cache's own pages, with no copy.
-//! Elsewhere (the library inside Python, other systems, a failed mapping) the blocks are read.
+//! compute on it in the `initc` binary on Linux when the range is in the page cache: the
+//! cache's own pages, with no copy. Elsewhere (a range still on the disk, where `pread` with the
+//! kernel's read-ahead is faster than faulting pages in; the library inside Python; other
+//! systems; a failed mapping) the blocks are read.
 //!
 //! A mapped file that something truncates while initc reads it would kill the process with
 //! SIGBUS. The binary's handler looks the faulting address up among the live windows and, when
@@ -67,8 +69,8 @@ pub(super) fn map_weights_files() {
     }
 }
 
-/// Maps `length` bytes of `file` from `offset` when this process maps files and a guard slot
-/// is free; `None` means "read them instead" (with `pread`). `message` is what a SIGBUS inside the mapping
+/// Maps `length` bytes of `file` from `offset` when this process maps files, a guard slot is
+/// free and every page is in the page cache; `None` means "read them instead" (with `pread`). `message` is what a SIGBUS inside the mapping
 /// prints.
 #[cfg(target_os = "linux")]
 pub(super) fn map(
@@ -90,11 +92,30 @@ pub(super) fn map(
             return None;
         }
     };
-    // Sequential: a larger read-ahead on a cold file, and pages behind the reader go first.
-    let _ = map.advise(memmap2::Advice::Sequential);
+    if !resident(&map) {
+        // From the disk, `pread` with the file's read-ahead is faster than faulting pages in.
+        GUARDS[slot].release();
+        return None;
+    }
     let message: Box<[u8]> = message().into_bytes().into_boxed_slice();
     GUARDS[slot].register(map.as_ptr() as usize, map.len(), &message);
     Some(Window { map, slot, _message: message })
+}
+
+/// Whether every page of `map` is in the page cache (`mincore`).
+#[cfg(target_os = "linux")]
+fn resident(map: &memmap2::Mmap) -> bool {
+    // SAFETY: sysconf has no preconditions.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096).max(1);
+    // memmap2 maps from the page holding `offset`: the slice may start inside that page.
+    let start = map.as_ptr() as usize;
+    let aligned = start - start % page;
+    let length = map.len() + (start - aligned);
+    let mut pages = vec![0u8; length.div_ceil(page)];
+    // SAFETY: `[aligned, aligned + length)` lies inside the mapping, and `pages` holds one byte
+    // per page of it.
+    let status = unsafe { libc::mincore(aligned as *mut libc::c_void, length, pages.as_mut_ptr()) };
+    status == 0 && pages.iter().all(|&flags| flags & 1 == 1)
 }
 
 #[cfg(not(target_os = "linux"))]
