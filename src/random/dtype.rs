@@ -81,11 +81,7 @@ pub fn encode(dtype: DType, values: &[f64], out: &mut [u8]) {
                 bytes.copy_from_slice(&value.to_le_bytes());
             }
         }
-        DType::BF16 => {
-            for (value, bytes) in values.iter().zip(out.chunks_exact_mut(2)) {
-                bytes.copy_from_slice(&to_bf16(*value).to_le_bytes());
-            }
-        }
+        DType::BF16 => encode_bf16(values, out),
         DType::F16 => {
             for (value, bytes) in values.iter().zip(out.chunks_exact_mut(2)) {
                 bytes.copy_from_slice(&to_f16(*value).to_le_bytes());
@@ -102,6 +98,49 @@ pub fn encode(dtype: DType, values: &[f64], out: &mut [u8]) {
             }
         }
     }
+}
+
+/// Values per chunk of [`encode_bf16`]: one check whether a chunk needs the general rounding.
+const BF16_CHUNK: usize = 64;
+
+/// `values` as nearest-even bf16 bytes, the same bits as [`to_bf16`]: a chunk whose values all
+/// round to normal finite bf16s (every random value but a zero, in practice) is rounded straight
+/// from the f64 bits, in integer lanes; any other chunk again through [`to_bf16`].
+#[inline(always)]
+fn encode_bf16(values: &[f64], out: &mut [u8]) {
+    for (values, out) in values.chunks(BF16_CHUNK).zip(out.chunks_mut(2 * BF16_CHUNK)) {
+        let mut all_normal = true;
+        for (value, bytes) in values.iter().zip(out.chunks_exact_mut(2)) {
+            let (bits, normal) = bf16_if_normal(*value);
+            all_normal &= normal;
+            bytes.copy_from_slice(&bits.to_le_bytes());
+        }
+        if !all_normal {
+            for (value, bytes) in values.iter().zip(out.chunks_exact_mut(2)) {
+                bytes.copy_from_slice(&to_bf16(*value).to_bits().to_le_bytes());
+            }
+        }
+    }
+}
+
+/// f64's exponent bias (1023) less bf16's (127), in bf16's exponent field (above 7 fraction bits).
+const BF16_REBIAS: u64 = (1023 - 127) << 7;
+
+/// The nearest-even bf16 bits of `x` rounded from its f64 bits, and whether they are right: they
+/// are whenever the result is a normal finite bf16, where both formats have the same relative
+/// precision (8 significant bits) and dropping 45 of f64's 52 fraction bits with nearest-even is
+/// the whole rounding (a carry into the exponent included). Zeros, subnormal results, overflow,
+/// infinities and NaN say `false`.
+#[inline(always)]
+fn bf16_if_normal(x: f64) -> (u16, bool) {
+    let bits = x.to_bits();
+    let magnitude = bits & !(1 << 63);
+    // Just under half a unit of bit 45, plus that bit: ties go to the even neighbour.
+    let rounded = magnitude + ((1 << 44) - 1) + ((magnitude >> 45) & 1);
+    // Below bf16's range this wraps to a huge number, which is not in the normal range either.
+    let field = (rounded >> 45).wrapping_sub(BF16_REBIAS);
+    let normal = (0x0080..=0x7F7F).contains(&field);
+    (((bits >> 48) & 0x8000) as u16 | field as u16, normal)
 }
 
 #[cfg(test)]
@@ -174,6 +213,45 @@ mod tests {
             let got = to_bf16(x).to_f64();
             assert!(got == expected, "bf16({x:e}) = {got:e}, expected {expected:e}");
             assert!(!got.is_nan());
+        }
+    }
+
+    /// The fast bf16 path gives `to_bf16`'s bits everywhere it claims to, and the chunked
+    /// encoder gives them for every value: across every f64 binade (ties, their neighbours, random
+    /// fraction bits) and the edges of bf16's normal range.
+    #[test]
+    fn bf16_encoding_from_the_f64_bits_equals_to_bf16() {
+        let widen = |bits: u16| half::bf16::from_bits(bits).to_f64();
+        let mut values = edge_values(&widen);
+        let max = half::bf16::MAX.to_f64();
+        values.extend([max, max + 2f64.powi(119), (max + 2f64.powi(119)).next_down(), f64::INFINITY, f64::NAN]);
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for exponent in 0..2047u64 {
+            for _ in 0..40 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let fraction = state & ((1 << 52) - 1);
+                // Random fraction bits, and exact ties at bit 45 with either kept bit.
+                let tie = (fraction & !((1 << 45) - 1)) | (1 << 44);
+                for fraction in [fraction, tie] {
+                    values.push(f64::from_bits((exponent << 52) | fraction));
+                    values.push(-f64::from_bits((exponent << 52) | fraction));
+                }
+            }
+        }
+        for &x in &values {
+            let (bits, normal) = bf16_if_normal(x);
+            let expected = to_bf16(x).to_bits();
+            if normal {
+                assert_eq!(bits, expected, "bf16({x:e}) from the f64 bits");
+            }
+            assert_eq!(normal, x.is_finite() && (0x0080..=0x7F7F).contains(&(expected & 0x7FFF)), "{x:e}");
+        }
+        let mut out = vec![0u8; values.len() * 2];
+        encode(DType::BF16, &values, &mut out);
+        for (x, bytes) in values.iter().zip(out.chunks_exact(2)) {
+            assert_eq!(u16::from_le_bytes([bytes[0], bytes[1]]), to_bf16(*x).to_bits(), "encode({x:e})");
         }
     }
 
