@@ -140,9 +140,19 @@ impl Job {
 
     /// The final values (before dtype encoding) of the `per_block·LANES` elements of blocks
     /// `block..block + LANES`: element `per_block·block + j` is `values[j]`.
+    /// `AVX512`: the caller runs with AVX-512F enabled, so the hand-vectorised rounds may run.
     #[inline(always)]
-    fn batch(&self, block: u64, words: &mut Words, values: &mut [f64; 4 * LANES]) {
-        kernel::philox_batch(self.stream.key(), self.stream.counter_high(), block, words);
+    fn batch<const AVX512: bool>(&self, block: u64, words: &mut Words, values: &mut [f64; 4 * LANES]) {
+        let (key, high) = (self.stream.key(), self.stream.counter_high());
+        #[cfg(target_arch = "x86_64")]
+        if AVX512 {
+            // SAFETY: only `fill_piece_avx512`, which requires AVX-512F, passes `true`.
+            unsafe { kernel::philox_batch_avx512(key, high, block, words) };
+        } else {
+            kernel::philox_batch(key, high, block, words);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        kernel::philox_batch(key, high, block, words);
         if let Some(F32Normal { mean, stddev, truncated }) = self.f32_normal {
             let mut quads = [[0.0f32; LANES]; 4];
             kernel::normal_batch_f32(words, &mut quads);
@@ -214,7 +224,7 @@ impl Job {
 }
 
 #[inline(always)]
-fn fill_piece_inline(job: &Job, first: u64, out: &mut [u8]) {
+fn fill_piece_inline<const AVX512: bool>(job: &Job, first: u64, out: &mut [u8]) {
     let size = job.dtype.size_bytes();
     let count = out.len() / size;
     let mut words: Words = [[0u32; LANES]; 4];
@@ -224,7 +234,7 @@ fn fill_piece_inline(job: &Job, first: u64, out: &mut [u8]) {
     let mut done = 0usize;
     let mut block = first / per_block;
     while done < count {
-        job.batch(block, &mut words, &mut values);
+        job.batch::<AVX512>(block, &mut words, &mut values);
         // Only the first batch can start inside a block.
         let skip = (first + done as u64 - per_block * block) as usize;
         let take = (per_batch - skip).min(count - done);
@@ -235,19 +245,19 @@ fn fill_piece_inline(job: &Job, first: u64, out: &mut [u8]) {
 }
 
 fn fill_piece_portable(job: &Job, first: u64, out: &mut [u8]) {
-    fill_piece_inline(job, first, out);
+    fill_piece_inline::<false>(job, first, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn fill_piece_avx2(job: &Job, first: u64, out: &mut [u8]) {
-    fill_piece_inline(job, first, out);
+    fill_piece_inline::<false>(job, first, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq,avx512vl")]
 fn fill_piece_avx512(job: &Job, first: u64, out: &mut [u8]) {
-    fill_piece_inline(job, first, out);
+    fill_piece_inline::<true>(job, first, out);
 }
 
 /// Attempts 1, 2, … for element `position` (0–3) of the f32 normals of block `block_index`.
