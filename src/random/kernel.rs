@@ -29,14 +29,8 @@ pub type Words = [[u32; LANES]; 4];
 /// fixed to `counter_high`. Same function as `philox::philox4x32_10`, lane by lane.
 #[inline(always)]
 pub fn philox_batch(key: [u32; 2], counter_high: [u32; 2], first_block: u64, words: &mut Words) {
+    set_counters(counter_high, first_block, words);
     let [c0, c1, c2, c3] = words;
-    for lane in 0..LANES {
-        let block = first_block.wrapping_add(lane as u64);
-        c0[lane] = block as u32;
-        c1[lane] = (block >> 32) as u32;
-        c2[lane] = counter_high[0];
-        c3[lane] = counter_high[1];
-    }
     let (mut k0, mut k1) = (key[0], key[1]);
     for round in 0..ROUNDS {
         if round > 0 {
@@ -80,14 +74,8 @@ pub fn philox_batch_avx512(key: [u32; 2], counter_high: [u32; 2], first_block: u
         let high = _mm512_mask_blend_epi32(ODD, _mm512_srli_epi64::<32>(even), odd);
         (low, high)
     };
+    set_counters(counter_high, first_block, words);
     let [c0, c1, c2, c3] = words;
-    for lane in 0..LANES {
-        let block = first_block.wrapping_add(lane as u64);
-        c0[lane] = block as u32;
-        c1[lane] = (block >> 32) as u32;
-        c2[lane] = counter_high[0];
-        c3[lane] = counter_high[1];
-    }
     let multiplier_0 = _mm512_set1_epi32(MULTIPLIER_0 as i32);
     let multiplier_1 = _mm512_set1_epi32(MULTIPLIER_1 as i32);
     for start in (0..LANES).step_by(16) {
@@ -112,6 +100,20 @@ pub fn philox_batch_avx512(key: [u32; 2], counter_high: [u32; 2], first_block: u
             // SAFETY: as for the loads.
             unsafe { _mm512_storeu_si512(array[start..].as_mut_ptr().cast(), value) };
         }
+    }
+}
+
+/// The counters of blocks `first_block + l`, `l` in `0..LANES`: the block number in words 0
+/// and 1, `counter_high` in words 2 and 3.
+#[inline(always)]
+fn set_counters(counter_high: [u32; 2], first_block: u64, words: &mut Words) {
+    let [c0, c1, c2, c3] = words;
+    for lane in 0..LANES {
+        let block = first_block.wrapping_add(lane as u64);
+        c0[lane] = block as u32;
+        c1[lane] = (block >> 32) as u32;
+        c2[lane] = counter_high[0];
+        c3[lane] = counter_high[1];
     }
 }
 
