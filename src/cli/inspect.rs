@@ -62,7 +62,8 @@ pub(super) fn fail(message: String, help: &str) -> ExitCode {
 
 /// Prints a read error (exit 2).
 pub(super) fn read_failed(error: ReadError) -> ExitCode {
-    fail(error.message, error.help)
+    print_diagnostics(&vec![error.diagnostic()], None);
+    Outcome::Failure.into()
 }
 
 #[derive(Clone, Copy)]
