@@ -320,7 +320,7 @@ fn write_shards(
 fn write_file(
     file: &File,
     shown: &str,
-    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
+    write: impl FnOnce(&mut dyn emit::Sink) -> std::io::Result<()>,
 ) -> Result<(), Diagnostic> {
     std::thread::scope(|scope| {
         // Past the page cache where the filesystem allows it: no copy of every byte by the CPU.

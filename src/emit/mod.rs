@@ -1,18 +1,20 @@
 //! Writers for a finished plan: the safetensors file and the Keras 3 style summary.
 //!
-//! Nothing here opens files or prints: every writer takes a [`Write`] or returns a `String`,
-//! so the CLI decides where bytes go.
+//! Nothing here opens files or prints: every writer takes a [`Sink`] (any [`Write`](std::io::Write), or one that
+//! lends its buffer) or returns a `String`, so the CLI decides where bytes go.
 
 mod safetensors;
 mod shards;
+mod sink;
 mod size;
 mod summary;
 
 use crate::init::TorchTensors;
 use crate::plan::Plan;
-use std::io::{self, Write};
+use std::io;
 
 pub use shards::{Shard, ShardLayout};
+pub use sink::Sink;
 pub use size::{FileSize, MAX_HEADER_BYTES, count_text, output_size, parse_size, size_text};
 
 /// Writes the safetensors file for `plan`, generating each tensor with [`crate::init`] a chunk at
@@ -22,12 +24,12 @@ pub use size::{FileSize, MAX_HEADER_BYTES, count_text, output_size, parse_size, 
 /// spaces so that `8 + N` is a multiple of 8), then each tensor's little-endian bytes (in its
 /// dtype) in plan order. Fails with [`io::ErrorKind::InvalidInput`] before writing anything if the
 /// plan cannot be laid out (byte sizes overflow, duplicate or reserved tensor names).
-pub fn write_safetensors<W: Write + Send>(plan: &Plan, out: &mut W) -> io::Result<()> {
+pub fn write_safetensors<W: Sink + ?Sized>(plan: &Plan, out: &mut W) -> io::Result<()> {
     write_safetensors_with_progress(plan, out, &mut |_| {})
 }
 
 /// [`write_safetensors`], calling `progress` with the number of bytes of each chunk written.
-pub fn write_safetensors_with_progress<W: Write + Send>(
+pub fn write_safetensors_with_progress<W: Sink + ?Sized>(
     plan: &Plan,
     out: &mut W,
     progress: &mut dyn FnMut(u64),
@@ -46,7 +48,7 @@ pub fn shard_layout(plan: &Plan, max_shard_size: u64) -> io::Result<ShardLayout>
 /// Writes one shard of `layout`: a complete safetensors file holding the shard's tensors, with
 /// the same bytes whether or not the other shards are written. `torch` is the plan's stream under
 /// `rng: torch` (`TorchTensors::draw`, placed once for every shard), else `None`.
-pub fn write_shard<W: Write + Send>(
+pub fn write_shard<W: Sink + ?Sized>(
     plan: &Plan,
     torch: Option<&TorchTensors>,
     shard: &Shard,

@@ -3,6 +3,7 @@
 //! The header is written by hand rather than with the `safetensors` crate, whose serializer
 //! orders `__metadata__` from a `HashMap` and so is not byte-reproducible.
 
+use super::Sink;
 use crate::init::{TensorData, TorchTensors};
 use crate::plan::{Initializer, Plan, TensorSpec};
 use crate::tensor::Layout;
@@ -198,7 +199,7 @@ pub(super) fn all_tensors(plan: &Plan) -> Vec<usize> {
 
 /// Writes the length prefix, the padded header and the data of the file holding `tensors`,
 /// generating `chunk_bytes` at a time and reporting each written chunk's size to `progress`.
-pub(super) fn write<W: Write + Send>(
+pub(super) fn write<W: Sink + ?Sized>(
     plan: &Plan,
     tensors: &[usize],
     torch: Option<&TorchTensors>,
@@ -232,7 +233,7 @@ struct Step {
 /// The tensors' data in order, a chunk at a time: while one chunk is being written, the next is
 /// generated (on the other rayon threads), so memory stays at two chunks plus whatever one
 /// tensor's generator holds (orthogonal's matrix), whatever the model's size.
-fn write_data<W: Write + Send>(
+fn write_data<W: Sink + ?Sized>(
     plan: &Plan,
     tensors: &[usize],
     torch: Option<&TorchTensors>,
@@ -240,6 +241,9 @@ fn write_data<W: Write + Send>(
     chunk_bytes: usize,
     progress: &mut dyn FnMut(u64),
 ) -> io::Result<()> {
+    if out.spare().is_some() {
+        return write_data_in_place(plan, tensors, torch, out, progress);
+    }
     let mut steps = Vec::new();
     for &index in tensors {
         let Some(spec) = plan.tensors.get(index) else { continue };
@@ -253,11 +257,7 @@ fn write_data<W: Write + Send>(
         if generator.as_ref().map(|(index, _)| *index) != Some(step.index) {
             // The last tensor's data (orthogonal's Q) is freed before the next one is made.
             generator = None;
-            let drawn = torch.and_then(|torch| TensorData::drawn(spec, torch, step.index));
-            generator = Some(match drawn {
-                Some(data) => (step.index, data),
-                None => (step.index, TensorData::new(spec, plan.seed)?),
-            });
+            generator = Some((step.index, tensor_data(plan, torch, step.index, spec)?));
         }
         let length = step.count * spec.dtype.size_bytes();
         if buffer.len() < length {
@@ -279,6 +279,60 @@ fn write_data<W: Write + Send>(
         progress(front_length as u64);
         std::mem::swap(&mut front, &mut back);
         front_length = back_length;
+    }
+    Ok(())
+}
+
+/// The generator of tensor `index`: from torch's stream when it is drawn from it, else its own.
+fn tensor_data<'a>(
+    plan: &'a Plan,
+    torch: Option<&'a TorchTensors>,
+    index: usize,
+    spec: &'a TensorSpec,
+) -> io::Result<TensorData<'a>> {
+    match torch.and_then(|torch| TensorData::drawn(spec, torch, index)) {
+        Some(data) => Ok(data),
+        None => Ok(TensorData::new(spec, plan.seed)?),
+    }
+}
+
+/// [`write_data`] into a sink that lends its buffer: each tensor is generated straight into the
+/// buffer's free part (in parallel, while the sink writes out the previous buffer), as many
+/// whole elements as fit; an element that straddles two buffers goes through `write`.
+fn write_data_in_place<W: Sink + ?Sized>(
+    plan: &Plan,
+    tensors: &[usize],
+    torch: Option<&TorchTensors>,
+    out: &mut W,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<()> {
+    for &index in tensors {
+        let Some(spec) = plan.tensors.get(index) else { continue };
+        let size = spec.dtype.size_bytes();
+        let len = byte_size(spec)? / size;
+        if len == 0 {
+            continue;
+        }
+        let data = tensor_data(plan, torch, index, spec)?;
+        let mut first = 0;
+        while first < len {
+            let count = match out.spare() {
+                Some(spare) if spare.len() >= size => {
+                    let count = (spare.len() / size).min(len - first);
+                    data.fill_bytes(first, &mut spare[..count * size]);
+                    out.commit(count * size)?;
+                    count
+                }
+                _ => {
+                    let mut element = [0u8; 8];
+                    data.fill_bytes(first, &mut element[..size]);
+                    out.write_all(&element[..size])?;
+                    1
+                }
+            };
+            progress((count * size) as u64);
+            first += count;
+        }
     }
     Ok(())
 }
@@ -520,6 +574,60 @@ mod tests {
                 assert!(result.is_ok(), "{result:?}");
                 assert!(bytes == reference, "{dtype:?} with {chunk_bytes}-byte chunks");
             }
+            for buffer_bytes in [1, 3, 8, 4099, 1 << 16] {
+                let mut sink = Lending::new(buffer_bytes);
+                let result = write(&plan, &all_tensors(&plan), None, &mut sink, CHUNK_BYTES, &mut |_| {});
+                assert!(result.is_ok(), "{result:?}");
+                assert!(sink.finish() == reference, "{dtype:?} generated in place in {buffer_bytes}-byte buffers");
+            }
+        }
+    }
+
+    /// A sink lending buffers of a fixed size, as the command line's direct writer does. Each
+    /// buffer starts as garbage, so a byte the writer forgets to fill shows.
+    struct Lending {
+        buffer: Vec<u8>,
+        filled: usize,
+        bytes: Vec<u8>,
+    }
+
+    impl Lending {
+        fn new(size: usize) -> Lending {
+            Lending { buffer: vec![0xA5; size], filled: 0, bytes: Vec::new() }
+        }
+
+        fn finish(mut self) -> Vec<u8> {
+            self.bytes.extend_from_slice(&self.buffer[..self.filled]);
+            self.bytes
+        }
+    }
+
+    impl Write for Lending {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            let count = bytes.len().min(self.buffer.len() - self.filled);
+            self.buffer[self.filled..self.filled + count].copy_from_slice(&bytes[..count]);
+            self.commit(count)?;
+            Ok(count)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Sink for Lending {
+        fn spare(&mut self) -> Option<&mut [u8]> {
+            Some(&mut self.buffer[self.filled..])
+        }
+
+        fn commit(&mut self, count: usize) -> io::Result<()> {
+            self.filled += count;
+            if self.filled == self.buffer.len() {
+                self.bytes.extend_from_slice(&self.buffer);
+                self.buffer.fill(0xA5);
+                self.filled = 0;
+            }
+            Ok(())
         }
     }
 }
