@@ -10,8 +10,9 @@ pub struct Variables {
     /// The `vars:` values, one map shared by every scope: a copy per repeated block would cost
     /// (vars × copies), which the config controls.
     values: Arc<HashMap<String, Value>>,
-    /// Names a scope binds (`i` of the innermost repeated block), which shadow `values`.
-    locals: Vec<(String, f64)>,
+    /// Names a scope binds (`i` of the innermost repeated block), which shadow `values`. The
+    /// names are the language's own, never the config's, so they are not copied per scope.
+    locals: Vec<(&'static str, f64)>,
 }
 
 impl Variables {
@@ -27,16 +28,17 @@ impl Variables {
 
     /// A var's value of any kind (a string, null or a list from a config.json).
     pub fn value(&self, name: &str) -> Option<Value> {
-        match self.locals.iter().rev().find(|(local, _)| local == name) {
+        match self.locals.iter().rev().find(|(local, _)| *local == name) {
             Some((_, value)) => Some(Value::Number(*value)),
             None => self.values.get(name).cloned(),
         }
     }
 
     /// These variables plus `name = value` (shadowing an outer one).
-    pub fn with(&self, name: &str, value: f64) -> Arc<Variables> {
-        let mut locals: Vec<(String, f64)> = self.locals.iter().filter(|(local, _)| local != name).cloned().collect();
-        locals.push((name.to_string(), value));
+    pub fn with(&self, name: &'static str, value: f64) -> Arc<Variables> {
+        let mut locals = Vec::with_capacity(self.locals.len() + 1);
+        locals.extend(self.locals.iter().filter(|(local, _)| *local != name).copied());
+        locals.push((name, value));
         Arc::new(Variables { values: self.values.clone(), locals })
     }
 
@@ -48,6 +50,6 @@ impl Variables {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         let shadowed = |name: &&str| self.locals.iter().any(|(local, _)| local == name);
         let outer = self.values.keys().map(String::as_str).filter(move |name| !shadowed(name));
-        self.locals.iter().map(|(name, _)| name.as_str()).chain(outer)
+        self.locals.iter().map(|(name, _)| *name).chain(outer)
     }
 }

@@ -42,8 +42,9 @@ impl UnaryLayer for Dense {
             .with_help("give the model an `input:` with at least one size, e.g. `input: [20]`"));
         };
         let units = self.units.value;
-        let mut weights =
-            vec![Weight::new("kernel", vec![input_dim, units], "kernel_initializer", Family::GlorotUniform)];
+        // Sized for both: a graph may build 100,000 of these, and growing copies the kernel again.
+        let mut weights = Vec::with_capacity(2);
+        weights.push(Weight::new("kernel", vec![input_dim, units], "kernel_initializer", Family::GlorotUniform));
         if self.use_bias {
             weights.push(Weight::new("bias", vec![units], "bias_initializer", Family::Zeros));
         }
