@@ -354,9 +354,15 @@ pub fn io_reason(error: &std::io::Error) -> String {
 /// Writes a command's result to stdout. A reader that went away (`initc schema | head`) ends the
 /// output quietly instead of panicking as `print!` would.
 pub fn print_stdout(text: &str) {
+    write_stdout(|out| out.write_all(text.as_bytes()));
+}
+
+/// Prints what `write` writes to stdout. As with `print_stdout`, a closed pipe (`| head`) ends
+/// the output quietly.
+pub fn write_stdout(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    let _ = write(&mut stdout).and_then(|()| stdout.flush());
 }
 
 /// Prints diagnostics to stderr; true when any is an error.

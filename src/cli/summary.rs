@@ -24,7 +24,11 @@ pub fn run(args: &SummaryArgs) -> ExitCode {
     crate::exit_after_run();
     match super::prepare_printing(&args.model) {
         Ok(prepared) => {
-            super::print_stdout(&api::summary(&prepared, matches!(args.format, SummaryFormat::Json)));
+            match args.format {
+                SummaryFormat::Json => super::print_stdout(&api::summary(&prepared, true)),
+                // Streamed: a graph's table can be tens of MB.
+                SummaryFormat::Text => super::write_stdout(|out| crate::emit::write_summary_text(&prepared.plan, out)),
+            }
             let tensors = prepared.plan.tensors.len();
             crate::release(prepared, tensors);
             Outcome::Success.into()

@@ -69,6 +69,11 @@ pub fn summary_text(plan: &Plan) -> String {
     summary::text(plan)
 }
 
+/// [`summary_text`], written to `out` as it is made (a graph's summary can be tens of MB).
+pub fn write_summary_text(plan: &Plan, out: &mut dyn io::Write) -> io::Result<()> {
+    summary::write_text(plan, out)
+}
+
 /// The summary as pretty-printed JSON (2-space indent) with a trailing newline.
 pub fn summary_json(plan: &Plan) -> String {
     summary::json(plan)

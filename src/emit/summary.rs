@@ -310,6 +310,18 @@ fn push_connections_cell(cell: &mut String, layer: &LayerRow) {
 }
 
 pub(super) fn text(plan: &Plan) -> String {
+    let mut bytes = Vec::new();
+    // Writing into a `Vec` cannot fail, and every piece written is a `str`.
+    let _ = write_text(plan, &mut bytes);
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// Text gathered before it is handed to the writer: a summary of 100,000 rows is 40 MB, which
+/// need not all be held at once.
+const FLUSH_BYTES: usize = 1 << 18;
+
+/// [`text`], written to `out` as it is made.
+pub(super) fn write_text(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let (table, connections) = match plan.summary_style {
         SummaryStyle::Sequential => (Table { columns: &SEQUENTIAL_COLUMNS, overflow: Overflow::Fold }, false),
         SummaryStyle::Functional { connections: false } => {
@@ -320,8 +332,7 @@ pub(super) fn text(plan: &Plan) -> String {
         }
     };
     let row_rule = table.rule_line(&ROW_RULE);
-    // Room for a rule and a line per row, so a summary of 100,000 rows is not copied as it grows.
-    let mut text = String::with_capacity(row_rule.len() * 2 * (plan.layers.len() + 4));
+    let mut text = String::with_capacity(FLUSH_BYTES + 4 * row_rule.len());
     let _ = writeln!(text, "Model: \"{}\"", plan.model_name);
     text.push_str(&table.rule_line(&TOP_RULE));
     let headings: Vec<&str> = table.columns.iter().map(|column| column.heading).collect();
@@ -333,6 +344,10 @@ pub(super) fn text(plan: &Plan) -> String {
     let mut connections_cell = String::new();
     let mut params_cell = String::new();
     for (index, layer) in plan.layers.iter().enumerate() {
+        if text.len() >= FLUSH_BYTES {
+            out.write_all(text.as_bytes())?;
+            text.clear();
+        }
         if index > 0 {
             text.push_str(&row_rule);
         }
@@ -374,7 +389,7 @@ pub(super) fn text(plan: &Plan) -> String {
             count_text(in_file.saturating_sub(total))
         );
     }
-    text
+    out.write_all(text.as_bytes())
 }
 
 /// Every element of every tensor written, counted or not.
@@ -537,6 +552,45 @@ mod tests {
         let expected = "│ x (Dense)                       │ (None, 123456789,      │ 12,345,678,90 │\n\
                         │                                 │ 987654321, 5)          │         1,234 │\n";
         assert!(summary_text(&plan).contains(expected), "{}", summary_text(&plan));
+    }
+
+    #[test]
+    fn a_table_larger_than_one_flush_is_written_whole_and_in_order() {
+        let mut plan = seed_model_plan();
+        let rows = 3 * FLUSH_BYTES / 200;
+        plan.layers = (0..rows).map(|index| layer(&format!("dense_{index}"), "Dense", &[8], 72)).collect();
+        let mut pieces = Pieces::default();
+        write_text(&plan, &mut pieces).expect("written");
+        assert!(pieces.writes >= 3, "{} writes", pieces.writes);
+        let text = String::from_utf8(pieces.bytes).expect("UTF-8");
+        let names: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.split_whitespace().nth(1))
+            .filter(|w| w.starts_with("dense_"))
+            .collect();
+        let expected: Vec<String> = (0..rows).map(|index| format!("dense_{index}")).collect();
+        assert_eq!(names, expected);
+        assert_eq!(text.lines().filter(|line| line.starts_with('├')).count(), rows - 1);
+        assert_eq!(text, summary_text(&plan));
+    }
+
+    /// A writer that counts the writes it gets.
+    #[derive(Default)]
+    struct Pieces {
+        bytes: Vec<u8>,
+        writes: usize,
+    }
+
+    impl std::io::Write for Pieces {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.writes += 1;
+            self.bytes.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 
     #[test]
