@@ -192,39 +192,46 @@ impl Write for DirectWriter<'_> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn odd_sized_writes_arrive_in_order_with_the_tail() {
-        // Two and a half blocks in writes of awkward sizes, on the project's own filesystem
-        // (where the integration tests and users write, unlike a RAM-backed /tmp).
+    /// What `write` leaves in a new file through a `DirectWriter`, on the project's own
+    /// filesystem (where the integration tests and users write, unlike a RAM-backed /tmp);
+    /// `None`, with the reason printed, where that filesystem does not allow `O_DIRECT`.
+    fn written_directly(write: impl FnOnce(&mut DirectWriter<'_>)) -> Option<Vec<u8>> {
         let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).expect("temporary directory");
         let path = dir.path().join("out.bin");
         let file = File::create(&path).expect("create");
-        let expected: Vec<u8> = (0..BLOCK * 5 / 2 + 12_345).map(|i| (i * 7 + i / 4099) as u8).collect();
         let started = std::thread::scope(|scope| {
             let Some(mut out) = DirectWriter::start(scope, &file) else { return false };
-            for piece in expected.chunks(1_000_003) {
-                out.write_all(piece).expect("write");
-            }
+            write(&mut out);
             out.finish().expect("finish");
             true
         });
         if !started {
             eprintln!("skipped: not a local disk filesystem allowing O_DIRECT; compile writes as usual here");
-            return;
+            return None;
         }
         drop(file);
-        assert!(std::fs::read(&path).expect("read") == expected);
+        Some(std::fs::read(&path).expect("read"))
+    }
+
+    #[test]
+    fn odd_sized_writes_arrive_in_order_with_the_tail() {
+        // Two and a half blocks in writes of awkward sizes.
+        let expected: Vec<u8> = (0..BLOCK * 5 / 2 + 12_345).map(|i| (i * 7 + i / 4099) as u8).collect();
+        let written = written_directly(|out| {
+            for piece in expected.chunks(1_000_003) {
+                out.write_all(piece).expect("write");
+            }
+        });
+        if let Some(written) = written {
+            assert!(written == expected);
+        }
     }
 
     #[test]
     fn bytes_filled_in_the_lent_buffer_arrive_in_order_between_written_ones() {
         use crate::emit::Sink;
-        let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).expect("temporary directory");
-        let path = dir.path().join("out.bin");
-        let file = File::create(&path).expect("create");
         let expected: Vec<u8> = (0..BLOCK * 3 + 777).map(|i| (i * 13 + i / 4093) as u8).collect();
-        let started = std::thread::scope(|scope| {
-            let Some(mut out) = DirectWriter::start(scope, &file) else { return false };
+        let written = written_directly(|out| {
             let mut done = 0;
             // Alternately copied and filled in place, in pieces that cross the blocks' ends.
             for (turn, piece) in [12_345, BLOCK - 5, 3, BLOCK + 9_999, BLOCK].into_iter().cycle().enumerate() {
@@ -246,14 +253,9 @@ mod tests {
                     (done, left) = (done + count, left - count);
                 }
             }
-            out.finish().expect("finish");
-            true
         });
-        if !started {
-            eprintln!("skipped: not a local disk filesystem allowing O_DIRECT; compile writes as usual here");
-            return;
+        if let Some(written) = written {
+            assert!(written == expected);
         }
-        drop(file);
-        assert!(std::fs::read(&path).expect("read") == expected);
     }
 }
