@@ -172,13 +172,14 @@ impl crate::emit::Sink for DirectWriter<'_> {
 }
 
 impl Write for DirectWriter<'_> {
+    /// Copies into the lent buffer and commits: one path fills and sends blocks.
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        let count = bytes.len().min(BLOCK - self.filled);
-        self.current.bytes_mut()[self.filled..self.filled + count].copy_from_slice(&bytes[..count]);
-        self.filled += count;
-        if self.filled == BLOCK {
-            self.send_current()?;
-        }
+        use crate::emit::Sink;
+        let filled = self.filled;
+        let spare = &mut self.current.bytes_mut()[filled..];
+        let count = bytes.len().min(spare.len());
+        spare[..count].copy_from_slice(&bytes[..count]);
+        self.commit(count)?;
         Ok(count)
     }
 
