@@ -716,56 +716,284 @@ fn block_difference_avx2(
     block_difference_inline(left, right, absolute_tolerance, relative_tolerance)
 }
 
+/// State of a comparison: counts and relative maxima per lane (element `i` of a block goes to
+/// lane `i % LANES`), and the largest absolute difference with the block index of its first
+/// element.
+#[derive(Clone, Copy)]
+struct DifferenceLanes {
+    mismatched: [u64; LANES],
+    max_rel: [f64; LANES],
+    max_abs: f64,
+    worst: Option<usize>,
+}
+
+/// Below this, a product `max_rel · |b|` may have lost its relative precision to underflow.
+const SMALLEST_SUBNORMAL: f64 = f64::from_bits(1);
+
+/// Elements of each side compared at a time: both sides' decoded strips stay well inside the
+/// first-level cache.
+const DIFFERENCE_STRIP: usize = 256;
+
+/// Groups of [`LANES`] in a strip: one bit per group in a `u64`.
+const _: () = assert!(DIFFERENCE_STRIP / LANES <= 64);
+
 #[inline(always)]
 fn block_difference_inline(
-    (left_decoder, left): (Decoder, &[u8]),
-    (right_decoder, right): (Decoder, &[u8]),
+    left: (Decoder, &[u8]),
+    right: (Decoder, &[u8]),
     absolute_tolerance: f64,
     relative_tolerance: f64,
 ) -> BlockDifference {
-    let count = (left.len() / left_decoder.width()).min(right.len() / right_decoder.width());
-    let mut result = BlockDifference::default();
-    let (mut a, mut b, mut absolute) = ([0.0f64; STRIP], [0.0f64; STRIP], [0.0f64; STRIP]);
+    let tolerance = (absolute_tolerance, relative_tolerance);
+    let mut lanes = DifferenceLanes { mismatched: [0; LANES], max_rel: [0.0; LANES], max_abs: 0.0, worst: None };
+    // Both sides of one float dtype, the common case, are compared straight from their bytes.
+    let whole_groups = match (left.0, right.0) {
+        (Decoder::F64, Decoder::F64) => compare_bytes::<8>(left.1, right.1, f64::from_le_bytes, &mut lanes, tolerance),
+        (Decoder::F32, Decoder::F32) => {
+            compare_bytes::<4>(left.1, right.1, |b| f64::from(f32::from_le_bytes(b)), &mut lanes, tolerance)
+        }
+        (Decoder::F16, Decoder::F16) => {
+            compare_bytes::<2>(left.1, right.1, |b| f16_to_f64(u16::from_le_bytes(b)), &mut lanes, tolerance)
+        }
+        (Decoder::Bf16, Decoder::Bf16) => compare_bytes::<2>(
+            left.1,
+            right.1,
+            |b| f64::from(f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16)),
+            &mut lanes,
+            tolerance,
+        ),
+        _ => 0,
+    };
+    compare_decoded(left, right, whole_groups * LANES, &mut lanes, tolerance);
+    BlockDifference {
+        mismatched: lanes.mismatched.iter().sum(),
+        max_abs: lanes.max_abs,
+        max_rel: lanes.max_rel.iter().fold(0.0f64, |high, &lane| high.max(lane)),
+        worst: lanes.worst,
+    }
+}
+
+/// Both sides' values, by group of [`LANES`] and by element, counted from the block's start.
+trait Sides {
+    fn group(&self, index: usize) -> ([f64; LANES], [f64; LANES]);
+    fn element(&self, index: usize) -> (f64, f64);
+}
+
+/// Two sides of one dtype with `W`-byte elements, decoded where they are read.
+struct SameDtype<'a, const W: usize, C> {
+    left: &'a [u8],
+    right: &'a [u8],
+    convert: C,
+}
+
+impl<const W: usize, C: Fn([u8; W]) -> f64 + Copy> Sides for SameDtype<'_, W, C> {
+    #[inline(always)]
+    fn group(&self, index: usize) -> ([f64; LANES], [f64; LANES]) {
+        let (mut a, mut b) = ([0.0f64; LANES], [0.0f64; LANES]);
+        let bytes = index * LANES * W..(index + 1) * LANES * W;
+        decode::<W>(&self.left[bytes.clone()], &mut a, self.convert);
+        decode::<W>(&self.right[bytes], &mut b, self.convert);
+        (a, b)
+    }
+
+    #[inline(always)]
+    fn element(&self, index: usize) -> (f64, f64) {
+        let value = |bytes: &[u8]| {
+            let mut array = [0u8; W];
+            array.copy_from_slice(&bytes[index * W..(index + 1) * W]);
+            (self.convert)(array)
+        };
+        (value(self.left), value(self.right))
+    }
+}
+
+/// A strip of both sides decoded, from block element `first` on.
+struct Decoded<'a> {
+    first: usize,
+    a: &'a [[f64; LANES]],
+    b: &'a [[f64; LANES]],
+}
+
+impl Sides for Decoded<'_> {
+    #[inline(always)]
+    fn group(&self, index: usize) -> ([f64; LANES], [f64; LANES]) {
+        let at = index - self.first / LANES;
+        (self.a[at], self.b[at])
+    }
+
+    #[inline(always)]
+    fn element(&self, index: usize) -> (f64, f64) {
+        let at = index - self.first;
+        (self.a[at / LANES][at % LANES], self.b[at / LANES][at % LANES])
+    }
+}
+
+/// Compares the whole groups of two same-dtype sides of `W`-byte elements from their bytes,
+/// strip by strip, but for the block's first group and any strip holding a non-finite
+/// difference, which [`compare_decoded_strip`] compares. Returns how many groups it compared.
+#[inline(always)]
+fn compare_bytes<const W: usize>(
+    left: &[u8],
+    right: &[u8],
+    convert: impl Fn([u8; W]) -> f64 + Copy,
+    lanes: &mut DifferenceLanes,
+    tolerance: (f64, f64),
+) -> usize {
+    let groups = (left.len() / W).min(right.len() / W) / LANES;
+    let sides = SameDtype { left: &left[..groups * LANES * W], right: &right[..groups * LANES * W], convert };
     let mut start = 0;
-    while start < count {
-        let length = STRIP.min(count - start);
-        left_decoder.decode_into(&left[start * left_decoder.width()..(start + length) * left_decoder.width()], &mut a);
-        right_decoder
-            .decode_into(&right[start * right_decoder.width()..(start + length) * right_decoder.width()], &mut b);
-        // Lane-wise maxima and counts, so the loop vectorises; a maximum does not depend on order.
-        let (mut mismatched, mut max_abs, mut max_rel) = ([0u64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
-        let (a_groups, a_tail) = a[..length].as_chunks::<LANES>();
-        let (b_groups, b_tail) = b[..length].as_chunks::<LANES>();
-        let (abs_groups, abs_tail) = absolute[..length].as_chunks_mut::<LANES>();
-        for ((a, b), out) in a_groups.iter().zip(b_groups).zip(abs_groups) {
-            #[allow(clippy::needless_range_loop)]
-            for lane in 0..LANES {
-                let (distance, relative) = difference(a[lane], b[lane]);
-                out[lane] = distance;
-                mismatched[lane] += u64::from(outside(distance, b[lane], absolute_tolerance, relative_tolerance));
-                max_abs[lane] = if distance > max_abs[lane] { distance } else { max_abs[lane] };
-                max_rel[lane] = if relative > max_rel[lane] { relative } else { max_rel[lane] };
+    while start < groups {
+        // The block's first group with every case handled and divided: the strips that follow
+        // mark elements against its relative differences.
+        let first = if start == 0 { 1 } else { start };
+        let end = (first + DIFFERENCE_STRIP / LANES).min(groups);
+        if start == 0 {
+            let (a, b) = sides.group(0);
+            compare_group(&a, &b, 0, lanes, tolerance);
+        }
+        let before = *lanes;
+        if !compare_finite_strip(first..end, &sides, lanes, tolerance) {
+            *lanes = before;
+            for index in first..end {
+                let (a, b) = sides.group(index);
+                compare_group(&a, &b, index * LANES, lanes, tolerance);
             }
         }
-        for (lane, ((&a, &b), out)) in a_tail.iter().zip(b_tail).zip(abs_tail.iter_mut()).enumerate() {
-            let (distance, relative) = difference(a, b);
-            *out = distance;
-            mismatched[lane] += u64::from(outside(distance, b, absolute_tolerance, relative_tolerance));
-            max_abs[lane] = if distance > max_abs[lane] { distance } else { max_abs[lane] };
-            max_rel[lane] = if relative > max_rel[lane] { relative } else { max_rel[lane] };
+        start = end;
+    }
+    groups
+}
+
+/// Compares the elements from `start` on, each side decoded by its own decoder into strips.
+#[inline(always)]
+fn compare_decoded(
+    (left_decoder, left): (Decoder, &[u8]),
+    (right_decoder, right): (Decoder, &[u8]),
+    mut start: usize,
+    lanes: &mut DifferenceLanes,
+    tolerance: (f64, f64),
+) {
+    let count = (left.len() / left_decoder.width()).min(right.len() / right_decoder.width());
+    let (left_width, right_width) = (left_decoder.width(), right_decoder.width());
+    let (mut a, mut b) = ([0.0f64; DIFFERENCE_STRIP], [0.0f64; DIFFERENCE_STRIP]);
+    while start < count {
+        let length = DIFFERENCE_STRIP.min(count - start);
+        left_decoder.decode_into(&left[start * left_width..(start + length) * left_width], &mut a);
+        right_decoder.decode_into(&right[start * right_width..(start + length) * right_width], &mut b);
+        // Equal values in the lanes past the end change nothing.
+        let padded = length.next_multiple_of(LANES);
+        a[length..padded].fill(0.0);
+        b[length..padded].fill(0.0);
+        let (a_groups, _) = a[..padded].as_chunks::<LANES>();
+        let (b_groups, _) = b[..padded].as_chunks::<LANES>();
+        let strip = Decoded { first: start, a: a_groups, b: b_groups };
+        let groups = start / LANES..start / LANES + a_groups.len();
+        // As in `compare_bytes`: the block's first group with every case handled.
+        let mut first = groups.start;
+        if first == 0 {
+            let (a, b) = strip.group(0);
+            compare_group(&a, &b, 0, lanes, tolerance);
+            first = 1;
         }
-        result.mismatched += mismatched.iter().sum::<u64>();
-        let max_rel = max_rel.iter().fold(0.0f64, |high, &lane| high.max(lane));
-        let max_abs = max_abs.iter().fold(0.0f64, |high, &lane| high.max(lane));
-        result.max_rel = result.max_rel.max(max_rel);
-        // The first element with the strip's largest difference, when it beats the earlier ones.
-        if max_abs > result.max_abs {
-            result.max_abs = max_abs;
-            result.worst = absolute[..length].iter().position(|&distance| distance == max_abs).map(|at| start + at);
+        let before = *lanes;
+        if !compare_finite_strip(first..groups.end, &strip, lanes, tolerance) {
+            *lanes = before;
+            for index in first..groups.end {
+                let (a, b) = strip.group(index);
+                compare_group(&a, &b, index * LANES, lanes, tolerance);
+            }
         }
         start += length;
     }
-    result
+}
+
+/// Compares the groups `groups` (at most 64) of `sides` whose differences are all finite, the common case, in fewer
+/// operations than [`compare_group`]: returns false, with `lanes` partly updated, when a
+/// difference is not finite (a NaN or an infinity on either side, or an overflow).
+///
+/// The relative difference divides, which would be most of the loop's time; but a lane's
+/// maximum only changes where `|a − b| > max_rel · |b|`, rare after the first elements. So the
+/// strip marks where that may hold, with a product loosened by far more than its rounding (a
+/// quotient that rounds above `max_rel` is one whose exact value is above it, as rounding is
+/// monotonic), and divides only there, with [`difference`] itself, after the strip. Likewise
+/// the strip keeps only lane maxima of the absolute difference, and looks for the first
+/// element holding their maximum only when that beats the block's.
+#[inline(always)]
+fn compare_finite_strip(
+    groups: std::ops::Range<usize>,
+    sides: &impl Sides,
+    lanes: &mut DifferenceLanes,
+    (absolute_tolerance, relative_tolerance): (f64, f64),
+) -> bool {
+    let threshold = lanes.max_rel.map(|max_rel| max_rel * (1.0 - 1.0 / (1u64 << 50) as f64));
+    let (mut candidates, mut finite, mut max_abs) = ([0u64; LANES], [1u64; LANES], [0.0f64; LANES]);
+    // A local copy stays in registers.
+    let mut mismatched = lanes.mismatched;
+    for (bit, index) in groups.clone().enumerate() {
+        let (a, b) = sides.group(index);
+        #[allow(clippy::needless_range_loop)]
+        for lane in 0..LANES {
+            let absolute = (a[lane] - b[lane]).abs();
+            // False for an infinity and for NaN.
+            finite[lane] &= u64::from(absolute < f64::INFINITY);
+            let magnitude = b[lane].abs();
+            mismatched[lane] += u64::from(absolute > absolute_tolerance + relative_tolerance * magnitude);
+            max_abs[lane] = if absolute > max_abs[lane] { absolute } else { max_abs[lane] };
+            let candidate = (absolute > 0.0) & (absolute >= threshold[lane] * magnitude - SMALLEST_SUBNORMAL);
+            candidates[lane] |= u64::from(candidate) << bit;
+        }
+    }
+    if finite.contains(&0) {
+        return false;
+    }
+    lanes.mismatched = mismatched;
+    for (lane, &marked) in candidates.iter().enumerate() {
+        let mut marked = marked;
+        while marked != 0 {
+            let bit = marked.trailing_zeros() as usize;
+            marked &= marked - 1;
+            let (a, b) = sides.element((groups.start + bit) * LANES + lane);
+            let (_, relative) = difference(a, b);
+            lanes.max_rel[lane] = lanes.max_rel[lane].max(relative);
+        }
+    }
+    let strip_max = max_abs.iter().fold(0.0f64, |high, &lane| high.max(lane));
+    // On equal maxima the earlier element stays the worst.
+    if strip_max > lanes.max_abs {
+        lanes.max_abs = strip_max;
+        let mut elements = groups.start * LANES..groups.end * LANES;
+        lanes.worst = elements.find(|&index| {
+            let (a, b) = sides.element(index);
+            (a - b).abs() == strip_max
+        });
+    }
+    true
+}
+
+/// Compares `a` and `b`, block elements `base..base + LANES`, with every case of
+/// [`difference`] handled: NaNs, infinities, zeros.
+#[inline(always)]
+fn compare_group(
+    a: &[f64; LANES],
+    b: &[f64; LANES],
+    base: usize,
+    lanes: &mut DifferenceLanes,
+    (absolute_tolerance, relative_tolerance): (f64, f64),
+) {
+    let mut absolute = [0.0f64; LANES];
+    #[allow(clippy::needless_range_loop)]
+    for lane in 0..LANES {
+        let (distance, relative) = difference(a[lane], b[lane]);
+        absolute[lane] = distance;
+        lanes.mismatched[lane] += u64::from(outside(distance, b[lane], absolute_tolerance, relative_tolerance));
+        let max_rel = lanes.max_rel[lane];
+        lanes.max_rel[lane] = if relative > max_rel { relative } else { max_rel };
+    }
+    let group_max = absolute.iter().fold(0.0f64, |high, &lane| high.max(lane));
+    if group_max > lanes.max_abs {
+        lanes.max_abs = group_max;
+        lanes.worst = absolute.iter().position(|&distance| distance == group_max).map(|at| base + at);
+    }
 }
 
 #[cfg(test)]
@@ -822,6 +1050,98 @@ mod tests {
         let changed = block_difference((Decoder::F32, &bytes[..1000]), (Decoder::F32, b), 0.0, 0.0);
         assert_eq!(changed, block_difference_inline((Decoder::F32, &bytes[..1000]), (Decoder::F32, b), 0.0, 0.0));
         assert!(changed.mismatched > 0 && changed.worst.is_some());
+    }
+
+    /// The comparison element by element, as [`difference`] and [`outside`] define it.
+    fn compared_one_by_one(a: &[f64], b: &[f64], absolute: f64, relative: f64) -> BlockDifference {
+        let mut result = BlockDifference::default();
+        for (index, (&a, &b)) in a.iter().zip(b).enumerate() {
+            let (distance, ratio) = difference(a, b);
+            result.mismatched += u64::from(outside(distance, b, absolute, relative));
+            if distance > result.max_abs {
+                (result.max_abs, result.worst) = (distance, Some(index));
+            }
+            result.max_rel = result.max_rel.max(ratio);
+        }
+        result
+    }
+
+    #[test]
+    fn comparisons_equal_the_element_by_element_definition() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let count = 3 * 16 * 1024 + 37;
+        let base: Vec<f64> = (0..count).map(|_| uniform() - 0.5).collect();
+        let noise: Vec<f64> = (0..count).map(|_| (uniform() - 0.5) * 1e-3).collect();
+        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, 1e-310, f64::MAX, -f64::MAX];
+        let mut cases: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
+        cases.push(("independent", base.iter().map(|v| v * 3.0 + uniform()).collect(), base.clone()));
+        cases.push(("close", base.iter().zip(&noise).map(|(v, n)| v + n).collect(), base.clone()));
+        // Equal largest differences, in one strip and across strips: the first is the worst.
+        let (mut few, mut reference) = (base.clone(), base.clone());
+        for at in [300, 290, 700, 4000, count - 1] {
+            (few[at], reference[at]) = (1.25, 1.0);
+        }
+        cases.push(("a few differ, ties", few, reference));
+        let zeros: Vec<f64> = base.iter().enumerate().map(|(i, &v)| if i % 37 == 0 { 0.0 } else { v }).collect();
+        cases.push(("zeros in the reference", base.iter().map(|v| v + 1e-4).collect(), zeros));
+        // Ratios that grow by one ulp at a time: every element beats the last.
+        let growing: Vec<f64> = (0..count).map(|i| 1.0 + f64::EPSILON * i as f64).collect();
+        cases.push(("growing ratios", growing, vec![1.0; count]));
+        let tiny: Vec<f64> = base.iter().map(|v| v * 1e-300).collect();
+        cases.push(("subnormal products", tiny.iter().map(|v| v * 1.5).collect(), tiny));
+        for (index, &special) in specials.iter().enumerate() {
+            let mut left = base.clone();
+            let mut right: Vec<f64> = base.iter().map(|v| v + 1e-3).collect();
+            for at in (index * 131..count).step_by(4099) {
+                left[at] = special;
+                if index % 2 == 0 {
+                    right[at] = special;
+                }
+            }
+            cases.push(("specials", left, right));
+        }
+        type Encode = fn(f64) -> Vec<u8>;
+        let encodings: [(Decoder, Encode); 4] = [
+            (Decoder::F64, |v| v.to_le_bytes().to_vec()),
+            (Decoder::F32, |v| (v as f32).to_le_bytes().to_vec()),
+            (Decoder::F16, |v| half::f16::from_f64(v).to_le_bytes().to_vec()),
+            (Decoder::Bf16, |v| half::bf16::from_f64(v).to_le_bytes().to_vec()),
+        ];
+        let decoded = |decoder: Decoder, bytes: &[u8]| {
+            let mut values = vec![0.0; bytes.len() / decoder.width()];
+            decoder.decode_into(bytes, &mut values);
+            values
+        };
+        for (name, left, right) in &cases {
+            for (left_encoding, right_encoding) in [(0, 0), (1, 1), (2, 2), (3, 3), (1, 3), (0, 2)] {
+                let (left_decoder, encode_left) = encodings[left_encoding];
+                let (right_decoder, encode_right) = encodings[right_encoding];
+                let a: Vec<u8> = left.iter().flat_map(|&v| encode_left(v)).collect();
+                let b: Vec<u8> = right.iter().flat_map(|&v| encode_right(v)).collect();
+                for tolerance in [(0.0, 0.0), (1e-4, 1e-3)] {
+                    for length in [count, 16, 5, 300] {
+                        let (a, b) = (&a[..length * left_decoder.width()], &b[..length * right_decoder.width()]);
+                        let expected = compared_one_by_one(
+                            &decoded(left_decoder, a),
+                            &decoded(right_decoder, b),
+                            tolerance.0,
+                            tolerance.1,
+                        );
+                        let sides = ((left_decoder, a), (right_decoder, b));
+                        let what = format!("{name}, {left_decoder:?} vs {right_decoder:?}, {tolerance:?}, {length}");
+                        assert_eq!(block_difference(sides.0, sides.1, tolerance.0, tolerance.1), expected, "{what}");
+                        let portable = block_difference_inline(sides.0, sides.1, tolerance.0, tolerance.1);
+                        assert_eq!(portable, expected, "{what}, portable");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
