@@ -236,19 +236,34 @@ fn moments<const W: usize>(bytes: &[u8], convert: impl Fn([u8; W]) -> f64 + Copy
         zeros: [0; LANES],
         nan: [0; LANES],
     };
-    let mut strip = [0.0f64; STRIP];
-    for piece in bytes.chunks(STRIP * W) {
-        let values = &mut strip[..piece.len() / W];
-        decode::<W>(piece, values, convert);
-        let (groups, tail) = values.as_chunks::<LANES>();
+    if W == 8 {
+        // 8-byte values decoded where they are read: for `f64` the strip would be a plain copy,
+        // which cost as much as the sweep.
+        let (elements, _) = bytes.as_chunks::<W>();
+        let (groups, tail) = elements.as_chunks::<LANES>();
         for group in groups {
-            for (lane, &value) in group.iter().enumerate() {
-                first_sweep_lane(&mut first, lane, value);
+            for (lane, &element) in group.iter().enumerate() {
+                first_sweep_lane(&mut first, lane, convert(element));
             }
         }
-        // A strip is a multiple of LANES long, so only the block's last strip has a tail.
-        for (lane, &value) in tail.iter().enumerate() {
-            first_sweep_lane(&mut first, lane, value);
+        for (lane, &element) in tail.iter().enumerate() {
+            first_sweep_lane(&mut first, lane, convert(element));
+        }
+    } else {
+        let mut strip = [0.0f64; STRIP];
+        for piece in bytes.chunks(STRIP * W) {
+            let values = &mut strip[..piece.len() / W];
+            decode::<W>(piece, values, convert);
+            let (groups, tail) = values.as_chunks::<LANES>();
+            for group in groups {
+                for (lane, &value) in group.iter().enumerate() {
+                    first_sweep_lane(&mut first, lane, value);
+                }
+            }
+            // A strip is a multiple of LANES long, so only the block's last strip has a tail.
+            for (lane, &value) in tail.iter().enumerate() {
+                first_sweep_lane(&mut first, lane, value);
+            }
         }
     }
     let sum = first.sum.iter().fold(0.0, |total, &lane| total + lane);
@@ -291,15 +306,11 @@ fn finish_moments<const W: usize>(
         let (groups, tail) = values.as_chunks::<LANES>();
         for group in groups {
             for (lane, &value) in group.iter().enumerate() {
-                let deviation = if value.abs() < f64::INFINITY { value - mean } else { 0.0 };
-                deviations[lane] += deviation * deviation;
-                residual[lane] += deviation;
+                deviate(&mut deviations, &mut residual, lane, value, mean);
             }
         }
         for (lane, &value) in tail.iter().enumerate() {
-            let deviation = if value.abs() < f64::INFINITY { value - mean } else { 0.0 };
-            deviations[lane] += deviation * deviation;
-            residual[lane] += deviation;
+            deviate(&mut deviations, &mut residual, lane, value, mean);
         }
     }
     let deviations = deviations.iter().fold(0.0, |total, &lane| total + lane);
@@ -319,6 +330,15 @@ fn finish_moments<const W: usize>(
         min,
         max,
     }
+}
+
+/// Adds a value's deviation from `mean` to a lane of the second sweep (nothing for a value
+/// that is not finite).
+#[inline(always)]
+fn deviate(deviations: &mut [f64; LANES], residual: &mut [f64; LANES], lane: usize, value: f64, mean: f64) {
+    let deviation = if value.abs() < f64::INFINITY { value - mean } else { 0.0 };
+    deviations[lane] += deviation * deviation;
+    residual[lane] += deviation;
 }
 
 #[inline(always)]
