@@ -702,38 +702,39 @@ pub fn block_difference(
         if std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512dq")
             && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("f16c")
         {
             // SAFETY: the CPU has every feature the function enables.
             return unsafe { block_difference_avx512(left, right, absolute_tolerance, relative_tolerance) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("f16c") {
             // SAFETY: as above.
             return unsafe { block_difference_avx2(left, right, absolute_tolerance, relative_tolerance) };
         }
     }
-    block_difference_inline(left, right, absolute_tolerance, relative_tolerance)
+    block_difference_inline::<false>(left, right, absolute_tolerance, relative_tolerance)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,f16c")]
 fn block_difference_avx512(
     left: (Decoder, &[u8]),
     right: (Decoder, &[u8]),
     absolute_tolerance: f64,
     relative_tolerance: f64,
 ) -> BlockDifference {
-    block_difference_inline(left, right, absolute_tolerance, relative_tolerance)
+    block_difference_inline::<true>(left, right, absolute_tolerance, relative_tolerance)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,f16c")]
 fn block_difference_avx2(
     left: (Decoder, &[u8]),
     right: (Decoder, &[u8]),
     absolute_tolerance: f64,
     relative_tolerance: f64,
 ) -> BlockDifference {
-    block_difference_inline(left, right, absolute_tolerance, relative_tolerance)
+    block_difference_inline::<true>(left, right, absolute_tolerance, relative_tolerance)
 }
 
 /// State of a comparison: counts and relative maxima per lane (element `i` of a block goes to
@@ -757,8 +758,9 @@ const DIFFERENCE_STRIP: usize = 256;
 /// Groups of [`LANES`] in a strip: one bit per group in a `u64`.
 const _: () = assert!(DIFFERENCE_STRIP / LANES <= 64);
 
+/// `F16C`: the function this is inlined into may use the x86 half-conversion instructions.
 #[inline(always)]
-fn block_difference_inline(
+fn block_difference_inline<const F16C: bool>(
     left: (Decoder, &[u8]),
     right: (Decoder, &[u8]),
     absolute_tolerance: f64,
@@ -771,6 +773,11 @@ fn block_difference_inline(
         (Decoder::F64, Decoder::F64) => compare_bytes::<8>(left.1, right.1, f64::from_le_bytes, &mut lanes, tolerance),
         (Decoder::F32, Decoder::F32) => {
             compare_bytes::<4>(left.1, right.1, |b| f64::from(f32::from_le_bytes(b)), &mut lanes, tolerance)
+        }
+        #[cfg(target_arch = "x86_64")]
+        (Decoder::F16, Decoder::F16) if F16C => {
+            let sides = HardwareHalves { left: left.1, right: right.1 };
+            compare_sides(&sides, (left.1.len() / 2).min(right.1.len() / 2) / LANES, &mut lanes, tolerance)
         }
         (Decoder::F16, Decoder::F16) => {
             compare_bytes::<2>(left.1, right.1, |b| f16_to_f64(u16::from_le_bytes(b)), &mut lanes, tolerance)
@@ -827,6 +834,48 @@ impl<const W: usize, C: Fn([u8; W]) -> f64 + Copy> Sides for SameDtype<'_, W, C>
     }
 }
 
+/// Two sides of IEEE halves, converted by the CPU's F16C instructions (exactly, as
+/// [`f16_to_f64`] does; a signalling NaN comes out quiet, which no comparison tells apart).
+#[cfg(target_arch = "x86_64")]
+struct HardwareHalves<'a> {
+    left: &'a [u8],
+    right: &'a [u8],
+}
+
+#[cfg(target_arch = "x86_64")]
+impl HardwareHalves<'_> {
+    /// Group `index` of `bytes` as `f64`s. Inlined only into functions that enable F16C.
+    #[inline(always)]
+    fn convert(bytes: &[u8], index: usize) -> [f64; LANES] {
+        use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm256_cvtph_ps, _mm256_storeu_ps};
+        let bytes = &bytes[index * LANES * 2..(index + 1) * LANES * 2];
+        let mut singles = [0.0f32; LANES];
+        for (eight, out) in bytes.chunks_exact(16).zip(singles.chunks_exact_mut(8)) {
+            // SAFETY: `eight` holds 16 bytes and `out` 8 floats (unaligned loads and stores);
+            // `block_difference` picks this only on a CPU with F16C.
+            unsafe {
+                let halves = _mm_loadu_si128(eight.as_ptr().cast::<__m128i>());
+                _mm256_storeu_ps(out.as_mut_ptr(), _mm256_cvtph_ps(halves));
+            }
+        }
+        singles.map(f64::from)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Sides for HardwareHalves<'_> {
+    #[inline(always)]
+    fn group(&self, index: usize) -> ([f64; LANES], [f64; LANES]) {
+        (HardwareHalves::convert(self.left, index), HardwareHalves::convert(self.right, index))
+    }
+
+    #[inline(always)]
+    fn element(&self, index: usize) -> (f64, f64) {
+        let half = |bytes: &[u8]| f16_to_f64(u16::from_le_bytes([bytes[2 * index], bytes[2 * index + 1]]));
+        (half(self.left), half(self.right))
+    }
+}
+
 /// A strip of both sides decoded, from block element `first` on.
 struct Decoded<'a> {
     first: usize,
@@ -861,6 +910,14 @@ fn compare_bytes<const W: usize>(
 ) -> usize {
     let groups = (left.len() / W).min(right.len() / W) / LANES;
     let sides = SameDtype { left: &left[..groups * LANES * W], right: &right[..groups * LANES * W], convert };
+    compare_sides(&sides, groups, lanes, tolerance)
+}
+
+/// Compares the first `groups` groups of `sides`, strip by strip, but for the block's first
+/// group and any strip holding a non-finite difference, which [`compare_group`] compares.
+/// Returns `groups`.
+#[inline(always)]
+fn compare_sides(sides: &impl Sides, groups: usize, lanes: &mut DifferenceLanes, tolerance: (f64, f64)) -> usize {
     let mut start = 0;
     while start < groups {
         // The block's first group with every case handled and divided: the strips that follow
@@ -872,7 +929,7 @@ fn compare_bytes<const W: usize>(
             compare_group(&a, &b, 0, lanes, tolerance);
         }
         let before = *lanes;
-        if !compare_finite_strip(first..end, &sides, lanes, tolerance) {
+        if !compare_finite_strip(first..end, sides, lanes, tolerance) {
             *lanes = before;
             for index in first..end {
                 let (a, b) = sides.group(index);
@@ -981,11 +1038,14 @@ fn compare_finite_strip(
     // On equal maxima the earlier element stays the worst.
     if strip_max > lanes.max_abs {
         lanes.max_abs = strip_max;
-        let mut elements = groups.start * LANES..groups.end * LANES;
-        lanes.worst = elements.find(|&index| {
-            let (a, b) = sides.element(index);
-            (a - b).abs() == strip_max
-        });
+        // The first element holding it, looked for only in the lanes that hold it.
+        let first_in_lane = |lane: usize| {
+            groups.clone().map(|group| group * LANES + lane).find(|&index| {
+                let (a, b) = sides.element(index);
+                (a - b).abs() == strip_max
+            })
+        };
+        lanes.worst = (0..LANES).filter(|&lane| max_abs[lane] == strip_max).filter_map(first_in_lane).min();
     }
     true
 }
@@ -1065,10 +1125,13 @@ mod tests {
         let portable = block_moments_inline(Decoder::F32, &bytes);
         assert_eq!(block_moments(Decoder::F32, &bytes), portable);
         let (a, b) = (&bytes[..4000], &bytes[4000..]);
-        let portable = block_difference_inline((Decoder::F32, a), (Decoder::F32, &bytes[..4000]), 0.0, 0.0);
+        let portable = block_difference_inline::<false>((Decoder::F32, a), (Decoder::F32, &bytes[..4000]), 0.0, 0.0);
         assert_eq!(portable, BlockDifference::default());
         let changed = block_difference((Decoder::F32, &bytes[..1000]), (Decoder::F32, b), 0.0, 0.0);
-        assert_eq!(changed, block_difference_inline((Decoder::F32, &bytes[..1000]), (Decoder::F32, b), 0.0, 0.0));
+        assert_eq!(
+            changed,
+            block_difference_inline::<false>((Decoder::F32, &bytes[..1000]), (Decoder::F32, b), 0.0, 0.0)
+        );
         assert!(changed.mismatched > 0 && changed.worst.is_some());
     }
 
@@ -1156,7 +1219,7 @@ mod tests {
                         let sides = ((left_decoder, a), (right_decoder, b));
                         let what = format!("{name}, {left_decoder:?} vs {right_decoder:?}, {tolerance:?}, {length}");
                         assert_eq!(block_difference(sides.0, sides.1, tolerance.0, tolerance.1), expected, "{what}");
-                        let portable = block_difference_inline(sides.0, sides.1, tolerance.0, tolerance.1);
+                        let portable = block_difference_inline::<false>(sides.0, sides.1, tolerance.0, tolerance.1);
                         assert_eq!(portable, expected, "{what}, portable");
                     }
                 }
