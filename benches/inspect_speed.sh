@@ -1,35 +1,43 @@
 #!/usr/bin/env bash
 # `initc inspect` (and `diff`) against reading the same file, warm (in the page cache) and cold
-# (caches dropped: needs root). Makes a 1 GiB BF16 file (one 32768 × 16384 random_normal tensor)
-# and a 1 GiB F32 file with initc, then runs each command RUNS times (default 3), the commands
-# interleaved round by round, printing every run, the load average before and after, and
-# the medians (and the best run: on a shared machine the least disturbed one): elapsed seconds
-# and peak resident memory (KB) from /usr/bin/time -v.
-# Issue 10's targets: warm inspect ≤ 4× a cached read, cold ≤ 1.2× a cold read, peak RSS < 64 MB.
+# (caches dropped: needs root). Makes, with initc, a 1 GiB file of one random_normal tensor in
+# each of BF16, F16, F32 and F64, and a second of each drawn with another seed, then runs each
+# command RUNS times (default 3), the commands interleaved round by round, printing every run,
+# the load average before and after, and the medians (and the best run: on a shared machine the
+# least disturbed one): elapsed seconds and peak resident memory (KB) from /usr/bin/time -v.
+# `diff` compares the two files of a dtype, so that every value is compared (equal files would
+# be compared byte for byte).
+# Issue 10's targets: warm inspect ≤ 4× a cached read, cold ≤ 1.2× a cold read, peak RSS < 64 MB,
+# and ≥ 2 G elements/s: 536,870,912 elements per 1 GiB BF16 or F16 file, 268,435,456 per F32
+# file, 134,217,728 per F64 file.
 # (GNU cat reads 128 KiB at a time, so its copies stay in the cache: the fastest cached read.)
 #   cargo build --release && benches/inspect_speed.sh [OUT_DIR]
-# OUT_DIR (default: target/bench-out) must be on the filesystem being measured; its files are
-# deleted at the end. INITC=path/to/initc measures another build.
+# OUT_DIR (default: target/bench-out) must be on the filesystem being measured, with 8 GiB free;
+# its files are deleted at the end. INITC=path/to/initc measures another build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 INITC=${INITC:-target/release/initc}
 OUT=${1:-target/bench-out}
 RUNS=${RUNS:-3}
 mkdir -p "$OUT"
-trap 'rm -f "$OUT/bf16.safetensors" "$OUT/f32.safetensors" "$OUT"/big_*.yaml' EXIT
+trap 'rm -f "$OUT"/*.safetensors "$OUT"/big_*.yaml' EXIT
 
-for dtype in bf16 f32; do
+# Rows of 16384 values: 1 GiB in each dtype.
+rows() { case $1 in bf16 | f16) echo 32768 ;; f32) echo 16384 ;; f64) echo 8192 ;; esac; }
+for dtype in bf16 f16 f32 f64; do
   cat >"$OUT/big_$dtype.yaml" <<EOF
 name: big_$dtype
 layers:
-  - param: {name: w, shape: [$([ $dtype = bf16 ] && echo 32768 || echo 16384), 16384], initializer: "random_normal(stddev=0.02)"}
+  - param: {name: w, shape: [$(rows $dtype), 16384], initializer: "random_normal(stddev=0.02)"}
 EOF
   "$INITC" "$OUT/big_$dtype.yaml" --dtype "$dtype" -o "$OUT/$dtype.safetensors" --quiet
+  "$INITC" "$OUT/big_$dtype.yaml" --dtype "$dtype" --seed 7 -o "$OUT/${dtype}_other.safetensors" --quiet
 done
 
-# "seconds peak_kb" of one run; the command's own output is discarded.
+# "seconds peak_kb" of one run; the command's own output and exit status (`diff` of different
+# files exits with 1) are discarded.
 measure() {
-  /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '
+  { /usr/bin/time -v "$@" 2>&1 >/dev/null || true; } | awk -F': ' '
     /Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i] }
     /Maximum resident set size/ { kb = $2 }
     END { printf "%.3f %d\n", s, kb }'
@@ -72,12 +80,19 @@ rounds() {
 
 BF16=$OUT/bf16.safetensors
 F32=$OUT/f32.safetensors
-echo "== $(ls -l "$BF16" | awk '{print $5}') bytes BF16, $(ls -l "$F32" | awk '{print $5}') bytes F32; $("$INITC" --version)"
+echo "== 1 GiB files of BF16, F16, F32, F64 (two each); $("$INITC" --version)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 rounds warm "cat bf16=cat $BF16" "dd 1MiB bf16=dd if=$BF16 of=/dev/null bs=1M status=none" \
   "inspect bf16=$INITC inspect $BF16" "inspect --hist bf16=$INITC inspect --hist $BF16" \
   "cat f32=cat $F32" "inspect f32=$INITC inspect $F32" "inspect --hist f32=$INITC inspect --hist $F32" \
-  "diff bf16 bf16=$INITC diff $BF16 $BF16"
+  "inspect f16=$INITC inspect $OUT/f16.safetensors" "inspect f64=$INITC inspect $OUT/f64.safetensors" \
+  "inspect --hist f64=$INITC inspect --hist $OUT/f64.safetensors" \
+  "cat two bf16=cat $BF16 $OUT/bf16_other.safetensors" \
+  "diff bf16=$INITC diff $BF16 $OUT/bf16_other.safetensors" \
+  "diff f16=$INITC diff $OUT/f16.safetensors $OUT/f16_other.safetensors" \
+  "diff f32=$INITC diff $F32 $OUT/f32_other.safetensors" \
+  "diff f64=$INITC diff $OUT/f64.safetensors $OUT/f64_other.safetensors" \
+  "diff bf16 itself=$INITC diff $BF16 $BF16"
 if [ -w /proc/sys/vm/drop_caches ]; then
   rounds cold "cat bf16=cat $BF16" "inspect bf16=$INITC inspect $BF16" "inspect --hist bf16=$INITC inspect --hist $BF16"
 else

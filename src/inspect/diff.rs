@@ -94,7 +94,7 @@ enum Mode {
 }
 
 /// Elements per parallel block of a comparison (the results do not depend on it).
-const BLOCK_ELEMENTS: usize = 16 * 1024;
+const BLOCK_ELEMENTS: usize = 64 * 1024;
 
 impl Comparator {
     /// How two tensors with these dtypes and shapes compare: `Err` with the difference when the
