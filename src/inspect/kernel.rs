@@ -777,7 +777,7 @@ fn block_difference_inline<const F16C: bool>(
         #[cfg(target_arch = "x86_64")]
         (Decoder::F16, Decoder::F16) if F16C => {
             let sides = HardwareHalves { left: left.1, right: right.1 };
-            compare_sides(&sides, (left.1.len() / 2).min(right.1.len() / 2) / LANES, &mut lanes, tolerance)
+            compare_sides(&sides, 0..(left.1.len() / 2).min(right.1.len() / 2) / LANES, &mut lanes, tolerance)
         }
         (Decoder::F16, Decoder::F16) => {
             compare_bytes::<2>(left.1, right.1, |b| f16_to_f64(u16::from_le_bytes(b)), &mut lanes, tolerance)
@@ -897,9 +897,8 @@ impl Sides for Decoded<'_> {
     }
 }
 
-/// Compares the whole groups of two same-dtype sides of `W`-byte elements from their bytes,
-/// strip by strip, but for the block's first group and any strip holding a non-finite
-/// difference, which [`compare_decoded_strip`] compares. Returns how many groups it compared.
+/// Compares the whole groups of two same-dtype sides of `W`-byte elements from their bytes.
+/// Returns how many groups it compared.
 #[inline(always)]
 fn compare_bytes<const W: usize>(
     left: &[u8],
@@ -910,20 +909,25 @@ fn compare_bytes<const W: usize>(
 ) -> usize {
     let groups = (left.len() / W).min(right.len() / W) / LANES;
     let sides = SameDtype { left: &left[..groups * LANES * W], right: &right[..groups * LANES * W], convert };
-    compare_sides(&sides, groups, lanes, tolerance)
+    compare_sides(&sides, 0..groups, lanes, tolerance)
 }
 
-/// Compares the first `groups` groups of `sides`, strip by strip, but for the block's first
-/// group and any strip holding a non-finite difference, which [`compare_group`] compares.
-/// Returns `groups`.
+/// Compares the groups `groups` of `sides`, strip by strip, but for the block's first group
+/// and any strip holding a non-finite difference, which [`compare_group`] compares. Returns
+/// how many groups it compared.
 #[inline(always)]
-fn compare_sides(sides: &impl Sides, groups: usize, lanes: &mut DifferenceLanes, tolerance: (f64, f64)) -> usize {
-    let mut start = 0;
-    while start < groups {
+fn compare_sides(
+    sides: &impl Sides,
+    groups: std::ops::Range<usize>,
+    lanes: &mut DifferenceLanes,
+    tolerance: (f64, f64),
+) -> usize {
+    let mut start = groups.start;
+    while start < groups.end {
         // The block's first group with every case handled and divided: the strips that follow
         // mark elements against its relative differences.
         let first = if start == 0 { 1 } else { start };
-        let end = (first + DIFFERENCE_STRIP / LANES).min(groups);
+        let end = (first + DIFFERENCE_STRIP / LANES).min(groups.end);
         if start == 0 {
             let (a, b) = sides.group(0);
             compare_group(&a, &b, 0, lanes, tolerance);
@@ -938,7 +942,7 @@ fn compare_sides(sides: &impl Sides, groups: usize, lanes: &mut DifferenceLanes,
         }
         start = end;
     }
-    groups
+    groups.len()
 }
 
 /// Compares the elements from `start` on, each side decoded by its own decoder into strips.
@@ -964,22 +968,7 @@ fn compare_decoded(
         let (a_groups, _) = a[..padded].as_chunks::<LANES>();
         let (b_groups, _) = b[..padded].as_chunks::<LANES>();
         let strip = Decoded { first: start, a: a_groups, b: b_groups };
-        let groups = start / LANES..start / LANES + a_groups.len();
-        // As in `compare_bytes`: the block's first group with every case handled.
-        let mut first = groups.start;
-        if first == 0 {
-            let (a, b) = strip.group(0);
-            compare_group(&a, &b, 0, lanes, tolerance);
-            first = 1;
-        }
-        let before = *lanes;
-        if !compare_finite_strip(first..groups.end, &strip, lanes, tolerance) {
-            *lanes = before;
-            for index in first..groups.end {
-                let (a, b) = strip.group(index);
-                compare_group(&a, &b, index * LANES, lanes, tolerance);
-            }
-        }
+        compare_sides(&strip, start / LANES..start / LANES + a_groups.len(), lanes, tolerance);
         start += length;
     }
 }
