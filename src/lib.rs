@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod dsl;
 pub mod emit;
 pub mod graph;
+pub mod heap;
 pub mod infer;
 pub mod init;
 pub mod initializers;
@@ -122,9 +123,11 @@ static EXIT_AFTER_RUN: std::sync::atomic::AtomicBool = std::sync::atomic::Atomic
 
 /// Tells the library that the process exits right after this run (`initc summary`, `lint` of one
 /// file), so large results need not be freed: freeing a graph of 100,000 nodes costs a tenth of
-/// `summary`'s time, and the operating system takes the memory back at exit at no cost.
+/// `summary`'s time, and the operating system takes the memory back at exit at no cost. The
+/// binary's allocations come from mimalloc from here on ([`heap`]).
 pub fn exit_after_run() {
     EXIT_AFTER_RUN.store(true, std::sync::atomic::Ordering::Relaxed);
+    heap::use_fast_heap();
 }
 
 /// Undoes [`exit_after_run`], for a process that goes on after a command (the Python package

@@ -129,7 +129,7 @@ pub struct ModelOp {
 #[derive(Debug)]
 pub struct LayerOp {
     pub layer_type: &'static LayerType,
-    pub layer: Box<dyn Layer>,
+    pub layer: Arc<dyn Layer>,
     pub expected_input: Option<Spanned<ExpectedInput>>,
     /// The `activation:` as written (the layer checks it); `None` when not given or null.
     pub activation: Option<Spanned<String>>,

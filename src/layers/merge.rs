@@ -37,8 +37,8 @@ fn parse<const KIND: usize>(_args: &mut Args) -> Option<Box<dyn Layer>> {
 }
 
 /// The `add` that closes a residual block: its input plus its output.
-pub fn residual_add(block: String) -> Box<dyn Layer> {
-    Box::new(Merge { name: "add", residual_block: Some(block) })
+pub fn residual_add(block: String) -> std::sync::Arc<dyn Layer> {
+    std::sync::Arc::new(Merge { name: "add", residual_block: Some(block) })
 }
 
 impl Layer for Merge {

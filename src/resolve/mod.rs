@@ -89,12 +89,13 @@ pub enum OutputRef {
     Keras(inbound::KerasTensor),
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ResolvedLayer {
     /// The name within its block (`dense_1`, `c_attn`).
     pub name: String,
     pub layer_type: &'static LayerType,
-    pub layer: Box<dyn Layer>,
+    /// Shared by every copy of a repeated block that resolves to the same layer.
+    pub layer: Arc<dyn Layer>,
     /// The layer's type name in the file.
     pub span: Span,
     pub expected_input: Option<Spanned<ExpectedInput>>,
@@ -111,7 +112,7 @@ pub struct ResolvedLayer {
 }
 
 /// `param`: one raw tensor with an explicit shape, for what no layer type describes.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ResolvedParam {
     /// The tensor's name within its block (`wpe.weight`).
     pub name: String,
@@ -889,6 +890,11 @@ fn resolve_block(
             0..count
         }
     };
+    // Copies whose entries never mention `i` resolve alike: the first copy's items are copied
+    // (the parsed layers shared) instead of resolving every entry again, which a block repeated
+    // 50,000 times would.
+    let alike = copies.len() > 1 && context.recorder.is_none() && !mentions_copy_index(layers);
+    let mut first: Option<FirstCopy> = None;
     let mut blocks = Vec::with_capacity(copies.len());
     for copy in copies {
         if context.entries.get() > MAX_ENTRIES || context.text_exhausted.get() {
@@ -902,10 +908,90 @@ fn resolve_block(
             Some(node) => placeholder_name(context.file, node, &inner, diagnostics)?,
             None => auto_name("block", counters),
         };
+        if let Some(first) = &first
+            && let Some(items) = first.copy_for(context, &inner.variables)
+        {
+            blocks.push(ResolvedBlock { name, span, residual, consumes: consumes.clone(), items });
+            continue;
+        }
+        let before = (context.entries.get(), context.text.get(), context.customs.used_text(), diagnostics.len());
         let items = resolve_items(context, layers, &inner, diagnostics);
+        // Only a copy that said nothing and used no custom initializer (whose uses are counted
+        // against `MAX_TEXT`) is copied: every other copy would say or count the same again.
+        if alike && first.is_none() && before.2 == context.customs.used_text() && before.3 == diagnostics.len() {
+            first = Some(FirstCopy {
+                variables: inner.variables.clone(),
+                entries: context.entries.get() - before.0,
+                text: context.text.get() - before.1,
+                items: copy_items(&items, &inner.variables, &inner.variables),
+            })
+            .filter(|first| first.items.is_some());
+        }
         blocks.push(ResolvedBlock { name, span, residual, consumes: consumes.clone(), items });
     }
     Some(blocks)
+}
+
+/// The first copy of a repeated block whose copies resolve alike, and what resolving it counted.
+struct FirstCopy {
+    variables: Arc<Variables>,
+    entries: usize,
+    text: usize,
+    /// `None` when an item cannot be copied (a nested Keras model).
+    items: Option<Vec<Item>>,
+}
+
+impl FirstCopy {
+    /// The items of a later copy, counted as resolving them would count them; `None` when that
+    /// count would pass a limit, so that resolving the copy reports it.
+    fn copy_for(&self, context: &Context, variables: &Arc<Variables>) -> Option<Vec<Item>> {
+        let entries = context.entries.get() + self.entries;
+        let text = context.text.get().saturating_add(self.text);
+        if entries > MAX_ENTRIES || text.saturating_add(context.customs.used_text()) > MAX_TEXT {
+            return None;
+        }
+        let items = copy_items(self.items.as_deref()?, &self.variables, variables)?;
+        context.entries.set(entries);
+        context.text.set(text);
+        Some(items)
+    }
+}
+
+/// A copy of `items` whose entries read `to` where they read `from`; `None` for a nested Keras
+/// model, which is not copied.
+fn copy_items(items: &[Item], from: &Arc<Variables>, to: &Arc<Variables>) -> Option<Vec<Item>> {
+    let rebind = |variables: &Arc<Variables>| match Arc::ptr_eq(variables, from) {
+        true => to.clone(),
+        false => variables.clone(),
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Item::Layer(layer) => Some(Item::Layer(ResolvedLayer { variables: rebind(&layer.variables), ..layer.clone() })),
+            Item::Param(param) => Some(Item::Param(ResolvedParam { variables: rebind(&param.variables), ..param.clone() })),
+            Item::Block(block) => Some(Item::Block(ResolvedBlock {
+                name: block.name.clone(),
+                span: block.span,
+                residual: block.residual,
+                consumes: block.consumes.clone(),
+                items: copy_items(&block.items, from, to)?,
+            })),
+            Item::Nested(_) => None,
+        })
+        .collect()
+}
+
+/// Whether any string under `node` names `i`, in an expression or a `{i}` placeholder: only then
+/// can the copies of a repeated block resolve differently (`i` is the one name a copy binds).
+fn mentions_copy_index(nodes: &[Node]) -> bool {
+    nodes.iter().any(|node| match &node.value {
+        Value::Str(text) => text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|word| word == "i"),
+        Value::Seq(items) => mentions_copy_index(items),
+        Value::Map(entries) => {
+            entries.iter().any(|(key, value)| mentions_copy_index(std::slice::from_ref(key)) || mentions_copy_index(std::slice::from_ref(value)))
+        }
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => false,
+    })
 }
 
 /// A name with `{i}` replaced by the copy index of the innermost repeated block.
@@ -1303,7 +1389,7 @@ fn resolve_layer(
     Some(ResolvedLayer {
         name,
         layer_type,
-        layer: layer?,
+        layer: Arc::from(layer?),
         span: type_span,
         expected_input,
         trainable,

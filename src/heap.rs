@@ -1,0 +1,91 @@
+//! The `initc` binary's allocator: the system's, until a command that prints a result and exits
+//! (`summary`, `lint` of one file) switches to mimalloc for the rest of the process.
+//!
+//! Why two: a graph of 100,000 nodes is millions of small allocations, which glibc's allocator
+//! serves at about half mimalloc's speed (BENCHMARKS.md, "Graphs"). But `compile` relies on the
+//! system allocator's behaviour under a memory limit (one large tensor at a time, E0603 rather
+//! than an abort under `ulimit -v`), which mimalloc's address-space reservations change, so it
+//! keeps the system's. Only the binary installs [`Heap`] (`main.rs`); the Python extension keeps
+//! the interpreter's allocator, and there [`use_fast_heap`] changes nothing.
+
+use libmimalloc_sys as mi;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// New allocations come from mimalloc.
+static FAST: AtomicBool = AtomicBool::new(false);
+/// Some allocation came from mimalloc: a freed pointer may be one of its.
+static EVER_FAST: AtomicBool = AtomicBool::new(false);
+
+/// Serves new allocations from mimalloc from now on. Memory the system allocator gave before is
+/// still returned to it: each pointer goes back to the allocator that owns it.
+pub fn use_fast_heap() {
+    EVER_FAST.store(true, Ordering::SeqCst);
+    FAST.store(true, Ordering::SeqCst);
+}
+
+/// The binary's global allocator (see the module's documentation).
+pub struct Heap;
+
+/// Whether mimalloc gave `pointer` (its page map knows every page it owns).
+fn is_fast(pointer: *mut u8) -> bool {
+    // SAFETY: a lookup in mimalloc's page map, defined for any address.
+    EVER_FAST.load(Ordering::Relaxed) && unsafe { mi::mi_is_in_heap_region(pointer as *const c_void) }
+}
+
+// SAFETY: every pointer is freed or resized by the allocator that gave it (`is_fast`), and each
+// allocator is called with the layout's size and alignment, as its own `GlobalAlloc` would.
+unsafe impl GlobalAlloc for Heap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if FAST.load(Ordering::Relaxed) {
+            // SAFETY: mimalloc accepts any size and power-of-two alignment.
+            unsafe { mi::mi_malloc_aligned(layout.size(), layout.align()) as *mut u8 }
+        } else {
+            // SAFETY: the caller's layout, passed on.
+            unsafe { System.alloc(layout) }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if FAST.load(Ordering::Relaxed) {
+            // SAFETY: as in `alloc`.
+            unsafe { mi::mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8 }
+        } else {
+            // SAFETY: the caller's layout, passed on.
+            unsafe { System.alloc_zeroed(layout) }
+        }
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        if is_fast(pointer) {
+            // SAFETY: mimalloc gave it.
+            unsafe { mi::mi_free(pointer as *mut c_void) }
+        } else {
+            // SAFETY: the system allocator gave it, with this layout.
+            unsafe { System.dealloc(pointer, layout) }
+        }
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if is_fast(pointer) {
+            // SAFETY: mimalloc gave it, with this alignment.
+            return unsafe { mi::mi_realloc_aligned(pointer as *mut c_void, new_size, layout.align()) as *mut u8 };
+        }
+        if !FAST.load(Ordering::Relaxed) {
+            // SAFETY: the system allocator gave it, with this layout.
+            return unsafe { System.realloc(pointer, layout, new_size) };
+        }
+        // A system block grown after the switch moves to mimalloc.
+        // SAFETY: as in `alloc`; both blocks hold at least the bytes copied, and the old block
+        // goes back to the system allocator with its layout.
+        unsafe {
+            let moved = mi::mi_malloc_aligned(new_size, layout.align()) as *mut u8;
+            if !moved.is_null() {
+                std::ptr::copy_nonoverlapping(pointer, moved, layout.size().min(new_size));
+                System.dealloc(pointer, layout);
+            }
+            moved
+        }
+    }
+}
