@@ -316,12 +316,15 @@ pub(super) fn text(plan: &Plan) -> String {
     String::from_utf8(bytes).unwrap_or_default()
 }
 
-/// Text gathered before it is handed to the writer: a summary of 100,000 rows is 40 MB, which
-/// need not all be held at once.
-const FLUSH_BYTES: usize = 1 << 18;
+/// Rows made into text by one task: a summary of 100,000 rows is 40 MB, made on every thread in
+/// batches of [`BATCH_CHUNKS`] such chunks and written batch by batch, so that no more than a few
+/// MB of it are held at once.
+const CHUNK_ROWS: usize = 1024;
+const BATCH_CHUNKS: usize = 8;
 
 /// [`text`], written to `out` as it is made.
 pub(super) fn write_text(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use rayon::prelude::*;
     let (table, connections) = match plan.summary_style {
         SummaryStyle::Sequential => (Table { columns: &SEQUENTIAL_COLUMNS, overflow: Overflow::Fold }, false),
         SummaryStyle::Functional { connections: false } => {
@@ -332,39 +335,32 @@ pub(super) fn write_text(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::
         }
     };
     let row_rule = table.rule_line(&ROW_RULE);
-    let mut text = String::with_capacity(FLUSH_BYTES + 4 * row_rule.len());
+    let mut text = String::new();
     let _ = writeln!(text, "Model: \"{}\"", plan.model_name);
     text.push_str(&table.rule_line(&TOP_RULE));
     let headings: Vec<&str> = table.columns.iter().map(|column| column.heading).collect();
     table.push_row(&mut text, &headings, HEADING_VERTICAL);
     text.push_str(&table.rule_line(&HEADING_RULE));
-    // The cells of one row, reused from row to row.
-    let mut name_cell = String::new();
-    let mut shape_cell = String::new();
-    let mut connections_cell = String::new();
-    let mut params_cell = String::new();
-    for (index, layer) in plan.layers.iter().enumerate() {
-        if text.len() >= FLUSH_BYTES {
-            out.write_all(text.as_bytes())?;
-            text.clear();
-        }
-        if index > 0 {
-            text.push_str(&row_rule);
-        }
-        name_cell.clear();
-        push_layer_cell(&mut name_cell, layer);
-        shape_cell.clear();
-        push_shape_cell(&mut shape_cell, layer);
-        // `count_text`, written into a buffer reused from row to row.
-        params_cell.clear();
-        let _ = write!(params_cell, "{}", indicatif::HumanCount(layer.params));
-        let params = &params_cell;
-        if connections {
-            connections_cell.clear();
-            push_connections_cell(&mut connections_cell, layer);
-            table.push_row(&mut text, &[&name_cell, &shape_cell, params, &connections_cell], BODY_VERTICAL);
-        } else {
-            table.push_row(&mut text, &[&name_cell, &shape_cell, params], BODY_VERTICAL);
+    if plan.layers.len() <= CHUNK_ROWS {
+        push_rows(&mut text, &table, &row_rule, &plan.layers, 0, connections);
+    }
+    out.write_all(text.as_bytes())?;
+    text.clear();
+    let parallel = if plan.layers.len() > CHUNK_ROWS { plan.layers.as_slice() } else { &[] };
+    for (batch, rows) in parallel.chunks(CHUNK_ROWS * BATCH_CHUNKS).enumerate() {
+        let first = batch * CHUNK_ROWS * BATCH_CHUNKS;
+        let chunks: Vec<String> = rows
+            .par_chunks(CHUNK_ROWS)
+            .enumerate()
+            .map(|(chunk, rows)| {
+                let mut text = String::with_capacity(rows.len() * 2 * row_rule.len());
+                let first = first + chunk * CHUNK_ROWS;
+                push_rows(&mut text, &table, &row_rule, rows, first, connections);
+                text
+            })
+            .collect();
+        for chunk in chunks {
+            out.write_all(chunk.as_bytes())?;
         }
     }
     text.push_str(&table.rule_line(&BOTTOM_RULE));
@@ -390,6 +386,36 @@ pub(super) fn write_text(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::
         );
     }
     out.write_all(text.as_bytes())
+}
+
+/// The body rows `rows`, the first of which is row `first` of the table (every row after the
+/// table's first is preceded by a rule).
+fn push_rows(text: &mut String, table: &Table, row_rule: &str, rows: &[LayerRow], first: usize, connections: bool) {
+    // The cells of one row, reused from row to row.
+    let mut name_cell = String::new();
+    let mut shape_cell = String::new();
+    let mut connections_cell = String::new();
+    let mut params_cell = String::new();
+    for (index, layer) in rows.iter().enumerate() {
+        if first + index > 0 {
+            text.push_str(row_rule);
+        }
+        name_cell.clear();
+        push_layer_cell(&mut name_cell, layer);
+        shape_cell.clear();
+        push_shape_cell(&mut shape_cell, layer);
+        // `count_text`, written into a buffer reused from row to row.
+        params_cell.clear();
+        let _ = write!(params_cell, "{}", indicatif::HumanCount(layer.params));
+        let params = &params_cell;
+        if connections {
+            connections_cell.clear();
+            push_connections_cell(&mut connections_cell, layer);
+            table.push_row(text, &[&name_cell, &shape_cell, params, &connections_cell], BODY_VERTICAL);
+        } else {
+            table.push_row(text, &[&name_cell, &shape_cell, params], BODY_VERTICAL);
+        }
+    }
 }
 
 /// Every element of every tensor written, counted or not.

@@ -5,7 +5,7 @@
 //! unknown name or an unused input is reported here.
 
 use super::inbound::KerasTensor;
-use super::{Consumes, Item, OutputRef, ResolvedModel, cycle_text};
+use super::{BlockItems, Consumes, Item, OutputRef, ResolvedModel, copy_item, cycle_text};
 use crate::args::Spanned;
 use crate::config::list;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
@@ -152,7 +152,7 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
 impl Lowering {
     /// Lowers a list of entries, each consuming the previous one's output by default; returns the
     /// list's output.
-    fn items(&mut self, items: Vec<Item>, prefix: &str, mut previous: Vec<Feed>) -> Vec<Feed> {
+    fn items(&mut self, items: impl IntoIterator<Item = Item>, prefix: &str, mut previous: Vec<Feed>) -> Vec<Feed> {
         for item in items {
             match item {
                 Item::Param(param) => {
@@ -247,10 +247,10 @@ impl Lowering {
                     // Only a residual block needs its input again after its entries.
                     let output = match block.residual {
                         true => {
-                            let output = self.items(block.items, &inner, feed.clone());
+                            let output = self.block_items(block.items, &inner, feed.clone());
                             self.residual_add(&name, block.span, feed, output)
                         }
-                        false => self.items(block.items, &inner, feed),
+                        false => self.block_items(block.items, &inner, feed),
                     };
                     let target = match output.as_slice() {
                         [one] => Target::Tensor(one.clone()),
@@ -262,6 +262,16 @@ impl Lowering {
             }
         }
         previous
+    }
+
+    /// [`Lowering::items`] of a block's entries; a copy's are copied as they are lowered.
+    fn block_items(&mut self, items: BlockItems, prefix: &str, previous: Vec<Feed>) -> Vec<Feed> {
+        match items {
+            BlockItems::Resolved(items) => self.items(items, prefix, previous),
+            BlockItems::Copied { items, from, to } => {
+                self.items(items.iter().filter_map(|item| copy_item(item, &from, &to)), prefix, previous)
+            }
+        }
     }
 
     /// What each call of an entry consumes, as references.
@@ -573,7 +583,7 @@ fn node_and_name_counts(items: &[Item]) -> (usize, usize) {
                 Item::Block(block) => {
                     nodes += usize::from(block.residual);
                     blocks += 1;
-                    lists.push(&block.items);
+                    lists.push(block.items.as_slice());
                 }
             }
         }

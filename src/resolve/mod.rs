@@ -141,7 +141,26 @@ pub struct ResolvedBlock {
     pub residual: bool,
     /// `inputs:` of the block: what its first entry consumes.
     pub consumes: Option<Vec<Spanned<String>>>,
-    pub items: Vec<Item>,
+    pub items: BlockItems,
+}
+
+/// The entries of one block, or of one copy of a repeated block.
+#[derive(Debug)]
+pub enum BlockItems {
+    /// Resolved for this block.
+    Resolved(Vec<Item>),
+    /// The entries of a repeated block whose copies resolve alike, resolved once for every copy;
+    /// this copy's entries read `to` where those read `from`. They hold no nested model.
+    Copied { items: Arc<Vec<Item>>, from: Arc<Variables>, to: Arc<Variables> },
+}
+
+impl BlockItems {
+    pub fn as_slice(&self) -> &[Item] {
+        match self {
+            BlockItems::Resolved(items) => items,
+            BlockItems::Copied { items, .. } => items,
+        }
+    }
 }
 
 /// A Keras model used as a layer: its own graph, lowered already.
@@ -544,6 +563,7 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
         // A list of one entry that resolves to one item cannot repeat a name, so it needs no
         // table of names: every copy of a repeated block of one entry is such a list.
         let alone = entries.len() == 1 && resolved.as_ref().is_some_and(|found| found.len() == 1);
+        items.reserve(resolved.as_ref().map_or(0, Vec::len));
         for item in resolved.into_iter().flatten() {
             if alone {
                 items.push(item);
@@ -890,9 +910,9 @@ fn resolve_block(
             0..count
         }
     };
-    // Copies whose entries never mention `i` resolve alike: the first copy's items are copied
-    // (the parsed layers shared) instead of resolving every entry again, which a block repeated
-    // 50,000 times would.
+    // Copies whose entries never mention `i` resolve alike: the first copy's items serve every
+    // copy (the parsed layers shared) instead of resolving every entry again, which a block
+    // repeated 50,000 times would.
     let alike = copies.len() > 1 && context.recorder.is_none() && !mentions_copy_index(layers);
     let mut first: Option<FirstCopy> = None;
     let mut blocks = Vec::with_capacity(copies.len());
@@ -917,16 +937,25 @@ fn resolve_block(
         let before = (context.entries.get(), context.text.get(), context.customs.used_text(), diagnostics.len());
         let items = resolve_items(context, layers, &inner, diagnostics);
         // Only a copy that said nothing and used no custom initializer (whose uses are counted
-        // against `MAX_TEXT`) is copied: every other copy would say or count the same again.
-        if alike && first.is_none() && before.2 == context.customs.used_text() && before.3 == diagnostics.len() {
+        // against `MAX_TEXT`) serves the others: every other copy would say or count the same
+        // again. A nested Keras model is lowered from its own graph, which is not shared.
+        let items = if alike
+            && first.is_none()
+            && before.2 == context.customs.used_text()
+            && before.3 == diagnostics.len()
+            && !holds_nested_model(&items)
+        {
+            let items = Arc::new(items);
             first = Some(FirstCopy {
                 variables: inner.variables.clone(),
                 entries: context.entries.get() - before.0,
                 text: context.text.get() - before.1,
-                items: copy_items(&items, &inner.variables, &inner.variables),
-            })
-            .filter(|first| first.items.is_some());
-        }
+                items: items.clone(),
+            });
+            BlockItems::Copied { items, from: inner.variables.clone(), to: inner.variables }
+        } else {
+            BlockItems::Resolved(items)
+        };
         blocks.push(ResolvedBlock { name, span, residual, consumes: consumes.clone(), items });
     }
     Some(blocks)
@@ -937,48 +966,58 @@ struct FirstCopy {
     variables: Arc<Variables>,
     entries: usize,
     text: usize,
-    /// `None` when an item cannot be copied (a nested Keras model).
-    items: Option<Vec<Item>>,
+    items: Arc<Vec<Item>>,
 }
 
 impl FirstCopy {
-    /// The items of a later copy, counted as resolving them would count them; `None` when that
+    /// A later copy's entries, counted as resolving them would count them; `None` when that
     /// count would pass a limit, so that resolving the copy reports it.
-    fn copy_for(&self, context: &Context, variables: &Arc<Variables>) -> Option<Vec<Item>> {
+    fn copy_for(&self, context: &Context, variables: &Arc<Variables>) -> Option<BlockItems> {
         let entries = context.entries.get() + self.entries;
         let text = context.text.get().saturating_add(self.text);
         if entries > MAX_ENTRIES || text.saturating_add(context.customs.used_text()) > MAX_TEXT {
             return None;
         }
-        let items = copy_items(self.items.as_deref()?, &self.variables, variables)?;
         context.entries.set(entries);
         context.text.set(text);
-        Some(items)
+        Some(BlockItems::Copied { items: self.items.clone(), from: self.variables.clone(), to: variables.clone() })
     }
 }
 
-/// A copy of `items` whose entries read `to` where they read `from`; `None` for a nested Keras
-/// model, which is not copied.
-fn copy_items(items: &[Item], from: &Arc<Variables>, to: &Arc<Variables>) -> Option<Vec<Item>> {
+fn holds_nested_model(items: &[Item]) -> bool {
+    items.iter().any(|item| match item {
+        Item::Nested(_) => true,
+        Item::Block(block) => holds_nested_model(block.items.as_slice()),
+        Item::Layer(_) | Item::Param(_) => false,
+    })
+}
+
+/// A copy of `item` that reads `to` where it reads `from`; `None` for a nested Keras model, whose
+/// graph is not copied (copied blocks hold none).
+pub fn copy_item(item: &Item, from: &Arc<Variables>, to: &Arc<Variables>) -> Option<Item> {
     let rebind = |variables: &Arc<Variables>| match Arc::ptr_eq(variables, from) {
         true => to.clone(),
         false => variables.clone(),
     };
-    items
-        .iter()
-        .map(|item| match item {
-            Item::Layer(layer) => Some(Item::Layer(ResolvedLayer { variables: rebind(&layer.variables), ..layer.clone() })),
-            Item::Param(param) => Some(Item::Param(ResolvedParam { variables: rebind(&param.variables), ..param.clone() })),
-            Item::Block(block) => Some(Item::Block(ResolvedBlock {
-                name: block.name.clone(),
-                span: block.span,
-                residual: block.residual,
-                consumes: block.consumes.clone(),
-                items: copy_items(&block.items, from, to)?,
-            })),
-            Item::Nested(_) => None,
-        })
-        .collect()
+    Some(match item {
+        Item::Layer(layer) => Item::Layer(ResolvedLayer { variables: rebind(&layer.variables), ..layer.clone() }),
+        Item::Param(param) => Item::Param(ResolvedParam { variables: rebind(&param.variables), ..param.clone() }),
+        Item::Block(block) => Item::Block(ResolvedBlock {
+            name: block.name.clone(),
+            span: block.span,
+            residual: block.residual,
+            consumes: block.consumes.clone(),
+            items: match &block.items {
+                BlockItems::Resolved(items) => {
+                    BlockItems::Resolved(items.iter().map(|item| copy_item(item, from, to)).collect::<Option<_>>()?)
+                }
+                BlockItems::Copied { items, from: inner_from, to: inner_to } => {
+                    BlockItems::Copied { items: items.clone(), from: inner_from.clone(), to: rebind(inner_to) }
+                }
+            },
+        }),
+        Item::Nested(_) => return None,
+    })
 }
 
 /// Whether any string under `node` names `i`, in an expression or a `{i}` placeholder: only then
