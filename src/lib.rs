@@ -49,6 +49,9 @@ pub struct Stages<'a> {
     pub plan: &'a Plan,
 }
 
+/// The nodes from which a graph's summary rows are made on another thread while its plan is.
+const ROWS_BESIDE_PLAN: usize = 10_000;
+
 /// Whether a plan gets the summary's rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rows {
@@ -76,14 +79,23 @@ pub fn compile_plan_inspecting<T>(
     }
     let (inferred, found) = infer::infer(&graph);
     diagnostics.extend(found);
-    // The layers built before a shape error still get their initializers checked.
-    let (plan, found) = plan::build_plan(&graph, &inferred, overrides.layout, overrides.dtype);
+    // The layers built before a shape error still get their initializers checked. A large
+    // graph's summary rows are made beside the plan (they are dropped if it fails).
+    let beside = rows == Rows::Summary && graph.nodes.len() >= ROWS_BESIDE_PLAN;
+    let ((plan, found), made_rows) = match beside {
+        true => rayon::join(
+            || plan::build_plan(&graph, &inferred, overrides.layout, overrides.dtype),
+            || Some(plan::summary_rows(&graph, &inferred)),
+        ),
+        false => (plan::build_plan(&graph, &inferred, overrides.layout, overrides.dtype), None),
+    };
     diagnostics.extend(found);
     sort_and_dedupe(&mut diagnostics);
     match plan {
         Some(mut plan) if !diagnostics.iter().any(diagnostic::Diagnostic::is_error) => {
             if rows == Rows::Summary {
-                (plan.layers, plan.summary_style) = plan::summary_rows(&graph, &inferred);
+                (plan.layers, plan.summary_style) =
+                    made_rows.unwrap_or_else(|| plan::summary_rows(&graph, &inferred));
             }
             if graph.has_open_sizes() {
                 diagnostics.extend(mark_open_sizes(&mut graph, &mut plan, overrides, rows));

@@ -3,22 +3,26 @@
 //! connected to.
 
 use super::{LayerRow, SummaryStyle};
-use crate::graph::{Graph, Op, Operation, keras_operations};
-use crate::infer::Inferred;
+use crate::graph::{Graph, Node, Op, Operation, keras_operations};
+use crate::infer::{BuiltNode, Inferred};
+use rayon::prelude::*;
+
+/// Rows made by one task: a graph's 100,000 rows are made on every thread, a small model's on
+/// the caller's.
+const ROWS_PER_TASK: usize = 4096;
 
 /// The rows of the summary table and the table's style.
 pub fn summary_rows(graph: &Graph, inferred: &Inferred) -> (Vec<LayerRow>, SummaryStyle) {
     if !graph.functional {
-        let mut rows = Vec::with_capacity(graph.nodes.len());
-        rows.extend(graph.nodes.iter().zip(&inferred.nodes).filter_map(|(node, built)| {
-            let built = built.as_ref()?;
-            Some(node_row(graph, node, built, false))
-        }));
+        let row = |(node, built): (&Node, &Option<BuiltNode>)| Some(node_row(graph, node, built.as_ref()?, false));
+        let rows = match graph.nodes.len() < ROWS_PER_TASK {
+            true => graph.nodes.iter().zip(&inferred.nodes).filter_map(row).collect(),
+            false => graph.nodes.par_iter().zip(&inferred.nodes).with_min_len(ROWS_PER_TASK).filter_map(row).collect(),
+        };
         return (rows, SummaryStyle::Sequential);
     }
     let (operations, sequential_like) = keras_operations(graph);
-    let mut rows = Vec::with_capacity(operations.len());
-    rows.extend(operations.into_iter().filter_map(|operation| match operation {
+    let row = |operation: Operation| match operation {
         Operation::Input(index) => {
             let input = &graph.inputs[index];
             Some(LayerRow {
@@ -35,11 +39,15 @@ pub fn summary_rows(graph: &Graph, inferred: &Inferred) -> (Vec<LayerRow>, Summa
             let built = inferred.nodes[index].as_ref()?;
             Some(node_row(graph, &graph.nodes[index], built, true))
         }
-    }));
+    };
+    let rows = match operations.len() < ROWS_PER_TASK {
+        true => operations.into_iter().filter_map(row).collect(),
+        false => operations.into_par_iter().with_min_len(ROWS_PER_TASK).filter_map(row).collect(),
+    };
     (rows, SummaryStyle::Functional { connections: !sequential_like })
 }
 
-fn node_row(graph: &Graph, node: &crate::graph::Node, built: &crate::infer::BuiltNode, connections: bool) -> LayerRow {
+fn node_row(graph: &Graph, node: &Node, built: &BuiltNode, connections: bool) -> LayerRow {
     let params = built.parameter_count();
     let connected_to = match connections {
         true => node.calls.iter().flatten().map(|edge| graph.producer_text(edge.from)).collect(),
