@@ -89,3 +89,44 @@ unsafe impl GlobalAlloc for Heap {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A block the system allocator gave before the switch, grown after it, moves to mimalloc
+    /// with its bytes; each block is freed by its own allocator (a wrong one would abort).
+    #[test]
+    fn each_block_goes_back_to_the_allocator_that_gave_it() {
+        let heap = Heap;
+        let small = Layout::from_size_align(24, 8).unwrap_or(Layout::new::<u64>());
+        let aligned = Layout::from_size_align(100, 4096).unwrap_or(Layout::new::<u64>());
+        // SAFETY: every block is written within its size and freed once, with its layout.
+        unsafe {
+            let old = System.alloc(small);
+            assert!(!old.is_null());
+            old.copy_from_nonoverlapping([7u8; 24].as_ptr(), 24);
+            use_fast_heap();
+            assert!(!is_fast(old));
+            let grown = heap.realloc(old, small, 4000);
+            assert!(is_fast(grown));
+            assert_eq!(std::slice::from_raw_parts(grown, 24), &[7u8; 24]);
+            let larger = Layout::from_size_align(4000, 8).unwrap_or(small);
+            let shrunk = heap.realloc(grown, larger, 16);
+            assert!(is_fast(shrunk));
+            assert_eq!(std::slice::from_raw_parts(shrunk, 16), &[7u8; 16]);
+            heap.dealloc(shrunk, Layout::from_size_align(16, 8).unwrap_or(small));
+
+            let fresh = heap.alloc(aligned);
+            assert!(is_fast(fresh) && fresh as usize % 4096 == 0);
+            heap.dealloc(fresh, aligned);
+            let zeroed = heap.alloc_zeroed(aligned);
+            assert!(is_fast(zeroed) && std::slice::from_raw_parts(zeroed, 100).iter().all(|&b| b == 0));
+            heap.dealloc(zeroed, aligned);
+
+            let system = System.alloc(aligned);
+            assert!(!is_fast(system));
+            heap.dealloc(system, aligned);
+        }
+    }
+}

@@ -94,8 +94,7 @@ pub fn compile_plan_inspecting<T>(
     match plan {
         Some(mut plan) if !diagnostics.iter().any(diagnostic::Diagnostic::is_error) => {
             if rows == Rows::Summary {
-                (plan.layers, plan.summary_style) =
-                    made_rows.unwrap_or_else(|| plan::summary_rows(&graph, &inferred));
+                (plan.layers, plan.summary_style) = made_rows.unwrap_or_else(|| plan::summary_rows(&graph, &inferred));
             }
             if graph.has_open_sizes() {
                 diagnostics.extend(mark_open_sizes(&mut graph, &mut plan, overrides, rows));

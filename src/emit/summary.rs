@@ -581,9 +581,9 @@ mod tests {
     }
 
     #[test]
-    fn a_table_larger_than_one_flush_is_written_whole_and_in_order() {
+    fn a_table_of_many_batches_is_written_whole_and_in_order() {
         let mut plan = seed_model_plan();
-        let rows = 3 * FLUSH_BYTES / 200;
+        let rows = 3 * CHUNK_ROWS * BATCH_CHUNKS + CHUNK_ROWS / 2 + 1;
         plan.layers = (0..rows).map(|index| layer(&format!("dense_{index}"), "Dense", &[8], 72)).collect();
         let mut pieces = Pieces::default();
         write_text(&plan, &mut pieces).expect("written");
@@ -598,6 +598,11 @@ mod tests {
         assert_eq!(names, expected);
         assert_eq!(text.lines().filter(|line| line.starts_with('├')).count(), rows - 1);
         assert_eq!(text, summary_text(&plan));
+        // The rows made on every thread, chunk by chunk, are the rows made in one pass.
+        let table = Table { columns: &SEQUENTIAL_COLUMNS, overflow: Overflow::Fold };
+        let mut one_pass = String::new();
+        push_rows(&mut one_pass, &table, &table.rule_line(&ROW_RULE), &plan.layers, 0, false);
+        assert!(text.contains(&one_pass));
     }
 
     /// A writer that counts the writes it gets.

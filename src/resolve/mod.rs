@@ -1026,9 +1026,9 @@ fn mentions_copy_index(nodes: &[Node]) -> bool {
     nodes.iter().any(|node| match &node.value {
         Value::Str(text) => text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|word| word == "i"),
         Value::Seq(items) => mentions_copy_index(items),
-        Value::Map(entries) => {
-            entries.iter().any(|(key, value)| mentions_copy_index(std::slice::from_ref(key)) || mentions_copy_index(std::slice::from_ref(value)))
-        }
+        Value::Map(entries) => entries.iter().any(|(key, value)| {
+            mentions_copy_index(std::slice::from_ref(key)) || mentions_copy_index(std::slice::from_ref(value))
+        }),
         Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => false,
     })
 }

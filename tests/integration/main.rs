@@ -15,6 +15,7 @@ mod keras_values;
 mod lint;
 mod memory;
 mod output;
+mod repeated_blocks;
 mod schema_and_fuzz;
 mod support;
 mod torch_rng;
