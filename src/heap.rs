@@ -118,7 +118,7 @@ mod tests {
             heap.dealloc(shrunk, Layout::from_size_align(16, 8).unwrap_or(small));
 
             let fresh = heap.alloc(aligned);
-            assert!(is_fast(fresh) && fresh as usize % 4096 == 0);
+            assert!(is_fast(fresh) && (fresh as usize).is_multiple_of(4096));
             heap.dealloc(fresh, aligned);
             let zeroed = heap.alloc_zeroed(aligned);
             assert!(is_fast(zeroed) && std::slice::from_raw_parts(zeroed, 100).iter().all(|&b| b == 0));
