@@ -5,6 +5,7 @@
 //! unknown name or an unused input is reported here.
 
 use super::inbound::KerasTensor;
+use super::name_table::NameTable;
 use super::{BlockItems, Consumes, Item, OutputRef, ResolvedModel, copy_item, cycle_text};
 use crate::args::Spanned;
 use crate::config::list;
@@ -62,7 +63,7 @@ enum Reference {
 
 struct Lowering {
     nodes: Vec<Node>,
-    names: HashMap<String, Target>,
+    names: NameTable<Target>,
     inputs: HashMap<String, usize>,
     pending: Vec<Pending>,
     diagnostics: Diagnostics,
@@ -90,7 +91,7 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
     let (nodes, names) = node_and_name_counts(&model.items);
     let mut lowering = Lowering {
         nodes: Vec::with_capacity(nodes),
-        names: HashMap::with_capacity(names),
+        names: NameTable::with_capacity(names),
         inputs: inputs.iter().enumerate().map(|(index, input)| (input.name.clone(), index)).collect(),
         pending: Vec::new(),
         diagnostics: Vec::new(),
@@ -317,7 +318,7 @@ impl Lowering {
         let index = self.nodes.len();
         let mut name = format!("{block}.add");
         let mut count = 0;
-        while self.names.contains_key(&name) {
+        while self.names.contains(&name) {
             count += 1;
             name = format!("{block}.add_{count}");
         }
@@ -536,7 +537,7 @@ impl Lowering {
     fn unknown(&self, name: &str, span: Span) -> Diagnostic {
         let diagnostic = Diagnostic::error(Code::UnknownInput, format!("no input, layer or block named `{name}`"))
             .at_labelled(span, "named here");
-        let known: Vec<&str> = self.inputs.keys().chain(self.names.keys()).map(String::as_str).collect();
+        let known: Vec<&str> = self.inputs.keys().map(String::as_str).chain(self.names.names()).collect();
         match did_you_mean(name, known.iter().copied()) {
             Some(similar) => diagnostic.with_help(format!("did you mean `{similar}`?")),
             None if self.inputs.is_empty() => {

@@ -6,6 +6,7 @@ mod catalogue;
 mod inbound;
 mod initializer;
 mod lower;
+mod name_table;
 mod vars;
 
 pub use crate::args::{
