@@ -5,6 +5,9 @@
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::graph::{ExpectedInput, Graph, LayerOp, Node, Op, Producer};
 use crate::layers::{Weight, shape_text};
+// Keyed by layer: a graph may hold 100,000 nodes.
+use foldhash::{HashMap, HashMapExt};
+use std::sync::Arc;
 
 /// One call of a built node. Its input shapes are not kept: they are the outputs of what its
 /// edges name, and a graph has 100,000 calls.
@@ -18,7 +21,9 @@ pub struct BuiltCall {
 #[derive(Debug, PartialEq)]
 pub struct BuiltNode {
     pub calls: Vec<BuiltCall>,
-    pub weights: Vec<Weight>,
+    /// Shared by the nodes of one layer built on the same input shapes (the copies of a
+    /// repeated block).
+    pub weights: Arc<[Weight]>,
     /// A nested model's own nodes, built by its first call.
     pub inner: Option<Box<Inferred>>,
 }
@@ -64,14 +69,14 @@ fn infer_with(graph: &Graph, input_shapes: &[Option<Vec<usize>>]) -> (Inferred, 
     let mut diagnostics = Vec::new();
     // A layer's input shapes, copied into buffers reused from call to call.
     let mut inputs = Vec::new();
+    let mut earlier = HashMap::new();
     for (index, call) in order {
         let node = &graph.nodes[index];
         let result = match &node.op {
-            Op::Layer(layer) => build_call(graph, input_shapes, &nodes, index, layer, call, &mut inputs).map(|built| {
-                let others = layer.layer.other_outputs(&inputs, &built);
-                let outputs = std::iter::once(built.output_shape).chain(others).collect();
-                (BuiltCall { outputs }, built.weights, None)
-            }),
+            Op::Layer(layer) => {
+                build_call(graph, input_shapes, &nodes, index, layer, call, &mut inputs, &mut earlier)
+                    .map(|(built_call, weights)| (built_call, weights, None))
+            }
             Op::Model(model) => build_model_call(graph, input_shapes, &nodes, index, &model.graph, call),
             Op::Param(_) => continue,
         };
@@ -105,14 +110,23 @@ fn infer_with(graph: &Graph, input_shapes: &[Option<Vec<usize>>]) -> (Inferred, 
                 fill,
                 ..Weight::new("", param.shape.clone(), "initializer", crate::initializers::Family::GlorotUniform)
             };
-            nodes[index] = Some(BuiltNode { calls: Vec::new(), weights: vec![weight], inner: None });
+            nodes[index] = Some(BuiltNode { calls: Vec::new(), weights: Arc::new([weight]), inner: None });
         }
     }
     (Inferred { nodes }, diagnostics)
 }
 
-type BuildResult = Result<crate::layers::Built, Diagnostic>;
-type ModelResult = Result<(BuiltCall, Vec<Weight>, Option<Box<Inferred>>), Diagnostic>;
+type BuildResult = Result<(BuiltCall, Arc<[Weight]>), Diagnostic>;
+type ModelResult = Result<(BuiltCall, Arc<[Weight]>, Option<Box<Inferred>>), Diagnostic>;
+
+/// What a layer shared by several nodes (the copies of a repeated block share their layers) was
+/// last built from and into: the next node of that layer given the same input shapes is built
+/// alike, without building it again.
+struct EarlierBuild {
+    inputs: Vec<Vec<usize>>,
+    outputs: Vec<Vec<usize>>,
+    weights: Arc<[Weight]>,
+}
 
 /// A nested model's call: its graph inferred with the call's input shapes.
 fn build_model_call(
@@ -151,7 +165,7 @@ fn build_model_call(
         .collect::<Option<Vec<_>>>()
         .unwrap_or_default();
     let inner = (call == 0).then(|| Box::new(inferred));
-    Ok((BuiltCall { outputs }, Vec::new(), inner))
+    Ok((BuiltCall { outputs }, Arc::new([]), inner))
 }
 
 /// Output `tensor` of call `call` of node `node`, once built.
@@ -196,6 +210,7 @@ fn input_shapes_of(
     Ok(edges.len())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn build_call(
     graph: &Graph,
     input_shapes: &[Option<Vec<usize>>],
@@ -204,6 +219,7 @@ fn build_call(
     layer: &LayerOp,
     call: usize,
     buffers: &mut Vec<Vec<usize>>,
+    earlier: &mut HashMap<usize, EarlierBuild>,
 ) -> BuildResult {
     let node: &Node = &graph.nodes[index];
     let edges = &node.calls[call];
@@ -224,6 +240,15 @@ fn build_call(
     if let [input] = inputs {
         check_expected_input(layer, &node.name, input)?;
     }
+    // A layer is a function of its arguments and input shapes: one that several nodes share is
+    // built once per input shapes.
+    let shared = (Arc::strong_count(&layer.layer) > 1).then(|| Arc::as_ptr(&layer.layer) as *const () as usize);
+    if let Some(key) = shared
+        && let Some(done) = earlier.get(&key)
+        && done.inputs == inputs
+    {
+        return Ok((BuiltCall { outputs: done.outputs.clone() }, done.weights.clone()));
+    }
     let result = layer.layer.build(inputs).map_err(|diagnostic| {
         let context = match inputs {
             [input] => format!("layer `{}` gets input {}", node.name, shape_text(input)),
@@ -243,7 +268,7 @@ fn build_call(
     })?;
     if call > 0
         && let Some(first) = &built[index]
-        && first.weights != result.weights
+        && *first.weights != *result.weights
     {
         return Err(Diagnostic::error(
             Code::ShareMismatch,
@@ -252,7 +277,14 @@ fn build_call(
         .at(node.span)
         .with_help("a layer called twice (a shared layer) must get inputs of the same sizes each time"));
     }
-    Ok(result)
+    let others = layer.layer.other_outputs(inputs, &result);
+    let outputs: Vec<Vec<usize>> = std::iter::once(result.output_shape).chain(others).collect();
+    let weights: Arc<[Weight]> = result.weights.into();
+    if let Some(key) = shared {
+        let done = EarlierBuild { inputs: inputs.to_vec(), outputs: outputs.clone(), weights: weights.clone() };
+        earlier.insert(key, done);
+    }
+    Ok((BuiltCall { outputs }, weights))
 }
 
 fn check_expected_input(layer: &LayerOp, name: &str, input: &[usize]) -> Result<(), Diagnostic> {

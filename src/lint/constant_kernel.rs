@@ -40,7 +40,7 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     }
     for (node, built) in stages.graph.nodes.iter().zip(&stages.inferred.nodes) {
         let (Op::Layer(layer), Some(built)) = (&node.op, built) else { continue };
-        for weight in &built.weights {
+        for weight in built.weights.iter() {
             let is_embedding = weight.name == "embeddings";
             if !is_embedding && !weight.name.ends_with("kernel") {
                 continue;

@@ -157,6 +157,7 @@ impl Lowering {
         for item in items {
             match item {
                 Item::Param(param) => {
+                    let param = *param;
                     let name = [prefix, &param.name].concat();
                     self.names.insert(name.clone(), Target::Param(param.span));
                     self.nodes.push(Node {
@@ -177,6 +178,7 @@ impl Lowering {
                     });
                 }
                 Item::Layer(layer) => {
+                    let layer = *layer;
                     let index = self.nodes.len();
                     let name = [prefix, &layer.name].concat();
                     let calls = match (&layer.consumes, known_edges(&previous)) {

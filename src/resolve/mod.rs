@@ -180,8 +180,9 @@ pub struct ResolvedNested {
 /// One entry of a `layers:` list.
 #[derive(Debug)]
 pub enum Item {
-    Layer(ResolvedLayer),
-    Param(ResolvedParam),
+    /// Boxed, as params are: an item is moved several times, and a model may hold 100,000.
+    Layer(Box<ResolvedLayer>),
+    Param(Box<ResolvedParam>),
     Block(ResolvedBlock),
     Nested(ResolvedNested),
 }
@@ -552,25 +553,20 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
         let entry = entry.as_ref();
         let resolved = match keyword_entry(entry) {
             Some(("param", body)) => {
-                resolve_param(context, entry, body, scope, diagnostics).map(|p| vec![Item::Param(p)])
+                resolve_param(context, entry, body, scope, diagnostics).map(|p| vec![Item::Param(Box::new(p))])
             }
-            Some(("block", body)) => resolve_block(context, entry, body, scope, &mut counters, diagnostics)
-                .map(|blocks| blocks.into_iter().map(Item::Block).collect()),
+            Some(("block", body)) => resolve_block(context, entry, body, scope, &mut counters, diagnostics),
             _ if nested_class(entry).is_some() => {
                 resolve_nested(context, entry, &mut counters, scope, diagnostics).map(|n| vec![Item::Nested(n)])
             }
-            _ => resolve_layer(context, entry, scope, &mut counters, diagnostics).map(|l| vec![Item::Layer(l)]),
+            _ => resolve_layer(context, entry, scope, &mut counters, diagnostics).map(|l| vec![Item::Layer(Box::new(l))]),
         };
         // A list of one entry that resolves to one item cannot repeat a name, so it needs no
         // table of names: every copy of a repeated block of one entry is such a list.
-        let alone = entries.len() == 1 && resolved.as_ref().is_some_and(|found| found.len() == 1);
-        items.reserve(resolved.as_ref().map_or(0, Vec::len));
-        for item in resolved.into_iter().flatten() {
-            if alone {
-                items.push(item);
-                continue;
-            }
-            let (name, span) = match &item {
+        let Some(resolved) = resolved else { continue };
+        let alone = entries.len() == 1 && resolved.len() == 1;
+        for item in resolved.iter().filter(|_| !alone) {
+            let (name, span) = match item {
                 Item::Layer(layer) => (&layer.name, layer.span),
                 Item::Param(param) => (&param.name, param.span),
                 Item::Block(block) => (&block.name, block.span),
@@ -585,7 +581,13 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
                 );
             }
             names.insert(name.clone(), span);
-            items.push(item);
+        }
+        // The first entry's items become the list (a repeated block's 50,000 copies are not
+        // moved again).
+        if items.is_empty() {
+            items = resolved;
+        } else {
+            items.extend(resolved);
         }
     }
     items
@@ -847,7 +849,7 @@ fn resolve_block(
     scope: &Scope,
     counters: &mut HashMap<&'static str, usize>,
     diagnostics: &mut Diagnostics,
-) -> Option<Vec<ResolvedBlock>> {
+) -> Option<Vec<Item>> {
     let entries = keyword_arguments("block", entry, body, diagnostics)?;
     let span = entry.as_map().and_then(|m| m.first()).map_or(entry.span, |(key, _)| key.span);
     let lookup = |name: &str| scope.variables.value(name);
@@ -932,7 +934,7 @@ fn resolve_block(
         if let Some(first) = &first
             && let Some(items) = first.copy_for(context, &inner.variables)
         {
-            blocks.push(ResolvedBlock { name, span, residual, consumes: consumes.clone(), items });
+            blocks.push(Item::Block(ResolvedBlock { name, span, residual, consumes: consumes.clone(), items }));
             continue;
         }
         let before = (context.entries.get(), context.text.get(), context.customs.used_text(), diagnostics.len());
@@ -957,7 +959,7 @@ fn resolve_block(
         } else {
             BlockItems::Resolved(items)
         };
-        blocks.push(ResolvedBlock { name, span, residual, consumes: consumes.clone(), items });
+        blocks.push(Item::Block(ResolvedBlock { name, span, residual, consumes: consumes.clone(), items }));
     }
     Some(blocks)
 }
@@ -1001,8 +1003,12 @@ pub fn copy_item(item: &Item, from: &Arc<Variables>, to: &Arc<Variables>) -> Opt
         false => variables.clone(),
     };
     Some(match item {
-        Item::Layer(layer) => Item::Layer(ResolvedLayer { variables: rebind(&layer.variables), ..layer.clone() }),
-        Item::Param(param) => Item::Param(ResolvedParam { variables: rebind(&param.variables), ..param.clone() }),
+        Item::Layer(layer) => {
+            Item::Layer(Box::new(ResolvedLayer { variables: rebind(&layer.variables), ..ResolvedLayer::clone(layer) }))
+        }
+        Item::Param(param) => {
+            Item::Param(Box::new(ResolvedParam { variables: rebind(&param.variables), ..ResolvedParam::clone(param) }))
+        }
         Item::Block(block) => Item::Block(ResolvedBlock {
             name: block.name.clone(),
             span: block.span,
