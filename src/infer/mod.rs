@@ -73,10 +73,8 @@ fn infer_with(graph: &Graph, input_shapes: &[Option<Vec<usize>>]) -> (Inferred, 
     for (index, call) in order {
         let node = &graph.nodes[index];
         let result = match &node.op {
-            Op::Layer(layer) => {
-                build_call(graph, input_shapes, &nodes, index, layer, call, &mut inputs, &mut earlier)
-                    .map(|(built_call, weights)| (built_call, weights, None))
-            }
+            Op::Layer(layer) => build_call(graph, input_shapes, &nodes, index, layer, call, &mut inputs, &mut earlier)
+                .map(|(built_call, weights)| (built_call, weights, None)),
             Op::Model(model) => build_model_call(graph, input_shapes, &nodes, index, &model.graph, call),
             Op::Param(_) => continue,
         };

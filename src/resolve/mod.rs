@@ -559,7 +559,9 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
             _ if nested_class(entry).is_some() => {
                 resolve_nested(context, entry, &mut counters, scope, diagnostics).map(|n| vec![Item::Nested(n)])
             }
-            _ => resolve_layer(context, entry, scope, &mut counters, diagnostics).map(|l| vec![Item::Layer(Box::new(l))]),
+            _ => {
+                resolve_layer(context, entry, scope, &mut counters, diagnostics).map(|l| vec![Item::Layer(Box::new(l))])
+            }
         };
         // A list of one entry that resolves to one item cannot repeat a name, so it needs no
         // table of names: every copy of a repeated block of one entry is such a list.
