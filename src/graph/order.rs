@@ -137,132 +137,138 @@ fn consumes_only_earlier(graph: &Graph) -> bool {
 /// table is a `Vec` indexed by those numbers, since graphs of 100,000 nodes are summarised.
 pub fn keras_operations(graph: &Graph) -> (Vec<Operation>, bool) {
     let inputs = graph.inputs.len();
-    // Tensors are numbered inputs first, then every call in declaration order.
+    // Tensors are numbered inputs first, then every call in declaration order; every table is of
+    // `u32`s (`NONE` for nothing), as a graph's tables are written once and read at random.
     let mut first_call = Vec::with_capacity(graph.nodes.len());
     let mut tensors = inputs;
     for node in &graph.nodes {
         first_call.push(tensors);
         tensors += node.calls.len();
     }
+    // The node of each call's tensor.
+    let mut owner: Vec<u32> = Vec::with_capacity(tensors - inputs);
+    for (node, entry) in graph.nodes.iter().enumerate() {
+        owner.extend(std::iter::repeat_n(node as u32, entry.calls.len()));
+    }
     let tensor_of = |producer: Producer| match producer {
         Producer::Input(index) => index,
         Producer::Call { node, call, .. } => first_call[node] + call,
     };
-    let mut producer_of = Vec::with_capacity(tensors);
-    producer_of.extend((0..inputs).map(Producer::Input));
-    for (node, entry) in graph.nodes.iter().enumerate() {
-        producer_of.extend((0..entry.calls.len()).map(|call| Producer::Call { node, call, tensor: 0 }));
-    }
     // Operations are numbered inputs first, then nodes.
-    let operation_number = |producer: Producer| match producer {
-        Producer::Input(index) => index,
-        Producer::Call { node, .. } => inputs + node,
+    let operation_number = |tensor: usize| match tensor.checked_sub(inputs) {
+        None => tensor,
+        Some(call) => inputs + owner[call] as usize,
     };
     let operation_at = |number: usize| match number.checked_sub(inputs) {
         None => Operation::Input(number),
         Some(node) => Operation::Node(node),
     };
-    let parents = |producer: Producer| -> &[super::Edge] {
-        match producer {
-            Producer::Input(_) => &[],
-            Producer::Call { node, call, .. } => &graph.nodes[node].calls[call],
+    let parents = |tensor: usize| -> &[super::Edge] {
+        match tensor.checked_sub(inputs) {
+            None => &[],
+            Some(call) => {
+                let node = owner[call] as usize;
+                &graph.nodes[node].calls[tensor - first_call[node]]
+            }
         }
     };
     let operations_count = inputs + graph.nodes.len();
+    const NONE: u32 = u32::MAX;
+    let known = |value: u32| if value == NONE { 0 } else { value };
     // `_build_map`: a depth-first walk from each output, tensors appended when finished.
-    let mut finished = vec![false; tensors];
-    let mut in_progress = vec![false; tensors];
-    let mut decreasing_depth: Vec<Producer> = Vec::with_capacity(tensors);
-    let mut operation_index: Vec<Option<usize>> = vec![None; operations_count];
-    let mut operations_met = 0usize;
+    const NEW: u8 = 0;
+    const IN_PROGRESS: u8 = 1;
+    const FINISHED: u8 = 2;
+    let mut state = vec![NEW; tensors];
+    let mut decreasing_depth: Vec<u32> = Vec::with_capacity(tensors);
+    let mut operation_index = vec![NONE; operations_count];
+    let mut operations_met = 0u32;
     // Each frame: the tensor and how many of its parents have been visited.
-    let mut stack: Vec<(Producer, usize)> = Vec::new();
+    let mut stack: Vec<(u32, u32)> = Vec::new();
     for output in &graph.outputs {
-        let mut pending = Some(output.from);
+        let mut pending = Some(tensor_of(output.from));
         loop {
-            if let Some(key) = pending.take() {
-                let tensor = tensor_of(key);
-                if !finished[tensor] && !in_progress[tensor] {
-                    in_progress[tensor] = true;
-                    // Keras numbers an operation by when the walk first meets it.
-                    let slot = &mut operation_index[operation_number(key)];
-                    if slot.is_none() {
-                        *slot = Some(operations_met);
-                        operations_met += 1;
-                    }
-                    stack.push((key, 0));
+            if let Some(tensor) = pending.take()
+                && state[tensor] == NEW
+            {
+                state[tensor] = IN_PROGRESS;
+                // Keras numbers an operation by when the walk first meets it.
+                let slot = &mut operation_index[operation_number(tensor)];
+                if *slot == NONE {
+                    *slot = operations_met;
+                    operations_met += 1;
                 }
+                stack.push((tensor as u32, 0));
             }
-            let Some((key, next)) = stack.last_mut() else { break };
-            let key = *key;
-            let children = parents(key);
-            if *next < children.len() {
-                pending = Some(children[*next].from);
+            let Some((tensor, next)) = stack.last_mut() else { break };
+            let tensor = *tensor as usize;
+            let children = parents(tensor);
+            if (*next as usize) < children.len() {
+                pending = Some(tensor_of(children[*next as usize].from));
                 *next += 1;
             } else {
                 stack.pop();
-                let tensor = tensor_of(key);
-                in_progress[tensor] = false;
-                finished[tensor] = true;
-                decreasing_depth.push(key);
+                state[tensor] = FINISHED;
+                decreasing_depth.push(tensor as u32);
             }
         }
     }
     // `map_graph`: depths, walking back from the outputs.
-    let mut node_depth: Vec<Option<usize>> = vec![None; tensors];
-    let mut operation_depth: Vec<Option<usize>> = vec![None; operations_count];
-    for &key in decreasing_depth.iter().rev() {
-        let tensor = tensor_of(key);
-        let operation = operation_number(key);
-        let depth = node_depth[tensor].unwrap_or(0).max(operation_depth[operation].unwrap_or(0));
-        operation_depth[operation] = Some(depth);
-        node_depth[tensor] = Some(depth);
-        for edge in parents(key) {
+    let mut node_depth = vec![NONE; tensors];
+    let mut operation_depth = vec![NONE; operations_count];
+    for &tensor in decreasing_depth.iter().rev() {
+        let tensor = tensor as usize;
+        let operation = operation_number(tensor);
+        let depth = known(node_depth[tensor]).max(known(operation_depth[operation]));
+        operation_depth[operation] = depth;
+        node_depth[tensor] = depth;
+        for edge in parents(tensor) {
             let parent = tensor_of(edge.from);
-            node_depth[parent] = Some(node_depth[parent].unwrap_or(0).max(depth + 1));
+            node_depth[parent] = known(node_depth[parent]).max(depth + 1);
         }
     }
     // Inputs the outputs do not reach: depth 0, before everything else of that depth.
     let mut unreached_input = vec![false; inputs];
     for index in 0..inputs {
-        if operation_depth[index].is_none() {
-            operation_depth[index] = Some(0);
+        if operation_depth[index] == NONE {
+            operation_depth[index] = 0;
             unreached_input[index] = true;
-            node_depth[index] = Some(0);
+            node_depth[index] = 0;
         }
     }
-    let mut operations: Vec<usize> =
-        (0..operations_count).filter(|&number| operation_depth[number].is_some()).collect();
+    let mut operations: Vec<usize> = (0..operations_count).filter(|&number| operation_depth[number] != NONE).collect();
     // Every key is distinct (unreached inputs by index, the others by when the walk met them).
     operations.sort_unstable_by_key(|&number| {
         let index = match unreached_input.get(number) {
-            Some(true) => (0, number),
-            _ => (1, operation_index[number].unwrap_or(0)),
+            Some(true) => (0, number as u32),
+            _ => (1, known(operation_index[number])),
         };
-        (Reverse(operation_depth[number].unwrap_or(0)), index)
+        (Reverse(operation_depth[number]), index)
     });
     // `print_summary`'s test for a sequential-like model: one tensor per depth, with at most
     // one parent, and no layer called twice.
-    let mut per_depth: Vec<usize> = Vec::new();
-    let mut calls_in_network = vec![0usize; operations_count];
+    let mut per_depth: Vec<u32> = Vec::new();
+    let mut calls_in_network = vec![0u32; operations_count];
     let mut sequential_like = true;
-    for (tensor, depth) in node_depth.iter().enumerate() {
-        let Some(depth) = *depth else { continue };
+    for (tensor, &depth) in node_depth.iter().enumerate() {
+        if depth == NONE {
+            continue;
+        }
+        let depth = depth as usize;
         if per_depth.len() <= depth {
             per_depth.resize(depth + 1, 0);
         }
         per_depth[depth] += 1;
-        let producer = producer_of[tensor];
-        sequential_like &= parents(producer).len() <= 1;
-        if let Producer::Call { .. } = producer {
-            calls_in_network[operation_number(producer)] += 1;
+        sequential_like &= parents(tensor).len() <= 1;
+        if tensor >= inputs {
+            calls_in_network[operation_number(tensor)] += 1;
         }
     }
     sequential_like &= per_depth.iter().all(|&count| count <= 1);
     sequential_like &= calls_in_network.iter().all(|&count| count <= 1);
     // Each unreached node follows the nearest earlier-declared node that is reached (or the
     // inputs), so a param stays beside the layers declared with it.
-    let reached = |node: usize| operation_depth[inputs + node].is_some();
+    let reached = |node: usize| operation_depth[inputs + node] != NONE;
     let inputs_end = operations.iter().take_while(|&&number| number < inputs).count();
     let mut ordered = Vec::with_capacity(operations_count);
     let leading = (0..graph.nodes.len()).take_while(|&node| !reached(node)).map(Operation::Node);

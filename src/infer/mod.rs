@@ -240,7 +240,7 @@ fn build_call(
     }
     // A layer is a function of its arguments and input shapes: one that several nodes share is
     // built once per input shapes.
-    let shared = (Arc::strong_count(&layer.layer) > 1).then(|| Arc::as_ptr(&layer.layer) as *const () as usize);
+    let shared = (Arc::strong_count(&layer.layer) > 1).then_some(Arc::as_ptr(&layer.layer) as *const () as usize);
     if let Some(key) = shared
         && let Some(done) = earlier.get(&key)
         && done.inputs == inputs
