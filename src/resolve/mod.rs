@@ -939,22 +939,23 @@ fn resolve_block(
             blocks.push(Item::Block(ResolvedBlock { name, span, residual, consumes: consumes.clone(), items }));
             continue;
         }
-        let before = (context.entries.get(), context.text.get(), context.customs.used_text(), diagnostics.len());
+        let (entries_before, text_before) = (context.entries.get(), context.text.get());
+        let (custom_text_before, said_before) = (context.customs.used_text(), diagnostics.len());
         let items = resolve_items(context, layers, &inner, diagnostics);
         // Only a copy that said nothing and used no custom initializer (whose uses are counted
         // against `MAX_TEXT`) serves the others: every other copy would say or count the same
         // again. A nested Keras model is lowered from its own graph, which is not shared.
         let items = if alike
             && first.is_none()
-            && before.2 == context.customs.used_text()
-            && before.3 == diagnostics.len()
+            && custom_text_before == context.customs.used_text()
+            && said_before == diagnostics.len()
             && !holds_nested_model(&items)
         {
             let items = Arc::new(items);
             first = Some(FirstCopy {
                 variables: inner.variables.clone(),
-                entries: context.entries.get() - before.0,
-                text: context.text.get() - before.1,
+                entries: context.entries.get() - entries_before,
+                text: context.text.get() - text_before,
                 items: items.clone(),
             });
             BlockItems::Copied { items, from: inner.variables.clone(), to: inner.variables }

@@ -12,19 +12,26 @@ const ENTRIES: &str = "
         - block: {name: inner, layers: [{layer_normalization: {}}, {dense: {units: 6, use_bias: false}}]}
         - param: {name: scale, shape: [6], initializer: \"random_normal(stddev=vars_scale)\"}";
 
-const HEAD: &str = "name: copies\nseed: 7\ninput: [6]\nvars: {vars_scale: 0.25}\nlayers:\n";
+/// A residual block needs its input's shape back (6); without `residual`, the model's input is
+/// 5 wide, so the first copy is built on 5 and the others on the 6 the copy before gives.
+fn head(residual: bool) -> String {
+    let input = if residual { 6 } else { 5 };
+    format!("name: copies\nseed: 7\ninput: [{input}]\nvars: {{vars_scale: 0.25}}\nlayers:\n")
+}
 
-fn repeated(count: usize) -> String {
+fn repeated(count: usize, residual: bool) -> String {
     format!(
-        "{HEAD}  - block:\n      name: \"h.{{i}}\"\n      repeat: {count}\n      residual: true\n      layers:{ENTRIES}\n"
+        "{}  - block:\n      name: \"h.{{i}}\"\n      repeat: {count}\n      residual: {residual}\n      layers:{ENTRIES}\n",
+        head(residual)
     )
 }
 
-fn written_out(count: usize) -> String {
-    let mut config = HEAD.to_string();
+fn written_out(count: usize, residual: bool) -> String {
+    let mut config = head(residual);
     for copy in 0..count {
-        config
-            .push_str(&format!("  - block:\n      name: \"h.{copy}\"\n      residual: true\n      layers:{ENTRIES}\n"));
+        config.push_str(&format!(
+            "  - block:\n      name: \"h.{copy}\"\n      residual: {residual}\n      layers:{ENTRIES}\n"
+        ));
     }
     config
 }
@@ -46,12 +53,15 @@ fn results(dir: &Path, name: &str, config: &str) -> (String, String, Vec<u8>) {
 fn copies_resolved_once_equal_the_block_written_out() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let dir = dir.path();
-    let (summary, json, bytes) = results(dir, "repeated.yaml", &repeated(5));
-    let (expected_summary, expected_json, expected_bytes) = results(dir, "written.yaml", &written_out(5));
-    assert_eq!(summary, expected_summary);
-    assert_eq!(json, expected_json);
-    assert!(bytes == expected_bytes, "the weights differ");
-    assert!(summary.contains("│ h.4.scale (Param) "), "{summary}");
+    // Without `residual`, each shared layer is built again for the shapes it is given.
+    for residual in [true, false] {
+        let (summary, json, bytes) = results(dir, "repeated.yaml", &repeated(5, residual));
+        let (expected_summary, expected_json, expected_bytes) = results(dir, "written.yaml", &written_out(5, residual));
+        assert_eq!(summary, expected_summary);
+        assert_eq!(json, expected_json);
+        assert!(bytes == expected_bytes, "the weights differ");
+        assert!(summary.contains("h.4.scale (Param) "), "{summary}");
+    }
 }
 
 #[test]
