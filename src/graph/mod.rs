@@ -100,8 +100,9 @@ pub struct Node {
     /// (one layer applied to several tensors, its weights made once); a param is never called.
     pub calls: Vec<Vec<Edge>>,
     pub trainable: bool,
-    /// `share: other`: the full name of the node whose weights this one reuses.
-    pub share: Option<Spanned<String>>,
+    /// `share: other`: the full name of the node whose weights this one reuses (boxed, as the
+    /// rarer parts of a node are: a graph holds 100,000 nodes).
+    pub share: Option<Box<Spanned<String>>>,
     /// The vars in scope (with `i` inside a repeated block), for initializer arguments.
     pub variables: Arc<Variables>,
 }
@@ -109,7 +110,7 @@ pub struct Node {
 #[derive(Debug)]
 pub enum Op {
     Layer(LayerOp),
-    Param(ParamOp),
+    Param(Box<ParamOp>),
     /// A model used as a layer (a Keras `Sequential` or `Functional` inside another).
     Model(ModelOp),
 }
@@ -130,7 +131,7 @@ pub struct ModelOp {
 pub struct LayerOp {
     pub layer_type: &'static LayerType,
     pub layer: Arc<dyn Layer>,
-    pub expected_input: Option<Spanned<ExpectedInput>>,
+    pub expected_input: Option<Box<Spanned<ExpectedInput>>>,
     /// The `activation:` as written (the layer checks it); `None` when not given or null.
     pub activation: Option<Spanned<String>>,
     /// Initializers the config gives, by layer argument (`kernel_initializer`).

@@ -382,7 +382,7 @@ fn row_span(row: &Row) -> Span {
 }
 
 fn row_share<'a>(row: &Row<'a>) -> Option<&'a Spanned<String>> {
-    row.node.share.as_ref()
+    row.node.share.as_deref()
 }
 
 /// A sharing layer must name an earlier layer whose weights have the same names and shapes; a

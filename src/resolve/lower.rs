@@ -163,17 +163,17 @@ impl Lowering {
                     self.nodes.push(Node {
                         name,
                         span: param.span,
-                        op: Op::Param(ParamOp {
+                        op: Op::Param(Box::new(ParamOp {
                             name_span: param.name_span,
                             shape: param.shape,
                             initializer: param.initializer,
                             fan_in: param.fan_in,
                             fan_out: param.fan_out,
                             padding_idx: param.padding_idx,
-                        }),
+                        })),
                         calls: Vec::new(),
                         trainable: param.trainable,
-                        share: param.share,
+                        share: param.share.map(Box::new),
                         variables: param.variables,
                     });
                 }
@@ -199,13 +199,13 @@ impl Lowering {
                         op: Op::Layer(LayerOp {
                             layer_type: layer.layer_type,
                             layer: layer.layer,
-                            expected_input: layer.expected_input,
+                            expected_input: layer.expected_input.map(Box::new),
                             activation: layer.activation,
                             initializers: layer.initializers,
                         }),
                         calls,
                         trainable: layer.trainable,
-                        share: layer.share,
+                        share: layer.share.map(Box::new),
                         variables: layer.variables,
                     });
                     // A layer that returns several tensors passes them all on, as a list is

@@ -184,7 +184,7 @@ pub enum Item {
     Layer(Box<ResolvedLayer>),
     Param(Box<ResolvedParam>),
     Block(ResolvedBlock),
-    Nested(ResolvedNested),
+    Nested(Box<ResolvedNested>),
 }
 
 #[derive(Debug)]
@@ -556,9 +556,8 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
                 resolve_param(context, entry, body, scope, diagnostics).map(|p| vec![Item::Param(Box::new(p))])
             }
             Some(("block", body)) => resolve_block(context, entry, body, scope, &mut counters, diagnostics),
-            _ if nested_class(entry).is_some() => {
-                resolve_nested(context, entry, &mut counters, scope, diagnostics).map(|n| vec![Item::Nested(n)])
-            }
+            _ if nested_class(entry).is_some() => resolve_nested(context, entry, &mut counters, scope, diagnostics)
+                .map(|n| vec![Item::Nested(Box::new(n))]),
             _ => {
                 resolve_layer(context, entry, scope, &mut counters, diagnostics).map(|l| vec![Item::Layer(Box::new(l))])
             }
