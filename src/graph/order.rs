@@ -316,14 +316,14 @@ mod tests {
             .map(|(index, calls)| Node {
                 name: format!("n{index}"),
                 span: Span::new(0, 0),
-                op: Op::Param(ParamOp {
+                op: Op::Param(Box::new(ParamOp {
                     name_span: Span::new(0, 0),
                     shape: Vec::new(),
                     initializer: None,
                     fan_in: None,
                     fan_out: None,
                     padding_idx: None,
-                }),
+                })),
                 calls: calls.iter().map(|call| call.iter().map(edge).collect()).collect(),
                 trainable: true,
                 share: None,
