@@ -448,7 +448,8 @@ impl Lowering {
             None => match self.inputs.get(&name.value) {
                 Some(&index) => Some(Producer::Input(index)),
                 None => {
-                    self.diagnostics.push(self.unknown(&name.value, name.span));
+                    let unknown = self.unknown(&name.value, name.span);
+                    self.diagnostics.push(unknown);
                     None
                 }
             },
@@ -530,13 +531,14 @@ impl Lowering {
                 None
             }
             None => {
-                self.diagnostics.push(self.unknown(&tensor.layer, tensor.span));
+                let unknown = self.unknown(&tensor.layer, tensor.span);
+                self.diagnostics.push(unknown);
                 None
             }
         }
     }
 
-    fn unknown(&self, name: &str, span: Span) -> Diagnostic {
+    fn unknown(&mut self, name: &str, span: Span) -> Diagnostic {
         let diagnostic = Diagnostic::error(Code::UnknownInput, format!("no input, layer or block named `{name}`"))
             .at_labelled(span, "named here");
         let known: Vec<&str> = self.inputs.keys().map(String::as_str).chain(self.names.names()).collect();
