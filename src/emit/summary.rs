@@ -341,21 +341,21 @@ pub(super) fn write_text(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::
     let headings: Vec<&str> = table.columns.iter().map(|column| column.heading).collect();
     table.push_row(&mut text, &headings, HEADING_VERTICAL);
     text.push_str(&table.rule_line(&HEADING_RULE));
-    if plan.layers.len() <= CHUNK_ROWS {
-        push_rows(&mut text, &table, &row_rule, &plan.layers, 0, connections);
-    }
-    out.write_all(text.as_bytes())?;
-    text.clear();
-    let parallel = if plan.layers.len() > CHUNK_ROWS { plan.layers.as_slice() } else { &[] };
-    for (batch, rows) in parallel.chunks(CHUNK_ROWS * BATCH_CHUNKS).enumerate() {
+    for (batch, rows) in plan.layers.chunks(CHUNK_ROWS * BATCH_CHUNKS).enumerate() {
         let first = batch * CHUNK_ROWS * BATCH_CHUNKS;
+        // A small table is made here, without starting the other threads.
+        if rows.len() <= CHUNK_ROWS {
+            push_rows(&mut text, &table, &row_rule, rows, first, connections);
+            continue;
+        }
+        out.write_all(text.as_bytes())?;
+        text.clear();
         let chunks: Vec<String> = rows
             .par_chunks(CHUNK_ROWS)
             .enumerate()
             .map(|(chunk, rows)| {
                 let mut text = String::with_capacity(rows.len() * 2 * row_rule.len());
-                let first = first + chunk * CHUNK_ROWS;
-                push_rows(&mut text, &table, &row_rule, rows, first, connections);
+                push_rows(&mut text, &table, &row_rule, rows, first + chunk * CHUNK_ROWS, connections);
                 text
             })
             .collect();

@@ -566,22 +566,24 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
         // table of names: every copy of a repeated block of one entry is such a list.
         let Some(resolved) = resolved else { continue };
         let alone = entries.len() == 1 && resolved.len() == 1;
-        for item in resolved.iter().filter(|_| !alone) {
-            let (name, span) = match item {
-                Item::Layer(layer) => (&layer.name, layer.span),
-                Item::Param(param) => (&param.name, param.span),
-                Item::Block(block) => (&block.name, block.span),
-                Item::Nested(nested) => (&nested.name, nested.span),
-            };
-            if let Some(first) = names.get(name) {
-                diagnostics.push(
-                    Diagnostic::error(Code::DuplicateName, format!("two entries are named `{name}`"))
-                        .at(span)
-                        .with_note_at(*first, "first used here")
-                        .with_help("give one of them another `name:`"),
-                );
+        if !alone {
+            for item in &resolved {
+                let (name, span) = match item {
+                    Item::Layer(layer) => (&layer.name, layer.span),
+                    Item::Param(param) => (&param.name, param.span),
+                    Item::Block(block) => (&block.name, block.span),
+                    Item::Nested(nested) => (&nested.name, nested.span),
+                };
+                if let Some(first) = names.get(name) {
+                    diagnostics.push(
+                        Diagnostic::error(Code::DuplicateName, format!("two entries are named `{name}`"))
+                            .at(span)
+                            .with_note_at(*first, "first used here")
+                            .with_help("give one of them another `name:`"),
+                    );
+                }
+                names.insert(name.clone(), span);
             }
-            names.insert(name.clone(), span);
         }
         // The first entry's items become the list (a repeated block's 50,000 copies are not
         // moved again).

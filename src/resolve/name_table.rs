@@ -37,15 +37,19 @@ impl<V> NameTable<V> {
 
     /// Gives `name` the value `value`, replacing what it had.
     pub(super) fn insert(&mut self, name: String, value: V) {
-        if is_add_like(&name) {
-            let hash = self.hasher.hash_one(name.as_str());
-            if self.adds.find(hash, |&known| known == hash).is_none() {
-                self.adds.insert_unique(hash, hash, |&known| known);
-            }
+        let add_like = is_add_like(&name);
+        let hash = (add_like || self.index.is_some()).then(|| self.hasher.hash_one(name.as_str()));
+        if let Some(hash) = hash
+            && add_like
+            && self.adds.find(hash, |&known| known == hash).is_none()
+        {
+            self.adds.insert_unique(hash, hash, |&known| known);
         }
-        match &mut self.index {
-            None => self.entries.push((name, value)),
-            Some(index) => Self::insert_indexed(index, &mut self.entries, &self.hasher, name, value),
+        match (&mut self.index, hash) {
+            (Some(index), Some(hash)) => {
+                Self::insert_indexed(index, &mut self.entries, &self.hasher, hash, name, value)
+            }
+            _ => self.entries.push((name, value)),
         }
     }
 
@@ -53,10 +57,10 @@ impl<V> NameTable<V> {
         index: &mut HashTable<u32>,
         entries: &mut Vec<(String, V)>,
         hasher: &FixedState,
+        hash: u64,
         name: String,
         value: V,
     ) {
-        let hash = hasher.hash_one(name.as_str());
         if let Some(&at) = index.find(hash, |&at| entries[at as usize].0 == name) {
             entries[at as usize].1 = value;
             return;
@@ -74,7 +78,8 @@ impl<V> NameTable<V> {
             let mut index = HashTable::with_capacity(given.len());
             self.entries.reserve(given.len());
             for (name, value) in given {
-                Self::insert_indexed(&mut index, &mut self.entries, &self.hasher, name, value);
+                let hash = self.hasher.hash_one(name.as_str());
+                Self::insert_indexed(&mut index, &mut self.entries, &self.hasher, hash, name, value);
             }
             self.index = Some(index);
         }
