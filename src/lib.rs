@@ -49,6 +49,9 @@ pub struct Stages<'a> {
     pub plan: &'a Plan,
 }
 
+/// The fresh memory of a summary row, about (its text, names and shapes).
+const PREFAULT_PER_ROW: usize = 500;
+
 /// The nodes from which a graph's summary rows are made on another thread while its plan is.
 const ROWS_BESIDE_PLAN: usize = 10_000;
 
@@ -76,6 +79,10 @@ pub fn compile_plan_inspecting<T>(
     let Some(mut graph) = graph else { return (None, diagnostics, None) };
     if diagnostics.iter().any(diagnostic::Diagnostic::is_error) {
         return (None, diagnostics, None);
+    }
+    if rows == Rows::Summary {
+        // The summary's rows, faulted in on another core while the graph is inferred.
+        heap::prefault(graph.nodes.len().saturating_mul(PREFAULT_PER_ROW));
     }
     let (inferred, found) = infer::infer(&graph);
     diagnostics.extend(found);

@@ -341,6 +341,8 @@ pub(super) fn write_text(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::
     let headings: Vec<&str> = table.columns.iter().map(|column| column.heading).collect();
     table.push_row(&mut text, &headings, HEADING_VERTICAL);
     text.push_str(&table.rule_line(&HEADING_RULE));
+    // Each chunk's text, its buffer reused from batch to batch.
+    let mut chunks: Vec<String> = Vec::new();
     for (batch, rows) in plan.layers.chunks(CHUNK_ROWS * BATCH_CHUNKS).enumerate() {
         let first = batch * CHUNK_ROWS * BATCH_CHUNKS;
         // A small table is made here, without starting the other threads.
@@ -350,16 +352,12 @@ pub(super) fn write_text(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::
         }
         out.write_all(text.as_bytes())?;
         text.clear();
-        let chunks: Vec<String> = rows
-            .par_chunks(CHUNK_ROWS)
-            .enumerate()
-            .map(|(chunk, rows)| {
-                let mut text = String::with_capacity(rows.len() * 2 * row_rule.len());
-                push_rows(&mut text, &table, &row_rule, rows, first + chunk * CHUNK_ROWS, connections);
-                text
-            })
-            .collect();
-        for chunk in chunks {
+        chunks.resize_with(rows.len().div_ceil(CHUNK_ROWS), String::new);
+        chunks.par_iter_mut().zip(rows.par_chunks(CHUNK_ROWS)).enumerate().for_each(|(chunk, (text, rows))| {
+            text.clear();
+            push_rows(text, &table, &row_rule, rows, first + chunk * CHUNK_ROWS, connections);
+        });
+        for chunk in &chunks {
             out.write_all(chunk.as_bytes())?;
         }
     }

@@ -163,13 +163,23 @@ pub fn keras_operations(graph: &Graph) -> (Vec<Operation>, bool) {
         None => Operation::Input(number),
         Some(node) => Operation::Node(node),
     };
-    let parents = |tensor: usize| -> &[super::Edge] {
+    // Each tensor's parents (the tensors its call consumes), in one flat list read through
+    // `parent_start`: the walks below visit tensors out of declaration order, and reading the
+    // nodes' own lists there cost a cache miss per step.
+    let mut parent_start: Vec<u32> = Vec::with_capacity(tensors + 1);
+    let mut parent_list: Vec<u32> = Vec::with_capacity(tensors);
+    parent_start.resize(inputs, 0);
+    for node in &graph.nodes {
+        for call in &node.calls {
+            parent_start.push(parent_list.len() as u32);
+            parent_list.extend(call.iter().map(|edge| tensor_of(edge.from) as u32));
+        }
+    }
+    parent_start.push(parent_list.len() as u32);
+    let parents = |tensor: usize| -> &[u32] {
         match tensor.checked_sub(inputs) {
             None => &[],
-            Some(call) => {
-                let node = owner[call] as usize;
-                &graph.nodes[node].calls[tensor - first_call[node]]
-            }
+            Some(_) => &parent_list[parent_start[tensor] as usize..parent_start[tensor + 1] as usize],
         }
     };
     let operations_count = inputs + graph.nodes.len();
@@ -204,7 +214,7 @@ pub fn keras_operations(graph: &Graph) -> (Vec<Operation>, bool) {
             let tensor = *tensor as usize;
             let children = parents(tensor);
             if (*next as usize) < children.len() {
-                pending = Some(tensor_of(children[*next as usize].from));
+                pending = Some(children[*next as usize] as usize);
                 *next += 1;
             } else {
                 stack.pop();
@@ -222,8 +232,8 @@ pub fn keras_operations(graph: &Graph) -> (Vec<Operation>, bool) {
         let depth = known(node_depth[tensor]).max(known(operation_depth[operation]));
         operation_depth[operation] = depth;
         node_depth[tensor] = depth;
-        for edge in parents(tensor) {
-            let parent = tensor_of(edge.from);
+        for &parent in parents(tensor) {
+            let parent = parent as usize;
             node_depth[parent] = known(node_depth[parent]).max(depth + 1);
         }
     }

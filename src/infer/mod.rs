@@ -247,7 +247,7 @@ fn build_call(
     {
         return Ok((BuiltCall { outputs: done.outputs.clone() }, done.weights.clone()));
     }
-    let result = layer.layer.build(inputs).map_err(|diagnostic| {
+    let result = layer.layer.build_for(&node.name, inputs).map_err(|diagnostic| {
         let context = match inputs {
             [input] => format!("layer `{}` gets input {}", node.name, shape_text(input)),
             _ => {

@@ -28,17 +28,19 @@ const NAMES: [&str; 6] = ["add", "subtract", "multiply", "average", "maximum", "
 #[derive(Debug)]
 struct Merge {
     name: &'static str,
-    /// The residual block this `add` closes, for its message.
-    residual_block: Option<String>,
+    /// Whether it is the `add` that closes a residual block (`<block>.add`), which its message
+    /// names.
+    residual: bool,
 }
 
 fn parse<const KIND: usize>(_args: &mut Args) -> Option<Box<dyn Layer>> {
-    Some(Box::new(Merge { name: NAMES[KIND], residual_block: None }))
+    Some(Box::new(Merge { name: NAMES[KIND], residual: false }))
 }
 
-/// The `add` that closes a residual block: its input plus its output.
-pub fn residual_add(block: String) -> std::sync::Arc<dyn Layer> {
-    std::sync::Arc::new(Merge { name: "add", residual_block: Some(block) })
+/// The `add` that closes a residual block: its input plus its output. One serves every residual
+/// block of a model (its node's name gives the block), so it is built once per input shapes.
+pub fn residual_add() -> std::sync::Arc<dyn Layer> {
+    std::sync::Arc::new(Merge { name: "add", residual: true })
 }
 
 impl Layer for Merge {
@@ -48,9 +50,22 @@ impl Layer for Merge {
     }
 
     fn build(&self, inputs: &[Vec<usize>]) -> Result<Built, Diagnostic> {
+        self.build_merge(None, inputs)
+    }
+
+    fn build_for(&self, node: &str, inputs: &[Vec<usize>]) -> Result<Built, Diagnostic> {
+        // A residual `add` is named `<block>.add` or `<block>.add_<n>`.
+        let block = self.residual.then(|| node.rsplit_once('.').map_or(node, |(block, _)| block));
+        self.build_merge(block, inputs)
+    }
+}
+
+impl Merge {
+    /// The merged shape; `block` names the residual block this `add` closes, for the message.
+    fn build_merge(&self, block: Option<&str>, inputs: &[Vec<usize>]) -> Result<Built, Diagnostic> {
         let mut output = inputs[0].clone();
         for (index, shape) in inputs.iter().enumerate().skip(1) {
-            output = broadcast(&output, shape).ok_or_else(|| match &self.residual_block {
+            output = broadcast(&output, shape).ok_or_else(|| match block {
                 Some(block) => Diagnostic::error(
                     Code::ResidualMismatch,
                     format!(
@@ -100,7 +115,7 @@ mod tests {
     use super::*;
 
     fn check(shapes: &[&[usize]], expected: Option<&[usize]>) {
-        let layer = Merge { name: "add", residual_block: None };
+        let layer = Merge { name: "add", residual: false };
         let inputs: Vec<Vec<usize>> = shapes.iter().map(|s| s.to_vec()).collect();
         let built = layer.build(&inputs).ok().map(|b| b.output_shape);
         assert_eq!(built.as_deref(), expected, "{shapes:?}");

@@ -187,6 +187,11 @@ pub trait Layer: Debug + Send + Sync {
     /// Output shape and weights for `inputs` (no batch dimension). Errors carry a span when the
     /// layer knows which argument is at fault; the caller points the rest at the layer.
     fn build(&self, inputs: &[Vec<usize>]) -> Result<Built, Diagnostic>;
+    /// [`Layer::build`] for the graph node named `node`, which a layer shared by many nodes may
+    /// name in its messages (a residual block's `add` names its block).
+    fn build_for(&self, _node: &str, inputs: &[Vec<usize>]) -> Result<Built, Diagnostic> {
+        self.build(inputs)
+    }
     /// How many tensors each call returns: more than one for a recurrent layer with
     /// `return_state` (its states follow its output) or a `bidirectional` with `merge_mode:
     /// null`. Known from the arguments alone: `resolve` counts outputs before any shape is known.

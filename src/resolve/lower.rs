@@ -5,7 +5,7 @@
 //! unknown name or an unused input is reported here.
 
 use super::inbound::KerasTensor;
-use super::name_table::NameTable;
+use super::name_table::{Found, NameTable};
 use super::{BlockItems, Consumes, Item, OutputRef, ResolvedModel, copy_item, cycle_text};
 use crate::args::Spanned;
 use crate::config::list;
@@ -48,6 +48,18 @@ impl Target {
     }
 }
 
+/// A layer entry ready to become a node.
+struct LayerNode {
+    /// The full name.
+    name: String,
+    span: Span,
+    op: LayerOp,
+    consumes: Consumes,
+    trainable: bool,
+    share: Option<Box<Spanned<String>>>,
+    variables: Arc<Variables>,
+}
+
 /// An edge whose producer is known only once every name is.
 struct Pending {
     node: usize,
@@ -69,7 +81,13 @@ struct Lowering {
     diagnostics: Diagnostics,
     /// The vars of every residual `add`, which has no initializer arguments: one shared table.
     no_variables: Arc<Variables>,
+    /// The layer of every residual `add`.
+    residual_add: Arc<dyn layers::Layer>,
 }
+
+/// The fresh memory a node takes in lowering, inference and the plan, about (a `lint` of a graph
+/// of 100,000 nodes grows by 110 MB from here).
+const PREFAULT_PER_NODE: usize = 1100;
 
 /// A placeholder until the pending edge is resolved.
 const UNRESOLVED: Producer = Producer::Input(usize::MAX);
@@ -89,6 +107,8 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
         .collect();
     // Sized up front: a graph has 100,000 nodes, and growing moves every node again.
     let (nodes, names) = node_and_name_counts(&model.items);
+    // What lowering, inferring and planning a graph write, about, faulted in on another core.
+    crate::heap::prefault(nodes.saturating_mul(PREFAULT_PER_NODE));
     let mut lowering = Lowering {
         nodes: Vec::with_capacity(nodes),
         names: NameTable::with_capacity(names),
@@ -96,6 +116,7 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
         pending: Vec::new(),
         diagnostics: Vec::new(),
         no_variables: Arc::default(),
+        residual_add: layers::residual_add(),
     };
     let feed = match inputs.as_slice() {
         [only] => vec![Feed::Known(Producer::Input(0), only.span)],
@@ -159,8 +180,7 @@ impl Lowering {
                 Item::Param(param) => {
                     let param = *param;
                     let name = [prefix, &param.name].concat();
-                    self.names.insert(name.clone(), Target::Param(param.span));
-                    self.nodes.push(Node {
+                    self.push_node(Node {
                         name,
                         span: param.span,
                         op: Op::Param(Box::new(ParamOp {
@@ -179,44 +199,22 @@ impl Lowering {
                 }
                 Item::Layer(layer) => {
                     let layer = *layer;
-                    let index = self.nodes.len();
-                    let name = [prefix, &layer.name].concat();
-                    let calls = match (&layer.consumes, known_edges(&previous)) {
-                        // A chain's usual case: nothing waits for a name.
-                        (Consumes::Previous, Some(edges)) if !previous.is_empty() => vec![edges],
-                        _ => {
-                            let references = self.references(layer.consumes, &name, layer.span, prefix, &previous);
-                            self.edges(index, references)
-                        }
-                    };
-                    self.names.insert(
-                        name.clone(),
-                        Target::Tensor(Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, layer.span)),
-                    );
-                    self.nodes.push(Node {
-                        name,
+                    let node = LayerNode {
+                        name: [prefix, &layer.name].concat(),
                         span: layer.span,
-                        op: Op::Layer(LayerOp {
+                        op: LayerOp {
                             layer_type: layer.layer_type,
                             layer: layer.layer,
                             expected_input: layer.expected_input.map(Box::new),
                             activation: layer.activation,
                             initializers: layer.initializers,
-                        }),
-                        calls,
+                        },
+                        consumes: layer.consumes,
                         trainable: layer.trainable,
                         share: layer.share.map(Box::new),
                         variables: layer.variables,
-                    });
-                    // A layer that returns several tensors passes them all on, as a list is
-                    // passed in a Keras Sequential: a merge layer takes them, others refuse.
-                    let outputs = self.nodes[index].output_count();
-                    // The list reused: a graph has 100,000 layers.
-                    previous.clear();
-                    previous.extend(
-                        (0..outputs)
-                            .map(|tensor| Feed::Known(Producer::Call { node: index, call: 0, tensor }, layer.span)),
-                    );
+                    };
+                    self.layer(node, prefix, &mut previous);
                 }
                 Item::Nested(nested) => {
                     let index = self.nodes.len();
@@ -224,8 +222,7 @@ impl Lowering {
                     let references = self.references(nested.consumes, &name, nested.span, prefix, &previous);
                     let calls = self.edges(index, references);
                     let known = Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, nested.span);
-                    self.names.insert(name.clone(), Target::Tensor(known.clone()));
-                    self.nodes.push(Node {
+                    self.push_node(Node {
                         name,
                         span: nested.span,
                         op: Op::Model(ModelOp {
@@ -259,7 +256,7 @@ impl Lowering {
                         [one] => Target::Tensor(one.clone()),
                         _ => Target::Tensors(output.clone()),
                     };
-                    self.names.insert(name, target);
+                    self.names.insert(name, target, |node| self.nodes[node].name.as_str());
                     previous = output;
                 }
             }
@@ -267,14 +264,76 @@ impl Lowering {
         previous
     }
 
-    /// [`Lowering::items`] of a block's entries; a copy's are copied as they are lowered.
-    fn block_items(&mut self, items: BlockItems, prefix: &str, previous: Vec<Feed>) -> Vec<Feed> {
-        match items {
-            BlockItems::Resolved(items) => self.items(items, prefix, previous),
-            BlockItems::Copied { items, from, to } => {
-                self.items(items.iter().filter_map(|item| copy_item(item, &from, &to)), prefix, previous)
+    /// Adds a layer's node, consuming `previous` unless it names what it consumes, and sets
+    /// `previous` to its outputs.
+    fn layer(&mut self, layer: LayerNode, prefix: &str, previous: &mut Vec<Feed>) {
+        let index = self.nodes.len();
+        let calls = match (&layer.consumes, known_edges(previous)) {
+            // A chain's usual case: nothing waits for a name.
+            (Consumes::Previous, Some(edges)) if !previous.is_empty() => vec![edges],
+            _ => {
+                let references = self.references(layer.consumes, &layer.name, layer.span, prefix, previous);
+                self.edges(index, references)
+            }
+        };
+        let span = layer.span;
+        self.push_node(Node {
+            name: layer.name,
+            span,
+            op: Op::Layer(layer.op),
+            calls,
+            trainable: layer.trainable,
+            share: layer.share,
+            variables: layer.variables,
+        });
+        // A layer that returns several tensors passes them all on, as a list is passed in a
+        // Keras Sequential: a merge layer takes them, others refuse.
+        let outputs = self.nodes[index].output_count();
+        // The list reused: a graph has 100,000 layers.
+        previous.clear();
+        previous.extend((0..outputs).map(|tensor| Feed::Known(Producer::Call { node: index, call: 0, tensor }, span)));
+    }
+
+    /// [`Lowering::items`] of a block's entries. A copy's layers are lowered from the shared
+    /// entries with the copy's vars, without copying the entries first (a block may be repeated
+    /// 50,000 times); its other entries are copied, then lowered.
+    fn block_items(&mut self, items: BlockItems, prefix: &str, mut previous: Vec<Feed>) -> Vec<Feed> {
+        let (items, from, to) = match items {
+            BlockItems::Resolved(items) => return self.items(items, prefix, previous),
+            BlockItems::Copied { items, from, to } => (items, from, to),
+        };
+        for item in items.iter() {
+            match item {
+                Item::Layer(layer) => {
+                    let node = LayerNode {
+                        name: [prefix, &layer.name].concat(),
+                        span: layer.span,
+                        op: LayerOp {
+                            layer_type: layer.layer_type,
+                            layer: layer.layer.clone(),
+                            expected_input: layer.expected_input.clone().map(Box::new),
+                            activation: layer.activation.clone(),
+                            initializers: layer.initializers.clone(),
+                        },
+                        consumes: layer.consumes.clone(),
+                        trainable: layer.trainable,
+                        share: layer.share.clone().map(Box::new),
+                        variables: if Arc::ptr_eq(&layer.variables, &from) {
+                            to.clone()
+                        } else {
+                            layer.variables.clone()
+                        },
+                    };
+                    self.layer(node, prefix, &mut previous);
+                }
+                other => {
+                    if let Some(item) = copy_item(other, &from, &to) {
+                        previous = self.items([item], prefix, previous);
+                    }
+                }
             }
         }
+        previous
     }
 
     /// What each call of an entry consumes, as references.
@@ -320,7 +379,7 @@ impl Lowering {
         let index = self.nodes.len();
         let mut name = format!("{block}.add");
         let mut count = 0;
-        while self.names.contains(&name) {
+        while self.names.contains(&name, |node| self.nodes[node].name.as_str()) {
             count += 1;
             name = format!("{block}.add_{count}");
         }
@@ -329,16 +388,12 @@ impl Lowering {
             Some(edges) => vec![edges],
             None => self.edges(index, vec![feeds.into_iter().map(Reference::Feed).collect()]),
         };
-        self.names.insert(
-            name.clone(),
-            Target::Tensor(Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, span)),
-        );
-        self.nodes.push(Node {
+        self.push_node(Node {
             name,
             span,
             op: Op::Layer(LayerOp {
                 layer_type: layers::RESIDUAL_ADD_TYPE,
-                layer: layers::residual_add(block.to_string()),
+                layer: self.residual_add.clone(),
                 expected_input: None,
                 activation: None,
                 initializers: Vec::new(),
@@ -349,6 +404,29 @@ impl Lowering {
             variables: self.no_variables.clone(),
         });
         vec![Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, span)]
+    }
+
+    /// Adds a node, its name standing for it.
+    fn push_node(&mut self, node: Node) {
+        self.nodes.push(node);
+        let index = self.nodes.len() - 1;
+        let nodes = &self.nodes;
+        self.names.insert_node(index, &nodes[index].name, |node| nodes[node].name.as_str());
+    }
+
+    /// What a full name stands for: a node's first output (a param holds a tensor but gives
+    /// none), or a block's output.
+    fn target(&mut self, name: &str) -> Option<Target> {
+        let nodes = &self.nodes;
+        match self.names.get(name, |node| nodes[node].name.as_str())? {
+            Found::Value(target) => Some(target.clone()),
+            Found::Node(node) => Some(match nodes[node].op {
+                Op::Param(_) => Target::Param(nodes[node].span),
+                Op::Layer(_) | Op::Model(_) => {
+                    Target::Tensor(Feed::Known(Producer::Call { node, call: 0, tensor: 0 }, nodes[node].span))
+                }
+            }),
+        }
     }
 
     /// Each call's edges: known producers now, names once every entry is known.
@@ -417,7 +495,7 @@ impl Lowering {
             let trimmed = &prefix[..prefix.len() - 1];
             prefix = trimmed.rfind('.').map_or("", |dot| &prefix[..=dot]);
         }
-        let target = candidates.iter().find_map(|candidate| self.names.get(candidate).cloned());
+        let target = candidates.iter().find_map(|candidate| self.target(candidate));
         match target {
             Some(target @ (Target::Tensor(_) | Target::Tensors(_))) => match target.feeds() {
                 [only] if depth < 64 => {
@@ -489,7 +567,7 @@ impl Lowering {
         if let Some(&index) = self.inputs.get(&tensor.layer) {
             return Some(Producer::Input(index));
         }
-        let node = match self.names.get(&tensor.layer).map(Target::feeds) {
+        let node = match self.target(&tensor.layer).as_ref().map(Target::feeds) {
             Some([Feed::Known(Producer::Call { node, .. }, _)]) => Some(*node),
             _ => None,
         };
@@ -541,7 +619,9 @@ impl Lowering {
     fn unknown(&mut self, name: &str, span: Span) -> Diagnostic {
         let diagnostic = Diagnostic::error(Code::UnknownInput, format!("no input, layer or block named `{name}`"))
             .at_labelled(span, "named here");
-        let known: Vec<&str> = self.inputs.keys().map(String::as_str).chain(self.names.names()).collect();
+        let nodes = &self.nodes;
+        let names = self.names.names(|node| nodes[node].name.as_str());
+        let known: Vec<&str> = self.inputs.keys().map(String::as_str).chain(names).collect();
         match did_you_mean(name, known.iter().copied()) {
             Some(similar) => diagnostic.with_help(format!("did you mean `{similar}`?")),
             None if self.inputs.is_empty() => {
@@ -620,19 +700,30 @@ fn reference_span(reference: &Reference) -> Span {
 /// (a graph has 100,000 nodes; a map keyed by producer was a few percent of a summary).
 struct ConsumerCounts {
     inputs: Vec<usize>,
-    /// Per node, per call: consumers of any of the call's outputs.
-    calls: Vec<Vec<usize>>,
+    /// Per call, the calls of each node one after another: consumers of any of the call's outputs.
+    calls: Vec<u32>,
+    /// Where each node's calls start in `calls`, and the end of the last.
+    first_call: Vec<u32>,
     /// Per node: consumers of its first call's first output, the only output in a chain.
-    first_outputs: Vec<usize>,
+    first_outputs: Vec<u32>,
     /// Consumers of every other output (a later call's, or a nested model's second).
     other_outputs: HashMap<Producer, usize>,
 }
 
 impl ConsumerCounts {
     fn of(graph: &Graph) -> ConsumerCounts {
+        let mut first_call = Vec::with_capacity(graph.nodes.len() + 1);
+        let mut total = 0u32;
+        for node in &graph.nodes {
+            first_call.push(total);
+            // A config resolves to at most `MAX_ENTRIES` calls, far below `u32::MAX`.
+            total += node.calls.len() as u32;
+        }
+        first_call.push(total);
         let mut counts = ConsumerCounts {
             inputs: vec![0; graph.inputs.len()],
-            calls: graph.nodes.iter().map(|node| vec![0; node.calls.len()]).collect(),
+            calls: vec![0; total as usize],
+            first_call,
             first_outputs: vec![0; graph.nodes.len()],
             other_outputs: HashMap::new(),
         };
@@ -641,7 +732,7 @@ impl ConsumerCounts {
             match edge.from {
                 Producer::Input(index) => counts.inputs[index] += 1,
                 Producer::Call { node, call, tensor } => {
-                    if let Some(count) = counts.calls[node].get_mut(call) {
+                    if let Some(count) = counts.node_calls_mut(node).get_mut(call) {
                         *count += 1;
                     }
                     if call == 0 && tensor == 0 {
@@ -653,6 +744,15 @@ impl ConsumerCounts {
             }
         }
         counts
+    }
+
+    fn node_calls_mut(&mut self, node: usize) -> &mut [u32] {
+        &mut self.calls[self.first_call[node] as usize..self.first_call[node + 1] as usize]
+    }
+
+    /// The consumers of each of node `node`'s calls.
+    fn node_calls(&self, node: usize) -> &[u32] {
+        &self.calls[self.first_call[node] as usize..self.first_call[node + 1] as usize]
     }
 }
 
@@ -670,8 +770,8 @@ fn unconsumed(graph: &Graph, counts: &ConsumerCounts, declared_inputs: bool) -> 
             }
         }
     }
-    for (node, calls) in graph.nodes.iter().zip(&counts.calls) {
-        for &consumers in calls {
+    for (index, node) in graph.nodes.iter().enumerate() {
+        for &consumers in counts.node_calls(index) {
             if consumers == 0 {
                 diagnostics.push(
                     Diagnostic::warning(Code::DanglingNode, format!("nothing consumes the output of `{}`", node.name))
@@ -692,6 +792,7 @@ fn is_chain(graph: &Graph, counts: &ConsumerCounts) -> bool {
     });
     single_calls
         && graph.outputs.len() == 1
-        && [&counts.inputs, &counts.first_outputs].into_iter().flatten().all(|&count| count <= 1)
+        && counts.inputs.iter().all(|&count| count <= 1)
+        && counts.first_outputs.iter().all(|&count| count <= 1)
         && counts.other_outputs.values().all(|&count| count == 1)
 }
