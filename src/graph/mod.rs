@@ -12,7 +12,6 @@ use crate::args::Spanned;
 use crate::initializers::InitCall;
 use crate::layers::{Layer, LayerType};
 use crate::source::Span;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// A model as a graph. Nodes are in declaration order, which names and streams follow.
@@ -88,6 +87,13 @@ pub struct Edge {
     pub span: Span,
 }
 
+/// The edges of one call: most consume one or two tensors, held inline.
+pub type CallEdges = smallvec::SmallVec<[Edge; 2]>;
+
+/// A node's calls: most nodes are called once, held inline (a graph's walks read every node's
+/// calls, and a list on the heap per call cost a cache miss each).
+pub type Calls = smallvec::SmallVec<[CallEdges; 1]>;
+
 /// A layer or a raw param.
 #[derive(Debug)]
 pub struct Node {
@@ -98,7 +104,7 @@ pub struct Node {
     pub op: Op,
     /// Each call's inputs. A layer is called once, or more often when it is shared the Keras way
     /// (one layer applied to several tensors, its weights made once); a param is never called.
-    pub calls: Vec<Vec<Edge>>,
+    pub calls: Calls,
     pub trainable: bool,
     /// `share: other`: the full name of the node whose weights this one reuses (boxed, as the
     /// rarer parts of a node are: a graph holds 100,000 nodes).
@@ -184,16 +190,6 @@ impl Node {
     }
 }
 
-/// Appends `value` in decimal, without the formatting machinery (a summary writes two per edge).
-fn push_decimal(text: &mut String, value: usize) {
-    if value < 10 {
-        text.push(char::from(b'0' + value as u8));
-    } else {
-        // Writing to a String cannot fail.
-        let _ = write!(text, "{value}");
-    }
-}
-
 impl Graph {
     /// The name of what produces a tensor, as Keras's summary shows it: `dense[0][0]`.
     pub fn producer_text(&self, producer: Producer) -> String {
@@ -205,9 +201,9 @@ impl Graph {
         let mut text = String::with_capacity(name.len() + 8);
         text.push_str(name);
         text.push('[');
-        push_decimal(&mut text, call);
+        text.push_str(itoa::Buffer::new().format(call));
         text.push_str("][");
-        push_decimal(&mut text, tensor);
+        text.push_str(itoa::Buffer::new().format(tensor));
         text.push(']');
         text
     }

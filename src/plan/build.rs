@@ -126,24 +126,28 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
             }
             continue;
         }
-        let specs = match stored_specs(row, layout, dtype) {
-            Ok(specs) => specs,
-            Err(found) => {
-                diagnostics.extend(found);
-                continue;
-            }
-        };
+        // The row's specs are made in place at the end of `tensors`, then checked; a spec moved
+        // once less each is a tenth of a graph's plan.
+        let first = tensors.len();
+        if let Err(found) = stored_specs(row, layout, dtype, &mut tensors) {
+            tensors.truncate(first);
+            diagnostics.extend(found);
+            continue;
+        }
         let module = match row.source {
             Source::Layer(_) if torch_rng => torch_module(row.class_name, row.weights),
             _ => None,
         };
-        for spec in specs {
+        // Specs that pass their checks are kept in order, from `kept` on.
+        let mut kept = first;
+        for at in first..tensors.len() {
+            let spec = &tensors[at];
             let is_param = matches!(row.source, Source::Param(_));
             if torch_rng && (layout == Layout::Torch || is_param) {
                 let local =
                     spec.name.strip_prefix(row.name.as_ref()).and_then(|rest| rest.strip_prefix('.')).unwrap_or("");
-                let given = is_param || is_given(row, &spec);
-                match torch_draw(&spec, module.as_ref(), is_param, local, given, (&row.name, row.class_name)) {
+                let given = is_param || is_given(row, spec);
+                match torch_draw(spec, module.as_ref(), is_param, local, given, (&row.name, row.class_name)) {
                     Ok(draw) => torch_draws.push(draw),
                     Err(diagnostic) => diagnostics.push(diagnostic),
                 }
@@ -153,18 +157,22 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
                 diagnostics.push(reserved_name(row));
                 continue;
             }
-            if let Some(first) = tensor_index.get(name, &tensors) {
+            if let Some(earlier) = tensor_index.get(name, &tensors[..kept]) {
                 diagnostics.push(
                     Diagnostic::error(Code::DuplicateName, format!("two tensors are named `{name}`"))
                         .at(row_span(row))
-                        .with_note_at(tensors[first].origin, "first made here")
+                        .with_note_at(tensors[earlier].origin, "first made here")
                         .with_help("rename one of them"),
                 );
                 continue;
             }
-            tensor_index.insert(name, tensors.len());
-            tensors.push(spec);
+            tensor_index.insert(name, kept);
+            if kept != at {
+                tensors.swap(kept, at);
+            }
+            kept += 1;
         }
+        tensors.truncate(kept);
     }
     let torch_steps = if torch_rng && !diagnostics.iter().any(Diagnostic::is_error) {
         match torch_program(&graph.name, &tensors, &torch_draws) {
@@ -269,20 +277,20 @@ fn reserved_name(row: &Row) -> Diagnostic {
     .with_help("choose another name")
 }
 
-/// The tensors a row writes: its weights in the Keras layout, or renamed and rearranged in the
-/// torch layout (generated as the Keras weight they come from).
-fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpec>, Diagnostics> {
+/// The tensors a row writes, appended to `stored`: its weights in the Keras layout, or renamed
+/// and rearranged in the torch layout (generated as the Keras weight they come from). On an
+/// error, what it appended is left for the caller to remove.
+fn stored_specs(row: &Row, layout: Layout, dtype: DType, stored: &mut Vec<TensorSpec>) -> Result<(), Diagnostics> {
     if layout == Layout::Keras || matches!(row.source, Source::Param(_)) {
         // Stored as they are: no table of logical tensors to look up.
-        let mut specs = Vec::with_capacity(row.weights.len());
         let mut diagnostics = Vec::new();
         for weight in row.weights {
             match tensor_spec(row, weight, row.tensor_name(weight), dtype) {
-                Ok(spec) => specs.push(spec),
+                Ok(spec) => stored.push(spec),
                 Err(diagnostic) => diagnostics.push(diagnostic),
             }
         }
-        return if diagnostics.is_empty() { Ok(specs) } else { Err(diagnostics) };
+        return if diagnostics.is_empty() { Ok(()) } else { Err(diagnostics) };
     }
     let mut logical = Vec::with_capacity(row.weights.len());
     let mut diagnostics = Vec::new();
@@ -312,7 +320,7 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
     // Flax nests a module's parameters under its name: `block/dense/kernel`.
     let module = if separator == "/" { row.name.replace('.', "/") } else { row.name.to_string() };
     let find = |name: &str| logical.iter().find(|(weight, _)| *weight == name).map(|(_, spec)| spec);
-    let mut stored = Vec::with_capacity(mapping.len());
+    stored.reserve(mapping.len());
     for tensor in mapping {
         let name = format!("{module}{separator}{}", tensor.name);
         match tensor.source {
@@ -374,7 +382,7 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType) -> Result<Vec<TensorSpe
             }
         }
     }
-    Ok(stored)
+    Ok(())
 }
 
 fn row_span(row: &Row) -> Span {

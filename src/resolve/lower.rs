@@ -10,7 +10,7 @@ use super::{BlockItems, Consumes, Item, OutputRef, ResolvedModel, copy_item, cyc
 use crate::args::Spanned;
 use crate::config::list;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
-use crate::graph::{Edge, Graph, Input, LayerOp, ModelOp, Node, Op, ParamOp, Producer, Variables};
+use crate::graph::{CallEdges, Calls, Edge, Graph, Input, LayerOp, ModelOp, Node, Op, ParamOp, Producer, Variables};
 use crate::layers;
 use crate::source::Span;
 // Keys are names of the model: a fast hasher, since a model may have 100,000 nodes.
@@ -191,7 +191,7 @@ impl Lowering {
                             fan_out: param.fan_out,
                             padding_idx: param.padding_idx,
                         })),
-                        calls: Vec::new(),
+                        calls: Calls::new(),
                         trainable: param.trainable,
                         share: param.share.map(Box::new),
                         variables: param.variables,
@@ -270,7 +270,7 @@ impl Lowering {
         let index = self.nodes.len();
         let calls = match (&layer.consumes, known_edges(previous)) {
             // A chain's usual case: nothing waits for a name.
-            (Consumes::Previous, Some(edges)) if !previous.is_empty() => vec![edges],
+            (Consumes::Previous, Some(edges)) if !previous.is_empty() => smallvec::smallvec![edges],
             _ => {
                 let references = self.references(layer.consumes, &layer.name, layer.span, prefix, previous);
                 self.edges(index, references)
@@ -385,7 +385,7 @@ impl Lowering {
         }
         let feeds: Vec<Feed> = input.into_iter().chain(output).collect();
         let calls = match known_edges(&feeds) {
-            Some(edges) => vec![edges],
+            Some(edges) => smallvec::smallvec![edges],
             None => self.edges(index, vec![feeds.into_iter().map(Reference::Feed).collect()]),
         };
         self.push_node(Node {
@@ -430,10 +430,10 @@ impl Lowering {
     }
 
     /// Each call's edges: known producers now, names once every entry is known.
-    fn edges(&mut self, node: usize, calls: Vec<Vec<Reference>>) -> Vec<Vec<Edge>> {
-        let mut edges = Vec::with_capacity(calls.len());
+    fn edges(&mut self, node: usize, calls: Vec<Vec<Reference>>) -> Calls {
+        let mut edges = Calls::with_capacity(calls.len());
         for (call, references) in calls.into_iter().enumerate() {
-            let mut call_edges = Vec::with_capacity(references.len());
+            let mut call_edges = CallEdges::with_capacity(references.len());
             for (slot, reference) in references.into_iter().enumerate() {
                 let span = reference_span(&reference);
                 match reference {
@@ -678,7 +678,7 @@ fn node_and_name_counts(items: &[Item]) -> (usize, usize) {
 }
 
 /// The edges of feeds whose producers are all known already.
-fn known_edges(feeds: &[Feed]) -> Option<Vec<Edge>> {
+fn known_edges(feeds: &[Feed]) -> Option<CallEdges> {
     feeds
         .iter()
         .map(|feed| match feed {

@@ -562,10 +562,11 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
                 resolve_layer(context, entry, scope, &mut counters, diagnostics).map(|l| vec![Item::Layer(Box::new(l))])
             }
         };
-        // A list of one entry that resolves to one item cannot repeat a name, so it needs no
-        // table of names: every copy of a repeated block of one entry is such a list.
+        // A list of one entry cannot repeat a name, so it needs no table of names: the entry is
+        // one item, or the copies of a repeated block, whose names differ in `{i}` (a block of
+        // 50,000 copies, and every copy of a repeated block of one entry, is such a list).
         let Some(resolved) = resolved else { continue };
-        let alone = entries.len() == 1 && resolved.len() == 1;
+        let alone = entries.len() == 1;
         if !alone {
             for item in &resolved {
                 let (name, span) = match item {
@@ -1057,7 +1058,10 @@ fn placeholder_name(file: &SourceFile, node: &Node, scope: &Scope, diagnostics: 
         );
         return None;
     };
-    let text = if let Value::Int(value) = node.value { value.to_string() } else { text.to_string() };
+    let text = match node.value {
+        Value::Int(value) => std::borrow::Cow::Owned(value.to_string()),
+        _ => std::borrow::Cow::Borrowed(text),
+    };
     if text.is_empty() {
         diagnostics.push(
             Diagnostic::error(Code::InvalidValue, "a name must not be empty")
@@ -1066,15 +1070,15 @@ fn placeholder_name(file: &SourceFile, node: &Node, scope: &Scope, diagnostics: 
         );
         return None;
     }
-    let mut name = String::with_capacity(text.len());
-    let mut rest = text.as_str();
+    let mut name = String::with_capacity(text.len() + 4);
+    let mut rest = text.as_ref();
     while let Some(open) = rest.find('{') {
         name.push_str(&rest[..open]);
         let offset = text.len() - rest.len() + open;
         let close = rest[open..].find('}').map(|c| open + c);
         let placeholder = close.map(|close| &rest[open + 1..close]);
         match (placeholder, scope.index) {
-            (Some("i"), Some(index)) => name.push_str(&index.to_string()),
+            (Some("i"), Some(index)) => name.push_str(itoa::Buffer::new().format(index)),
             (Some("i"), None) => {
                 diagnostics.push(
                     Diagnostic::error(Code::Placeholder, "`{i}` is only defined inside a block with `repeat:`")
