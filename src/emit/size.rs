@@ -174,8 +174,14 @@ mod tests {
     fn output_size_is_the_size_of_the_written_file() {
         let mut plan = small_plan();
         plan.tensors.push(tensor("wide \"name\" é", &[3, 5], "glorot_uniform", true));
+        plan.tensors.push(tensor("back\\slash\u{1}\ttab", &[], "zeros", false));
+        plan.tensors[1].initializer_label = "label \"quoted\" \\ \n é".to_string();
+        // Enough tensors that their header entries are measured on several threads.
+        for k in 0..9000 {
+            plan.tensors.push(tensor(&format!("b.{k}.dense.kernel"), &[k % 7, 1 + k % 300], "glorot_uniform", true));
+        }
         let every: Vec<usize> = (0..plan.tensors.len()).collect();
-        for tensors in [every.clone(), vec![0], vec![], vec![1, 3]] {
+        for tensors in [every.clone(), vec![0], vec![], vec![1, 3], vec![4, 5, 6], (3..8000).collect()] {
             let mut bytes = Vec::new();
             crate::emit::write_shard(
                 &plan,

@@ -190,6 +190,16 @@ impl Node {
     }
 }
 
+/// A name made of `parts` (`h.3.` and `dense`; `h.3.dense` and `kernel`), in one allocation of
+/// its length (`concat` of a slice of parts was a tenth of a graph's plan).
+pub fn joined_name(parts: &[&str]) -> String {
+    let mut name = String::with_capacity(parts.iter().map(|part| part.len()).sum());
+    for part in parts {
+        name.push_str(part);
+    }
+    name
+}
+
 impl Graph {
     /// The name of what produces a tensor, as Keras's summary shows it: `dense[0][0]`.
     pub fn producer_text(&self, producer: Producer) -> String {

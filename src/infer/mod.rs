@@ -13,14 +13,16 @@ use std::sync::Arc;
 /// edges name, and a graph has 100,000 calls.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BuiltCall {
-    /// One shape per output: a layer has one, a nested model one per model output.
-    pub outputs: Vec<Vec<usize>>,
+    /// One shape per output: a layer has one, a nested model one per model output. Shared by
+    /// the calls of a layer built alike (the copies of a repeated block).
+    pub outputs: Arc<[Vec<usize>]>,
 }
 
 /// A built node: the weights it creates and what each of its calls consumed and produced.
 #[derive(Debug, PartialEq)]
 pub struct BuiltNode {
-    pub calls: Vec<BuiltCall>,
+    /// Most nodes are called once: held inline.
+    pub calls: smallvec::SmallVec<[BuiltCall; 1]>,
     /// Shared by the nodes of one layer built on the same input shapes (the copies of a
     /// repeated block).
     pub weights: Arc<[Weight]>,
@@ -31,7 +33,7 @@ pub struct BuiltNode {
 impl BuiltNode {
     /// The outputs of its last call, which Keras's summary shows; `None` for a param.
     pub fn output_shapes(&self) -> Option<&[Vec<usize>]> {
-        self.calls.last().map(|call| call.outputs.as_slice())
+        self.calls.last().map(|call| &call.outputs[..])
     }
 
     /// Every weight it holds, a nested model's included.
@@ -81,7 +83,7 @@ fn infer_with(graph: &Graph, input_shapes: &[Option<Vec<usize>>]) -> (Inferred, 
         match result {
             Ok((built_call, weights, inner)) => {
                 let entry = nodes[index].get_or_insert_with(|| BuiltNode {
-                    calls: Vec::with_capacity(node.calls.len()),
+                    calls: smallvec::SmallVec::with_capacity(node.calls.len()),
                     weights,
                     inner,
                 });
@@ -108,7 +110,8 @@ fn infer_with(graph: &Graph, input_shapes: &[Option<Vec<usize>>]) -> (Inferred, 
                 fill,
                 ..Weight::new("", param.shape.clone(), "initializer", crate::initializers::Family::GlorotUniform)
             };
-            nodes[index] = Some(BuiltNode { calls: Vec::new(), weights: Arc::new([weight]), inner: None });
+            nodes[index] =
+                Some(BuiltNode { calls: smallvec::SmallVec::new(), weights: Arc::new([weight]), inner: None });
         }
     }
     (Inferred { nodes }, diagnostics)
@@ -122,7 +125,7 @@ type ModelResult = Result<(BuiltCall, Arc<[Weight]>, Option<Box<Inferred>>), Dia
 /// alike, without building it again.
 struct EarlierBuild {
     inputs: Vec<Vec<usize>>,
-    outputs: Vec<Vec<usize>>,
+    outputs: Arc<[Vec<usize>]>,
     weights: Arc<[Weight]>,
 }
 
@@ -163,7 +166,7 @@ fn build_model_call(
         .collect::<Option<Vec<_>>>()
         .unwrap_or_default();
     let inner = (call == 0).then(|| Box::new(inferred));
-    Ok((BuiltCall { outputs }, Arc::new([]), inner))
+    Ok((BuiltCall { outputs: outputs.into() }, Arc::new([]), inner))
 }
 
 /// Output `tensor` of call `call` of node `node`, once built.
@@ -276,7 +279,7 @@ fn build_call(
         .with_help("a layer called twice (a shared layer) must get inputs of the same sizes each time"));
     }
     let others = layer.layer.other_outputs(inputs, &result);
-    let outputs: Vec<Vec<usize>> = std::iter::once(result.output_shape).chain(others).collect();
+    let outputs: Arc<[Vec<usize>]> = std::iter::once(result.output_shape).chain(others).collect();
     let weights: Arc<[Weight]> = result.weights.into();
     if let Some(key) = shared {
         let done = EarlierBuild { inputs: inputs.to_vec(), outputs: outputs.clone(), weights: weights.clone() };

@@ -44,11 +44,11 @@ impl Row<'_> {
                 let earlier = self.weights.iter().take_while(|w| !std::ptr::eq(*w, weight));
                 let number = self.first_auto_variable + earlier.filter(|w| w.name == AUTO_NAMED_VARIABLE).count();
                 match number {
-                    0 => [self.name.as_ref(), ".", weight.name.as_ref()].concat(),
+                    0 => crate::graph::joined_name(&[self.name.as_ref(), ".", weight.name.as_ref()]),
                     _ => format!("{}.{}_{number}", self.name, weight.name),
                 }
             }
-            Source::Layer(_) => [self.name.as_ref(), ".", weight.name.as_ref()].concat(),
+            Source::Layer(_) => crate::graph::joined_name(&[self.name.as_ref(), ".", weight.name.as_ref()]),
             Source::Param(_) => self.name.to_string(),
         }
     }
@@ -89,6 +89,17 @@ fn collect_rows<'a>(graph: &'a Graph, inferred: &'a Inferred, prefix: &str, rows
 /// not just the first. Every floating-point tensor is of `dtype` (the command line's `--dtype`);
 /// an initializer whose values that dtype cannot hold is an error.
 pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DType) -> (Option<Plan>, Diagnostics) {
+    build_plan_from(graph, inferred, layout, dtype, PARALLEL_ROWS)
+}
+
+/// [`build_plan`], with the specs of `parallel_rows` rows or more made on every thread.
+fn build_plan_from(
+    graph: &Graph,
+    inferred: &Inferred,
+    layout: Layout,
+    dtype: DType,
+    parallel_rows: usize,
+) -> (Option<Plan>, Diagnostics) {
     let mut diagnostics = Vec::new();
     let mut rows: Vec<Row> = Vec::with_capacity(graph.nodes.len());
     collect_rows(graph, inferred, "", &mut rows);
@@ -99,9 +110,13 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
     }
     // Sized up front: a graph has 100,000 tensors, and growing moves every spec again.
     let weights = rows.iter().map(|row| row.weights.len()).sum();
-    let mut tensors: Vec<TensorSpec> = Vec::with_capacity(weights);
-    let mut tensor_index = NameIndex::with_capacity(weights);
     let torch_rng = graph.rng == crate::tensor::Rng::Torch;
+    // A large graph in Keras's layout has its specs made on every thread; the checks that read
+    // the tensors made before (names, shares) follow in order.
+    let in_parallel = layout == Layout::Keras && !torch_rng && rows.len() >= parallel_rows;
+    let sequential = if in_parallel { 0 } else { weights };
+    let mut tensors: Vec<TensorSpec> = Vec::with_capacity(sequential);
+    let mut tensor_index = NameIndex::with_capacity(sequential);
     let mut torch_draws = Vec::new();
     let layer_weights = rows.iter().any(|row| matches!(row.source, Source::Layer(_)) && !row.weights.is_empty());
     if torch_rng && layout != Layout::Torch && layer_weights {
@@ -119,9 +134,14 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
             .with_help("use `rng: philox` here, or run a Linux (glibc) build of initc"),
         );
     }
-    for (row_index, row) in rows.iter().enumerate() {
+    if in_parallel {
+        tensors = keras_specs_in_parallel(&rows, dtype, &mut diagnostics);
+    }
+    for (row_index, row) in rows.iter().enumerate().filter(|_| !in_parallel) {
         if let Some(share) = row_share(row) {
-            if let Err(diagnostic) = check_share(row, share, &rows[..row_index], &tensors, &tensor_index) {
+            if let Err(diagnostic) =
+                check_share(row, share, &rows[..row_index], &|index| tensors.get(index), &tensor_index)
+            {
                 diagnostics.push(diagnostic);
             }
             continue;
@@ -157,13 +177,8 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
                 diagnostics.push(reserved_name(row));
                 continue;
             }
-            if let Some(earlier) = tensor_index.get(name, &tensors[..kept]) {
-                diagnostics.push(
-                    Diagnostic::error(Code::DuplicateName, format!("two tensors are named `{name}`"))
-                        .at(row_span(row))
-                        .with_note_at(tensors[earlier].origin, "first made here")
-                        .with_help("rename one of them"),
-                );
+            if let Some(earlier) = tensor_index.get(name, |index| tensors[..kept].get(index)) {
+                diagnostics.push(duplicate_name(row, name, tensors[earlier].origin));
                 continue;
             }
             tensor_index.insert(name, kept);
@@ -205,6 +220,92 @@ pub fn build_plan(graph: &Graph, inferred: &Inferred, layout: Layout, dtype: DTy
     (Some(plan), diagnostics)
 }
 
+/// The rows whose specs are made on every thread: fewer are made on the caller's.
+const PARALLEL_ROWS: usize = 4096;
+
+/// The tensors of `rows` in Keras's layout (without `rng: torch`), as the sequential loop of
+/// [`build_plan`] makes them: each row's specs are made on every thread into its own slots (a
+/// row whose weight cannot be made keeps none), then the shares, reserved and repeated names
+/// are checked row by row, and the slots kept are the tensors, in place.
+fn keras_specs_in_parallel(rows: &[Row], dtype: DType, diagnostics: &mut Diagnostics) -> Vec<TensorSpec> {
+    use rayon::prelude::*;
+    let counts: Vec<usize> =
+        rows.iter().map(|row| if row_share(row).is_some() { 0 } else { row.weights.len() }).collect();
+    let mut slots: Vec<Option<TensorSpec>> = Vec::new();
+    slots.resize_with(counts.iter().sum(), || None);
+    let mut parts: Vec<&mut [Option<TensorSpec>]> = Vec::with_capacity(rows.len());
+    let mut rest = slots.as_mut_slice();
+    for &count in &counts {
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut(count);
+        parts.push(part);
+        rest = tail;
+    }
+    let mut failed: Vec<Diagnostics> = Vec::with_capacity(rows.len());
+    rows.par_iter()
+        .zip(parts)
+        .with_min_len(PARALLEL_ROWS / 4)
+        .map(|(row, part)| {
+            let mut found = Vec::new();
+            for (weight, slot) in row.weights.iter().zip(part.iter_mut()) {
+                match tensor_spec(row, weight, row.tensor_name(weight), dtype) {
+                    Ok(spec) => *slot = Some(spec),
+                    Err(diagnostic) => found.push(diagnostic),
+                }
+            }
+            if !found.is_empty() {
+                part.iter_mut().for_each(|slot| *slot = None);
+            }
+            found
+        })
+        .collect_into_vec(&mut failed);
+    let mut tensor_index = NameIndex::with_capacity(slots.len());
+    let mut first = 0;
+    for (row_index, row) in rows.iter().enumerate() {
+        let slots_of_row = first..first + counts[row_index];
+        first = slots_of_row.end;
+        if let Some(share) = row_share(row) {
+            let spec_at = |index: usize| slots.get(index).and_then(Option::as_ref);
+            if let Err(diagnostic) = check_share(row, share, &rows[..row_index], &spec_at, &tensor_index) {
+                diagnostics.push(diagnostic);
+            }
+            continue;
+        }
+        if !failed[row_index].is_empty() {
+            diagnostics.append(&mut failed[row_index]);
+            continue;
+        }
+        for at in slots_of_row {
+            let Some(spec) = &slots[at] else { continue };
+            let name = spec.name.as_str();
+            let refused = if name == RESERVED_NAME {
+                Some(reserved_name(row))
+            } else {
+                tensor_index.get(name, |index| slots.get(index).and_then(Option::as_ref)).map(|earlier| {
+                    duplicate_name(row, name, slots[earlier].as_ref().map_or(row_span(row), |spec| spec.origin))
+                })
+            };
+            match refused {
+                Some(diagnostic) => {
+                    diagnostics.push(diagnostic);
+                    slots[at] = None;
+                }
+                None => tensor_index.insert(name, at),
+            }
+        }
+    }
+    // `Option<TensorSpec>` is as large as `TensorSpec`: the list is reused.
+    #[allow(clippy::filter_map_identity)]
+    slots.into_iter().filter_map(|spec| spec).collect()
+}
+
+/// Two tensors of one name: the second is refused.
+fn duplicate_name(row: &Row, name: &str, first: Span) -> Diagnostic {
+    Diagnostic::error(Code::DuplicateName, format!("two tensors are named `{name}`"))
+        .at(row_span(row))
+        .with_note_at(first, "first made here")
+        .with_help("rename one of them")
+}
+
 /// Whether the config set the initializer of the logical weight behind stored tensor `spec`
 /// (a tensor torch has and Keras has not, such as the second RNN bias, has none).
 fn is_given(row: &Row, spec: &TensorSpec) -> bool {
@@ -239,10 +340,10 @@ impl NameIndex {
         std::hash::BuildHasher::hash_one(&self.hasher, name)
     }
 
-    /// The index of the tensor named `name`, among `tensors`, the tensors indexed so far.
-    fn get(&self, name: &str, tensors: &[TensorSpec]) -> Option<usize> {
+    /// The index of the tensor named `name`, among the tensors indexed so far (`spec_at`).
+    fn get<'a>(&self, name: &str, spec_at: impl Fn(usize) -> Option<&'a TensorSpec>) -> Option<usize> {
         match self.by_hash.get(&self.hash(name)) {
-            Some(&index) if tensors[index].name == name => Some(index),
+            Some(&index) if spec_at(index).is_some_and(|spec| spec.name == name) => Some(index),
             Some(_) => self.collided.get(name).copied(),
             None => None,
         }
@@ -395,11 +496,11 @@ fn row_share<'a>(row: &Row<'a>) -> Option<&'a Spanned<String>> {
 
 /// A sharing layer must name an earlier layer whose weights have the same names and shapes; a
 /// sharing param must name an earlier tensor of the same shape. No tensor is made for it.
-fn check_share(
+fn check_share<'a>(
     row: &Row,
     share: &Spanned<String>,
     earlier: &[Row],
-    tensors: &[TensorSpec],
+    spec_at: &dyn Fn(usize) -> Option<&'a TensorSpec>,
     tensor_index: &NameIndex,
 ) -> Result<(), Diagnostic> {
     let target = &share.value;
@@ -410,21 +511,19 @@ fn check_share(
     };
     match row.source {
         Source::Param(_) => {
-            let index = tensor_index.get(target, tensors).ok_or_else(|| unknown("tensor"))?;
+            let index = tensor_index.get(target, spec_at).ok_or_else(|| unknown("tensor"))?;
+            let shared = spec_at(index).ok_or_else(|| unknown("tensor"))?;
             let expected = &row.weights[0].shape;
-            if &tensors[index].shape != expected {
+            if &shared.shape != expected {
                 return Err(Diagnostic::error(
                     Code::ShareMismatch,
-                    format!(
-                        "`{}` has shape {expected:?} but shares `{target}` of shape {:?}",
-                        row.name, tensors[index].shape
-                    ),
+                    format!("`{}` has shape {expected:?} but shares `{target}` of shape {:?}", row.name, shared.shape),
                 )
                 .at(share.span)
-                .with_note_at(tensors[index].origin, "shared tensor made here")
+                .with_note_at(shared.origin, "shared tensor made here")
                 .with_help(format!(
                     "give the param the shape {:?}, or share a tensor of shape {expected:?}",
-                    tensors[index].shape
+                    shared.shape
                 )));
             }
             Ok(())
@@ -568,4 +667,51 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result
         counted: true,
         origin: call.span,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    /// The plan and diagnostics of a config, its specs made on every thread or in one loop.
+    fn plans(text: &str) -> [(Option<Plan>, Diagnostics); 2] {
+        let file = SourceFile::new("model.yaml", text);
+        let (config, found) = crate::config::parse(&file);
+        let config = config.unwrap_or_else(|| panic!("{found:?}"));
+        let (graph, found) = crate::resolve::resolve(&file, &config, &Default::default());
+        let graph = graph.unwrap_or_else(|| panic!("{found:?}"));
+        let (inferred, found) = crate::infer::infer(&graph);
+        assert!(found.is_empty(), "{found:?}");
+        [1, usize::MAX]
+            .map(|parallel_rows| build_plan_from(&graph, &inferred, Layout::Keras, DType::F32, parallel_rows))
+    }
+
+    #[test]
+    fn specs_made_on_every_thread_equal_those_made_in_one_loop() {
+        let filler = "  - block: {name: \"f.{i}\", repeat: 40, layers: [{dense: {units: 4}}]}\n";
+        let cases = [
+            // Clean: the same tensors in the same order.
+            "",
+            // A weight that cannot be made, a reserved name, a name made twice, an unknown share, a
+            // share of the wrong shape and a good one.
+            "  - dense: {name: bad, units: 4, kernel_initializer: \"random_uniform(minval=1, maxval=0)\"}
+  - param: {name: __metadata__, shape: [2]}
+  - param: {name: d.kernel, shape: [4, 4]}
+  - dense: {name: d, units: 4}
+  - dense: {name: lost, units: 4, share: nowhere}
+  - param: {name: wrong, shape: [3], share: d.kernel}
+  - param: {name: right, shape: [4, 4], share: d.kernel}
+  - dense: {name: again, units: 4, share: d}
+",
+        ];
+        for case in cases {
+            let text = format!("name: m\ninput: [4]\nlayers:\n{case}{filler}");
+            let [parallel, sequential] = plans(&text);
+            assert_eq!(parallel.0, sequential.0, "{case}");
+            assert_eq!(parallel.1, sequential.1, "{case}");
+            assert_eq!(sequential.0.is_some(), case.is_empty(), "{:?}", sequential.1);
+            assert_eq!(sequential.1.len(), if case.is_empty() { 0 } else { 5 }, "{:?}", sequential.1);
+        }
+    }
 }

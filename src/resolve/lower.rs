@@ -179,7 +179,7 @@ impl Lowering {
             match item {
                 Item::Param(param) => {
                     let param = *param;
-                    let name = [prefix, &param.name].concat();
+                    let name = crate::graph::joined_name(&[prefix, &param.name]);
                     self.push_node(Node {
                         name,
                         span: param.span,
@@ -200,7 +200,7 @@ impl Lowering {
                 Item::Layer(layer) => {
                     let layer = *layer;
                     let node = LayerNode {
-                        name: [prefix, &layer.name].concat(),
+                        name: crate::graph::joined_name(&[prefix, &layer.name]),
                         span: layer.span,
                         op: LayerOp {
                             layer_type: layer.layer_type,
@@ -238,20 +238,27 @@ impl Lowering {
                     previous = vec![known];
                 }
                 Item::Block(block) => {
-                    let name = [prefix, &block.name].concat();
+                    // The block's entries are prefixed with `<name>.`; the name is that without
+                    // its last character.
+                    let mut inner = String::with_capacity(prefix.len() + block.name.len() + 1);
+                    for part in [prefix, &block.name, "."] {
+                        inner.push_str(part);
+                    }
+                    // `previous` is the block's output from here on.
                     let feed = match block.consumes {
                         Some(names) => names.into_iter().map(|name| Feed::Named(name, prefix.to_string())).collect(),
-                        None => previous.clone(),
+                        None => std::mem::take(&mut previous),
                     };
-                    let inner = [&name, "."].concat();
                     // Only a residual block needs its input again after its entries.
                     let output = match block.residual {
                         true => {
                             let output = self.block_items(block.items, &inner, feed.clone());
-                            self.residual_add(&name, block.span, feed, output)
+                            self.residual_add(&inner[..inner.len() - 1], block.span, feed, output)
                         }
                         false => self.block_items(block.items, &inner, feed),
                     };
+                    let mut name = inner;
+                    name.pop();
                     let target = match output.as_slice() {
                         [one] => Target::Tensor(one.clone()),
                         _ => Target::Tensors(output.clone()),
@@ -306,7 +313,7 @@ impl Lowering {
             match item {
                 Item::Layer(layer) => {
                     let node = LayerNode {
-                        name: [prefix, &layer.name].concat(),
+                        name: crate::graph::joined_name(&[prefix, &layer.name]),
                         span: layer.span,
                         op: LayerOp {
                             layer_type: layer.layer_type,
@@ -375,18 +382,23 @@ impl Lowering {
     }
 
     /// A residual block's `add`: its input plus its output.
-    fn residual_add(&mut self, block: &str, span: Span, input: Vec<Feed>, output: Vec<Feed>) -> Vec<Feed> {
+    fn residual_add(&mut self, block: &str, span: Span, input: Vec<Feed>, mut output: Vec<Feed>) -> Vec<Feed> {
         let index = self.nodes.len();
-        let mut name = format!("{block}.add");
+        let mut name = String::with_capacity(block.len() + 4);
+        name.push_str(block);
+        name.push_str(".add");
         let mut count = 0;
         while self.names.contains(&name, |node| self.nodes[node].name.as_str()) {
             count += 1;
             name = format!("{block}.add_{count}");
         }
-        let feeds: Vec<Feed> = input.into_iter().chain(output).collect();
-        let calls = match known_edges(&feeds) {
+        let known: Option<CallEdges> = input.iter().chain(&output).map(known_edge).collect();
+        let calls = match known {
             Some(edges) => smallvec::smallvec![edges],
-            None => self.edges(index, vec![feeds.into_iter().map(Reference::Feed).collect()]),
+            None => {
+                let references = input.into_iter().chain(output.drain(..)).map(Reference::Feed).collect();
+                self.edges(index, vec![references])
+            }
         };
         self.push_node(Node {
             name,
@@ -403,7 +415,10 @@ impl Lowering {
             share: None,
             variables: self.no_variables.clone(),
         });
-        vec![Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, span)]
+        // The list reused: a graph has 50,000 residual blocks.
+        output.clear();
+        output.push(Feed::Known(Producer::Call { node: index, call: 0, tensor: 0 }, span));
+        output
     }
 
     /// Adds a node, its name standing for it.
@@ -679,13 +694,15 @@ fn node_and_name_counts(items: &[Item]) -> (usize, usize) {
 
 /// The edges of feeds whose producers are all known already.
 fn known_edges(feeds: &[Feed]) -> Option<CallEdges> {
-    feeds
-        .iter()
-        .map(|feed| match feed {
-            Feed::Known(from, span) => Some(Edge { from: *from, span: *span }),
-            Feed::Named(..) => None,
-        })
-        .collect()
+    feeds.iter().map(known_edge).collect()
+}
+
+/// The edge of a feed whose producer is known already.
+fn known_edge(feed: &Feed) -> Option<Edge> {
+    match feed {
+        Feed::Known(from, span) => Some(Edge { from: *from, span: *span }),
+        Feed::Named(..) => None,
+    }
 }
 
 fn reference_span(reference: &Reference) -> Span {
