@@ -84,15 +84,20 @@ pub fn compile_plan_inspecting<T>(
         // The summary's rows, faulted in on another core while the graph is inferred.
         heap::prefault(graph.nodes.len().saturating_mul(PREFAULT_PER_ROW));
     }
-    let (inferred, found) = infer::infer(&graph);
+    // A large graph's summary rows are made beside its plan, in Keras's order, which is found
+    // while the graph is inferred.
+    let beside = rows == Rows::Summary && graph.nodes.len() >= ROWS_BESIDE_PLAN;
+    let ((inferred, found), operations) = match beside && graph.functional {
+        true => rayon::join(|| infer::infer(&graph), || Some(graph::keras_operations(&graph))),
+        false => (infer::infer(&graph), None),
+    };
     diagnostics.extend(found);
     // The layers built before a shape error still get their initializers checked. A large
     // graph's summary rows are made beside the plan (they are dropped if it fails).
-    let beside = rows == Rows::Summary && graph.nodes.len() >= ROWS_BESIDE_PLAN;
     let ((plan, found), made_rows) = match beside {
         true => rayon::join(
             || plan::build_plan(&graph, &inferred, overrides.layout, overrides.dtype),
-            || Some(plan::summary_rows(&graph, &inferred)),
+            || Some(plan::summary_rows_in(&graph, &inferred, operations)),
         ),
         false => (plan::build_plan(&graph, &inferred, overrides.layout, overrides.dtype), None),
     };

@@ -1,7 +1,7 @@
 //! `from_file` tensors: checks what the command line read from the named safetensors files
 //! against the tensors they initialise, and attaches the values. Reading is the caller's.
 
-use super::{DType, Initializer, Plan};
+use super::{DType, Initializer, Plan, TensorSpec};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::initializers::FromFile;
 use crate::source::Span;
@@ -25,20 +25,21 @@ pub fn attach_external(
 ) -> Diagnostics {
     let mut diagnostics = Vec::new();
     for spec in &mut plan.tensors {
-        let (name, origin, dtype) = (spec.name.clone(), spec.origin, spec.dtype);
-        match &mut spec.layout {
+        // The fields borrowed apart: the name is not copied (a graph has 100,000 tensors).
+        let TensorSpec { name, origin, dtype, layout, initializer, shape, .. } = spec;
+        match layout {
             // A stored tensor's values are its logical parts' (checked against their logical
             // shapes); it shows its first part's initializer.
             Some(layout) => {
                 for part in &mut layout.parts {
-                    let (initializer, shape) = (&mut part.spec.initializer, part.spec.shape.as_slice());
-                    diagnostics.extend(attach(&name, origin, dtype, shape, initializer, read));
+                    let (part_initializer, shape) = (&mut part.spec.initializer, part.spec.shape.as_slice());
+                    diagnostics.extend(attach(name, *origin, *dtype, shape, part_initializer, read));
                 }
                 if let Some(first) = layout.parts.first() {
-                    spec.initializer = first.spec.initializer.clone();
+                    *initializer = first.spec.initializer.clone();
                 }
             }
-            None => diagnostics.extend(attach(&name, origin, dtype, &spec.shape, &mut spec.initializer, read)),
+            None => diagnostics.extend(attach(name, *origin, *dtype, shape, initializer, read)),
         }
     }
     diagnostics

@@ -14,7 +14,7 @@ pub use crate::tensor::{DType, Layout};
 pub use build::build_plan;
 pub use external::{ExternalTensor, attach_external};
 pub use open_sizes::{OPEN_SIZE, mark_open_sizes};
-pub use rows::summary_rows;
+pub use rows::{summary_rows, summary_rows_in};
 
 pub use crate::initializers::{Distribution, FanMode, Fans, Initializer};
 use crate::source::Span;

@@ -13,6 +13,16 @@ const ROWS_PER_TASK: usize = 4096;
 
 /// The rows of the summary table and the table's style.
 pub fn summary_rows(graph: &Graph, inferred: &Inferred) -> (Vec<LayerRow>, SummaryStyle) {
+    summary_rows_in(graph, inferred, None)
+}
+
+/// [`summary_rows`], given a functional graph's [`keras_operations`] when they are known
+/// already (a large graph's are ordered while it is inferred).
+pub fn summary_rows_in(
+    graph: &Graph,
+    inferred: &Inferred,
+    operations: Option<(Vec<Operation>, bool)>,
+) -> (Vec<LayerRow>, SummaryStyle) {
     if !graph.functional {
         let row = |(node, built): (&Node, &Option<BuiltNode>)| Some(node_row(graph, node, built.as_ref()?, false));
         let rows = match graph.nodes.len() < ROWS_PER_TASK {
@@ -21,7 +31,7 @@ pub fn summary_rows(graph: &Graph, inferred: &Inferred) -> (Vec<LayerRow>, Summa
         };
         return (rows, SummaryStyle::Sequential);
     }
-    let (operations, sequential_like) = keras_operations(graph);
+    let (operations, sequential_like) = operations.unwrap_or_else(|| keras_operations(graph));
     let row = |operation: Operation| match operation {
         Operation::Input(index) => {
             let input = &graph.inputs[index];

@@ -37,7 +37,13 @@ pub(super) enum Found<'a, V> {
 
 /// Whether `name` could be taken by a residual block's `add` (`<block>.add`, `<block>.add_2`).
 fn is_add_like(name: &str) -> bool {
-    name.rsplit('.').next().is_some_and(|last| last.starts_with("add"))
+    // Bytes, not a `char` pattern: this runs on every name of a graph.
+    let last = name
+        .as_bytes()
+        .iter()
+        .rposition(|&byte| byte == b'.')
+        .map_or(name.as_bytes(), |dot| &name.as_bytes()[dot + 1..]);
+    last.starts_with(b"add")
 }
 
 impl<V> Entry<V> {
