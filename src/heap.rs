@@ -52,8 +52,18 @@ const PREFAULT_CHUNK: usize = 2 << 20;
 /// that holds mimalloc's next block is touched; nothing happens before [`use_fast_heap`], under
 /// a kernel without `MADV_POPULATE_WRITE` (Linux 5.14), or outside Linux.
 pub fn prefault(bytes: usize) {
+    // The thread is left to finish, or to end with the process.
+    drop(start_prefault(bytes));
+}
+
+/// [`prefault`]: the range it faults in and the thread doing it, if it started one.
+fn start_prefault(bytes: usize) -> Option<(std::ops::Range<usize>, std::thread::JoinHandle<()>)> {
     if !FAST.load(Ordering::Relaxed) || bytes < MIN_PREFAULT {
-        return;
+        return None;
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
     }
     #[cfg(target_os = "linux")]
     {
@@ -65,11 +75,11 @@ pub fn prefault(bytes: usize) {
             mi::mi_free(block);
             block as usize
         };
-        let Some(mapping) = mapping_holding(next) else { return };
+        let mapping = mapping_holding(next)?;
         let start = (next & !(PREFAULT_CHUNK - 1)).max(mapping.start);
         let end = start.saturating_add(bytes).min(mapping.end);
         let start = start.max(FAULTED_TO.fetch_max(end, Ordering::Relaxed).min(end));
-        let spawned = std::thread::Builder::new().name("initc-prefault".into()).spawn(move || {
+        let thread = std::thread::Builder::new().name("initc-prefault".into()).spawn(move || {
             for chunk in (start..end).step_by(PREFAULT_CHUNK) {
                 let length = PREFAULT_CHUNK.min(end - chunk);
                 // SAFETY: the range lies in one mapping of this process, which mimalloc owns;
@@ -81,7 +91,7 @@ pub fn prefault(bytes: usize) {
             }
         });
         // Without the thread the process only runs as it would have.
-        drop(spawned);
+        thread.ok().map(|thread| (start..end, thread))
     }
 }
 
@@ -219,6 +229,37 @@ mod tests {
             let system = System.alloc(aligned);
             assert!(!is_fast(system));
             heap.dealloc(system, aligned);
+        }
+    }
+
+    /// Once mimalloc serves allocations, `prefault` makes the pages it will hand out next
+    /// present, within the one mapping that holds them.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn prefaulted_pages_are_present() {
+        assert!(start_prefault(MIN_PREFAULT - 1).is_none(), "too little to start a thread for");
+        // As `use_fast_heap` does without a memory limit.
+        EVER_FAST.store(true, Ordering::SeqCst);
+        FAST.store(true, Ordering::SeqCst);
+        let Some((range, thread)) = start_prefault(MIN_PREFAULT) else { panic!("no thread started") };
+        assert!(thread.join().is_ok());
+        assert!(!range.is_empty() && range.len() <= MIN_PREFAULT, "{range:x?}");
+        let mapping = mapping_holding(range.start).unwrap_or(0..0);
+        assert!(mapping.start <= range.start && range.end <= mapping.end, "{range:x?} in {mapping:x?}");
+        let pages = range.len().div_ceil(4096);
+        let mut present = vec![0u8; pages];
+        // SAFETY: `range` starts on a page and lies in one mapping; `present` has a byte per page.
+        let known = unsafe { libc::mincore(range.start as *mut c_void, range.len(), present.as_mut_ptr()) };
+        assert_eq!(known, 0);
+        assert!(
+            present.iter().all(|page| page & 1 == 1),
+            "{} of {pages} pages present",
+            present.iter().filter(|p| **p & 1 == 1).count()
+        );
+        // A second call faults in what follows, not the same pages again.
+        if let Some((next, thread)) = start_prefault(MIN_PREFAULT) {
+            assert!(thread.join().is_ok());
+            assert!(next.start >= range.end || next.is_empty(), "{next:x?} after {range:x?}");
         }
     }
 }
