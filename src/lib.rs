@@ -49,8 +49,8 @@ pub struct Stages<'a> {
     pub plan: &'a Plan,
 }
 
-/// The fresh memory of a summary row, about (its text, names and shapes).
-const PREFAULT_PER_ROW: usize = 500;
+/// The fresh memory of a summary row, about (its names, shapes and connections).
+const PREFAULT_PER_ROW: usize = 300;
 
 /// The nodes from which a graph's summary rows are made on another thread while its plan is.
 const ROWS_BESIDE_PLAN: usize = 10_000;

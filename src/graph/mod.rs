@@ -235,4 +235,9 @@ impl Graph {
     pub fn schedule(&self) -> Result<Vec<(usize, usize)>, Cycle> {
         order::schedule(self)
     }
+
+    /// The cycle [`Graph::schedule`] would report, without making the order when there is none.
+    pub fn find_cycle(&self) -> Result<(), Cycle> {
+        order::find_cycle(self)
+    }
 }

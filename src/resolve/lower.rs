@@ -86,8 +86,9 @@ struct Lowering {
 }
 
 /// The fresh memory a node takes in lowering, inference and the plan, about (a `lint` of a graph
-/// of 100,000 nodes grows by 110 MB from here).
-const PREFAULT_PER_NODE: usize = 1100;
+/// of 100,000 nodes grows by about 95 MB from here; faulting in more than is used costs the
+/// other core's time and the process's exit).
+const PREFAULT_PER_NODE: usize = 950;
 
 /// A placeholder until the pending edge is resolved.
 const UNRESOLVED: Producer = Producer::Input(usize::MAX);
@@ -106,12 +107,12 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
         })
         .collect();
     // Sized up front: a graph has 100,000 nodes, and growing moves every node again.
-    let (nodes, names) = node_and_name_counts(&model.items);
+    let (nodes, names, residual_adds) = node_and_name_counts(&model.items);
     // What lowering, inferring and planning a graph write, about, faulted in on another core.
     crate::heap::prefault(nodes.saturating_mul(PREFAULT_PER_NODE));
     let mut lowering = Lowering {
         nodes: Vec::with_capacity(nodes),
-        names: NameTable::with_capacity(names),
+        names: NameTable::with_capacity(names, residual_adds),
         inputs: inputs.iter().enumerate().map(|(index, input)| (input.name.clone(), index)).collect(),
         pending: Vec::new(),
         diagnostics: Vec::new(),
@@ -152,7 +153,7 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
         outputs,
         functional: model.declared_inputs,
     };
-    if let Err(cycle) = graph.schedule() {
+    if let Err(cycle) = graph.find_cycle() {
         let names: Vec<&str> = cycle.calls.iter().map(|&(node, _)| graph.nodes[node].name.as_str()).collect();
         let (text, shown) = cycle_text(&names, "entries");
         let mut diagnostic = Diagnostic::error(Code::GraphCycle, format!("{text} consume each other in a cycle"))
@@ -672,9 +673,10 @@ fn indexed(text: &str) -> Option<(&str, usize, usize)> {
     }
 }
 
-/// How many nodes the items lower to: each layer and param, and each residual block's `add`.
-fn node_and_name_counts(items: &[Item]) -> (usize, usize) {
-    let (mut nodes, mut blocks) = (0, 0);
+/// How many nodes the items lower to (each layer and param, and each residual block's `add`),
+/// how many names they have, and how many of the nodes are residual `add`s.
+fn node_and_name_counts(items: &[Item]) -> (usize, usize, usize) {
+    let (mut nodes, mut blocks, mut adds) = (0, 0, 0);
     let mut lists = vec![items];
     while let Some(list) = lists.pop() {
         for item in list {
@@ -682,6 +684,7 @@ fn node_and_name_counts(items: &[Item]) -> (usize, usize) {
                 Item::Layer(_) | Item::Param(_) | Item::Nested(_) => nodes += 1,
                 Item::Block(block) => {
                     nodes += usize::from(block.residual);
+                    adds += usize::from(block.residual);
                     blocks += 1;
                     lists.push(block.items.as_slice());
                 }
@@ -689,7 +692,7 @@ fn node_and_name_counts(items: &[Item]) -> (usize, usize) {
         }
     }
     // Every node and every block has a name.
-    (nodes, nodes + blocks)
+    (nodes, nodes + blocks, adds)
 }
 
 /// The edges of feeds whose producers are all known already.

@@ -56,11 +56,12 @@ impl<V> Entry<V> {
 }
 
 impl<V> NameTable<V> {
-    pub(super) fn with_capacity(capacity: usize) -> Self {
+    /// A table for `capacity` names, `adds` of them `add`-like.
+    pub(super) fn with_capacity(capacity: usize, adds: usize) -> Self {
         NameTable {
             entries: Vec::with_capacity(capacity),
             index: None,
-            adds: HashTable::new(),
+            adds: HashTable::with_capacity(adds),
             hasher: FixedState::default(),
         }
     }
@@ -176,7 +177,7 @@ mod tests {
         // Nodes named `b.<k>.dense`; the table holds their indices, and values of its own.
         let nodes: Vec<String> = (0..1000).map(|k| format!("b.{k}.dense")).collect();
         let name_of = |node: usize| nodes[node].as_str();
-        let mut table = NameTable::with_capacity(2);
+        let mut table = NameTable::with_capacity(2, 0);
         for (k, name) in nodes.iter().enumerate().take(500) {
             table.insert_node(k, name, name_of);
         }
@@ -203,13 +204,13 @@ mod tests {
     fn add_like_names_are_found_with_or_without_the_index() {
         let nodes = ["b.0.dense", "b.0.add"];
         let name_of = |node: usize| nodes[node];
-        let mut table = NameTable::with_capacity(4);
+        let mut table = NameTable::with_capacity(4, 1);
         table.insert_node(0, "b.0.dense", name_of);
         table.insert_node(1, "b.0.add", name_of);
         table.insert("b.1.inner.add_3".to_string(), 2, name_of);
         assert!(table.contains("b.0.add", name_of) && table.contains("b.1.inner.add_3", name_of));
         assert!(!table.contains("b.1.add", name_of) && !table.contains("b.0.add_1", name_of));
-        let mut fresh = NameTable::with_capacity(1);
+        let mut fresh = NameTable::with_capacity(1, 0);
         fresh.insert("x".to_string(), 0, name_of);
         assert!(!fresh.contains("x.add", name_of));
         assert!(fresh.index.is_none(), "a free `add` name needs no index");
