@@ -71,9 +71,15 @@ const BODY_VERTICAL: char = '│';
 struct Table {
     columns: &'static [Column],
     overflow: Overflow,
+    /// The body's blank line, for the lines of plain cells.
+    blank: Option<BlankLine>,
 }
 
 impl Table {
+    fn new(columns: &'static [Column], overflow: Overflow) -> Table {
+        Table { columns, overflow, blank: Some(BlankLine::new(columns, BODY_VERTICAL)) }
+    }
+
     /// One horizontal rule as a line of text, made once per table and copied for every row.
     fn rule_line(&self, rule: &Rule) -> String {
         let mut text = String::new();
@@ -93,12 +99,7 @@ impl Table {
         // Most rows fit on one line: written directly, without wrapping each cell into lines.
         let fits = |(content, column): (&&str, &Column)| fits_one_line(content, column.width - 2);
         if cells.iter().zip(self.columns).all(fits) {
-            text.push(vertical);
-            for (content, column) in cells.iter().zip(self.columns) {
-                push_cell(text, content, column.width, column.align);
-                text.push(vertical);
-            }
-            text.push('\n');
+            self.push_line(text, cells, vertical);
             return;
         }
         // Only the cells that need it are wrapped; the others are one line as they are.
@@ -112,18 +113,83 @@ impl Table {
             .collect();
         let lines = wrapped.iter().map(|cell| cell.as_ref().map_or(1, Vec::len)).max().unwrap_or(1);
         for line in 0..lines {
-            text.push(vertical);
-            for ((cell, content), column) in wrapped.iter().zip(cells).zip(self.columns) {
-                let shown = match cell {
+            let shown: smallvec::SmallVec<[&str; 4]> = wrapped
+                .iter()
+                .zip(cells)
+                .map(|(cell, content)| match cell {
                     Some(cell_lines) => cell_lines.get(line).map_or("", |shown| shown.as_ref()),
                     None if line == 0 => content,
                     None => "",
-                };
-                push_cell(text, shown, column.width, column.align);
-                text.push(vertical);
-            }
-            text.push('\n');
+                })
+                .collect();
+            self.push_line(text, &shown, vertical);
         }
+    }
+
+    /// One line of cells that each fit their column.
+    fn push_line(&self, text: &mut String, cells: &[&str], vertical: char) {
+        if let Some(blank) = self.blank.as_ref().filter(|blank| blank.vertical == vertical)
+            && blank.push(text, cells, self.columns)
+        {
+            return;
+        }
+        text.push(vertical);
+        for (content, column) in cells.iter().zip(self.columns) {
+            push_cell(text, content, column.width, column.align);
+            text.push(vertical);
+        }
+        text.push('\n');
+    }
+}
+
+/// A body line with every cell blank, and where each cell's space starts: a line of plain ASCII
+/// cells is the blank line copied with the cells written over its spaces (a graph's summary has
+/// 150,000 lines, and writing each piece of each line was most of its text's time).
+struct BlankLine {
+    vertical: char,
+    text: String,
+    /// The byte offset of each cell's space (after its leading blank).
+    cells: Vec<usize>,
+}
+
+impl BlankLine {
+    fn new(columns: &[Column], vertical: char) -> BlankLine {
+        let mut text = String::new();
+        let mut cells = Vec::with_capacity(columns.len());
+        text.push(vertical);
+        for column in columns {
+            text.push(' ');
+            cells.push(text.len());
+            push_spaces(&mut text, column.width - 1);
+            text.push(vertical);
+        }
+        text.push('\n');
+        BlankLine { vertical, text, cells }
+    }
+
+    /// Writes the line of `cells` if each is ASCII and fits its column as one line; else
+    /// writes nothing and returns false.
+    fn push(&self, text: &mut String, cells: &[&str], columns: &[Column]) -> bool {
+        let plain = |(content, column): (&&str, &Column)| {
+            content.is_ascii() && content.len() <= column.width - 2 && !content.starts_with(' ')
+        };
+        if cells.len() != columns.len() || !cells.iter().zip(columns).all(plain) {
+            return false;
+        }
+        let start = text.len();
+        text.push_str(&self.text);
+        // SAFETY: only ASCII bytes are written, each over an ASCII space of the blank line, so
+        // `text` stays UTF-8.
+        let bytes = unsafe { text.as_mut_vec() };
+        for ((content, column), &offset) in cells.iter().zip(columns).zip(&self.cells) {
+            let pad = match column.align {
+                Align::Left => 0,
+                Align::Right => column.width - 2 - content.len(),
+            };
+            let at = start + offset + pad;
+            bytes[at..at + content.len()].copy_from_slice(content.as_bytes());
+        }
+        true
     }
 }
 
@@ -287,14 +353,49 @@ fn count_with_size(params: u64, bytes: f64) -> String {
     format!("{} ({})", count_text(params), readable_memory_size(bytes))
 }
 
-/// Bytes of the tensors `keep` selects, each at its dtype's size.
-fn bytes_of(plan: &Plan, keep: impl Fn(&crate::plan::TensorSpec) -> bool) -> f64 {
-    // A fold from +0.0: `sum` of nothing is −0.0, which would print as `-0.00 B`.
-    plan.tensors
-        .iter()
-        .filter(|t| t.counted && keep(t))
-        .map(|t| t.element_count() as f64 * t.dtype.size_bytes() as f64)
-        .fold(0.0, |total, bytes| total + bytes)
+/// The table's totals, from one pass over the tensors (a graph has 100,000; six passes were a
+/// tenth of its text's time).
+struct Totals {
+    /// Elements of the counted tensors, and of the trainable ones among them.
+    total: u64,
+    trainable: u64,
+    /// Their bytes, each tensor at its dtype's size, summed in tensor order.
+    total_bytes: f64,
+    trainable_bytes: f64,
+    non_trainable_bytes: f64,
+    /// Every element the file holds, counted or not.
+    in_file: u64,
+}
+
+impl Totals {
+    fn of(plan: &Plan) -> Totals {
+        // Sums from +0.0: `sum` of nothing is −0.0, which would print as `-0.00 B`.
+        let mut totals = Totals {
+            total: 0,
+            trainable: 0,
+            total_bytes: 0.0,
+            trainable_bytes: 0.0,
+            non_trainable_bytes: 0.0,
+            in_file: 0,
+        };
+        for tensor in &plan.tensors {
+            let elements = tensor.element_count();
+            totals.in_file = totals.in_file.saturating_add(elements as u64);
+            if !tensor.counted {
+                continue;
+            }
+            let bytes = elements as f64 * tensor.dtype.size_bytes() as f64;
+            totals.total += elements as u64;
+            totals.total_bytes += bytes;
+            if tensor.trainable {
+                totals.trainable += elements as u64;
+                totals.trainable_bytes += bytes;
+            } else {
+                totals.non_trainable_bytes += bytes;
+            }
+        }
+        totals
+    }
 }
 
 /// A layer's first cell: `name (Class)`.
@@ -334,13 +435,9 @@ const BATCH_CHUNKS: usize = 8;
 pub(super) fn write_text(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     use rayon::prelude::*;
     let (table, connections) = match plan.summary_style {
-        SummaryStyle::Sequential => (Table { columns: &SEQUENTIAL_COLUMNS, overflow: Overflow::Fold }, false),
-        SummaryStyle::Functional { connections: false } => {
-            (Table { columns: &SEQUENTIAL_COLUMNS, overflow: Overflow::Ellipsis }, false)
-        }
-        SummaryStyle::Functional { connections: true } => {
-            (Table { columns: &FUNCTIONAL_COLUMNS, overflow: Overflow::Ellipsis }, true)
-        }
+        SummaryStyle::Sequential => (Table::new(&SEQUENTIAL_COLUMNS, Overflow::Fold), false),
+        SummaryStyle::Functional { connections: false } => (Table::new(&SEQUENTIAL_COLUMNS, Overflow::Ellipsis), false),
+        SummaryStyle::Functional { connections: true } => (Table::new(&FUNCTIONAL_COLUMNS, Overflow::Ellipsis), true),
     };
     let row_rule = table.rule_line(&ROW_RULE);
     let mut text = String::new();
@@ -371,18 +468,13 @@ pub(super) fn write_text(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::
     }
     text.push_str(&table.rule_line(&BOTTOM_RULE));
 
-    let total = plan.total_params();
-    let trainable = plan.trainable_params();
+    let Totals { total, trainable, total_bytes, trainable_bytes, non_trainable_bytes, in_file } = Totals::of(plan);
     let non_trainable = total.saturating_sub(trainable);
-    let total_bytes = bytes_of(plan, |_| true);
-    let trainable_bytes = bytes_of(plan, |t| t.trainable);
-    let non_trainable_bytes = bytes_of(plan, |t| !t.trainable);
     let _ = writeln!(text, " Total params: {}", count_with_size(total, total_bytes));
     let _ = writeln!(text, " Trainable params: {}", count_with_size(trainable, trainable_bytes));
     let _ = writeln!(text, " Non-trainable params: {}", count_with_size(non_trainable, non_trainable_bytes));
     // The table counts Keras's weights, as Keras does; a file that holds more (`--layout torch`'s
     // `bias_hh_l0`, `num_batches_tracked`) says so on a line of its own.
-    let in_file = values_in_file(plan);
     if in_file != total {
         let _ = writeln!(
             text,
@@ -434,11 +526,6 @@ fn push_count(text: &mut String, count: u64) {
         }
         text.push(digit);
     }
-}
-
-/// Every element of every tensor written, counted or not.
-fn values_in_file(plan: &Plan) -> u64 {
-    plan.tensors.iter().map(|tensor| tensor.element_count() as u64).fold(0, u64::saturating_add)
 }
 
 /// One layer in the JSON summary; field order is the key order.
@@ -501,15 +588,14 @@ pub(super) fn json(plan: &Plan) -> String {
             connected_to: &layer.connected_to,
         })
         .collect();
-    let total = plan.total_params();
-    let trainable = plan.trainable_params();
+    let Totals { total, trainable, in_file, .. } = Totals::of(plan);
     let summary = SummaryJson {
         name: &plan.model_name,
         layers,
         total_params: total,
         trainable_params: trainable,
         non_trainable_params: total.saturating_sub(trainable),
-        values_in_file: Some(values_in_file(plan)).filter(|&values| values != total),
+        values_in_file: Some(in_file).filter(|&values| values != total),
     };
     // Strings, integers and nulls always serialize, so the empty fallback is never taken.
     serde_json::to_string_pretty(&summary).map(|json| json + "\n").unwrap_or_default()
@@ -632,10 +718,43 @@ mod tests {
         assert_eq!(text.lines().filter(|line| line.starts_with('├')).count(), rows - 1);
         assert_eq!(text, summary_text(&plan));
         // The rows made on every thread, chunk by chunk, are the rows made in one pass.
-        let table = Table { columns: &SEQUENTIAL_COLUMNS, overflow: Overflow::Fold };
+        let table = Table { columns: &SEQUENTIAL_COLUMNS, overflow: Overflow::Fold, blank: None };
         let mut one_pass = String::new();
         push_rows(&mut one_pass, &table, &table.rule_line(&ROW_RULE), &plan.layers, 0, false);
         assert!(text.contains(&one_pass));
+    }
+
+    /// Lines of plain cells written over a blank line are the lines written cell by cell.
+    #[test]
+    fn blank_line_rows_equal_rows_written_cell_by_cell() {
+        let names =
+            ["d", "dense_1", "dé", " lead", "", "a_name_far_too_long_for_its_column_of_the_table", "x y z w v u t s r"];
+        let rows: Vec<LayerRow> = names
+            .iter()
+            .enumerate()
+            .map(|(index, name)| {
+                let mut row = layer(name, "Dense", &[8, index], 72 * index as u64);
+                row.connected_to = match index % 3 {
+                    0 => Vec::new(),
+                    1 => vec![format!("{name}[0][0]")],
+                    _ => vec!["input_layer[0][0]".to_string(), format!("{name}[1][0]"), "é[0][0]".to_string()],
+                };
+                row
+            })
+            .collect();
+        let cases: [(&'static [Column], Overflow, bool); 3] = [
+            (&SEQUENTIAL_COLUMNS, Overflow::Fold, false),
+            (&SEQUENTIAL_COLUMNS, Overflow::Ellipsis, false),
+            (&FUNCTIONAL_COLUMNS, Overflow::Ellipsis, true),
+        ];
+        for (columns, overflow, connections) in cases {
+            let fast = Table::new(columns, overflow);
+            let plain = Table { columns, overflow, blank: None };
+            let (mut with_blank, mut cell_by_cell) = (String::new(), String::new());
+            push_rows(&mut with_blank, &fast, &fast.rule_line(&ROW_RULE), &rows, 0, connections);
+            push_rows(&mut cell_by_cell, &plain, &plain.rule_line(&ROW_RULE), &rows, 0, connections);
+            assert_eq!(with_blank, cell_by_cell);
+        }
     }
 
     /// A writer that counts the writes it gets.

@@ -23,19 +23,31 @@ pub fn summary_rows_in(
     inferred: &Inferred,
     operations: Option<(Vec<Operation>, bool)>,
 ) -> (Vec<LayerRow>, SummaryStyle) {
-    if !graph.functional {
-        let row = |(node, built): (&Node, &Option<BuiltNode>)| Some(node_row(graph, node, built.as_ref()?, false));
-        let rows = match graph.nodes.len() < ROWS_PER_TASK {
-            true => graph.nodes.iter().zip(&inferred.nodes).filter_map(row).collect(),
-            false => in_place(graph.nodes.par_iter().zip(&inferred.nodes).with_min_len(ROWS_PER_TASK).map(row)),
-        };
-        return (rows, SummaryStyle::Sequential);
-    }
-    let (operations, sequential_like) = operations.unwrap_or_else(|| keras_operations(graph));
-    let row = |operation: Operation| match operation {
-        Operation::Input(index) => {
+    // What each row shows, listed first (a few bytes a row) so that the rows, each made at
+    // once from what it shows, are collected in place on every thread.
+    let (sources, style): (Vec<RowSource>, SummaryStyle) = if !graph.functional {
+        let sources = graph
+            .nodes
+            .iter()
+            .zip(&inferred.nodes)
+            .filter_map(|(node, built)| Some(RowSource::Node { node, built: built.as_ref()?, connections: false }));
+        (sources.collect(), SummaryStyle::Sequential)
+    } else {
+        let (operations, sequential_like) = operations.unwrap_or_else(|| keras_operations(graph));
+        let sources = operations.into_iter().filter_map(|operation| match operation {
+            Operation::Input(index) => Some(RowSource::Input(index)),
+            Operation::Node(index) => Some(RowSource::Node {
+                node: &graph.nodes[index],
+                built: inferred.nodes[index].as_ref()?,
+                connections: true,
+            }),
+        });
+        (sources.collect(), SummaryStyle::Functional { connections: !sequential_like })
+    };
+    let row = |source: RowSource| match source {
+        RowSource::Input(index) => {
             let input = &graph.inputs[index];
-            Some(LayerRow {
+            LayerRow {
                 name: input.name.clone(),
                 class_name: "InputLayer",
                 output_shape: input.shape.clone(),
@@ -43,28 +55,25 @@ pub fn summary_rows_in(
                 param_shape: None,
                 params: 0,
                 connected_to: Vec::new(),
-            })
+            }
         }
-        Operation::Node(index) => {
-            let built = inferred.nodes[index].as_ref()?;
-            Some(node_row(graph, &graph.nodes[index], built, true))
+        RowSource::Node { node, built, connections } => node_row(graph, node, built, connections),
+    };
+    let rows = match sources.len() < ROWS_PER_TASK {
+        true => sources.into_iter().map(row).collect(),
+        false => {
+            let mut rows = Vec::new();
+            sources.into_par_iter().with_min_len(ROWS_PER_TASK).map(row).collect_into_vec(&mut rows);
+            rows
         }
     };
-    let rows = match operations.len() < ROWS_PER_TASK {
-        true => operations.into_iter().filter_map(row).collect(),
-        false => in_place(operations.into_par_iter().with_min_len(ROWS_PER_TASK).map(row)),
-    };
-    (rows, SummaryStyle::Functional { connections: !sequential_like })
+    (rows, style)
 }
 
-/// The rows that are made, collected in place: a filtered parallel collection makes its rows in
-/// pieces and copies them into one list, which for 100,000 rows doubles their memory.
-fn in_place(rows: impl IndexedParallelIterator<Item = Option<LayerRow>>) -> Vec<LayerRow> {
-    let mut made = Vec::new();
-    rows.collect_into_vec(&mut made);
-    // `Option<LayerRow>` is as large as `LayerRow`: this reuses the list.
-    #[allow(clippy::filter_map_identity)]
-    made.into_iter().filter_map(|row| row).collect()
+/// What one row of the table shows: a model input, or a built node.
+enum RowSource<'a> {
+    Input(usize),
+    Node { node: &'a Node, built: &'a BuiltNode, connections: bool },
 }
 
 fn node_row(graph: &Graph, node: &Node, built: &BuiltNode, connections: bool) -> LayerRow {
