@@ -108,15 +108,7 @@ fn build_plan_from(
         row.first_auto_variable = auto_variables;
         auto_variables += row.weights.iter().filter(|w| w.name == AUTO_NAMED_VARIABLE).count();
     }
-    // Sized up front: a graph has 100,000 tensors, and growing moves every spec again.
-    let weights = rows.iter().map(|row| row.weights.len()).sum();
     let torch_rng = graph.rng == crate::tensor::Rng::Torch;
-    // A large graph in Keras's layout has its specs made on every thread; the checks that read
-    // the tensors made before (names, shares) follow in order.
-    let in_parallel = layout == Layout::Keras && !torch_rng && rows.len() >= parallel_rows;
-    let sequential = if in_parallel { 0 } else { weights };
-    let mut tensors: Vec<TensorSpec> = Vec::with_capacity(sequential);
-    let mut tensor_index = NameIndex::with_capacity(sequential);
     let mut torch_draws = Vec::new();
     let layer_weights = rows.iter().any(|row| matches!(row.source, Source::Layer(_)) && !row.weights.is_empty());
     if torch_rng && layout != Layout::Torch && layer_weights {
@@ -134,10 +126,59 @@ fn build_plan_from(
             .with_help("use `rng: philox` here, or run a Linux (glibc) build of initc"),
         );
     }
-    if in_parallel {
-        tensors = keras_specs_in_parallel(&rows, dtype, &mut diagnostics);
+    // A large graph in Keras's layout has its specs made on every thread; the checks that read
+    // the tensors made before (names, shares) follow in order.
+    let mut tensors = if layout == Layout::Keras && !torch_rng && rows.len() >= parallel_rows {
+        keras_specs_in_parallel(&rows, dtype, &mut diagnostics)
+    } else {
+        specs_in_order(&rows, layout, dtype, torch_rng, &mut torch_draws, &mut diagnostics)
+    };
+    let torch_steps = if torch_rng && !diagnostics.iter().any(Diagnostic::is_error) {
+        match torch_program(&graph.name, &tensors, &torch_draws) {
+            Ok(steps) => {
+                label_torch_draws(&mut tensors, &steps);
+                steps
+            }
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return (None, diagnostics);
     }
-    for (row_index, row) in rows.iter().enumerate().filter(|_| !in_parallel) {
+    // The summary's rows are added by `summary_rows` for the callers that show them.
+    let plan = Plan {
+        model_name: graph.name.clone(),
+        seed: graph.seed,
+        rng: graph.rng,
+        torch_steps,
+        layers: Vec::new(),
+        summary_style: super::SummaryStyle::default(),
+        tensors,
+        layout,
+    };
+    (Some(plan), diagnostics)
+}
+
+/// The tensors of `rows`, made and checked row by row: shares, reserved and repeated names, and
+/// under `rng: torch` each tensor's draw.
+fn specs_in_order(
+    rows: &[Row],
+    layout: Layout,
+    dtype: DType,
+    torch_rng: bool,
+    torch_draws: &mut Vec<super::torch_rng::TorchDraw>,
+    diagnostics: &mut Diagnostics,
+) -> Vec<TensorSpec> {
+    // Sized up front: a graph has 100,000 tensors, and growing moves every spec again.
+    let weights = rows.iter().map(|row| row.weights.len()).sum();
+    let mut tensors: Vec<TensorSpec> = Vec::with_capacity(weights);
+    let mut tensor_index = NameIndex::with_capacity(weights);
+    for (row_index, row) in rows.iter().enumerate() {
         if let Some(share) = row_share(row) {
             if let Err(diagnostic) =
                 check_share(row, share, &rows[..row_index], &|index| tensors.get(index), &tensor_index)
@@ -173,12 +214,8 @@ fn build_plan_from(
                 }
             }
             let name = spec.name.as_str();
-            if name == RESERVED_NAME {
-                diagnostics.push(reserved_name(row));
-                continue;
-            }
-            if let Some(earlier) = tensor_index.get(name, |index| tensors[..kept].get(index)) {
-                diagnostics.push(duplicate_name(row, name, tensors[earlier].origin));
+            if let Some(refused) = name_refused(row, name, &tensor_index, |index| tensors[..kept].get(index)) {
+                diagnostics.push(refused);
                 continue;
             }
             tensor_index.insert(name, kept);
@@ -189,35 +226,22 @@ fn build_plan_from(
         }
         tensors.truncate(kept);
     }
-    let torch_steps = if torch_rng && !diagnostics.iter().any(Diagnostic::is_error) {
-        match torch_program(&graph.name, &tensors, &torch_draws) {
-            Ok(steps) => {
-                label_torch_draws(&mut tensors, &steps);
-                steps
-            }
-            Err(diagnostic) => {
-                diagnostics.push(diagnostic);
-                Vec::new()
-            }
-        }
-    } else {
-        Vec::new()
-    };
-    if diagnostics.iter().any(Diagnostic::is_error) {
-        return (None, diagnostics);
+    tensors
+}
+
+/// Why a tensor named `name` cannot be kept, if it cannot: the name safetensors reserves, or a
+/// name an earlier tensor (`spec_at`, as `tensor_index` indexes them) has.
+fn name_refused<'a>(
+    row: &Row,
+    name: &str,
+    tensor_index: &NameIndex,
+    spec_at: impl Fn(usize) -> Option<&'a TensorSpec>,
+) -> Option<Diagnostic> {
+    if name == RESERVED_NAME {
+        return Some(reserved_name(row));
     }
-    // The summary's rows are added by `summary_rows` for the callers that show them.
-    let plan = Plan {
-        model_name: graph.name.clone(),
-        seed: graph.seed,
-        rng: graph.rng,
-        torch_steps,
-        layers: Vec::new(),
-        summary_style: super::SummaryStyle::default(),
-        tensors,
-        layout,
-    };
-    (Some(plan), diagnostics)
+    let earlier = tensor_index.get(name, &spec_at)?;
+    Some(duplicate_name(row, name, spec_at(earlier).map_or(row_span(row), |spec| spec.origin)))
 }
 
 /// The rows whose specs are made on every thread: fewer are made on the caller's.
@@ -277,14 +301,7 @@ fn keras_specs_in_parallel(rows: &[Row], dtype: DType, diagnostics: &mut Diagnos
         for at in slots_of_row {
             let Some(spec) = &slots[at] else { continue };
             let name = spec.name.as_str();
-            let refused = if name == RESERVED_NAME {
-                Some(reserved_name(row))
-            } else {
-                tensor_index.get(name, |index| slots.get(index).and_then(Option::as_ref)).map(|earlier| {
-                    duplicate_name(row, name, slots[earlier].as_ref().map_or(row_span(row), |spec| spec.origin))
-                })
-            };
-            match refused {
+            match name_refused(row, name, &tensor_index, |index| slots.get(index).and_then(Option::as_ref)) {
                 Some(diagnostic) => {
                     diagnostics.push(diagnostic);
                     slots[at] = None;
