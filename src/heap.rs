@@ -103,8 +103,10 @@ fn mapping_holding(address: usize) -> Option<std::ops::Range<usize>> {
         let mut fields = line.split_ascii_whitespace();
         let (start, end) = fields.next()?.split_once('-')?;
         let range = usize::from_str_radix(start, 16).ok()?..usize::from_str_radix(end, 16).ok()?;
-        let writable = fields.next()?.starts_with("rw");
-        (writable && range.contains(&address)).then_some(range)
+        // `rw-p`: writable and private, as mimalloc maps its arenas (never a shared file).
+        let permissions = fields.next()?;
+        let private = permissions.starts_with("rw") && permissions.ends_with('p');
+        (private && range.contains(&address)).then_some(range)
     })
 }
 

@@ -157,13 +157,13 @@ pub(super) fn header(plan: &Plan, tensors: &[usize]) -> io::Result<String> {
 }
 
 /// The length of the padded header [`write`] writes for `tensors`, measured without building
-/// it (a header can be hundreds of megabytes). It does not check the names or values: `lint`
+/// it, and the length of their data (a header can be hundreds of megabytes). It does not check the names or values: `lint`
 /// asks before `from_file` values are attached.
 ///
 /// The header is one JSON object: the length of the header without tensors (serialized), plus
 /// what each tensor adds to it: its entry `,"<name>":{…}` and its metadata entry
 /// `,"initc.initializer.<name>":"<label>"`, measured on every thread (a graph has 100,000).
-pub(super) fn padded_header_len(plan: &Plan, tensors: &[usize]) -> io::Result<u64> {
+pub(super) fn header_and_data_len(plan: &Plan, tensors: &[usize]) -> io::Result<(u64, u64)> {
     use rayon::prelude::*;
     let empty = Header { metadata: metadata_entries(plan, &[]), tensors: Vec::new() };
     let mut counter = Counter(0);
@@ -192,7 +192,7 @@ pub(super) fn padded_header_len(plan: &Plan, tensors: &[usize]) -> io::Result<u6
         true => specs.iter().enumerate().map(added).sum(),
         false => specs.par_iter().enumerate().with_min_len(PARALLEL_HEADER_TENSORS).map(added).sum(),
     };
-    Ok((counter.0 + added).next_multiple_of(HEADER_ALIGNMENT as u64))
+    Ok(((counter.0 + added).next_multiple_of(HEADER_ALIGNMENT as u64), offset as u64))
 }
 
 /// Tensors whose header entries are measured by one task.

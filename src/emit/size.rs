@@ -36,13 +36,7 @@ impl FileSize {
 /// generated and the header is measured, not built. Fails as the writer would on a byte size
 /// that overflows.
 pub fn output_size(plan: &Plan, tensors: &[usize]) -> io::Result<FileSize> {
-    let header = safetensors::padded_header_len(plan, tensors)?;
-    let mut data: u64 = 0;
-    for spec in tensors.iter().filter_map(|&index| plan.tensors.get(index)) {
-        data = data
-            .checked_add(safetensors::byte_size(spec)? as u64)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the data size overflows"))?;
-    }
+    let (header, data) = safetensors::header_and_data_len(plan, tensors)?;
     Ok(FileSize { header, data })
 }
 
