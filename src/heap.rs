@@ -53,11 +53,22 @@ const PREFAULT_CHUNK: usize = 2 << 20;
 /// a kernel without `MADV_POPULATE_WRITE` (Linux 5.14), or outside Linux.
 pub fn prefault(bytes: usize) {
     // The thread is left to finish, or to end with the process.
-    drop(start_prefault(bytes));
+    drop(start_prefault(None, bytes));
+}
+
+/// [`prefault`], after faulting in the unused capacity of `list` first: a list of 100,000 nodes
+/// is a block of its own, which mimalloc places apart from its small blocks, and which the
+/// caller fills from its start.
+pub fn prefault_list_first<T>(list: &Vec<T>, bytes: usize) {
+    let start = list.as_ptr() as usize + list.len() * size_of::<T>();
+    drop(start_prefault(Some(start..start + (list.capacity() - list.len()) * size_of::<T>()), bytes));
 }
 
 /// [`prefault`]: the range it faults in and the thread doing it, if it started one.
-fn start_prefault(bytes: usize) -> Option<(std::ops::Range<usize>, std::thread::JoinHandle<()>)> {
+fn start_prefault(
+    first: Option<std::ops::Range<usize>>,
+    bytes: usize,
+) -> Option<(std::ops::Range<usize>, std::thread::JoinHandle<()>)> {
     if !FAST.load(Ordering::Relaxed) || bytes < MIN_PREFAULT {
         return None;
     }
@@ -76,17 +87,29 @@ fn start_prefault(bytes: usize) -> Option<(std::ops::Range<usize>, std::thread::
             block as usize
         };
         let mapping = mapping_holding(next)?;
-        let start = (next & !(PREFAULT_CHUNK - 1)).max(mapping.start);
+        // From mimalloc's next block, or after what an earlier call faults in if that is later.
+        let start = (next & !(PREFAULT_CHUNK - 1)).max(mapping.start).max(FAULTED_TO.load(Ordering::Relaxed));
         let end = start.saturating_add(bytes).min(mapping.end);
-        let start = start.max(FAULTED_TO.fetch_max(end, Ordering::Relaxed).min(end));
+        if start >= end {
+            return None;
+        }
+        FAULTED_TO.fetch_max(end, Ordering::Relaxed);
+        // The list's pages (from the one holding its first unused byte), within its mapping.
+        const PAGE: usize = 4096;
+        let first = first.filter(|range| !range.is_empty()).and_then(|range| {
+            let mapping = mapping_holding(range.start)?;
+            Some((range.start & !(PAGE - 1))..range.end.min(mapping.end))
+        });
         let thread = std::thread::Builder::new().name("initc-prefault".into()).spawn(move || {
-            for chunk in (start..end).step_by(PREFAULT_CHUNK) {
-                let length = PREFAULT_CHUNK.min(end - chunk);
-                // SAFETY: the range lies in one mapping of this process, which mimalloc owns;
-                // populating changes no byte in it.
-                let done = unsafe { libc::madvise(chunk as *mut c_void, length, libc::MADV_POPULATE_WRITE) };
-                if done != 0 {
-                    break;
+            for range in first.into_iter().chain([start..end]) {
+                for chunk in range.clone().step_by(PREFAULT_CHUNK) {
+                    let length = PREFAULT_CHUNK.min(range.end - chunk);
+                    // SAFETY: the range lies in one private writable mapping of this process,
+                    // which mimalloc owns; populating changes no byte in it.
+                    let done = unsafe { libc::madvise(chunk as *mut c_void, length, libc::MADV_POPULATE_WRITE) };
+                    if done != 0 {
+                        break;
+                    }
                 }
             }
         });
@@ -239,11 +262,11 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn prefaulted_pages_are_present() {
-        assert!(start_prefault(MIN_PREFAULT - 1).is_none(), "too little to start a thread for");
+        assert!(start_prefault(None, MIN_PREFAULT - 1).is_none(), "too little to start a thread for");
         // As `use_fast_heap` does without a memory limit.
         EVER_FAST.store(true, Ordering::SeqCst);
         FAST.store(true, Ordering::SeqCst);
-        let Some((range, thread)) = start_prefault(MIN_PREFAULT) else { panic!("no thread started") };
+        let Some((range, thread)) = start_prefault(None, MIN_PREFAULT) else { panic!("no thread started") };
         assert!(thread.join().is_ok());
         assert!(!range.is_empty() && range.len() <= MIN_PREFAULT, "{range:x?}");
         let mapping = mapping_holding(range.start).unwrap_or(0..0);
@@ -259,7 +282,7 @@ mod tests {
             present.iter().filter(|p| **p & 1 == 1).count()
         );
         // A second call faults in what follows, not the same pages again.
-        if let Some((next, thread)) = start_prefault(MIN_PREFAULT) {
+        if let Some((next, thread)) = start_prefault(None, MIN_PREFAULT) {
             assert!(thread.join().is_ok());
             assert!(next.start >= range.end || next.is_empty(), "{next:x?} after {range:x?}");
         }

@@ -9,7 +9,6 @@
 use super::size::count_text;
 use crate::plan::{LayerRow, OPEN_SIZE, Plan, SummaryStyle};
 use serde::Serialize;
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// One column of the table: inner width (padding included), alignment and heading.
@@ -96,55 +95,65 @@ impl Table {
     }
 
     fn push_row(&self, text: &mut String, cells: &[&str], vertical: char) {
+        // Each cell measured once: a graph's summary has 100,000 rows.
+        let mut measures = [Measure::default(); MAX_COLUMNS];
+        for ((content, column), measure) in cells.iter().zip(self.columns).zip(&mut measures) {
+            *measure = Measure::of(content, column.width - 2);
+        }
+        let measures = &measures[..cells.len().min(MAX_COLUMNS)];
         // Most rows fit on one line: written directly, without wrapping each cell into lines.
-        let fits = |(content, column): (&&str, &Column)| fits_one_line(content, column.width - 2);
-        if cells.iter().zip(self.columns).all(fits) {
-            self.push_line(text, cells, vertical);
+        let mut line = [Piece::default(); MAX_COLUMNS];
+        if measures.iter().all(|measure| measure.fits) {
+            for ((piece, content), measure) in line.iter_mut().zip(cells).zip(measures) {
+                *piece = Piece { text: content, chars: measure.chars, cut: false };
+            }
+            self.push_line(text, &line[..measures.len()], vertical);
             return;
         }
-        // Only the cells that need it are wrapped; the others are one line as they are.
-        let wrapped: Vec<Option<Vec<Cow<str>>>> = cells
-            .iter()
-            .zip(self.columns)
-            .map(|(content, column)| {
-                let width = column.width - 2;
-                (!fits_one_line(content, width)).then(|| wrap(content, width, self.overflow))
-            })
-            .collect();
-        let lines = wrapped.iter().map(|cell| cell.as_ref().map_or(1, Vec::len)).max().unwrap_or(1);
-        for line in 0..lines {
-            let shown: smallvec::SmallVec<[&str; 4]> = wrapped
-                .iter()
-                .zip(cells)
-                .map(|(cell, content)| match cell {
-                    Some(cell_lines) => cell_lines.get(line).map_or("", |shown| shown.as_ref()),
-                    None if line == 0 => content,
-                    None => "",
-                })
-                .collect();
-            self.push_line(text, &shown, vertical);
+        // Only the cells that need it are wrapped, into one list of lines kept inline (a
+        // graph's summary wraps 50,000 rows); the others are one line as they are.
+        let mut pieces = Lines::new();
+        let mut wrapped: [std::ops::Range<usize>; MAX_COLUMNS] = Default::default();
+        let mut lines = 1;
+        for (((content, column), measure), range) in cells.iter().zip(self.columns).zip(measures).zip(&mut wrapped) {
+            if !measure.fits {
+                let first = pieces.len();
+                wrap_into(&mut pieces, content, column.width - 2, self.overflow, measure.ascii);
+                *range = first..pieces.len();
+                lines = lines.max(range.len());
+            }
+        }
+        for index in 0..lines {
+            for (((piece, content), range), measure) in line.iter_mut().zip(cells).zip(&wrapped).zip(measures) {
+                *piece = match measure.fits {
+                    false => pieces[range.clone()].get(index).copied().unwrap_or_default(),
+                    true if index == 0 => Piece { text: content, chars: measure.chars, cut: false },
+                    true => Piece::default(),
+                };
+            }
+            self.push_line(text, &line[..measures.len()], vertical);
         }
     }
 
-    /// One line of cells that each fit their column.
-    fn push_line(&self, text: &mut String, cells: &[&str], vertical: char) {
+    /// One line of pieces that each fit their column.
+    fn push_line(&self, text: &mut String, line: &[Piece], vertical: char) {
         if let Some(blank) = self.blank.as_ref().filter(|blank| blank.vertical == vertical)
-            && blank.push(text, cells, self.columns)
+            && blank.push(text, line, self.columns)
         {
             return;
         }
         text.push(vertical);
-        for (content, column) in cells.iter().zip(self.columns) {
-            push_cell(text, content, column.width, column.align);
+        for (piece, column) in line.iter().zip(self.columns) {
+            push_cell(text, piece, column.width, column.align);
             text.push(vertical);
         }
         text.push('\n');
     }
 }
 
-/// A body line with every cell blank, and where each cell's space starts: a line of plain ASCII
-/// cells is the blank line copied with the cells written over its spaces (a graph's summary has
-/// 150,000 lines, and writing each piece of each line was most of its text's time).
+/// A body line with every cell blank, and where each cell's space starts: a line is the blank
+/// line copied around its cells' pieces (a graph's summary has 150,000 lines, and writing each
+/// piece of each line was most of its text's time).
 struct BlankLine {
     vertical: char,
     text: String,
@@ -167,36 +176,68 @@ impl BlankLine {
         BlankLine { vertical, text, cells }
     }
 
-    /// Writes the line of `cells` if each is ASCII and fits its column as one line; else
-    /// writes nothing and returns false.
-    fn push(&self, text: &mut String, cells: &[&str], columns: &[Column]) -> bool {
-        let plain = |(content, column): (&&str, &Column)| {
-            content.is_ascii() && content.len() <= column.width - 2 && !content.starts_with(' ')
-        };
-        if cells.len() != columns.len() || !cells.iter().zip(columns).all(plain) {
+    /// Writes the line of `line`'s pieces if each fits its column; else writes nothing and
+    /// returns false.
+    fn push(&self, text: &mut String, line: &[Piece], columns: &[Column]) -> bool {
+        if line.len() != columns.len() || line.iter().zip(columns).any(|(piece, column)| piece.chars > column.width - 2)
+        {
             return false;
         }
-        let start = text.len();
-        text.push_str(&self.text);
-        // SAFETY: only ASCII bytes are written, each over an ASCII space of the blank line, so
-        // `text` stays UTF-8.
-        let bytes = unsafe { text.as_mut_vec() };
-        for ((content, column), &offset) in cells.iter().zip(columns).zip(&self.cells) {
-            let pad = match column.align {
-                Align::Left => 0,
-                Align::Right => column.width - 2 - content.len(),
+        // The blank line up to each piece, the piece, and the blank line after its characters
+        // (spaces, one byte each).
+        let mut from = 0;
+        for ((piece, column), &offset) in line.iter().zip(columns).zip(&self.cells) {
+            let at = match column.align {
+                Align::Left => offset,
+                Align::Right => offset + column.width - 2 - piece.chars,
             };
-            let at = start + offset + pad;
-            bytes[at..at + content.len()].copy_from_slice(content.as_bytes());
+            text.push_str(&self.text[from..at]);
+            piece.push_to(text);
+            from = at + piece.chars;
         }
+        text.push_str(&self.text[from..]);
         true
     }
 }
 
-/// Whether `wrap` leaves `content` as one unchanged line: it fits, and does not start with a
-/// space (which `wrap` drops).
-fn fits_one_line(content: &str, width: usize) -> bool {
-    !content.starts_with(' ') && (content.len() <= width || char_len(content) <= width)
+/// The most columns a table has.
+const MAX_COLUMNS: usize = 4;
+
+/// How a cell's content measures against its column.
+#[derive(Clone, Copy, Default)]
+struct Measure {
+    /// Plain ASCII: one byte a character.
+    ascii: bool,
+    chars: usize,
+    /// `wrap` would leave it as one unchanged line: it fits, and does not start with a space
+    /// (which `wrap` drops).
+    fits: bool,
+}
+
+impl Measure {
+    fn of(content: &str, width: usize) -> Measure {
+        let ascii = content.is_ascii();
+        let chars = if ascii { content.len() } else { char_len(content) };
+        Measure { ascii, chars, fits: chars <= width && !content.starts_with(' ') }
+    }
+}
+
+/// What a cell shows on one line: a slice of its content, `chars` characters long with the `…`
+/// that ends it if it is `cut`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Piece<'a> {
+    text: &'a str,
+    chars: usize,
+    cut: bool,
+}
+
+impl Piece<'_> {
+    fn push_to(&self, text: &mut String) {
+        text.push_str(self.text);
+        if self.cut {
+            text.push('…');
+        }
+    }
 }
 
 /// How many characters `text` holds: its bytes that do not continue a character (a plain loop
@@ -205,18 +246,18 @@ fn char_len(text: &str) -> usize {
     text.bytes().filter(|&byte| (byte as i8) >= -0x40).count()
 }
 
-/// One cell: a space, the content aligned within `width - 2`, a space; wider if it must be.
-fn push_cell(text: &mut String, content: &str, width: usize, align: Align) {
-    let fill = (width - 2).saturating_sub(char_len(content));
+/// One cell: a space, the piece aligned within `width - 2`, a space; wider if it must be.
+fn push_cell(text: &mut String, piece: &Piece, width: usize, align: Align) {
+    let fill = (width - 2).saturating_sub(piece.chars);
     text.push(' ');
     match align {
         Align::Left => {
-            text.push_str(content);
+            piece.push_to(text);
             push_spaces(text, fill);
         }
         Align::Right => {
             push_spaces(text, fill);
-            text.push_str(content);
+            piece.push_to(text);
         }
     }
     text.push(' ');
@@ -233,56 +274,87 @@ fn push_spaces(text: &mut String, count: usize) {
     }
 }
 
+/// Lines after wrapping, inline for up to eight.
+type Lines<'a> = smallvec::SmallVec<[Piece<'a>; 8]>;
+
 /// Greedy word wrap at spaces into lines of at most `width` characters; a longer word gets
 /// lines of its own, folded or cut with `…`.
 ///
 /// Lines are slices of `content` (words are joined by the single spaces between them), so only
 /// a word cut with `…` is copied.
-fn wrap(content: &str, width: usize, overflow: Overflow) -> Vec<Cow<'_, str>> {
-    let mut lines: Vec<Cow<str>> = Vec::new();
+#[cfg(test)]
+fn wrap(content: &str, width: usize, overflow: Overflow, ascii: bool) -> Lines<'_> {
+    let mut lines = Lines::new();
+    wrap_into(&mut lines, content, width, overflow, ascii);
+    lines
+}
+
+/// [`wrap`], adding the lines to `lines`.
+fn wrap_into<'a>(lines: &mut Lines<'a>, content: &'a str, width: usize, overflow: Overflow, ascii: bool) {
+    // Plain ASCII (`ascii`, as a graph's 50,000 wrapped cells are) counts characters by bytes.
+    match ascii {
+        true => wrap_counted(lines, content, width, overflow, str::len, |word, count| count.min(word.len())),
+        false => wrap_counted(lines, content, width, overflow, char_len, |word, count| {
+            word.char_indices().nth(count).map_or(word.len(), |(at, _)| at)
+        }),
+    }
+}
+
+/// [`wrap`], counting the characters of a word with `chars` and finding the byte where its
+/// character `count` starts (or its end) with `byte_of`.
+#[inline(always)]
+fn wrap_counted<'a>(
+    lines: &mut Lines<'a>,
+    content: &'a str,
+    width: usize,
+    overflow: Overflow,
+    chars: impl Fn(&str) -> usize,
+    byte_of: impl Fn(&str, usize) -> usize,
+) {
     // The line being filled: `content[start..]` up to the last word added, `len` characters.
-    let mut line: Cow<str> = Cow::Borrowed("");
+    let mut line = Piece::default();
     let mut start = 0;
     let mut len = 0;
     let mut word_start = 0;
-    for word in content.split(' ') {
-        let word_end = word_start + word.len();
-        let word_len = char_len(word);
-        let next_start = word_end + 1;
+    loop {
+        // Words are split at single spaces (a space is one byte in UTF-8).
+        let word_end = content.as_bytes()[word_start..]
+            .iter()
+            .position(|&byte| byte == b' ')
+            .map_or(content.len(), |at| word_start + at);
+        let word = &content[word_start..word_end];
+        let word_len = chars(word);
         if len > 0 && len + 1 + word_len <= width {
-            line = Cow::Borrowed(&content[start..word_end]);
             len += 1 + word_len;
-            word_start = next_start;
-            continue;
+            line = Piece { text: &content[start..word_end], chars: len, cut: false };
+        } else {
+            if len > 0 {
+                lines.push(line);
+            }
+            if word_len > width && overflow == Overflow::Ellipsis {
+                // Exactly `width` characters with the `…`: no later word joins this line.
+                let kept = width.saturating_sub(1);
+                line = Piece { text: &word[..byte_of(word, kept)], chars: kept + 1, cut: true };
+                len = kept + 1;
+            } else {
+                let (mut rest, mut rest_len) = (word, word_len);
+                start = word_start;
+                while rest_len > width {
+                    let split = byte_of(rest, width);
+                    lines.push(Piece { text: &rest[..split], chars: width, cut: false });
+                    (rest, rest_len) = (&rest[split..], rest_len - width);
+                    start += split;
+                }
+                line = Piece { text: rest, chars: rest_len, cut: false };
+                len = rest_len;
+            }
         }
-        if len > 0 {
-            lines.push(std::mem::take(&mut line));
+        if word_end == content.len() {
+            break;
         }
-        if word_len > width && overflow == Overflow::Ellipsis {
-            // Exactly `width` characters: no later word joins this line.
-            let kept = word.char_indices().nth(width.saturating_sub(1)).map_or(word.len(), |(at, _)| at);
-            let mut cut = String::with_capacity(kept + '…'.len_utf8());
-            cut.push_str(&word[..kept]);
-            cut.push('…');
-            line = Cow::Owned(cut);
-            len = width.saturating_sub(1) + 1;
-            word_start = next_start;
-            continue;
-        }
-        let (mut rest, mut rest_len) = (word, word_len);
-        start = word_start;
-        while rest_len > width {
-            let split = rest.char_indices().nth(width).map_or(rest.len(), |(at, _)| at);
-            lines.push(Cow::Borrowed(&rest[..split]));
-            (rest, rest_len) = (&rest[split..], rest_len - width);
-            start += split;
-        }
-        line = Cow::Borrowed(rest);
-        len = rest_len;
-        word_start = next_start;
+        word_start = word_end + 1;
     }
     lines.push(line);
-    lines
 }
 
 /// A layer's output shape as Python prints it; a param shows its tensor shape in brackets
@@ -679,17 +751,64 @@ mod tests {
         assert!(summary_text(&plan).contains(expected), "{}", summary_text(&plan));
     }
 
+    /// `wrap` of `content` as text, checking that each line counts its characters and that an
+    /// ASCII content wraps the same counted either way.
+    fn wrapped(content: &str, width: usize, overflow: Overflow) -> Vec<String> {
+        let lines = wrap(content, width, overflow, false);
+        if content.is_ascii() {
+            assert_eq!(wrap(content, width, overflow, true), lines, "{content:?} in {width}");
+        }
+        lines
+            .iter()
+            .map(|piece| {
+                let mut line = String::new();
+                piece.push_to(&mut line);
+                assert_eq!(char_len(&line), piece.chars, "{line:?}");
+                line
+            })
+            .collect()
+    }
+
+    /// Cells of words, spaces (single, doubled, leading, trailing) and long words, ASCII or
+    /// not, wrap to lines of at most the width (a cut word's `…` included); an ASCII cell wraps
+    /// the same whether counted by bytes or by characters.
+    #[test]
+    fn wrapped_lines_fit_and_ascii_cells_wrap_alike() {
+        let pieces = ["a", "bb", "conv2d_transpose", "é", "日本語", " ", "  ", "(Dense)", "[0][0],", "x_1"];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..4000 {
+            let mut content = String::new();
+            for _ in 0..(state % 7) {
+                // xorshift: a fixed sequence of cells.
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                content.push_str(pieces[(state % pieces.len() as u64) as usize]);
+                if state % 3 == 0 {
+                    content.push(' ');
+                }
+            }
+            for width in [1, 2, 5, 17, 31] {
+                for overflow in [Overflow::Fold, Overflow::Ellipsis] {
+                    for line in wrapped(&content, width, overflow) {
+                        assert!(char_len(&line) <= width, "{line:?} of {content:?} in {width}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn words_longer_than_their_column_are_folded_not_cut() {
         assert_eq!(
-            wrap("transformer.h.11.attn.c_attn.weight (Param)", 31, Overflow::Fold),
+            wrapped("transformer.h.11.attn.c_attn.weight (Param)", 31, Overflow::Fold),
             ["transformer.h.11.attn.c_attn.we", "ight (Param)"]
         );
-        assert_eq!(wrap("", 5, Overflow::Fold), [""]);
-        assert_eq!(wrap("ab cd ef", 5, Overflow::Fold), ["ab cd", "ef"]);
+        assert_eq!(wrapped("", 5, Overflow::Fold), [""]);
+        assert_eq!(wrapped("ab cd ef", 5, Overflow::Fold), ["ab cd", "ef"]);
         // Keras (rich) cuts the word instead, as functional summaries show it.
         assert_eq!(
-            wrap("convnext_tiny_stage_0 (LayerNormalization)", 19, Overflow::Ellipsis),
+            wrapped("convnext_tiny_stage_0 (LayerNormalization)", 19, Overflow::Ellipsis),
             ["convnext_tiny_stag…", "(LayerNormalizatio…"]
         );
         let mut plan = seed_model_plan();
@@ -724,11 +843,20 @@ mod tests {
         assert!(text.contains(&one_pass));
     }
 
-    /// Lines of plain cells written over a blank line are the lines written cell by cell.
+    /// Lines written around a blank line's cells are the lines written cell by cell: ASCII or
+    /// not, cut with `…`, folded, wrapped.
     #[test]
     fn blank_line_rows_equal_rows_written_cell_by_cell() {
-        let names =
-            ["d", "dense_1", "dé", " lead", "", "a_name_far_too_long_for_its_column_of_the_table", "x y z w v u t s r"];
+        let names = [
+            "d",
+            "dense_1",
+            "dé",
+            " lead",
+            "",
+            "a_name_far_too_long_for_its_column_of_the_table",
+            "x y z w v u t s r",
+            "日本語の層の名前はとても長い",
+        ];
         let rows: Vec<LayerRow> = names
             .iter()
             .enumerate()

@@ -248,45 +248,33 @@ fn name_refused<'a>(
 const PARALLEL_ROWS: usize = 4096;
 
 /// The tensors of `rows` in Keras's layout (without `rng: torch`), as the sequential loop of
-/// [`build_plan`] makes them: each row's specs are made on every thread into its own slots (a
-/// row whose weight cannot be made keeps none), then the shares, reserved and repeated names
-/// are checked row by row, and the slots kept are the tensors, in place.
+/// [`build_plan`] makes them: every tensor's spec is made on every thread, straight into its
+/// slot of one list (a row whose weight cannot be made is made again in order, for its
+/// diagnostics, and keeps none), then the shares, reserved and repeated names are checked row by
+/// row, and the slots kept are the tensors, in place.
 fn keras_specs_in_parallel(rows: &[Row], dtype: DType, diagnostics: &mut Diagnostics) -> Vec<TensorSpec> {
     use rayon::prelude::*;
-    let counts: Vec<usize> =
-        rows.iter().map(|row| if row_share(row).is_some() { 0 } else { row.weights.len() }).collect();
-    let mut slots: Vec<Option<TensorSpec>> = Vec::new();
-    slots.resize_with(counts.iter().sum(), || None);
-    let mut parts: Vec<&mut [Option<TensorSpec>]> = Vec::with_capacity(rows.len());
-    let mut rest = slots.as_mut_slice();
-    for &count in &counts {
-        let (part, tail) = std::mem::take(&mut rest).split_at_mut(count);
-        parts.push(part);
-        rest = tail;
+    // Each slot's row and weight; a shared row has none.
+    let mut owners: Vec<(usize, usize)> = Vec::with_capacity(rows.iter().map(|row| row.weights.len()).sum());
+    for (row_index, row) in rows.iter().enumerate() {
+        if row_share(row).is_none() {
+            owners.extend((0..row.weights.len()).map(|weight| (row_index, weight)));
+        }
     }
-    let mut failed: Vec<Diagnostics> = Vec::with_capacity(rows.len());
-    rows.par_iter()
-        .zip(parts)
+    // Collected in place: a list of empty slots filled afterwards is written twice, and its
+    // 20 MB (for 100,000 tensors) faulted in on one thread.
+    let mut slots: Vec<Option<TensorSpec>> = Vec::new();
+    owners
+        .par_iter()
         .with_min_len(PARALLEL_ROWS / 4)
-        .map(|(row, part)| {
-            let mut found = Vec::new();
-            for (weight, slot) in row.weights.iter().zip(part.iter_mut()) {
-                match tensor_spec(row, weight, row.tensor_name(weight), dtype) {
-                    Ok(spec) => *slot = Some(spec),
-                    Err(diagnostic) => found.push(diagnostic),
-                }
-            }
-            if !found.is_empty() {
-                part.iter_mut().for_each(|slot| *slot = None);
-            }
-            found
+        .map(|&(row, weight)| {
+            let (row, weight) = (&rows[row], &rows[row].weights[weight]);
+            tensor_spec(row, weight, row.tensor_name(weight), dtype).ok()
         })
-        .collect_into_vec(&mut failed);
+        .collect_into_vec(&mut slots);
     let mut tensor_index = NameIndex::with_capacity(slots.len());
     let mut first = 0;
     for (row_index, row) in rows.iter().enumerate() {
-        let slots_of_row = first..first + counts[row_index];
-        first = slots_of_row.end;
         if let Some(share) = row_share(row) {
             let spec_at = |index: usize| slots.get(index).and_then(Option::as_ref);
             if let Err(diagnostic) = check_share(row, share, &rows[..row_index], &spec_at, &tensor_index) {
@@ -294,8 +282,16 @@ fn keras_specs_in_parallel(rows: &[Row], dtype: DType, diagnostics: &mut Diagnos
             }
             continue;
         }
-        if !failed[row_index].is_empty() {
-            diagnostics.append(&mut failed[row_index]);
+        let slots_of_row = first..first + row.weights.len();
+        first = slots_of_row.end;
+        if slots[slots_of_row.clone()].iter().any(Option::is_none) {
+            // As the sequential loop reports it: every weight's diagnostic, and no tensor.
+            for weight in row.weights {
+                if let Err(diagnostic) = tensor_spec(row, weight, row.tensor_name(weight), dtype) {
+                    diagnostics.push(diagnostic);
+                }
+            }
+            slots[slots_of_row].iter_mut().for_each(|slot| *slot = None);
             continue;
         }
         for at in slots_of_row {

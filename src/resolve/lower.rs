@@ -108,10 +108,12 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
         .collect();
     // Sized up front: a graph has 100,000 nodes, and growing moves every node again.
     let (nodes, names, residual_adds) = node_and_name_counts(&model.items);
-    // What lowering, inferring and planning a graph write, about, faulted in on another core.
-    crate::heap::prefault(nodes.saturating_mul(PREFAULT_PER_NODE));
+    let nodes_list = Vec::with_capacity(nodes);
+    // What lowering, inferring and planning a graph write, about, faulted in on another core:
+    // first the list of nodes, filled from here on.
+    crate::heap::prefault_list_first(&nodes_list, nodes.saturating_mul(PREFAULT_PER_NODE));
     let mut lowering = Lowering {
-        nodes: Vec::with_capacity(nodes),
+        nodes: nodes_list,
         names: NameTable::with_capacity(names, residual_adds),
         inputs: inputs.iter().enumerate().map(|(index, input)| (input.name.clone(), index)).collect(),
         pending: Vec::new(),
