@@ -101,7 +101,7 @@ fn start_prefault(
             Some((range.start & !(PAGE - 1))..range.end.min(mapping.end))
         });
         let thread = std::thread::Builder::new().name("initc-prefault".into()).spawn(move || {
-            for range in first.into_iter().chain([start..end]) {
+            for range in first.into_iter().chain(std::iter::once(start..end)) {
                 for chunk in range.clone().step_by(PREFAULT_CHUNK) {
                     let length = PREFAULT_CHUNK.min(range.end - chunk);
                     // SAFETY: the range lies in one private writable mapping of this process,

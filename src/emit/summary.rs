@@ -784,7 +784,7 @@ mod tests {
                 state ^= state >> 7;
                 state ^= state << 17;
                 content.push_str(pieces[(state % pieces.len() as u64) as usize]);
-                if state % 3 == 0 {
+                if state.is_multiple_of(3) {
                     content.push(' ');
                 }
             }

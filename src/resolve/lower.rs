@@ -6,7 +6,7 @@
 
 use super::inbound::KerasTensor;
 use super::name_table::{Found, NameTable};
-use super::{BlockItems, Consumes, Item, OutputRef, ResolvedModel, copy_item, cycle_text};
+use super::{BlockItems, Consumes, Item, OutputRef, ResolvedBlock, ResolvedModel, copy_item, cycle_text};
 use crate::args::Spanned;
 use crate::config::list;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
@@ -240,38 +240,47 @@ impl Lowering {
                     });
                     previous = vec![known];
                 }
-                Item::Block(block) => {
-                    // The block's entries are prefixed with `<name>.`; the name is that without
-                    // its last character.
-                    let mut inner = String::with_capacity(prefix.len() + block.name.len() + 1);
-                    for part in [prefix, &block.name, "."] {
-                        inner.push_str(part);
+                Item::Block(block) => previous = self.block(block, prefix, previous),
+                Item::Copies(run) => {
+                    for copy in run.copies.clone() {
+                        previous = self.block(run.block(copy), prefix, previous);
                     }
-                    // `previous` is the block's output from here on.
-                    let feed = match block.consumes {
-                        Some(names) => names.into_iter().map(|name| Feed::Named(name, prefix.to_string())).collect(),
-                        None => std::mem::take(&mut previous),
-                    };
-                    // Only a residual block needs its input again after its entries.
-                    let output = match block.residual {
-                        true => {
-                            let output = self.block_items(block.items, &inner, feed.clone());
-                            self.residual_add(&inner[..inner.len() - 1], block.span, feed, output)
-                        }
-                        false => self.block_items(block.items, &inner, feed),
-                    };
-                    let mut name = inner;
-                    name.pop();
-                    let target = match output.as_slice() {
-                        [one] => Target::Tensor(one.clone()),
-                        _ => Target::Tensors(output.clone()),
-                    };
-                    self.names.insert(name, target, |node| self.nodes[node].name.as_str());
-                    previous = output;
                 }
             }
         }
         previous
+    }
+
+    /// Adds a block's nodes, its input `previous` unless it names what it consumes; returns its
+    /// output.
+    fn block(&mut self, block: ResolvedBlock, prefix: &str, mut previous: Vec<Feed>) -> Vec<Feed> {
+        // The block's entries are prefixed with `<name>.`; the name is that without
+        // its last character.
+        let mut inner = String::with_capacity(prefix.len() + block.name.len() + 1);
+        for part in [prefix, &block.name, "."] {
+            inner.push_str(part);
+        }
+        // `previous` is the block's output from here on.
+        let feed = match block.consumes {
+            Some(names) => names.into_iter().map(|name| Feed::Named(name, prefix.to_string())).collect(),
+            None => std::mem::take(&mut previous),
+        };
+        // Only a residual block needs its input again after its entries.
+        let output = match block.residual {
+            true => {
+                let output = self.block_items(block.items, &inner, feed.clone());
+                self.residual_add(&inner[..inner.len() - 1], block.span, feed, output)
+            }
+            false => self.block_items(block.items, &inner, feed),
+        };
+        let mut name = inner;
+        name.pop();
+        let target = match output.as_slice() {
+            [one] => Target::Tensor(one.clone()),
+            _ => Target::Tensors(output.clone()),
+        };
+        self.names.insert(name, target, |node| self.nodes[node].name.as_str());
+        output
     }
 
     /// Adds a layer's node, consuming `previous` unless it names what it consumes, and sets
@@ -678,23 +687,30 @@ fn indexed(text: &str) -> Option<(&str, usize, usize)> {
 /// How many nodes the items lower to (each layer and param, and each residual block's `add`),
 /// how many names they have, and how many of the nodes are residual `add`s.
 fn node_and_name_counts(items: &[Item]) -> (usize, usize, usize) {
-    let (mut nodes, mut blocks, mut adds) = (0, 0, 0);
-    let mut lists = vec![items];
-    while let Some(list) = lists.pop() {
-        for item in list {
-            match item {
-                Item::Layer(_) | Item::Param(_) | Item::Nested(_) => nodes += 1,
-                Item::Block(block) => {
-                    nodes += usize::from(block.residual);
-                    adds += usize::from(block.residual);
-                    blocks += 1;
-                    lists.push(block.items.as_slice());
-                }
-            }
-        }
-    }
+    let (nodes, blocks, adds) = counts_of(items);
     // Every node and every block has a name.
     (nodes, nodes + blocks, adds)
+}
+
+/// The nodes, blocks and residual `add`s that `items` lower to.
+fn counts_of(items: &[Item]) -> (usize, usize, usize) {
+    let (mut nodes, mut blocks, mut adds) = (0usize, 0usize, 0usize);
+    for item in items {
+        let (residual, inner, copies): (bool, &[Item], usize) = match item {
+            Item::Layer(_) | Item::Param(_) | Item::Nested(_) => {
+                nodes += 1;
+                continue;
+            }
+            Item::Block(block) => (block.residual, block.items.as_slice(), 1),
+            Item::Copies(run) => (run.residual, &run.items, run.copies.len()),
+        };
+        let (inner_nodes, inner_blocks, inner_adds) = counts_of(inner);
+        let residual = usize::from(residual);
+        nodes = nodes.saturating_add(copies.saturating_mul(inner_nodes + residual));
+        blocks = blocks.saturating_add(copies.saturating_mul(inner_blocks + 1));
+        adds = adds.saturating_add(copies.saturating_mul(inner_adds + residual));
+    }
+    (nodes, blocks, adds)
 }
 
 /// The edges of feeds whose producers are all known already.

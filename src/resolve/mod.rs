@@ -164,6 +164,46 @@ impl BlockItems {
     }
 }
 
+/// The copies of a repeated block after its first, when they resolve alike: one item for them
+/// all, each copy lowered from the first copy's entries (a block repeated 50,000 times is not
+/// resolved, named and scoped 50,000 times over).
+#[derive(Debug)]
+pub struct RepeatedCopies {
+    /// The block's name cut at each `{i}`: a copy's name is these parts joined by its index.
+    pub name_parts: Vec<String>,
+    pub span: Span,
+    pub residual: bool,
+    pub consumes: Option<Vec<Spanned<String>>>,
+    /// The first copy's entries, which read `from`; they hold no nested model.
+    pub items: Arc<Vec<Item>>,
+    pub from: Arc<Variables>,
+    /// The vars of the scope the block is in; a copy's are these with `i` its index.
+    pub scope: Arc<Variables>,
+    pub copies: std::ops::Range<usize>,
+}
+
+impl RepeatedCopies {
+    /// Copy `copy`'s name (`h.3`).
+    pub fn name(&self, copy: usize) -> String {
+        join_name_parts(&self.name_parts, copy)
+    }
+
+    /// Copy `copy` as the block it stands for.
+    pub fn block(&self, copy: usize) -> ResolvedBlock {
+        ResolvedBlock {
+            name: self.name(copy),
+            span: self.span,
+            residual: self.residual,
+            consumes: self.consumes.clone(),
+            items: BlockItems::Copied {
+                items: self.items.clone(),
+                from: self.from.clone(),
+                to: self.scope.with("i", copy as f64),
+            },
+        }
+    }
+}
+
 /// A Keras model used as a layer: its own graph, lowered already.
 #[derive(Debug)]
 pub struct ResolvedNested {
@@ -184,6 +224,7 @@ pub enum Item {
     Layer(Box<ResolvedLayer>),
     Param(Box<ResolvedParam>),
     Block(ResolvedBlock),
+    Copies(Box<RepeatedCopies>),
     Nested(Box<ResolvedNested>),
 }
 
@@ -568,14 +609,8 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
         let Some(resolved) = resolved else { continue };
         let alone = entries.len() == 1;
         if !alone {
-            for item in &resolved {
-                let (name, span) = match item {
-                    Item::Layer(layer) => (&layer.name, layer.span),
-                    Item::Param(param) => (&param.name, param.span),
-                    Item::Block(block) => (&block.name, block.span),
-                    Item::Nested(nested) => (&nested.name, nested.span),
-                };
-                if let Some(first) = names.get(name) {
+            let mut check = |name: std::borrow::Cow<str>, span: Span| {
+                if let Some(first) = names.get(name.as_ref()) {
                     diagnostics.push(
                         Diagnostic::error(Code::DuplicateName, format!("two entries are named `{name}`"))
                             .at(span)
@@ -583,7 +618,16 @@ fn resolve_items(context: &Context, entries: &[Node], scope: &Scope, diagnostics
                             .with_help("give one of them another `name:`"),
                     );
                 }
-                names.insert(name.clone(), span);
+                names.insert(name.into_owned(), span);
+            };
+            for item in &resolved {
+                match item {
+                    Item::Layer(layer) => check(layer.name.as_str().into(), layer.span),
+                    Item::Param(param) => check(param.name.as_str().into(), param.span),
+                    Item::Block(block) => check(block.name.as_str().into(), block.span),
+                    Item::Copies(run) => run.copies.clone().for_each(|copy| check(run.name(copy).into(), run.span)),
+                    Item::Nested(nested) => check(nested.name.as_str().into(), nested.span),
+                }
             }
         }
         // The first entry's items become the list (a repeated block's 50,000 copies are not
@@ -922,10 +966,28 @@ fn resolve_block(
     // repeated 50,000 times would.
     let alike = copies.len() > 1 && context.recorder.is_none() && !mentions_copy_index(layers);
     let mut first: Option<FirstCopy> = None;
-    let mut blocks = Vec::with_capacity(copies.len());
+    let mut blocks = Vec::new();
     for copy in copies {
         if context.entries.get() > MAX_ENTRIES || context.text_exhausted.get() {
             break;
+        }
+        if let Some(first) = &first
+            && first.counts_another(context)
+        {
+            match blocks.last_mut() {
+                Some(Item::Copies(run)) => run.copies.end = copy + 1,
+                _ => blocks.push(Item::Copies(Box::new(RepeatedCopies {
+                    name_parts: first.name_parts.clone(),
+                    span,
+                    residual,
+                    consumes: consumes.clone(),
+                    items: first.items.clone(),
+                    from: first.variables.clone(),
+                    scope: scope.variables.clone(),
+                    copies: copy..copy + 1,
+                }))),
+            }
+            continue;
         }
         let inner = match repeat {
             Some(_) => Scope { variables: scope.variables.with("i", copy as f64), index: Some(copy) },
@@ -935,12 +997,6 @@ fn resolve_block(
             Some(node) => placeholder_name(context.file, node, &inner, diagnostics)?,
             None => auto_name("block", counters),
         };
-        if let Some(first) = &first
-            && let Some(items) = first.copy_for(context, &inner.variables)
-        {
-            blocks.push(Item::Block(ResolvedBlock { name, span, residual, consumes: consumes.clone(), items }));
-            continue;
-        }
         let (entries_before, text_before) = (context.entries.get(), context.text.get());
         let (custom_text_before, said_before) = (context.customs.used_text(), diagnostics.len());
         let items = resolve_items(context, layers, &inner, diagnostics);
@@ -955,6 +1011,12 @@ fn resolve_block(
         {
             let items = Arc::new(items);
             first = Some(FirstCopy {
+                // The name's text checked once more, for its parts (a copy's name is its index
+                // between them).
+                name_parts: match name_node {
+                    Some(node) => name_parts(context.file, node, inner.index.is_some(), diagnostics)?,
+                    None => vec![name.clone()],
+                },
                 variables: inner.variables.clone(),
                 entries: context.entries.get() - entries_before,
                 text: context.text.get() - text_before,
@@ -971,6 +1033,7 @@ fn resolve_block(
 
 /// The first copy of a repeated block whose copies resolve alike, and what resolving it counted.
 struct FirstCopy {
+    name_parts: Vec<String>,
     variables: Arc<Variables>,
     entries: usize,
     text: usize,
@@ -978,17 +1041,17 @@ struct FirstCopy {
 }
 
 impl FirstCopy {
-    /// A later copy's entries, counted as resolving them would count them; `None` when that
-    /// count would pass a limit, so that resolving the copy reports it.
-    fn copy_for(&self, context: &Context, variables: &Arc<Variables>) -> Option<BlockItems> {
+    /// Counts a later copy's entries as resolving them would; false when that count would pass
+    /// a limit, so that resolving the copy reports it.
+    fn counts_another(&self, context: &Context) -> bool {
         let entries = context.entries.get() + self.entries;
         let text = context.text.get().saturating_add(self.text);
         if entries > MAX_ENTRIES || text.saturating_add(context.customs.used_text()) > MAX_TEXT {
-            return None;
+            return false;
         }
         context.entries.set(entries);
         context.text.set(text);
-        Some(BlockItems::Copied { items: self.items.clone(), from: self.variables.clone(), to: variables.clone() })
+        true
     }
 }
 
@@ -996,6 +1059,7 @@ fn holds_nested_model(items: &[Item]) -> bool {
     items.iter().any(|item| match item {
         Item::Nested(_) => true,
         Item::Block(block) => holds_nested_model(block.items.as_slice()),
+        Item::Copies(run) => holds_nested_model(&run.items),
         Item::Layer(_) | Item::Param(_) => false,
     })
 }
@@ -1028,6 +1092,16 @@ pub fn copy_item(item: &Item, from: &Arc<Variables>, to: &Arc<Variables>) -> Opt
                 }
             },
         }),
+        Item::Copies(run) => Item::Copies(Box::new(RepeatedCopies {
+            name_parts: run.name_parts.clone(),
+            span: run.span,
+            residual: run.residual,
+            consumes: run.consumes.clone(),
+            items: run.items.clone(),
+            from: run.from.clone(),
+            scope: rebind(&run.scope),
+            copies: run.copies.clone(),
+        })),
         Item::Nested(_) => return None,
     })
 }
@@ -1047,6 +1121,56 @@ fn mentions_copy_index(nodes: &[Node]) -> bool {
 
 /// A name with `{i}` replaced by the copy index of the innermost repeated block.
 fn placeholder_name(file: &SourceFile, node: &Node, scope: &Scope, diagnostics: &mut Diagnostics) -> Option<String> {
+    let (text, placeholders) = name_template(file, node, scope.index.is_some(), diagnostics)?;
+    let mut name = String::with_capacity(text.len() + 4);
+    let mut rest = 0;
+    for at in placeholders {
+        name.push_str(&text[rest..at]);
+        name.push_str(itoa::Buffer::new().format(scope.index.unwrap_or_default()));
+        rest = at + PLACEHOLDER.len();
+    }
+    name.push_str(&text[rest..]);
+    Some(name)
+}
+
+/// A name cut at each `{i}` (see [`RepeatedCopies::name_parts`]).
+fn name_parts(file: &SourceFile, node: &Node, has_index: bool, diagnostics: &mut Diagnostics) -> Option<Vec<String>> {
+    let (text, placeholders) = name_template(file, node, has_index, diagnostics)?;
+    let mut parts = Vec::with_capacity(placeholders.len() + 1);
+    let mut rest = 0;
+    for at in placeholders {
+        parts.push(text[rest..at].to_string());
+        rest = at + PLACEHOLDER.len();
+    }
+    parts.push(text[rest..].to_string());
+    Some(parts)
+}
+
+/// `parts` joined by `copy`.
+fn join_name_parts(parts: &[String], copy: usize) -> String {
+    let mut copy_text = itoa::Buffer::new();
+    let copy_text = copy_text.format(copy);
+    let mut name = String::with_capacity(parts.iter().map(String::len).sum::<usize>() + copy_text.len());
+    for (index, part) in parts.iter().enumerate() {
+        if index > 0 {
+            name.push_str(copy_text);
+        }
+        name.push_str(part);
+    }
+    name
+}
+
+/// The one placeholder a name may hold.
+const PLACEHOLDER: &str = "{i}";
+
+/// The text of a name and where each `{i}` in it starts, or `None` after reporting what is wrong
+/// with it (`{i}` outside a repeated block, when not `has_index`).
+fn name_template<'n>(
+    file: &SourceFile,
+    node: &'n Node,
+    has_index: bool,
+    diagnostics: &mut Diagnostics,
+) -> Option<(std::borrow::Cow<'n, str>, smallvec::SmallVec<[usize; 2]>)> {
     let Some(text) = node.as_str().or(match node.value {
         Value::Int(_) => Some(""),
         _ => None,
@@ -1070,16 +1194,15 @@ fn placeholder_name(file: &SourceFile, node: &Node, scope: &Scope, diagnostics: 
         );
         return None;
     }
-    let mut name = String::with_capacity(text.len() + 4);
+    let mut placeholders = smallvec::SmallVec::new();
     let mut rest = text.as_ref();
     while let Some(open) = rest.find('{') {
-        name.push_str(&rest[..open]);
         let offset = text.len() - rest.len() + open;
         let close = rest[open..].find('}').map(|c| open + c);
         let placeholder = close.map(|close| &rest[open + 1..close]);
-        match (placeholder, scope.index) {
-            (Some("i"), Some(index)) => name.push_str(itoa::Buffer::new().format(index)),
-            (Some("i"), None) => {
+        match (placeholder, has_index) {
+            (Some("i"), true) => placeholders.push(offset),
+            (Some("i"), false) => {
                 diagnostics.push(
                     Diagnostic::error(Code::Placeholder, "`{i}` is only defined inside a block with `repeat:`")
                         .at(span_in_string(file, node, offset..offset + 3))
@@ -1099,8 +1222,7 @@ fn placeholder_name(file: &SourceFile, node: &Node, scope: &Scope, diagnostics: 
         }
         rest = &rest[close.map_or(rest.len(), |close| close + 1)..];
     }
-    name.push_str(rest);
-    Some(name)
+    Some((text, placeholders))
 }
 
 /// `share: name`: the full name of an earlier layer or param (checked in `plan`).
