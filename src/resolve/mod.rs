@@ -993,10 +993,13 @@ fn resolve_block(
             Some(_) => Scope { variables: scope.variables.with("i", copy as f64), index: Some(copy) },
             None => Scope { variables: scope.variables.clone(), index: scope.index },
         };
-        let name = match name_node {
-            Some(node) => placeholder_name(context.file, node, &inner, diagnostics)?,
-            None => auto_name("block", counters),
+        // The name's parts, kept for the copies that follow (a copy's name is its index between
+        // them).
+        let name_parts = match name_node {
+            Some(node) => name_parts(context.file, node, inner.index.is_some(), diagnostics)?,
+            None => vec![auto_name("block", counters)],
         };
+        let name = join_name_parts(&name_parts, inner.index.unwrap_or_default());
         let (entries_before, text_before) = (context.entries.get(), context.text.get());
         let (custom_text_before, said_before) = (context.customs.used_text(), diagnostics.len());
         let items = resolve_items(context, layers, &inner, diagnostics);
@@ -1011,12 +1014,7 @@ fn resolve_block(
         {
             let items = Arc::new(items);
             first = Some(FirstCopy {
-                // The name's text checked once more, for its parts (a copy's name is its index
-                // between them).
-                name_parts: match name_node {
-                    Some(node) => name_parts(context.file, node, inner.index.is_some(), diagnostics)?,
-                    None => vec![name.clone()],
-                },
+                name_parts,
                 variables: inner.variables.clone(),
                 entries: context.entries.get() - entries_before,
                 text: context.text.get() - text_before,
@@ -1121,16 +1119,8 @@ fn mentions_copy_index(nodes: &[Node]) -> bool {
 
 /// A name with `{i}` replaced by the copy index of the innermost repeated block.
 fn placeholder_name(file: &SourceFile, node: &Node, scope: &Scope, diagnostics: &mut Diagnostics) -> Option<String> {
-    let (text, placeholders) = name_template(file, node, scope.index.is_some(), diagnostics)?;
-    let mut name = String::with_capacity(text.len() + 4);
-    let mut rest = 0;
-    for at in placeholders {
-        name.push_str(&text[rest..at]);
-        name.push_str(itoa::Buffer::new().format(scope.index.unwrap_or_default()));
-        rest = at + PLACEHOLDER.len();
-    }
-    name.push_str(&text[rest..]);
-    Some(name)
+    let parts = name_parts(file, node, scope.index.is_some(), diagnostics)?;
+    Some(join_name_parts(&parts, scope.index.unwrap_or_default()))
 }
 
 /// A name cut at each `{i}` (see [`RepeatedCopies::name_parts`]).
