@@ -19,7 +19,7 @@ fn spec(shape: &[usize], initializer: Initializer, dtype: DType) -> TensorSpec {
         shape: shape.to_vec(),
         dtype,
         initializer,
-        initializer_label: String::new(),
+        initializer_label: "".into(),
         fans: Fans::of_shape(shape),
         trainable: true,
         fill: None,

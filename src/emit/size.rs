@@ -169,7 +169,7 @@ mod tests {
         let mut plan = small_plan();
         plan.tensors.push(tensor("wide \"name\" é", &[3, 5], "glorot_uniform", true));
         plan.tensors.push(tensor("back\\slash\u{1}\ttab", &[], "zeros", false));
-        plan.tensors[1].initializer_label = "label \"quoted\" \\ \n é".to_string();
+        plan.tensors[1].initializer_label = "label \"quoted\" \\ \n é".into();
         // Enough tensors that their header entries are measured on several threads.
         for k in 0..9000 {
             plan.tensors.push(tensor(&format!("b.{k}.dense.kernel"), &[k % 7, 1 + k % 300], "glorot_uniform", true));

@@ -9,7 +9,7 @@ pub(crate) fn tensor(name: &str, shape: &[usize], initializer_label: &str, train
         shape: shape.to_vec(),
         dtype: DType::F32,
         initializer: Initializer::Zeros,
-        initializer_label: initializer_label.to_string(),
+        initializer_label: initializer_label.to_string().into(),
         fans: Fans::of_shape(shape),
         trainable,
         fill: None,

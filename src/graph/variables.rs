@@ -1,6 +1,7 @@
 //! The values of `vars:` in one scope, which initializer arguments read in `plan`.
 
 use crate::dsl::Value;
+use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -11,14 +12,15 @@ pub struct Variables {
     /// (vars × copies), which the config controls.
     values: Arc<HashMap<String, Value>>,
     /// Names a scope binds (`i` of the innermost repeated block), which shadow `values`. The
-    /// names are the language's own, never the config's, so they are not copied per scope.
-    locals: Vec<(&'static str, f64)>,
+    /// names are the language's own, never the config's, so they are not copied per scope; one
+    /// is kept inline (a block repeated 50,000 times makes a scope per copy).
+    locals: SmallVec<[(&'static str, f64); 1]>,
 }
 
 impl Variables {
     /// The `vars:` values, with no local binding.
     pub fn new(values: HashMap<String, Value>) -> Variables {
-        Variables { values: Arc::new(values), locals: Vec::new() }
+        Variables { values: Arc::new(values), locals: SmallVec::new() }
     }
 
     /// A var's number; `None` for a name that is not a var or holds no number.
@@ -36,7 +38,7 @@ impl Variables {
 
     /// These variables plus `name = value` (shadowing an outer one).
     pub fn with(&self, name: &'static str, value: f64) -> Arc<Variables> {
-        let mut locals = Vec::with_capacity(self.locals.len() + 1);
+        let mut locals = SmallVec::with_capacity(self.locals.len() + 1);
         locals.extend(self.locals.iter().filter(|(local, _)| *local != name).copied());
         locals.push((name, value));
         Arc::new(Variables { values: self.values.clone(), locals })

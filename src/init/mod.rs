@@ -400,7 +400,7 @@ mod tests {
             shape: shape.to_vec(),
             dtype: DType::F32,
             initializer,
-            initializer_label: String::new(),
+            initializer_label: "".into(),
             fans: Fans::of_shape(shape),
             trainable: true,
             fill: None,

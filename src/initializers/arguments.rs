@@ -34,7 +34,11 @@ pub struct Arguments {
 
 /// Evaluates an initializer call for a tensor of this shape, with `lookup` giving `fan_in`,
 /// `fan_out` and the vars: the evaluated form and its canonical label.
-pub fn evaluate(call: &InitCall, lookup: Lookup, shape: &[usize]) -> Result<(Initializer, String), Diagnostic> {
+pub fn evaluate(
+    call: &InitCall,
+    lookup: Lookup,
+    shape: &[usize],
+) -> Result<(Initializer, std::borrow::Cow<'static, str>), Diagnostic> {
     let arguments = Arguments::of_call(call, lookup)?;
     let initializer = (arguments.def.evaluate)(&arguments, shape)?;
     Ok((initializer, arguments.label()))
@@ -199,7 +203,7 @@ impl Arguments {
     /// The canonical label, for the file's metadata: the family with every argument,
     /// `random_normal(mean=0, stddev=0.05)`. Seeds appear only when given; families without
     /// arguments print bare.
-    pub fn label(&self) -> String {
+    pub fn label(&self) -> std::borrow::Cow<'static, str> {
         let parts: Vec<String> = self
             .values
             .iter()
@@ -212,7 +216,10 @@ impl Arguments {
             })
             .collect();
         let name = self.def.name;
-        if parts.is_empty() { name.to_string() } else { format!("{name}({})", parts.join(", ")) }
+        match parts.is_empty() {
+            true => name.into(),
+            false => format!("{name}({})", parts.join(", ")).into(),
+        }
     }
 }
 

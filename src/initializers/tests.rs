@@ -16,7 +16,7 @@ fn shape_of(def: &FamilyDef) -> &'static [usize] {
 }
 
 /// Every family evaluated with its defaults on `SHAPE`, with its label.
-fn every_family_with_its_defaults() -> Vec<(&'static FamilyDef, Initializer, String)> {
+fn every_family_with_its_defaults() -> Vec<(&'static FamilyDef, Initializer, std::borrow::Cow<'static, str>)> {
     FAMILIES
         .iter()
         // from_file's values are a file's, not initc's (the integration tests read them).

@@ -247,68 +247,90 @@ fn name_refused<'a>(
 /// The rows whose specs are made on every thread: fewer are made on the caller's.
 const PARALLEL_ROWS: usize = 4096;
 
-/// The tensors of `rows` in Keras's layout (without `rng: torch`), as the sequential loop of
-/// [`build_plan`] makes them: every tensor's spec is made on every thread, straight into its
-/// slot of one list (a row whose weight cannot be made is made again in order, for its
-/// diagnostics, and keeps none), then the shares, reserved and repeated names are checked row by
-/// row, and the slots kept are the tensors, in place.
+/// The tensors of `rows` in Keras's layout (without `rng: torch`), as [`specs_in_order`] makes
+/// them: every tensor's spec is made on every thread, straight into its place in one list, then
+/// the shares, reserved and repeated names are checked row by row and the refused tensors
+/// removed. A weight whose spec cannot be made (an error the config must fix, so speed no longer
+/// matters) has every spec made again in order, for the diagnostics as that loop reports them.
 fn keras_specs_in_parallel(rows: &[Row], dtype: DType, diagnostics: &mut Diagnostics) -> Vec<TensorSpec> {
     use rayon::prelude::*;
-    // Each slot's row and weight; a shared row has none.
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // Each tensor's row and weight; a shared row has none.
     let mut owners: Vec<(usize, usize)> = Vec::with_capacity(rows.iter().map(|row| row.weights.len()).sum());
     for (row_index, row) in rows.iter().enumerate() {
         if row_share(row).is_none() {
             owners.extend((0..row.weights.len()).map(|weight| (row_index, weight)));
         }
     }
-    // Collected in place: a list of empty slots filled afterwards is written twice, and its
-    // 20 MB (for 100,000 tensors) faulted in on one thread.
-    let mut slots: Vec<Option<TensorSpec>> = Vec::new();
+    // Collected in place, each spec moved once: a list of `Option`s would be moved again into
+    // the list of specs (20 MB for 100,000 tensors).
+    let failed = AtomicBool::new(false);
+    let mut tensors: Vec<TensorSpec> = Vec::new();
     owners
         .par_iter()
         .with_min_len(PARALLEL_ROWS / 4)
         .map(|&(row, weight)| {
             let (row, weight) = (&rows[row], &rows[row].weights[weight]);
-            tensor_spec(row, weight, row.tensor_name(weight), dtype).ok()
+            tensor_spec(row, weight, row.tensor_name(weight), dtype).unwrap_or_else(|_| {
+                failed.store(true, Ordering::Relaxed);
+                unmade_spec(dtype)
+            })
         })
-        .collect_into_vec(&mut slots);
-    let mut tensor_index = NameIndex::with_capacity(slots.len());
+        .collect_into_vec(&mut tensors);
+    if failed.into_inner() {
+        return specs_in_order(rows, Layout::Keras, dtype, false, &mut Vec::new(), diagnostics);
+    }
+    let mut tensor_index = NameIndex::with_capacity(tensors.len());
+    let mut refused = Vec::new();
     let mut first = 0;
     for (row_index, row) in rows.iter().enumerate() {
+        // Only tensors kept are in `tensor_index`, so a refused one is never found.
+        let spec_at = |index: usize| tensors.get(index);
         if let Some(share) = row_share(row) {
-            let spec_at = |index: usize| slots.get(index).and_then(Option::as_ref);
             if let Err(diagnostic) = check_share(row, share, &rows[..row_index], &spec_at, &tensor_index) {
                 diagnostics.push(diagnostic);
             }
             continue;
         }
-        let slots_of_row = first..first + row.weights.len();
-        first = slots_of_row.end;
-        if slots[slots_of_row.clone()].iter().any(Option::is_none) {
-            // As the sequential loop reports it: every weight's diagnostic, and no tensor.
-            for weight in row.weights {
-                if let Err(diagnostic) = tensor_spec(row, weight, row.tensor_name(weight), dtype) {
-                    diagnostics.push(diagnostic);
-                }
-            }
-            slots[slots_of_row].iter_mut().for_each(|slot| *slot = None);
-            continue;
-        }
-        for at in slots_of_row {
-            let Some(spec) = &slots[at] else { continue };
-            let name = spec.name.as_str();
-            match name_refused(row, name, &tensor_index, |index| slots.get(index).and_then(Option::as_ref)) {
+        let row_tensors = first..first + row.weights.len();
+        first = row_tensors.end;
+        for at in row_tensors {
+            let name = tensors[at].name.as_str();
+            match name_refused(row, name, &tensor_index, spec_at) {
                 Some(diagnostic) => {
                     diagnostics.push(diagnostic);
-                    slots[at] = None;
+                    refused.push(at);
                 }
                 None => tensor_index.insert(name, at),
             }
         }
     }
-    // `Option<TensorSpec>` is as large as `TensorSpec`: the list is reused.
-    #[allow(clippy::filter_map_identity)]
-    slots.into_iter().filter_map(|spec| spec).collect()
+    if !refused.is_empty() {
+        let mut at = 0;
+        tensors.retain(|_| {
+            let keep = refused.binary_search(&at).is_err();
+            at += 1;
+            keep
+        });
+    }
+    tensors
+}
+
+/// What stands in the list for a spec that could not be made, until the list is made again.
+fn unmade_spec(dtype: DType) -> TensorSpec {
+    TensorSpec {
+        name: String::new(),
+        shape: Vec::new(),
+        dtype,
+        initializer: Initializer::Zeros,
+        initializer_label: "".into(),
+        fans: Fans { fan_in: 0.0, fan_out: 0.0 },
+        trainable: false,
+        fill: None,
+        layout: None,
+        counted: false,
+        origin: Span::default(),
+    }
 }
 
 /// Two tensors of one name: the second is refused.
@@ -471,7 +493,7 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType, stored: &mut Vec<Tensor
                 stored.push(TensorSpec {
                     name,
                     initializer: Initializer::Zeros,
-                    initializer_label: "zeros".to_string(),
+                    initializer_label: "zeros".into(),
                     fill: None,
                     layout: None,
                     counted: false,
@@ -485,7 +507,7 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType, stored: &mut Vec<Tensor
                     shape: Vec::new(),
                     dtype: DType::I64,
                     initializer: Initializer::Zeros,
-                    initializer_label: "zeros".to_string(),
+                    initializer_label: "zeros".into(),
                     fans: Fans::of_shape(&[]),
                     trainable: false,
                     fill: None,
@@ -588,10 +610,10 @@ fn label_torch_draws(tensors: &mut [TensorSpec], steps: &[super::torch_rng::Torc
         }
         match step.init.kernel(&step.shape) {
             Ok(Some(crate::random::torch::Kernel::Uniform { from, to })) => {
-                spec.initializer_label = format!("random_uniform(minval={from:?}, maxval={to:?})");
+                spec.initializer_label = format!("random_uniform(minval={from:?}, maxval={to:?})").into();
             }
             Ok(Some(crate::random::torch::Kernel::Normal { mean, std })) => {
-                spec.initializer_label = format!("random_normal(mean={mean:?}, stddev={std:?})");
+                spec.initializer_label = format!("random_normal(mean={mean:?}, stddev={std:?})").into();
             }
             _ => {}
         }
@@ -665,7 +687,7 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result
     let (initializer, mut label) = evaluate(call, &lookup, &weight.shape).map_err(note)?;
     check_range(&initializer, call, fans, dtype).map_err(note)?;
     if let Some(fill) = &weight.fill {
-        label = format!("{label}; {}[{}..{}]", fill.value, fill.range.start, fill.range.end);
+        label = format!("{label}; {}[{}..{}]", fill.value, fill.range.start, fill.range.end).into();
     }
     Ok(TensorSpec {
         name,
@@ -705,10 +727,11 @@ mod tests {
         let filler = "  - block: {name: \"f.{i}\", repeat: 40, layers: [{dense: {units: 4}}]}\n";
         let cases = [
             // Clean: the same tensors in the same order.
-            "",
+            ("", 0),
             // A weight that cannot be made, a reserved name, a name made twice, an unknown share, a
             // share of the wrong shape and a good one.
-            "  - dense: {name: bad, units: 4, kernel_initializer: \"random_uniform(minval=1, maxval=0)\"}
+            (
+                "  - dense: {name: bad, units: 4, kernel_initializer: \"random_uniform(minval=1, maxval=0)\"}
   - param: {name: __metadata__, shape: [2]}
   - param: {name: d.kernel, shape: [4, 4]}
   - dense: {name: d, units: 4}
@@ -717,14 +740,29 @@ mod tests {
   - param: {name: right, shape: [4, 4], share: d.kernel}
   - dense: {name: again, units: 4, share: d}
 ",
+                5,
+            ),
+            // The same without the weight that cannot be made: the specs made on every thread are
+            // kept, and the refused ones removed from among them.
+            (
+                "  - param: {name: __metadata__, shape: [2]}
+  - param: {name: d.kernel, shape: [4, 4]}
+  - dense: {name: d, units: 4}
+  - dense: {name: lost, units: 4, share: nowhere}
+  - param: {name: wrong, shape: [3], share: d.kernel}
+  - param: {name: right, shape: [4, 4], share: d.kernel}
+  - dense: {name: again, units: 4, share: d}
+",
+                4,
+            ),
         ];
-        for case in cases {
+        for (case, errors) in cases {
             let text = format!("name: m\ninput: [4]\nlayers:\n{case}{filler}");
             let [parallel, sequential] = plans(&text);
             assert_eq!(parallel.0, sequential.0, "{case}");
             assert_eq!(parallel.1, sequential.1, "{case}");
             assert_eq!(sequential.0.is_some(), case.is_empty(), "{:?}", sequential.1);
-            assert_eq!(sequential.1.len(), if case.is_empty() { 0 } else { 5 }, "{:?}", sequential.1);
+            assert_eq!(sequential.1.len(), errors, "{:?}", sequential.1);
         }
     }
 }

@@ -354,7 +354,7 @@ mod tests {
                 shape: shape.to_vec(),
                 dtype: crate::plan::DType::F32,
                 initializer: crate::plan::Initializer::Zeros,
-                initializer_label: String::new(),
+                initializer_label: "".into(),
                 fans: crate::plan::Fans::of_shape(shape),
                 trainable: true,
                 fill: None,

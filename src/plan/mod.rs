@@ -28,7 +28,8 @@ pub struct TensorSpec {
     pub dtype: DType,
     pub initializer: Initializer,
     /// The initializer as the user wrote it, canonicalised (`he_uniform`, `random_normal(mean=0, stddev=0.05)`).
-    pub initializer_label: String,
+    /// Borrowed when it is a family's name alone (most tensors: a graph has 100,000).
+    pub initializer_label: std::borrow::Cow<'static, str>,
     pub fans: Fans,
     pub trainable: bool,
     /// Elements overwritten with a constant after initialisation.
