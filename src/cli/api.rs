@@ -126,19 +126,26 @@ pub fn prepare(request: &Request) -> Result<Prepared, Failure> {
         _ => return Err(Failure { diagnostics, file: Some(file), kind: FailureKind::Input }),
     };
     let directory = request.directory();
-    let sources = plan
-        .tensors
-        .iter()
-        .flat_map(|spec| spec.value_specs())
-        .filter_map(|spec| match &spec.initializer {
-            crate::plan::Initializer::FromFile(crate::initializers::FromFile { path, .. }) => {
-                Some(directory.join(path))
-            }
-            _ => None,
-        })
-        .collect();
+    // Read on every thread, in order: a graph has 100,000 tensors.
+    let sources: Vec<PathBuf> = {
+        use rayon::prelude::*;
+        plan.tensors
+            .par_iter()
+            .flat_map_iter(|spec| spec.value_specs())
+            .filter_map(|spec| match &spec.initializer {
+                crate::plan::Initializer::FromFile(crate::initializers::FromFile { path, .. }) => {
+                    Some(directory.join(path))
+                }
+                _ => None,
+            })
+            .collect()
+    };
     let mut external = ExternalFiles::new(directory);
-    let found = attach_external(&mut plan, &mut external.reader());
+    // A plan that reads no file has nothing to attach.
+    let found = match sources.is_empty() {
+        true => Vec::new(),
+        false => attach_external(&mut plan, &mut external.reader()),
+    };
     if found.iter().any(Diagnostic::is_error) {
         // A source that changed while it was read is an I/O failure, not a mistake in the config.
         let kind = if external.read_failed() { FailureKind::Usage } else { FailureKind::Input };

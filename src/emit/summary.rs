@@ -863,9 +863,13 @@ mod tests {
             .map(|(index, name)| {
                 let mut row = layer(name, "Dense", &[8, index], 72 * index as u64);
                 row.connected_to = match index % 3 {
-                    0 => Vec::new(),
-                    1 => vec![format!("{name}[0][0]")],
-                    _ => vec!["input_layer[0][0]".to_string(), format!("{name}[1][0]"), "é[0][0]".to_string()],
+                    0 => smallvec::SmallVec::new(),
+                    1 => smallvec::smallvec![format!("{name}[0][0]")],
+                    _ => smallvec::smallvec![
+                        "input_layer[0][0]".to_string(),
+                        format!("{name}[1][0]"),
+                        "é[0][0]".to_string()
+                    ],
                 };
                 row
             })

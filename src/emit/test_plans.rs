@@ -27,7 +27,7 @@ pub(crate) fn layer(name: &str, class_name: &'static str, output_shape: &[usize]
         other_outputs: Vec::new(),
         param_shape: None,
         params,
-        connected_to: Vec::new(),
+        connected_to: smallvec::SmallVec::new(),
     }
 }
 

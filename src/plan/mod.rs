@@ -70,8 +70,9 @@ pub struct LayerRow {
     /// A param's tensor shape, which its summary row shows in place of an output shape.
     pub param_shape: Option<Vec<usize>>,
     pub params: u64,
-    /// What each call consumes, as Keras's functional summary shows it (`dense[0][0]`).
-    pub connected_to: Vec<String>,
+    /// What each call consumes, as Keras's functional summary shows it (`dense[0][0]`); inline
+    /// for two (a graph's summary has 100,000 rows, most consuming one or two tensors).
+    pub connected_to: smallvec::SmallVec<[String; 2]>,
 }
 
 /// How the summary table looks, as Keras decides it.

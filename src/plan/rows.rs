@@ -54,7 +54,7 @@ pub fn summary_rows_in(
                 other_outputs: Vec::new(),
                 param_shape: None,
                 params: 0,
-                connected_to: Vec::new(),
+                connected_to: smallvec::SmallVec::new(),
             }
         }
         RowSource::Node { node, built, connections } => node_row(graph, node, built, connections),
@@ -80,7 +80,7 @@ fn node_row(graph: &Graph, node: &Node, built: &BuiltNode, connections: bool) ->
     let params = built.parameter_count();
     let connected_to = match connections {
         true => node.calls.iter().flatten().map(|edge| graph.producer_text(edge.from)).collect(),
-        false => Vec::new(),
+        false => smallvec::SmallVec::new(),
     };
     LayerRow {
         name: node.name.clone(),
