@@ -633,7 +633,7 @@ mod tests {
     /// `spec` stored under another name (and with `transform`, if any).
     fn renamed(spec: &TensorSpec, transform: Option<Transform>) -> TensorSpec {
         let layout = StoredLayout::single(spec.clone(), transform);
-        TensorSpec { name: format!("{}.stored", spec.name), layout: Some(layout), ..spec.clone() }
+        TensorSpec { name: format!("{}.stored", spec.name), layout: Some(Box::new(layout)), ..spec.clone() }
     }
 
     #[test]
@@ -659,7 +659,7 @@ mod tests {
                 for dtype in [DType::F32, DType::F16, DType::F64] {
                     let mut logical = spec("gru.kernel", &shape, initializer.clone());
                     logical.dtype = dtype;
-                    logical.fill = Some(ConstantFill { range: 3..9, value: 1.0 });
+                    logical.fill = Some(Box::new(ConstantFill { range: 3..9, value: 1.0 }));
                     let size = dtype.size_bytes();
                     let bytes = generate_bytes(&logical, 5).expect("memory");
                     let elements: Vec<&[u8]> = bytes.chunks_exact(size).collect();

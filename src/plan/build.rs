@@ -464,7 +464,7 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType, stored: &mut Vec<Tensor
                 let Some(spec) = find(&weight) else { continue };
                 let stored_layout = StoredLayout::single(spec.clone(), transform);
                 let shape = stored_layout.parts[0].stored_shape();
-                stored.push(TensorSpec { name, shape, layout: Some(stored_layout), ..spec.clone() });
+                stored.push(TensorSpec { name, shape, layout: Some(Box::new(stored_layout)), ..spec.clone() });
             }
             TorchSource::Packed(parts) => {
                 let specs: Option<Vec<&TensorSpec>> = parts.iter().map(|(weight, _)| find(weight)).collect();
@@ -486,7 +486,7 @@ fn stored_specs(row: &Row, layout: Layout, dtype: DType, stored: &mut Vec<Tensor
                 };
                 // Its initializer, fans and label are those of its first part (the values are each
                 // part's own).
-                stored.push(TensorSpec { name, shape, layout: Some(stored_layout), ..specs[0].clone() });
+                stored.push(TensorSpec { name, shape, layout: Some(Box::new(stored_layout)), ..specs[0].clone() });
             }
             TorchSource::ZerosLike(weight) => {
                 let Some(spec) = find(&weight) else { continue };
@@ -697,7 +697,7 @@ fn tensor_spec(row: &Row, weight: &Weight, name: String, dtype: DType) -> Result
         initializer_label: label,
         fans,
         trainable,
-        fill: weight.fill.clone(),
+        fill: weight.fill.clone().map(Box::new),
         layout: None,
         counted: true,
         origin: call.span,

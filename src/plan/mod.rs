@@ -32,11 +32,12 @@ pub struct TensorSpec {
     pub initializer_label: std::borrow::Cow<'static, str>,
     pub fans: Fans,
     pub trainable: bool,
-    /// Elements overwritten with a constant after initialisation.
-    pub fill: Option<ConstantFill>,
+    /// Elements overwritten with a constant after initialisation. Boxed, as `layout` is: few
+    /// tensors have one, and a graph has 100,000 specs.
+    pub fill: Option<Box<ConstantFill>>,
     /// How the stored tensor derives from its logical one (`--layout torch`); `None` when they
     /// are the same.
-    pub layout: Option<layout::StoredLayout>,
+    pub layout: Option<Box<layout::StoredLayout>>,
     /// Whether the tensor is one of the model's parameters, counted in the summary's totals:
     /// false for what only torch's layout adds (the second RNN bias, batch norm's counter).
     pub counted: bool,
