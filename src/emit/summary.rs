@@ -187,6 +187,10 @@ impl BlankLine {
         // (spaces, one byte each).
         let mut from = 0;
         for ((piece, column), &offset) in line.iter().zip(columns).zip(&self.cells) {
+            // An empty cell is the blank line's (a wrapped row's later lines are mostly empty).
+            if piece.text.is_empty() && !piece.cut {
+                continue;
+            }
             let at = match column.align {
                 Align::Left => offset,
                 Align::Right => offset + column.width - 2 - piece.chars,

@@ -89,13 +89,10 @@ fn scheme(initializer: &Initializer) -> Option<&'static str> {
 pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
     let mut found = Vec::new();
     // By name, once: a search per layer is quadratic in a 100,000-layer model. Only tensors of
-    // one of the three schemes can be found, so only those are indexed.
-    let tensors: HashMap<&str, &TensorSpec> =
-        stages.plan.tensors.iter().filter(|t| scheme(&t.initializer).is_some()).map(|t| (t.name.as_str(), t)).collect();
-    if tensors.is_empty() {
-        return found;
-    }
-    // Made when first needed: only a layer given a kernel initializer asks.
+    // one of the three schemes can be found, so only those are indexed. Like the consumers,
+    // made when first needed: only a layer given a kernel initializer asks (Keras's defaults
+    // are Glorot's, and a graph of 100,000 layers may give none).
+    let mut tensors_of: Option<HashMap<&str, &TensorSpec>> = None;
     let mut consumers_of = None;
     for (index, (node, built)) in stages.graph.nodes.iter().zip(&stages.inferred.nodes).enumerate() {
         let (Op::Layer(layer), Some(built)) = (&node.op, built) else { continue };
@@ -107,6 +104,13 @@ pub fn check(stages: &Stages, _options: &LintOptions) -> Diagnostics {
         // Most layers are given no initializer: nothing to check, and no activation to look for.
         if !built.weights.iter().any(|weight| given(&weight)) {
             continue;
+        }
+        let tensors = tensors_of.get_or_insert_with(|| {
+            let schemed = stages.plan.tensors.iter().filter(|t| scheme(&t.initializer).is_some());
+            schemed.map(|t| (t.name.as_str(), t)).collect()
+        });
+        if tensors.is_empty() {
+            break;
         }
         let consumers = consumers_of.get_or_insert_with(|| consumers(stages.graph));
         let Some(activation) = activation_of(stages.graph, consumers, index) else { continue };
