@@ -725,36 +725,24 @@ mod tests {
     #[test]
     fn specs_made_on_every_thread_equal_those_made_in_one_loop() {
         let filler = "  - block: {name: \"f.{i}\", repeat: 40, layers: [{dense: {units: 4}}]}\n";
+        // A reserved name, a name made twice, an unknown share, a share of the wrong shape and a
+        // good one.
+        let refused = "  - param: {name: __metadata__, shape: [2]}
+  - param: {name: d.kernel, shape: [4, 4]}
+  - dense: {name: d, units: 4}
+  - dense: {name: lost, units: 4, share: nowhere}
+  - param: {name: wrong, shape: [3], share: d.kernel}
+  - param: {name: right, shape: [4, 4], share: d.kernel}
+  - dense: {name: again, units: 4, share: d}
+";
+        let unmade = "  - dense: {name: bad, units: 4, kernel_initializer: \"random_uniform(minval=1, maxval=0)\"}\n";
         let cases = [
             // Clean: the same tensors in the same order.
-            ("", 0),
-            // A weight that cannot be made, a reserved name, a name made twice, an unknown share, a
-            // share of the wrong shape and a good one.
-            (
-                "  - dense: {name: bad, units: 4, kernel_initializer: \"random_uniform(minval=1, maxval=0)\"}
-  - param: {name: __metadata__, shape: [2]}
-  - param: {name: d.kernel, shape: [4, 4]}
-  - dense: {name: d, units: 4}
-  - dense: {name: lost, units: 4, share: nowhere}
-  - param: {name: wrong, shape: [3], share: d.kernel}
-  - param: {name: right, shape: [4, 4], share: d.kernel}
-  - dense: {name: again, units: 4, share: d}
-",
-                5,
-            ),
-            // The same without the weight that cannot be made: the specs made on every thread are
-            // kept, and the refused ones removed from among them.
-            (
-                "  - param: {name: __metadata__, shape: [2]}
-  - param: {name: d.kernel, shape: [4, 4]}
-  - dense: {name: d, units: 4}
-  - dense: {name: lost, units: 4, share: nowhere}
-  - param: {name: wrong, shape: [3], share: d.kernel}
-  - param: {name: right, shape: [4, 4], share: d.kernel}
-  - dense: {name: again, units: 4, share: d}
-",
-                4,
-            ),
+            (String::new(), 0),
+            // A weight that cannot be made too: the plan goes through the one loop.
+            (format!("{unmade}{refused}"), 5),
+            // Without it, the specs made on every thread are kept and the refused ones removed.
+            (refused.to_string(), 4),
         ];
         for (case, errors) in cases {
             let text = format!("name: m\ninput: [4]\nlayers:\n{case}{filler}");
