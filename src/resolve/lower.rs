@@ -141,7 +141,10 @@ pub fn lower(model: ResolvedModel) -> (Option<Graph>, Diagnostics) {
         None => last.iter().filter_map(|feed| lowering.feed_edge(feed)).collect(),
     };
     lowering.resolve_pending();
-    let Lowering { nodes, diagnostics, .. } = lowering;
+    let Lowering { nodes, diagnostics, names, .. } = lowering;
+    // Dropping a graph's names (a block's name and target are one block each) was a twentieth
+    // of its lowering.
+    crate::release(names, nodes.len());
     let mut diagnostics = diagnostics;
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, diagnostics);
