@@ -249,9 +249,10 @@ const PARALLEL_ROWS: usize = 4096;
 
 /// The tensors of `rows` in Keras's layout (without `rng: torch`), as [`specs_in_order`] makes
 /// them: every tensor's spec is made on every thread, straight into its place in one list, then
-/// the shares, reserved and repeated names are checked row by row and the refused tensors
-/// removed. A weight whose spec cannot be made (an error the config must fix, so speed no longer
-/// matters) has every spec made again in order, for the diagnostics as that loop reports them.
+/// the shares, reserved and repeated names are checked row by row. A refused name is an error,
+/// so the list is not used then, and a refused tensor is left in it. A weight whose spec cannot
+/// be made (an error too, so speed no longer matters) has every spec made again in order, for
+/// the diagnostics as that loop reports them.
 fn keras_specs_in_parallel(rows: &[Row], dtype: DType, diagnostics: &mut Diagnostics) -> Vec<TensorSpec> {
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -281,7 +282,6 @@ fn keras_specs_in_parallel(rows: &[Row], dtype: DType, diagnostics: &mut Diagnos
         return specs_in_order(rows, Layout::Keras, dtype, false, &mut Vec::new(), diagnostics);
     }
     let mut tensor_index = NameIndex::with_capacity(tensors.len());
-    let mut refused = Vec::new();
     let mut first = 0;
     for (row_index, row) in rows.iter().enumerate() {
         // Only tensors kept are in `tensor_index`, so a refused one is never found.
@@ -297,21 +297,10 @@ fn keras_specs_in_parallel(rows: &[Row], dtype: DType, diagnostics: &mut Diagnos
         for at in row_tensors {
             let name = tensors[at].name.as_str();
             match name_refused(row, name, &tensor_index, spec_at) {
-                Some(diagnostic) => {
-                    diagnostics.push(diagnostic);
-                    refused.push(at);
-                }
+                Some(diagnostic) => diagnostics.push(diagnostic),
                 None => tensor_index.insert(name, at),
             }
         }
-    }
-    if !refused.is_empty() {
-        let mut at = 0;
-        tensors.retain(|_| {
-            let keep = refused.binary_search(&at).is_err();
-            at += 1;
-            keep
-        });
     }
     tensors
 }
@@ -741,7 +730,7 @@ mod tests {
             (String::new(), 0),
             // A weight that cannot be made too: the plan goes through the one loop.
             (format!("{unmade}{refused}"), 5),
-            // Without it, the specs made on every thread are kept and the refused ones removed.
+            // Without it: the specs made on every thread are checked as the one loop checks them.
             (refused.to_string(), 4),
         ];
         for (case, errors) in cases {
