@@ -1140,7 +1140,8 @@ fn name_parts(file: &SourceFile, node: &Node, has_index: bool, diagnostics: &mut
 fn join_name_parts(parts: &[String], copy: usize) -> String {
     let mut copy_text = itoa::Buffer::new();
     let copy_text = copy_text.format(copy);
-    let mut name = String::with_capacity(parts.iter().map(String::len).sum::<usize>() + copy_text.len());
+    let copies_text = copy_text.len() * parts.len().saturating_sub(1);
+    let mut name = String::with_capacity(parts.iter().map(String::len).sum::<usize>() + copies_text);
     for (index, part) in parts.iter().enumerate() {
         if index > 0 {
             name.push_str(copy_text);
